@@ -1,0 +1,1 @@
+"""Deployment: the embedded local runner (``deploy.local``), Dockerfile and Kubernetes manifests."""

@@ -1,0 +1,1 @@
+"""The embedded default: a local PostgreSQL under ``.data/`` and the four services under supervisord."""

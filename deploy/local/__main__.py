@@ -1,0 +1,197 @@
+"""``python -m deploy.local up|down|status``: the embedded default behind ``make up`` / ``make down``.
+
+``up`` starts a PostgreSQL under ``.data/pg`` (unless every service has its own
+``SHEGONG_<SERVICE>_DATABASE_URL``), applies every service's migrations, starts the four services under
+supervisord (a real process manager: restarts, logs in ``.data/log/``) and waits until the gateway
+reports every service ready. Running ``up`` twice is safe; ``down`` stops what ``up`` started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from deploy.local.postgres import LocalPostgres
+from shared.migrations import SERVICE_NAMES
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(os.environ.get("SHEGONG_DATA_DIR", ROOT / ".data"))
+LOGS = DATA / "log"
+PIDFILE = DATA / "supervisord.pid"
+CONF = DATA / "supervisord.conf"
+SOCKET = DATA / "supervisor.sock"
+PG_PORT = int(os.environ.get("SHEGONG_PG_PORT", "55432"))
+DATABASE = "shegong"
+DEFAULT_PORTS = {"gateway": 8000, "roster": 8001, "compensation": 8002, "evaluation": 8003}
+
+
+def _env_name(service: str, key: str) -> str:
+    return f"SHEGONG_{service.upper()}_{key}"
+
+
+def port_of(service: str) -> int:
+    return int(os.environ.get(_env_name(service, "PORT"), DEFAULT_PORTS[service]))
+
+
+def postgres() -> LocalPostgres:
+    return LocalPostgres(DATA / "pg", PG_PORT)
+
+
+def needs_embedded_postgres() -> bool:
+    return any(_env_name(s, "DATABASE_URL") not in os.environ for s in SERVICE_NAMES)
+
+
+def service_environment(pg: LocalPostgres | None) -> dict[str, str]:
+    """The environment of every service process: each service's database URL and port, the routes."""
+    env = dict(os.environ)
+    for service in SERVICE_NAMES:
+        if pg is not None:
+            env.setdefault(_env_name(service, "DATABASE_URL"), pg.url(DATABASE))
+        env.setdefault(_env_name(service, "PORT"), str(port_of(service)))
+    for service in ("roster", "compensation", "evaluation"):
+        env.setdefault(_env_name("gateway", f"{service.upper()}_URL"), f"http://127.0.0.1:{port_of(service)}")
+    return env
+
+
+def supervisord_conf() -> str:
+    python = sys.executable
+    programs = "\n".join(
+        f"""
+[program:{service}]
+command={python} -m shared.serve {service}
+directory={ROOT}
+autostart=true
+autorestart=true
+startsecs=2
+startretries=5
+stopsignal=TERM
+stopwaitsecs=15
+stopasgroup=true
+killasgroup=true
+redirect_stderr=true
+stdout_logfile={LOGS / f"{service}.log"}
+stdout_logfile_maxbytes=20MB
+stdout_logfile_backups=3
+"""
+        for service in ("roster", "compensation", "evaluation", "gateway")
+    )
+    return f"""; written by `python -m deploy.local up`; edits are overwritten
+[supervisord]
+pidfile={PIDFILE}
+logfile={LOGS / "supervisord.log"}
+directory={ROOT}
+nodaemon=false
+
+[unix_http_server]
+file={SOCKET}
+chmod=0700
+
+[supervisorctl]
+serverurl=unix://{SOCKET}
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+{programs}"""
+
+
+def supervisord_pid() -> int | None:
+    try:
+        pid = int(PIDFILE.read_text().strip())
+        os.kill(pid, 0)
+        return pid
+    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        return None
+
+
+def supervisorctl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "supervisor.supervisorctl", "-c", str(CONF), *args],
+        capture_output=True,
+        text=True,
+    )
+
+
+def wait_healthy(timeout: float = 60.0) -> dict[str, object] | None:
+    url = f"http://127.0.0.1:{port_of('gateway')}/healthz"
+    deadline = time.monotonic() + timeout
+    last: dict[str, object] | None = None
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(url, timeout=3.0)
+            last = response.json()
+            if response.status_code == 200:
+                return last
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.5)
+    print(f"not healthy after {timeout:.0f} s: {last}", file=sys.stderr)
+    return None
+
+
+def up() -> int:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    pg: LocalPostgres | None = None
+    if needs_embedded_postgres():
+        pg = postgres()
+        pg.start()
+        pg.create_database(DATABASE)
+        print(f"PostgreSQL: {pg.url(DATABASE)} (data in {pg.data_dir})")
+    env = service_environment(pg)
+    subprocess.run([sys.executable, "-m", "shared.migrations", "upgrade", "all"], env=env, check=True, cwd=ROOT)
+    CONF.write_text(supervisord_conf())
+    if supervisord_pid() is None:
+        subprocess.run([sys.executable, "-m", "supervisor.supervisord", "-c", str(CONF)], env=env, check=True, cwd=ROOT)
+    else:
+        supervisorctl("start", "all")
+    health = wait_healthy()
+    if health is None:
+        print(f"see the logs in {LOGS}", file=sys.stderr)
+        return 1
+    gateway = f"http://127.0.0.1:{port_of('gateway')}"
+    print(f"shegong is up: {gateway}/healthz says every service is ready")
+    print(f"API docs: {gateway}/docs   OpenAPI: {gateway}/openapi.json   logs: {LOGS}   stop: make down")
+    return 0
+
+
+def down() -> int:
+    pid = supervisord_pid()
+    if pid is not None:
+        result = supervisorctl("shutdown")
+        if result.returncode != 0:
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while supervisord_pid() is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        print("services stopped")
+    if (DATA / "pg").exists() or needs_embedded_postgres():
+        pg = postgres()
+        if pg.running():
+            pg.stop()
+            print("PostgreSQL stopped")
+    return 0
+
+
+def status() -> int:
+    if supervisord_pid() is None:
+        print("not running")
+        return 1
+    print(supervisorctl("status").stdout, end="")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    commands = {"up": up, "down": down, "status": status}
+    if len(argv) != 1 or argv[0] not in commands:
+        print("usage: python -m deploy.local (up|down|status)", file=sys.stderr)
+        return 2
+    return commands[argv[0]]()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""The four services of the suite: roster, compensation, evaluation and the gateway."""

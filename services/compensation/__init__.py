@@ -1,0 +1,1 @@
+"""The compensation service."""

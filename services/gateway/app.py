@@ -1,0 +1,66 @@
+"""Gateway app factory: routing to the services, the merged OpenAPI and docs, the suite's health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from services.gateway.api import ROUTERS
+from services.gateway.models import Base
+from services.gateway.openapi_merge import MergedOpenAPI
+from services.gateway.proxy import forward, make_proxy_session
+from services.gateway.settings import Settings
+from shared.service_app import create_service_app
+
+PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def proxy_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.proxy_session = make_proxy_session(
+            settings.proxy_max_connections,
+            settings.proxy_connect_timeout_seconds,
+            settings.proxy_read_timeout_seconds,
+        )
+        try:
+            yield
+        finally:
+            await app.state.proxy_session.close()
+
+    app = create_service_app(
+        name="gateway",
+        title="shegong 社工 API",
+        description=(
+            "专职社区工作者管理系统的统一入口。The one public entry of the shegong suite: "
+            "`/api/v1/roster/…`, `/api/v1/compensation/…` and `/api/v1/evaluation/…` are routed to the "
+            "services; errors are RFC 9457 problem+json in zh-CN (default) or en by Accept-Language."
+        ),
+        settings=settings,
+        metadata=Base.metadata,
+        routers=ROUTERS,
+        extra_lifespan=proxy_lifespan,
+        liveness_path="/livez",
+        serve_openapi=False,
+    )
+    app.state.upstreams = settings.upstreams()
+    merger = MergedOpenAPI(app.state.upstreams, settings.openapi_cache_seconds)
+
+    async def merged_openapi(request: Request) -> JSONResponse:
+        doc: dict[str, Any] = await merger.document(request.app.state.http, app.openapi())
+        return JSONResponse(doc)
+
+    async def docs(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="shegong 社工 API — docs")
+
+    app.add_route("/openapi.json", merged_openapi, include_in_schema=False)
+    app.add_route("/docs", docs, include_in_schema=False)
+    app.add_route("/api/v1/{service}/{path:path}", forward, methods=PROXY_METHODS, include_in_schema=False)
+    return app

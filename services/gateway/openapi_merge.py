@@ -1,0 +1,111 @@
+"""The merged OpenAPI document the gateway serves at ``/openapi.json``.
+
+Each service's own document (fetched live, cached for ``openapi_cache_seconds``; the committed
+``services/<name>/openapi.json`` when the service cannot be reached) is mounted under
+``/api/v1/<service>``: ``/v1/events`` of roster becomes ``/api/v1/roster/events``. Component schemas
+that two services define differently are renamed ``<Service><Name>``; identical ones are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shared.http_client import request_with_retries
+
+SERVICES_DIR = Path(__file__).resolve().parent.parent
+REF_PREFIX = "#/components/schemas/"
+
+
+def committed_document(service: str) -> dict[str, Any]:
+    """The contract committed in the repository (kept equal to the code by a drift test)."""
+    doc: dict[str, Any] = json.loads((SERVICES_DIR / service / "openapi.json").read_text(encoding="utf-8"))
+    return doc
+
+
+def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith(REF_PREFIX):
+                name = value[len(REF_PREFIX) :]
+                out[key] = REF_PREFIX + renames.get(name, name)
+            else:
+                out[key] = _rewrite_refs(value, renames)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(item, renames) for item in node]
+    return node
+
+
+def merge_documents(gateway_doc: dict[str, Any], services: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Mount each service's ``/v1/…`` paths under ``/api/v1/<service>/…`` in the gateway's document."""
+    merged = copy.deepcopy(gateway_doc)
+    paths: dict[str, Any] = merged.setdefault("paths", {})
+    schemas: dict[str, Any] = merged.setdefault("components", {}).setdefault("schemas", {})
+    tags: list[dict[str, Any]] = merged.setdefault("tags", [])
+    for service, doc in services.items():
+        own_schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
+        renames = {
+            name: f"{service.capitalize()}{name}"
+            for name, schema in own_schemas.items()
+            if name in schemas and schemas[name] != _rewrite_refs(schema, {})
+        }
+        for name, schema in own_schemas.items():
+            schemas[renames.get(name, name)] = _rewrite_refs(schema, renames)
+        seen_tags: set[str] = set()
+        for path, item in doc.get("paths", {}).items():
+            if not path.startswith("/v1/"):
+                continue  # health and readiness are each service's own business
+            item = _rewrite_refs(item, renames)
+            for operation in item.values():
+                if not isinstance(operation, dict) or "operationId" not in operation:
+                    continue
+                operation["operationId"] = f"{service}-{operation['operationId']}"
+                operation["tags"] = [f"{service} · {tag}" for tag in operation.get("tags", ["default"])]
+                seen_tags.update(operation["tags"])
+            paths[f"/api/v1/{service}{path[len('/v1') :]}"] = item
+        tags.extend({"name": tag, "description": f"{service}: {doc.get('info', {}).get('title', '')}"} for tag in sorted(seen_tags))
+    return merged
+
+
+class MergedOpenAPI:
+    """Builds and caches the merged document."""
+
+    def __init__(self, upstreams: dict[str, str], cache_seconds: float) -> None:
+        self.upstreams = upstreams
+        self.cache_seconds = cache_seconds
+        self._cached: dict[str, Any] | None = None
+        self._cached_at = 0.0
+
+    async def fetch(self, client: httpx.AsyncClient, service: str, base: str) -> tuple[dict[str, Any], bool]:
+        """The service's live document, or the committed one (``False``) when it cannot be had."""
+        try:
+            response = await request_with_retries(client, "GET", f"{base}/openapi.json", attempts=1)
+            if response.status_code == 200:
+                live: dict[str, Any] = response.json()
+                return live, True
+        except (httpx.HTTPError, ValueError):
+            pass
+        return committed_document(service), False
+
+    async def document(self, client: httpx.AsyncClient, gateway_doc: dict[str, Any]) -> dict[str, Any]:
+        now = time.monotonic()
+        if self._cached is not None and now - self._cached_at < self.cache_seconds:
+            return self._cached
+        results = await asyncio.gather(*(self.fetch(client, s, base) for s, base in self.upstreams.items()))
+        docs = {service: doc for service, (doc, _) in zip(self.upstreams, results, strict=True)}
+        offline = [service for service, (_, live) in zip(self.upstreams, results, strict=True) if not live]
+        merged = merge_documents(gateway_doc, docs)
+        if offline:
+            merged["info"]["x-services-from-committed-contract"] = offline
+        else:
+            # Only a document built from live services is cached: a service coming back shows at once.
+            self._cached, self._cached_at = merged, now
+        return merged

@@ -1,0 +1,172 @@
+"""Forwarding ``/api/v1/<service>/…`` to the services over one pooled ``aiohttp.ClientSession``.
+
+aiohttp, not httpx, on this path: measured on a 2-core machine (wrk, 64 connections) a FastAPI proxy on
+one shared ``httpx.AsyncClient`` forwarded 610 requests/s, on ``aiohttp`` 4,900 (encode/httpx#3215).
+Bodies stream both ways; small ones are read whole, which is cheaper than chunking them. Hop-by-hop
+headers (RFC 9110 §7.6.1) are dropped, ``X-Request-ID`` and ``X-Forwarded-*`` passed on. A service that
+is down answers 503 at once; one that does not answer within the read timeout, 504: never a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from yarl import URL
+
+from shared.i18n import Message
+from shared.problems import BadGateway, GatewayTimeout, NotFound, Problem, ServiceUnavailable, problem_response
+from shared.request_context import current_request_id
+
+API_PREFIX = "/api/v1/"
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Dropped on the way in: recomputed by aiohttp or set by the gateway.
+_REQUEST_DROP = HOP_BY_HOP | {
+    "host",
+    "content-length",
+    "x-request-id",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-prefix",
+}
+# Dropped on the way out: uvicorn sets its own date; the request-id middleware sets the id.
+_RESPONSE_DROP = HOP_BY_HOP | {"date", "server", "x-request-id"}
+READ_WHOLE_REQUEST = 1 << 20  # bodies up to 1 MiB are read and sent with a Content-Length
+READ_WHOLE_RESPONSE = 1 << 18  # responses up to 256 KiB are read and sent whole
+
+
+def make_proxy_session(max_connections: int, connect_timeout: float, read_timeout: float) -> aiohttp.ClientSession:
+    """The gateway's one forwarding session; the lifespan creates and closes it."""
+    connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections, keepalive_timeout=30)
+    timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_connect=connect_timeout, sock_read=read_timeout)
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout,
+        auto_decompress=False,
+        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
+def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> set[str]:
+    """Header names listed in ``Connection``: hop-by-hop too (RFC 9110 §7.6.1)."""
+    tokens: set[str] = set()
+    for name, value in headers:
+        if name.lower() == b"connection":
+            tokens.update(t.strip().lower() for t in value.decode("latin-1").split(",") if t.strip())
+    return tokens
+
+
+def forwarded_request_headers(request: Request, service: str) -> list[tuple[str, str]]:
+    raw = request.scope["headers"]
+    drop = _REQUEST_DROP | _connection_tokens(raw)
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw if k.decode("latin-1").lower() not in drop]
+    client_host = request.client.host if request.client else ""
+    prior = request.headers.get("x-forwarded-for")
+    headers.append(("X-Forwarded-For", f"{prior}, {client_host}" if prior else client_host))
+    headers.append(("X-Forwarded-Proto", request.headers.get("x-forwarded-proto", request.url.scheme)))
+    headers.append(("X-Forwarded-Host", request.headers.get("x-forwarded-host", request.headers.get("host", ""))))
+    headers.append(("X-Forwarded-Prefix", f"{API_PREFIX}{service}"))
+    request_id = current_request_id()
+    if request_id:
+        headers.append(("X-Request-ID", request_id))
+    return headers
+
+
+def _response_headers(upstream: aiohttp.ClientResponse) -> list[tuple[bytes, bytes]]:
+    drop = _RESPONSE_DROP | _connection_tokens(list(upstream.raw_headers))
+    return [(k.lower(), v) for k, v in upstream.raw_headers if k.decode("latin-1").lower() not in drop]
+
+
+async def _request_body(request: Request) -> bytes | AsyncIterator[bytes] | None:
+    length = request.headers.get("content-length")
+    if length is None and "transfer-encoding" not in request.headers:
+        return None
+    if length is not None and length.isdigit() and int(length) <= READ_WHOLE_REQUEST:
+        return await request.body()
+    return request.stream()
+
+
+async def forward(request: Request) -> Response:
+    """The catch-all endpoint of ``/api/v1/{service}/{path}``."""
+    upstreams: dict[str, str] = request.app.state.upstreams
+    session: aiohttp.ClientSession = request.app.state.proxy_session
+    raw_path: bytes = request.scope.get("raw_path") or request.scope["path"].encode()
+    rest = raw_path.decode("latin-1")[len(API_PREFIX) :]
+    service, _, tail = rest.partition("/")
+    base = upstreams.get(service)
+    if base is None:
+        return problem_response(
+            NotFound(Message("没有这个服务：{service}", "No such service: {service}"), service=service), request
+        )
+    target = f"{base}/v1/{tail}"
+    query = request.scope.get("query_string", b"")
+    if query:
+        target += "?" + query.decode("latin-1")
+    try:
+        upstream = await session.request(
+            request.method,
+            URL(target, encoded=True),
+            headers=forwarded_request_headers(request, service),
+            data=await _request_body(request),
+            allow_redirects=False,
+        )
+    except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+        return problem_response(_timeout(service, request), request)
+    except aiohttp.ClientConnectionError:
+        return problem_response(
+            ServiceUnavailable(Message("服务 {service} 暂不可用", "Service {service} is unavailable"), service=service),
+            request,
+        )
+    headers = _response_headers(upstream)
+    if upstream.content_length is not None and upstream.content_length <= READ_WHOLE_RESPONSE:
+        try:
+            body = await upstream.read()
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            return problem_response(_timeout(service, request), request)
+        except aiohttp.ClientError:
+            return problem_response(_bad_gateway(service), request)
+        finally:
+            upstream.release()
+        response = Response(content=body, status_code=upstream.status)
+        response.raw_headers = headers
+        return response
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in upstream.content.iter_any():
+                yield chunk
+        finally:
+            upstream.release()
+
+    streaming = StreamingResponse(stream(), status_code=upstream.status)
+    streaming.raw_headers = headers
+    return streaming
+
+
+def _timeout(service: str, request: Request) -> Problem:
+    return GatewayTimeout(
+        Message("服务 {service} 在 {seconds} 秒内未应答", "Service {service} did not answer within {seconds} s"),
+        service=service,
+        seconds=request.app.state.settings.proxy_read_timeout_seconds,
+    )
+
+
+def _bad_gateway(service: str) -> Problem:
+    return BadGateway(Message("服务 {service} 的应答不完整", "Service {service} sent an incomplete answer"), service=service)

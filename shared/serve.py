@@ -1,0 +1,38 @@
+"""Run one service under uvicorn: ``python -m shared.serve roster``.
+
+Settings come from the service's own environment prefix (``SHEGONG_ROSTER_PORT`` …); logs are JSON.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+
+from shared.logs import logging_config
+from shared.migrations import SERVICE_NAMES, settings_for
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] not in SERVICE_NAMES:
+        print(f"usage: python -m shared.serve ({'|'.join(SERVICE_NAMES)})", file=sys.stderr)
+        return 2
+    service = argv[0]
+    settings = settings_for(service)
+    uvicorn.run(
+        f"services.{service}.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=logging_config(service, settings.log_level),
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,129 @@
+"""The app factory every service builds on: lifespan, errors, request ids, health, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from sqlalchemy import MetaData
+
+from shared.db import make_engine, make_sessionmaker
+from shared.health import health_router
+from shared.http_client import make_http_client
+from shared.migrations import head_revision
+from shared.problems import (
+    STANDARD_PROBLEMS,
+    FieldError,
+    ProblemDetails,
+    install_problem_handlers,
+)
+from shared.request_context import RequestIdMiddleware
+from shared.settings import ServiceSettings
+
+API_VERSION = "0.1.0"
+
+
+def stable_operation_id(route: APIRoute) -> str:
+    """``<tag>-<function name>``: operation ids that do not churn when paths change."""
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+class EnumLabels(BaseModel):
+    """Codes and their zh-CN labels, per enum."""
+
+    enums: dict[str, dict[str, str]] = Field(
+        description="枚举 enum name → code → 中文标签 (codes are what the API takes and returns)"
+    )
+
+
+def meta_router(enums: dict[str, dict[str, str]]) -> APIRouter:
+    router = APIRouter(prefix="/v1/meta", tags=["meta"])
+
+    @router.get("/enums", summary="枚举代码与中文标签 enum codes and their zh-CN labels", response_model=EnumLabels)
+    async def list_enums() -> EnumLabels:
+        return EnumLabels(enums=enums)
+
+    return router
+
+
+def _add_problem_schemas(schema: dict[str, Any]) -> dict[str, Any]:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    ref = "#/components/schemas/{model}"
+    for model in (FieldError, ProblemDetails):
+        json_schema = model.model_json_schema(ref_template=ref)
+        json_schema.pop("$defs", None)
+        components[model.__name__] = json_schema
+    return schema
+
+
+def create_service_app(
+    *,
+    name: str,
+    title: str,
+    description: str,
+    settings: ServiceSettings,
+    metadata: MetaData,
+    routers: Sequence[APIRouter],
+    extra_lifespan: Callable[[FastAPI], Any] | None = None,
+    liveness_path: str = "/healthz",
+    serve_openapi: bool = True,
+) -> FastAPI:
+    """Build one service's app. ``metadata.schema`` is the service's PostgreSQL schema.
+
+    The gateway moves liveness to ``/livez`` (its ``/healthz`` reports every service) and serves a
+    merged OpenAPI document of its own instead of FastAPI's (``serve_openapi=False``).
+    """
+    schema = metadata.schema
+    assert schema
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = make_engine(settings)
+        app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        app.state.http = make_http_client(settings)
+        try:
+            if extra_lifespan is not None:
+                async with extra_lifespan(app):
+                    yield
+            else:
+                yield
+        finally:
+            await app.state.http.aclose()
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=API_VERSION,
+        lifespan=lifespan,
+        generate_unique_id_function=stable_operation_id,
+        **({} if serve_openapi else {"openapi_url": None, "docs_url": None, "redoc_url": None}),
+    )
+    app.state.settings = settings
+    app.state.service_name = name
+    app.state.migration_head = head_revision(name)
+    install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
+    app.include_router(health_router(name, schema, liveness_path=liveness_path))
+    for router in routers:
+        app.include_router(router, responses=STANDARD_PROBLEMS)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema_doc = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = _add_problem_schemas(schema_doc)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

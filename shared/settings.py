@@ -1,0 +1,37 @@
+"""Settings: the base of every service's pydantic-settings class (each service has its own env prefix).
+
+``SHEGONG_ROSTER_DATABASE_URL`` sets the roster's database, ``SHEGONG_GATEWAY_PORT`` the gateway's port,
+and so on. The defaults are the embedded default of ``make up`` (a PostgreSQL under ``.data/`` on
+127.0.0.1:55432); setting the database URLs points the services at an external PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:55432/shegong"
+
+
+class ServiceSettings(BaseSettings):
+    """What every service process needs. Subclasses set ``env_prefix`` and the default port."""
+
+    model_config = SettingsConfigDict(env_prefix="SHEGONG_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        EMBEDDED_DATABASE_URL,
+        description="SQLAlchemy URL with the asyncpg driver, e.g. postgresql+asyncpg://user:pw@host:5432/db",
+    )
+    db_pool_size: int = Field(5, ge=1, le=100)
+    db_max_overflow: int = Field(5, ge=0, le=100)
+    db_pool_timeout_seconds: float = Field(10.0, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    access_log: bool = True
+    http_connect_timeout_seconds: float = Field(2.0, gt=0)
+    http_timeout_seconds: float = Field(10.0, gt=0)
+    http_max_connections: int = Field(100, ge=1)
