@@ -60,9 +60,7 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
-async def record_event(
-    session: AsyncSession, table: Table, type_: str, subject: str, data: dict[str, Any]
-) -> None:
+async def record_event(session: AsyncSession, table: Table, type_: str, subject: str, data: dict[str, Any]) -> None:
     """Write an event in the session's transaction; it is published when that transaction commits."""
     await session.execute(
         table.insert().values(type=type_, subject=subject, data=data, request_id=current_request_id())
@@ -79,9 +77,7 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
         txid, event_id = raw.split(".")
         return int(txid), int(event_id)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadRequest(
-            Message("游标无效：{cursor}", "Invalid cursor: {cursor}"), cursor=cursor[:64]
-        ) from exc
+        raise BadRequest(Message("游标无效：{cursor}", "Invalid cursor: {cursor}"), cursor=cursor[:64]) from exc
 
 
 class Event(BaseModel):

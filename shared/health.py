@@ -33,7 +33,8 @@ async def database_revision(engine: AsyncEngine, schema: str, timeout: float = 2
             exists = await conn.scalar(text("SELECT to_regclass(:t)"), {"t": f'"{schema}".alembic_version'})
             if exists is None:
                 return None
-            return await conn.scalar(text(f'SELECT version_num FROM "{schema}".alembic_version'))
+            revision = await conn.scalar(text(f'SELECT version_num FROM "{schema}".alembic_version'))
+            return str(revision) if revision is not None else None
 
     return await asyncio.wait_for(query(), timeout)
 

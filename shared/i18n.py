@@ -47,7 +47,7 @@ def negotiate(accept_language: str | None) -> Language:
 class Message:
     """A client-facing text in both languages."""
 
-    __slots__ = ("zh", "en")
+    __slots__ = ("en", "zh")
 
     def __init__(self, zh: str, en: str) -> None:
         self.zh = zh

@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as Message_
 
 from shared.i18n import Language, Message, negotiate
 from shared.request_context import current_request_id
@@ -303,20 +305,46 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem, request)
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    _log.exception("unhandled error", extra={"path": request.url.path})  # the trace goes to the log only
-    problem = Problem(
-        Message("请求处理失败，请凭请求编号联系管理员", "The request failed; quote the request id to the operators")
-    )
-    return problem_response(problem, request)
+class UnexpectedErrorMiddleware:
+    """Turns an unexpected exception into a 500 problem; the trace goes to the log, never to the client.
+
+    A middleware rather than an ``Exception`` handler: Starlette runs such a handler outside every
+    user middleware, where the request id is already gone. Installed inside ``RequestIdMiddleware``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message_) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            _log.exception("unhandled error", extra={"path": scope.get("path")})
+            if started:
+                raise  # the response is already on its way: nothing sane can be sent any more
+            problem = Problem(
+                Message("请求处理失败，请凭请求编号联系管理员", "The request failed; quote the request id to the operators")
+            )
+            await problem_response(problem, Request(scope))(scope, receive, send)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Make every error of ``app`` a problem+json response."""
+    """Make every error of ``app`` a problem+json response (add ``RequestIdMiddleware`` after this)."""
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(UnexpectedErrorMiddleware)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

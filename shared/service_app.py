@@ -103,7 +103,9 @@ def create_service_app(
         version=API_VERSION,
         lifespan=lifespan,
         generate_unique_id_function=stable_operation_id,
-        **({} if serve_openapi else {"openapi_url": None, "docs_url": None, "redoc_url": None}),
+        openapi_url="/openapi.json" if serve_openapi else None,
+        docs_url="/docs" if serve_openapi else None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.service_name = name

@@ -50,10 +50,7 @@ def _server_user() -> str | None:
 
 def _reachable_by_others(path: Path) -> bool:
     """Every parent folder can be traversed by another user (needed when the server runs as one)."""
-    for parent in path.resolve().parents:
-        if not os.stat(parent).st_mode & 0o001:
-            return False
-    return True
+    return all(os.stat(parent).st_mode & 0o001 for parent in path.resolve().parents)
 
 
 @dataclass
@@ -125,7 +122,18 @@ class LocalPostgres:
         opts |= self.options
         flags = " ".join(f"-c {k}={v}" for k, v in opts.items())
         result = self._run(
-            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-o", flags, "-w", "-t", "60", "start", check=False
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-o",
+            flags,
+            "-w",
+            "-t",
+            "60",
+            "start",
+            check=False,
         )
         if result.returncode != 0:
             log = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""

@@ -71,7 +71,10 @@ def merge_documents(gateway_doc: dict[str, Any], services: dict[str, dict[str, A
                 operation["tags"] = [f"{service} · {tag}" for tag in operation.get("tags", ["default"])]
                 seen_tags.update(operation["tags"])
             paths[f"/api/v1/{service}{path[len('/v1') :]}"] = item
-        tags.extend({"name": tag, "description": f"{service}: {doc.get('info', {}).get('title', '')}"} for tag in sorted(seen_tags))
+        tags.extend(
+            {"name": tag, "description": f"{service}: {doc.get('info', {}).get('title', '')}"}
+            for tag in sorted(seen_tags)
+        )
     return merged
 
 

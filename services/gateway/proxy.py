@@ -9,7 +9,6 @@ is down answers 503 at once; one that does not answer within the read timeout, 5
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -54,7 +53,9 @@ READ_WHOLE_RESPONSE = 1 << 18  # responses up to 256 KiB are read and sent whole
 def make_proxy_session(max_connections: int, connect_timeout: float, read_timeout: float) -> aiohttp.ClientSession:
     """The gateway's one forwarding session; the lifespan creates and closes it."""
     connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections, keepalive_timeout=30)
-    timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_connect=connect_timeout, sock_read=read_timeout)
+    timeout = aiohttp.ClientTimeout(
+        total=None, connect=connect_timeout, sock_connect=connect_timeout, sock_read=read_timeout
+    )
     return aiohttp.ClientSession(
         connector=connector,
         timeout=timeout,
@@ -127,7 +128,7 @@ async def forward(request: Request) -> Response:
             data=await _request_body(request),
             allow_redirects=False,
         )
-    except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+    except (TimeoutError, aiohttp.ServerTimeoutError):
         return problem_response(_timeout(service, request), request)
     except aiohttp.ClientConnectionError:
         return problem_response(
@@ -138,7 +139,7 @@ async def forward(request: Request) -> Response:
     if upstream.content_length is not None and upstream.content_length <= READ_WHOLE_RESPONSE:
         try:
             body = await upstream.read()
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             return problem_response(_timeout(service, request), request)
         except aiohttp.ClientError:
             return problem_response(_bad_gateway(service), request)
@@ -169,4 +170,6 @@ def _timeout(service: str, request: Request) -> Problem:
 
 
 def _bad_gateway(service: str) -> Problem:
-    return BadGateway(Message("服务 {service} 的应答不完整", "Service {service} sent an incomplete answer"), service=service)
+    return BadGateway(
+        Message("服务 {service} 的应答不完整", "Service {service} sent an incomplete answer"), service=service
+    )

@@ -48,8 +48,10 @@ async def _check_gateway(request: Request, timeout: float) -> ServiceHealth:
     "/healthz",
     summary="整体健康 health of the whole suite: each service's readiness (503 when any is not ready)",
     response_model=SuiteHealth,
-    responses={503: {"model": SuiteHealth, "description": "至少一个服务未就绪 at least one service is not ready"}}
-    | problem_responses(500),
+    responses={
+        503: {"model": SuiteHealth, "description": "至少一个服务未就绪 at least one service is not ready"},
+        **problem_responses(500),
+    },
 )
 async def suite_health(request: Request) -> JSONResponse:
     settings = request.app.state.settings

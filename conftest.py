@@ -1,0 +1,146 @@
+"""Fixtures for the whole suite: one real PostgreSQL cluster per test run, migrated databases, and
+in-process service apps whose every test runs in a transaction that is rolled back.
+
+Set ``SHEGONG_TEST_POSTGRES_URL`` (``postgresql://user@host:port``) to use an existing server instead of
+starting one; each run then creates and drops its own databases there.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from deploy.local.postgres import LocalPostgres
+from shared.migrations import SERVICE_NAMES, settings_for, upgrade
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PostgresServer:
+    """Where the test cluster is, and how to make databases on it."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")  # postgresql://user@host:port
+
+    def url(self, database: str, driver: str = "postgresql+asyncpg") -> str:
+        return self.base_url.replace("postgresql://", f"{driver}://", 1) + f"/{database}"
+
+    async def create(self, name: str) -> str:
+        conn = await asyncpg.connect(self.base_url + "/postgres")
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        return self.url(name)
+
+    async def drop(self, name: str) -> None:
+        conn = await asyncpg.connect(self.base_url + "/postgres")
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    external = os.environ.get("SHEGONG_TEST_POSTGRES_URL")
+    if external:
+        yield PostgresServer(external)
+        return
+    # Durability is not under test: fsync off makes the suite several times faster.
+    cluster = LocalPostgres(
+        tmp_path_factory.mktemp("postgres") / "data",
+        free_port(),
+        options={"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "300"},
+    )
+    cluster.start()
+    try:
+        yield PostgresServer(f"postgresql://postgres@127.0.0.1:{cluster.port}")
+    finally:
+        cluster.stop()
+        shutil.rmtree(cluster.data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """One database for the run, every service migrated to head."""
+    import asyncio
+
+    name = f"shegong_test_{uuid.uuid4().hex[:8]}"
+    url = asyncio.run(postgres_server.create(name))
+    for service in SERVICE_NAMES:
+        upgrade(service, "head", url)
+    yield url
+    asyncio.run(postgres_server.drop(name))
+
+
+@pytest_asyncio.fixture
+async def empty_database(postgres_server: PostgresServer) -> AsyncIterator[str]:
+    """A database of its own for one test (migration tests go up and down in it)."""
+    name = f"shegong_empty_{uuid.uuid4().hex[:8]}"
+    url = await postgres_server.create(name)
+    yield url
+    await postgres_server.drop(name)
+
+
+@dataclass
+class InProcessService:
+    """A service app running in the test's event loop, and an HTTP client on it."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+
+
+ServiceFactory = Callable[..., Awaitable[InProcessService]]
+
+
+@pytest_asyncio.fixture
+async def service_app(database_url: str) -> AsyncIterator[ServiceFactory]:
+    """``(await service_app("roster")).client``: an HTTP client on the service's app, run in-process.
+
+    The app's lifespan runs for real. With ``rollback=True`` (default) every request's session joins
+    one outer transaction that is rolled back after the test (SQLAlchemy's "join an external
+    transaction" recipe), so tests leave nothing behind. ``rollback=False`` commits for real, for tests
+    of what only committed data shows (the change feed).
+    """
+    async with AsyncExitStack() as stack:
+
+        async def make(service: str, *, rollback: bool = True, **settings: object) -> InProcessService:
+            config = settings_for(service).model_copy(update={"database_url": database_url, **settings})
+            module = importlib.import_module(f"services.{service}.app")
+            app: FastAPI = module.create_app(config)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            if rollback:
+                conn = await stack.enter_async_context(app.state.engine.connect())
+                outer = await conn.begin()
+                stack.push_async_callback(outer.rollback)
+                app.state.sessionmaker = async_sessionmaker(
+                    bind=conn,
+                    class_=AsyncSession,
+                    expire_on_commit=False,
+                    join_transaction_mode="create_savepoint",
+                )
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            client = httpx.AsyncClient(transport=transport, base_url=f"http://{service}.test")
+            await stack.enter_async_context(client)
+            return InProcessService(app, client)
+
+        yield make
