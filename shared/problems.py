@@ -334,7 +334,9 @@ class UnexpectedErrorMiddleware:
             if started:
                 raise  # the response is already on its way: nothing sane can be sent any more
             problem = Problem(
-                Message("请求处理失败，请凭请求编号联系管理员", "The request failed; quote the request id to the operators")
+                Message(
+                    "请求处理失败，请凭请求编号联系管理员", "The request failed; quote the request id to the operators"
+                )
             )
             await problem_response(problem, Request(scope))(scope, receive, send)
 

@@ -15,8 +15,8 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from shared.db import schema_metadata
-from shared.problems import BadRequest
 from shared.events import decode_cursor, encode_cursor, outbox_table, read_feed, record_event
+from shared.problems import BadRequest
 
 
 @pytest_asyncio.fixture

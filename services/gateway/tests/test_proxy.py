@@ -1,0 +1,183 @@
+"""Forwarding through the gateway over real sockets: headers, bodies both ways, down and hung services.
+
+The upstream is a small echo app served by uvicorn on a loopback port: it reports exactly what arrived,
+which none of our services does. The gateway itself runs in-process with its real aiohttp session.
+"""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest_asyncio
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from conftest import ServiceFactory, free_port
+
+
+async def echo(request: Request) -> Response:
+    body = await request.body()
+    return JSONResponse(
+        {
+            "method": request.method,
+            "path": request.scope["raw_path"].decode(),
+            "query": request.scope["query_string"].decode(),
+            "headers": [[k.decode(), v.decode()] for k, v in request.scope["headers"]],
+            "body_length": len(body),
+            "body_sum": sum(body) % 65521,
+        },
+        headers={"set-cookie": "a=1", "x-upstream": "yes", "connection": "keep-alive", "keep-alive": "timeout=5"},
+    )
+
+
+async def big(request: Request) -> Response:
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(64):
+            yield bytes([i % 256]) * 16384  # 1 MiB in all, streamed
+
+    return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+
+echo_app = Starlette(
+    routes=[Route("/v1/big", big), Route("/v1/{rest:path}", echo, methods=["GET", "POST", "PUT", "DELETE"])]
+)
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[int]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
+        await asyncio.sleep(0.01)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextlib.asynccontextmanager
+async def blackhole() -> AsyncIterator[int]:
+    """A port that accepts connections and never answers: a hung service."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield port
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+@pytest_asyncio.fixture
+async def gateway(service_app: ServiceFactory) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(echo_app) as up, blackhole() as hung:
+        down = free_port()  # nothing listens here
+        svc = await service_app(
+            "gateway",
+            roster_url=f"http://127.0.0.1:{up}",
+            compensation_url=f"http://127.0.0.1:{down}",
+            evaluation_url=f"http://127.0.0.1:{hung}",
+            proxy_read_timeout_seconds=0.5,
+            health_timeout_seconds=0.5,
+        )
+        svc.app.state.upstreams = svc.app.state.settings.upstreams()
+        yield svc.client
+
+
+async def test_path_query_and_method_arrive_unchanged(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.delete("/api/v1/roster/workers/%E5%BC%A0%20三?region=330302&a=1&a=2")
+    seen = response.json()
+    assert response.status_code == 200
+    assert seen["method"] == "DELETE"
+    assert seen["path"] == "/v1/workers/%E5%BC%A0%20%E4%B8%89"
+    assert seen["query"] == "region=330302&a=1&a=2"
+
+
+async def test_request_id_and_forwarded_headers_pass_hop_by_hop_do_not(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get(
+        "/api/v1/roster/x",
+        headers={
+            "X-Request-ID": "trace-proxy-1",
+            "Authorization": "Bearer abc",
+            "Connection": "keep-alive, X-Private",
+            "X-Private": "hop",
+            "Keep-Alive": "timeout=5",
+            "TE": "trailers",
+            "Proxy-Authorization": "Basic xyz",
+        },
+    )
+    headers = {k.lower(): v for k, v in response.json()["headers"]}
+    assert headers["x-request-id"] == "trace-proxy-1"
+    assert headers["authorization"] == "Bearer abc"  # end-to-end headers pass
+    assert headers["x-forwarded-prefix"] == "/api/v1/roster"
+    assert headers["x-forwarded-for"] == "127.0.0.1"
+    for hop in ("x-private", "keep-alive", "te", "proxy-authorization"):
+        assert hop not in headers, hop
+    # And on the way back: the upstream's hop-by-hop headers are dropped, its own kept.
+    assert response.headers["x-request-id"] == "trace-proxy-1"
+    assert response.headers["x-upstream"] == "yes"
+    assert response.headers["set-cookie"] == "a=1"
+    assert "keep-alive" not in response.headers
+
+
+async def test_large_bodies_stream_both_ways_intact(gateway: httpx.AsyncClient) -> None:
+    payload = bytes(range(256)) * 8192  # 2 MiB: above the read-whole limit, so it streams chunked
+
+    async def stream() -> AsyncIterator[bytes]:
+        for start in range(0, len(payload), 65536):
+            yield payload[start : start + 65536]
+
+    sent = await gateway.post("/api/v1/roster/upload", content=stream())
+    assert sent.json()["body_length"] == len(payload)
+    assert sent.json()["body_sum"] == sum(payload) % 65521
+    got = await gateway.get("/api/v1/roster/big")
+    assert len(got.content) == 64 * 16384
+    assert got.content[16384 * 5] == 5
+
+
+async def test_service_down_is_503_problem_at_once(gateway: httpx.AsyncClient) -> None:
+    started = time.monotonic()
+    response = await gateway.get("/api/v1/compensation/payroll-runs", headers={"Accept-Language": "en"})
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "Service compensation is unavailable"
+    assert time.monotonic() - started < 2.0  # refused connections are not retried until a timeout
+
+
+async def test_hung_service_is_504_problem_after_the_read_timeout_not_a_hang(gateway: httpx.AsyncClient) -> None:
+    started = time.monotonic()
+    response = await gateway.get("/api/v1/evaluation/cycles")
+    assert response.status_code == 504
+    assert response.json()["title"] == "上游服务超时"
+    assert time.monotonic() - started < 5.0  # read timeout is 0.5 s
+
+
+async def test_unknown_service_is_404_problem(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/api/v1/payments/x")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "没有这个服务：payments"
+
+
+async def test_suite_health_reports_each_service(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/healthz")
+    body = response.json()
+    assert response.status_code == 503  # compensation is down, evaluation hangs
+    assert body["status"] == "degraded"
+    assert body["services"]["gateway"]["status"] == "ready"
+    assert body["services"]["compensation"]["status"] == "unavailable"
+    assert body["services"]["evaluation"]["status"] == "unavailable"
+    # The echo upstream has no /readyz (404): not ready either.
+    assert body["services"]["roster"]["status"] == "unavailable"

@@ -1,0 +1,31 @@
+"""Each service's committed OpenAPI contract equals what its code serves (ARCHITECTURE rule 3).
+
+On failure: ``make openapi`` rewrites the files; review the diff, it is a change of the public contract.
+"""
+
+import json
+
+import pytest
+
+from shared.migrations import SERVICE_NAMES
+from shared.openapi_contract import contract_path, generated_contract, render
+
+
+@pytest.mark.parametrize("service", SERVICE_NAMES)
+def test_committed_contract_matches_the_code(service: str) -> None:
+    committed = contract_path(service).read_text(encoding="utf-8")
+    assert committed == render(generated_contract(service)), f"services/{service}/openapi.json drifted: make openapi"
+
+
+@pytest.mark.parametrize("service", SERVICE_NAMES)
+def test_contract_documents_problem_responses_and_chinese_names(service: str) -> None:
+    document = json.loads(contract_path(service).read_text(encoding="utf-8"))
+    assert "ProblemDetails" in document["components"]["schemas"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert operation["operationId"], (path, method)
+            # Every summary names the operation in Chinese and in English.
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in operation["summary"]), (path, method)
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")) and "content" in response:
+                    assert set(response["content"]) <= {"application/problem+json", "application/json"}

@@ -1,0 +1,66 @@
+"""What every service answers the same way: liveness, readiness, enums, the change feed."""
+
+import pytest
+from sqlalchemy import text
+
+from conftest import ServiceFactory
+from shared.migrations import head_revision
+
+DOMAIN_SERVICES = ("roster", "compensation", "evaluation")
+
+
+@pytest.mark.parametrize("service", DOMAIN_SERVICES)
+async def test_healthz_and_readyz(service: str, service_app: ServiceFactory) -> None:
+    svc = await service_app(service)
+    alive = await svc.client.get("/healthz")
+    assert alive.json() == {"status": "ok", "service": service}
+    ready = await svc.client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "service": service, "migration": head_revision(service)}
+
+
+async def test_readyz_is_503_problem_when_migrations_lag(service_app: ServiceFactory) -> None:
+    svc = await service_app("roster")
+    svc.app.state.migration_head = "roster_9999"  # the code expects a revision the database lacks
+    response = await svc.client.get("/readyz", headers={"Accept-Language": "en"})
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "roster_9999" in response.json()["detail"]
+
+
+async def test_readyz_is_503_problem_when_the_database_is_unreachable(service_app: ServiceFactory) -> None:
+    svc = await service_app("evaluation", rollback=False, database_url="postgresql+asyncpg://nobody@127.0.0.1:1/x")
+    response = await svc.client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["title"] == "服务暂不可用"
+    assert (await svc.client.get("/healthz")).status_code == 200  # alive all the same
+
+
+@pytest.mark.parametrize("service", DOMAIN_SERVICES)
+async def test_events_feed_serves_committed_events_in_order(service: str, service_app: ServiceFactory) -> None:
+    svc = await service_app(service, rollback=False)
+    first = await svc.client.get("/v1/events", params={"limit": 1000})
+    assert first.status_code == 200
+    start = first.json()["next_cursor"]
+    async with svc.app.state.sessionmaker() as session:
+        for n in range(3):
+            await session.execute(
+                text(f"INSERT INTO {service}.events (type, subject, data) VALUES ('test.made', :s, '{{}}')"),
+                {"s": f"test/{n}"},
+            )
+        await session.commit()
+    params = {"limit": 2} | ({"after": start} if start else {})
+    page = (await svc.client.get("/v1/events", params=params)).json()
+    assert [e["subject"] for e in page["items"]] == ["test/0", "test/1"]
+    rest = (await svc.client.get("/v1/events", params={"after": page["next_cursor"]})).json()
+    assert [e["subject"] for e in rest["items"]] == ["test/2"]
+
+
+@pytest.mark.parametrize("bad", [{"limit": 0}, {"limit": 1001}, {"after": "%%%"}])
+async def test_events_feed_rejects_bad_paging_with_a_problem(
+    bad: dict[str, str | int], service_app: ServiceFactory
+) -> None:
+    svc = await service_app("roster")
+    response = await svc.client.get("/v1/events", params=bad)
+    assert response.status_code in {400, 422}
+    assert response.headers["content-type"] == "application/problem+json"
