@@ -50,7 +50,8 @@ def _server_user() -> str | None:
 
 def _reachable_by_others(path: Path) -> bool:
     """Every parent folder can be traversed by another user (needed when the server runs as one)."""
-    return all(os.stat(parent).st_mode & 0o001 for parent in path.resolve().parents)
+    resolved = path.resolve()
+    return all(os.stat(p).st_mode & 0o001 for p in (resolved, *resolved.parents) if p.exists())
 
 
 @dataclass
