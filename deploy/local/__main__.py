@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from deploy.local.postgres import LocalPostgres
+from deploy.local.processes import process_alive
 from shared.migrations import SERVICE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,9 +166,10 @@ def down() -> int:
         result = supervisorctl("shutdown")
         if result.returncode != 0:
             os.kill(pid, signal.SIGTERM)
+        # Wait for the process itself: supervisord removes its pidfile before it has finished exiting.
         deadline = time.monotonic() + 30
-        while supervisord_pid() is not None and time.monotonic() < deadline:
-            time.sleep(0.2)
+        while process_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
         print("services stopped")
     if (DATA / "pg").exists() or needs_embedded_postgres():
         pg = postgres()
