@@ -15,6 +15,8 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -24,6 +26,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from deploy.local.postgres import LocalPostgres
+from services.gateway.keys import SigningKeys, new_key
+from services.gateway.tokens import issue_access_token
+from shared.auth import Grant, Principal, Role, TokenVerifier
 from shared.migrations import SERVICE_NAMES, settings_for, upgrade
 
 
@@ -101,6 +106,49 @@ async def empty_database(postgres_server: PostgresServer) -> AsyncIterator[str]:
     await postgres_server.drop(name)
 
 
+@pytest.fixture(scope="session")
+def signing_keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One Ed25519 signing key for the run: the gateway signs with it, the services verify with it."""
+    folder = tmp_path_factory.mktemp("keys")
+    new_key(folder)
+    return folder
+
+
+# Argon2 at production cost takes ~0.1 s a hash: cheap parameters keep the suite fast, same code path.
+FAST_HASHING = {"password_hash_time_cost": 1, "password_hash_memory_kib": 8}
+
+
+Mint = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def mint(signing_keys_dir: Path) -> Mint:
+    """``mint(("county_admin", "330302"), pd=["330302"])``: a valid access token with these grants."""
+    keys = SigningKeys(signing_keys_dir)
+
+    def make(
+        *grants: tuple[str, str],
+        pd: tuple[str, ...] = (),
+        subject: str | None = None,
+        worker_id: str | None = None,
+        ttl: int = 300,
+    ) -> str:
+        principal = Principal(
+            subject=subject or f"user:{uuid.uuid4()}",
+            name="测试用户",
+            grants=tuple(Grant(Role(role), region) for role, region in grants),
+            personal_data_regions=pd,
+            worker_id=worker_id,
+        )
+        return issue_access_token(keys, principal, ttl)
+
+    return make
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 @dataclass
 class InProcessService:
     """A service app running in the test's event loop, and an HTTP client on it."""
@@ -113,7 +161,7 @@ ServiceFactory = Callable[..., Awaitable[InProcessService]]
 
 
 @pytest_asyncio.fixture
-async def service_app(database_url: str) -> AsyncIterator[ServiceFactory]:
+async def service_app(database_url: str, signing_keys_dir: Path) -> AsyncIterator[ServiceFactory]:
     """``(await service_app("roster")).client``: an HTTP client on the service's app, run in-process.
 
     The app's lifespan runs for real. With ``rollback=True`` (default) every request's session joins
@@ -124,9 +172,20 @@ async def service_app(database_url: str) -> AsyncIterator[ServiceFactory]:
     async with AsyncExitStack() as stack:
 
         async def make(service: str, *, rollback: bool = True, **settings: object) -> InProcessService:
-            config = settings_for(service).model_copy(update={"database_url": database_url, **settings})
+            overrides: dict[str, object] = {"database_url": database_url}
+            if service == "gateway":
+                overrides |= {"signing_keys_dir": signing_keys_dir, **FAST_HASHING}
+            config = settings_for(service).model_copy(update=overrides | settings)
             module = importlib.import_module(f"services.{service}.app")
             app: FastAPI = module.create_app(config)
+            if service != "gateway":
+                # The gateway's JWKS, without a gateway: the same keys, served in-process.
+                keys = SigningKeys(signing_keys_dir)
+
+                async def jwks() -> dict[str, Any]:
+                    return keys.jwks()
+
+                app.state.token_verifier = TokenVerifier(jwks)
             await stack.enter_async_context(app.router.lifespan_context(app))
             if rollback:
                 conn = await stack.enter_async_context(app.state.engine.connect())

@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
 
 from shared.settings import ServiceSettings
 
@@ -30,17 +29,6 @@ NAMING_CONVENTION = {
 def schema_metadata(schema: str) -> MetaData:
     """Metadata of one service: all its tables in its own PostgreSQL schema."""
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
-
-
-def declarative_base(schema: str) -> type[DeclarativeBase]:
-    """A declarative base bound to ``schema_metadata(schema)``."""
-    metadata = schema_metadata(schema)
-
-    class Base(DeclarativeBase):
-        pass
-
-    Base.metadata = metadata
-    return Base
 
 
 def make_engine(settings: ServiceSettings) -> AsyncEngine:

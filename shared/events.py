@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -34,9 +34,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.auth import Principal, Role, require
 from shared.db import SessionDep
 from shared.i18n import Message
-from shared.problems import BadRequest, problem_responses
+from shared.problems import BadRequest, Forbidden, problem_responses
+from shared.regions import RegionLevel, level
 from shared.request_context import current_request_id
 
 # xid8 as a bigint: 64-bit transaction ids fit, and bigint sorts and indexes like any number.
@@ -128,13 +130,19 @@ def events_router(table: Table) -> APIRouter:
         "/events",
         summary="变更事件流 change feed (transactional outbox); never skips, may repeat",
         response_model=EventPage,
-        responses=problem_responses(400),
+        responses=problem_responses(400, 401, 403),
     )
     async def list_events(
         session: SessionDep,
+        principal: Annotated[Principal, require(Role.service, Role.province_admin, Role.auditor)],
         after: str | None = Query(None, description="游标 the next_cursor of the previous page"),
         limit: int = Query(100, ge=1, le=1000, description="每页条数 page size"),
     ) -> EventPage:
+        # The feed holds every region's changes: besides the suite's own services, only province-wide readers.
+        if not principal.has_any([Role.service]) and not any(
+            level(region) == RegionLevel.province for region in principal.regions([Role.province_admin, Role.auditor])
+        ):
+            raise Forbidden(Message("变更事件流仅限省级", "The change feed is for province-wide callers only"))
         return await read_feed(session, table, after, limit)
 
     return router

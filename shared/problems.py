@@ -74,6 +74,8 @@ class Problem(Exception):
         self.rule = rule
         self.errors = errors or []
         self.headers = headers or {}
+        # Extension members beyond shegong's own (e.g. OAuth2's ``error`` code on the token endpoint).
+        self.extra: dict[str, object] = {}
 
     def to_body(self, language: Language, instance: str | None) -> ProblemDetails:
         return ProblemDetails(
@@ -259,7 +261,7 @@ def problem_response(problem: Problem, request: Request) -> JSONResponse:
     body = problem.to_body(language, public_path(request))
     headers = {"Content-Language": language, **problem.headers}
     return JSONResponse(
-        body.model_dump(mode="json"),
+        body.model_dump(mode="json") | problem.extra,
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,

@@ -8,10 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 from sqlalchemy import MetaData
 
+from shared.auth import TokenVerifier, http_jwks_source, roles_of_route
 from shared.db import make_engine, make_sessionmaker
 from shared.health import health_router
 from shared.http_client import make_http_client
@@ -62,6 +63,26 @@ def _add_problem_schemas(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _mark_roles(app: FastAPI, document: dict[str, Any]) -> None:
+    """Write the roles each operation admits into its OpenAPI entry (``x-roles`` and the description)."""
+    for context in iter_route_contexts(app.routes):
+        if not isinstance(context.original_route, APIRoute):
+            continue
+        route: Any = context  # the route as included (prefix, dependencies of the router applied)
+        if not route.include_in_schema:
+            continue
+        roles = roles_of_route(route.dependant)
+        if not roles:
+            continue
+        for method in route.methods:
+            operation = document["paths"].get(route.path_format, {}).get(method.lower())
+            if operation is None:
+                continue
+            operation["x-roles"] = roles
+            note = "允许的角色 roles admitted: " + ", ".join(roles)
+            operation["description"] = f"{operation.get('description', '')}\n\n{note}".strip()
+
+
 def create_service_app(
     *,
     name: str,
@@ -73,11 +94,13 @@ def create_service_app(
     extra_lifespan: Callable[[FastAPI], Any] | None = None,
     liveness_path: str = "/healthz",
     serve_openapi: bool = True,
+    middleware: Sequence[tuple[Any, dict[str, Any]]] = (),
 ) -> FastAPI:
     """Build one service's app. ``metadata.schema`` is the service's PostgreSQL schema.
 
-    The gateway moves liveness to ``/livez`` (its ``/healthz`` reports every service) and serves a
-    merged OpenAPI document of its own instead of FastAPI's (``serve_openapi=False``).
+    The gateway moves liveness to ``/livez`` (its ``/healthz`` reports every service), serves a
+    merged OpenAPI document of its own instead of FastAPI's (``serve_openapi=False``) and adds its rate
+    limits as ``middleware`` (placed inside the request-id middleware).
     """
     schema = metadata.schema
     assert schema
@@ -87,6 +110,8 @@ def create_service_app(
         app.state.engine = make_engine(settings)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         app.state.http = make_http_client(settings)
+        if not hasattr(app.state, "token_verifier"):
+            app.state.token_verifier = TokenVerifier(http_jwks_source(app.state.http, settings.jwks_url))
         try:
             if extra_lifespan is not None:
                 async with extra_lifespan(app):
@@ -111,6 +136,8 @@ def create_service_app(
     app.state.service_name = name
     app.state.migration_head = head_revision(name)
     install_problem_handlers(app)
+    for middleware_class, options in middleware:  # inside the request id: their answers carry it
+        app.add_middleware(middleware_class, **options)
     app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
     app.include_router(health_router(name, schema, liveness_path=liveness_path))
     for router in routers:
@@ -124,6 +151,7 @@ def create_service_app(
                 description=app.description,
                 routes=app.routes,
             )
+            _mark_roles(app, schema_doc)
             app.openapi_schema = _add_problem_schemas(schema_doc)
         return app.openapi_schema
 

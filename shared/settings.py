@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:55432/shegong"
@@ -35,3 +35,9 @@ class ServiceSettings(BaseSettings):
     http_connect_timeout_seconds: float = Field(2.0, gt=0)
     http_timeout_seconds: float = Field(10.0, gt=0)
     http_max_connections: int = Field(100, ge=1)
+    jwks_url: str = Field(
+        "http://127.0.0.1:8000/.well-known/jwks.json", description="the gateway's public keys, for token checks"
+    )
+    token_url: str = Field("http://127.0.0.1:8000/api/v1/auth/token", description="where service clients get tokens")
+    client_id: str | None = Field(None, description="this service's own API client, for service-to-service calls")
+    client_secret: SecretStr | None = Field(None, description="the secret of ``client_id``")

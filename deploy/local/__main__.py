@@ -49,14 +49,22 @@ def needs_embedded_postgres() -> bool:
 
 
 def service_environment(pg: LocalPostgres | None) -> dict[str, str]:
-    """The environment of every service process: each service's database URL and port, the routes."""
+    """The environment of every service process: database URLs, ports, routes, keys, service clients."""
     env = dict(os.environ)
+    gateway = f"http://127.0.0.1:{port_of('gateway')}"
     for service in SERVICE_NAMES:
         if pg is not None:
             env.setdefault(_env_name(service, "DATABASE_URL"), pg.url(DATABASE))
         env.setdefault(_env_name(service, "PORT"), str(port_of(service)))
+    env.setdefault(_env_name("gateway", "SIGNING_KEYS_DIR"), str(DATA / "keys"))
     for service in ("roster", "compensation", "evaluation"):
         env.setdefault(_env_name("gateway", f"{service.upper()}_URL"), f"http://127.0.0.1:{port_of(service)}")
+        env.setdefault(_env_name(service, "JWKS_URL"), f"{gateway}/.well-known/jwks.json")
+        env.setdefault(_env_name(service, "TOKEN_URL"), f"{gateway}/api/v1/auth/token")
+        secret = DATA / "clients" / f"{service}.secret"
+        if secret.exists():
+            env.setdefault(_env_name(service, "CLIENT_ID"), service)
+            env.setdefault(_env_name(service, "CLIENT_SECRET"), secret.read_text().strip())
     return env
 
 
@@ -145,6 +153,11 @@ def up() -> int:
         print(f"PostgreSQL: {pg.url(DATABASE)} (data in {pg.data_dir})")
     env = service_environment(pg)
     subprocess.run([sys.executable, "-m", "shared.migrations", "upgrade", "all"], env=env, check=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "services.gateway.keys", "ensure", str(DATA / "keys")], env=env, check=True, cwd=ROOT
+    )
+    subprocess.run([sys.executable, "-m", "services.gateway.bootstrap", str(DATA)], env=env, check=True, cwd=ROOT)
+    env = service_environment(pg)  # again: now with the service clients' secrets
     CONF.write_text(supervisord_conf())
     if supervisord_pid() is None:
         subprocess.run([sys.executable, "-m", "supervisor.supervisord", "-c", str(CONF)], env=env, check=True, cwd=ROOT)
@@ -157,6 +170,8 @@ def up() -> int:
     gateway = f"http://127.0.0.1:{port_of('gateway')}"
     print(f"shegong is up: {gateway}/healthz says every service is ready")
     print(f"API docs: {gateway}/docs   OpenAPI: {gateway}/openapi.json   logs: {LOGS}   stop: make down")
+    if (DATA / "admin-password").exists():
+        print(f"sign in as admin with the password in {DATA / 'admin-password'}")
     return 0
 
 

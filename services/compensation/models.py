@@ -1,10 +1,16 @@
 """Compensation service tables, all in the PostgreSQL schema ``compensation``."""
 
-from shared.db import declarative_base
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.db import schema_metadata
 from shared.events import outbox_table
 
 SCHEMA = "compensation"
-Base = declarative_base(SCHEMA)
+
+
+class Base(DeclarativeBase):
+    metadata = schema_metadata(SCHEMA)
+
 
 # Transactional outbox (ARCHITECTURE rule 4): every change writes its event here in its own transaction.
 events = outbox_table(Base.metadata)

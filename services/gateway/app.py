@@ -9,12 +9,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.middleware.cors import CORSMiddleware
 
 from services.gateway.api import ROUTERS
+from services.gateway.keys import SigningKeys
 from services.gateway.models import Base
 from services.gateway.openapi_merge import MergedOpenAPI
+from services.gateway.passwords import SecretHasher
 from services.gateway.proxy import forward, make_proxy_session
+from services.gateway.rate_limits import RateLimiter, RateLimitMiddleware
 from services.gateway.settings import Settings
+from shared.auth import TokenVerifier
 from shared.service_app import create_service_app
 
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -35,6 +40,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.proxy_session.close()
 
+    assert settings.signing_keys_dir is not None
+    keys = SigningKeys(settings.signing_keys_dir)
+
+    async def local_jwks() -> dict[str, Any]:
+        return keys.jwks()
+
+    # The gateway checks tokens with its own keys, no HTTP; the services fetch the same JWKS.
+    verifier = TokenVerifier(local_jwks, refresh_seconds=30, min_refetch_seconds=1)
+    rate_limits = {
+        "limiter": RateLimiter(settings.rate_limit_window_seconds),
+        "verifier": verifier,
+        "user_limit": settings.rate_limit_user,
+        "client_limit": settings.rate_limit_client,
+        "anonymous_limit": settings.rate_limit_anonymous,
+    }
     app = create_service_app(
         name="gateway",
         title="shegong 社工 API",
@@ -49,8 +69,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         extra_lifespan=proxy_lifespan,
         liveness_path="/livez",
         serve_openapi=False,
+        middleware=[(RateLimitMiddleware, rate_limits)],
     )
     app.state.upstreams = settings.upstreams()
+    app.state.signing_keys = keys
+    app.state.token_verifier = verifier
+    app.state.hasher = SecretHasher(settings.password_hash_time_cost, settings.password_hash_memory_kib)
+    # Outermost: CORS answers preflights before anything else runs.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Accept-Language",
+            "If-Match",
+            "Idempotency-Key",
+            "X-Request-ID",
+        ],
+        expose_headers=["ETag", "X-Request-ID", "RateLimit", "RateLimit-Policy", "Retry-After", "Location"],
+        max_age=600,
+    )
     merger = MergedOpenAPI(app.state.upstreams, settings.openapi_cache_seconds)
 
     async def merged_openapi(request: Request) -> JSONResponse:

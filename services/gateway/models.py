@@ -1,6 +1,131 @@
-"""Gateway tables, all in the PostgreSQL schema ``gateway`` (identity and audit live here)."""
+"""Gateway tables, all in the PostgreSQL schema ``gateway``: identity, sessions and the audit log."""
 
-from shared.db import declarative_base
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import schema_metadata
 
 SCHEMA = "gateway"
-Base = declarative_base(SCHEMA)
+
+
+class Base(DeclarativeBase):
+    metadata = schema_metadata(SCHEMA)
+
+
+PERSONAL_DATA = "personal_data"  # the grant that unmasks personal data, beside the roles
+
+
+class User(Base):
+    """A person who signs in: web console or mobile app."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    worker_id: Mapped[str | None] = mapped_column(String(64), comment="the roster worker this person is, if any")
+    created_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class ApiClient(Base):
+    """A system that calls the API: a provincial platform, another department, one of our services."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str] = mapped_column(String(100), comment="owning department")
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class Grant(Base):
+    """A role (or the personal-data right) for a region, held by a user or a client."""
+
+    __tablename__ = "grants"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (client_pk IS NULL)", name="one_holder"),
+        Index("grants_user_id_idx", "user_id"),
+        Index("grants_client_pk_idx", "client_pk"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_pk: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"))
+    right: Mapped[str] = mapped_column(String(32), comment="a role, or personal_data")
+    region: Mapped[str] = mapped_column(String(12))
+    granted_by: Mapped[str | None] = mapped_column(String(120))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_by: Mapped[str | None] = mapped_column(String(120))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RefreshToken(Base):
+    """One refresh token; a sign-in starts a family, each refresh replaces the token with the next."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (
+        Index("refresh_tokens_family_id_idx", "family_id"),
+        Index("refresh_tokens_user_id_idx", "user_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    family_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    secret_hash: Mapped[str] = mapped_column(String(64), comment="sha256 of the token's random part")
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditEvent(Base):
+    """Append-only (a trigger refuses UPDATE and DELETE): sign-ins, failures, role changes, unmasked reads."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("audit_events_action_subject_idx", "action", "subject", "occurred_at"),
+        Index("audit_events_action_ip_idx", "action", "ip", "occurred_at"),
+        Index("audit_events_occurred_at_idx", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    action: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str | None] = mapped_column(String(120))
+    subject: Mapped[str | None] = mapped_column(String(120))
+    region: Mapped[str | None] = mapped_column(String(12))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from yarl import URL
 
+from shared.auth import Principal, bearer_token
 from shared.i18n import Message
 from shared.problems import BadGateway, GatewayTimeout, NotFound, Problem, ServiceUnavailable, problem_response
 from shared.request_context import current_request_id
@@ -116,6 +117,12 @@ async def forward(request: Request) -> Response:
         return problem_response(
             NotFound(Message("没有这个服务：{service}", "No such service: {service}"), service=service), request
         )
+    # The gateway checks the token too (the service checks it again): a bad token goes no further.
+    if bearer_token(request) is not None and not isinstance(getattr(request.state, "principal", None), Principal):
+        try:
+            request.state.principal = await request.app.state.token_verifier.verify(bearer_token(request) or "")
+        except Problem as exc:
+            return problem_response(exc, request)
     target = f"{base}/v1/{tail}"
     query = request.scope.get("query_string", b"")
     if query:

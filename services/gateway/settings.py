@@ -1,9 +1,13 @@
 """Gateway settings: environment prefix ``SHEGONG_GATEWAY_`` (e.g. ``SHEGONG_GATEWAY_ROSTER_URL``)."""
 
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Settings(ServiceSettings):
@@ -17,6 +21,34 @@ class Settings(ServiceSettings):
     proxy_max_connections: int = Field(256, ge=1)
     health_timeout_seconds: float = Field(2.0, gt=0)
     openapi_cache_seconds: float = Field(30.0, ge=0)
+
+    # Identity
+    province_code: str = Field("330000", description="the province of this deployment (bootstrap admin's scope)")
+    signing_keys_dir: Path | None = Field(
+        None, description="folder of Ed25519 private keys (PEM), newest signs; required in production"
+    )
+    access_token_ttl_seconds: int = Field(600, ge=30, le=3600)
+    refresh_token_ttl_seconds: int = Field(14 * 24 * 3600, ge=300)
+    password_hash_time_cost: int = Field(3, ge=1)
+    password_hash_memory_kib: int = Field(65536, ge=8)
+    signin_max_failures: int = Field(5, ge=1, description="failures before sign-in is slowed down")
+    signin_failure_window_seconds: int = Field(900, ge=1)
+    signin_max_delay_seconds: int = Field(900, ge=1)
+
+    # Rate limits: requests per window, per user / per API client / per address when anonymous.
+    rate_limit_window_seconds: float = Field(60.0, gt=0)
+    rate_limit_user: int = Field(600, ge=1)
+    rate_limit_client: int = Field(6000, ge=1)
+    rate_limit_anonymous: int = Field(120, ge=1)
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS (web views, consoles)")
+
+    @model_validator(mode="after")
+    def _keys_in_production(self) -> "Settings":
+        if self.signing_keys_dir is None:
+            if self.environment == "production":
+                raise ValueError("SHEGONG_GATEWAY_SIGNING_KEYS_DIR must be set in production")
+            self.signing_keys_dir = REPO_ROOT / ".data" / "keys"
+        return self
 
     def upstreams(self) -> dict[str, str]:
         """Service name → base URL: the routing table of ``/api/v1/<service>/…``."""

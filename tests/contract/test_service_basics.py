@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import text
 
-from conftest import ServiceFactory
+from conftest import Mint, ServiceFactory, bearer
 from shared.migrations import head_revision
 
 DOMAIN_SERVICES = ("roster", "compensation", "evaluation")
@@ -37,8 +37,11 @@ async def test_readyz_is_503_problem_when_the_database_is_unreachable(service_ap
 
 
 @pytest.mark.parametrize("service", DOMAIN_SERVICES)
-async def test_events_feed_serves_committed_events_in_order(service: str, service_app: ServiceFactory) -> None:
+async def test_events_feed_serves_committed_events_in_order(
+    service: str, service_app: ServiceFactory, mint: Mint
+) -> None:
     svc = await service_app(service, rollback=False)
+    svc.client.headers.update(bearer(mint(("service", "330000"), subject="client:compensation")))
     first = await svc.client.get("/v1/events", params={"limit": 1000})
     assert first.status_code == 200
     start = first.json()["next_cursor"]
@@ -58,9 +61,31 @@ async def test_events_feed_serves_committed_events_in_order(service: str, servic
 
 @pytest.mark.parametrize("bad", [{"limit": 0}, {"limit": 1001}, {"after": "%%%"}])
 async def test_events_feed_rejects_bad_paging_with_a_problem(
-    bad: dict[str, str | int], service_app: ServiceFactory
+    bad: dict[str, str | int], service_app: ServiceFactory, mint: Mint
 ) -> None:
     svc = await service_app("roster")
+    svc.client.headers.update(bearer(mint(("province_admin", "330000"))))
     response = await svc.client.get("/v1/events", params=bad)
     assert response.status_code in {400, 422}
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("grants", "status"),
+    [
+        ((), 401),  # no token at all
+        ((("county_admin", "330302"),), 403),  # a county admin does not read the province's feed
+        ((("auditor", "330300"),), 403),  # nor does a city-level auditor
+        ((("auditor", "330000"),), 200),
+        ((("service", "330000"),), 200),
+    ],
+)
+async def test_events_feed_is_for_services_and_province_wide_readers(
+    grants: tuple[tuple[str, str], ...], status: int, service_app: ServiceFactory, mint: Mint
+) -> None:
+    svc = await service_app("evaluation")
+    headers = bearer(mint(*grants)) if grants else {}
+    response = await svc.client.get("/v1/events", headers=headers)
+    assert response.status_code == status
+    if status == 401:
+        assert response.headers["www-authenticate"].startswith("Bearer")

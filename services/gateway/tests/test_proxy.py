@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from conftest import ServiceFactory, free_port
+from conftest import Mint, ServiceFactory, free_port
 
 
 async def echo(request: Request) -> Response:
@@ -106,12 +106,13 @@ async def test_path_query_and_method_arrive_unchanged(gateway: httpx.AsyncClient
     assert seen["query"] == "region=330302&a=1&a=2"
 
 
-async def test_request_id_and_forwarded_headers_pass_hop_by_hop_do_not(gateway: httpx.AsyncClient) -> None:
+async def test_request_id_and_forwarded_headers_pass_hop_by_hop_do_not(gateway: httpx.AsyncClient, mint: Mint) -> None:
+    token = mint(("county_admin", "330302"))
     response = await gateway.get(
         "/api/v1/roster/x",
         headers={
             "X-Request-ID": "trace-proxy-1",
-            "Authorization": "Bearer abc",
+            "Authorization": f"Bearer {token}",
             "Connection": "keep-alive, X-Private",
             "X-Private": "hop",
             "Keep-Alive": "timeout=5",
@@ -121,7 +122,7 @@ async def test_request_id_and_forwarded_headers_pass_hop_by_hop_do_not(gateway: 
     )
     headers = {k.lower(): v for k, v in response.json()["headers"]}
     assert headers["x-request-id"] == "trace-proxy-1"
-    assert headers["authorization"] == "Bearer abc"  # end-to-end headers pass
+    assert headers["authorization"] == f"Bearer {token}"  # end-to-end headers pass
     assert headers["x-forwarded-prefix"] == "/api/v1/roster"
     assert headers["x-forwarded-for"] == "127.0.0.1"
     for hop in ("x-private", "keep-alive", "te", "proxy-authorization"):
@@ -181,3 +182,10 @@ async def test_suite_health_reports_each_service(gateway: httpx.AsyncClient) -> 
     assert body["services"]["evaluation"]["status"] == "unavailable"
     # The echo upstream has no /readyz (404): not ready either.
     assert body["services"]["roster"]["status"] == "unavailable"
+
+
+async def test_a_bad_token_is_refused_at_the_gateway_and_never_forwarded(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/api/v1/roster/x", headers={"Authorization": "Bearer not.a.token"})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "headers" not in response.json()  # the echo upstream never saw it

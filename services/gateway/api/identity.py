@@ -1,0 +1,464 @@
+"""Administration of accounts: users, API clients, their grants, their sessions.
+
+Scoped like everything else: an admin sees an account when one of its grants lies in the admin's
+region and manages it when all of them do (``services.gateway.admin_scope``); accounts outside are 404.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway import admin_scope
+from services.gateway.audit import AuditAction, record
+from services.gateway.models import ApiClient, Grant, RefreshToken, User
+from services.gateway.schemas import (
+    ClientCreate,
+    ClientOut,
+    ClientSecret,
+    GrantIn,
+    GrantOut,
+    SessionOut,
+    UserCreate,
+    UserOut,
+    UserPatch,
+)
+from services.gateway.tokens import active_grants, revoke_family, revoke_user_sessions
+from shared.auth import ADMIN_ROLES, Principal, require
+from shared.concurrency import check_if_match, etag
+from shared.db import SessionDep
+from shared.i18n import Message
+from shared.masking import mask_phone
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
+from shared.regions import scope_prefix
+
+router = APIRouter(prefix="/api/v1/identity", tags=["identity"])
+Admin = Annotated[Principal, require(*ADMIN_ROLES)]
+NOT_FOUND_USER = Message("用户不存在", "No such user")
+NOT_FOUND_CLIENT = Message("客户端不存在", "No such client")
+
+
+def _grant_out(grant: Grant) -> GrantOut:
+    return GrantOut(
+        id=grant.id, right=grant.right, region=grant.region, granted_by=grant.granted_by, granted_at=grant.granted_at
+    )
+
+
+def _check_grants(admin: Principal, grants: list[GrantIn]) -> None:
+    """Every requested grant is a known right, at the right level, within what the admin may give."""
+    errors: list[FieldError] = []
+    for index, grant in enumerate(grants):
+        pointer = f"/body/grants/{index}"
+        if grant.right not in admin_scope.GRANTABLE:
+            errors.append(FieldError(pointer=pointer + "/right", field="right", detail=grant.right, type="enum"))
+        elif not admin_scope.fits_level(grant.right, grant.region):
+            errors.append(
+                FieldError(
+                    pointer=pointer + "/region",
+                    field="region",
+                    detail=f"{grant.right} is granted at another level of the region tree than {grant.region}",
+                    type="region_level",
+                )
+            )
+        elif not admin_scope.may_grant(admin, grant.right, grant.region):
+            errors.append(
+                FieldError(
+                    pointer=pointer,
+                    field="grants",
+                    detail=f"{grant.right}@{grant.region} is outside what this account may grant",
+                    type="grant_not_allowed",
+                )
+            )
+    if errors:
+        raise UnprocessableContent(
+            Message("授权不合规：{count} 项", "Grants not allowed: {count}"), errors=errors, count=len(errors)
+        )
+
+
+def _add_grants(session: AsyncSession, admin: Principal, grants: list[GrantIn], **holder: uuid.UUID) -> list[Grant]:
+    rows = [Grant(right=g.right, region=g.region, granted_by=admin.subject, **holder) for g in grants]
+    session.add_all(rows)
+    for grant in grants:
+        record(
+            session,
+            AuditAction.role_granted,
+            actor=admin.subject,
+            subject=f"{'user' if 'user_id' in holder else 'client'}:{next(iter(holder.values()))}",
+            region=grant.region,
+            details={"right": grant.right},
+        )
+    return rows
+
+
+async def _visible_user(session: AsyncSession, admin: Principal, user_id: uuid.UUID) -> tuple[User, list[Grant]]:
+    user = await session.get(User, user_id)
+    grants = await active_grants(session, user_id=user_id) if user else []
+    if user is None or not admin_scope.sees(admin, [g.region for g in grants]):
+        raise NotFound(NOT_FOUND_USER)
+    return user, grants
+
+
+def _user_out(user: User, grants: list[Grant], *, unmask: bool = False) -> UserOut:
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        name=user.name,
+        phone=user.phone if unmask else mask_phone(user.phone),
+        active=user.active,
+        worker_id=user.worker_id,
+        grants=[_grant_out(g) for g in grants],
+        created_at=user.created_at,
+        version=user.version,
+    )
+
+
+def _in_scope(admin: Principal):  # type: ignore[no-untyped-def]
+    """SQL condition: the grant lies in one of the admin's regions."""
+    return or_(*(Grant.region.startswith(scope_prefix(region)) for region in admin.regions(ADMIN_ROLES)))
+
+
+@router.post(
+    "/users",
+    summary="创建用户 create a user with its grants",
+    status_code=201,
+    response_model=UserOut,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_user(
+    body: UserCreate, admin: Admin, session: SessionDep, request: Request, response: Response
+) -> UserOut:
+    _check_grants(admin, body.grants)
+    user = User(
+        username=body.username,
+        name=body.name,
+        phone=body.phone,
+        password_hash=request.app.state.hasher.hash(body.password),
+        worker_id=body.worker_id,
+        created_by=admin.subject,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            Message("用户名已存在：{username}", "User name taken: {username}"), username=body.username
+        ) from exc
+    grants = _add_grants(session, admin, body.grants, user_id=user.id)
+    record(
+        session, AuditAction.user_created, actor=admin.subject, subject=f"user:{user.id}", region=body.grants[0].region
+    )
+    await session.flush()
+    await session.refresh(user)
+    response.headers["ETag"] = etag(user.id, user.version)
+    response.headers["Location"] = f"/api/v1/identity/users/{user.id}"
+    return _user_out(user, grants)
+
+
+@router.get(
+    "/users",
+    summary="用户列表 users the caller may see (phones masked)",
+    response_model=Page[UserOut],
+    responses=problem_responses(400, 401, 403),
+)
+async def list_users(
+    admin: Admin,
+    session: SessionDep,
+    region: Annotated[
+        str | None, Query(pattern=r"^(\d{6}|\d{12})$", description="只看该区划内 within this region")
+    ] = None,
+    right: Annotated[str | None, Query(description="持有该权限 holding this right")] = None,
+    active: Annotated[bool | None, Query(description="是否启用")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query()] = None,
+) -> Page[UserOut]:
+    filters = {"region": region, "right": right, "active": active}
+    grant_filter = [Grant.user_id == User.id, Grant.revoked_at.is_(None), _in_scope(admin)]
+    if region:
+        grant_filter.append(Grant.region.startswith(scope_prefix(region)))
+    if right:
+        grant_filter.append(Grant.right == right)
+    query = select(User).where(exists().where(*grant_filter)).order_by(User.username).limit(limit + 1)
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    if cursor:
+        (after,) = decode_cursor(cursor, filters)
+        query = query.where(User.username > str(after))
+    users = list((await session.scalars(query)).all())
+    more = len(users) > limit
+    users = users[:limit]
+    items = [_user_out(u, await active_grants(session, user_id=u.id)) for u in users]
+    next_cursor = encode_cursor([users[-1].username], filters) if more else None
+    return Page[UserOut](items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/users/{user_id}",
+    summary="查看用户 one user; ?unmasked=true shows the phone to holders of personal_data (audited)",
+    response_model=UserOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_user(
+    user_id: uuid.UUID,
+    admin: Admin,
+    session: SessionDep,
+    response: Response,
+    unmasked: Annotated[bool, Query(description="显示完整手机号（需 personal_data 授权，留审计）")] = False,
+) -> UserOut:
+    user, grants = await _visible_user(session, admin, user_id)
+    regions = [g.region for g in grants]
+    unmask = unmasked and any(admin.may_unmask(r) for r in regions)
+    if unmask:
+        record(
+            session,
+            AuditAction.personal_data_read,
+            actor=admin.subject,
+            subject=f"user:{user.id}",
+            region=regions[0],
+            details={"fields": ["phone"]},
+        )
+    response.headers["ETag"] = etag(user.id, user.version)
+    return _user_out(user, grants, unmask=unmask)
+
+
+@router.patch(
+    "/users/{user_id}",
+    summary="修改用户 change name, phone, password or active (If-Match required)",
+    response_model=UserOut,
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+async def update_user(
+    user_id: uuid.UUID, body: UserPatch, admin: Admin, session: SessionDep, request: Request, response: Response
+) -> UserOut:
+    user, grants = await _visible_user(session, admin, user_id)
+    if not admin_scope.manages(admin, [g.region for g in grants]):
+        raise NotFound(NOT_FOUND_USER)  # visible, but held partly elsewhere: not this admin's to change
+    check_if_match(request, user.id, user.version)
+    changes = body.model_dump(exclude_unset=True)
+    if "password" in changes:
+        user.password_hash = request.app.state.hasher.hash(changes.pop("password"))
+        await revoke_user_sessions(session, user.id)
+        changes["password"] = "changed"
+    for field in ("name", "phone", "active"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    if changes.get("active") is False:
+        await revoke_user_sessions(session, user.id)
+    user.version += 1
+    user.updated_at = datetime.now(UTC)
+    record(
+        session,
+        AuditAction.user_updated,
+        actor=admin.subject,
+        subject=f"user:{user.id}",
+        region=grants[0].region if grants else None,
+        details={"fields": sorted(changes)},
+    )
+    await session.flush()
+    response.headers["ETag"] = etag(user.id, user.version)
+    return _user_out(user, grants)
+
+
+@router.post(
+    "/users/{user_id}/grants",
+    summary="授予角色 grant a role or the personal-data right",
+    status_code=201,
+    response_model=GrantOut,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def grant_to_user(user_id: uuid.UUID, body: GrantIn, admin: Admin, session: SessionDep) -> GrantOut:
+    await _visible_user(session, admin, user_id)
+    _check_grants(admin, [body])
+    (grant,) = _add_grants(session, admin, [body], user_id=user_id)
+    await session.flush()
+    await session.refresh(grant)
+    return _grant_out(grant)
+
+
+@router.delete(
+    "/grants/{grant_id}",
+    summary="撤销授权 revoke a grant (it leaves the tokens issued from now on)",
+    status_code=204,
+    responses=problem_responses(401, 403, 404),
+)
+async def revoke_grant(grant_id: uuid.UUID, admin: Admin, session: SessionDep) -> Response:
+    grant = await session.get(Grant, grant_id)
+    if grant is None or grant.revoked_at is not None or not admin_scope.sees(admin, [grant.region]):
+        raise NotFound(Message("授权不存在", "No such grant"))
+    if not admin_scope.may_grant(admin, grant.right, grant.region):
+        raise NotFound(Message("授权不存在", "No such grant"))
+    grant.revoked_at = datetime.now(UTC)
+    grant.revoked_by = admin.subject
+    holder = f"user:{grant.user_id}" if grant.user_id else f"client:{grant.client_pk}"
+    record(
+        session,
+        AuditAction.role_revoked,
+        actor=admin.subject,
+        subject=holder,
+        region=grant.region,
+        details={"right": grant.right},
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/clients",
+    summary="创建接入客户端 create an API client (its secret is shown once)",
+    status_code=201,
+    response_model=ClientSecret,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_client(body: ClientCreate, admin: Admin, session: SessionDep, request: Request) -> ClientSecret:
+    _check_grants(admin, body.grants)
+    secret = secrets.token_urlsafe(32)
+    client = ApiClient(
+        client_id=body.client_id,
+        name=body.name,
+        department=body.department,
+        secret_hash=request.app.state.hasher.hash(secret),
+        created_by=admin.subject,
+    )
+    session.add(client)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(Message("客户端编号已存在：{id}", "Client id taken: {id}"), id=body.client_id) from exc
+    _add_grants(session, admin, body.grants, client_pk=client.id)
+    record(session, AuditAction.client_created, actor=admin.subject, subject=f"client:{client.client_id}")
+    return ClientSecret(client_id=client.client_id, client_secret=secret)
+
+
+async def _visible_client(session: AsyncSession, admin: Principal, client_id: str) -> tuple[ApiClient, list[Grant]]:
+    client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    grants = await active_grants(session, client_pk=client.id) if client else []
+    if client is None or not admin_scope.sees(admin, [g.region for g in grants]):
+        raise NotFound(NOT_FOUND_CLIENT)
+    return client, grants
+
+
+@router.get(
+    "/clients",
+    summary="接入客户端列表 API clients the caller may see",
+    response_model=list[ClientOut],
+    responses=problem_responses(401, 403),
+)
+async def list_clients(admin: Admin, session: SessionDep) -> list[ClientOut]:
+    query = (
+        select(ApiClient)
+        .where(exists().where(Grant.client_pk == ApiClient.id, Grant.revoked_at.is_(None), _in_scope(admin)))
+        .order_by(ApiClient.client_id)
+    )
+    out = []
+    for client in (await session.scalars(query)).all():
+        grants = await active_grants(session, client_pk=client.id)
+        out.append(
+            ClientOut(
+                id=client.id,
+                client_id=client.client_id,
+                name=client.name,
+                department=client.department,
+                active=client.active,
+                grants=[_grant_out(g) for g in grants],
+                created_at=client.created_at,
+            )
+        )
+    return out
+
+
+@router.post(
+    "/clients/{client_id}/secret",
+    summary="更换客户端密钥 rotate an API client's secret (the old one stops working)",
+    response_model=ClientSecret,
+    responses=problem_responses(401, 403, 404),
+)
+async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep, request: Request) -> ClientSecret:
+    client, grants = await _visible_client(session, admin, client_id)
+    if not admin_scope.manages(admin, [g.region for g in grants]):
+        raise NotFound(NOT_FOUND_CLIENT)
+    secret = secrets.token_urlsafe(32)
+    client.secret_hash = request.app.state.hasher.hash(secret)
+    client.version += 1
+    record(session, AuditAction.client_secret_rotated, actor=admin.subject, subject=f"client:{client.client_id}")
+    return ClientSecret(client_id=client.client_id, client_secret=secret)
+
+
+@router.get(
+    "/sessions",
+    summary="会话列表 live sessions (refresh-token families) of the users the caller may see",
+    response_model=list[SessionOut],
+    responses=problem_responses(401, 403),
+)
+async def list_sessions(
+    admin: Admin, session: SessionDep, user_id: Annotated[uuid.UUID | None, Query()] = None
+) -> list[SessionOut]:
+    now = datetime.now(UTC)
+    visible_user = exists().where(Grant.user_id == RefreshToken.user_id, Grant.revoked_at.is_(None), _in_scope(admin))
+    query = (
+        select(
+            RefreshToken.family_id,
+            RefreshToken.user_id,
+            func.min(RefreshToken.issued_at),
+            func.max(RefreshToken.issued_at),
+            func.max(RefreshToken.expires_at),
+        )
+        .where(visible_user)
+        .group_by(RefreshToken.family_id, RefreshToken.user_id)
+        .having(func.bool_and(RefreshToken.revoked_at.is_(None)))
+        .having(func.max(RefreshToken.expires_at) > now)
+        .order_by(func.max(RefreshToken.issued_at).desc())
+    )
+    if user_id is not None:
+        query = query.where(RefreshToken.user_id == user_id)
+    rows = (await session.execute(query)).all()
+    out = []
+    for family_id, owner, started, last, expires in rows:
+        latest = await session.scalar(
+            select(RefreshToken)
+            .where(RefreshToken.family_id == family_id)
+            .order_by(RefreshToken.issued_at.desc())
+            .limit(1)
+        )
+        out.append(
+            SessionOut(
+                id=family_id,
+                user_id=owner,
+                started_at=started,
+                last_refreshed_at=last,
+                expires_at=expires,
+                user_agent=latest.user_agent if latest else None,
+                ip=latest.ip if latest else None,
+            )
+        )
+    return out
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    summary="结束会话 revoke a session: its refresh token stops working at once",
+    status_code=204,
+    responses=problem_responses(401, 403, 404),
+)
+async def end_session(session_id: uuid.UUID, admin: Admin, session: SessionDep) -> Response:
+    owner = await session.scalar(select(RefreshToken.user_id).where(RefreshToken.family_id == session_id).limit(1))
+    if owner is None:
+        raise NotFound(Message("会话不存在", "No such session"))
+    _, grants = await _visible_user(session, admin, owner)
+    if not admin_scope.manages(admin, [g.region for g in grants]):
+        raise NotFound(Message("会话不存在", "No such session"))
+    await revoke_family(session, session_id)
+    record(
+        session,
+        AuditAction.session_revoked,
+        actor=admin.subject,
+        subject=f"user:{owner}",
+        region=grants[0].region if grants else None,
+        details={"family_id": str(session_id)},
+    )
+    return Response(status_code=204)

@@ -1,0 +1,50 @@
+"""Region codes: levels, normalisation and containment (the base of every region scope)."""
+
+import pytest
+
+from shared.regions import RegionLevel, contains, county_of, is_region_code, level, normalise, scope_prefix
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("330000", RegionLevel.province),  # 浙江省
+        ("330300", RegionLevel.city),  # 温州市
+        ("331000", RegionLevel.city),  # 台州市
+        ("330302", RegionLevel.county),  # 鹿城区
+        ("330302001000", RegionLevel.township),
+        ("330302001001", RegionLevel.community),
+        ("330302000000", RegionLevel.county),
+    ],
+)
+def test_level_from_code(code: str, expected: RegionLevel) -> None:
+    assert level(code) == expected
+
+
+def test_containment_follows_the_tree() -> None:
+    assert contains("330000", "330302001001")
+    assert contains("330300", "330302")
+    assert not contains("331000", "330302001001")  # Taizhou does not hold a Wenzhou community
+    assert contains("330302", "330302001001")
+    assert not contains("330302", "330303001001")  # the next county
+    assert contains("330302001000", "330302001001")
+    assert not contains("330302001000", "330302002001")  # the next township
+    assert contains("330302001001", "330302001001")
+    assert not contains("330302001001", "330302001002")  # community A does not hold B
+    assert not contains("330302001001", "330302001000")  # nor its own township
+
+
+def test_prefix_normalise_and_county() -> None:
+    assert scope_prefix("330300") == "3303"
+    assert scope_prefix("330302001000") == "330302001"
+    assert normalise("330302") == "330302000000"
+    assert county_of("330302001001") == "330302"
+    with pytest.raises(ValueError, match="above county"):
+        county_of("330300")
+
+
+@pytest.mark.parametrize("bad", ["", "33030", "3303021", "abcdef", "000000", "33030200100"])
+def test_bad_codes(bad: str) -> None:
+    assert not is_region_code(bad)
+    with pytest.raises(ValueError, match="region code"):
+        normalise(bad)

@@ -1,0 +1,99 @@
+"""The suite under test for end-to-end tests: the four services as real processes on the run's database."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import FAST_HASHING, free_port
+from shared.migrations import SERVICE_NAMES
+
+RATE_LIMIT_USER = 40
+RATE_LIMIT_WINDOW = 2
+
+
+@dataclass
+class Suite:
+    gateway: str
+    processes: dict[str, subprocess.Popen[bytes]]
+    logs: dict[str, Path]
+    ports: dict[str, int]
+    env: dict[str, str]
+
+    def start(self, name: str) -> None:
+        with self.logs[name].open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "shared.serve", name], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def wait_healthy(self) -> None:
+        wait_until_healthy(f"{self.gateway}/healthz", self.processes, self.logs)
+
+    def service_url(self, service: str) -> str:
+        """A service's own address: for calling it directly, past the gateway."""
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+
+def wait_until_healthy(url: str, processes: dict[str, subprocess.Popen[bytes]], logs: dict[str, Path]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for name, proc in processes.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}: {logs[name].read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("suite not healthy in 60 s: " + "; ".join(p.read_text()[-500:] for p in logs.values()))
+
+
+@pytest.fixture(scope="session")
+def suite(database_url: str, signing_keys_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
+    ports = {name: free_port() for name in SERVICE_NAMES}
+    env = dict(os.environ)
+    for name in SERVICE_NAMES:
+        prefix = f"SHEGONG_{name.upper()}_"
+        env[prefix + "DATABASE_URL"] = database_url
+        env[prefix + "PORT"] = str(ports[name])
+        env[prefix + "HOST"] = "127.0.0.1"
+        if name != "gateway":
+            env[f"SHEGONG_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
+        if name != "gateway":
+            env[prefix + "JWKS_URL"] = f"http://127.0.0.1:{ports['gateway']}/.well-known/jwks.json"
+            env[prefix + "TOKEN_URL"] = f"http://127.0.0.1:{ports['gateway']}/api/v1/auth/token"
+    env["SHEGONG_GATEWAY_PROXY_READ_TIMEOUT_SECONDS"] = "5"
+    env["SHEGONG_GATEWAY_SIGNING_KEYS_DIR"] = str(signing_keys_dir)
+    # Per-user limit low enough for a test to trip it, with a short window so it resets quickly.
+    env["SHEGONG_GATEWAY_RATE_LIMIT_USER"] = str(RATE_LIMIT_USER)
+    env["SHEGONG_GATEWAY_RATE_LIMIT_WINDOW_SECONDS"] = str(RATE_LIMIT_WINDOW)
+    for key, value in FAST_HASHING.items():
+        env[f"SHEGONG_GATEWAY_{key.upper()}"] = str(value)
+    log_dir = tmp_path_factory.mktemp("e2e-logs")
+    logs = {name: log_dir / f"{name}.log" for name in SERVICE_NAMES}
+    suite = Suite(f"http://127.0.0.1:{ports['gateway']}", {}, logs, ports, env)
+    try:
+        for name in SERVICE_NAMES:
+            suite.start(name)
+        suite.wait_healthy()
+        yield suite
+    finally:
+        for proc in suite.processes.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in suite.processes.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
