@@ -95,5 +95,3 @@ def suite(database_url: str, signing_keys_dir: Path, tmp_path_factory: pytest.Te
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-
-
