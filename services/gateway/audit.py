@@ -1,7 +1,7 @@
 """The audit log: who signed in or failed to, who changed whose roles, who read unmasked personal data.
 
-Rows are only ever inserted (a database trigger refuses UPDATE, DELETE and TRUNCATE). Failed sign-ins
-are written in a transaction of their own, so the refusal that follows does not roll them back.
+Rows are only ever inserted (a database trigger refuses UPDATE, DELETE and TRUNCATE). A failed sign-in
+is committed before the refusal is raised, so the refusal does not roll it back.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.models import AuditEvent
 from shared.request_context import current_request_id
@@ -52,10 +52,3 @@ def audit_event(
 def record(session: AsyncSession, action: AuditAction, **fields: Any) -> None:
     """Add an audit row to the session's transaction: written if and only if the change is."""
     session.add(audit_event(action, **fields))
-
-
-async def record_now(maker: async_sessionmaker[AsyncSession], action: AuditAction, **fields: Any) -> None:
-    """Write an audit row in a transaction of its own (it must outlive the request's rollback)."""
-    async with maker() as session:
-        session.add(audit_event(action, **fields))
-        await session.commit()

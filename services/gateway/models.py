@@ -121,7 +121,8 @@ class AuditEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # clock_timestamp(), not now(): the moment of the event, not the start of its transaction.
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
     action: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str | None] = mapped_column(String(120))
     subject: Mapped[str | None] = mapped_column(String(120))

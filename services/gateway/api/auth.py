@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from services.gateway.audit import AuditAction, record, record_now
+from services.gateway.audit import AuditAction, record
 from services.gateway.models import ApiClient, User
 from services.gateway.schemas import GrantIn, PrincipalOut, TokenResponse
 from services.gateway.settings import Settings
@@ -101,14 +101,15 @@ async def issue_token(
         user = await session.scalar(select(User).where(User.username == username))
         ok = request.app.state.hasher.verify(user.password_hash if user else None, password)
         if user is None or not ok or not user.active:
-            await record_now(
-                request.app.state.sessionmaker,
+            record(
+                session,
                 AuditAction.sign_in_failed,
                 actor=None,
                 subject=username,
                 ip=_address(request),
                 details={"grant_type": "password"},
             )
+            await session.commit()  # kept, though the request fails: it is what slows the next attempt
             raise _oauth_error(BAD_CREDENTIALS, "invalid_grant")
         principal = await user_principal(session, user)
         refresh = await new_refresh_token(
@@ -140,14 +141,15 @@ async def issue_token(
         client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
         ok = request.app.state.hasher.verify(client.secret_hash if client else None, client_secret)
         if client is None or not ok or not client.active:
-            await record_now(
-                request.app.state.sessionmaker,
+            record(
+                session,
                 AuditAction.sign_in_failed,
                 actor=None,
                 subject=client_id,
                 ip=_address(request),
                 details={"grant_type": "client_credentials"},
             )
+            await session.commit()
             raise _oauth_error(BAD_CLIENT, "invalid_client")
         principal = await client_principal(session, client)
         # Client credentials get no refresh token (RFC 6749 §4.4.3): they ask again.

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -120,7 +120,7 @@ def _user_out(user: User, grants: list[Grant], *, unmask: bool = False) -> UserO
     )
 
 
-def _in_scope(admin: Principal):  # type: ignore[no-untyped-def]
+def _in_scope(admin: Principal) -> ColumnElement[bool]:
     """SQL condition: the grant lies in one of the admin's regions."""
     return or_(*(Grant.region.startswith(scope_prefix(region)) for region in admin.regions(ADMIN_ROLES)))
 

@@ -37,7 +37,9 @@ def upgrade() -> None:
     op.create_table(
         "audit_events",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "occurred_at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"), nullable=False
+        ),
         sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column("actor", sa.String(length=120), nullable=True),
         sa.Column("subject", sa.String(length=120), nullable=True),

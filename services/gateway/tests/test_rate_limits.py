@@ -1,0 +1,48 @@
+"""Rate limits per user, per client and per address: they trip, say when to come back, and reset."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conftest import Mint, ServiceFactory, bearer
+from services.gateway.rate_limits import RateLimiter
+
+
+def test_gcra_admits_the_limit_then_refuses_then_recovers() -> None:
+    limiter = RateLimiter(window_seconds=60)
+    decisions = [limiter.hit("user:a", 3, now=100.0) for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert [d.remaining for d in decisions[:3]] == [2, 1, 0]
+    assert decisions[3].retry_after == 20  # one request's worth of the window: 60 s / 3
+    assert limiter.hit("user:b", 3, now=100.0).allowed  # keys are separate
+    assert limiter.hit("user:a", 3, now=120.0).allowed  # one slot back after 20 s
+    assert not limiter.hit("user:a", 3, now=120.0).allowed
+
+
+async def test_limits_trip_with_429_and_reset_through_the_gateway(service_app: ServiceFactory, mint: Mint) -> None:
+    gateway = await service_app(
+        "gateway", rate_limit_user=3, rate_limit_anonymous=2, rate_limit_client=5, rate_limit_window_seconds=1.0
+    )
+    user = bearer(mint(("worker", "330302001001")))
+    answers = [await gateway.client.get("/api/v1/auth/me", headers=user) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0].headers["ratelimit-policy"] == '"user";q=3;w=1'
+    assert answers[0].headers["ratelimit"].startswith('"user";r=2;')
+    refused = answers[3]
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.headers["x-request-id"] == refused.json()["request_id"]
+
+    # Another user and a client have their own allowance; anonymous callers share the address's.
+    other = await gateway.client.get("/api/v1/auth/me", headers=bearer(mint(("worker", "330302001002"))))
+    assert other.status_code == 200
+    client = bearer(mint(("service", "330000"), subject="client:roster"))
+    assert (
+        (await gateway.client.get("/api/v1/auth/me", headers=client)).headers["ratelimit-policy"].startswith('"client"')
+    )
+    anonymous = [await gateway.client.get("/api/v1/identity/users") for _ in range(3)]
+    assert [a.status_code for a in anonymous] == [401, 401, 429]
+    assert (await gateway.client.get("/livez")).status_code == 200  # health is never limited
+
+    await asyncio.sleep(int(refused.headers["retry-after"]) + 0.05)
+    assert (await gateway.client.get("/api/v1/auth/me", headers=user)).status_code == 200  # reset

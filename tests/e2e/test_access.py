@@ -1,0 +1,158 @@
+"""Identity and access end to end: the bootstrap admin, scoped administration, tokens refused by the
+gateway and by each service called directly, service-to-service credentials, rate limits, audit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from conftest import Mint, bearer
+from tests.e2e.conftest import RATE_LIMIT_USER, RATE_LIMIT_WINDOW, Suite
+
+pytestmark = pytest.mark.e2e
+ADMIN_PASSWORD = "e2e admin password 0001"
+LUCHENG, OUHAI = "330302", "330304"
+COMMUNITY_A, COMMUNITY_B = "330302001001", "330302001002"
+
+
+@pytest.fixture(scope="module")
+def data_dir(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What ``make up`` does after migrating: the bootstrap admin and the service clients."""
+    folder = tmp_path_factory.mktemp("bootstrap")
+    env = suite.env | {"SHEGONG_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    subprocess.run([sys.executable, "-m", "services.gateway.bootstrap", str(folder)], env=env, check=True)
+    return folder
+
+
+def token_for(suite: Suite, username: str, password: str) -> dict[str, str]:
+    response = httpx.post(
+        f"{suite.gateway}/api/v1/auth/token",
+        data={"grant_type": "password", "username": username, "password": password},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, str] = response.json()
+    return body
+
+
+def make_user(suite: Suite, admin: dict[str, str], username: str, right: str, region: str) -> dict[str, object]:
+    response = httpx.post(
+        f"{suite.gateway}/api/v1/identity/users",
+        headers=admin,
+        json={
+            "username": username,
+            "name": username,
+            "password": "a long enough password",
+            "grants": [{"right": right, "region": region}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def test_bootstrap_admin_runs_the_province_and_counties_stay_apart(suite: Suite, data_dir: Path) -> None:
+    assert not (data_dir / "admin-password").exists()  # the password came from the environment
+    admin = bearer(token_for(suite, "admin", ADMIN_PASSWORD)["access_token"])
+    me = httpx.get(f"{suite.gateway}/api/v1/auth/me", headers=admin).json()
+    assert {"right": "province_admin", "region": "330000"} in me["grants"]
+    assert me["personal_data_regions"] == ["330000"]
+
+    tag = uuid.uuid4().hex[:6]
+    make_user(suite, admin, f"lucheng-{tag}", "county_admin", LUCHENG)
+    make_user(suite, admin, f"ouhai-{tag}", "county_admin", OUHAI)
+    lucheng = bearer(token_for(suite, f"lucheng-{tag}", "a long enough password")["access_token"])
+    ouhai = bearer(token_for(suite, f"ouhai-{tag}", "a long enough password")["access_token"])
+    sec_a = make_user(suite, lucheng, f"sec-a-{tag}", "community_secretary", COMMUNITY_A)
+    make_user(suite, lucheng, f"sec-b-{tag}", "community_secretary", COMMUNITY_B)
+    worker = make_user(suite, lucheng, f"worker-{tag}", "worker", COMMUNITY_A)
+    make_user(suite, ouhai, f"sec-o-{tag}", "community_secretary", "330304001001")
+
+    seen = httpx.get(f"{suite.gateway}/api/v1/identity/users", headers=lucheng, params={"limit": 500}).json()
+    names = {u["username"] for u in seen["items"]}
+    assert {f"sec-a-{tag}", f"sec-b-{tag}", f"worker-{tag}"} <= names
+    assert f"sec-o-{tag}" not in names
+    assert f"ouhai-{tag}" not in names
+    assert httpx.get(f"{suite.gateway}/api/v1/identity/users/{sec_a['id']}", headers=ouhai).status_code == 404
+
+    secretary = bearer(token_for(suite, f"sec-a-{tag}", "a long enough password")["access_token"])
+    assert httpx.get(f"{suite.gateway}/api/v1/identity/users", headers=secretary).status_code == 403
+    worker_token = bearer(token_for(suite, f"worker-{tag}", "a long enough password")["access_token"])
+    worker_me = httpx.get(f"{suite.gateway}/api/v1/auth/me", headers=worker_token).json()
+    assert worker_me["subject"] == f"user:{worker['id']}"
+    assert worker_me["grants"] == [{"right": "worker", "region": COMMUNITY_A}]
+
+    audit = httpx.get(f"{suite.gateway}/api/v1/audit/events", headers=admin, params={"limit": 500}).json()
+    actions = {(e["action"], e["region"]) for e in audit["items"]}
+    assert ("role_granted", COMMUNITY_A) in actions
+    assert ("sign_in", COMMUNITY_A) in actions
+
+
+def test_service_clients_use_client_credentials_to_call_each_other(suite: Suite, data_dir: Path) -> None:
+    secret = (data_dir / "clients" / "compensation.secret").read_text().strip()
+    token = httpx.post(
+        f"{suite.gateway}/api/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": "compensation", "client_secret": secret},
+    ).json()["access_token"]
+    # Compensation reads the roster's feed: through the gateway, and straight at the roster.
+    assert httpx.get(f"{suite.gateway}/api/v1/roster/events", headers=bearer(token)).status_code == 200
+    assert httpx.get(f"{suite.service_url('roster')}/v1/events", headers=bearer(token)).status_code == 200
+
+
+def forged_with_another_key(valid: str) -> str:
+    claims = jwt.decode(valid, options={"verify_signature": False})
+    kid = jwt.get_unverified_header(valid)["kid"]
+    return jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": kid})
+
+
+def tampered(valid: str) -> str:
+    header, payload, signature = valid.split(".")
+    flipped = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
+    return f"{header}.{flipped}.{signature}"
+
+
+@pytest.mark.parametrize("kind", ["expired", "tampered", "wrong key", "garbage"])
+def test_bad_tokens_are_refused_by_the_gateway_and_by_each_service_directly(
+    suite: Suite, mint: Mint, kind: str
+) -> None:
+    valid = mint(("service", "330000"), subject="client:compensation")
+    token = {
+        "expired": mint(("service", "330000"), ttl=-120),
+        "tampered": tampered(valid),
+        "wrong key": forged_with_another_key(valid),
+        "garbage": "abc.def.ghi",
+    }[kind]
+    through_gateway = httpx.get(f"{suite.gateway}/api/v1/evaluation/events", headers=bearer(token))
+    assert through_gateway.status_code == 401
+    assert through_gateway.headers["content-type"] == "application/problem+json"
+    for service in ("roster", "compensation", "evaluation"):
+        direct = httpx.get(f"{suite.service_url(service)}/v1/events", headers=bearer(token))
+        assert direct.status_code == 401, (service, direct.text)
+        assert httpx.get(f"{suite.service_url(service)}/v1/events", headers=bearer(valid)).status_code == 200
+
+
+def test_a_revoked_refresh_token_is_refused_through_the_gateway(suite: Suite, data_dir: Path) -> None:
+    tokens = token_for(suite, "admin", ADMIN_PASSWORD)
+    assert httpx.post(f"{suite.gateway}/api/v1/auth/revoke", data={"token": tokens["refresh_token"]}).status_code == 200
+    refused = httpx.post(
+        f"{suite.gateway}/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
+    assert refused.status_code == 401
+
+
+def test_rate_limits_trip_and_reset_through_the_gateway(suite: Suite, mint: Mint) -> None:
+    user = bearer(mint(("worker", COMMUNITY_A)))
+    with httpx.Client(base_url=suite.gateway, headers=user) as client:
+        codes = [client.get("/api/v1/auth/me").status_code for _ in range(RATE_LIMIT_USER * 3)]
+        assert 429 in codes
+        assert codes.index(429) >= RATE_LIMIT_USER  # the whole allowance first, then refusals
+        time.sleep(RATE_LIMIT_WINDOW + 0.1)
+        assert client.get("/api/v1/auth/me").status_code == 200
