@@ -24,6 +24,7 @@ from shared.problems import (
     install_problem_handlers,
 )
 from shared.request_context import RequestIdMiddleware
+from shared.service_auth import ServiceCredentials
 from shared.settings import ServiceSettings
 
 API_VERSION = "0.1.0"
@@ -110,6 +111,8 @@ def create_service_app(
         app.state.engine = make_engine(settings)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         app.state.http = make_http_client(settings)
+        # This service's own credentials for calling the others (None when it has no API client).
+        app.state.service_credentials = ServiceCredentials.from_settings(app.state.http, settings)
         if not hasattr(app.state, "token_verifier"):
             app.state.token_verifier = TokenVerifier(http_jwks_source(app.state.http, settings.jwks_url))
         try:

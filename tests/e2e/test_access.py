@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conftest import Mint, bearer
+from shared.service_auth import ServiceCredentials
 from tests.e2e.conftest import RATE_LIMIT_USER, RATE_LIMIT_WINDOW, Suite
 
 pytestmark = pytest.mark.e2e
@@ -104,6 +105,16 @@ def test_service_clients_use_client_credentials_to_call_each_other(suite: Suite,
     # Compensation reads the roster's feed: through the gateway, and straight at the roster.
     assert httpx.get(f"{suite.gateway}/api/v1/roster/events", headers=bearer(token)).status_code == 200
     assert httpx.get(f"{suite.service_url('roster')}/v1/events", headers=bearer(token)).status_code == 200
+
+
+async def test_service_credentials_fetch_and_reuse_a_token(suite: Suite, data_dir: Path) -> None:
+    secret = (data_dir / "clients" / "evaluation.secret").read_text().strip()
+    async with httpx.AsyncClient() as client:
+        credentials = ServiceCredentials(client, f"{suite.gateway}/api/v1/auth/token", "evaluation", secret)
+        first = await credentials.token()
+        assert await credentials.token() == first  # cached until shortly before it expires
+        feed = await client.get(f"{suite.service_url('roster')}/v1/events", headers=await credentials.headers())
+        assert feed.status_code == 200
 
 
 def forged_with_another_key(valid: str) -> str:
