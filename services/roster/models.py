@@ -1,6 +1,28 @@
 """Roster service tables, all in the PostgreSQL schema ``roster``."""
 
-from sqlalchemy.orm import DeclarativeBase
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
 from shared.events import outbox_table
@@ -14,3 +36,123 @@ class Base(DeclarativeBase):
 
 # Transactional outbox (ARCHITECTURE rule 4): every change writes its event here in its own transaction.
 events = outbox_table(Base.metadata)
+
+
+class Region(Base):
+    """A node of the division tree: province, city, county, township, community/village."""
+
+    __tablename__ = "regions"
+    __table_args__ = (
+        Index("regions_parent_code_idx", "parent_code"),
+        Index("regions_path_idx", "path", postgresql_ops={"path": "text_pattern_ops"}),
+        CheckConstraint("households >= 0 AND population >= 0 AND extra_staff >= 0", name="counts"),
+    )
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True, comment="official code (6 or 12 digits)")
+    path: Mapped[str] = mapped_column(String(12), unique=True, comment="the code in 12-digit form, for prefixes")
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    level: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str | None] = mapped_column(String(30), comment="community kind (S1–S4); null above")
+    households: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    population: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    extra_staff: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"), comment="S3 extra posts")
+    extra_staff_approval: Mapped[str | None] = mapped_column(String(200), comment="S3 approving document")
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StaffingPolicyOverride(Base):
+    """A region's own staffing parameters for a year (S1–S8, P2–P3); missing ones come from above."""
+
+    __tablename__ = "staffing_policies"
+
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    source: Mapped[str] = mapped_column(String(300), comment="the document the parameters come from")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Quota(Base):
+    """A county's headcount quota (员额) for a year (S5)."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (CheckConstraint("headcount >= 0", name="headcount"),)
+
+    county_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    headcount: Mapped[int] = mapped_column(Integer)
+    approval: Mapped[str | None] = mapped_column(String(200), comment="approving document")
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Worker(Base):
+    """One person, one record, across the province: found by the keyed hash of the ID number."""
+
+    __tablename__ = "workers"
+    __table_args__ = (
+        Index("workers_community_path_idx", "community_path", postgresql_ops={"community_path": "text_pattern_ops"}),
+        Index("workers_status_idx", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id_number_key: Mapped[str] = mapped_column(String(64), unique=True, comment="HMAC-SHA256 of the ID number")
+    id_number: Mapped[str] = mapped_column(String(18), comment="read only through the audited path")
+    name: Mapped[str] = mapped_column(String(50))
+    sex: Mapped[str] = mapped_column(String(6), comment="derived from the ID number")
+    birth_date: Mapped[date] = mapped_column(Date, comment="derived from the ID number")
+    phone: Mapped[str | None] = mapped_column(String(20))
+    education: Mapped[str | None] = mapped_column(String(20))
+    political_status: Mapped[str | None] = mapped_column(String(30))
+    community_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    community_path: Mapped[str] = mapped_column(String(12), comment="12-digit form, for region scoping")
+    lives_in_community: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), comment="S6")
+    generalist: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), comment="S7")
+    grid_duties: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), comment="S8")
+    certificate_level: Mapped[str | None] = mapped_column(String(20))
+    certificate_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12))
+    hire_date: Mapped[date] = mapped_column(Date)
+    left_date: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PostAssignment(Base):
+    """A worker's post (P1) and grade (C4) in a community for a period; history is kept."""
+
+    __tablename__ = "post_assignments"
+    __table_args__ = (
+        Index("post_assignments_worker_id_idx", "worker_id"),
+        Index("post_assignments_community_code_idx", "community_code"),
+        CheckConstraint("grade BETWEEN 1 AND 18", name="grade"),
+        CheckConstraint("end_date IS NULL OR end_date > start_date", name="period"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
+    community_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    post: Mapped[str] = mapped_column(String(10))
+    grade: Mapped[int] = mapped_column(SmallInteger)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date, comment="exclusive; null while held")
+    approval: Mapped[str | None] = mapped_column(String(200), comment="P2: approval of a second chief")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PersonalDataRead(Base):
+    """Append-only record of every unmasked read of personal data: who, what, when, request id."""
+
+    __tablename__ = "personal_data_reads"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
+    actor: Mapped[str] = mapped_column(String(120))
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    region: Mapped[str] = mapped_column(String(12))
+    fields: Mapped[list[str]] = mapped_column(JSONB)
+    request_id: Mapped[str | None] = mapped_column(String(128))

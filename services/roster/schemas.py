@@ -1,6 +1,12 @@
-"""Roster API schemas: the enum codes the API speaks, with their zh-CN labels (``GET /v1/meta/enums``)."""
+"""Roster API schemas: enum codes (labels at ``GET /v1/meta/enums``), request and response bodies."""
 
+from __future__ import annotations
+
+import uuid
+from datetime import date
 from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Post(StrEnum):
@@ -65,3 +71,209 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
     },
     "recruitment_channel": {RecruitmentChannel.election: "选任", RecruitmentChannel.recruitment: "招聘"},
 }
+
+
+class Education(StrEnum):
+    """学历 education."""
+
+    secondary = "secondary"
+    associate = "associate"
+    bachelor = "bachelor"
+    master = "master"
+    doctorate = "doctorate"
+
+
+class PoliticalStatus(StrEnum):
+    """政治面貌 political status."""
+
+    cpc_member = "cpc_member"
+    cpc_probationary = "cpc_probationary"
+    cyl_member = "cyl_member"
+    democratic_party = "democratic_party"
+    masses = "masses"
+
+
+ENUM_LABELS |= {
+    "education": {
+        Education.secondary: "高中及以下",
+        Education.associate: "大专",
+        Education.bachelor: "本科",
+        Education.master: "硕士研究生",
+        Education.doctorate: "博士研究生",
+    },
+    "political_status": {
+        PoliticalStatus.cpc_member: "中共党员",
+        PoliticalStatus.cpc_probationary: "中共预备党员",
+        PoliticalStatus.cyl_member: "共青团员",
+        PoliticalStatus.democratic_party: "民主党派",
+        PoliticalStatus.masses: "群众",
+    },
+}
+
+REGION_CODE = r"^(\d{6}|\d{12})$"
+COMMUNITY_CODE = r"^\d{12}$"
+
+
+class RegionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=REGION_CODE, description="区划代码 official code: 6 digits to county, 12 below")
+    name: str = Field(min_length=1, max_length=100, description="名称 name")
+    parent_code: str | None = Field(None, pattern=REGION_CODE, description="上级区划 parent (none for a province)")
+    kind: CommunityKind | None = Field(None, description="社区类型 community kind, for communities (S1–S4)")
+    households: int = Field(0, ge=0, description="户数 households (S2)")
+    population: int = Field(0, ge=0, description="人口 population")
+    extra_staff: int = Field(0, ge=0, le=50, description="增配名额 extra posts by approval (S3)")
+    extra_staff_approval: str | None = Field(None, max_length=200, description="增配审批文件 approving document (S3)")
+
+
+class RegionPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=100, description="名称 name")
+    kind: CommunityKind | None = Field(None, description="社区类型 community kind (S1–S4)")
+    households: int | None = Field(None, ge=0, description="户数 households (S2)")
+    population: int | None = Field(None, ge=0, description="人口 population")
+    extra_staff: int | None = Field(None, ge=0, le=50, description="增配名额 extra posts by approval (S3)")
+    extra_staff_approval: str | None = Field(None, max_length=200, description="增配审批文件 (S3)")
+
+
+class RegionOut(BaseModel):
+    code: str = Field(description="区划代码 official code")
+    name: str
+    parent_code: str | None
+    level: str = Field(description="层级 province, city, county, township, community")
+    kind: CommunityKind | None
+    households: int
+    population: int
+    extra_staff: int = Field(description="增配名额 (S3)")
+    extra_staff_approval: str | None
+    required_staff: int | None = Field(description="应配人数 S1–S4, for communities")
+    version: int
+
+
+class QuotaIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    headcount: int = Field(ge=0, le=100_000, description="员额 headcount quota (S5)")
+    approval: str | None = Field(None, max_length=200, description="核定文件 approving document")
+
+
+class QuotaOut(BaseModel):
+    county_code: str
+    year: int
+    headcount: int = Field(description="员额 (S5)")
+    used: int = Field(description="已用 workers employed in the county now (not left)")
+    approval: str | None
+
+
+class WorkerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id_number: str = Field(min_length=1, max_length=20, description="身份证号 18-digit resident ID (GB 11643)")
+    name: str = Field(min_length=1, max_length=50, description="姓名 name")
+    phone: str | None = Field(None, pattern=r"^1\d{10}$", description="手机号 mobile number")
+    education: Education | None = Field(None, description="学历 education")
+    political_status: PoliticalStatus | None = Field(None, description="政治面貌 political status")
+    community_code: str = Field(pattern=COMMUNITY_CODE, description="所在社区 community (12 digits)")
+    lives_in_community: bool = Field(False, description="是否居住在本社区 lives in the community (S6)")
+    generalist: bool = Field(False, description="全科社工 generalist (S7)")
+    grid_duties: bool = Field(False, description="兼任网格员 holds grid-worker duties (S8: a finding)")
+    certificate_level: CertificateLevel | None = Field(None, description="社工职业资格 certificate (C8, H7)")
+    certificate_date: date | None = Field(None, description="取证日期 certificate date")
+    hire_date: date = Field(description="入职日期 hire date; probation runs 6 months from it (H4)")
+
+
+class WorkerPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: str | None = Field(None, pattern=r"^1\d{10}$", description="手机号 mobile number")
+    education: Education | None = None
+    political_status: PoliticalStatus | None = None
+    lives_in_community: bool | None = Field(None, description="(S6)")
+    generalist: bool | None = Field(None, description="(S7)")
+    grid_duties: bool | None = Field(None, description="(S8)")
+    certificate_level: CertificateLevel | None = None
+    certificate_date: date | None = None
+    status: WorkerStatus | None = Field(None, description="人员状态 status; left needs left_date")
+    left_date: date | None = Field(None, description="离职日期 leaving date")
+
+
+class PostOut(BaseModel):
+    id: uuid.UUID
+    worker_id: uuid.UUID
+    community_code: str
+    post: Post = Field(description="岗位 post (P1)")
+    grade: int = Field(description="岗位等级 grade, 1–18 (C4)")
+    start_date: date
+    end_date: date | None = Field(description="结束日期 exclusive; null while held")
+    approval: str | None = Field(description="审批 approval of a second chief (P2)")
+
+
+class WorkerOut(BaseModel):
+    id: uuid.UUID
+    id_number: str = Field(description="身份证号 masked: first 6 + ******** + last 4")
+    name: str
+    sex: str = Field(description="性别 derived from the ID number")
+    birth_date: date = Field(description="出生日期 derived from the ID number")
+    phone: str | None = Field(description="手机号 masked: 138****5678")
+    education: Education | None
+    political_status: PoliticalStatus | None
+    community_code: str
+    lives_in_community: bool = Field(description="(S6)")
+    generalist: bool = Field(description="(S7)")
+    grid_duties: bool = Field(description="(S8)")
+    certificate_level: CertificateLevel | None
+    certificate_date: date | None
+    status: WorkerStatus
+    hire_date: date
+    left_date: date | None
+    current_post: PostOut | None = Field(description="当前岗位 the post held today")
+    version: int
+
+
+class PersonalData(BaseModel):
+    worker_id: uuid.UUID
+    id_number: str = Field(description="身份证号 unmasked (audited read)")
+    phone: str | None = Field(description="手机号 unmasked (audited read)")
+
+
+class IdNumberLookup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id_number: str = Field(min_length=1, max_length=20, description="身份证号 resident ID to look up")
+
+
+class PostAssign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    post: Post = Field(description="岗位 post (P1)")
+    grade: int = Field(ge=1, le=18, description="岗位等级 grade, 1–18 (C4)")
+    start_date: date = Field(description="任职日期 start; a held post ends the day this one starts")
+    approval: str | None = Field(None, max_length=200, description="审批 approval of a second chief (P2)")
+
+
+class FindingOut(BaseModel):
+    rule: str = Field(description="政策规则 POLICY.md rule id")
+    region: str = Field(description="区划 community or county concerned")
+    message: str = Field(description="说明 in the negotiated language")
+    expected: int | None
+    actual: int | None
+
+
+class CommunityReport(BaseModel):
+    code: str
+    name: str
+    kind: CommunityKind | None
+    households: int
+    required: int = Field(description="应配 S1–S4")
+    actual: int = Field(description="实配 workers in post on the date")
+    findings: list[FindingOut]
+
+
+class QuotaUse(BaseModel):
+    county_code: str
+    headcount: int | None = Field(description="员额 (S5); null when not set")
+    used: int
+    findings: list[FindingOut] = Field(description="超员额 quota exceeded (S5)")
+
+
+class StaffingReport(BaseModel):
+    region: str
+    date: date
+    communities: list[CommunityReport]
+    quotas: list[QuotaUse] = Field(description="员额使用 per county (S5)")
+    findings: int = Field(description="问题总数 number of findings")

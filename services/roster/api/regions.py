@@ -1,0 +1,364 @@
+"""Regions (the division tree, communities with kind and households), quotas (S5) and staffing policy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from services.roster.access import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region
+from services.roster.domain.staffing import EXTRA_STAFF_KINDS, required_staff
+from services.roster.domain.staffing_policy import StaffingPolicy
+from services.roster.models import Quota, Region, StaffingPolicyOverride, Worker, events
+from services.roster.regions import LEVELS, NO_SUCH_REGION, path_of, prefix_of, staffing_policy, visible_region
+from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, RegionPatch
+from shared.auth import Principal, require
+from shared.concurrency import check_if_match, etag
+from shared.db import SessionDep
+from shared.events import record_event
+from shared.i18n import Message
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
+from shared.regions import RegionLevel, level
+
+router = APIRouter(prefix="/v1", tags=["regions"])
+Reader = Annotated[Principal, require(*READ_ROLES)]
+Writer = Annotated[Principal, require(*WRITE_ROLES)]
+Admin = Annotated[Principal, require(*ADMIN_WRITE_ROLES)]
+
+
+def invalid(field: str, detail_zh: str, detail_en: str, rule: str | None = None) -> UnprocessableContent:
+    return UnprocessableContent(
+        Message("{field}：{zh}", "{field}: {en}"),
+        rule=rule,
+        errors=[
+            FieldError(
+                pointer=f"/body/{field}",
+                field=field,
+                detail=detail_en,
+                type="rule" if rule else "value_error",
+                rule=rule,
+            )
+        ],
+        field=field,
+        zh=detail_zh,
+        en=detail_en,
+    )
+
+
+async def region_out(session: SessionDep, region: Region) -> RegionOut:
+    required = None
+    if region.level == RegionLevel.community and region.kind:
+        policy = await staffing_policy(session, region.code, datetime.now(UTC).year)
+        required = required_staff(region.kind, region.households, region.extra_staff, policy)[0]
+    return RegionOut(
+        code=region.code,
+        name=region.name,
+        parent_code=region.parent_code,
+        level=region.level,
+        kind=region.kind,
+        households=region.households,
+        population=region.population,
+        extra_staff=region.extra_staff,
+        extra_staff_approval=region.extra_staff_approval,
+        required_staff=required,
+        version=region.version,
+    )
+
+
+def check_extra_staff(kind: str | None, extra: int, approval: str | None) -> None:
+    """S3: extra posts only for 商住/老旧 communities, and only with the approving document."""
+    if extra and kind not in EXTRA_STAFF_KINDS:
+        raise invalid(
+            "extra_staff", "仅商住、老旧社区可增配", "only commercial-residential and old-town communities", "S3"
+        )
+    if extra and not approval:
+        raise invalid("extra_staff_approval", "增配须有审批文件", "extra posts need the approving document", "S3")
+
+
+@router.post(
+    "/regions",
+    summary="新增区划 add a region under its parent (communities with kind and households)",
+    status_code=201,
+    response_model=RegionOut,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def create_region(body: RegionCreate, principal: Admin, session: SessionDep, response: Response) -> RegionOut:
+    region_level = level(body.code)
+    if body.parent_code is None:
+        if region_level != RegionLevel.province:
+            raise invalid("parent_code", "须指定上级区划", "a parent is required below province level")
+        require_write(principal, body.code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+    else:
+        parent = await visible_region(session, principal, body.parent_code)
+        require_write(principal, body.code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+        if LEVELS.index(region_level) != LEVELS.index(RegionLevel(parent.level)) + 1 or not path_of(
+            body.code
+        ).startswith(prefix_of(parent.code)):
+            raise invalid(
+                "code", f"{body.code} 不是 {parent.code} 的下一级", f"{body.code} is not a child of {parent.code}"
+            )
+    if (region_level == RegionLevel.community) != (body.kind is not None):
+        raise invalid("kind", "社区须填类型，其他层级不填", "a community needs a kind; other levels have none", "S1")
+    check_extra_staff(body.kind, body.extra_staff, body.extra_staff_approval)
+    region = Region(
+        code=body.code,
+        path=path_of(body.code),
+        parent_code=body.parent_code,
+        level=region_level.value,
+        name=body.name,
+        kind=body.kind.value if body.kind else None,
+        households=body.households,
+        population=body.population,
+        extra_staff=body.extra_staff,
+        extra_staff_approval=body.extra_staff_approval,
+    )
+    session.add(region)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(Message("区划已存在：{code}", "Region exists: {code}"), code=body.code) from exc
+    await record_event(session, events, "region.created", f"region/{region.code}", body.model_dump(mode="json"))
+    response.headers["ETag"] = etag(region.code, region.version)
+    return await region_out(session, region)
+
+
+@router.get(
+    "/regions/{code}",
+    summary="查看区划 one region",
+    response_model=RegionOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_region(code: str, principal: Reader, session: SessionDep, response: Response) -> RegionOut:
+    region = await visible_region(session, principal, code)
+    response.headers["ETag"] = etag(region.code, region.version)
+    return await region_out(session, region)
+
+
+@router.patch(
+    "/regions/{code}",
+    summary="修改区划 change name, kind, households, population, extra posts (If-Match)",
+    response_model=RegionOut,
+    responses=problem_responses(401, 403, 404, 412, 428),
+)
+async def update_region(
+    code: str, body: RegionPatch, principal: Writer, session: SessionDep, request: Request, response: Response
+) -> RegionOut:
+    region = await visible_region(session, principal, code, lock=True)
+    require_write(principal, code, NO_SUCH_REGION)
+    check_if_match(request, region.code, region.version)
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    if "kind" in changes and region.level != RegionLevel.community:
+        raise invalid("kind", "仅社区有类型", "only communities have a kind")
+    for field, value in changes.items():
+        setattr(region, field, value)
+    check_extra_staff(region.kind, region.extra_staff, region.extra_staff_approval)
+    region.version += 1
+    region.updated_at = datetime.now(UTC)
+    await session.flush()
+    await record_event(session, events, "region.updated", f"region/{code}", changes | {"version": region.version})
+    response.headers["ETag"] = etag(region.code, region.version)
+    return await region_out(session, region)
+
+
+async def _region_page(
+    session: SessionDep, query: Any, limit: int, cursor: str | None, filters: dict[str, Any]
+) -> Page[RegionOut]:
+    if cursor:
+        (after,) = decode_cursor(cursor, filters)
+        query = query.where(Region.path > str(after))
+    rows = list((await session.scalars(query.order_by(Region.path).limit(limit + 1))).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [await region_out(session, r) for r in rows]
+    return Page[RegionOut](items=items, next_cursor=encode_cursor([rows[-1].path], filters) if more else None)
+
+
+@router.get(
+    "/regions/{code}/children",
+    summary="下级区划 children",
+    response_model=Page[RegionOut],
+    responses=problem_responses(401, 403, 404),
+)
+async def list_children(
+    code: str,
+    principal: Reader,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[RegionOut]:
+    await visible_region(session, principal, code)
+    query = select(Region).where(Region.parent_code == code, path_filter(principal, Region.path))
+    return await _region_page(session, query, limit, cursor, {"children": code})
+
+
+@router.get(
+    "/regions/{code}/descendants",
+    summary="全部下级 all descendants, optionally of one level",
+    response_model=Page[RegionOut],
+    responses=problem_responses(401, 403, 404),
+)
+async def list_descendants(
+    code: str,
+    principal: Reader,
+    session: SessionDep,
+    level_: Annotated[RegionLevel | None, Query(alias="level")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[RegionOut]:
+    region = await visible_region(session, principal, code)
+    query = select(Region).where(
+        Region.path.startswith(prefix_of(region.code)), Region.code != code, path_filter(principal, Region.path)
+    )
+    if level_ is not None:
+        query = query.where(Region.level == level_.value)
+    return await _region_page(session, query, limit, cursor, {"descendants": code, "level": level_})
+
+
+@router.get(
+    "/regions/{code}/ancestors",
+    summary="上级区划 ancestors, nearest first",
+    response_model=list[RegionOut],
+    responses=problem_responses(401, 403, 404),
+)
+async def list_ancestors(code: str, principal: Reader, session: SessionDep) -> list[RegionOut]:
+    region = await visible_region(session, principal, code)
+    chain = []
+    parent = region.parent_code
+    while parent is not None:
+        row = await session.get(Region, parent)
+        if row is None:
+            break
+        chain.append(await region_out(session, row))
+        parent = row.parent_code
+    return chain
+
+
+@router.put(
+    "/quotas/{county_code}/{year}",
+    summary="核定员额 set a county's headcount quota for a year (S5)",
+    response_model=QuotaOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def set_quota(
+    county_code: str,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    body: QuotaIn,
+    principal: Admin,
+    session: SessionDep,
+) -> QuotaOut:
+    county = await visible_region(session, principal, county_code)
+    if county.level != RegionLevel.county:
+        raise NotFound(Message("不是县级区划：{code}", "Not a county: {code}"), code=county_code)
+    require_write(principal, county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+    quota = await session.get(Quota, (county_code, year), with_for_update=True)
+    if quota is None:
+        quota = Quota(county_code=county_code, year=year, headcount=body.headcount, approval=body.approval)
+        session.add(quota)
+    else:
+        quota.headcount, quota.approval = body.headcount, body.approval
+        quota.version += 1
+        quota.updated_at = datetime.now(UTC)
+    await session.flush()
+    await record_event(
+        session,
+        events,
+        "quota.set",
+        f"quota/{county_code}/{year}",
+        {"county_code": county_code, "year": year, "headcount": body.headcount},
+    )
+    return QuotaOut(
+        county_code=county_code,
+        year=year,
+        headcount=body.headcount,
+        used=await quota_used(session, county_code),
+        approval=body.approval,
+    )
+
+
+async def quota_used(session: SessionDep, county_code: str) -> int:
+    """Workers of the county who have not left (S5 counts them against the quota)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Worker)
+        .where(Worker.community_path.startswith(county_code), Worker.status != "left")
+    )
+    return int(count or 0)
+
+
+@router.get(
+    "/quotas/{county_code}/{year}",
+    summary="查看员额 a county's quota and its use (S5)",
+    response_model=QuotaOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_quota(county_code: str, year: int, principal: Reader, session: SessionDep) -> QuotaOut:
+    if not sees_region(principal, county_code):
+        raise NotFound(NO_SUCH_REGION, code=county_code)
+    quota = await session.get(Quota, (county_code, year))
+    if quota is None:
+        raise NotFound(
+            Message("{code} 未核定 {year} 年员额", "No {year} quota for {code}"), code=county_code, year=year
+        )
+    return QuotaOut(
+        county_code=county_code,
+        year=year,
+        headcount=quota.headcount,
+        used=await quota_used(session, county_code),
+        approval=quota.approval,
+    )
+
+
+class StaffingPolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    parameters: dict[str, Any] = Field(
+        description=(
+            "配备参数 any of base_staff, household_threshold, household_step, rounding, rural_min, rural_max, "
+            "min_resident_workers, min_generalists, max_chiefs_with_approval, min_deputies, max_deputies "
+            "(S1–S8, P2–P3)"
+        )
+    )
+    source: str = Field(min_length=1, max_length=300, description="依据 the document the values come from")
+
+
+@router.put(
+    "/staffing-policies/{region_code}/{year}",
+    summary="设定配备参数 set a region's staffing parameters for a year (S1–S8, P2–P3)",
+    response_model=dict[str, Any],
+    responses=problem_responses(401, 403, 404),
+)
+async def set_staffing_policy(
+    region_code: str, year: int, body: StaffingPolicyIn, principal: Admin, session: SessionDep
+) -> dict[str, Any]:
+    await visible_region(session, principal, region_code)
+    require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+    unknown = sorted(set(body.parameters) - set(StaffingPolicy.__dataclass_fields__) - {"source"})
+    if unknown:
+        raise invalid("parameters", f"未知参数 {unknown}", f"unknown parameters {unknown}")
+    row = await session.get(StaffingPolicyOverride, (region_code, year), with_for_update=True)
+    if row is None:
+        session.add(
+            StaffingPolicyOverride(region_code=region_code, year=year, parameters=body.parameters, source=body.source)
+        )
+    else:
+        row.parameters, row.source = body.parameters, body.source
+    await session.flush()
+    await record_event(
+        session, events, "staffing_policy.set", f"staffing-policy/{region_code}/{year}", body.model_dump()
+    )
+    return (await staffing_policy(session, region_code, year)).as_dict()
+
+
+@router.get(
+    "/staffing-policies/{region_code}/{year}",
+    summary="生效的配备参数 the staffing parameters in force for a region and year (walked up the tree)",
+    response_model=dict[str, Any],
+    responses=problem_responses(401, 403, 404),
+)
+async def get_staffing_policy(region_code: str, year: int, principal: Reader, session: SessionDep) -> dict[str, Any]:
+    await visible_region(session, principal, region_code)
+    return (await staffing_policy(session, region_code, year)).as_dict()

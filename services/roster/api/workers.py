@@ -1,0 +1,479 @@
+"""Workers (one record per person, found by ID number), their posts, and the audited path to
+personal data. Hiring checks the county's quota (S5); posts check P2/P3 at every date."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.roster.access import READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_worker
+from services.roster.api.regions import invalid
+from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, parse_id_number
+from services.roster.domain.posts import GRADE_RANGES, max_concurrent
+from services.roster.models import PersonalDataRead, PostAssignment, Quota, Region, Worker, events
+from services.roster.regions import NO_SUCH_REGION, path_of, staffing_policy, visible_region
+from services.roster.schemas import (
+    CertificateLevel,
+    IdNumberLookup,
+    PersonalData,
+    Post,
+    PostAssign,
+    PostOut,
+    WorkerCreate,
+    WorkerOut,
+    WorkerPatch,
+    WorkerStatus,
+)
+from shared.auth import Principal, Role, require
+from shared.concurrency import check_if_match, etag
+from shared.db import SessionDep
+from shared.events import record_event
+from shared.i18n import Message
+from shared.masking import mask_id_number, mask_phone
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent, problem_responses
+from shared.regions import RegionLevel
+from shared.request_context import current_request_id
+
+router = APIRouter(prefix="/v1", tags=["workers"])
+Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
+Writer = Annotated[Principal, require(*WRITE_ROLES)]
+NO_SUCH_WORKER = Message("社工不存在", "No such worker")
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def post_out(p: PostAssignment) -> PostOut:
+    return PostOut(
+        id=p.id,
+        worker_id=p.worker_id,
+        community_code=p.community_code,
+        post=Post(p.post),
+        grade=p.grade,
+        start_date=p.start_date,
+        end_date=p.end_date,
+        approval=p.approval,
+    )
+
+
+def held_on(day: date) -> Any:
+    return and_(PostAssignment.start_date <= day, or_(PostAssignment.end_date.is_(None), PostAssignment.end_date > day))
+
+
+async def current_post(session: AsyncSession, worker_id: uuid.UUID) -> PostAssignment | None:
+    post: PostAssignment | None = await session.scalar(
+        select(PostAssignment).where(PostAssignment.worker_id == worker_id, held_on(_today()))
+    )
+    return post
+
+
+async def worker_out(session: AsyncSession, w: Worker) -> WorkerOut:
+    post = await current_post(session, w.id)
+    return WorkerOut(
+        id=w.id,
+        id_number=mask_id_number(w.id_number) or "",
+        name=w.name,
+        sex=w.sex,
+        birth_date=w.birth_date,
+        phone=mask_phone(w.phone),
+        education=w.education,
+        political_status=w.political_status,
+        community_code=w.community_code,
+        lives_in_community=w.lives_in_community,
+        generalist=w.generalist,
+        grid_duties=w.grid_duties,
+        certificate_level=w.certificate_level,
+        certificate_date=w.certificate_date,
+        status=WorkerStatus(w.status),
+        hire_date=w.hire_date,
+        left_date=w.left_date,
+        current_post=post_out(post) if post else None,
+        version=w.version,
+    )
+
+
+def worker_event_data(w: Worker) -> dict[str, Any]:
+    """What consumers need (pay- and assessment-relevant attributes); never the ID number or phone."""
+    return {
+        "worker_id": str(w.id),
+        "name": w.name,
+        "community_code": w.community_code,
+        "county_code": w.community_code[:6],
+        "status": w.status,
+        "hire_date": w.hire_date.isoformat(),
+        "left_date": w.left_date.isoformat() if w.left_date else None,
+        "education": w.education,
+        "certificate_level": w.certificate_level,
+        "certificate_date": w.certificate_date.isoformat() if w.certificate_date else None,
+        "generalist": w.generalist,
+        "version": w.version,
+    }
+
+
+async def visible_worker(
+    session: AsyncSession, principal: Principal, worker_id: uuid.UUID, *, lock: bool = False
+) -> Worker:
+    query = select(Worker).where(Worker.id == worker_id)
+    if lock:
+        query = query.with_for_update()
+    worker = await session.scalar(query)
+    if worker is None or not sees_worker(principal, worker.id, worker.community_code):
+        raise NotFound(NO_SUCH_WORKER)
+    return worker
+
+
+def _id_number_error(exc: InvalidIdNumber) -> UnprocessableContent:
+    return UnprocessableContent(
+        Message("身份证号无效：{zh}", "Invalid ID number: {en}"),
+        errors=[FieldError(pointer="/body/id_number", field="id_number", detail=exc.reason_en, type="id_number")],
+        zh=exc.reason_zh,
+        en=exc.reason_en,
+    )
+
+
+async def check_quota(session: AsyncSession, county: str, year: int) -> None:
+    """S5: hiring beyond the county's quota for the year is refused (the quota row serialises hires)."""
+    quota = await session.get(Quota, (county, year), with_for_update=True)
+    if quota is None:
+        raise UnprocessableContent(
+            Message("{county} 未核定 {year} 年员额，不能招聘", "{county} has no {year} headcount quota: no hiring"),
+            rule="S5",
+            county=county,
+            year=year,
+        )
+    used = await session.scalar(
+        select(func.count())
+        .select_from(Worker)
+        .where(Worker.community_path.startswith(county), Worker.status != "left")
+    )
+    if int(used or 0) + 1 > quota.headcount:
+        raise UnprocessableContent(
+            Message(
+                "超出 {county} {year} 年员额：已用 {used}/{headcount}",
+                "Beyond the {year} quota of {county}: {used} of {headcount} used",
+            ),
+            rule="S5",
+            county=county,
+            year=year,
+            used=int(used or 0),
+            headcount=quota.headcount,
+        )
+
+
+@router.post(
+    "/workers",
+    summary="录用社工 hire a worker: ID number checked, quota checked (S5), probation starts (H4)",
+    status_code=201,
+    response_model=WorkerOut,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def hire_worker(
+    body: WorkerCreate, principal: Writer, session: SessionDep, request: Request, response: Response
+) -> WorkerOut:
+    try:
+        resident = parse_id_number(body.id_number)
+    except InvalidIdNumber as exc:
+        raise _id_number_error(exc) from exc
+    community = await visible_region(session, principal, body.community_code)
+    if community.level != RegionLevel.community:
+        raise invalid("community_code", "应为社区（村）代码", "must be a community or village", "S1")
+    require_write(principal, community.code, NO_SUCH_REGION)
+    key = id_number_key(resident.number, request.app.state.settings.id_number_hash_key.get_secret_value().encode())
+    if await session.scalar(select(Worker.id).where(Worker.id_number_key == key)):
+        raise Conflict(
+            Message("此人已有社工档案（全省唯一）", "This person already has a worker record (one per province)")
+        )
+    await check_quota(session, community.code[:6], body.hire_date.year)
+    worker = Worker(
+        id_number_key=key,
+        id_number=resident.number,
+        name=body.name,
+        sex=resident.sex,
+        birth_date=resident.birth_date,
+        phone=body.phone,
+        education=body.education,
+        political_status=body.political_status,
+        community_code=community.code,
+        community_path=path_of(community.code),
+        lives_in_community=body.lives_in_community,
+        generalist=body.generalist,
+        grid_duties=body.grid_duties,
+        certificate_level=body.certificate_level,
+        certificate_date=body.certificate_date,
+        status=WorkerStatus.probation.value,  # H4: every new worker starts on probation
+        hire_date=body.hire_date,
+    )
+    session.add(worker)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same person hired twice at once: the unique key decides
+        raise Conflict(
+            Message("此人已有社工档案（全省唯一）", "This person already has a worker record (one per province)")
+        ) from exc
+    await session.refresh(worker)
+    await record_event(session, events, "worker.hired", f"worker/{worker.id}", worker_event_data(worker))
+    response.headers["ETag"] = etag(worker.id, worker.version)
+    response.headers["Location"] = f"/v1/workers/{worker.id}"
+    return await worker_out(session, worker)
+
+
+@router.get(
+    "/workers",
+    summary="社工列表 workers in the caller's region, filtered (ID numbers and phones masked)",
+    response_model=Page[WorkerOut],
+    responses=problem_responses(400, 401, 403),
+)
+async def list_workers(
+    principal: Reader,
+    session: SessionDep,
+    region: Annotated[str | None, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 within this region")] = None,
+    status: WorkerStatus | None = None,
+    certificate_level: CertificateLevel | None = None,
+    post: Annotated[Post | None, Query(description="当前岗位 post held today")] = None,
+    grade: Annotated[int | None, Query(ge=1, le=18, description="当前等级 grade held today")] = None,
+    hired_from: date | None = None,
+    hired_to: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[WorkerOut]:
+    filters = {
+        "region": region,
+        "status": status,
+        "certificate_level": certificate_level,
+        "post": post,
+        "grade": grade,
+        "from": hired_from,
+        "to": hired_to,
+    }
+    visible = path_filter(principal, Worker.community_path)
+    if Role.worker in principal.roles and principal.worker_id:
+        visible = or_(visible, Worker.id == uuid.UUID(principal.worker_id))
+    query = select(Worker).where(visible)
+    if region:
+        query = query.where(
+            Worker.community_path.startswith(
+                path_of(region)[: len(region) if len(region) == 12 else 6].rstrip("0") or path_of(region)[:2]
+            )
+        )
+    if status:
+        query = query.where(Worker.status == status.value)
+    if certificate_level:
+        query = query.where(Worker.certificate_level == certificate_level.value)
+    if hired_from:
+        query = query.where(Worker.hire_date >= hired_from)
+    if hired_to:
+        query = query.where(Worker.hire_date <= hired_to)
+    if post or grade:
+        held = select(PostAssignment.worker_id).where(held_on(_today()))
+        if post:
+            held = held.where(PostAssignment.post == post.value)
+        if grade:
+            held = held.where(PostAssignment.grade == grade)
+        query = query.where(Worker.id.in_(held))
+    if cursor:
+        (after,) = decode_cursor(cursor, filters)
+        query = query.where(Worker.id > uuid.UUID(str(after)))
+    rows = list((await session.scalars(query.order_by(Worker.id).limit(limit + 1))).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [await worker_out(session, w) for w in rows]
+    return Page[WorkerOut](items=items, next_cursor=encode_cursor([str(rows[-1].id)], filters) if more else None)
+
+
+@router.get(
+    "/workers/{worker_id}",
+    summary="查看社工 one worker (masked)",
+    response_model=WorkerOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_worker(worker_id: uuid.UUID, principal: Reader, session: SessionDep, response: Response) -> WorkerOut:
+    worker = await visible_worker(session, principal, worker_id)
+    response.headers["ETag"] = etag(worker.id, worker.version)
+    return await worker_out(session, worker)
+
+
+@router.post(
+    "/workers/lookup",
+    summary="按身份证号查找 find a worker by ID number (keyed hash; the number is not stored searchable)",
+    response_model=WorkerOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def lookup_worker(body: IdNumberLookup, principal: Reader, session: SessionDep, request: Request) -> WorkerOut:
+    try:
+        resident = parse_id_number(body.id_number)
+    except InvalidIdNumber as exc:
+        raise _id_number_error(exc) from exc
+    key = id_number_key(resident.number, request.app.state.settings.id_number_hash_key.get_secret_value().encode())
+    worker = await session.scalar(select(Worker).where(Worker.id_number_key == key))
+    if worker is None or not sees_worker(principal, worker.id, worker.community_code):
+        raise NotFound(NO_SUCH_WORKER)
+    return await worker_out(session, worker)
+
+
+@router.get(
+    "/workers/{worker_id}/personal-data",
+    summary="查看完整个人信息 unmasked ID number and phone: personal_data right required, every read audited",
+    response_model=PersonalData,
+    responses=problem_responses(401, 403, 404),
+)
+async def read_personal_data(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> PersonalData:
+    worker = await visible_worker(session, principal, worker_id)
+    if not principal.may_unmask(worker.community_code):
+        raise Forbidden(Message("需要个人信息查看授权", "The personal-data right is required"))
+    session.add(
+        PersonalDataRead(
+            actor=principal.subject,
+            worker_id=worker.id,
+            region=worker.community_code,
+            fields=["id_number", "phone"],
+            request_id=current_request_id(),
+        )
+    )
+    return PersonalData(worker_id=worker.id, id_number=worker.id_number, phone=worker.phone)
+
+
+@router.patch(
+    "/workers/{worker_id}",
+    summary="修改社工信息 change a worker's record (If-Match); leaving needs the leaving date",
+    response_model=WorkerOut,
+    responses=problem_responses(401, 403, 404, 412, 428),
+)
+async def update_worker(
+    worker_id: uuid.UUID,
+    body: WorkerPatch,
+    principal: Writer,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+) -> WorkerOut:
+    worker = await visible_worker(session, principal, worker_id, lock=True)
+    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    check_if_match(request, worker.id, worker.version)
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    if changes.get("status") == WorkerStatus.left and not (changes.get("left_date") or worker.left_date):
+        raise invalid("left_date", "离职须填离职日期", "leaving needs the leaving date (C6 prorates to it)")
+    for field, value in changes.items():
+        setattr(worker, field, date.fromisoformat(value) if field.endswith("_date") and value else value)
+    worker.version += 1
+    worker.updated_at = datetime.now(UTC)
+    if worker.status == WorkerStatus.left and worker.left_date:
+        # A leaver's post ends on the leaving date.
+        post = await current_post(session, worker.id)
+        if post is not None and post.start_date < worker.left_date:
+            post.end_date = worker.left_date
+    await session.flush()
+    kind = "worker.left" if changes.get("status") == WorkerStatus.left else "worker.updated"
+    await record_event(
+        session, events, kind, f"worker/{worker.id}", worker_event_data(worker) | {"changed": sorted(changes)}
+    )
+    response.headers["ETag"] = etag(worker.id, worker.version)
+    return await worker_out(session, worker)
+
+
+@router.post(
+    "/workers/{worker_id}/posts",
+    summary="任职 assign a post and grade from a date (P1–P3, C4); the post held before ends that day",
+    status_code=201,
+    response_model=PostOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer, session: SessionDep) -> PostOut:
+    worker = await visible_worker(session, principal, worker_id, lock=True)
+    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    if worker.status == WorkerStatus.left:
+        raise invalid("start_date", "已离职", "the worker has left")
+    low, high = GRADE_RANGES[body.post.value]
+    if not low <= body.grade <= high:
+        raise invalid(
+            "grade", f"{body.post.value} 的等级应为 {low}–{high}", f"a {body.post.value} is graded {low}–{high}", "C4"
+        )
+    if body.start_date < worker.hire_date:
+        raise invalid("start_date", "早于入职日期", "before the hire date")
+    # Serialise the community's post changes: the P-rules count everyone's posts at once.
+    await session.execute(select(Region.code).where(Region.code == worker.community_code).with_for_update())
+    history = list((await session.scalars(select(PostAssignment).where(PostAssignment.worker_id == worker.id))).all())
+    if any(p.start_date >= body.start_date for p in history):
+        raise invalid("start_date", "不早于已有任职记录", "must come after the worker's recorded posts")
+    open_post = next((p for p in history if p.end_date is None or p.end_date > body.start_date), None)
+    policy = await staffing_policy(session, worker.community_code, body.start_date.year)
+    if body.post in (Post.chief, Post.deputy):
+        others = (
+            await session.execute(
+                select(PostAssignment.start_date, PostAssignment.end_date).where(
+                    PostAssignment.community_code == worker.community_code,
+                    PostAssignment.post == body.post.value,
+                    PostAssignment.worker_id != worker.id,
+                )
+            )
+        ).all()
+        together = max_concurrent([(s, e) for s, e in others], (body.start_date, None))
+        if body.post == Post.chief:
+            if together >= 1 and not body.approval:
+                raise invalid(
+                    "approval",
+                    "社区已有正职；第二名正职须经县委组织部、民政局审批",
+                    "the community has a chief; a second needs the county's approval",
+                    "P2",
+                )
+            if together >= policy.max_chiefs_with_approval:
+                raise invalid(
+                    "post",
+                    f"正职不得超过 {policy.max_chiefs_with_approval} 名",
+                    f"at most {policy.max_chiefs_with_approval} chiefs",
+                    "P2",
+                )
+        elif together >= policy.max_deputies:
+            raise invalid(
+                "post", f"副职不得超过 {policy.max_deputies} 名", f"at most {policy.max_deputies} deputies", "P3"
+            )
+    if open_post is not None:
+        open_post.end_date = body.start_date  # one post at a time: the earlier one ends as this starts
+    assignment = PostAssignment(
+        worker_id=worker.id,
+        community_code=worker.community_code,
+        post=body.post.value,
+        grade=body.grade,
+        start_date=body.start_date,
+        approval=body.approval,
+    )
+    session.add(assignment)
+    await session.flush()
+    await session.refresh(assignment)
+    await record_event(
+        session,
+        events,
+        "post.assigned",
+        f"worker/{worker.id}",
+        {
+            "worker_id": str(worker.id),
+            "community_code": worker.community_code,
+            "post": body.post.value,
+            "grade": body.grade,
+            "start_date": body.start_date.isoformat(),
+        },
+    )
+    return post_out(assignment)
+
+
+@router.get(
+    "/workers/{worker_id}/posts",
+    summary="任职历史 post history",
+    response_model=list[PostOut],
+    responses=problem_responses(401, 403, 404),
+)
+async def list_posts(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[PostOut]:
+    worker = await visible_worker(session, principal, worker_id)
+    rows = (
+        await session.scalars(
+            select(PostAssignment).where(PostAssignment.worker_id == worker.id).order_by(PostAssignment.start_date)
+        )
+    ).all()
+    return [post_out(p) for p in rows]

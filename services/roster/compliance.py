@@ -1,0 +1,146 @@
+"""Staffing compliance of a region on a date (S1–S8, P2–P3): set-based SQL, then the pure rules.
+
+Two aggregate queries over the region's communities — workers in post on the date (with residence,
+generalists, grid duties) and posts held on the date (chiefs, approved extra chiefs, deputies) — and
+one over the counties' quotas (S5). Each community's numbers then go through
+``domain.staffing.community_findings`` with the staffing policy in force for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.roster.domain.staffing import CommunityStaffing, Finding, community_findings, required_staff
+from services.roster.regions import policy_overrides, resolve_policy
+from shared.regions import RegionLevel, level, scope_prefix
+
+COMMUNITIES_SQL = text(
+    """
+    SELECT r.code, r.name, r.kind, r.households, r.extra_staff,
+           count(w.id) AS workers,
+           count(w.id) FILTER (WHERE w.lives_in_community) AS residents,
+           count(w.id) FILTER (WHERE w.generalist) AS generalists,
+           count(w.id) FILTER (WHERE w.grid_duties) AS grid_duty
+    FROM roster.regions r
+    LEFT JOIN roster.workers w
+           ON w.community_code = r.code
+          AND w.hire_date <= :day
+          AND (w.left_date IS NULL OR w.left_date > :day)
+          AND w.status <> 'left'
+    WHERE r.level = 'community' AND r.path LIKE :prefix
+    GROUP BY r.code, r.name, r.kind, r.households, r.extra_staff
+    ORDER BY r.code
+    """
+)
+POSTS_SQL = text(
+    """
+    SELECT p.community_code,
+           count(*) FILTER (WHERE p.post = 'chief') AS chiefs,
+           count(*) FILTER (WHERE p.post = 'chief' AND p.approval IS NOT NULL) AS chiefs_approved,
+           count(*) FILTER (WHERE p.post = 'deputy') AS deputies
+    FROM roster.post_assignments p
+    JOIN roster.regions r ON r.code = p.community_code
+    WHERE r.path LIKE :prefix AND p.start_date <= :day AND (p.end_date IS NULL OR p.end_date > :day)
+    GROUP BY p.community_code
+    """
+)
+QUOTAS_SQL = text(
+    """
+    SELECT c.code AS county, q.headcount,
+           (SELECT count(*) FROM roster.workers w
+             WHERE w.community_path LIKE c.code || '%' AND w.status <> 'left') AS used
+    FROM roster.regions c
+    LEFT JOIN roster.quotas q ON q.county_code = c.code AND q.year = :year
+    WHERE c.level = 'county' AND c.path LIKE :county_prefix
+    ORDER BY c.code
+    """
+)
+
+
+@dataclass(frozen=True)
+class CommunityResult:
+    code: str
+    name: str
+    kind: str | None
+    households: int
+    required: int
+    actual: int
+    findings: list[Finding]
+
+
+@dataclass(frozen=True)
+class QuotaResult:
+    county: str
+    headcount: int | None
+    used: int
+
+
+@dataclass(frozen=True)
+class StaffingCompliance:
+    communities: list[CommunityResult]
+    quotas: list[QuotaResult]
+    quota_findings: list[Finding]
+
+    @property
+    def total(self) -> int:
+        return sum(len(c.findings) for c in self.communities) + len(self.quota_findings)
+
+
+async def staffing_compliance(session: AsyncSession, region: str, day: date) -> StaffingCompliance:
+    prefix = scope_prefix(region) + "%"
+    rows = (await session.execute(COMMUNITIES_SQL, {"day": day, "prefix": prefix})).mappings().all()
+    posts = {
+        r["community_code"]: r for r in (await session.execute(POSTS_SQL, {"day": day, "prefix": prefix})).mappings()
+    }
+    overrides = await policy_overrides(session, day.year)
+    communities = []
+    for row in rows:
+        post: dict[str, int] = dict(posts.get(row["code"], {}))
+        staffing = CommunityStaffing(
+            code=row["code"],
+            kind=row["kind"] or "urban",
+            households=row["households"],
+            extra_staff=row["extra_staff"],
+            workers=row["workers"],
+            residents=row["residents"],
+            generalists=row["generalists"],
+            grid_duty=row["grid_duty"],
+            chiefs=post.get("chiefs", 0),
+            chiefs_approved=post.get("chiefs_approved", 0),
+            deputies=post.get("deputies", 0),
+        )
+        policy = resolve_policy(overrides, row["code"])
+        communities.append(
+            CommunityResult(
+                code=row["code"],
+                name=row["name"],
+                kind=row["kind"],
+                households=row["households"],
+                required=required_staff(staffing.kind, staffing.households, staffing.extra_staff, policy)[0],
+                actual=row["workers"],
+                findings=community_findings(staffing, policy),
+            )
+        )
+    county_prefix = (
+        region[:6] if level(region) in (RegionLevel.township, RegionLevel.community) else scope_prefix(region)
+    ) + "%"
+    rows_q = (await session.execute(QUOTAS_SQL, {"year": day.year, "county_prefix": county_prefix})).mappings().all()
+    quotas = [QuotaResult(q["county"], q["headcount"], int(q["used"])) for q in rows_q]
+    quota_findings: list[Finding] = []
+    for q in rows_q:
+        if q["headcount"] is not None and q["used"] > q["headcount"]:
+            quota_findings.append(
+                Finding(
+                    "S5",
+                    q["county"],
+                    f"员额超用 {q['used']}/{q['headcount']}",
+                    f"quota exceeded: {q['used']} of {q['headcount']}",
+                    q["headcount"],
+                    q["used"],
+                )
+            )
+    return StaffingCompliance(communities, quotas, quota_findings)

@@ -1,0 +1,1 @@
+"""The roster's rules as pure functions, each named with its POLICY.md id (S, P, H, K)."""
