@@ -283,11 +283,12 @@ class RoleRequirement:
     Which records of a region the principal then sees is the endpoint's query (404 outside).
     """
 
-    def __init__(self, *roles: Role) -> None:
-        self.roles = tuple(roles)
+    def __init__(self, *roles: Role, admit: Iterable[Role] | None = None) -> None:
+        self.roles = tuple(roles)  # what the operation is for (documented in OpenAPI as x-roles)
+        self.admit = tuple(admit) if admit is not None else self.roles  # who passes this gate
 
     async def __call__(self, principal: Annotated[Principal, Security(authenticated)]) -> Principal:
-        if not principal.has_any(self.roles):
+        if not principal.has_any(self.admit):
             raise Forbidden(
                 Message("需要以下角色之一：{roles}", "One of these roles is required: {roles}"),
                 roles=", ".join(self.roles),
@@ -298,6 +299,16 @@ class RoleRequirement:
 def require(*roles: Role) -> Any:
     """``principal: Annotated[Principal, require(Role.county_admin, …)]``."""
     return Depends(RoleRequirement(*roles))
+
+
+def require_for_record(*roles: Role, readers: Iterable[Role]) -> Any:
+    """A write that only ``roles`` may make, gated so that ``readers`` pass to the record check.
+
+    The endpoint then answers 404 for a record outside the caller's region (it does not exist for
+    them) and 403 for one inside that the caller may only read: a role refusal at the gate would
+    otherwise tell a community secretary that a record of another community exists.
+    """
+    return Depends(RoleRequirement(*roles, admit=(*roles, *readers)))
 
 
 CurrentPrincipal = Annotated[Principal, Security(authenticated)]

@@ -49,7 +49,7 @@ class RateLimiter:
         self._tat[key] = new_tat
         if len(self._tat) > 100_000:
             self._tat = {k: v for k, v in self._tat.items() if v > now}
-        remaining = max(0, math.floor((self.window - (new_tat - now)) / interval))
+        remaining = max(0, math.floor((self.window - (new_tat - now)) / interval + 1e-9))  # float slack
         return Decision(True, limit, remaining, math.ceil(new_tat - now), 0)
 
 

@@ -16,7 +16,7 @@ from services.roster.domain.staffing_policy import StaffingPolicy
 from services.roster.models import Quota, Region, StaffingPolicyOverride, Worker, events
 from services.roster.regions import LEVELS, NO_SUCH_REGION, path_of, prefix_of, staffing_policy, visible_region
 from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, RegionPatch
-from shared.auth import Principal, require
+from shared.auth import Principal, require, require_for_record
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.events import record_event
@@ -27,8 +27,8 @@ from shared.regions import RegionLevel, level
 
 router = APIRouter(prefix="/v1", tags=["regions"])
 Reader = Annotated[Principal, require(*READ_ROLES)]
-Writer = Annotated[Principal, require(*WRITE_ROLES)]
-Admin = Annotated[Principal, require(*ADMIN_WRITE_ROLES)]
+Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
+Admin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)]
 
 
 def invalid(field: str, detail_zh: str, detail_en: str, rule: str | None = None) -> UnprocessableContent:

@@ -30,7 +30,7 @@ from services.roster.schemas import (
     WorkerPatch,
     WorkerStatus,
 )
-from shared.auth import Principal, Role, require
+from shared.auth import Principal, Role, require, require_for_record
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.events import record_event
@@ -43,7 +43,7 @@ from shared.request_context import current_request_id
 
 router = APIRouter(prefix="/v1", tags=["workers"])
 Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
-Writer = Annotated[Principal, require(*WRITE_ROLES)]
+Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
 NO_SUCH_WORKER = Message("社工不存在", "No such worker")
 
 

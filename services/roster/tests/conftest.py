@@ -21,9 +21,8 @@ TAIZHOU_COUNTY, TAIZHOU_COMMUNITY = "331002", "331002001001"
 
 def id_number(serial: int, birth: str = "19900101", region: str = "330302", male: bool = True) -> str:
     """A valid 18-digit resident ID (check digit by python-stdnum)."""
-    seq = f"{serial % 1000:03d}"
-    seq = seq[:2] + str((int(seq[2]) // 2) * 2 + (1 if male else 0))
-    body = region + birth + seq
+    assert 0 <= serial < 100, "two digits of sequence, the third is the sex"
+    body = region + birth + f"{serial:02d}" + ("1" if male else "2")
     return body + ric.calc_check_digit(body + "0")
 
 
