@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -277,3 +277,13 @@ class StaffingReport(BaseModel):
     communities: list[CommunityReport]
     quotas: list[QuotaUse] = Field(description="员额使用 per county (S5)")
     findings: int = Field(description="问题总数 number of findings")
+
+
+class PersonalDataReadOut(BaseModel):
+    id: int
+    occurred_at: datetime
+    actor: str = Field(description="读取人 who read it")
+    worker_id: uuid.UUID
+    region: str
+    fields: list[str] = Field(description="字段 which fields were shown unmasked")
+    request_id: str | None

@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conftest import Mint, bearer
+from services.roster.tests.conftest import id_number
 from shared.service_auth import ServiceCredentials
 from tests.e2e.conftest import RATE_LIMIT_USER, RATE_LIMIT_WINDOW, Suite
 
@@ -167,3 +168,85 @@ def test_rate_limits_trip_and_reset_through_the_gateway(suite: Suite, mint: Mint
         assert codes.index(429) >= RATE_LIMIT_USER  # the whole allowance first, then refusals
         time.sleep(RATE_LIMIT_WINDOW + 0.1)
         assert client.get("/api/v1/auth/me").status_code == 200
+
+
+def test_roster_records_are_scoped_by_community_through_the_gateway(suite: Suite, data_dir: Path) -> None:
+    """A community secretary of A cannot read or change anything of B (404); a county admin sees all of
+    its county and nothing of the next; a worker sees only themselves — with real users and tokens."""
+    admin = bearer(token_for(suite, "admin", ADMIN_PASSWORD)["access_token"])
+    api = f"{suite.gateway}/api/v1/roster"
+    tree = [
+        ("330000", None, {}),
+        ("330300", "330000", {}),
+        (LUCHENG, "330300", {}),
+        (OUHAI, "330300", {}),
+        ("330302001000", LUCHENG, {}),
+        ("330304001000", OUHAI, {}),
+        (COMMUNITY_A, "330302001000", {"kind": "urban", "households": 2000}),
+        (COMMUNITY_B, "330302001000", {"kind": "urban", "households": 2500}),
+        ("330304001001", "330304001000", {"kind": "urban", "households": 900}),
+    ]
+    for code, parent, extra in tree:
+        created = httpx.post(
+            f"{api}/regions", headers=admin, json={"code": code, "name": code, "parent_code": parent, **extra}
+        )
+        assert created.status_code in (201, 409), created.text
+    for county in (LUCHENG, OUHAI):
+        assert httpx.put(f"{api}/quotas/{county}/2026", headers=admin, json={"headcount": 50}).status_code == 200
+
+    def hire(serial: int, community: str) -> dict[str, object]:
+        response = httpx.post(
+            f"{api}/workers",
+            headers=admin,
+            json={
+                "id_number": id_number(serial, birth="19850707"),
+                "name": f"e2e{serial}",
+                "community_code": community,
+                "hire_date": "2026-01-05",
+            },
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+    in_a, in_b, in_ouhai = hire(91, COMMUNITY_A), hire(92, COMMUNITY_B), hire(93, "330304001001")
+    tag = uuid.uuid4().hex[:6]
+    make_user(suite, admin, f"e2e-sec-a-{tag}", "community_secretary", COMMUNITY_A)
+    make_user(suite, admin, f"e2e-lucheng-{tag}", "county_admin", LUCHENG)
+    worker_user = httpx.post(
+        f"{suite.gateway}/api/v1/identity/users",
+        headers=admin,
+        json={
+            "username": f"e2e-worker-{tag}",
+            "name": "e2e worker",
+            "password": "a long enough password",
+            "worker_id": in_a["id"],
+            "grants": [{"right": "worker", "region": COMMUNITY_A}],
+        },
+    )
+    assert worker_user.status_code == 201
+    secretary = bearer(token_for(suite, f"e2e-sec-a-{tag}", "a long enough password")["access_token"])
+    county = bearer(token_for(suite, f"e2e-lucheng-{tag}", "a long enough password")["access_token"])
+    worker = bearer(token_for(suite, f"e2e-worker-{tag}", "a long enough password")["access_token"])
+
+    assert httpx.get(f"{api}/workers/{in_a['id']}", headers=secretary).status_code == 200
+    assert httpx.get(f"{api}/workers/{in_b['id']}", headers=secretary).status_code == 404
+    assert httpx.get(f"{api}/regions/{COMMUNITY_B}", headers=secretary).status_code == 404
+    change_b = httpx.patch(
+        f"{api}/workers/{in_b['id']}", headers={**secretary, "If-Match": '"x-1"'}, json={"generalist": True}
+    )
+    assert change_b.status_code == 404
+    report_b = httpx.get(f"{api}/reports/staffing", headers=secretary, params={"region": COMMUNITY_B})
+    assert report_b.status_code == 404
+
+    seen = {w["id"] for w in httpx.get(f"{api}/workers", headers=county, params={"limit": 500}).json()["items"]}
+    assert {in_a["id"], in_b["id"]} <= seen
+    assert in_ouhai["id"] not in seen
+    assert httpx.get(f"{api}/workers/{in_ouhai['id']}", headers=county).status_code == 404
+
+    mine = httpx.get(f"{api}/workers", headers=worker).json()["items"]
+    assert [w["id"] for w in mine] == [in_a["id"]]
+    assert httpx.get(f"{api}/workers/{in_b['id']}", headers=worker).status_code == 404
+    # And the same token, sent straight to the roster, is checked there too.
+    assert httpx.get(f"{suite.service_url('roster')}/v1/workers/{in_b['id']}", headers=worker).status_code == 404
+    assert httpx.get(f"{suite.service_url('roster')}/v1/workers/{in_a['id']}", headers=worker).status_code == 200

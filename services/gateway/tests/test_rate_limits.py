@@ -46,3 +46,17 @@ async def test_limits_trip_with_429_and_reset_through_the_gateway(service_app: S
 
     await asyncio.sleep(int(refused.headers["retry-after"]) + 0.05)
     assert (await gateway.client.get("/api/v1/auth/me", headers=user)).status_code == 200  # reset
+
+
+async def test_cors_admits_configured_origins_only(service_app: ServiceFactory) -> None:
+    gateway = await service_app("gateway", cors_origins=["https://app.zj.example"])
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    allowed = await gateway.client.options(
+        "/api/v1/auth/token", headers={"Origin": "https://app.zj.example", **preflight}
+    )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.zj.example"
+    refused = await gateway.client.options(
+        "/api/v1/auth/token", headers={"Origin": "https://evil.example", **preflight}
+    )
+    assert "access-control-allow-origin" not in refused.headers

@@ -22,6 +22,7 @@ from services.roster.schemas import (
     CertificateLevel,
     IdNumberLookup,
     PersonalData,
+    PersonalDataReadOut,
     Post,
     PostAssign,
     PostOut,
@@ -477,3 +478,42 @@ async def list_posts(worker_id: uuid.UUID, principal: Reader, session: SessionDe
         )
     ).all()
     return [post_out(p) for p in rows]
+
+
+@router.get(
+    "/personal-data-reads",
+    summary="个人信息查看记录 the audit of unmasked reads, newest first (auditors, province admins)",
+    response_model=Page[PersonalDataReadOut],
+    responses=problem_responses(400, 401, 403),
+)
+async def list_personal_data_reads(
+    principal: Annotated[Principal, require(Role.auditor, Role.province_admin)],
+    session: SessionDep,
+    worker_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[PersonalDataReadOut]:
+    filters = {"worker_id": worker_id}
+    scope = path_filter(principal, PersonalDataRead.region, frozenset({Role.auditor, Role.province_admin}))
+    query = select(PersonalDataRead).where(scope).order_by(PersonalDataRead.id.desc()).limit(limit + 1)
+    if worker_id:
+        query = query.where(PersonalDataRead.worker_id == worker_id)
+    if cursor:
+        (before,) = decode_cursor(cursor, filters)
+        query = query.where(PersonalDataRead.id < int(before))
+    rows = list((await session.scalars(query)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        PersonalDataReadOut(
+            id=r.id,
+            occurred_at=r.occurred_at,
+            actor=r.actor,
+            worker_id=r.worker_id,
+            region=r.region,
+            fields=r.fields,
+            request_id=r.request_id,
+        )
+        for r in rows
+    ]
+    return Page[PersonalDataReadOut](items=items, next_cursor=encode_cursor([rows[-1].id], filters) if more else None)
