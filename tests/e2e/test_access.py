@@ -191,8 +191,8 @@ def test_roster_records_are_scoped_by_community_through_the_gateway(suite: Suite
             f"{api}/regions", headers=admin, json={"code": code, "name": code, "parent_code": parent, **extra}
         )
         assert created.status_code in (201, 409), created.text
-    for county in (LUCHENG, OUHAI):
-        assert httpx.put(f"{api}/quotas/{county}/2026", headers=admin, json={"headcount": 50}).status_code == 200
+    for county_code in (LUCHENG, OUHAI):
+        assert httpx.put(f"{api}/quotas/{county_code}/2026", headers=admin, json={"headcount": 50}).status_code == 200
 
     def hire(serial: int, community: str) -> dict[str, object]:
         response = httpx.post(
