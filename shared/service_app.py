@@ -16,6 +16,7 @@ from shared.auth import TokenVerifier, http_jwks_source, roles_of_route
 from shared.db import make_engine, make_sessionmaker
 from shared.health import health_router
 from shared.http_client import make_http_client
+from shared.idempotency import IdempotencyMiddleware
 from shared.migrations import head_revision
 from shared.problems import (
     STANDARD_PROBLEMS,
@@ -139,6 +140,9 @@ def create_service_app(
     app.state.service_name = name
     app.state.migration_head = head_revision(name)
     install_problem_handlers(app)
+    idempotency = metadata.tables.get(f"{schema}.idempotency_keys")
+    if idempotency is not None:
+        app.add_middleware(IdempotencyMiddleware, table=idempotency)
     for middleware_class, options in middleware:  # inside the request id: their answers carry it
         app.add_middleware(middleware_class, **options)
     app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)

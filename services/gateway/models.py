@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
+from shared.idempotency import idempotency_table
 
 SCHEMA = "gateway"
 
@@ -32,6 +33,10 @@ class Base(DeclarativeBase):
 
 
 PERSONAL_DATA = "personal_data"  # the grant that unmasks personal data, beside the roles
+
+
+# Idempotency-Key records of the gateway's own POSTs (CONVENTIONS: writes).
+idempotency_keys = idempotency_table(Base.metadata)
 
 
 class User(Base):

@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
 from shared.events import outbox_table
+from shared.idempotency import idempotency_table
 
 SCHEMA = "roster"
 
@@ -36,6 +37,8 @@ class Base(DeclarativeBase):
 
 # Transactional outbox (ARCHITECTURE rule 4): every change writes its event here in its own transaction.
 events = outbox_table(Base.metadata)
+# Idempotency-Key records of POSTs (CONVENTIONS: writes).
+idempotency_keys = idempotency_table(Base.metadata)
 
 
 class Region(Base):
