@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    Numeric,
     SmallInteger,
     String,
     func,
@@ -159,3 +161,97 @@ class PersonalDataRead(Base):
     region: Mapped[str] = mapped_column(String(12))
     fields: Mapped[list[str]] = mapped_column(JSONB)
     request_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class Contract(Base):
+    """A labour contract with the township: one year at a time (H3), probation in the first (H4)."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (
+        Index("contracts_worker_id_idx", "worker_id"),
+        Index("contracts_end_date_idx", "end_date"),
+        CheckConstraint("end_date > start_date", name="period"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
+    township_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), comment="the township that signs (H3)")
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date, comment="exclusive")
+    probation_end: Mapped[date | None] = mapped_column(Date, comment="H4: first contract only")
+    renewal_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contracts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Secondment(Base):
+    """A loan to another department (借用) or a practice posting (跟岗锻炼), with its limits (H6)."""
+
+    __tablename__ = "secondments"
+    __table_args__ = (
+        Index("secondments_worker_id_idx", "worker_id"),
+        CheckConstraint("end_date > start_date", name="period"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
+    kind: Mapped[str] = mapped_column(String(10), comment="loan | practice")
+    host: Mapped[str] = mapped_column(String(100), comment="receiving department or unit")
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date, comment="exclusive")
+    approval: Mapped[str | None] = mapped_column(String(200), comment="H6: the county's approval of a loan")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Transfer(Base):
+    """A move to another community (转岗), allowed after 2 years of service (H5)."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (Index("transfers_worker_id_idx", "worker_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
+    from_community: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    to_community: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    effective_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RecruitmentRound(Base):
+    """A county's recruitment round (H1): channel, announcement date, hires."""
+
+    __tablename__ = "recruitment_rounds"
+    __table_args__ = (Index("recruitment_rounds_county_date_idx", "county_code", "announced_on"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    county_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    channel: Mapped[str] = mapped_column(String(12), comment="election | recruitment (H1)")
+    announced_on: Mapped[date] = mapped_column(Date)
+    hires: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ReserveEntry(Base):
+    """A candidate who sat the round's exam but was not hired, in the county's reserve pool (H2)."""
+
+    __tablename__ = "reserve_entries"
+    __table_args__ = (Index("reserve_entries_round_id_idx", "round_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recruitment_rounds.id"))
+    name: Mapped[str] = mapped_column(String(50))
+    id_number_key: Mapped[str] = mapped_column(String(64))
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    rank: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AssessmentResult(Base):
+    """Projection of the evaluation service's annual grades (feed ``assessment.finalized``), for H8."""
+
+    __tablename__ = "assessment_results"
+
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    grade: Mapped[str] = mapped_column(String(24))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

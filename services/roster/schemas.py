@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -287,3 +288,107 @@ class PersonalDataReadOut(BaseModel):
     region: str
     fields: list[str] = Field(description="字段 which fields were shown unmasked")
     request_id: str | None
+
+
+class ContractIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start_date: date = Field(description="起始日期 a renewal starts the day the previous contract ends (H3)")
+
+
+class ContractOut(BaseModel):
+    id: uuid.UUID
+    worker_id: uuid.UUID
+    township_code: str = Field(description="签约乡镇（街道） the signing township (H3)")
+    start_date: date
+    end_date: date = Field(description="终止日期 exclusive; one year after the start (H3)")
+    probation_end: date | None = Field(description="试用期满 first contract only, 6 months from hire (H4)")
+    renewal_of: uuid.UUID | None
+
+
+class SecondmentKind(StrEnum):
+    """借用 loan / 跟岗锻炼 practice posting (H6)."""
+
+    loan = "loan"
+    practice = "practice"
+
+
+class SecondmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: SecondmentKind
+    host: str = Field(min_length=1, max_length=100, description="接收单位 receiving department")
+    start_date: date
+    end_date: date = Field(description="结束日期 exclusive: a loan ≤ 6 months, practice ≤ 1 year (H6)")
+    approval: str | None = Field(None, max_length=200, description="县级审批 county approval, required for a loan (H6)")
+
+
+class SecondmentOut(SecondmentIn):
+    id: uuid.UUID
+    worker_id: uuid.UUID
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to_community: str = Field(pattern=COMMUNITY_CODE, description="调入社区 destination community")
+    effective_date: date = Field(description="生效日期 at least 2 years after hire (H5)")
+
+
+class TransferOut(BaseModel):
+    id: uuid.UUID
+    worker_id: uuid.UUID
+    from_community: str
+    to_community: str
+    effective_date: date
+
+
+class RoundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    county_code: str = Field(pattern=r"^\d{6}$", description="县（市、区） the county (H1)")
+    channel: RecruitmentChannel = Field(description="渠道 election (选任) or recruitment (招聘) (H1)")
+    announced_on: date = Field(description="公告日期 announcement date; ends the previous round's reserve (H2)")
+    hires: int = Field(ge=0, le=10_000, description="录用人数 hires of the round")
+    title: str = Field(min_length=1, max_length=200, description="名称 title")
+
+
+class RoundOut(RoundIn):
+    id: uuid.UUID
+    reserve_capacity: int = Field(description="储备上限 at most 1:1 of hires (H2)")
+    reserve_used: int
+
+
+class CandidateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str = Field(min_length=1, max_length=20, description="身份证号 (kept only as a keyed hash)")
+    score: Decimal | None = Field(None, ge=0, le=1000, decimal_places=2, description="笔试成绩 exam score")
+
+
+class ReserveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    candidates: list[CandidateIn] = Field(min_length=1, max_length=1000)
+
+
+class ReserveEntryOut(BaseModel):
+    id: uuid.UUID
+    round_id: uuid.UUID
+    name: str
+    score: Decimal | None
+    rank: int
+    expires_on: date | None = Field(description="失效日期 the next round's announcement date (H2); null while none")
+
+
+class RenewalRow(BaseModel):
+    worker_id: uuid.UUID
+    name: str
+    community_code: str
+    contract_end: date = Field(description="合同到期 end of the current contract")
+    renewable: bool
+    bars: list[FindingOut] = Field(description="不予续签原因 H7, H8")
+
+
+class CareerRow(BaseModel):
+    worker_id: uuid.UUID
+    name: str
+    community_code: str
+    years_as_chief: float = Field(description="连续任正职年数 consecutive years as chief")
+    required_years: int = Field(description="K1 6 (温州) / K2 5 (台州)")
+    rule: str

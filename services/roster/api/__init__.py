@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from services.roster.api.hr import router as hr_router
 from services.roster.api.regions import router as regions_router
 from services.roster.api.reports import router as reports_router
 from services.roster.api.workers import router as workers_router
@@ -14,6 +15,7 @@ ROUTERS: list[APIRouter] = [
     meta_router(ENUM_LABELS),
     regions_router,
     workers_router,
+    hr_router,
     reports_router,
     events_router(events),
 ]

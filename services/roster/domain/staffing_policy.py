@@ -1,4 +1,4 @@
-"""Staffing parameters (POLICY S1–S8, P2–P3): data per region and year, never constants.
+"""Roster policy parameters (POLICY S1–S8, P2–P3, H2–H8, K1–K2): data per region and year, never constants.
 
 A county may set its own; otherwise the nearest ancestor's apply, and at the top the preset of the
 city's profile (``wenzhou`` for 330300, ``taizhou`` for 331000) or the general defaults of POLICY.md.
@@ -25,6 +25,15 @@ class StaffingPolicy:
     max_chiefs_with_approval: int = 2  # P2: one chief; a second only with an approval record
     min_deputies: int = 1  # P3
     max_deputies: int = 2  # P3
+    reserve_ratio: float = 1.0  # H2: reserve pool at most 1:1 of the round's hires
+    contract_years: int = 1  # H3: contracts signed for one year at a time
+    probation_months: int = 6  # H4
+    min_service_years: int = 2  # H5: before a transfer
+    loan_max_months: int = 6  # H6: lending to another department
+    practice_max_months: int = 12  # H6: practice posting
+    certificate_deadline_years: int = 3  # H7: no certificate 3 years after hire → not renewed
+    incompetent_years_to_end: int = 2  # H8: consecutive 不合格 years that end the contract
+    career_chief_years: int = 6  # K1 Wenzhou 6 consecutive years as chief; K2 Taizhou 5
     source: str = "POLICY.md S1–S8, P2–P3 defaults"
 
     def as_dict(self) -> dict[str, Any]:
@@ -38,7 +47,8 @@ PRESETS: dict[str, StaffingPolicy] = {
         GENERAL,
         min_resident_workers=1,
         min_generalists=2,
-        source="台州市民政局 2021-07-08 答复: S6 每社区至少1名本社区居住, S7 至少2名全科社工",
+        career_chief_years=5,
+        source="台州市民政局 2021-07-08 答复: S6 每社区至少1名本社区居住, S7 至少2名全科社工, K2 连续任正职5年",
     ),
 }
 # Which preset a city's regions start from (policy profile of the city).

@@ -83,7 +83,7 @@ RosterFactory = Callable[[], Awaitable[Roster]]
 
 @pytest.fixture
 async def roster(service_app: ServiceFactory, mint: Mint) -> Roster:
-    """The roster service with a small tree: 鹿城区 (three communities) and 瓯海区 (one), quotas for 2026."""
+    """The roster service with a small tree: 鹿城区 (three communities) and 瓯海区 (one), quotas 2019–2026."""
     r = Roster(await service_app("roster"), mint)
     await r.region(PROVINCE, "浙江省", None)
     await r.region(CITY, "温州市", PROVINCE)
@@ -96,6 +96,7 @@ async def roster(service_app: ServiceFactory, mint: Mint) -> Roster:
     await r.region(COMMUNITY_C, "社区C", TOWNSHIP, kind="old_town", households=3099)
     await r.region(NEXT_COMMUNITY, "社区N", "330304001000", kind="urban", households=1200)
     for county in (COUNTY, NEXT_COUNTY):
-        quota = await r.client.put(f"/v1/quotas/{county}/2026", headers=r.province_admin, json={"headcount": 30})
-        assert quota.status_code == 200, quota.text
+        for year in range(2019, 2027):
+            quota = await r.client.put(f"/v1/quotas/{county}/{year}", headers=r.province_admin, json={"headcount": 30})
+            assert quota.status_code == 200, quota.text
     return r

@@ -1,0 +1,357 @@
+"""Contracts (H3, H4, renewal bars H7/H8), secondments (H6), transfers (H5), recruitment rounds and
+the reserve pool (H1, H2)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import func, select
+
+from services.roster.access import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region
+from services.roster.api.regions import invalid
+from services.roster.api.workers import NO_SUCH_WORKER, check_quota, current_post, visible_worker, worker_event_data
+from services.roster.domain.careers import (
+    contract_end,
+    may_transfer,
+    probation_end,
+    renewal_bars,
+    reserve_capacity,
+    secondment_problem,
+)
+from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, parse_id_number
+from services.roster.models import (
+    AssessmentResult,
+    Contract,
+    RecruitmentRound,
+    ReserveEntry,
+    Secondment,
+    Transfer,
+    events,
+)
+from services.roster.regions import NO_SUCH_REGION, path_of, staffing_policy, visible_region
+from services.roster.schemas import (
+    ContractIn,
+    ContractOut,
+    ReserveEntryOut,
+    ReserveIn,
+    RoundIn,
+    RoundOut,
+    SecondmentIn,
+    SecondmentOut,
+    TransferIn,
+    TransferOut,
+    WorkerStatus,
+)
+from shared.auth import Principal, Role, require, require_for_record
+from shared.db import SessionDep
+from shared.events import record_event
+from shared.i18n import Message
+from shared.problems import NotFound, UnprocessableContent, problem_responses
+from shared.regions import RegionLevel
+
+router = APIRouter(prefix="/v1", tags=["hr"])
+Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
+Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
+Admin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)]
+
+
+def contract_out(c: Contract) -> ContractOut:
+    return ContractOut(
+        id=c.id,
+        worker_id=c.worker_id,
+        township_code=c.township_code,
+        start_date=c.start_date,
+        end_date=c.end_date,
+        probation_end=c.probation_end,
+        renewal_of=c.renewal_of,
+    )
+
+
+def rule_error(rule: str, zh: str, en: str) -> UnprocessableContent:
+    return UnprocessableContent(Message("{zh}（{rule_id}）", "{en} ({rule_id})"), rule=rule, rule_id=rule, zh=zh, en=en)
+
+
+@router.post(
+    "/workers/{worker_id}/contracts",
+    summary="签订/续签合同 sign the first contract or renew: one year (H3), probation in the first (H4), "
+    "no renewal without a certificate 3 years after hire (H7) or after two 不合格 years (H8)",
+    status_code=201,
+    response_model=ContractOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def sign_contract(worker_id: uuid.UUID, body: ContractIn, principal: Writer, session: SessionDep) -> ContractOut:
+    worker = await visible_worker(session, principal, worker_id, lock=True)
+    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    if worker.status == WorkerStatus.left:
+        raise invalid("start_date", "已离职", "the worker has left")
+    policy = await staffing_policy(session, worker.community_code, body.start_date.year)
+    previous = await session.scalar(
+        select(Contract).where(Contract.worker_id == worker.id).order_by(Contract.start_date.desc()).limit(1)
+    )
+    if previous is None:
+        if body.start_date < worker.hire_date:
+            raise invalid("start_date", "早于入职日期", "before the hire date", "H3")
+        first_probation = probation_end(worker.hire_date, policy)  # H4
+    else:
+        if body.start_date != previous.end_date:
+            raise invalid(
+                "start_date", f"续签应自 {previous.end_date} 起", f"a renewal starts on {previous.end_date}", "H3"
+            )
+        graded = select(AssessmentResult.year, AssessmentResult.grade).where(AssessmentResult.worker_id == worker.id)
+        grades: dict[int, str] = dict((await session.execute(graded)).all())
+        bars = renewal_bars(
+            hire_date=worker.hire_date,
+            certificate_date=worker.certificate_date if worker.certificate_level else None,
+            renewal_date=body.start_date,
+            grades=grades,
+            policy=policy,
+        )
+        if bars:
+            raise rule_error(bars[0].rule, "不予续签：" + bars[0].zh, "Not renewable: " + bars[0].en)
+        first_probation = None
+    contract = Contract(
+        worker_id=worker.id,
+        township_code=worker.community_code[:9] + "000",
+        start_date=body.start_date,
+        end_date=contract_end(body.start_date, policy),
+        probation_end=first_probation,
+        renewal_of=previous.id if previous else None,
+    )
+    session.add(contract)
+    await session.flush()
+    await session.refresh(contract)
+    await record_event(
+        session,
+        events,
+        "contract.signed",
+        f"worker/{worker.id}",
+        {
+            "worker_id": str(worker.id),
+            "start_date": contract.start_date.isoformat(),
+            "end_date": contract.end_date.isoformat(),
+            "renewal": previous is not None,
+        },
+    )
+    return contract_out(contract)
+
+
+@router.get(
+    "/workers/{worker_id}/contracts",
+    summary="合同记录 contracts",
+    response_model=list[ContractOut],
+    responses=problem_responses(401, 403, 404),
+)
+async def list_contracts(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[ContractOut]:
+    worker = await visible_worker(session, principal, worker_id)
+    rows = (
+        await session.scalars(select(Contract).where(Contract.worker_id == worker.id).order_by(Contract.start_date))
+    ).all()
+    return [contract_out(c) for c in rows]
+
+
+@router.post(
+    "/workers/{worker_id}/secondments",
+    summary="借用/跟岗锻炼 lend to a department (county approval, ≤ 6 months) or post for practice (≤ 1 year) (H6)",
+    status_code=201,
+    response_model=SecondmentOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def second_worker(
+    worker_id: uuid.UUID, body: SecondmentIn, principal: Writer, session: SessionDep
+) -> SecondmentOut:
+    worker = await visible_worker(session, principal, worker_id, lock=True)
+    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    if body.end_date <= body.start_date:
+        raise invalid("end_date", "应晚于开始日期", "must be after the start date")
+    policy = await staffing_policy(session, worker.community_code, body.start_date.year)
+    problem = secondment_problem(body.kind.value, body.start_date, body.end_date, body.approval, policy)
+    if problem is not None:
+        raise rule_error(problem.rule, problem.zh, problem.en)
+    row = Secondment(worker_id=worker.id, **body.model_dump(mode="python") | {"kind": body.kind.value})
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    await record_event(
+        session,
+        events,
+        "worker.seconded",
+        f"worker/{worker.id}",
+        {"worker_id": str(worker.id)} | body.model_dump(mode="json"),
+    )
+    return SecondmentOut(id=row.id, worker_id=worker.id, **body.model_dump())
+
+
+@router.post(
+    "/workers/{worker_id}/transfers",
+    summary="转岗 move to another community, after 2 years of service (H5); quota of a new county (S5)",
+    status_code=201,
+    response_model=TransferOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def transfer_worker(
+    worker_id: uuid.UUID, body: TransferIn, principal: Writer, session: SessionDep
+) -> TransferOut:
+    worker = await visible_worker(session, principal, worker_id, lock=True)
+    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    destination = await visible_region(session, principal, body.to_community)
+    require_write(principal, destination.code, NO_SUCH_REGION)
+    if destination.level != RegionLevel.community or destination.code == worker.community_code:
+        raise invalid("to_community", "应为另一社区", "must be another community")
+    policy = await staffing_policy(session, worker.community_code, body.effective_date.year)
+    if not may_transfer(worker.hire_date, body.effective_date, policy):
+        raise rule_error(
+            "H5",
+            f"任职未满{policy.min_service_years}年，不得转岗",
+            f"fewer than {policy.min_service_years} years of service",
+        )
+    if destination.code[:6] != worker.community_code[:6]:
+        await check_quota(session, destination.code[:6], body.effective_date.year)  # S5 in the new county
+    post = await current_post(session, worker.id)
+    if post is not None and post.start_date < body.effective_date:
+        post.end_date = body.effective_date  # the post was in the old community
+    transfer = Transfer(
+        worker_id=worker.id,
+        from_community=worker.community_code,
+        to_community=destination.code,
+        effective_date=body.effective_date,
+    )
+    session.add(transfer)
+    worker.community_code = destination.code
+    worker.community_path = path_of(destination.code)
+    worker.version += 1
+    worker.updated_at = datetime.now(UTC)
+    await session.flush()
+    await session.refresh(transfer)
+    await record_event(
+        session,
+        events,
+        "worker.transferred",
+        f"worker/{worker.id}",
+        worker_event_data(worker)
+        | {"from_community": transfer.from_community, "effective_date": body.effective_date.isoformat()},
+    )
+    return TransferOut(
+        id=transfer.id,
+        worker_id=worker.id,
+        from_community=transfer.from_community,
+        to_community=transfer.to_community,
+        effective_date=transfer.effective_date,
+    )
+
+
+async def _round_out(session: SessionDep, row: RecruitmentRound) -> RoundOut:
+    policy = await staffing_policy(session, row.county_code, row.announced_on.year)
+    used = await session.scalar(select(func.count()).select_from(ReserveEntry).where(ReserveEntry.round_id == row.id))
+    return RoundOut(
+        id=row.id,
+        county_code=row.county_code,
+        channel=row.channel,
+        announced_on=row.announced_on,
+        hires=row.hires,
+        title=row.title,
+        reserve_capacity=reserve_capacity(row.hires, policy),
+        reserve_used=int(used or 0),
+    )
+
+
+@router.post(
+    "/recruitment-rounds",
+    summary="招聘（选任）批次 record a county's recruitment round (H1)",
+    status_code=201,
+    response_model=RoundOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def create_round(body: RoundIn, principal: Admin, session: SessionDep) -> RoundOut:
+    county = await visible_region(session, principal, body.county_code)
+    if county.level != RegionLevel.county:
+        raise invalid("county_code", "应为县级区划", "must be a county", "H1")
+    require_write(principal, county.code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+    row = RecruitmentRound(**body.model_dump() | {"channel": body.channel.value})
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    await record_event(
+        session, events, "recruitment_round.announced", f"recruitment-round/{row.id}", body.model_dump(mode="json")
+    )
+    return await _round_out(session, row)
+
+
+@router.post(
+    "/recruitment-rounds/{round_id}/reserve",
+    summary="入储备库 add candidates who sat the exam but were not hired, at most 1:1 of hires (H2)",
+    status_code=201,
+    response_model=RoundOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def add_reserve(
+    round_id: uuid.UUID, body: ReserveIn, principal: Admin, session: SessionDep, request: Request
+) -> RoundOut:
+    row = await session.get(RecruitmentRound, round_id, with_for_update=True)
+    if row is None or not sees_region(principal, row.county_code):
+        raise NotFound(Message("招聘批次不存在", "No such recruitment round"))
+    require_write(principal, row.county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+    current = await _round_out(session, row)
+    if current.reserve_used + len(body.candidates) > current.reserve_capacity:
+        raise rule_error(
+            "H2",
+            f"储备人数超过录用人数（上限 {current.reserve_capacity}，已有 {current.reserve_used}）",
+            f"the reserve may hold at most {current.reserve_capacity} ({current.reserve_used} already)",
+        )
+    secret = request.app.state.settings.id_number_hash_key.get_secret_value().encode()
+    ordered = sorted(body.candidates, key=lambda c: -(c.score or 0))
+    for offset, candidate in enumerate(ordered, start=current.reserve_used + 1):
+        try:
+            number = parse_id_number(candidate.id_number).number
+        except InvalidIdNumber as exc:
+            raise invalid("candidates", exc.reason_zh, exc.reason_en) from exc
+        session.add(
+            ReserveEntry(
+                round_id=row.id,
+                name=candidate.name,
+                id_number_key=id_number_key(number, secret),
+                score=candidate.score,
+                rank=offset,
+            )
+        )
+    await session.flush()
+    return await _round_out(session, row)
+
+
+@router.get(
+    "/reserve-pool",
+    summary="储备库 a county's live reserve (H2)",
+    description="Entries of the county's latest announced round; older rounds' entries expired at the next one.",
+    response_model=list[ReserveEntryOut],
+    responses=problem_responses(401, 403, 404),
+)
+async def reserve_pool(
+    principal: Annotated[Principal, require(*READ_ROLES)],
+    session: SessionDep,
+    county: Annotated[str, Query(pattern=r"^\d{6}$")],
+) -> list[ReserveEntryOut]:
+    if not sees_region(principal, county):
+        raise NotFound(NO_SUCH_REGION, code=county)
+    today = datetime.now(UTC).date()
+    rounds = (
+        await session.scalars(
+            select(RecruitmentRound)
+            .where(RecruitmentRound.county_code == county)
+            .order_by(RecruitmentRound.announced_on.desc())
+        )
+    ).all()
+    announced = [r for r in rounds if r.announced_on <= today]
+    if not announced:
+        return []
+    live = announced[0]
+    upcoming = [r.announced_on for r in rounds if r.announced_on > today]
+    expires = min(upcoming) if upcoming else None
+    entries = (
+        await session.scalars(select(ReserveEntry).where(ReserveEntry.round_id == live.id).order_by(ReserveEntry.rank))
+    ).all()
+    return [
+        ReserveEntryOut(id=e.id, round_id=e.round_id, name=e.name, score=e.score, rank=e.rank, expires_on=expires)
+        for e in entries
+    ]
