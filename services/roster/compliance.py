@@ -50,11 +50,16 @@ POSTS_SQL = text(
 )
 QUOTAS_SQL = text(
     """
-    SELECT c.code AS county, q.headcount,
-           (SELECT count(*) FROM roster.workers w
-             WHERE w.community_path LIKE c.code || '%' AND w.status <> 'left') AS used
+    WITH used AS (
+        SELECT left(w.community_path, 6) AS county, count(*) AS used
+        FROM roster.workers w
+        WHERE w.status <> 'left' AND w.community_path LIKE :county_prefix
+        GROUP BY 1
+    )
+    SELECT c.code AS county, q.headcount, coalesce(u.used, 0) AS used
     FROM roster.regions c
     LEFT JOIN roster.quotas q ON q.county_code = c.code AND q.year = :year
+    LEFT JOIN used u ON u.county = c.code
     WHERE c.level = 'county' AND c.path LIKE :county_prefix
     ORDER BY c.code
     """
