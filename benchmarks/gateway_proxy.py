@@ -79,7 +79,10 @@ async def python_load(url: str, seconds: int, connections: int) -> tuple[float, 
 
         await asyncio.gather(*(worker() for _ in range(connections)))
     latencies.sort()
-    ms = lambda q: f"{latencies[int(q * (len(latencies) - 1))] * 1000:.2f}ms"  # noqa: E731
+
+    def ms(q: float) -> str:
+        return f"{latencies[int(q * (len(latencies) - 1))] * 1000:.2f}ms"
+
     return len(latencies) / seconds, ms(0.5), ms(0.99)
 
 
