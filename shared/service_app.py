@@ -14,6 +14,7 @@ from sqlalchemy import MetaData
 
 from shared.auth import TokenVerifier, http_jwks_source, roles_of_route
 from shared.db import make_engine, make_sessionmaker
+from shared.glossary import apply_glossary
 from shared.health import health_router
 from shared.http_client import make_http_client
 from shared.idempotency import IdempotencyMiddleware
@@ -160,6 +161,7 @@ def create_service_app(
             )
             _mark_roles(app, schema_doc)
             app.openapi_schema = _add_problem_schemas(schema_doc)
+            apply_glossary(app.openapi_schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -95,3 +95,41 @@ def suite(database_url: str, signing_keys_dir: Path, tmp_path_factory: pytest.Te
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+ADMIN_PASSWORD = "e2e admin password 0001"
+
+
+@pytest.fixture(scope="session")
+def data_dir(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What ``make up`` does after migrating: the bootstrap admin and the service clients."""
+    folder = tmp_path_factory.mktemp("bootstrap")
+    env = suite.env | {"SHEGONG_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    subprocess.run([sys.executable, "-m", "services.gateway.bootstrap", str(folder)], env=env, check=True)
+    return folder
+
+
+def token_for(suite: Suite, username: str, password: str) -> dict[str, str]:
+    response = httpx.post(
+        f"{suite.gateway}/api/v1/auth/token",
+        data={"grant_type": "password", "username": username, "password": password},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, str] = response.json()
+    return body
+
+
+def make_user(suite: Suite, admin: dict[str, str], username: str, right: str, region: str) -> dict[str, object]:
+    response = httpx.post(
+        f"{suite.gateway}/api/v1/identity/users",
+        headers=admin,
+        json={
+            "username": username,
+            "name": username,
+            "password": "a long enough password",
+            "grants": [{"right": right, "region": region}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body

@@ -3,8 +3,6 @@ gateway and by each service called directly, service-to-service credentials, rat
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,47 +15,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from conftest import Mint, bearer
 from services.roster.tests.conftest import id_number
 from shared.service_auth import ServiceCredentials
-from tests.e2e.conftest import RATE_LIMIT_USER, RATE_LIMIT_WINDOW, Suite
+from tests.e2e.conftest import ADMIN_PASSWORD, RATE_LIMIT_USER, RATE_LIMIT_WINDOW, Suite, make_user, token_for
 
 pytestmark = pytest.mark.e2e
-ADMIN_PASSWORD = "e2e admin password 0001"
 LUCHENG, OUHAI = "330302", "330304"
 COMMUNITY_A, COMMUNITY_B = "330302001001", "330302001002"
-
-
-@pytest.fixture(scope="module")
-def data_dir(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What ``make up`` does after migrating: the bootstrap admin and the service clients."""
-    folder = tmp_path_factory.mktemp("bootstrap")
-    env = suite.env | {"SHEGONG_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD}
-    subprocess.run([sys.executable, "-m", "services.gateway.bootstrap", str(folder)], env=env, check=True)
-    return folder
-
-
-def token_for(suite: Suite, username: str, password: str) -> dict[str, str]:
-    response = httpx.post(
-        f"{suite.gateway}/api/v1/auth/token",
-        data={"grant_type": "password", "username": username, "password": password},
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, str] = response.json()
-    return body
-
-
-def make_user(suite: Suite, admin: dict[str, str], username: str, right: str, region: str) -> dict[str, object]:
-    response = httpx.post(
-        f"{suite.gateway}/api/v1/identity/users",
-        headers=admin,
-        json={
-            "username": username,
-            "name": username,
-            "password": "a long enough password",
-            "grants": [{"right": right, "region": region}],
-        },
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, object] = response.json()
-    return body
 
 
 def test_bootstrap_admin_runs_the_province_and_counties_stay_apart(suite: Suite, data_dir: Path) -> None:
