@@ -172,7 +172,8 @@ async def service_app(database_url: str, signing_keys_dir: Path) -> AsyncIterato
     async with AsyncExitStack() as stack:
 
         async def make(service: str, *, rollback: bool = True, **settings: object) -> InProcessService:
-            overrides: dict[str, object] = {"database_url": database_url}
+            # Feeds are polled by the tests themselves (FeedConsumer.poll_once), not in the background.
+            overrides: dict[str, object] = {"database_url": database_url, "feeds_enabled": False}
             if service == "gateway":
                 overrides |= {"signing_keys_dir": signing_keys_dir, **FAST_HASHING}
             config = settings_for(service).model_copy(update=overrides | settings)

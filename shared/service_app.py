@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import MetaData
 
 from shared.auth import TokenVerifier, http_jwks_source, roles_of_route
 from shared.db import make_engine, make_sessionmaker
+from shared.feed_consumer import FeedConsumer
 from shared.glossary import apply_glossary
 from shared.health import health_router
 from shared.http_client import make_http_client
@@ -98,6 +100,7 @@ def create_service_app(
     liveness_path: str = "/healthz",
     serve_openapi: bool = True,
     middleware: Sequence[tuple[Any, dict[str, Any]]] = (),
+    feeds: Callable[[FastAPI], list[FeedConsumer]] | None = None,
 ) -> FastAPI:
     """Build one service's app. ``metadata.schema`` is the service's PostgreSQL schema.
 
@@ -117,6 +120,10 @@ def create_service_app(
         app.state.service_credentials = ServiceCredentials.from_settings(app.state.http, settings)
         if not hasattr(app.state, "token_verifier"):
             app.state.token_verifier = TokenVerifier(http_jwks_source(app.state.http, settings.jwks_url))
+        app.state.feeds = feeds(app) if feeds is not None else []
+        tasks = [
+            asyncio.create_task(f.run(settings.feed_poll_seconds)) for f in app.state.feeds if settings.feeds_enabled
+        ]
         try:
             if extra_lifespan is not None:
                 async with extra_lifespan(app):
@@ -124,6 +131,9 @@ def create_service_app(
             else:
                 yield
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await app.state.http.aclose()
             await app.state.engine.dispose()
 

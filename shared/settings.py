@@ -41,3 +41,5 @@ class ServiceSettings(BaseSettings):
     token_url: str = Field("http://127.0.0.1:8000/api/v1/auth/token", description="where service clients get tokens")
     client_id: str | None = Field(None, description="this service's own API client, for service-to-service calls")
     client_secret: SecretStr | None = Field(None, description="the secret of ``client_id``")
+    feeds_enabled: bool = Field(True, description="poll the other services' change feeds in the background")
+    feed_poll_seconds: float = Field(1.0, gt=0, description="how often an idle feed is polled")

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from services.roster.api import ROUTERS
 from services.roster.models import Base
+from services.roster.projections import roster_feeds
 from services.roster.settings import Settings
 from shared.service_app import create_service_app
 
@@ -16,4 +17,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings or Settings(),
         metadata=Base.metadata,
         routers=ROUTERS,
+        feeds=roster_feeds,
     )

@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
 from shared.events import outbox_table
+from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
 
 SCHEMA = "roster"
@@ -41,6 +42,8 @@ class Base(DeclarativeBase):
 events = outbox_table(Base.metadata)
 # Idempotency-Key records of POSTs (CONVENTIONS: writes).
 idempotency_keys = idempotency_table(Base.metadata)
+# Where the roster is in the feeds it consumes (evaluation: assessment grades for H8).
+feed_cursors = feed_cursors_table(Base.metadata)
 
 
 class Region(Base):

@@ -11,6 +11,7 @@ DEVELOPMENT_ID_KEY = "shegong-development-only-id-number-key"
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SHEGONG_ROSTER_", extra="ignore")
     port: int = 8001
+    evaluation_url: str = Field("http://127.0.0.1:8003", description="the evaluation service (its feed: H8)")
     id_number_hash_key: SecretStr = Field(
         SecretStr(DEVELOPMENT_ID_KEY),
         description="secret of the keyed hash that finds a worker by ID number; set it (and keep it) in production",

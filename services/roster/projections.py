@@ -1,0 +1,39 @@
+"""What the roster keeps of other services' feeds: the evaluation service's annual grades (H8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.roster.models import AssessmentResult, feed_cursors
+from shared.feed_consumer import FeedConsumer
+
+
+async def apply_assessment(session: AsyncSession, event: dict[str, Any]) -> None:
+    """``assessment.finalized`` / ``assessment.appealed``: the worker's grade for the year (idempotent upsert)."""
+    data = event["data"]
+    statement = insert(AssessmentResult).values(
+        worker_id=data["worker_id"], year=int(data["year"]), grade=data["grade"]
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[AssessmentResult.worker_id, AssessmentResult.year],
+            set_={"grade": statement.excluded.grade, "updated_at": statement.excluded.updated_at},
+        )
+    )
+
+
+def roster_feeds(app: FastAPI) -> list[FeedConsumer]:
+    settings = app.state.settings
+    return [
+        FeedConsumer(
+            source="evaluation",
+            base_url=settings.evaluation_url,
+            handlers={"assessment.finalized": apply_assessment, "assessment.appealed": apply_assessment},
+            cursors=feed_cursors,
+            state=app.state,
+        )
+    ]
