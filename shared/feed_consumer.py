@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,7 +43,7 @@ class FeedConsumer:
         *,
         source: str,
         base_url: str,
-        handlers: dict[str, Handler],
+        handlers: Mapping[str, Handler],
         cursors: Table,
         state: Any,
         page_size: int = 500,

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from services.evaluation.api import ROUTERS
 from services.evaluation.models import Base
+from services.evaluation.projections import evaluation_feeds
 from services.evaluation.settings import Settings
 from shared.service_app import create_service_app
 
@@ -16,4 +17,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings or Settings(),
         metadata=Base.metadata,
         routers=ROUTERS,
+        feeds=evaluation_feeds,
     )

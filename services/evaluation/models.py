@@ -1,9 +1,32 @@
 """Evaluation service tables, all in the PostgreSQL schema ``evaluation``."""
 
-from sqlalchemy.orm import DeclarativeBase
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
 from shared.events import outbox_table
+from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
 
 SCHEMA = "evaluation"
@@ -17,3 +40,125 @@ class Base(DeclarativeBase):
 events = outbox_table(Base.metadata)
 # Idempotency-Key records of POSTs (CONVENTIONS: writes).
 idempotency_keys = idempotency_table(Base.metadata)
+# Where the evaluation service is in the roster's feed.
+feed_cursors = feed_cursors_table(Base.metadata)
+
+
+class WorkerProjection(Base):
+    """The roster's workers as far as assessment needs them, from the roster's feed (applied idempotently)."""
+
+    __tablename__ = "workers"
+    __table_args__ = (
+        Index("workers_community_path_idx", "community_path", postgresql_ops={"community_path": "text_pattern_ops"}),
+    )
+
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    community_code: Mapped[str] = mapped_column(String(12))
+    community_path: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12))
+    post: Mapped[str | None] = mapped_column(String(10))
+    hire_date: Mapped[date] = mapped_column(Date)
+    left_date: Mapped[date | None] = mapped_column(Date)
+    source_version: Mapped[int] = mapped_column(
+        Integer, comment="the roster record's version: older events are ignored"
+    )
+
+
+class Scheme(Base):
+    """A county's assessment scheme for a year (E1–E3, E5): every parameter the county sets."""
+
+    __tablename__ = "schemes"
+
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    groups: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, comment="rater groups with weights and panel minimums (E2)"
+    )
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSONB, comment="lowest score of each grade (E3)")
+    excellent_cap_share: Mapped[Decimal | None] = mapped_column(Numeric(4, 3), comment="cap on 优秀 per township")
+    daily_weight: Mapped[Decimal] = mapped_column(Numeric(4, 3), comment="daily against annual (E1)")
+    training_hours_required: Mapped[Decimal] = mapped_column(Numeric(5, 1), server_default=text("40"), comment="E5")
+    source: Mapped[str] = mapped_column(String(300), comment="the county's document")
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class Cycle(Base):
+    """A township's annual assessment, opened and closed by the township under the county's scheme (E1)."""
+
+    __tablename__ = "cycles"
+    __table_args__ = (UniqueConstraint("township_code", "year"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    township_code: Mapped[str] = mapped_column(String(12))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(8), comment="open | closed")
+    opened_by: Mapped[str] = mapped_column(String(120))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    closed_by: Mapped[str | None] = mapped_column(String(120))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Score(Base):
+    """One rater group's score of one worker in a cycle (E2); residents' may be an aggregate of a panel."""
+
+    __tablename__ = "scores"
+    __table_args__ = (CheckConstraint("score >= 0", name="score"),)
+
+    cycle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cycles.id"), primary_key=True)
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    rater_group: Mapped[str] = mapped_column(String(40), primary_key=True)
+    score: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    panel_size: Mapped[int | None] = mapped_column(Integer)
+    ordinary_share: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    entered_by: Mapped[str] = mapped_column(String(120))
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DailyScore(Base):
+    """The rolled-up daily/quarterly assessment of a worker, weighed against the annual one (E1)."""
+
+    __tablename__ = "daily_scores"
+
+    cycle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cycles.id"), primary_key=True)
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    score: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    entered_by: Mapped[str] = mapped_column(String(120))
+
+
+class Result(Base):
+    """A worker's result of a closed cycle; changed afterwards only by a recorded appeal."""
+
+    __tablename__ = "results"
+    __table_args__ = (Index("results_worker_year_idx", "worker_id", "year"),)
+
+    cycle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cycles.id"), primary_key=True)
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    score: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    grade: Mapped[str] = mapped_column(String(24), comment="E3")
+    rank: Mapped[int] = mapped_column(Integer)
+    capped: Mapped[bool] = mapped_column(server_default=text("false"), comment="优秀 demoted to 合格 by the cap")
+    appeal_reason: Mapped[str | None] = mapped_column(String(500))
+    appeal_decided_by: Mapped[str | None] = mapped_column(String(120))
+    appeal_decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TrainingRecord(Base):
+    """Centralised training attended (E5): course, organiser, hours, dates."""
+
+    __tablename__ = "training_records"
+    __table_args__ = (
+        Index("training_records_worker_id_idx", "worker_id"),
+        UniqueConstraint("worker_id", "course", "start_date"),
+        CheckConstraint("hours > 0", name="hours"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    course: Mapped[str] = mapped_column(String(200))
+    organiser: Mapped[str] = mapped_column(String(100))
+    hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    entered_by: Mapped[str] = mapped_column(String(120))

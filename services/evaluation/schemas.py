@@ -1,6 +1,14 @@
 """Evaluation API schemas: the enum codes the API speaks, with their zh-CN labels."""
 
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class AssessmentGrade(StrEnum):
@@ -54,3 +62,129 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         TimelyType.incident_report: "重大事件及时到场报告",
     },
 }
+
+
+class RaterGroupCode(StrEnum):
+    """评价主体 rater group (E2)."""
+
+    community_secretary = "community_secretary"
+    township_cadres = "township_cadres"
+    party_members = "party_members"
+    residents = "residents"
+    resident_representatives = "resident_representatives"
+    peers = "peers"
+
+
+ENUM_LABELS["rater_group"] = {
+    RaterGroupCode.community_secretary: "社区书记",
+    RaterGroupCode.township_cadres: "乡镇（街道）干部",
+    RaterGroupCode.party_members: "党员",
+    RaterGroupCode.residents: "居民",
+    RaterGroupCode.resident_representatives: "居民代表",
+    RaterGroupCode.peers: "同事",
+}
+
+
+class RaterGroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: RaterGroupCode = Field(description="评价主体 rater group (E2)")
+    weight: Decimal = Field(
+        gt=0, le=1, decimal_places=3, description="权重 weight; the groups' weights add up to 1 (E2)"
+    )
+    min_panel: int | None = Field(None, ge=1, description="最少评价人数 minimum panel size, e.g. 50 residents")
+    min_ordinary_share: Decimal | None = Field(
+        None, ge=0, le=1, description="普通居民最低占比 e.g. 0.70 of a resident panel"
+    )
+
+
+class SchemeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    groups: list[RaterGroupIn] = Field(min_length=1, description="评价主体及权重 rater groups (E2)")
+    thresholds: dict[AssessmentGrade, Decimal] = Field(
+        description="等次分数线 lowest score of excellent, competent, basically_competent (E3); below: incompetent"
+    )
+    excellent_cap_share: Decimal | None = Field(
+        None, ge=0, le=1, description="优秀比例上限 cap on 优秀 per township; null: none"
+    )
+    daily_weight: Decimal = Field(
+        Decimal(0), ge=0, le=1, description="平时考核权重 weight of daily against annual (E1)"
+    )
+    training_hours_required: Decimal = Field(Decimal(40), gt=0, description="年度培训学时 hours a year (E5: 40)")
+    source: str = Field(min_length=1, max_length=300, description="依据 the county's document")
+
+
+class SchemeOut(SchemeIn):
+    county_code: str = Field(description="县级区划代码 county")
+    year: int = Field(description="年度 year")
+    problems: list[str] = Field(description="待补参数 what must still be set before a cycle can close")
+
+
+class CycleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    township_code: str = Field(pattern=r"^\d{9}000$", description="乡镇（街道） the township (E1)")
+    year: int = Field(ge=2000, le=2100, description="考核年度 year assessed")
+
+
+class CycleOut(BaseModel):
+    id: uuid.UUID
+    township_code: str
+    year: int
+    status: str = Field(description="状态 open | closed")
+    closed_at: datetime | None = Field(description="关闭时间 when closed")
+
+
+class ScoreIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    worker_id: uuid.UUID
+    rater_group: RaterGroupCode
+    score: Decimal = Field(ge=0, le=100, decimal_places=2, description="得分 score (0–100)")
+    panel_size: int | None = Field(None, ge=1, description="评价人数 raters behind an aggregate score")
+    ordinary_share: Decimal | None = Field(None, ge=0, le=1, description="普通居民占比 share of ordinary residents")
+
+
+class ScoresIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    entries: list[ScoreIn] = Field(
+        min_length=1, max_length=20_000, description="评分 one (mobile) or a township's (bulk)"
+    )
+
+
+class DailyScoresIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    entries: list[dict[str, Any]] = Field(min_length=1, description="平时考核 [{worker_id, score}] (E1)")
+
+
+class ResultOut(BaseModel):
+    worker_id: uuid.UUID
+    year: int
+    score: Decimal = Field(description="综合得分 weighted score (E1, E2)")
+    grade: AssessmentGrade = Field(description="等次 grade (E3)")
+    rank: int = Field(description="名次 rank in the township")
+    capped: bool = Field(description="因优秀比例降为合格 demoted to competent by the cap")
+    appeal_reason: str | None = Field(description="申诉理由 appeal reason, when changed by an appeal")
+    appeal_decided_by: str | None = Field(description="申诉决定人 who decided the appeal")
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    grade: AssessmentGrade = Field(description="复核后等次 the grade after the appeal")
+    reason: str = Field(min_length=1, max_length=500, description="理由 reason")
+
+
+class TrainingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    course: str = Field(min_length=1, max_length=200, description="课程 course")
+    organiser: str = Field(min_length=1, max_length=100, description="主办单位 organiser")
+    hours: Decimal = Field(gt=0, le=200, decimal_places=1, description="学时 class hours (E5)")
+    start_date: date = Field(description="开始日期 start")
+    end_date: date = Field(description="结束日期 end")
+    worker_ids: list[uuid.UUID] = Field(min_length=1, max_length=5000, description="参训人员 the attendance list")
+
+
+class TrainingRow(BaseModel):
+    worker_id: uuid.UUID
+    name: str = Field(description="姓名 name")
+    community_code: str
+    hours: Decimal = Field(description="年度学时 hours in the year (E5)")
+    required: Decimal = Field(description="应修学时 required hours (E5: 40)")
+    rule: str | None = Field(description="E5 when short of the requirement")

@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 
-from services.roster.access import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region
 from services.roster.api.regions import invalid
 from services.roster.api.workers import NO_SUCH_WORKER, check_quota, current_post, visible_worker, worker_event_data
 from services.roster.domain.careers import (
@@ -51,6 +50,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import NotFound, UnprocessableContent, problem_responses
 from shared.regions import RegionLevel
+from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["hr"])
 Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 
-from services.roster.access import READ_ROLES, sees_region
 from services.roster.compliance import staffing_compliance
 from services.roster.domain.careers import consecutive_chief_years, renewal_bars
 from services.roster.domain.staffing import Finding
@@ -29,6 +28,7 @@ from shared.db import SessionDep
 from shared.i18n import negotiate
 from shared.problems import NotFound, problem_responses
 from shared.regions import scope_prefix
+from shared.scoping import READ_ROLES, sees_region
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 

@@ -12,7 +12,6 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.roster.access import READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_worker
 from services.roster.api.regions import invalid
 from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, parse_id_number
 from services.roster.domain.posts import GRADE_RANGES, max_concurrent
@@ -41,6 +40,7 @@ from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, enc
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent, problem_responses
 from shared.regions import RegionLevel
 from shared.request_context import current_request_id
+from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["workers"])
 Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]

@@ -1,4 +1,4 @@
-"""Who sees and changes which roster records: region scope by role (ARCHITECTURE rule 7).
+"""Who sees and changes which records: region scope by role (ARCHITECTURE rule 7), for every service.
 
 Regional roles see every record in their region (SQL: the record's 12-digit path starts with the
 grant's scope prefix); a worker sees only their own record. Outside the scope a record does not exist

@@ -1,0 +1,474 @@
+"""Assessment: schemes (E1–E3), cycles, scores, closing with the 优秀 cap, appeals, and each worker's
+history. Closing publishes ``assessment.finalized`` for every worker and ``assessment.second_incompetent``
+where a second consecutive 不合格 ends the contract (H8)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.evaluation.domain.assessment import (
+    Entry,
+    Ranked,
+    RaterGroup,
+    Scheme,
+    apply_excellent_cap,
+    grade_for,
+    panel_problems,
+    resident_score,
+    scheme_problems,
+    weighted_score,
+)
+from services.evaluation.models import Cycle, DailyScore, Result, Score, WorkerProjection, events
+from services.evaluation.models import Scheme as SchemeRow
+from services.evaluation.schemas import (
+    AppealIn,
+    AssessmentGrade,
+    CycleIn,
+    CycleOut,
+    DailyScoresIn,
+    ResultOut,
+    SchemeIn,
+    SchemeOut,
+    ScoresIn,
+)
+from shared.auth import Principal, Role, require, require_for_record
+from shared.db import SessionDep
+from shared.events import record_event
+from shared.i18n import Message
+from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
+from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
+
+router = APIRouter(prefix="/v1", tags=["assessment"])
+Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
+Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
+CountyAdmin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)]
+NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
+NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
+
+
+def to_scheme(row: SchemeRow) -> Scheme:
+    return Scheme(
+        groups=tuple(
+            RaterGroup(
+                code=g["code"],
+                weight=Decimal(str(g["weight"])),
+                min_panel=g.get("min_panel"),
+                min_ordinary_share=Decimal(str(g["min_ordinary_share"]))
+                if g.get("min_ordinary_share") is not None
+                else None,
+            )
+            for g in row.groups
+        ),
+        thresholds={k: Decimal(str(v)) for k, v in row.thresholds.items()},
+        excellent_cap_share=row.excellent_cap_share,
+        daily_weight=row.daily_weight,
+    )
+
+
+def scheme_out(row: SchemeRow) -> SchemeOut:
+    return SchemeOut(
+        county_code=row.county_code,
+        year=row.year,
+        groups=row.groups,
+        thresholds=row.thresholds,
+        excellent_cap_share=row.excellent_cap_share,
+        daily_weight=row.daily_weight,
+        training_hours_required=row.training_hours_required,
+        source=row.source,
+        problems=scheme_problems(to_scheme(row)),
+    )
+
+
+@router.put(
+    "/schemes/{county_code}/{year}",
+    summary="考核方案 a county's assessment scheme: rater weights (E2), thresholds (E3), cap, daily weight (E1)",
+    response_model=SchemeOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def set_scheme(
+    county_code: Annotated[str, Path(pattern=r"^\d{6}$")],
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    body: SchemeIn,
+    principal: CountyAdmin,
+    session: SessionDep,
+) -> SchemeOut:
+    require_write(principal, county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+    values: dict[str, Any] = body.model_dump(mode="json")
+    values["excellent_cap_share"] = body.excellent_cap_share
+    values["daily_weight"] = body.daily_weight
+    values["training_hours_required"] = body.training_hours_required
+    row = await session.get(SchemeRow, (county_code, year), with_for_update=True)
+    if row is None:
+        row = SchemeRow(county_code=county_code, year=year, **values)
+        session.add(row)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.version += 1
+    await session.flush()
+    problems = scheme_problems(to_scheme(row))
+    if problems:
+        raise UnprocessableContent(
+            Message("考核方案不完整：{problems}", "The scheme is incomplete: {problems}"),
+            rule="E2",
+            problems="; ".join(problems),
+        )
+    await record_event(
+        session, events, "scheme.set", f"scheme/{county_code}/{year}", {"county_code": county_code, "year": year}
+    )
+    return scheme_out(row)
+
+
+@router.get(
+    "/schemes/{county_code}/{year}",
+    summary="查看考核方案 a county's scheme",
+    response_model=SchemeOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_scheme(county_code: str, year: int, principal: Reader, session: SessionDep) -> SchemeOut:
+    row = await session.get(SchemeRow, (county_code, year))
+    if row is None or not (
+        sees_region(principal, county_code) or any(r.startswith(county_code) for r in principal.regions())
+    ):
+        raise NotFound(
+            Message("{code} 无 {year} 年考核方案", "No {year} scheme for {code}"), code=county_code, year=year
+        )
+    return scheme_out(row)
+
+
+def cycle_out(c: Cycle) -> CycleOut:
+    return CycleOut(id=c.id, township_code=c.township_code, year=c.year, status=c.status, closed_at=c.closed_at)
+
+
+@router.post(
+    "/cycles",
+    summary="开启考核 open a township's annual assessment under the county's scheme (E1)",
+    status_code=201,
+    response_model=CycleOut,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def open_cycle(body: CycleIn, principal: Writer, session: SessionDep) -> CycleOut:
+    require_write(principal, body.township_code, NO_SUCH_REGION)
+    if await session.get(SchemeRow, (body.township_code[:6], body.year)) is None:
+        raise UnprocessableContent(
+            Message("县级尚未制定 {year} 年考核方案", "The county has set no {year} scheme"), rule="E1", year=body.year
+        )
+    existing = await session.scalar(
+        select(Cycle).where(Cycle.township_code == body.township_code, Cycle.year == body.year)
+    )
+    if existing is not None:
+        raise Conflict(
+            Message("该乡镇 {year} 年考核已开启", "The township's {year} assessment is already open"), year=body.year
+        )
+    cycle = Cycle(township_code=body.township_code, year=body.year, status="open", opened_by=principal.subject)
+    session.add(cycle)
+    await session.flush()
+    await session.refresh(cycle)
+    await record_event(
+        session, events, "cycle.opened", f"cycle/{cycle.id}", {"township_code": cycle.township_code, "year": cycle.year}
+    )
+    return cycle_out(cycle)
+
+
+async def visible_cycle(
+    session: AsyncSession, principal: Principal, cycle_id: uuid.UUID, *, lock: bool = False
+) -> Cycle:
+    query = select(Cycle).where(Cycle.id == cycle_id)
+    if lock:
+        query = query.with_for_update()
+    cycle = await session.scalar(query)
+    if cycle is None or not sees_region(principal, cycle.township_code):
+        raise NotFound(NO_SUCH_CYCLE)
+    return cycle
+
+
+@router.get(
+    "/cycles/{cycle_id}",
+    summary="查看考核周期 a cycle",
+    response_model=CycleOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_cycle(cycle_id: uuid.UUID, principal: Reader, session: SessionDep) -> CycleOut:
+    return cycle_out(await visible_cycle(session, principal, cycle_id))
+
+
+async def _township_workers(session: AsyncSession, township: str) -> list[WorkerProjection]:
+    rows = await session.scalars(
+        select(WorkerProjection).where(
+            WorkerProjection.community_path.startswith(township[:9]), WorkerProjection.status != "left"
+        )
+    )
+    return list(rows.all())
+
+
+def _closed() -> Conflict:
+    return Conflict(Message("考核已关闭，只能通过申诉更改", "The cycle is closed: only an appeal changes a result"))
+
+
+@router.post(
+    "/cycles/{cycle_id}/scores",
+    summary="录入评分 enter scores by rater group: one from a mobile app or a whole township at once (E2)",
+    response_model=dict[str, int],
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def enter_scores(cycle_id: uuid.UUID, body: ScoresIn, principal: Writer, session: SessionDep) -> dict[str, int]:
+    cycle = await visible_cycle(session, principal, cycle_id, lock=True)
+    require_write(principal, cycle.township_code, NO_SUCH_CYCLE)
+    if cycle.status != "open":
+        raise _closed()
+    members = {w.worker_id for w in await _township_workers(session, cycle.township_code)}
+    strangers = [
+        FieldError(
+            pointer=f"/body/entries/{i}/worker_id",
+            field="worker_id",
+            detail="not a worker of this township",
+            type="scope",
+        )
+        for i, e in enumerate(body.entries)
+        if e.worker_id not in members
+    ]
+    if strangers:
+        raise UnprocessableContent(
+            Message("有 {n} 条评分不属于本乡镇社工", "{n} entries are not for workers of this township"),
+            errors=strangers[:50],
+            n=len(strangers),
+        )
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "cycle_id": cycle.id,
+            "worker_id": e.worker_id,
+            "rater_group": e.rater_group.value,
+            "score": e.score,
+            "panel_size": e.panel_size,
+            "ordinary_share": e.ordinary_share,
+            "entered_by": principal.subject,
+            "entered_at": now,
+        }
+        for e in body.entries
+    ]
+    statement = insert(Score).values(rows)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Score.cycle_id, Score.worker_id, Score.rater_group],
+            set_={
+                k: statement.excluded[k] for k in ("score", "panel_size", "ordinary_share", "entered_by", "entered_at")
+            },
+        )
+    )
+    return {"entered": len(rows)}
+
+
+@router.post(
+    "/cycles/{cycle_id}/daily-scores",
+    summary="录入平时考核 the rolled-up daily/quarterly score of each worker (E1)",
+    response_model=dict[str, int],
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def enter_daily_scores(
+    cycle_id: uuid.UUID, body: DailyScoresIn, principal: Writer, session: SessionDep
+) -> dict[str, int]:
+    cycle = await visible_cycle(session, principal, cycle_id, lock=True)
+    require_write(principal, cycle.township_code, NO_SUCH_CYCLE)
+    if cycle.status != "open":
+        raise _closed()
+    for entry in body.entries:
+        statement = insert(DailyScore).values(
+            cycle_id=cycle.id,
+            worker_id=uuid.UUID(str(entry["worker_id"])),
+            score=Decimal(str(entry["score"])),
+            entered_by=principal.subject,
+        )
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[DailyScore.cycle_id, DailyScore.worker_id], set_={"score": statement.excluded.score}
+            )
+        )
+    return {"entered": len(body.entries)}
+
+
+def result_out(r: Result) -> ResultOut:
+    return ResultOut(
+        worker_id=r.worker_id,
+        year=r.year,
+        score=r.score,
+        grade=AssessmentGrade(r.grade),
+        rank=r.rank,
+        capped=r.capped,
+        appeal_reason=r.appeal_reason,
+        appeal_decided_by=r.appeal_decided_by,
+    )
+
+
+def _assessment_data(cycle: Cycle, result: Result) -> dict[str, Any]:
+    return {
+        "worker_id": str(result.worker_id),
+        "year": result.year,
+        "grade": result.grade,
+        "score": str(result.score),
+        "cycle_id": str(cycle.id),
+        "township_code": cycle.township_code,
+    }
+
+
+@router.post(
+    "/cycles/{cycle_id}/close",
+    summary="关闭考核 compute weighted scores and grades, apply the 优秀 cap, publish results; then immutable (E1–E4)",
+    response_model=list[ResultOut],
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDep) -> list[ResultOut]:
+    cycle = await visible_cycle(session, principal, cycle_id, lock=True)
+    require_write(principal, cycle.township_code, NO_SUCH_CYCLE)
+    if cycle.status != "open":
+        raise _closed()
+    scheme_row = await session.get(SchemeRow, (cycle.township_code[:6], cycle.year))
+    if scheme_row is None:
+        raise UnprocessableContent(Message("无考核方案", "No scheme"), rule="E1")
+    scheme = to_scheme(scheme_row)
+    problems = scheme_problems(scheme)
+    if problems:
+        raise UnprocessableContent(
+            Message("考核方案缺少参数：{p}", "The scheme lacks: {p}"), rule="E3", p="; ".join(problems)
+        )
+    workers = await _township_workers(session, cycle.township_code)
+    scores = (await session.scalars(select(Score).where(Score.cycle_id == cycle.id))).all()
+    daily = {
+        d.worker_id: d.score
+        for d in (await session.scalars(select(DailyScore).where(DailyScore.cycle_id == cycle.id))).all()
+    }
+    entries: dict[uuid.UUID, dict[str, Entry]] = {}
+    for s in scores:
+        entries.setdefault(s.worker_id, {})[s.rater_group] = Entry(
+            s.rater_group, s.score, s.panel_size, s.ordinary_share
+        )
+    errors = []
+    for w in workers:
+        for problem in panel_problems(scheme, entries.get(w.worker_id, {})):
+            errors.append(
+                FieldError(
+                    pointer=f"/workers/{w.worker_id}",
+                    field="scores",
+                    detail=f"{w.name}: {problem}",
+                    type="panel",
+                    rule="E2",
+                )
+            )
+    if errors:
+        raise UnprocessableContent(
+            Message("评分不完整或评价人数不足，不能关闭：{n} 项", "Scores missing or panels too small: {n} problems"),
+            rule="E2",
+            errors=errors[:100],
+            n=len(errors),
+        )
+    ranked = []
+    for w in workers:
+        mine = entries[w.worker_id]
+        score = weighted_score(scheme, mine, daily.get(w.worker_id))
+        ranked.append(
+            Ranked(str(w.worker_id), score, resident_score(scheme, mine), grade_for(score, scheme.thresholds))
+        )
+    ranked, demoted = apply_excellent_cap(ranked, scheme.excellent_cap_share)
+    ranked.sort(key=lambda r: (-r.score, -r.resident_score, r.worker_id))
+    previous = {
+        r.worker_id: r.grade
+        for r in (
+            await session.scalars(
+                select(Result).where(
+                    Result.year == cycle.year - 1, Result.worker_id.in_([w.worker_id for w in workers])
+                )
+            )
+        ).all()
+    }
+    results = []
+    for position, r in enumerate(ranked, start=1):
+        result = Result(
+            cycle_id=cycle.id,
+            worker_id=uuid.UUID(r.worker_id),
+            year=cycle.year,
+            score=r.score,
+            grade=r.grade,
+            rank=position,
+            capped=r.worker_id in demoted,
+        )
+        session.add(result)
+        results.append(result)
+    cycle.status, cycle.closed_by, cycle.closed_at = "closed", principal.subject, datetime.now(UTC)
+    await session.flush()
+    for result in results:
+        await record_event(
+            session, events, "assessment.finalized", f"worker/{result.worker_id}", _assessment_data(cycle, result)
+        )
+        if result.grade == "incompetent" and previous.get(result.worker_id) == "incompetent":
+            # H8: two consecutive 不合格 end the contract — its own event, for the roster's renewal worklist.
+            await record_event(
+                session,
+                events,
+                "assessment.second_incompetent",
+                f"worker/{result.worker_id}",
+                _assessment_data(cycle, result) | {"rule": "H8"},
+            )
+    return [result_out(r) for r in results]
+
+
+@router.get(
+    "/cycles/{cycle_id}/results",
+    summary="考核结果 results of a closed cycle, by rank",
+    response_model=list[ResultOut],
+    responses=problem_responses(401, 403, 404),
+)
+async def list_results(cycle_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[ResultOut]:
+    cycle = await visible_cycle(session, principal, cycle_id)
+    rows = (await session.scalars(select(Result).where(Result.cycle_id == cycle.id).order_by(Result.rank))).all()
+    return [result_out(r) for r in rows]
+
+
+@router.post(
+    "/cycles/{cycle_id}/results/{worker_id}/appeal",
+    summary="申诉改判 a recorded appeal changes one result, with the reason and who decided (E4)",
+    response_model=ResultOut,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def appeal(
+    cycle_id: uuid.UUID, worker_id: uuid.UUID, body: AppealIn, principal: Writer, session: SessionDep
+) -> ResultOut:
+    cycle = await visible_cycle(session, principal, cycle_id)
+    require_write(principal, cycle.township_code, NO_SUCH_CYCLE)
+    result = await session.get(Result, (cycle.id, worker_id), with_for_update=True)
+    if result is None:
+        raise NotFound(Message("无此考核结果", "No such result"))
+    result.grade = body.grade.value
+    result.appeal_reason = body.reason
+    result.appeal_decided_by = principal.subject
+    result.appeal_decided_at = datetime.now(UTC)
+    await session.flush()
+    await record_event(
+        session,
+        events,
+        "assessment.appealed",
+        f"worker/{worker_id}",
+        _assessment_data(cycle, result) | {"reason": body.reason},
+    )
+    return result_out(result)
+
+
+@router.get(
+    "/workers/{worker_id}/assessments",
+    summary="个人考核历史 a worker's annual results (the worker sees their own)",
+    response_model=list[ResultOut],
+    responses=problem_responses(401, 403, 404),
+)
+async def worker_assessments(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[ResultOut]:
+    worker = await session.get(WorkerProjection, worker_id)
+    if worker is None or not sees_worker(principal, worker.worker_id, worker.community_code):
+        raise NotFound(Message("社工不存在", "No such worker"))
+    rows = (await session.scalars(select(Result).where(Result.worker_id == worker_id).order_by(Result.year))).all()
+    return [result_out(r) for r in rows]

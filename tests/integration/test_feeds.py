@@ -1,0 +1,124 @@
+"""Services meeting through their feeds, in-process: roster → evaluation (workers), evaluation → roster
+(grades, H8 on the renewal worklist). Real commits, in a province (福建 350000) no other test uses."""
+
+from __future__ import annotations
+
+import httpx
+
+from conftest import InProcessService, Mint, ServiceFactory, bearer
+from services.evaluation.tests.conftest import NANHU_SCHEME
+from services.roster.tests.conftest import id_number
+
+
+class StaticCredentials:
+    """The service's own token, minted here instead of asked of a gateway (there is none in-process)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    async def headers(self) -> dict[str, str]:
+        return bearer(self.token)
+
+
+async def wire(consumer: InProcessService, source: InProcessService, token: str) -> None:
+    """Point the consumer's feeds at the source app over an in-process transport."""
+    await consumer.app.state.http.aclose()
+    consumer.app.state.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=source.app), base_url="http://source")
+    consumer.app.state.service_credentials = StaticCredentials(token)
+
+
+async def drain(service: InProcessService) -> int:
+    total = 0
+    for feed in service.app.state.feeds:
+        while applied := await feed.poll_once():
+            total += applied
+    return total
+
+
+async def test_two_incompetent_years_reach_the_rosters_renewal_worklist(
+    service_app: ServiceFactory, mint: Mint
+) -> None:
+    roster = await service_app("roster", rollback=False)
+    evaluation = await service_app("evaluation", rollback=False)
+    await wire(evaluation, roster, mint(("service", "350000"), subject="client:evaluation"))
+    await wire(roster, evaluation, mint(("service", "350000"), subject="client:roster"))
+    admin = bearer(mint(("province_admin", "350000")))
+    for code, parent, extra in (
+        ("350000", None, {}),
+        ("350100", "350000", {}),
+        ("350102", "350100", {}),
+        ("350102001000", "350102", {}),
+        ("350102001001", "350102001000", {"kind": "urban", "households": 1800}),
+    ):
+        assert (
+            await roster.client.post(
+                "/v1/regions", headers=admin, json={"code": code, "name": code, "parent_code": parent, **extra}
+            )
+        ).status_code == 201
+    for year in (2024, 2025, 2026):
+        assert (
+            await roster.client.put(f"/v1/quotas/350102/{year}", headers=admin, json={"headcount": 10})
+        ).status_code == 200
+    workers = []
+    for n in range(3):
+        hired = await roster.client.post(
+            "/v1/workers",
+            headers=admin,
+            json={
+                "id_number": id_number(n, birth="19880808", region="350102"),
+                "name": f"闽{n}",
+                "community_code": "350102001001",
+                "hire_date": "2024-01-05",
+                "certificate_level": "assistant",
+                "certificate_date": "2024-03-01",
+            },
+        )
+        assert hired.status_code == 201, hired.text
+        workers.append(hired.json()["id"])
+        for start in ("2024-01-05", "2025-01-05"):
+            signed = await roster.client.post(
+                f"/v1/workers/{workers[-1]}/contracts", headers=admin, json={"start_date": start}
+            )
+            assert signed.status_code == 201, signed.text
+
+    assert await drain(evaluation) >= 3  # the hires arrive in the evaluation service's projection
+
+    county = bearer(mint(("county_admin", "350102")))
+    township = bearer(mint(("township_officer", "350102001000")))
+    for year in (2024, 2025):
+        assert (
+            await evaluation.client.put(f"/v1/schemes/350102/{year}", headers=county, json=NANHU_SCHEME)
+        ).status_code == 200
+        cycle = (
+            await evaluation.client.post(
+                "/v1/cycles", headers=township, json={"township_code": "350102001000", "year": year}
+            )
+        ).json()["id"]
+        for worker, score in zip(workers, ("95", "80", "50"), strict=True):
+            entries = [
+                {"worker_id": worker, "rater_group": "township_cadres", "score": score},
+                {"worker_id": worker, "rater_group": "peers", "score": score},
+                {
+                    "worker_id": worker,
+                    "rater_group": "residents",
+                    "score": score,
+                    "panel_size": 55,
+                    "ordinary_share": "0.75",
+                },
+            ]
+            assert (
+                await evaluation.client.post(f"/v1/cycles/{cycle}/scores", headers=township, json={"entries": entries})
+            ).status_code == 200
+        assert (await evaluation.client.post(f"/v1/cycles/{cycle}/close", headers=township)).status_code == 200
+
+    assert await drain(roster) >= 6  # two years of grades for three workers
+    worklist = (
+        await roster.client.get("/v1/reports/renewals", headers=admin, params={"region": "350102", "year": 2026})
+    ).json()
+    bars = {row["worker_id"]: [b["rule"] for b in row["bars"]] for row in worklist}
+    assert bars == {workers[0]: [], workers[1]: [], workers[2]: ["H8"]}
+    refused = await roster.client.post(
+        f"/v1/workers/{workers[2]}/contracts", headers=admin, json={"start_date": "2026-01-05"}
+    )
+    assert refused.json()["rule"] == "H8"
+    assert await drain(roster) == 0  # nothing new: the cursor was kept with the page
