@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from services.compensation.api import ROUTERS
 from services.compensation.models import Base
+from services.compensation.projections import compensation_feeds
 from services.compensation.settings import Settings
 from shared.service_app import create_service_app
 
@@ -16,4 +17,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings or Settings(),
         metadata=Base.metadata,
         routers=ROUTERS,
+        feeds=compensation_feeds,
     )

@@ -1,12 +1,35 @@
-"""Compensation service tables, all in the PostgreSQL schema ``compensation``."""
+"""Compensation service tables, all in the PostgreSQL schema ``compensation``. Money is NUMERIC(12, 2)."""
 
-from sqlalchemy.orm import DeclarativeBase
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
 from shared.events import outbox_table
+from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
 
 SCHEMA = "compensation"
+Money = Numeric(12, 2)
 
 
 class Base(DeclarativeBase):
@@ -17,3 +40,151 @@ class Base(DeclarativeBase):
 events = outbox_table(Base.metadata)
 # Idempotency-Key records of POSTs (CONVENTIONS: writes).
 idempotency_keys = idempotency_table(Base.metadata)
+# Where compensation is in the roster's and the evaluation service's feeds.
+feed_cursors = feed_cursors_table(Base.metadata)
+
+
+class WorkerProjection(Base):
+    """The pay-relevant attributes of the roster's workers, from the roster's feed."""
+
+    __tablename__ = "workers"
+    __table_args__ = (
+        Index("workers_community_path_idx", "community_path", postgresql_ops={"community_path": "text_pattern_ops"}),
+    )
+
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    community_code: Mapped[str] = mapped_column(String(12))
+    community_path: Mapped[str] = mapped_column(String(12))
+    township_code: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12))
+    hire_date: Mapped[date] = mapped_column(Date)
+    left_date: Mapped[date | None] = mapped_column(Date, comment="last day worked and paid (C6)")
+    education: Mapped[str | None] = mapped_column(String(20))
+    certificate_level: Mapped[str | None] = mapped_column(String(20))
+    certificate_date: Mapped[date | None] = mapped_column(Date)
+    source_version: Mapped[int] = mapped_column(Integer)
+
+
+class PostPeriod(Base):
+    """A worker's post and grade for a period [start, end), from the roster's ``post.assigned``."""
+
+    __tablename__ = "post_periods"
+    __table_args__ = (Index("post_periods_worker_id_idx", "worker_id", "start_date"),)
+
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    start_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    post: Mapped[str] = mapped_column(String(10))
+    grade: Mapped[int] = mapped_column(SmallInteger)
+
+
+class AssessmentGrade(Base):
+    """Annual grades from the evaluation service's feed (C5 bonus, C7 step-up)."""
+
+    __tablename__ = "assessment_grades"
+
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    grade: Mapped[str] = mapped_column(String(24))
+
+
+class PolicyProfile(Base):
+    """Pay parameters for a region and year (C1–C11), each with its source; resolved up the region tree."""
+
+    __tablename__ = "policy_profiles"
+
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    preset: Mapped[str | None] = mapped_column(String(20), comment="wenzhou | taizhou")
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    sources: Mapped[dict[str, Any]] = mapped_column(JSONB, comment="parameter → source note")
+
+
+class ReferenceStatistic(Base):
+    """A statistic a target is computed from (C2, C3), with its source."""
+
+    __tablename__ = "reference_statistics"
+
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[Decimal] = mapped_column(Money)
+    source: Mapped[str] = mapped_column(String(300))
+
+
+class PayScaleCell(Base):
+    """Annual pay of one post and grade (三岗十八级, C4) in a county for a year."""
+
+    __tablename__ = "pay_scale_cells"
+    __table_args__ = (
+        CheckConstraint("grade BETWEEN 1 AND 18", name="grade"),
+        CheckConstraint("annual_amount >= 0", name="amount"),
+    )
+
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    post: Mapped[str] = mapped_column(String(10), primary_key=True)
+    grade: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    annual_amount: Mapped[Decimal] = mapped_column(Money)
+
+
+class PayrollRun(Base):
+    """A month's payroll of a township (or a county or city at once): draft → calculated → approved → paid."""
+
+    __tablename__ = "payroll_runs"
+    __table_args__ = (
+        Index(
+            "payroll_runs_one_approved_idx",
+            "region_code",
+            "month",
+            unique=True,
+            postgresql_where=text("status IN ('approved', 'paid')"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    region_code: Mapped[str] = mapped_column(String(12))
+    month: Mapped[date] = mapped_column(Date, comment="first day of the month")
+    status: Mapped[str] = mapped_column(String(12))
+    workers: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    gross_total: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+    net_total: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+    employer_total: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+    created_by: Mapped[str] = mapped_column(String(120))
+    calculated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(120))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class PayslipLine(Base):
+    """One line of a payslip. Earnings positive, deductions negative; employer lines apart (C1, C9)."""
+
+    __tablename__ = "payslip_lines"
+    __table_args__ = (
+        Index("payslip_lines_run_worker_idx", "run_id", "worker_id"),
+        Index("payslip_lines_worker_idx", "worker_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payroll_runs.id", ondelete="CASCADE"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    kind: Mapped[str] = mapped_column(String(30))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    basis: Mapped[str | None] = mapped_column(String(200), comment="how it was computed, for the payslip")
+
+
+class BonusAllocation(Base):
+    """A township's annual bonus pool shared by assessment grade and months in post (C5)."""
+
+    __tablename__ = "bonus_allocations"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    township_code: Mapped[str] = mapped_column(String(12))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    pool: Mapped[Decimal] = mapped_column(Money)
+    shares: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

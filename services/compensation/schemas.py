@@ -1,6 +1,31 @@
 """Compensation API schemas: the enum codes the API speaks, with their zh-CN labels."""
 
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Post(StrEnum):
+    """岗位 post (P1)."""
+
+    chief = "chief"
+    deputy = "deputy"
+    staff = "staff"
+
+
+class AssessmentGrade(StrEnum):
+    """考核等次 grade (E3)."""
+
+    excellent = "excellent"
+    competent = "competent"
+    basically_competent = "basically_competent"
+    incompetent = "incompetent"
 
 
 class PayrollRunStatus(StrEnum):
@@ -28,3 +53,141 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
     },
     "policy_preset": {PolicyPreset.wenzhou: "温州", PolicyPreset.taizhou: "台州"},
 }
+
+
+MONEY = '金额 decimal string with two places, e.g. "5833.33"'
+
+
+class ProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    preset: PolicyPreset | None = Field(None, description="政策模板 start from wenzhou (C2) or taizhou (C3)")
+    parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "参数 overrides: multiplier (C2), post_floors (C3), base_share (C5), certificate_allowances (C8), "
+            "grade_step_years (C7), joining_month (C6), bonus_coefficients (C5), recuperation_* (C10), "
+            "employee_rates, employer_rates, contribution_base_min/max (C9)"
+        ),
+    )
+    sources: dict[str, str] = Field(description="来源 parameter → the document it comes from (every parameter has one)")
+
+
+class StatisticIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: Decimal = Field(gt=0, decimal_places=2, description="数值 " + MONEY)
+    source: str = Field(min_length=1, max_length=300, description="来源 the statistical bulletin it comes from")
+
+
+class StatisticKind(StrEnum):
+    """统计指标 the statistic a target is computed from."""
+
+    urban_disposable_income = "urban_disposable_income"  # C2 城镇常住居民人均可支配收入
+    average_wage_all_employed = "average_wage_all_employed"  # C3 全社会单位就业人员年平均工资
+    community_worker_average_pay = "community_worker_average_pay"  # C2 社工上年实际平均工资
+
+
+class TargetOut(BaseModel):
+    region_code: str
+    year: int
+    rule: str = Field(description="政策规则 C2 or C3")
+    target_average: Decimal | None = Field(description="目标年平均工资 C2 target")
+    post_floors: dict[str, Decimal] | None = Field(description="分岗位下限 C3 floors per post")
+    basis: str = Field(description="依据 how the target was computed")
+
+
+class ScaleCellIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    post: Post = Field(description="岗位 post (C4)")
+    grade: int = Field(ge=1, le=18, description="等级 grade (C4)")
+    annual_amount: Decimal = Field(ge=0, decimal_places=2, description="年薪 annual pay of the cell, " + MONEY)
+
+
+class ScaleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cells: list[ScaleCellIn] = Field(min_length=1, max_length=54, description="薪酬表 3 posts × 18 grades (C4)")
+
+
+class CalibrationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    post_factors: dict[Post, Decimal] = Field(
+        description="岗位系数 relative level of each post's grade 1, e.g. chief 1.3"
+    )
+    step: Decimal = Field(gt=0, lt=1, description="级差 relative step between grades, e.g. 0.04")
+
+
+class ScaleOut(BaseModel):
+    region_code: str
+    year: int
+    cells: list[ScaleCellIn]
+    projected_average: dict[str, Decimal] | None = Field(
+        None, description="预计平均工资 projected average per post and overall"
+    )
+    targets: TargetOut | None = Field(None, description="目标 the policy target it was calibrated against")
+
+
+class RunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    region_code: str = Field(
+        pattern=r"^(\d{6}|\d{12})$", description="核算范围 a township, or a county or city at once"
+    )
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM")
+
+
+class RunOut(BaseModel):
+    id: uuid.UUID
+    region_code: str
+    month: str = Field(description="月份 YYYY-MM")
+    status: PayrollRunStatus
+    workers: int = Field(description="人数 workers paid")
+    gross_total: Decimal = Field(description="应发合计 earnings, " + MONEY)
+    net_total: Decimal = Field(description="实发合计 after the worker's deductions")
+    employer_total: Decimal = Field(description="单位缴纳合计 employer contributions, not pay (C1)")
+    approved_by: str | None = Field(description="审批人 who approved")
+    approved_at: datetime | None = Field(description="审批时间 when")
+    version: int
+
+
+class LineOut(BaseModel):
+    kind: str = Field(
+        description=(
+            "项目 base, certificate_allowance, bonus, adjustment, pension, medical, unemployment, housing_fund, "
+            "income_tax, employer_*"
+        )
+    )
+    amount: Decimal = Field(description="金额 earnings positive, deductions negative")
+    basis: str | None = Field(description="计算依据 how it was computed")
+
+
+class PayslipOut(BaseModel):
+    worker_id: uuid.UUID
+    name: str = Field(description="姓名 name")
+    month: str = Field(description="月份 YYYY-MM")
+    run_id: uuid.UUID
+    status: PayrollRunStatus
+    lines: list[LineOut]
+    gross: Decimal = Field(description="应发 earnings")
+    net: Decimal = Field(description="实发 net pay")
+    employer: Decimal = Field(description="单位缴纳 employer contributions (C1: not pay)")
+
+
+class BonusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    township_code: str = Field(pattern=r"^\d{9}000$", description="乡镇（街道） township")
+    year: int = Field(ge=2000, le=2100, description="年度 year assessed")
+    pool: Decimal = Field(ge=0, decimal_places=2, description="奖金总额 the township's pool (C5), " + MONEY)
+
+
+class BonusShare(BaseModel):
+    worker_id: uuid.UUID
+    grade: AssessmentGrade = Field(description="考核等次 grade (E3)")
+    months: Decimal = Field(description="在岗月数 months in post in the year")
+    coefficient: Decimal = Field(description="系数 the county's coefficient for the grade (C5)")
+    share: Decimal = Field(description="奖金 share of the pool, " + MONEY)
+
+
+class BonusOut(BaseModel):
+    id: uuid.UUID
+    township_code: str
+    year: int
+    pool: Decimal
+    shares: list[BonusShare]

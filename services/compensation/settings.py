@@ -1,5 +1,6 @@
-"""Compensation settings: environment prefix ``SHEGONG_COMPENSATION_`` (e.g. ``SHEGONG_COMPENSATION_DATABASE_URL``)."""
+"""Compensation settings: environment prefix ``SHEGONG_COMPENSATION_`` (e.g. ``…_DATABASE_URL``)."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -8,3 +9,5 @@ from shared.settings import ServiceSettings
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SHEGONG_COMPENSATION_", extra="ignore")
     port: int = 8002
+    roster_url: str = Field("http://127.0.0.1:8001", description="the roster service (its feed: workers, posts)")
+    evaluation_url: str = Field("http://127.0.0.1:8003", description="the evaluation service (its feed: grades)")

@@ -2,9 +2,18 @@
 
 from fastapi import APIRouter
 
+from services.compensation.api.bonus import router as bonus_router
+from services.compensation.api.payroll import router as payroll_router
+from services.compensation.api.policy import router as policy_router
 from services.compensation.models import events
 from services.compensation.schemas import ENUM_LABELS
 from shared.events import events_router
 from shared.service_app import meta_router
 
-ROUTERS: list[APIRouter] = [meta_router(ENUM_LABELS), events_router(events)]
+ROUTERS: list[APIRouter] = [
+    meta_router(ENUM_LABELS),
+    policy_router,
+    payroll_router,
+    bonus_router,
+    events_router(events),
+]

@@ -1,0 +1,335 @@
+"""Policy profiles (C1–C11), reference statistics, targets (C2, C3) and pay scales (C4) with calibration."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compensation.domain.policy import PayPolicy, unknown_parameters
+from services.compensation.domain.targets import TargetError, taizhou_floors, wenzhou_target
+from services.compensation.models import (
+    PayScaleCell,
+    PolicyProfile,
+    PostPeriod,
+    ReferenceStatistic,
+    WorkerProjection,
+    events,
+)
+from services.compensation.policies import policy_for
+from services.compensation.schemas import (
+    CalibrationIn,
+    ProfileIn,
+    ScaleCellIn,
+    ScaleIn,
+    ScaleOut,
+    StatisticIn,
+    StatisticKind,
+    TargetOut,
+)
+from shared.auth import Principal, require, require_for_record
+from shared.db import SessionDep
+from shared.events import record_event
+from shared.i18n import Message
+from shared.problems import NotFound, UnprocessableContent, problem_responses
+from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, require_write, sees_region
+
+router = APIRouter(prefix="/v1", tags=["policy"])
+Reader = Annotated[Principal, require(*READ_ROLES)]
+Admin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)]
+NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
+CENT = Decimal("0.01")
+RegionCode = Annotated[str, Path(pattern=r"^(\d{6}|\d{12})$")]
+Year = Annotated[int, Path(ge=2000, le=2100)]
+
+
+def _visible(principal: Principal, region: str) -> None:
+    if not sees_region(principal, region) and not any(
+        region.startswith(r[:6]) or r.startswith(region[:4]) for r in principal.regions()
+    ):
+        raise NotFound(NO_SUCH_REGION, code=region)
+
+
+@router.put(
+    "/policy-profiles/{region_code}/{year}",
+    summary="设定薪酬政策参数 set a region's pay parameters for a year (C1–C11), each with its source",
+    response_model=dict[str, Any],
+    responses=problem_responses(401, 403, 404),
+)
+async def set_profile(
+    region_code: RegionCode, year: Year, body: ProfileIn, principal: Admin, session: SessionDep
+) -> dict[str, Any]:
+    require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+    unknown = unknown_parameters(body.parameters)
+    if unknown:
+        raise UnprocessableContent(Message("未知参数：{p}", "Unknown parameters: {p}"), p=", ".join(unknown))
+    unsourced = sorted(set(body.parameters) - set(body.sources))
+    if unsourced:
+        raise UnprocessableContent(
+            Message("参数缺少来源：{p}", "Parameters without a source: {p}"), p=", ".join(unsourced)
+        )
+    multiplier = body.parameters.get("multiplier")
+    if multiplier is not None and not Decimal("1.2") <= Decimal(str(multiplier)) <= Decimal("1.8"):
+        raise UnprocessableContent(Message("倍数应在1.2–1.8之间", "The multiplier must lie in 1.2–1.8"), rule="C2")
+    statement = insert(PolicyProfile).values(
+        region_code=region_code,
+        year=year,
+        preset=body.preset.value if body.preset else None,
+        parameters=body.parameters,
+        sources=body.sources,
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PolicyProfile.region_code, PolicyProfile.year],
+            set_={
+                "preset": statement.excluded.preset,
+                "parameters": statement.excluded.parameters,
+                "sources": statement.excluded.sources,
+            },
+        )
+    )
+    await record_event(
+        session, events, "policy_profile.set", f"policy/{region_code}/{year}", body.model_dump(mode="json")
+    )
+    return (await policy_for(session, region_code, year)).as_dict()
+
+
+@router.get(
+    "/policy-profiles/{region_code}/{year}",
+    summary="生效的薪酬政策 the pay policy in force (walked up the region tree over the city's preset)",
+    response_model=dict[str, Any],
+    responses=problem_responses(401, 403, 404),
+)
+async def get_profile(region_code: RegionCode, year: Year, principal: Reader, session: SessionDep) -> dict[str, Any]:
+    _visible(principal, region_code)
+    return (await policy_for(session, region_code, year)).as_dict()
+
+
+@router.put(
+    "/reference-statistics/{region_code}/{year}/{kind}",
+    summary="录入统计数据 a statistic the targets use (C2 disposable income, C3 average wage, last year's actual pay)",
+    response_model=dict[str, str],
+    responses=problem_responses(401, 403, 404),
+)
+async def set_statistic(
+    region_code: RegionCode, year: Year, kind: StatisticKind, body: StatisticIn, principal: Admin, session: SessionDep
+) -> dict[str, str]:
+    require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+    statement = insert(ReferenceStatistic).values(
+        region_code=region_code, year=year, kind=kind.value, value=body.value, source=body.source
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ReferenceStatistic.region_code, ReferenceStatistic.year, ReferenceStatistic.kind],
+            set_={"value": statement.excluded.value, "source": statement.excluded.source},
+        )
+    )
+    return {"region_code": region_code, "year": str(year), "kind": kind.value, "value": str(body.value)}
+
+
+async def _statistic(session: AsyncSession, region: str, year: int, kind: StatisticKind) -> Decimal | None:
+    """The statistic of the region, else of its nearest ancestor."""
+    from services.compensation.policies import ancestors_and_self
+
+    for code in reversed(ancestors_and_self(region)):
+        row = await session.get(ReferenceStatistic, (code, year, kind.value))
+        if row is not None:
+            return row.value
+    return None
+
+
+async def compute_target(session: AsyncSession, region: str, year: int, policy: PayPolicy) -> TargetOut:
+    """C2 or C3 for ``year``, from last year's statistics."""
+    if policy.target_method == "post_floors":
+        wage = await _statistic(session, region, year - 1, StatisticKind.average_wage_all_employed)
+        if wage is None:
+            raise UnprocessableContent(
+                Message("缺少 {year} 年全社会单位就业人员年平均工资", "No {year} average wage of all employed persons"),
+                rule="C3",
+                year=year - 1,
+            )
+        floors = taizhou_floors(policy, wage)
+        return TargetOut(
+            region_code=region,
+            year=year,
+            rule="C3",
+            target_average=None,
+            post_floors=floors,
+            basis=f"{year - 1} average wage {wage}",
+        )
+    income = await _statistic(session, region, year - 1, StatisticKind.urban_disposable_income)
+    if income is None:
+        raise UnprocessableContent(
+            Message("缺少 {year} 年城镇常住居民人均可支配收入", "No {year} urban per-capita disposable income"),
+            rule="C2",
+            year=year - 1,
+        )
+    actual = await _statistic(session, region, year - 1, StatisticKind.community_worker_average_pay)
+    try:
+        target = wenzhou_target(policy, income, actual)
+    except TargetError as exc:
+        raise UnprocessableContent(Message("{m}", "{m}"), rule=exc.rule, m=str(exc)) from exc
+    basis = f"{policy.multiplier} × {income} (disposable income {year - 1})"
+    if actual is not None and target == actual.quantize(CENT):
+        basis += f", raised to last year's actual average {actual}"
+    return TargetOut(region_code=region, year=year, rule="C2", target_average=target, post_floors=None, basis=basis)
+
+
+@router.get(
+    "/targets/{region_code}/{year}",
+    summary="薪酬目标 the pay target of a region for a year (C2 or C3)",
+    response_model=TargetOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_target(region_code: RegionCode, year: Year, principal: Reader, session: SessionDep) -> TargetOut:
+    _visible(principal, region_code)
+    return await compute_target(session, region_code, year, await policy_for(session, region_code, year))
+
+
+async def _scale_out(session: AsyncSession, county: str, year: int, **extra: Any) -> ScaleOut:
+    cells = (
+        await session.scalars(
+            select(PayScaleCell)
+            .where(PayScaleCell.region_code == county, PayScaleCell.year == year)
+            .order_by(PayScaleCell.post, PayScaleCell.grade)
+        )
+    ).all()
+    return ScaleOut(
+        region_code=county,
+        year=year,
+        cells=[ScaleCellIn(post=c.post, grade=c.grade, annual_amount=c.annual_amount) for c in cells],
+        **extra,
+    )
+
+
+async def _store_cells(session: AsyncSession, county: str, year: int, cells: list[ScaleCellIn]) -> None:
+    rows = [
+        {"region_code": county, "year": year, "post": c.post.value, "grade": c.grade, "annual_amount": c.annual_amount}
+        for c in cells
+    ]
+    statement = insert(PayScaleCell).values(rows)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PayScaleCell.region_code, PayScaleCell.year, PayScaleCell.post, PayScaleCell.grade],
+            set_={"annual_amount": statement.excluded.annual_amount},
+        )
+    )
+    await record_event(
+        session,
+        events,
+        "pay_scale.set",
+        f"pay-scale/{county}/{year}",
+        {"county_code": county, "year": year, "cells": len(rows)},
+    )
+
+
+@router.put(
+    "/pay-scales/{county_code}/{year}",
+    summary="薪酬表 set cells of a county's 三岗十八级 scale (C4)",
+    response_model=ScaleOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def set_scale(
+    county_code: Annotated[str, Path(pattern=r"^\d{6}$")],
+    year: Year,
+    body: ScaleIn,
+    principal: Admin,
+    session: SessionDep,
+) -> ScaleOut:
+    require_write(principal, county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+    await _store_cells(session, county_code, year, body.cells)
+    return await _scale_out(session, county_code, year)
+
+
+@router.get(
+    "/pay-scales/{county_code}/{year}",
+    summary="查看薪酬表 a county's scale (C4)",
+    response_model=ScaleOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_scale(
+    county_code: Annotated[str, Path(pattern=r"^\d{6}$")], year: Year, principal: Reader, session: SessionDep
+) -> ScaleOut:
+    _visible(principal, county_code)
+    return await _scale_out(session, county_code, year)
+
+
+async def workforce(session: AsyncSession, county: str, on: datetime) -> Counter[tuple[str, int]]:
+    """(post, grade) → workers holding it on the date: the actual workforce the scale is calibrated on."""
+    day = on.date()
+    rows = await session.execute(
+        select(PostPeriod.post, PostPeriod.grade)
+        .join(WorkerProjection, WorkerProjection.worker_id == PostPeriod.worker_id)
+        .where(
+            WorkerProjection.community_path.startswith(county),
+            WorkerProjection.status != "left",
+            PostPeriod.start_date <= day,
+            or_(PostPeriod.end_date.is_(None), and_(PostPeriod.end_date > day)),
+        )
+    )
+    return Counter((post, grade) for post, grade in rows.all())
+
+
+@router.post(
+    "/pay-scales/{county_code}/{year}/calibrate",
+    summary="校准薪酬表 compute the scale from relative steps so that the workforce's projected average meets C2 / C3",
+    response_model=ScaleOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def calibrate_scale(
+    county_code: Annotated[str, Path(pattern=r"^\d{6}$")],
+    year: Year,
+    body: CalibrationIn,
+    principal: Admin,
+    session: SessionDep,
+) -> ScaleOut:
+    require_write(principal, county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+    policy = await policy_for(session, county_code, year)
+    target = await compute_target(session, county_code, year, policy)
+    counts = await workforce(session, county_code, datetime.now(UTC))
+    if not counts:
+        raise UnprocessableContent(
+            Message("该县无在岗社工，无法校准", "No workers in post in the county to calibrate on"), rule="C4"
+        )
+
+    def relative(post: str, grade: int) -> Decimal:
+        return body.post_factors[post] * (1 + body.step) ** (grade - 1)  # type: ignore[index]
+
+    scale: dict[tuple[str, int], Decimal] = {}
+    if target.post_floors is not None:  # C3: each post's average meets its floor
+        for post, floor in target.post_floors.items():
+            held = {k: n for k, n in counts.items() if k[0] == post}
+            mean = (
+                sum((relative(*k) * n for k, n in held.items()), Decimal(0)) / sum(held.values())
+                if held
+                else relative(post, 1)
+            )
+            for grade in range(1, 19):
+                scale[(post, grade)] = (floor * relative(post, grade) / mean).quantize(CENT, rounding=ROUND_HALF_UP)
+    else:  # C2: the overall average meets the target
+        total = sum(counts.values())
+        mean = sum((relative(*k) * n for k, n in counts.items()), Decimal(0)) / total
+        assert target.target_average is not None
+        for post in body.post_factors:
+            for grade in range(1, 19):
+                scale[(post.value, grade)] = (target.target_average * relative(post.value, grade) / mean).quantize(
+                    CENT, rounding=ROUND_HALF_UP
+                )
+    cells = [
+        ScaleCellIn(post=post, grade=grade, annual_amount=amount) for (post, grade), amount in sorted(scale.items())
+    ]
+    await _store_cells(session, county_code, year, cells)
+    projected: dict[str, Decimal] = {}
+    for post in {k[0] for k in counts}:
+        held = {k: n for k, n in counts.items() if k[0] == post}
+        projected[post] = (sum((scale[k] * n for k, n in held.items()), Decimal(0)) / sum(held.values())).quantize(CENT)
+    projected["all"] = (sum((scale[k] * n for k, n in counts.items()), Decimal(0)) / sum(counts.values())).quantize(
+        CENT
+    )
+    return await _scale_out(session, county_code, year, projected_average=projected, targets=target)

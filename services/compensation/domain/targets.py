@@ -1,0 +1,34 @@
+"""Pay targets: C2 (Wenzhou: 1.2–1.8 × last year's urban disposable income, never below last year's actual
+average) and C3 (Taizhou: chief ≥ 1.3×, deputy ≥ 1.1×, staff ≥ 1.0× last year's average wage)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from services.compensation.domain.policy import PayPolicy
+
+CENT = Decimal("0.01")
+
+
+class TargetError(ValueError):
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+def wenzhou_target(policy: PayPolicy, disposable_income: Decimal, last_year_actual_average: Decimal | None) -> Decimal:
+    """C2: multiplier × last year's urban per-capita disposable income, at least last year's actual average."""
+    if not Decimal("1.2") <= policy.multiplier <= policy.multiplier_max:
+        raise TargetError("C2", f"multiplier {policy.multiplier} outside 1.2–{policy.multiplier_max}")
+    target = (policy.multiplier * disposable_income).quantize(CENT, rounding=ROUND_HALF_UP)
+    if last_year_actual_average is not None and last_year_actual_average > target:
+        return last_year_actual_average.quantize(CENT, rounding=ROUND_HALF_UP)
+    return target
+
+
+def taizhou_floors(policy: PayPolicy, average_wage: Decimal) -> dict[str, Decimal]:
+    """C3: the floor of each post's annual pay."""
+    return {
+        post: (factor * average_wage).quantize(CENT, rounding=ROUND_HALF_UP)
+        for post, factor in policy.post_floors.items()
+    }

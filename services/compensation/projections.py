@@ -1,0 +1,106 @@
+"""What compensation keeps of the other services' feeds: workers and post periods from the roster,
+annual grades from the evaluation service. Every handler is idempotent (the feeds may repeat)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compensation.models import AssessmentGrade, PostPeriod, WorkerProjection, feed_cursors
+from shared.feed_consumer import FeedConsumer
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+async def apply_worker(session: AsyncSession, event: dict[str, Any]) -> None:
+    d = event["data"]
+    values = {
+        "worker_id": d["worker_id"],
+        "name": d["name"],
+        "community_code": d["community_code"],
+        "community_path": d["community_code"].ljust(12, "0"),
+        "township_code": d["community_code"][:9] + "000",
+        "status": d["status"],
+        "hire_date": date.fromisoformat(d["hire_date"]),
+        "left_date": _date(d.get("left_date")),
+        "education": d.get("education"),
+        "certificate_level": d.get("certificate_level"),
+        "certificate_date": _date(d.get("certificate_date")),
+        "source_version": int(d["version"]),
+    }
+    statement = insert(WorkerProjection).values(**values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[WorkerProjection.worker_id],
+            set_={k: statement.excluded[k] for k in values if k != "worker_id"},
+            where=WorkerProjection.source_version <= statement.excluded.source_version,
+        )
+    )
+    if event["type"] == "worker.transferred" and d.get("effective_date"):
+        await _close_open_periods(session, d["worker_id"], date.fromisoformat(d["effective_date"]))
+
+
+async def _close_open_periods(session: AsyncSession, worker_id: str, on: date) -> None:
+    await session.execute(
+        update(PostPeriod)
+        .where(PostPeriod.worker_id == worker_id, PostPeriod.start_date < on)
+        .where((PostPeriod.end_date.is_(None)) | (PostPeriod.end_date > on))
+        .values(end_date=on)
+    )
+
+
+async def apply_post(session: AsyncSession, event: dict[str, Any]) -> None:
+    """post.assigned: the period before it ends the day it starts (one post at a time)."""
+    d = event["data"]
+    start = date.fromisoformat(d["start_date"])
+    await _close_open_periods(session, d["worker_id"], start)
+    statement = insert(PostPeriod).values(
+        worker_id=d["worker_id"], start_date=start, post=d["post"], grade=int(d["grade"])
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PostPeriod.worker_id, PostPeriod.start_date],
+            set_={"post": statement.excluded.post, "grade": statement.excluded.grade},
+        )
+    )
+
+
+async def apply_grade(session: AsyncSession, event: dict[str, Any]) -> None:
+    d = event["data"]
+    statement = insert(AssessmentGrade).values(worker_id=d["worker_id"], year=int(d["year"]), grade=d["grade"])
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[AssessmentGrade.worker_id, AssessmentGrade.year], set_={"grade": statement.excluded.grade}
+        )
+    )
+
+
+def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
+    settings = app.state.settings
+    roster = {
+        "worker.hired": apply_worker,
+        "worker.updated": apply_worker,
+        "worker.left": apply_worker,
+        "worker.transferred": apply_worker,
+        "post.assigned": apply_post,
+    }
+    evaluation = {"assessment.finalized": apply_grade, "assessment.appealed": apply_grade}
+    return [
+        FeedConsumer(
+            source="roster", base_url=settings.roster_url, handlers=roster, cursors=feed_cursors, state=app.state
+        ),
+        FeedConsumer(
+            source="evaluation",
+            base_url=settings.evaluation_url,
+            handlers=evaluation,
+            cursors=feed_cursors,
+            state=app.state,
+        ),
+    ]
