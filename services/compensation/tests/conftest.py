@@ -102,7 +102,8 @@ class Compensation:
             await self.client.get(f"/v1/payroll-runs/{run_id}/payslips", headers=self.township, params={"limit": 500})
         ).json()
         (mine,) = [s for s in slips if s["worker_id"] == worker_id]
-        return mine
+        payslip: dict[str, Any] = mine
+        return payslip
 
 
 def lines(payslip: dict[str, Any]) -> dict[str, str]:
