@@ -159,21 +159,31 @@ class PayrollRun(Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
-class PayslipLine(Base):
-    """One line of a payslip. Earnings positive, deductions negative; employer lines apart (C1, C9)."""
+class Payslip(Base):
+    """One worker's pay of one run: one row, one column per component (a wide row is ten times cheaper
+    to write than ten line rows, which is what makes a province's payroll fit in seconds). Deductions are
+    stored positive and shown negative; employer contributions are apart (C1, C9)."""
 
-    __tablename__ = "payslip_lines"
-    __table_args__ = (
-        Index("payslip_lines_run_worker_idx", "run_id", "worker_id"),
-        Index("payslip_lines_worker_idx", "worker_id"),
-    )
+    __tablename__ = "payslips"
+    __table_args__ = (Index("payslips_worker_id_idx", "worker_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payroll_runs.id", ondelete="CASCADE"))
-    worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
-    kind: Mapped[str] = mapped_column(String(30))
-    amount: Mapped[Decimal] = mapped_column(Money)
-    basis: Mapped[str | None] = mapped_column(String(200), comment="how it was computed, for the payslip")
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payroll_runs.id", ondelete="CASCADE"), primary_key=True)
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    basis: Mapped[str | None] = mapped_column(String(200), comment="post, grade and days of the month (C4, C6)")
+    base: Mapped[Decimal] = mapped_column(Money, comment="C5 base wage")
+    certificate_allowance: Mapped[Decimal] = mapped_column(Money, comment="C8")
+    bonus: Mapped[Decimal] = mapped_column(Money, server_default=text("0"), comment="C5")
+    adjustment: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+    pension: Mapped[Decimal] = mapped_column(Money)
+    medical: Mapped[Decimal] = mapped_column(Money)
+    unemployment: Mapped[Decimal] = mapped_column(Money)
+    housing_fund: Mapped[Decimal] = mapped_column(Money)
+    income_tax: Mapped[Decimal] = mapped_column(Money)
+    employer_pension: Mapped[Decimal] = mapped_column(Money)
+    employer_medical: Mapped[Decimal] = mapped_column(Money)
+    employer_unemployment: Mapped[Decimal] = mapped_column(Money)
+    employer_injury: Mapped[Decimal] = mapped_column(Money)
+    employer_housing_fund: Mapped[Decimal] = mapped_column(Money)
 
 
 class BonusAllocation(Base):

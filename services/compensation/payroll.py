@@ -1,4 +1,7 @@
-"""The monthly payroll calculation: one set-based INSERT … SELECT per county (ARCHITECTURE rule 5).
+"""The monthly payroll calculation: one set-based INSERT … SELECT for the whole run (ARCHITECTURE rule 5).
+
+Each county's policy (base share, allowances, rates …) enters the statement as a row of a small
+``county_policy`` table (JSON), so a city- or province-wide run is still one statement.
 
 For every worker of the run's region who is employed in the month it computes, in SQL:
 
@@ -18,6 +21,7 @@ Every line is rounded to the cent; the run's totals are the sums of its lines, s
 from __future__ import annotations
 
 import calendar
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,28 +31,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.domain.income_tax import sql_cumulative_tax
 from services.compensation.domain.policy import PayPolicy
-from services.compensation.models import PayrollRun, PayslipLine, WorkerProjection
+from services.compensation.models import PayrollRun, Payslip, WorkerProjection
 from shared.regions import scope_prefix
 
 EARNINGS = ("base", "certificate_allowance", "bonus", "adjustment")
 WORKER_DEDUCTIONS = ("pension", "medical", "unemployment", "housing_fund", "income_tax")
 EMPLOYER = ("employer_pension", "employer_medical", "employer_unemployment", "employer_injury", "employer_housing_fund")
+TAX_BASIS = "累计预扣法 cumulative withholding"
 
 _PARAMS = """
 params AS (
     SELECT CAST(:m_start AS date) AS m_start, CAST(:m_end AS date) AS m_end, CAST(:y_start AS date) AS y_start,
-           CAST(:days AS numeric) AS days, CAST(:year AS integer) AS year, CAST(:county AS text) AS county,
-           CAST(:base_share AS numeric) AS base_share, CAST(:joining_full AS boolean) AS joining_full
+           CAST(:days AS numeric) AS days, CAST(:year AS integer) AS year
+),
+county_policy AS (
+    SELECT * FROM jsonb_to_recordset(CAST(:county_policies AS jsonb)) AS cp(
+        county text, base_share numeric, joining_full boolean,
+        allow_senior numeric, allow_social_worker numeric, allow_assistant numeric,
+        base_min numeric, base_max numeric,
+        e_pension numeric, e_medical numeric, e_unemployment numeric, e_housing_fund numeric,
+        r_pension numeric, r_medical numeric, r_unemployment numeric, r_injury numeric, r_housing_fund numeric,
+        standard_deduction numeric)
 ),
 month_workers AS (
-    SELECT w.worker_id, w.hire_date, w.left_date, w.certificate_level, w.certificate_date
-    FROM compensation.workers w, params
-    WHERE w.community_path LIKE :prefix AND w.community_path LIKE params.county || '%'
+    SELECT w.worker_id, w.hire_date, w.left_date, w.certificate_level, w.certificate_date, cp.county, cp.joining_full
+    FROM compensation.workers w
+    JOIN county_policy cp ON cp.county = left(w.community_path, 6)
+    CROSS JOIN params
+    WHERE w.community_path LIKE :prefix
       AND w.hire_date <= params.m_end AND (w.left_date IS NULL OR w.left_date >= params.m_start)
 ),
 segments AS (
-    SELECT mw.worker_id, p.post, p.grade,
-           GREATEST(CASE WHEN params.joining_full AND p.start_date <= mw.hire_date THEN params.m_start ELSE p.start_date END,
+    SELECT mw.worker_id, mw.county, mw.hire_date, mw.certificate_level, mw.certificate_date, p.post, p.grade,
+           GREATEST(CASE WHEN mw.joining_full AND p.start_date <= mw.hire_date THEN params.m_start ELSE p.start_date END,
                     params.m_start) AS s,
            LEAST(COALESCE(p.end_date - 1, params.m_end), params.m_end, COALESCE(mw.left_date, params.m_end)) AS e
     FROM month_workers mw
@@ -62,11 +77,12 @@ MISSING_CELLS_SQL = text(
     "WITH "
     + _PARAMS
     + """
-    SELECT DISTINCT sg.post, sg.grade
+    SELECT DISTINCT sg.county, sg.post, sg.grade
     FROM segments sg CROSS JOIN params
     LEFT JOIN compensation.pay_scale_cells c
-           ON c.region_code = params.county AND c.year = params.year AND c.post = sg.post AND c.grade = sg.grade
+           ON c.region_code = sg.county AND c.year = params.year AND c.post = sg.post AND c.grade = sg.grade
     WHERE sg.e >= sg.s AND c.annual_amount IS NULL
+    ORDER BY 1, 2, 3
     """
 )
 
@@ -75,77 +91,63 @@ CALCULATE_SQL = text(
     + _PARAMS
     + f""",
 pay AS (
-    SELECT sg.worker_id,
-           round(sum(c.annual_amount * params.base_share / 12 * ((sg.e - sg.s + 1) / params.days)), 2) AS base,
+    SELECT sg.worker_id, sg.county, sg.hire_date, sg.certificate_level, sg.certificate_date,
+           sum(c.annual_amount / 12 * ((sg.e - sg.s + 1) / params.days)) AS annual_share,
            least(sum(sg.e - sg.s + 1) / params.days, 1) AS fraction,
            string_agg(sg.post || ' ' || sg.grade || ' ' || (sg.e - sg.s + 1) || '/' || params.days::int, '; ' ORDER BY sg.s) AS basis
     FROM segments sg CROSS JOIN params
     JOIN compensation.pay_scale_cells c
-      ON c.region_code = params.county AND c.year = params.year AND c.post = sg.post AND c.grade = sg.grade
+      ON c.region_code = sg.county AND c.year = params.year AND c.post = sg.post AND c.grade = sg.grade
     WHERE sg.e >= sg.s
-    GROUP BY sg.worker_id, params.days
+    GROUP BY sg.worker_id, sg.county, sg.hire_date, sg.certificate_level, sg.certificate_date, params.days
 ),
-gross AS (
-    SELECT p.worker_id, p.base, p.basis, mw.hire_date,
-           round(CASE mw.certificate_level WHEN 'senior' THEN CAST(:allow_senior AS numeric)
-                                           WHEN 'social_worker' THEN CAST(:allow_social_worker AS numeric)
-                                           WHEN 'assistant' THEN CAST(:allow_assistant AS numeric) ELSE 0 END
-                 * CASE WHEN mw.certificate_date <= params.m_end THEN p.fraction ELSE 0 END, 2) AS allowance
-    FROM pay p JOIN month_workers mw USING (worker_id) CROSS JOIN params
+gross AS MATERIALIZED (  -- once per worker: the deductions below read base and allowance many times
+    SELECT p.worker_id, p.hire_date, p.basis, cp.*, round(p.annual_share * cp.base_share, 2) AS base,
+           round(CASE p.certificate_level WHEN 'senior' THEN cp.allow_senior
+                                          WHEN 'social_worker' THEN cp.allow_social_worker
+                                          WHEN 'assistant' THEN cp.allow_assistant ELSE 0 END
+                 * CASE WHEN p.certificate_date <= params.m_end THEN p.fraction ELSE 0 END, 2) AS allowance
+    FROM pay p JOIN county_policy cp ON cp.county = p.county CROSS JOIN params
 ),
 contributions AS (
-    SELECT g.*, g.base + g.allowance AS gross_pay,
-           least(greatest(g.base + g.allowance, CAST(:base_min AS numeric)), CAST(:base_max AS numeric)) AS cbase
+    SELECT g.*, g.base + g.allowance AS gross_pay, least(greatest(g.base + g.allowance, g.base_min), g.base_max) AS cbase
     FROM gross g
 ),
 deductions AS (
     SELECT c.*,
-           round(c.cbase * CAST(:e_pension AS numeric), 2) AS e_pension,
-           round(c.cbase * CAST(:e_medical AS numeric), 2) AS e_medical,
-           round(c.cbase * CAST(:e_unemployment AS numeric), 2) AS e_unemployment,
-           round(c.cbase * CAST(:e_housing_fund AS numeric), 2) AS e_housing_fund
+           round(c.cbase * c.e_pension, 2) AS d_pension,
+           round(c.cbase * c.e_medical, 2) AS d_medical,
+           round(c.cbase * c.e_unemployment, 2) AS d_unemployment,
+           round(c.cbase * c.e_housing_fund, 2) AS d_housing_fund
     FROM contributions c
 ),
 ytd AS (
-    SELECT l.worker_id,
-           coalesce(sum(l.amount) FILTER (WHERE l.kind IN ('base', 'certificate_allowance', 'bonus', 'adjustment')), 0) AS gross,
-           coalesce(-sum(l.amount) FILTER (WHERE l.kind IN ('pension', 'medical', 'unemployment', 'housing_fund')), 0) AS contributions,
-           coalesce(-sum(l.amount) FILTER (WHERE l.kind = 'income_tax'), 0) AS tax
-    FROM compensation.payslip_lines l
-    JOIN compensation.payroll_runs r ON r.id = l.run_id
-    CROSS JOIN params
-    WHERE r.status IN ('approved', 'paid') AND r.month >= params.y_start AND r.month < params.m_start
-      AND l.worker_id IN (SELECT worker_id FROM month_workers)
-    GROUP BY l.worker_id
+    SELECT ps.worker_id,
+           sum(ps.base + ps.certificate_allowance + ps.bonus + ps.adjustment) AS gross,
+           sum(ps.pension + ps.medical + ps.unemployment + ps.housing_fund) AS contributions,
+           sum(ps.income_tax) AS tax
+    FROM compensation.payslips ps
+    WHERE ps.run_id IN (SELECT r.id FROM compensation.payroll_runs r, params
+                        WHERE r.status IN ('approved', 'paid') AND r.month >= params.y_start AND r.month < params.m_start)
+    GROUP BY ps.worker_id
 ),
-taxable AS (
+taxable AS MATERIALIZED (  -- income computed once per worker: the tax table reads it a dozen times
     SELECT d.*, coalesce(y.tax, 0) AS ytd_tax,
            coalesce(y.gross, 0) + d.gross_pay - coalesce(y.contributions, 0)
-             - (d.e_pension + d.e_medical + d.e_unemployment + d.e_housing_fund)
-             - CAST(:standard_deduction AS numeric)
+             - (d.d_pension + d.d_medical + d.d_unemployment + d.d_housing_fund)
+             - d.standard_deduction
                * (extract(month FROM params.m_start) - extract(month FROM greatest(d.hire_date, params.y_start)) + 1) AS income
     FROM deductions d CROSS JOIN params LEFT JOIN ytd y USING (worker_id)
-),
-final AS (
-    SELECT t.*, greatest({sql_cumulative_tax("t.income")} - t.ytd_tax, 0) AS income_tax FROM taxable t
 )
-INSERT INTO compensation.payslip_lines (run_id, worker_id, kind, amount, basis)
-SELECT CAST(:run_id AS uuid), f.worker_id, v.kind, v.amount, v.basis
-FROM final f CROSS JOIN LATERAL (VALUES
-    ('base', f.base, f.basis),
-    ('certificate_allowance', f.allowance, NULL),
-    ('pension', -f.e_pension, NULL),
-    ('medical', -f.e_medical, NULL),
-    ('unemployment', -f.e_unemployment, NULL),
-    ('housing_fund', -f.e_housing_fund, NULL),
-    ('income_tax', -f.income_tax, '累计预扣法 cumulative withholding'),
-    ('employer_pension', round(f.cbase * CAST(:r_pension AS numeric), 2), NULL),
-    ('employer_medical', round(f.cbase * CAST(:r_medical AS numeric), 2), NULL),
-    ('employer_unemployment', round(f.cbase * CAST(:r_unemployment AS numeric), 2), NULL),
-    ('employer_injury', round(f.cbase * CAST(:r_injury AS numeric), 2), NULL),
-    ('employer_housing_fund', round(f.cbase * CAST(:r_housing_fund AS numeric), 2), NULL)
-) AS v(kind, amount, basis)
-WHERE v.amount <> 0 OR v.kind = 'base'
+INSERT INTO compensation.payslips (
+    run_id, worker_id, basis, base, certificate_allowance, pension, medical, unemployment, housing_fund, income_tax,
+    employer_pension, employer_medical, employer_unemployment, employer_injury, employer_housing_fund)
+SELECT CAST(:run_id AS uuid), t.worker_id, t.basis, t.base, t.allowance,
+       t.d_pension, t.d_medical, t.d_unemployment, t.d_housing_fund,
+       greatest({sql_cumulative_tax("t.income")} - t.ytd_tax, 0),
+       round(t.cbase * t.r_pension, 2), round(t.cbase * t.r_medical, 2), round(t.cbase * t.r_unemployment, 2),
+       round(t.cbase * t.r_injury, 2), round(t.cbase * t.r_housing_fund, 2)
+FROM taxable t
 """
 )
 
@@ -155,36 +157,44 @@ def month_bounds(month: date) -> tuple[date, date, int]:
     return month.replace(day=1), month.replace(day=days), days
 
 
-def sql_parameters(run: PayrollRun, county: str, policy: PayPolicy) -> dict[str, Any]:
+def county_policy(county: str, policy: PayPolicy) -> dict[str, Any]:
+    """One county's parameters, as a row of the statement's ``county_policy`` table."""
+    e, r, allowances = policy.employee_rates, policy.employer_rates, policy.certificate_allowances
+    zero = Decimal(0)
+    values: dict[str, Any] = {
+        "county": county,
+        "base_share": policy.base_share,
+        "joining_full": policy.joining_month == "full",
+        "allow_senior": allowances.get("senior", zero),
+        "allow_social_worker": allowances.get("social_worker", zero),
+        "allow_assistant": allowances.get("assistant", zero),
+        "base_min": policy.contribution_base_min,
+        "base_max": policy.contribution_base_max,
+        "e_pension": e.get("pension", zero),
+        "e_medical": e.get("medical", zero),
+        "e_unemployment": e.get("unemployment", zero),
+        "e_housing_fund": e.get("housing_fund", zero),
+        "r_pension": r.get("pension", zero),
+        "r_medical": r.get("medical", zero),
+        "r_unemployment": r.get("unemployment", zero),
+        "r_injury": r.get("injury", zero),
+        "r_housing_fund": r.get("housing_fund", zero),
+        "standard_deduction": policy.monthly_standard_deduction,
+    }
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+
+
+def sql_parameters(run: PayrollRun, policies: dict[str, PayPolicy]) -> dict[str, Any]:
     m_start, m_end, days = month_bounds(run.month)
-    e, r = policy.employee_rates, policy.employer_rates
-    allowances = policy.certificate_allowances
     return {
         "run_id": str(run.id),
         "prefix": scope_prefix(run.region_code) + "%",
-        "county": county,
         "m_start": m_start,
         "m_end": m_end,
         "y_start": m_start.replace(month=1),
         "days": days,
         "year": m_start.year,
-        "base_share": policy.base_share,
-        "joining_full": policy.joining_month == "full",
-        "allow_senior": allowances.get("senior", Decimal(0)),
-        "allow_social_worker": allowances.get("social_worker", Decimal(0)),
-        "allow_assistant": allowances.get("assistant", Decimal(0)),
-        "base_min": policy.contribution_base_min,
-        "base_max": policy.contribution_base_max,
-        "e_pension": e.get("pension", Decimal(0)),
-        "e_medical": e.get("medical", Decimal(0)),
-        "e_unemployment": e.get("unemployment", Decimal(0)),
-        "e_housing_fund": e.get("housing_fund", Decimal(0)),
-        "r_pension": r.get("pension", Decimal(0)),
-        "r_medical": r.get("medical", Decimal(0)),
-        "r_unemployment": r.get("unemployment", Decimal(0)),
-        "r_injury": r.get("injury", Decimal(0)),
-        "r_housing_fund": r.get("housing_fund", Decimal(0)),
-        "standard_deduction": policy.monthly_standard_deduction,
+        "county_policies": json.dumps([county_policy(c, p) for c, p in policies.items()]),
     }
 
 
@@ -198,32 +208,45 @@ async def counties_of_run(session: AsyncSession, run: PayrollRun) -> list[str]:
 
 
 async def missing_scale_cells(
-    session: AsyncSession, run: PayrollRun, county: str, policy: PayPolicy
-) -> list[tuple[str, int]]:
-    rows = await session.execute(MISSING_CELLS_SQL, sql_parameters(run, county, policy))
-    return [(post, grade) for post, grade in rows.all()]
+    session: AsyncSession, run: PayrollRun, policies: dict[str, PayPolicy]
+) -> list[tuple[str, str, int]]:
+    """(county, post, grade) held in the month for which the county's scale has no amount (C4)."""
+    rows = await session.execute(MISSING_CELLS_SQL, sql_parameters(run, policies))
+    return [(county, post, grade) for county, post, grade in rows.all()]
 
 
-async def calculate_lines(session: AsyncSession, run: PayrollRun, county: str, policy: PayPolicy) -> None:
-    await session.execute(CALCULATE_SQL, sql_parameters(run, county, policy))
+async def calculate_lines(session: AsyncSession, run: PayrollRun, policies: dict[str, PayPolicy]) -> None:
+    """Every line of every worker of the run, in one statement; each county with its own policy."""
+    await session.execute(CALCULATE_SQL, sql_parameters(run, policies))
 
 
 async def clear_lines(session: AsyncSession, run: PayrollRun) -> None:
-    await session.execute(delete(PayslipLine).where(PayslipLine.run_id == run.id))
+    await session.execute(delete(Payslip).where(Payslip.run_id == run.id))
+
+
+GROSS = Payslip.base + Payslip.certificate_allowance + Payslip.bonus + Payslip.adjustment
+WORKER_DEDUCTIONS_SUM = (
+    Payslip.pension + Payslip.medical + Payslip.unemployment + Payslip.housing_fund + Payslip.income_tax
+)
+EMPLOYER_SUM = (
+    Payslip.employer_pension
+    + Payslip.employer_medical
+    + Payslip.employer_unemployment
+    + Payslip.employer_injury
+    + Payslip.employer_housing_fund
+)
 
 
 async def update_totals(session: AsyncSession, run: PayrollRun) -> None:
-    """The run's totals are the sums of its lines: they reconcile to the cent by construction."""
+    """The run's totals are the sums of its payslips' cent amounts: they reconcile exactly."""
     row = (
         await session.execute(
             select(
-                func.count(func.distinct(PayslipLine.worker_id)),
-                func.coalesce(func.sum(PayslipLine.amount).filter(PayslipLine.kind.in_(EARNINGS)), 0),
-                func.coalesce(
-                    func.sum(PayslipLine.amount).filter(PayslipLine.kind.in_(EARNINGS + WORKER_DEDUCTIONS)), 0
-                ),
-                func.coalesce(func.sum(PayslipLine.amount).filter(PayslipLine.kind.in_(EMPLOYER)), 0),
-            ).where(PayslipLine.run_id == run.id)
+                func.count(),
+                func.coalesce(func.sum(GROSS), 0),
+                func.coalesce(func.sum(GROSS - WORKER_DEDUCTIONS_SUM), 0),
+                func.coalesce(func.sum(EMPLOYER_SUM), 0),
+            ).where(Payslip.run_id == run.id)
         )
     ).one()
     run.workers, run.gross_total, run.net_total, run.employer_total = int(row[0]), row[1], row[2], row[3]

@@ -16,10 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compensation.models import PayrollRun, PayslipLine, WorkerProjection, events
+from services.compensation.models import PayrollRun, Payslip, WorkerProjection, events
 from services.compensation.payroll import (
     EARNINGS,
     EMPLOYER,
+    TAX_BASIS,
+    WORKER_DEDUCTIONS,
     calculate_lines,
     clear_lines,
     counties_of_run,
@@ -109,19 +111,19 @@ async def calculate_run(run_id: uuid.UUID, principal: Writer, session: SessionDe
     if run.status not in ("draft", "calculated"):
         raise Conflict(Message("已审批或已发放的工资不可更改", "An approved or paid run cannot change"))
     await clear_lines(session, run)
-    for county in await counties_of_run(session, run):
-        policy = await policy_for(session, county, run.month.year)
-        missing = await missing_scale_cells(session, run, county, policy)
-        if missing:
-            cells = ", ".join(f"{post} {grade}" for post, grade in missing[:10])
-            raise UnprocessableContent(
-                Message("{county} {year} 年薪酬表缺少：{cells}", "The {year} scale of {county} lacks: {cells}"),
-                rule="C4",
-                county=county,
-                year=run.month.year,
-                cells=cells,
-            )
-        await calculate_lines(session, run, county, policy)
+    policies = {
+        county: await policy_for(session, county, run.month.year) for county in await counties_of_run(session, run)
+    }
+    missing = await missing_scale_cells(session, run, policies)
+    if missing:
+        cells = ", ".join(f"{county} {post} {grade}" for county, post, grade in missing[:10])
+        raise UnprocessableContent(
+            Message("{year} 年薪酬表缺少：{cells}", "The {year} scales lack: {cells}"),
+            rule="C4",
+            year=run.month.year,
+            cells=cells,
+        )
+    await calculate_lines(session, run, policies)
     await update_totals(session, run)
     run.status = "calculated"
     run.version += 1
@@ -197,20 +199,32 @@ async def get_run(
     return run_out(await visible_run(session, principal, run_id))
 
 
-def payslip(run: PayrollRun, worker: WorkerProjection, lines: list[PayslipLine]) -> PayslipOut:
-    gross = sum((line.amount for line in lines if line.kind in EARNINGS), Decimal(0))
-    employer = sum((line.amount for line in lines if line.kind in EMPLOYER), Decimal(0))
-    net = sum((line.amount for line in lines if line.kind not in EMPLOYER), Decimal(0))
+def payslip(run: PayrollRun, worker: WorkerProjection, row: Payslip) -> PayslipOut:
+    """The payslip's lines: earnings positive, deductions negative, employer contributions apart."""
+    lines = [LineOut(kind="base", amount=row.base, basis=row.basis)]
+    for kind in EARNINGS[1:]:
+        amount: Decimal = getattr(row, kind)
+        if amount:
+            lines.append(LineOut(kind=kind, amount=amount, basis=None))
+    for kind in WORKER_DEDUCTIONS:
+        amount = getattr(row, kind)
+        if amount:
+            lines.append(LineOut(kind=kind, amount=-amount, basis=TAX_BASIS if kind == "income_tax" else None))
+    for kind in EMPLOYER:
+        amount = getattr(row, kind)
+        if amount:
+            lines.append(LineOut(kind=kind, amount=amount, basis=None))
+    gross = sum((getattr(row, k) for k in EARNINGS), Decimal(0))
     return PayslipOut(
         worker_id=worker.worker_id,
         name=worker.name,
         month=run.month.strftime("%Y-%m"),
         run_id=run.id,
         status=PayrollRunStatus(run.status),
-        lines=[LineOut(kind=line.kind, amount=line.amount, basis=line.basis) for line in lines],
+        lines=lines,
         gross=gross,
-        net=net,
-        employer=employer,
+        net=gross - sum((getattr(row, k) for k in WORKER_DEDUCTIONS), Decimal(0)),
+        employer=sum((getattr(row, k) for k in EMPLOYER), Decimal(0)),
     )
 
 
@@ -230,23 +244,12 @@ async def list_payslips(
     ] = None,
 ) -> list[PayslipOut]:
     run = await visible_run(session, principal, run_id)
-    query = select(WorkerProjection).where(
-        WorkerProjection.worker_id.in_(select(PayslipLine.worker_id).where(PayslipLine.run_id == run.id))
-    )
+    query = select(Payslip, WorkerProjection).join(WorkerProjection, WorkerProjection.worker_id == Payslip.worker_id)
+    query = query.where(Payslip.run_id == run.id)
     if after:
-        query = query.where(WorkerProjection.worker_id > after)
-    workers = list((await session.scalars(query.order_by(WorkerProjection.worker_id).limit(limit))).all())
-    lines = (
-        await session.scalars(
-            select(PayslipLine)
-            .where(PayslipLine.run_id == run.id, PayslipLine.worker_id.in_([w.worker_id for w in workers]))
-            .order_by(PayslipLine.id)
-        )
-    ).all()
-    by_worker: dict[uuid.UUID, list[PayslipLine]] = {}
-    for line in lines:
-        by_worker.setdefault(line.worker_id, []).append(line)
-    return [payslip(run, w, by_worker.get(w.worker_id, [])) for w in workers]
+        query = query.where(Payslip.worker_id > after)
+    rows = (await session.execute(query.order_by(Payslip.worker_id).limit(limit))).all()
+    return [payslip(run, worker, row) for row, worker in rows]
 
 
 @router.get(
@@ -259,26 +262,12 @@ async def worker_payslips(worker_id: uuid.UUID, principal: Reader, session: Sess
     worker = await session.get(WorkerProjection, worker_id)
     if worker is None or not sees_worker(principal, worker.worker_id, worker.community_code):
         raise NotFound(Message("社工不存在", "No such worker"))
-    runs = (
-        await session.scalars(
-            select(PayrollRun)
-            .where(
-                PayrollRun.status.in_(("approved", "paid")),
-                PayrollRun.id.in_(select(PayslipLine.run_id).where(PayslipLine.worker_id == worker_id)),
-            )
+    rows = (
+        await session.execute(
+            select(PayrollRun, Payslip)
+            .join(Payslip, Payslip.run_id == PayrollRun.id)
+            .where(Payslip.worker_id == worker_id, PayrollRun.status.in_(("approved", "paid")))
             .order_by(PayrollRun.month)
         )
     ).all()
-    out = []
-    for run in runs:
-        lines = list(
-            (
-                await session.scalars(
-                    select(PayslipLine)
-                    .where(PayslipLine.run_id == run.id, PayslipLine.worker_id == worker_id)
-                    .order_by(PayslipLine.id)
-                )
-            ).all()
-        )
-        out.append(payslip(run, worker, lines))
-    return out
+    return [payslip(run, worker, row) for run, row in rows]
