@@ -85,8 +85,12 @@ async def run(url: str, keys_dir: Path, workers: int) -> None:
                     await conn.execute(text(statement), {"workers": workers} if ":workers" in statement else {})
         print(f"seeded {workers:,} workers in {time.perf_counter() - started:.1f} s")
         headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://compensation", timeout=600) as client:
-            created = await client.post("/v1/payroll-runs", headers=headers, json={"region_code": "330000", "month": "2026-06"})
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://compensation", timeout=600
+        ) as client:
+            created = await client.post(
+                "/v1/payroll-runs", headers=headers, json={"region_code": "330000", "month": "2026-06"}
+            )
             run_id = created.json()["id"]
             for attempt in ("first calculation", "recalculation (replaces every line)"):
                 t0 = time.perf_counter()
@@ -108,7 +112,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1_000_000)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="shegong-bench-"))
-    pg = LocalPostgres(tmp / "pg", free_port(), options={"max_wal_size": "8GB", "shared_buffers": "1GB", "work_mem": "256MB"})
+    pg = LocalPostgres(
+        tmp / "pg", free_port(), options={"max_wal_size": "8GB", "shared_buffers": "1GB", "work_mem": "256MB"}
+    )
     pg.start()
     try:
         pg.create_database("bench")

@@ -56,8 +56,26 @@ def wait_until_healthy(url: str, processes: dict[str, subprocess.Popen[bytes]], 
     raise RuntimeError("suite not healthy in 60 s: " + "; ".join(p.read_text()[-500:] for p in logs.values()))
 
 
+ADMIN_PASSWORD = "e2e admin password 0001"
+
+
 @pytest.fixture(scope="session")
-def suite(database_url: str, signing_keys_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
+def bootstrap_dir(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What ``make up`` does after migrating: the bootstrap admin and each service's own API client."""
+    folder = tmp_path_factory.mktemp("bootstrap")
+    env = dict(os.environ) | {
+        "SHEGONG_GATEWAY_DATABASE_URL": database_url,
+        "SHEGONG_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        **{f"SHEGONG_GATEWAY_{k.upper()}": str(v) for k, v in FAST_HASHING.items()},
+    }
+    subprocess.run([sys.executable, "-m", "services.gateway.bootstrap", str(folder)], env=env, check=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def suite(
+    database_url: str, signing_keys_dir: Path, bootstrap_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Suite]:
     ports = {name: free_port() for name in SERVICE_NAMES}
     env = dict(os.environ)
     for name in SERVICE_NAMES:
@@ -70,6 +88,11 @@ def suite(database_url: str, signing_keys_dir: Path, tmp_path_factory: pytest.Te
         if name != "gateway":
             env[prefix + "JWKS_URL"] = f"http://127.0.0.1:{ports['gateway']}/.well-known/jwks.json"
             env[prefix + "TOKEN_URL"] = f"http://127.0.0.1:{ports['gateway']}/api/v1/auth/token"
+            env[prefix + "CLIENT_ID"] = name
+            env[prefix + "CLIENT_SECRET"] = (bootstrap_dir / "clients" / f"{name}.secret").read_text().strip()
+            env[prefix + "FEED_POLL_SECONDS"] = "0.2"
+            for other in ("roster", "evaluation"):  # where each service finds the feeds it reads
+                env[prefix + f"{other.upper()}_URL"] = f"http://127.0.0.1:{ports[other]}"
     env["SHEGONG_GATEWAY_PROXY_READ_TIMEOUT_SECONDS"] = "5"
     env["SHEGONG_GATEWAY_SIGNING_KEYS_DIR"] = str(signing_keys_dir)
     # Per-user limit low enough for a test to trip it, with a short window so it resets quickly.
@@ -97,16 +120,10 @@ def suite(database_url: str, signing_keys_dir: Path, tmp_path_factory: pytest.Te
                 proc.wait()
 
 
-ADMIN_PASSWORD = "e2e admin password 0001"
-
-
 @pytest.fixture(scope="session")
-def data_dir(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What ``make up`` does after migrating: the bootstrap admin and the service clients."""
-    folder = tmp_path_factory.mktemp("bootstrap")
-    env = suite.env | {"SHEGONG_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD}
-    subprocess.run([sys.executable, "-m", "services.gateway.bootstrap", str(folder)], env=env, check=True)
-    return folder
+def data_dir(suite: Suite, bootstrap_dir: Path) -> Path:
+    """The bootstrap folder, once the suite runs (admin password from the environment, client secrets)."""
+    return bootstrap_dir
 
 
 def token_for(suite: Suite, username: str, password: str) -> dict[str, str]:
