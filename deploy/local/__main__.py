@@ -60,6 +60,9 @@ def service_environment(pg: LocalPostgres | None) -> dict[str, str]:
     for service in ("roster", "compensation", "evaluation"):
         env.setdefault(_env_name("gateway", f"{service.upper()}_URL"), f"http://127.0.0.1:{port_of(service)}")
         env.setdefault(_env_name(service, "JWKS_URL"), f"{gateway}/.well-known/jwks.json")
+        for source in ("roster", "evaluation"):  # the feeds each service reads
+            if source != service:
+                env.setdefault(_env_name(service, f"{source.upper()}_URL"), f"http://127.0.0.1:{port_of(source)}")
         env.setdefault(_env_name(service, "TOKEN_URL"), f"{gateway}/api/v1/auth/token")
         secret = DATA / "clients" / f"{service}.secret"
         if secret.exists():

@@ -30,10 +30,12 @@ def check_env(env: dict[str, str], service: str | None) -> None:
         field = key[len(f"SHEGONG_{owner.upper()}_") :].lower()
         fields = type(settings_for(owner)).model_fields
         assert field in fields, f"{key}: no setting {field!r} in services/{owner}/settings.py"
+        if value.startswith("${"):
+            continue  # supplied by the operator's environment
         if field == "database_url":
             assert value.startswith("postgresql+asyncpg://"), key
         if field.endswith("_url") and field != "database_url":
-            target = field.removesuffix("_url")
+            target = "gateway" if field in ("jwks_url", "token_url") else field.removesuffix("_url")
             parts = urlsplit(value)
             assert parts.hostname == target, key
             assert parts.port == DEFAULT_PORTS[target], key
