@@ -79,6 +79,9 @@ class Scheme(Base):
     excellent_cap_share: Mapped[Decimal | None] = mapped_column(Numeric(4, 3), comment="cap on 优秀 per township")
     daily_weight: Mapped[Decimal] = mapped_column(Numeric(4, 3), comment="daily against annual (E1)")
     training_hours_required: Mapped[Decimal] = mapped_column(Numeric(5, 1), server_default=text("40"), comment="E5")
+    visit_share_required: Mapped[Decimal] = mapped_column(Numeric(4, 3), server_default=text("0.5"), comment="E7: 50 %")
+    monthly_working_hours: Mapped[Decimal] = mapped_column(Numeric(5, 1), server_default=text("174"), comment="E7")
+    must_visit_days: Mapped[int] = mapped_column(Integer, server_default=text("30"), comment="E7: days to visit")
     source: Mapped[str] = mapped_column(String(300), comment="the county's document")
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
@@ -162,3 +165,63 @@ class TrainingRecord(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     entered_by: Mapped[str] = mapped_column(String(120))
+
+
+class WorkCase(Base):
+    """A worker's written case or experience summary for a year (E6), reviewed by the township."""
+
+    __tablename__ = "work_cases"
+    __table_args__ = (UniqueConstraint("worker_id", "year"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(String(20000))
+    status: Mapped[str] = mapped_column(String(10), comment="submitted | approved | returned")
+    submitted_by: Mapped[str] = mapped_column(String(120))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    reviewed_by: Mapped[str | None] = mapped_column(String(120))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str | None] = mapped_column(String(2000))
+
+
+class Visit(Base):
+    """A resident visit (E7) from the mobile app; its id is made by the app, so an upload can be repeated."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        Index("visits_worker_started_idx", "worker_id", "started_at"),
+        Index("visits_household_idx", "community_code", "building", "unit", "household"),
+        CheckConstraint("ended_at > started_at", name="period"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, comment="made by the app (offline-first)")
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    community_code: Mapped[str] = mapped_column(String(12))
+    building: Mapped[str] = mapped_column(String(20))
+    unit: Mapped[str] = mapped_column(String(20))
+    household: Mapped[str] = mapped_column(String(20), comment="door number: no more personal detail than needed")
+    must_visit_category: Mapped[str | None] = mapped_column(String(30))
+    timely_type: Mapped[str | None] = mapped_column(String(30))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(String(500))
+    recorded_by: Mapped[str] = mapped_column(String(120))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class MustVisitHousehold(Base):
+    """A household in one of the six must-visit categories (E7) since a date."""
+
+    __tablename__ = "must_visit_households"
+    __table_args__ = (UniqueConstraint("community_code", "building", "unit", "household", "category"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    community_code: Mapped[str] = mapped_column(String(12))
+    building: Mapped[str] = mapped_column(String(20))
+    unit: Mapped[str] = mapped_column(String(20))
+    household: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(30))
+    since: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(120))

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -110,6 +110,13 @@ class SchemeIn(BaseModel):
         Decimal(0), ge=0, le=1, description="平时考核权重 weight of daily against annual (E1)"
     )
     training_hours_required: Decimal = Field(Decimal(40), gt=0, description="年度培训学时 hours a year (E5: 40)")
+    visit_share_required: Decimal = Field(
+        Decimal("0.5"), ge=0, le=1, description="走访时间占比 share of working time visiting (E7: 0.5)"
+    )
+    monthly_working_hours: Decimal = Field(Decimal(174), gt=0, description="月工作时长 working hours a month (E7)")
+    must_visit_days: int = Field(
+        30, ge=1, le=365, description="必访时限 days within which a must-visit household is visited (E7)"
+    )
     source: str = Field(min_length=1, max_length=300, description="依据 the county's document")
 
 
@@ -188,3 +195,96 @@ class TrainingRow(BaseModel):
     hours: Decimal = Field(description="年度学时 hours in the year (E5)")
     required: Decimal = Field(description="应修学时 required hours (E5: 40)")
     rule: str | None = Field(description="E5 when short of the requirement")
+
+
+class CaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=2000, le=2100, description="年度 year (E6: one a year)")
+    title: str = Field(min_length=1, max_length=200, description="标题 title")
+    content: str = Field(min_length=1, max_length=20000, description="正文 the case or experience summary")
+    worker_id: uuid.UUID | None = Field(
+        None, description="社工编号 for a township officer entering it; a worker's own token says who"
+    )
+
+
+class CaseReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approved", "returned"] = Field(description="审核结论 approved, or returned with comments (E6)")
+    comment: str | None = Field(None, max_length=2000, description="意见 comments")
+
+
+class CaseOut(BaseModel):
+    id: uuid.UUID
+    worker_id: uuid.UUID
+    year: int
+    title: str = Field(description="标题 title")
+    status: str = Field(description="状态 submitted | approved | returned")
+    comment: str | None = Field(description="审核意见 the township's comments")
+
+
+class VisitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID = Field(description="走访编号 made by the app: the same id uploaded again changes nothing")
+    community_code: str = Field(pattern=r"^\d{12}$", description="社区代码 community")
+    building: str = Field(min_length=1, max_length=20, description="楼栋 building")
+    unit: str = Field(min_length=1, max_length=20, description="单元 unit")
+    household: str = Field(
+        min_length=1, max_length=20, description="户 door number (no name: no more personal detail than needed)"
+    )
+    must_visit_category: MustVisitCategory | None = Field(None, description="六必访 category (E7)")
+    timely_type: TimelyType | None = Field(None, description="四及时 type (E7)")
+    started_at: datetime = Field(description="开始 start (may be in the past: uploaded later)")
+    ended_at: datetime = Field(description="结束 end")
+    note: str | None = Field(None, max_length=500, description="备注 note")
+    worker_id: uuid.UUID | None = Field(
+        None, description="社工编号 for an officer recording for a worker; a worker's token says who"
+    )
+
+
+class VisitBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    visits: list[VisitIn] = Field(min_length=1, max_length=500, description="走访记录 an offline batch from the app")
+
+
+class VisitResult(BaseModel):
+    id: uuid.UUID
+    outcome: Literal["created", "duplicate", "conflict"] = Field(
+        description="结果 created; duplicate (already here, same content); conflict (same id, other content)"
+    )
+
+
+class MustVisitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    community_code: str = Field(pattern=r"^\d{12}$", description="社区代码 community")
+    building: str = Field(min_length=1, max_length=20, description="楼栋 building")
+    unit: str = Field(min_length=1, max_length=20, description="单元 unit")
+    household: str = Field(min_length=1, max_length=20, description="户 door number")
+    category: MustVisitCategory = Field(description="六必访 category (E7)")
+    since: date = Field(description="起始日期 since when (e.g. the move-in date)")
+
+
+class VisitRow(BaseModel):
+    worker_id: uuid.UUID
+    name: str = Field(description="姓名 name")
+    community_code: str
+    visit_hours: Decimal = Field(description="走访时长 hours visiting in the month")
+    working_hours: Decimal = Field(description="工作时长 working hours of the month (scheme)")
+    share: Decimal = Field(description="占比 visit hours / working hours")
+    rule: str | None = Field(description="E7 when below the required share")
+
+
+class OpenMustVisit(BaseModel):
+    community_code: str
+    building: str = Field(description="楼栋 building")
+    unit: str = Field(description="单元 unit")
+    household: str = Field(description="户 door number")
+    category: MustVisitCategory = Field(description="六必访 category")
+    since: date = Field(description="起始日期 since")
+    due: date = Field(description="应访日期 visit due by (E7)")
+
+
+class VisitReport(BaseModel):
+    region: str
+    month: str = Field(description="月份 YYYY-MM")
+    workers: list[VisitRow]
+    open_must_visits: list[OpenMustVisit] = Field(description="逾期未访 must-visit households not visited in time (E7)")

@@ -82,6 +82,9 @@ def scheme_out(row: SchemeRow) -> SchemeOut:
         excellent_cap_share=row.excellent_cap_share,
         daily_weight=row.daily_weight,
         training_hours_required=row.training_hours_required,
+        visit_share_required=row.visit_share_required,
+        monthly_working_hours=row.monthly_working_hours,
+        must_visit_days=row.must_visit_days,
         source=row.source,
         problems=scheme_problems(to_scheme(row)),
     )
@@ -105,6 +108,8 @@ async def set_scheme(
     values["excellent_cap_share"] = body.excellent_cap_share
     values["daily_weight"] = body.daily_weight
     values["training_hours_required"] = body.training_hours_required
+    values["visit_share_required"] = body.visit_share_required
+    values["monthly_working_hours"] = body.monthly_working_hours
     row = await session.get(SchemeRow, (county_code, year), with_for_update=True)
     if row is None:
         row = SchemeRow(county_code=county_code, year=year, **values)
