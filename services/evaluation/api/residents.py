@@ -292,3 +292,69 @@ async def visit_report(
                 )
             )
     return VisitReport(region=region, month=month, workers=workers, open_must_visits=open_visits)
+
+
+@router.get(
+    "/reports/compliance",
+    summary="社工履职合规 per worker: training hours (E5), the year's case (E6), visit share (E7); rolled up",
+    response_model=dict[str, Any],
+    responses=problem_responses(401, 403, 404),
+)
+async def compliance_report(
+    principal: Annotated[Principal, require(*READ_ROLES)],
+    session: SessionDep,
+    region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 region")],
+    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM (its year for E5, E6)")],
+) -> dict[str, Any]:
+    """Each worker's findings, and their counts per community, township and county (E5–E7)."""
+    from services.evaluation.api.training import training_report
+
+    year = int(month[:4])
+    training = {r.worker_id: r for r in await training_report(principal, session, region, year)}
+    visits = await visit_report(principal, session, region, month)
+    cases = {
+        c.worker_id: c.status
+        for c in (
+            await session.scalars(select(WorkCase).where(WorkCase.year == year, WorkCase.worker_id.in_(list(training))))
+        ).all()
+    }
+    workers = []
+    rollup: dict[str, dict[str, int]] = {}
+    for row in visits.workers:
+        findings = []
+        if training.get(row.worker_id) is not None and training[row.worker_id].rule:
+            findings.append("E5")
+        if cases.get(row.worker_id) != "approved":
+            findings.append("E6")
+        if row.rule:
+            findings.append("E7")
+        workers.append(
+            {
+                "worker_id": str(row.worker_id),
+                "name": row.name,
+                "community_code": row.community_code,
+                "training_hours": str(training[row.worker_id].hours) if row.worker_id in training else "0",
+                "case": cases.get(row.worker_id, "missing"),
+                "visit_share": str(row.share),
+                "findings": findings,
+            }
+        )
+        for level, code in (
+            ("community", row.community_code),
+            ("township", row.community_code[:9] + "000"),
+            ("county", row.community_code[:6]),
+        ):
+            counts = rollup.setdefault(f"{level}:{code}", dict.fromkeys(("E5", "E6", "E7"), 0) | {"workers": 0})
+            counts["workers"] += 1
+            for rule in findings:
+                counts[rule] += 1
+    open_by_community: dict[str, int] = {}
+    for household in visits.open_must_visits:
+        open_by_community[household.community_code] = open_by_community.get(household.community_code, 0) + 1
+    return {
+        "region": region,
+        "month": month,
+        "workers": workers,
+        "rollup": rollup,
+        "open_must_visits": open_by_community,
+    }

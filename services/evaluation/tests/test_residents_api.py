@@ -128,3 +128,39 @@ async def test_e6_one_case_a_year_reviewed_by_the_township(evaluation: Evaluatio
         f"/v1/work-cases/{case_id}/review", headers=evaluation.township, json={"decision": "approved"}
     )
     assert approved.json()["status"] == "approved"
+
+
+async def test_compliance_report_rolls_e5_e6_e7_up_to_the_county(evaluation: Evaluation) -> None:
+    w = evaluation.workers
+    await evaluation.client.post(
+        "/v1/training-records",
+        headers=evaluation.township,
+        json={
+            "course": "全年培训",
+            "organiser": "区民政局",
+            "hours": "40",
+            "start_date": "2026-03-01",
+            "end_date": "2026-03-05",
+            "worker_ids": [w[0]],
+        },
+    )
+    me = evaluation.as_(("worker", COMMUNITY_A), worker_id=w[0])
+    await evaluation.client.post(
+        "/v1/visits:batch", headers=me, json={"visits": [visit(8, 12, day=d) for d in range(1, 23)]}
+    )
+    case = await evaluation.client.post(
+        "/v1/work-cases", headers=me, json={"year": 2026, "title": "案例", "content": "……"}
+    )
+    await evaluation.client.post(
+        f"/v1/work-cases/{case.json()['id']}/review", headers=evaluation.township, json={"decision": "approved"}
+    )
+    report = (
+        await evaluation.client.get(
+            "/v1/reports/compliance", headers=evaluation.county, params={"region": "330302", "month": "2026-05"}
+        )
+    ).json()
+    rows = {r["worker_id"]: r for r in report["workers"]}
+    assert rows[w[0]]["findings"] == []
+    assert rows[w[1]]["findings"] == ["E5", "E6", "E7"]
+    county = report["rollup"]["county:330302"]
+    assert (county["workers"], county["E5"], county["E6"], county["E7"]) == (10, 9, 9, 9)
