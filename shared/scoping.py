@@ -18,7 +18,7 @@ from shared.problems import Forbidden, NotFound
 from shared.regions import contains, scope_prefix
 
 READ_ROLES = frozenset({*REGION_ROLES, Role.auditor, Role.service})
-WRITE_ROLES = frozenset({*ADMIN_ROLES, Role.township_officer})
+WRITE_ROLES = frozenset({*ADMIN_ROLES, Role.township_officer, Role.service})  # service: e.g. the C7 step-up
 # Who may change the region tree, quotas and staffing parameters: county level and above.
 ADMIN_WRITE_ROLES = ADMIN_ROLES
 

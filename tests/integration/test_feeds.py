@@ -122,3 +122,66 @@ async def test_two_incompetent_years_reach_the_rosters_renewal_worklist(
     )
     assert refused.json()["rule"] == "H8"
     assert await drain(roster) == 0  # nothing new: the cursor was kept with the page
+
+
+async def test_step_up_goes_back_to_the_roster_over_http_and_returns_through_its_feed(
+    service_app: ServiceFactory, mint: Mint
+) -> None:
+    roster = await service_app("roster", rollback=False)
+    compensation = await service_app("compensation", rollback=False)
+    await wire(compensation, roster, mint(("service", "360000"), subject="client:compensation"))
+    admin = bearer(mint(("province_admin", "360000")))  # 江西 360000: no other test uses it
+    for code, parent, extra in (
+        ("360000", None, {}),
+        ("360100", "360000", {}),
+        ("360102", "360100", {}),
+        ("360102001000", "360102", {}),
+        ("360102001001", "360102001000", {"kind": "urban", "households": 1800}),
+    ):
+        assert (
+            await roster.client.post(
+                "/v1/regions", headers=admin, json={"code": code, "name": code, "parent_code": parent, **extra}
+            )
+        ).status_code == 201
+    assert (await roster.client.put("/v1/quotas/360102/2023", headers=admin, json={"headcount": 5})).status_code == 200
+    hired = await roster.client.post(
+        "/v1/workers",
+        headers=admin,
+        json={
+            "id_number": id_number(1, birth="19860606", region="360102"),
+            "name": "赣1",
+            "community_code": "360102001001",
+            "hire_date": "2023-01-01",
+        },
+    )
+    worker = hired.json()["id"]
+    assert (
+        await roster.client.post(
+            f"/v1/workers/{worker}/posts", headers=admin, json={"post": "staff", "grade": 5, "start_date": "2023-01-01"}
+        )
+    ).status_code == 201
+    assert await drain(compensation) >= 2
+    grades = [
+        {"type": "assessment.finalized", "data": {"worker_id": worker, "year": y, "grade": "competent"}}
+        for y in (2023, 2024, 2025)
+    ]
+    from services.compensation.projections import apply_grade
+
+    async with compensation.app.state.sessionmaker() as session:
+        for event in grades:
+            await apply_grade(session, event)
+        await session.commit()
+    county = bearer(mint(("county_admin", "360102")))
+    applied = await compensation.client.post(
+        "/v1/step-ups", headers=county, json={"region_code": "360102", "year": 2026, "apply": True}
+    )
+    assert applied.status_code == 200, applied.text
+    assert [(r["worker_id"], r["new_grade"], r["applied"]) for r in applied.json()] == [(worker, 6, True)]
+    posts = (await roster.client.get(f"/v1/workers/{worker}/posts", headers=admin)).json()
+    assert [(p["grade"], p["start_date"], p["end_date"]) for p in posts] == [
+        (5, "2023-01-01", "2026-01-01"),
+        (6, "2026-01-01", None),
+    ]
+    assert await drain(compensation) >= 1  # the roster's post.assigned comes back
+    again = await compensation.client.post("/v1/step-ups", headers=county, json={"region_code": "360102", "year": 2026})
+    assert [r["grade"] for r in again.json()] == [5]  # as of 31 December it was grade 5; from 1 January it is 6

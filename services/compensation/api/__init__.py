@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from services.compensation.api.bonus import router as bonus_router
 from services.compensation.api.payroll import router as payroll_router
 from services.compensation.api.policy import router as policy_router
+from services.compensation.api.step_up import router as step_up_router
 from services.compensation.models import events
 from services.compensation.schemas import ENUM_LABELS
 from shared.events import events_router
@@ -15,5 +16,6 @@ ROUTERS: list[APIRouter] = [
     policy_router,
     payroll_router,
     bonus_router,
+    step_up_router,
     events_router(events),
 ]

@@ -1,0 +1,43 @@
+"""Grade step-up (C7): after ``grade_step_years`` (3) years in a grade with every annual assessment of
+those years 优秀 or 合格, the worker moves up one grade, from 1 January; the post bounds the grade."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+QUALIFYING = frozenset({"excellent", "competent"})
+GRADE_CEILING = {"chief": 18, "deputy": 15, "staff": 12}  # practice ranges: chief 7–18, deputy 4–15, staff 1–12
+
+
+@dataclass(frozen=True)
+class StepUp:
+    worker_id: str
+    post: str
+    grade: int
+    new_grade: int | None
+    years: list[int]  # the assessment years that allowed it (or were examined)
+    reason: str
+
+
+def decide(
+    worker_id: str,
+    post: str,
+    grade: int,
+    in_grade_since: date,
+    effective: date,
+    grades: dict[int, str],
+    step_years: int,
+) -> StepUp:
+    years = list(range(effective.year - step_years, effective.year))
+    if in_grade_since > date(effective.year - step_years, 1, 1):
+        return StepUp(worker_id, post, grade, None, years, f"fewer than {step_years} years in grade {grade}")
+    missing = [y for y in years if y not in grades]
+    if missing:
+        return StepUp(worker_id, post, grade, None, years, f"no assessment for {missing}")
+    failing = [y for y in years if grades[y] not in QUALIFYING]
+    if failing:
+        return StepUp(worker_id, post, grade, None, years, f"{failing} not 优秀/合格")
+    if grade >= GRADE_CEILING.get(post, 18):
+        return StepUp(worker_id, post, grade, None, years, f"grade {grade} is the top of the {post} range")
+    return StepUp(worker_id, post, grade, grade + 1, years, "C7")
