@@ -198,3 +198,28 @@ class BonusAllocation(Base):
     shares: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RecuperationClaim(Base):
+    """Recuperation leave taken (疗休养, C10), within its caps."""
+
+    __tablename__ = "recuperation_claims"
+    __table_args__ = (Index("recuperation_claims_worker_idx", "worker_id", "start_date"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    start_date: Mapped[date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(SmallInteger)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class QuotaProjection(Base):
+    """Counties' headcount quotas (S5) from the roster's feed, for the pay budget (C11)."""
+
+    __tablename__ = "quotas"
+
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    headcount: Mapped[int] = mapped_column(Integer)

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compensation.models import AssessmentGrade, PostPeriod, WorkerProjection, feed_cursors
+from services.compensation.models import AssessmentGrade, PostPeriod, QuotaProjection, WorkerProjection, feed_cursors
 from shared.feed_consumer import FeedConsumer
 
 
@@ -82,6 +82,19 @@ async def apply_grade(session: AsyncSession, event: dict[str, Any]) -> None:
     )
 
 
+async def apply_quota(session: AsyncSession, event: dict[str, Any]) -> None:
+    d = event["data"]
+    statement = insert(QuotaProjection).values(
+        county_code=d["county_code"], year=int(d["year"]), headcount=int(d["headcount"])
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[QuotaProjection.county_code, QuotaProjection.year],
+            set_={"headcount": statement.excluded.headcount},
+        )
+    )
+
+
 def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
     settings = app.state.settings
     roster = {
@@ -90,6 +103,7 @@ def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
         "worker.left": apply_worker,
         "worker.transferred": apply_worker,
         "post.assigned": apply_post,
+        "quota.set": apply_quota,
     }
     evaluation = {"assessment.finalized": apply_grade, "assessment.appealed": apply_grade}
     return [

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from services.compensation.api.annual import router as annual_router
 from services.compensation.api.bonus import router as bonus_router
 from services.compensation.api.payroll import router as payroll_router
 from services.compensation.api.policy import router as policy_router
@@ -17,5 +18,6 @@ ROUTERS: list[APIRouter] = [
     payroll_router,
     bonus_router,
     step_up_router,
+    annual_router,
     events_router(events),
 ]

@@ -1,0 +1,254 @@
+"""Annual work: recuperation claims and their caps (C10), the county's pay budget for next year (C11),
+and actual average pay against the policy target (C2, C3), each breach naming its rule."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, or_, select
+
+from services.compensation.api.policy import compute_target
+from services.compensation.models import (
+    PayrollRun,
+    PayScaleCell,
+    Payslip,
+    PostPeriod,
+    QuotaProjection,
+    RecuperationClaim,
+    WorkerProjection,
+    events,
+)
+from services.compensation.policies import policy_for
+from shared.auth import Principal, require, require_for_record
+from shared.db import SessionDep
+from shared.events import record_event
+from shared.i18n import Message
+from shared.problems import NotFound, UnprocessableContent, problem_responses
+from shared.regions import scope_prefix
+from shared.scoping import READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
+
+router = APIRouter(prefix="/v1", tags=["annual"])
+CENT = Decimal("0.01")
+Reader = Annotated[Principal, require(*READ_ROLES)]
+
+
+class RecuperationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    worker_id: uuid.UUID = Field(description="社工编号 worker")
+    start_date: date = Field(description="开始日期 start")
+    days: int = Field(ge=1, le=30, description="天数 days (C10: at most 5)")
+    amount: Decimal = Field(gt=0, decimal_places=2, description="费用 cost (C10: ≤ 400 a day, ≤ 2,000 a year)")
+    note: str | None = Field(None, max_length=200, description="备注 note")
+
+
+@router.post(
+    "/recuperation-claims",
+    summary="疗休养 record recuperation leave within its caps: 400 a day, 5 days, 2,000 a year (C10)",
+    status_code=201,
+    response_model=dict[str, str],
+    responses=problem_responses(401, 403, 404),
+)
+async def claim_recuperation(
+    body: RecuperationIn,
+    principal: Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)],
+    session: SessionDep,
+) -> dict[str, str]:
+    worker = await session.get(WorkerProjection, body.worker_id)
+    if worker is None or not sees_worker(principal, worker.worker_id, worker.community_code):
+        raise NotFound(Message("社工不存在", "No such worker"))
+    require_write(principal, worker.community_code, Message("社工不存在", "No such worker"))
+    policy = await policy_for(session, worker.community_code, body.start_date.year)
+    spent = await session.scalar(
+        select(func.coalesce(func.sum(RecuperationClaim.amount), 0)).where(
+            RecuperationClaim.worker_id == worker.worker_id,
+            func.extract("year", RecuperationClaim.start_date) == body.start_date.year,
+        )
+    )
+    problems = []
+    if body.days > policy.recuperation_days:
+        problems.append(f"at most {policy.recuperation_days} days")
+    if body.amount > policy.recuperation_per_day * body.days:
+        problems.append(f"at most {policy.recuperation_per_day} a day")
+    if Decimal(spent or 0) + body.amount > policy.recuperation_per_year:
+        problems.append(f"at most {policy.recuperation_per_year} a year ({spent} already)")
+    if problems:
+        raise UnprocessableContent(
+            Message("超出疗休养标准：{p}", "Beyond the recuperation caps: {p}"), rule="C10", p="; ".join(problems)
+        )
+    session.add(RecuperationClaim(**body.model_dump(), created_by=principal.subject))
+    await record_event(
+        session,
+        events,
+        "recuperation.recorded",
+        f"worker/{worker.worker_id}",
+        {"worker_id": str(worker.worker_id), "amount": str(body.amount)},
+    )
+    return {"status": "recorded"}
+
+
+@router.get(
+    "/reports/recuperation-due",
+    summary="疗休养提醒 workers with no recuperation in the last 2 years (C10: at least one every 2 years)",
+    response_model=list[dict[str, str]],
+    responses=problem_responses(401, 403, 404),
+)
+async def recuperation_due(
+    principal: Reader,
+    session: SessionDep,
+    region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 region")],
+    on: Annotated[date, Query(description="日期 as of")],
+) -> list[dict[str, str]]:
+    if not sees_region(principal, region):
+        raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=region)
+    policy = await policy_for(session, region, on.year)
+    since = on - timedelta(days=365 * policy.recuperation_every_years)
+    recent = select(RecuperationClaim.worker_id).where(RecuperationClaim.start_date > since)
+    rows = (
+        await session.scalars(
+            select(WorkerProjection)
+            .where(WorkerProjection.community_path.startswith(scope_prefix(region)), WorkerProjection.status != "left")
+            .where(WorkerProjection.hire_date <= since, WorkerProjection.worker_id.not_in(recent))
+            .order_by(WorkerProjection.name)
+        )
+    ).all()
+    return [
+        {"worker_id": str(w.worker_id), "name": w.name, "community_code": w.community_code, "rule": "C10"} for w in rows
+    ]
+
+
+@router.get(
+    "/reports/budget",
+    summary="薪酬预算 a county's pay budget for a year: workforce and vacancies to the quota on the scale (C11)",
+    response_model=dict[str, Any],
+    responses=problem_responses(401, 403, 404),
+)
+async def pay_budget(
+    principal: Reader,
+    session: SessionDep,
+    county: Annotated[str, Query(pattern=r"^\d{6}$", description="县级区划代码 county")],
+    year: Annotated[int, Query(ge=2000, le=2100, description="预算年度 the year budgeted")],
+) -> dict[str, Any]:
+    if not sees_region(principal, county):
+        raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=county)
+    policy = await policy_for(session, county, year)
+    cells = {
+        (c.post, c.grade): c.annual_amount
+        for c in (
+            await session.scalars(
+                select(PayScaleCell).where(PayScaleCell.region_code == county, PayScaleCell.year == year)
+            )
+        ).all()
+    }
+    if not cells:
+        raise UnprocessableContent(
+            Message("{county} 无 {year} 年薪酬表", "No {year} scale for {county}"), rule="C11", county=county, year=year
+        )
+    day = date(year, 1, 1)
+    held = (
+        await session.execute(
+            select(PostPeriod.post, PostPeriod.grade, WorkerProjection.certificate_level)
+            .join(WorkerProjection, WorkerProjection.worker_id == PostPeriod.worker_id)
+            .where(
+                WorkerProjection.community_path.startswith(county),
+                WorkerProjection.status != "left",
+                PostPeriod.start_date <= day,
+                or_(PostPeriod.end_date.is_(None), PostPeriod.end_date > day),
+            )
+        )
+    ).all()
+    missing = sorted({(post, grade) for post, grade, _ in held if (post, grade) not in cells})
+    if missing:
+        raise UnprocessableContent(
+            Message("薪酬表缺少 {cells}", "The scale lacks {cells}"), rule="C4", cells=str(missing[:10])
+        )
+    pay = sum((cells[(post, grade)] for post, grade, _ in held), Decimal(0))
+    allowances = sum(
+        (policy.certificate_allowances.get(level or "", Decimal(0)) * 12 for _, _, level in held), Decimal(0)
+    )
+    quota = await session.get(QuotaProjection, (county, year))
+    vacancies = max(0, (quota.headcount if quota else len(held)) - len(held))
+    average = (pay / len(held)) if held else (sum(cells.values(), Decimal(0)) / len(cells))
+    vacancy_pay = average * vacancies
+    employer_rate = sum(policy.employer_rates.values(), Decimal(0))
+    employer = (pay + allowances + vacancy_pay) * employer_rate
+    total = pay + allowances + vacancy_pay + employer
+    return {
+        "county_code": county,
+        "year": year,
+        "workers": len(held),
+        "quota": quota.headcount if quota else None,
+        "vacancies": vacancies,
+        "pay": str(pay.quantize(CENT)),
+        "certificate_allowances": str(allowances.quantize(CENT)),
+        "vacancy_pay": str(vacancy_pay.quantize(CENT, rounding=ROUND_HALF_UP)),
+        "employer_contributions": str(employer.quantize(CENT, rounding=ROUND_HALF_UP)),
+        "total": str(total.quantize(CENT, rounding=ROUND_HALF_UP)),
+        "rule": "C11",
+    }
+
+
+@router.get(
+    "/reports/pay-compliance",
+    summary="薪酬达标 actual average annual pay per post and overall (without employer parts, C1) against C2 / C3",
+    response_model=dict[str, Any],
+    responses=problem_responses(401, 403, 404),
+)
+async def pay_compliance(
+    principal: Reader,
+    session: SessionDep,
+    region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 region")],
+    year: Annotated[int, Query(ge=2000, le=2100, description="年度 year of pay")],
+) -> dict[str, Any]:
+    if not sees_region(principal, region):
+        raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=region)
+    gross = Payslip.base + Payslip.certificate_allowance + Payslip.bonus + Payslip.adjustment
+    mid_year = date(year, 7, 1)
+    current_post = (
+        select(PostPeriod.post)
+        .where(PostPeriod.worker_id == Payslip.worker_id, PostPeriod.start_date <= mid_year)
+        .order_by(PostPeriod.start_date.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = (
+        await session.execute(
+            select(
+                current_post.label("post"), func.sum(gross), func.count(func.distinct(Payslip.worker_id)), func.count()
+            )
+            .join(PayrollRun, PayrollRun.id == Payslip.run_id)
+            .join(WorkerProjection, WorkerProjection.worker_id == Payslip.worker_id)
+            .where(
+                PayrollRun.status.in_(("approved", "paid")),
+                func.extract("year", PayrollRun.month) == year,
+                WorkerProjection.community_path.startswith(scope_prefix(region)),
+            )
+            .group_by("post")
+        )
+    ).all()
+    target = await compute_target(session, region, year, await policy_for(session, region, year))
+    posts: dict[str, Any] = {}
+    findings = []
+    total_pay, total_months = Decimal(0), 0
+    for post, pay, _workers, months in rows:
+        annual = (Decimal(pay) / months * 12).quantize(CENT, rounding=ROUND_HALF_UP)
+        posts[post] = {"average_annual_pay": str(annual), "worker_months": months}
+        total_pay, total_months = total_pay + Decimal(pay), total_months + months
+        floor = (target.post_floors or {}).get(post)
+        if floor is not None and annual < floor:
+            findings.append({"rule": "C3", "post": post, "expected": str(floor), "actual": str(annual)})
+    overall = (total_pay / total_months * 12).quantize(CENT, rounding=ROUND_HALF_UP) if total_months else Decimal(0)
+    if target.target_average is not None and total_months and overall < target.target_average:
+        findings.append({"rule": "C2", "post": "all", "expected": str(target.target_average), "actual": str(overall)})
+    return {
+        "region": region,
+        "year": year,
+        "average_annual_pay": str(overall),
+        "posts": posts,
+        "target": target.model_dump(mode="json"),
+        "findings": findings,
+    }

@@ -1,0 +1,81 @@
+"""C10 recuperation caps, C11 budget, C2/C3 compliance of actual pay."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from services.compensation.projections import apply_quota
+from services.compensation.tests.conftest import Compensation
+
+
+async def test_c10_recuperation_caps_400_a_day_5_days_2000_a_year(compensation: Compensation) -> None:
+    worker = await compensation.worker()
+    url, headers = "/v1/recuperation-claims", compensation.township
+    assert (
+        await compensation.client.post(
+            url, headers=headers, json={"worker_id": worker, "start_date": "2026-04-01", "days": 6, "amount": "1800.00"}
+        )
+    ).json()["rule"] == "C10"
+    assert (
+        await compensation.client.post(
+            url, headers=headers, json={"worker_id": worker, "start_date": "2026-04-01", "days": 3, "amount": "1201.00"}
+        )
+    ).json()["rule"] == "C10"
+    assert (
+        await compensation.client.post(
+            url, headers=headers, json={"worker_id": worker, "start_date": "2026-04-01", "days": 4, "amount": "1600.00"}
+        )
+    ).status_code == 201
+    over = await compensation.client.post(
+        url, headers=headers, json={"worker_id": worker, "start_date": "2026-09-01", "days": 2, "amount": "500.00"}
+    )
+    assert over.json()["rule"] == "C10"  # 1,600 + 500 > 2,000 a year
+    idle = await compensation.worker(start="2023-01-05")
+    due = (
+        await compensation.client.get(
+            "/v1/reports/recuperation-due", headers=compensation.county, params={"region": "330302", "on": "2026-06-01"}
+        )
+    ).json()
+    assert [r["worker_id"] for r in due] == [idle]  # no leave in 2 years (C10); the other took some in April
+
+
+async def test_c11_budget_from_workforce_vacancies_and_scale(compensation: Compensation) -> None:
+    for _ in range(3):
+        await compensation.worker("staff", 4)  # 90,000 a year on the test scale
+    async with compensation.service.app.state.sessionmaker() as session:
+        await apply_quota(
+            session, {"type": "quota.set", "data": {"county_code": "330302", "year": 2026, "headcount": 5}}
+        )
+        await session.commit()
+    budget = (
+        await compensation.client.get(
+            "/v1/reports/budget", headers=compensation.county, params={"county": "330302", "year": 2026}
+        )
+    ).json()
+    assert (budget["workers"], budget["vacancies"], budget["pay"], budget["vacancy_pay"]) == (
+        3,
+        2,
+        "270000.00",
+        "180000.00",
+    )
+    employer_rate = Decimal("0.16") + Decimal("0.095") + Decimal("0.005") + Decimal("0.002") + Decimal("0.12")
+    assert Decimal(budget["employer_contributions"]) == (Decimal(450000) * employer_rate).quantize(Decimal("0.01"))
+
+
+async def test_c2_actual_average_pay_against_the_target(compensation: Compensation) -> None:
+    await compensation.client.put(
+        "/v1/reference-statistics/330302/2025/urban_disposable_income",
+        headers=compensation.county,
+        json={"value": "80000.00", "source": "统计公报"},
+    )
+    await compensation.worker("staff", 3)  # 87,000 a year: 70 % paid monthly = 60,900 a year of base
+    for month in ("2026-01", "2026-02"):
+        run = await compensation.run(month)
+        await compensation.client.post(f"/v1/payroll-runs/{run['id']}/approve", headers=compensation.township)
+    report = (
+        await compensation.client.get(
+            "/v1/reports/pay-compliance", headers=compensation.county, params={"region": "330302", "year": 2026}
+        )
+    ).json()
+    assert report["average_annual_pay"] == "60900.00"  # 5,075 × 12; the 30 % bonus is not paid yet
+    assert report["findings"] == [{"rule": "C2", "post": "all", "expected": "96000.00", "actual": "60900.00"}]
