@@ -20,6 +20,7 @@ Every line is rounded to the cent; the run's totals are the sums of its lines, s
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import json
 from datetime import UTC, date, datetime
@@ -27,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.compensation.domain.income_tax import sql_cumulative_tax
 from services.compensation.domain.policy import PayPolicy
@@ -251,3 +252,41 @@ async def update_totals(session: AsyncSession, run: PayrollRun) -> None:
     ).one()
     run.workers, run.gross_total, run.net_total, run.employer_total = int(row[0]), row[1], row[2], row[3]
     run.calculated_at = datetime.now(UTC)
+
+
+async def workers_per_county(session: AsyncSession, run: PayrollRun) -> dict[str, int]:
+    rows = await session.execute(
+        text(
+            "SELECT left(community_path, 6), count(*) FROM compensation.workers WHERE community_path LIKE :prefix GROUP BY 1"
+        ),
+        {"prefix": scope_prefix(run.region_code) + "%"},
+    )
+    return {county: int(n) for county, n in rows.all()}
+
+
+def balanced_partitions(sizes: dict[str, int], partitions: int) -> list[list[str]]:
+    """Counties into ``partitions`` groups of about equal worker counts (largest first, to the lightest)."""
+    groups: list[list[str]] = [[] for _ in range(partitions)]
+    loads = [0] * partitions
+    for county, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(county)
+        loads[lightest] += size
+    return [g for g in groups if g]
+
+
+async def calculate_in_partitions(
+    engine: AsyncEngine, run: PayrollRun, policies: dict[str, PayPolicy], groups: list[list[str]]
+) -> None:
+    """A large run's counties in balanced groups, each group's INSERT on its own connection, all at once.
+
+    ``INSERT … SELECT`` cannot use parallel query, so on a machine with several cores the run is split
+    by county. The run is in state ``calculating`` meanwhile; nothing reads its payslips until it is
+    ``calculated``, and a failure puts it back to ``draft`` with its payslips removed.
+    """
+
+    async def one(counties: list[str]) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(CALCULATE_SQL, sql_parameters(run, {c: policies[c] for c in counties}))
+
+    await asyncio.gather(*(one(group) for group in groups))

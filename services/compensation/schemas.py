@@ -32,6 +32,7 @@ class PayrollRunStatus(StrEnum):
     """工资核算状态 payroll run status: draft → calculated → approved → paid."""
 
     draft = "draft"
+    calculating = "calculating"
     calculated = "calculated"
     approved = "approved"
     paid = "paid"
@@ -47,6 +48,7 @@ class PolicyPreset(StrEnum):
 ENUM_LABELS: dict[str, dict[str, str]] = {
     "payroll_run_status": {
         PayrollRunStatus.draft: "草稿",
+        PayrollRunStatus.calculating: "核算中",
         PayrollRunStatus.calculated: "已计算",
         PayrollRunStatus.approved: "已审批",
         PayrollRunStatus.paid: "已发放",

@@ -11,3 +11,5 @@ class Settings(ServiceSettings):
     port: int = 8002
     roster_url: str = Field("http://127.0.0.1:8001", description="the roster service (its feed: workers, posts)")
     evaluation_url: str = Field("http://127.0.0.1:8003", description="the evaluation service (its feed: grades)")
+    payroll_partitions: int = Field(2, ge=1, le=16, description="connections a large payroll run is split over")
+    payroll_parallel_threshold: int = Field(200_000, ge=1, description="workers from which a run is split")

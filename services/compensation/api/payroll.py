@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,11 +22,14 @@ from services.compensation.payroll import (
     EMPLOYER,
     TAX_BASIS,
     WORKER_DEDUCTIONS,
+    balanced_partitions,
+    calculate_in_partitions,
     calculate_lines,
     clear_lines,
     counties_of_run,
     missing_scale_cells,
     update_totals,
+    workers_per_county,
 )
 from services.compensation.policies import policy_for
 from services.compensation.schemas import LineOut, PayrollRunStatus, PayslipOut, RunIn, RunOut
@@ -105,7 +108,7 @@ async def create_run(body: RunIn, principal: Writer, session: SessionDep) -> Run
     response_model=RunOut,
     responses=problem_responses(401, 403, 404, 409),
 )
-async def calculate_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
+async def calculate_run(run_id: uuid.UUID, principal: Writer, session: SessionDep, request: Request) -> RunOut:
     run = await visible_run(session, principal, run_id, lock=True)
     require_write(principal, run.region_code, NO_SUCH_RUN)
     if run.status not in ("draft", "calculated"):
@@ -123,7 +126,26 @@ async def calculate_run(run_id: uuid.UUID, principal: Writer, session: SessionDe
             year=run.month.year,
             cells=cells,
         )
-    await calculate_lines(session, run, policies)
+    settings = request.app.state.settings
+    sizes = await workers_per_county(session, run)
+    if (
+        sum(sizes.values()) >= settings.payroll_parallel_threshold
+        and settings.payroll_partitions > 1
+        and len(sizes) > 1
+    ):
+        run.status = "calculating"
+        await session.commit()  # the partitions' connections must see the run; its state keeps readers out
+        groups = balanced_partitions(sizes, settings.payroll_partitions)
+        try:
+            await calculate_in_partitions(request.app.state.engine, run, policies, groups)
+        except BaseException:
+            await session.rollback()
+            await clear_lines(session, run)
+            run.status = "draft"
+            await session.commit()
+            raise
+    else:
+        await calculate_lines(session, run, policies)
     await update_totals(session, run)
     run.status = "calculated"
     run.version += 1
