@@ -64,6 +64,9 @@ class WorkerProjection(Base):
     certificate_level: Mapped[str | None] = mapped_column(String(20))
     certificate_date: Mapped[date | None] = mapped_column(Date)
     source_version: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), comment="when this copy last changed (corrections)"
+    )
 
 
 class PostPeriod(Base):
@@ -77,6 +80,9 @@ class PostPeriod(Base):
     end_date: Mapped[date | None] = mapped_column(Date)
     post: Mapped[str] = mapped_column(String(10))
     grade: Mapped[int] = mapped_column(SmallInteger)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), comment="when this copy last changed (corrections)"
+    )
 
 
 class AssessmentGrade(Base):
@@ -184,6 +190,17 @@ class Payslip(Base):
     employer_unemployment: Mapped[Decimal] = mapped_column(Money)
     employer_injury: Mapped[Decimal] = mapped_column(Money)
     employer_housing_fund: Mapped[Decimal] = mapped_column(Money)
+
+
+class PayrollAdjustment(Base):
+    """A correction of an approved month, paid in a later run (approved runs never change)."""
+
+    __tablename__ = "payroll_adjustments"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payroll_runs.id", ondelete="CASCADE"), primary_key=True)
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True, comment="the month corrected")
+    amount: Mapped[Decimal] = mapped_column(Money)
 
 
 class BonusAllocation(Base):

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.compensation.domain.income_tax import sql_cumulative_tax
 from services.compensation.domain.policy import PayPolicy
-from services.compensation.models import PayrollRun, Payslip, WorkerProjection
+from services.compensation.models import PayrollAdjustment, PayrollRun, Payslip, WorkerProjection
 from shared.regions import scope_prefix
 
 EARNINGS = ("base", "certificate_allowance", "bonus", "adjustment")
@@ -87,10 +87,7 @@ MISSING_CELLS_SQL = text(
     """
 )
 
-CALCULATE_SQL = text(
-    "WITH "
-    + _PARAMS
-    + f""",
+_PAY_GROSS = """
 pay AS (
     SELECT sg.worker_id, sg.county, sg.hire_date, sg.certificate_level, sg.certificate_date,
            sum(c.annual_amount / 12 * ((sg.e - sg.s + 1) / params.days)) AS annual_share,
@@ -109,10 +106,53 @@ gross AS MATERIALIZED (  -- once per worker: the deductions below read base and 
                                           WHEN 'assistant' THEN cp.allow_assistant ELSE 0 END
                  * CASE WHEN p.certificate_date <= params.m_end THEN p.fraction ELSE 0 END, 2) AS allowance
     FROM pay p JOIN county_policy cp ON cp.county = p.county CROSS JOIN params
+)
+"""
+
+# What base and allowance a past month's workers are owed on today's data (for corrections), restricted to
+# workers whose projection changed after that month's run was approved.
+RECOMPUTE_SQL = text(
+    "WITH "
+    + _PARAMS.replace(
+        "WHERE w.community_path LIKE :prefix",
+        "WHERE w.community_path LIKE :prefix AND w.worker_id IN (SELECT worker_id FROM changed)",
+    ).replace(
+        "params AS (",
+        "changed AS (SELECT worker_id FROM compensation.workers WHERE recorded_at > CAST(:approved_at AS timestamptz) UNION SELECT worker_id FROM compensation.post_periods WHERE recorded_at > CAST(:approved_at AS timestamptz)),\nparams AS (",
+        1,
+    )
+    + ","
+    + _PAY_GROSS
+    + """
+INSERT INTO compensation.payroll_adjustments (run_id, worker_id, month, amount)
+SELECT CAST(:run_id AS uuid), g.worker_id, params.m_start,
+       g.base + g.allowance
+       - coalesce((SELECT ps.base + ps.certificate_allowance FROM compensation.payslips ps
+                   WHERE ps.run_id = CAST(:paid_run_id AS uuid) AND ps.worker_id = g.worker_id), 0)
+       - coalesce((SELECT sum(a.amount) FROM compensation.payroll_adjustments a
+                   JOIN compensation.payroll_runs r ON r.id = a.run_id
+                   WHERE a.worker_id = g.worker_id AND a.month = params.m_start
+                     AND r.status IN ('approved', 'paid') AND r.month < CAST(:run_month AS date)), 0)
+FROM gross g CROSS JOIN params
+"""
+)
+
+CALCULATE_SQL = text(
+    "WITH "
+    + _PARAMS
+    + ","
+    + _PAY_GROSS
+    + f""",
+adjustments AS (
+    SELECT a.worker_id, sum(a.amount) AS amount
+    FROM compensation.payroll_adjustments a WHERE a.run_id = CAST(:run_id AS uuid)
+    GROUP BY a.worker_id
 ),
 contributions AS (
-    SELECT g.*, g.base + g.allowance AS gross_pay, least(greatest(g.base + g.allowance, g.base_min), g.base_max) AS cbase
-    FROM gross g
+    SELECT g.*, coalesce(adj.amount, 0) AS adjustment,
+           g.base + g.allowance + coalesce(adj.amount, 0) AS gross_pay,
+           least(greatest(g.base + g.allowance, g.base_min), g.base_max) AS cbase
+    FROM gross g LEFT JOIN adjustments adj USING (worker_id)
 ),
 deductions AS (
     SELECT c.*,
@@ -141,9 +181,9 @@ taxable AS MATERIALIZED (  -- income computed once per worker: the tax table rea
     FROM deductions d CROSS JOIN params LEFT JOIN ytd y USING (worker_id)
 )
 INSERT INTO compensation.payslips (
-    run_id, worker_id, basis, base, certificate_allowance, pension, medical, unemployment, housing_fund, income_tax,
-    employer_pension, employer_medical, employer_unemployment, employer_injury, employer_housing_fund)
-SELECT CAST(:run_id AS uuid), t.worker_id, t.basis, t.base, t.allowance,
+    run_id, worker_id, basis, base, certificate_allowance, adjustment, pension, medical, unemployment, housing_fund,
+    income_tax, employer_pension, employer_medical, employer_unemployment, employer_injury, employer_housing_fund)
+SELECT CAST(:run_id AS uuid), t.worker_id, t.basis, t.base, t.allowance, t.adjustment,
        t.d_pension, t.d_medical, t.d_unemployment, t.d_housing_fund,
        greatest({sql_cumulative_tax("t.income")} - t.ytd_tax, 0),
        round(t.cbase * t.r_pension, 2), round(t.cbase * t.r_medical, 2), round(t.cbase * t.r_unemployment, 2),
@@ -223,6 +263,36 @@ async def calculate_lines(session: AsyncSession, run: PayrollRun, policies: dict
 
 async def clear_lines(session: AsyncSession, run: PayrollRun) -> None:
     await session.execute(delete(Payslip).where(Payslip.run_id == run.id))
+    await session.execute(delete(PayrollAdjustment).where(PayrollAdjustment.run_id == run.id))
+
+
+async def compute_adjustments(session: AsyncSession, run: PayrollRun, policies: dict[str, PayPolicy]) -> None:
+    """Corrections of this year's approved months: what each month owes on today's data (a back-dated
+    grade change, say) less what was paid and already adjusted, as adjustments of this run. Approved
+    runs never change; only workers whose projection changed after the approval are recomputed."""
+    earlier = (
+        await session.scalars(
+            select(PayrollRun)
+            .where(
+                PayrollRun.region_code == run.region_code,
+                PayrollRun.status.in_(("approved", "paid")),
+                PayrollRun.month >= run.month.replace(month=1),
+                PayrollRun.month < run.month,
+            )
+            .order_by(PayrollRun.month)
+        )
+    ).all()
+    for paid in earlier:
+        params = sql_parameters(paid, policies) | {
+            "run_id": str(run.id),
+            "paid_run_id": str(paid.id),
+            "approved_at": paid.approved_at,
+            "run_month": run.month,
+        }
+        await session.execute(RECOMPUTE_SQL, params)
+    await session.execute(
+        delete(PayrollAdjustment).where(PayrollAdjustment.run_id == run.id, PayrollAdjustment.amount == 0)
+    )
 
 
 GROSS = Payslip.base + Payslip.certificate_allowance + Payslip.bonus + Payslip.adjustment

@@ -3,7 +3,7 @@ annual grades from the evaluation service. Every handler is idempotent (the feed
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -34,6 +34,7 @@ async def apply_worker(session: AsyncSession, event: dict[str, Any]) -> None:
         "certificate_level": d.get("certificate_level"),
         "certificate_date": _date(d.get("certificate_date")),
         "source_version": int(d["version"]),
+        "recorded_at": datetime.now(UTC),
     }
     statement = insert(WorkerProjection).values(**values)
     await session.execute(
@@ -52,7 +53,7 @@ async def _close_open_periods(session: AsyncSession, worker_id: str, on: date) -
         update(PostPeriod)
         .where(PostPeriod.worker_id == worker_id, PostPeriod.start_date < on)
         .where((PostPeriod.end_date.is_(None)) | (PostPeriod.end_date > on))
-        .values(end_date=on)
+        .values(end_date=on, recorded_at=datetime.now(UTC))
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from sqlalchemy import text
 
 from conftest import InProcessService, Mint, ServiceFactory, bearer
 from services.evaluation.tests.conftest import NANHU_SCHEME
@@ -134,7 +135,9 @@ async def test_two_incompetent_years_reach_the_rosters_renewal_worklist(
         f"/v1/workers/{workers[2]}/contracts", headers=admin, json={"start_date": "2026-01-05"}
     )
     assert refused.json()["rule"] == "H8"
-    assert await drain(roster, at_least=0) == 0  # nothing new: the cursor was kept with the page
+    async with roster.app.state.sessionmaker() as session:  # the cursor was kept with the pages applied
+        cursor = await session.scalar(text("SELECT cursor FROM roster.feed_cursors WHERE source = 'evaluation'"))
+    assert cursor
 
 
 async def test_step_up_goes_back_to_the_roster_over_http_and_returns_through_its_feed(

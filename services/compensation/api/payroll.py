@@ -26,6 +26,7 @@ from services.compensation.payroll import (
     calculate_in_partitions,
     calculate_lines,
     clear_lines,
+    compute_adjustments,
     counties_of_run,
     missing_scale_cells,
     update_totals,
@@ -126,6 +127,7 @@ async def calculate_run(run_id: uuid.UUID, principal: Writer, session: SessionDe
             year=run.month.year,
             cells=cells,
         )
+    await compute_adjustments(session, run, policies)
     settings = request.app.state.settings
     sizes = await workers_per_county(session, run)
     if (

@@ -141,3 +141,26 @@ async def test_a_worker_reads_only_their_own_payslips(compensation: Compensation
     assert [s["month"] for s in own.json()] == ["2026-02"]
     assert (await compensation.client.get(f"/v1/workers/{theirs}/payslips", headers=me)).status_code == 404
     assert (await compensation.client.get(f"/v1/payroll-runs/{run['id']}", headers=me)).status_code == 403
+
+
+async def test_a_back_dated_grade_change_becomes_an_adjustment_of_the_next_run(compensation: Compensation) -> None:
+    worker = await compensation.worker("staff", 3)  # 5,075.00 a month
+    unchanged = await compensation.worker("staff", 3)
+    january = await compensation.run("2026-01")
+    await compensation.client.post(f"/v1/payroll-runs/{january['id']}/approve", headers=compensation.township)
+    # Decided in February, effective from 1 January: grade 4 (90,000 → 5,250.00 a month).
+    await compensation.feed(
+        {
+            "type": "post.assigned",
+            "data": {"worker_id": worker, "post": "staff", "grade": 4, "start_date": "2026-01-01"},
+        }
+    )
+    february = await compensation.run("2026-02")
+    feb = lines(await compensation.payslip(february["id"], worker))
+    assert (feb["base"], feb["adjustment"]) == ("5250.00", "175.00")  # January's difference, paid now
+    assert "adjustment" not in lines(await compensation.payslip(february["id"], unchanged))
+    january_again = lines(await compensation.payslip(january["id"], worker))
+    assert january_again["base"] == "5075.00"  # the approved run itself never changes
+    await compensation.client.post(f"/v1/payroll-runs/{february['id']}/approve", headers=compensation.township)
+    march = await compensation.run("2026-03")
+    assert "adjustment" not in lines(await compensation.payslip(march["id"], worker))  # paid once, not again
