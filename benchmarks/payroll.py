@@ -113,7 +113,9 @@ def main() -> int:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="shegong-bench-"))
     pg = LocalPostgres(
-        tmp / "pg", free_port(), options={"max_wal_size": "8GB", "shared_buffers": "1GB", "work_mem": "256MB"}
+        tmp / "pg",
+        free_port(),
+        options={"max_wal_size": "8GB", "shared_buffers": "1GB", "work_mem": "256MB", "wal_buffers": "64MB"},
     )
     pg.start()
     try:

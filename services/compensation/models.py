@@ -173,7 +173,10 @@ class Payslip(Base):
     __tablename__ = "payslips"
     __table_args__ = (Index("payslips_worker_id_idx", "worker_id"),)
 
-    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payroll_runs.id", ondelete="CASCADE"), primary_key=True)
+    # No foreign key to payroll_runs, on purpose: its per-row trigger costs 12 % of a province's payroll
+    # (docs/benchmarks.md). Payslips are written only by the calculation of an existing run, and runs are
+    # never deleted.
+    run_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     basis: Mapped[str | None] = mapped_column(String(200), comment="post, grade and days of the month (C4, C6)")
     base: Mapped[Decimal] = mapped_column(Money, comment="C5 base wage")
