@@ -13,6 +13,8 @@ import json
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.i18n import Message
 from shared.problems import BadRequest
@@ -46,3 +48,9 @@ def decode_cursor(cursor: str, filters: dict[str, Any]) -> list[Any]:
     if digest != _digest(filters) or not isinstance(key, list):
         raise BadRequest(Message("游标与本次查询条件不符", "The cursor belongs to other filters"))
     return key
+
+
+async def fetch_page(session: AsyncSession, query: Select[Any], limit: int) -> tuple[list[Any], bool]:
+    """The rows of one page of an ordered keyset ``query`` (already past the cursor), and whether more follow."""
+    rows = list((await session.scalars(query.limit(limit + 1))).all())
+    return rows[:limit], len(rows) > limit

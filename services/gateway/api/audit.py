@@ -12,7 +12,7 @@ from services.gateway.models import AuditEvent
 from services.gateway.schemas import AuditEventOut
 from shared.auth import Principal, Role, require
 from shared.db import SessionDep
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.regions import RegionLevel, level, scope_prefix
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -38,7 +38,7 @@ async def list_audit_events(
     conditions = [AuditEvent.region.startswith(scope_prefix(r)) for r in regions]
     if any(level(r) == RegionLevel.province for r in regions):
         conditions.append(AuditEvent.region.is_(None))  # events of no region (e.g. failed sign-ins): province-wide
-    query = select(AuditEvent).where(or_(*conditions)).order_by(AuditEvent.id.desc()).limit(limit + 1)
+    query = select(AuditEvent).where(or_(*conditions)).order_by(AuditEvent.id.desc())
     if action:
         query = query.where(AuditEvent.action == action)
     if subject:
@@ -48,9 +48,7 @@ async def list_audit_events(
     if cursor:
         (before,) = decode_cursor(cursor, filters)
         query = query.where(AuditEvent.id < int(before))
-    rows = list((await session.scalars(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, more = await fetch_page(session, query, limit)
     items = [
         AuditEventOut(
             id=r.id,

@@ -36,7 +36,7 @@ from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.i18n import Message
 from shared.masking import mask_phone
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import scope_prefix
 
@@ -185,15 +185,13 @@ async def list_users(
         grant_filter.append(Grant.region.startswith(scope_prefix(region)))
     if right:
         grant_filter.append(Grant.right == right)
-    query = select(User).where(exists().where(*grant_filter)).order_by(User.username).limit(limit + 1)
+    query = select(User).where(exists().where(*grant_filter)).order_by(User.username)
     if active is not None:
         query = query.where(User.active.is_(active))
     if cursor:
         (after,) = decode_cursor(cursor, filters)
         query = query.where(User.username > str(after))
-    users = list((await session.scalars(query)).all())
-    more = len(users) > limit
-    users = users[:limit]
+    users, more = await fetch_page(session, query, limit)
     items = [_user_out(u, await active_grants(session, user_id=u.id)) for u in users]
     next_cursor = encode_cursor([users[-1].username], filters) if more else None
     return Page[UserOut](items=items, next_cursor=next_cursor)

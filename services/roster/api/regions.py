@@ -20,7 +20,7 @@ from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import RegionLevel, level
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region
@@ -171,9 +171,7 @@ async def _region_page(
     if cursor:
         (after,) = decode_cursor(cursor, filters)
         query = query.where(Region.path > str(after))
-    rows = list((await session.scalars(query.order_by(Region.path).limit(limit + 1))).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, more = await fetch_page(session, query.order_by(Region.path), limit)
     items = [await region_out(session, r) for r in rows]
     return Page[RegionOut](items=items, next_cursor=encode_cursor([rows[-1].path], filters) if more else None)
 

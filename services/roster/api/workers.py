@@ -36,7 +36,7 @@ from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
 from shared.masking import mask_id_number, mask_phone
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent, problem_responses
 from shared.regions import RegionLevel
 from shared.request_context import current_request_id
@@ -282,9 +282,7 @@ async def list_workers(
     if cursor:
         (after,) = decode_cursor(cursor, filters)
         query = query.where(Worker.id > uuid.UUID(str(after)))
-    rows = list((await session.scalars(query.order_by(Worker.id).limit(limit + 1))).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, more = await fetch_page(session, query.order_by(Worker.id), limit)
     items = [await worker_out(session, w) for w in rows]
     return Page[WorkerOut](items=items, next_cursor=encode_cursor([str(rows[-1].id)], filters) if more else None)
 
@@ -495,15 +493,13 @@ async def list_personal_data_reads(
 ) -> Page[PersonalDataReadOut]:
     filters = {"worker_id": worker_id}
     scope = path_filter(principal, PersonalDataRead.region, frozenset({Role.auditor, Role.province_admin}))
-    query = select(PersonalDataRead).where(scope).order_by(PersonalDataRead.id.desc()).limit(limit + 1)
+    query = select(PersonalDataRead).where(scope).order_by(PersonalDataRead.id.desc())
     if worker_id:
         query = query.where(PersonalDataRead.worker_id == worker_id)
     if cursor:
         (before,) = decode_cursor(cursor, filters)
         query = query.where(PersonalDataRead.id < int(before))
-    rows = list((await session.scalars(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, more = await fetch_page(session, query, limit)
     items = [
         PersonalDataReadOut(
             id=r.id,
