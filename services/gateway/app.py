@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.middleware.cors import CORSMiddleware
+from starlette.staticfiles import StaticFiles
 
 from services.gateway.api import ROUTERS
 from services.gateway.keys import SigningKeys
@@ -98,9 +100,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(doc)
 
     async def docs(request: Request) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="shegong 社工 API — docs")
+        # Swagger UI from the package, not a CDN: government intranets often have no internet.
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="shegong 社工 API — docs",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon-32x32.png",
+        )
 
     app.add_route("/openapi.json", merged_openapi, include_in_schema=False)
     app.add_route("/docs", docs, include_in_schema=False)
+    app.mount("/docs/static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
     app.add_route("/api/v1/{service}/{path:path}", forward, methods=PROXY_METHODS, include_in_schema=False)
     return app
