@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: up down status test lint format install lock openapi bench clean
+.PHONY: up down status demo test lint format install lock openapi bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ up: install
 
 down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m deploy.local down; else echo "nothing to stop"; fi
+
+# Demo data through the API (after make up): a Taizhou district with communities, workers, posts.
+demo: install
+	$(BIN)/python -m deploy.local.demo
 
 status: install
 	$(BIN)/python -m deploy.local status
