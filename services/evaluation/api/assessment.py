@@ -455,6 +455,18 @@ async def appeal(
     result.appeal_decided_by = principal.subject
     result.appeal_decided_at = datetime.now(UTC)
     await session.flush()
+    previous = await session.scalar(
+        select(Result.grade).where(Result.worker_id == worker_id, Result.year == result.year - 1)
+    )
+    if result.grade == "incompetent" and previous == "incompetent":
+        # H8 again: an appeal that makes this the second consecutive 不合格 raises the same event as closing.
+        await record_event(
+            session,
+            events,
+            "assessment.second_incompetent",
+            f"worker/{worker_id}",
+            _assessment_data(cycle, result) | {"rule": "H8"},
+        )
     await record_event(
         session,
         events,

@@ -132,3 +132,32 @@ async def test_projection_applies_roster_events_idempotently(evaluation: Evaluat
             )
         ).one()
     assert tuple(row) == ("330302001002", "on_loan", 3)
+
+
+async def test_an_appeal_that_makes_a_second_incompetent_raises_h8(evaluation: Evaluation) -> None:
+    w = evaluation.workers
+    for year in (2025, 2026):
+        cycle = await evaluation.open_cycle(year)
+        await score_all(evaluation, cycle)
+        assert (
+            await evaluation.client.post(f"/v1/cycles/{cycle}/close", headers=evaluation.township)
+        ).status_code == 200
+    # w[6] was 基本合格 in both years; 2025 appealed to 不合格 first, then 2026: the second in a row.
+    cycles = {}
+    async with evaluation.service.app.state.sessionmaker() as session:
+        for year in (2025, 2026):
+            cycles[year] = await session.scalar(text("SELECT id FROM evaluation.cycles WHERE year = :y"), {"y": year})
+    for year in (2025, 2026):
+        appealed = await evaluation.client.post(
+            f"/v1/cycles/{cycles[year]}/results/{w[6]}/appeal",
+            headers=evaluation.township,
+            json={"grade": "incompetent", "reason": "复核：有投诉查实"},
+        )
+        assert appealed.status_code == 200
+    async with evaluation.service.app.state.sessionmaker() as session:
+        subjects = (
+            await session.scalars(
+                text("SELECT subject FROM evaluation.events WHERE type = 'assessment.second_incompetent'")
+            )
+        ).all()
+    assert subjects.count(f"worker/{w[6]}") == 1  # raised by the 2026 appeal, not by the 2025 one
