@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -156,9 +156,15 @@ class ScoresIn(BaseModel):
     )
 
 
+class DailyScoreIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    worker_id: uuid.UUID
+    score: Decimal = Field(ge=0, le=100, decimal_places=2, description="平时考核得分 the rolled-up daily score (E1)")
+
+
 class DailyScoresIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    entries: list[dict[str, Any]] = Field(min_length=1, description="平时考核 [{worker_id, score}] (E1)")
+    entries: list[DailyScoreIn] = Field(min_length=1, max_length=20_000, description="平时考核 daily scores (E1)")
 
 
 class ResultOut(BaseModel):

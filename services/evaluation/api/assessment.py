@@ -287,10 +287,7 @@ async def enter_daily_scores(
         raise _closed()
     for entry in body.entries:
         statement = insert(DailyScore).values(
-            cycle_id=cycle.id,
-            worker_id=uuid.UUID(str(entry["worker_id"])),
-            score=Decimal(str(entry["score"])),
-            entered_by=principal.subject,
+            cycle_id=cycle.id, worker_id=entry.worker_id, score=entry.score, entered_by=principal.subject
         )
         await session.execute(
             statement.on_conflict_do_update(

@@ -161,3 +161,35 @@ async def test_an_appeal_that_makes_a_second_incompetent_raises_h8(evaluation: E
             )
         ).all()
     assert subjects.count(f"worker/{w[6]}") == 1  # raised by the 2026 appeal, not by the 2025 one
+
+
+async def test_daily_scores_weigh_in_by_the_schemes_weight(evaluation: Evaluation) -> None:
+    scheme = NANHU_SCHEME | {"daily_weight": "0.4", "excellent_cap_share": None}
+    assert (
+        await evaluation.client.put("/v1/schemes/330302/2026", headers=evaluation.county, json=scheme)
+    ).status_code == 200
+    cycle = (
+        await evaluation.client.post(
+            "/v1/cycles", headers=evaluation.township, json={"township_code": TOWNSHIP, "year": 2026}
+        )
+    ).json()["id"]
+    await score_all(evaluation, cycle)
+    w = evaluation.workers
+    daily = await evaluation.client.post(
+        f"/v1/cycles/{cycle}/daily-scores",
+        headers=evaluation.township,
+        json={"entries": [{"worker_id": w[0], "score": "70"}]},
+    )
+    assert daily.status_code == 200
+    bad = await evaluation.client.post(
+        f"/v1/cycles/{cycle}/daily-scores",
+        headers=evaluation.township,
+        json={"entries": [{"worker_id": w[0], "score": "170"}]},
+    )
+    assert bad.status_code == 422
+    results = {
+        r["worker_id"]: r
+        for r in (await evaluation.client.post(f"/v1/cycles/{cycle}/close", headers=evaluation.township)).json()
+    }
+    assert results[w[0]]["score"] == "82.00"  # annual 90 × 0.6 + daily 70 × 0.4 (E1)
+    assert results[w[1]]["score"] == "95.00"  # no daily score: the annual one alone
