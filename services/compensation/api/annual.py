@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +24,7 @@ from services.compensation.models import (
     events,
 )
 from services.compensation.policies import policy_for
+from services.compensation.schemas import TargetOut
 from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
@@ -121,10 +122,47 @@ async def recuperation_due(
     ]
 
 
+class BudgetOut(BaseModel):
+    county_code: str = Field(description="县级区划代码 county")
+    year: int = Field(description="预算年度 year budgeted")
+    workers: int = Field(description="在岗人数 workers in post on 1 January")
+    quota: int | None = Field(description="员额 the county's quota (S5), from the roster's feed")
+    vacancies: int = Field(description="空编 quota not filled, budgeted at the average of the scale")
+    pay: Decimal = Field(description="岗位工资 annual pay of the workers' cells (C4)")
+    certificate_allowances: Decimal = Field(description="证书津贴 (C8) × 12")
+    vacancy_pay: Decimal = Field(description="空编预算 vacancies × average pay")
+    employer_contributions: Decimal = Field(description="单位缴纳 employer contributions (C9)")
+    total: Decimal = Field(description="预算合计 the year's pay budget (C11)")
+    rule: str = Field(description="政策规则 C11")
+
+
+class PostPay(BaseModel):
+    average_annual_pay: Decimal = Field(
+        description="年平均工资 annualised from approved payslips (C1: without employer parts)"
+    )
+    worker_months: int = Field(description="人月数 payslips counted")
+
+
+class PayFinding(BaseModel):
+    rule: str = Field(description="政策规则 C2 or C3")
+    post: str = Field(description="岗位 a post, or all")
+    expected: Decimal = Field(description="应达 the target")
+    actual: Decimal = Field(description="实际 the actual average")
+
+
+class PayComplianceOut(BaseModel):
+    region: str
+    year: int
+    average_annual_pay: Decimal = Field(description="年平均工资 overall")
+    posts: dict[str, PostPay] = Field(description="分岗位 per post")
+    target: TargetOut = Field(description="目标 C2 or C3")
+    findings: list[PayFinding] = Field(description="未达标 breaches, each with its rule")
+
+
 @router.get(
     "/reports/budget",
     summary="薪酬预算 a county's pay budget for a year: workforce and vacancies to the quota on the scale (C11)",
-    response_model=dict[str, Any],
+    response_model=BudgetOut,
     responses=problem_responses(401, 403, 404),
 )
 async def pay_budget(
@@ -132,7 +170,7 @@ async def pay_budget(
     session: SessionDep,
     county: Annotated[str, Query(pattern=r"^\d{6}$", description="县级区划代码 county")],
     year: Annotated[int, Query(ge=2000, le=2100, description="预算年度 the year budgeted")],
-) -> dict[str, Any]:
+) -> BudgetOut:
     if not sees_region(principal, county):
         raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=county)
     policy = await policy_for(session, county, year)
@@ -177,25 +215,25 @@ async def pay_budget(
     employer_rate = sum(policy.employer_rates.values(), Decimal(0))
     employer = (pay + allowances + vacancy_pay) * employer_rate
     total = pay + allowances + vacancy_pay + employer
-    return {
-        "county_code": county,
-        "year": year,
-        "workers": len(held),
-        "quota": quota.headcount if quota else None,
-        "vacancies": vacancies,
-        "pay": str(pay.quantize(CENT)),
-        "certificate_allowances": str(allowances.quantize(CENT)),
-        "vacancy_pay": str(vacancy_pay.quantize(CENT, rounding=ROUND_HALF_UP)),
-        "employer_contributions": str(employer.quantize(CENT, rounding=ROUND_HALF_UP)),
-        "total": str(total.quantize(CENT, rounding=ROUND_HALF_UP)),
-        "rule": "C11",
-    }
+    return BudgetOut(
+        county_code=county,
+        year=year,
+        workers=len(held),
+        quota=quota.headcount if quota else None,
+        vacancies=vacancies,
+        pay=pay.quantize(CENT),
+        certificate_allowances=allowances.quantize(CENT),
+        vacancy_pay=vacancy_pay.quantize(CENT, rounding=ROUND_HALF_UP),
+        employer_contributions=employer.quantize(CENT, rounding=ROUND_HALF_UP),
+        total=total.quantize(CENT, rounding=ROUND_HALF_UP),
+        rule="C11",
+    )
 
 
 @router.get(
     "/reports/pay-compliance",
     summary="薪酬达标 actual average annual pay per post and overall (without employer parts, C1) against C2 / C3",
-    response_model=dict[str, Any],
+    response_model=PayComplianceOut,
     responses=problem_responses(401, 403, 404),
 )
 async def pay_compliance(
@@ -203,7 +241,7 @@ async def pay_compliance(
     session: SessionDep,
     region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 region")],
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 year of pay")],
-) -> dict[str, Any]:
+) -> PayComplianceOut:
     if not sees_region(principal, region):
         raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=region)
     gross = Payslip.base + Payslip.certificate_allowance + Payslip.bonus + Payslip.adjustment
@@ -231,24 +269,19 @@ async def pay_compliance(
         )
     ).all()
     target = await compute_target(session, region, year, await policy_for(session, region, year))
-    posts: dict[str, Any] = {}
-    findings = []
+    posts: dict[str, PostPay] = {}
+    findings: list[PayFinding] = []
     total_pay, total_months = Decimal(0), 0
     for post, pay, _workers, months in rows:
         annual = (Decimal(pay) / months * 12).quantize(CENT, rounding=ROUND_HALF_UP)
-        posts[post] = {"average_annual_pay": str(annual), "worker_months": months}
+        posts[post] = PostPay(average_annual_pay=annual, worker_months=months)
         total_pay, total_months = total_pay + Decimal(pay), total_months + months
         floor = (target.post_floors or {}).get(post)
         if floor is not None and annual < floor:
-            findings.append({"rule": "C3", "post": post, "expected": str(floor), "actual": str(annual)})
+            findings.append(PayFinding(rule="C3", post=post, expected=floor, actual=annual))
     overall = (total_pay / total_months * 12).quantize(CENT, rounding=ROUND_HALF_UP) if total_months else Decimal(0)
     if target.target_average is not None and total_months and overall < target.target_average:
-        findings.append({"rule": "C2", "post": "all", "expected": str(target.target_average), "actual": str(overall)})
-    return {
-        "region": region,
-        "year": year,
-        "average_annual_pay": str(overall),
-        "posts": posts,
-        "target": target.model_dump(mode="json"),
-        "findings": findings,
-    }
+        findings.append(PayFinding(rule="C2", post="all", expected=target.target_average, actual=overall))
+    return PayComplianceOut(
+        region=region, year=year, average_annual_pay=overall, posts=posts, target=target, findings=findings
+    )
