@@ -294,3 +294,25 @@ class VisitReport(BaseModel):
     month: str = Field(description="月份 YYYY-MM")
     workers: list[VisitRow]
     open_must_visits: list[OpenMustVisit] = Field(description="逾期未访 must-visit households not visited in time (E7)")
+
+
+class ComplianceRow(BaseModel):
+    worker_id: uuid.UUID
+    name: str = Field(description="姓名 name")
+    community_code: str
+    training_hours: Decimal = Field(description="年度培训学时 (E5)")
+    case: str = Field(description="年度案例 approved, submitted, returned or missing (E6)")
+    visit_share: Decimal = Field(description="走访时间占比 of the month (E7)")
+    findings: list[str] = Field(description="问题 rule ids: E5, E6, E7")
+
+
+class ComplianceReport(BaseModel):
+    region: str
+    month: str
+    workers: list[ComplianceRow]
+    rollup: dict[str, dict[str, int]] = Field(
+        description="汇总 per community:, township:, county: code — workers and the count of each finding"
+    )
+    open_must_visits: dict[str, int] = Field(
+        description="逾期未访户数 overdue must-visit households per community (E7)"
+    )

@@ -20,6 +20,8 @@ from services.evaluation.schemas import (
     CaseIn,
     CaseOut,
     CaseReviewIn,
+    ComplianceReport,
+    ComplianceRow,
     MustVisitIn,
     OpenMustVisit,
     VisitBatchIn,
@@ -297,7 +299,7 @@ async def visit_report(
 @router.get(
     "/reports/compliance",
     summary="社工履职合规 per worker: training hours (E5), the year's case (E6), visit share (E7); rolled up",
-    response_model=dict[str, Any],
+    response_model=ComplianceReport,
     responses=problem_responses(401, 403, 404),
 )
 async def compliance_report(
@@ -305,7 +307,7 @@ async def compliance_report(
     session: SessionDep,
     region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 region")],
     month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM (its year for E5, E6)")],
-) -> dict[str, Any]:
+) -> ComplianceReport:
     """Each worker's findings, and their counts per community, township and county (E5–E7)."""
     from services.evaluation.api.training import training_report
 
@@ -329,15 +331,15 @@ async def compliance_report(
         if row.rule:
             findings.append("E7")
         workers.append(
-            {
-                "worker_id": str(row.worker_id),
-                "name": row.name,
-                "community_code": row.community_code,
-                "training_hours": str(training[row.worker_id].hours) if row.worker_id in training else "0",
-                "case": cases.get(row.worker_id, "missing"),
-                "visit_share": str(row.share),
-                "findings": findings,
-            }
+            ComplianceRow(
+                worker_id=row.worker_id,
+                name=row.name,
+                community_code=row.community_code,
+                training_hours=training[row.worker_id].hours if row.worker_id in training else Decimal(0),
+                case=cases.get(row.worker_id, "missing"),
+                visit_share=row.share,
+                findings=findings,
+            )
         )
         for level, code in (
             ("community", row.community_code),
@@ -351,10 +353,6 @@ async def compliance_report(
     open_by_community: dict[str, int] = {}
     for household in visits.open_must_visits:
         open_by_community[household.community_code] = open_by_community.get(household.community_code, 0) + 1
-    return {
-        "region": region,
-        "month": month,
-        "workers": workers,
-        "rollup": rollup,
-        "open_must_visits": open_by_community,
-    }
+    return ComplianceReport(
+        region=region, month=month, workers=workers, rollup=rollup, open_must_visits=open_by_community
+    )
