@@ -193,3 +193,27 @@ class BonusOut(BaseModel):
     year: int
     pool: Decimal
     shares: list[BonusShare]
+
+
+class PayPolicyOut(BaseModel):
+    """薪酬政策 the pay policy in force for a region and year (profiles walked up the tree over the preset)."""
+
+    preset: str = Field(description="模板 wenzhou, taizhou or general")
+    target_method: str = Field(description="目标口径 disposable_income (C2) or post_floors (C3)")
+    multiplier: Decimal = Field(description="倍数 × last year's urban disposable income (C2: 1.2, up to 1.8)")
+    multiplier_max: Decimal = Field(description="倍数上限 (C2: 1.8)")
+    post_floors: dict[str, Decimal] = Field(description="分岗位下限系数 × average wage (C3: 1.3 / 1.1 / 1.0)")
+    base_share: Decimal = Field(description="基础工资占比 (C5: 0.70)")
+    certificate_allowances: dict[str, Decimal] = Field(description="证书津贴 monthly, by level (C8)")
+    grade_step_years: int = Field(description="晋档年限 (C7: 3)")
+    joining_month: str = Field(description="入职当月 full or prorate (C6)")
+    bonus_coefficients: dict[str, Decimal] | None = Field(description="奖金系数 by grade (C5; the county's, no preset)")
+    recuperation_per_day: Decimal = Field(description="疗休养每天上限 (C10: 400)")
+    recuperation_days: int = Field(description="疗休养天数上限 (C10: 5)")
+    recuperation_per_year: Decimal = Field(description="疗休养每年上限 (C10: 2,000)")
+    recuperation_every_years: int = Field(description="疗休养周期年数 (C10: 2)")
+    employee_rates: dict[str, Decimal] = Field(description="个人缴费比例 social insurance and housing fund (C9)")
+    employer_rates: dict[str, Decimal] = Field(description="单位缴费比例 (C9; not pay, C1)")
+    contribution_base_min: Decimal = Field(description="缴费基数下限 (C9)")
+    contribution_base_max: Decimal = Field(description="缴费基数上限 (C9)")
+    monthly_standard_deduction: Decimal = Field(description="个税基本减除费用 monthly (5,000)")

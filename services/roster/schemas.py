@@ -392,3 +392,29 @@ class CareerRow(BaseModel):
     years_as_chief: float = Field(description="连续任正职年数 consecutive years as chief")
     required_years: int = Field(description="K1 6 (温州) / K2 5 (台州)")
     rule: str
+
+
+class StaffingPolicyOut(BaseModel):
+    """配备参数 the roster's policy in force for a region and year (walked up the tree over the preset)."""
+
+    base_staff: int = Field(description="社区基础配备人数 base workers of an urban community (S1: 6)")
+    household_threshold: int = Field(description="户数起点 households above which more are needed (S2: 2,000)")
+    household_step: int = Field(description="每增户数 households per additional worker (S2: 500)")
+    rounding: str = Field(description="取整方式 floor (whole steps) or ceil (S2)")
+    rural_min: int = Field(description="农村社区最少人数 (S4: 1)")
+    rural_max: int = Field(description="农村社区最多人数 (S4: 2)")
+    min_resident_workers: int = Field(description="本社区居住最少人数 (S6: Taizhou 1)")
+    min_generalists: int = Field(description="全科社工最少人数 (S7: Taizhou 2)")
+    max_chiefs_with_approval: int = Field(description="正职上限（含审批） (P2: 2)")
+    min_deputies: int = Field(description="副职最少 (P3: 1)")
+    max_deputies: int = Field(description="副职最多 (P3: 2)")
+    reserve_ratio: float = Field(description="储备比例 reserve entries per hire (H2: 1:1)")
+    contract_years: int = Field(description="合同年限 (H3: 1)")
+    probation_months: int = Field(description="试用期月数 (H4: 6)")
+    min_service_years: int = Field(description="转岗最低服务年限 (H5: 2)")
+    loan_max_months: int = Field(description="借用最长月数 (H6: 6)")
+    practice_max_months: int = Field(description="跟岗锻炼最长月数 (H6: 12)")
+    certificate_deadline_years: int = Field(description="取证期限年数 (H7: 3)")
+    incompetent_years_to_end: int = Field(description="连续不合格年数 that end the contract (H8: 2)")
+    career_chief_years: int = Field(description="连续任正职年数 for career eligibility (K1: 6, K2: 5)")
+    source: str = Field(description="依据 the document the values come from")

@@ -25,6 +25,7 @@ from services.compensation.models import (
 from services.compensation.policies import policy_for
 from services.compensation.schemas import (
     CalibrationIn,
+    PayPolicyOut,
     ProfileIn,
     ScaleCellIn,
     ScaleIn,
@@ -59,12 +60,12 @@ def _visible(principal: Principal, region: str) -> None:
 @router.put(
     "/policy-profiles/{region_code}/{year}",
     summary="设定薪酬政策参数 set a region's pay parameters for a year (C1–C11), each with its source",
-    response_model=dict[str, Any],
+    response_model=PayPolicyOut,
     responses=problem_responses(401, 403, 404),
 )
 async def set_profile(
     region_code: RegionCode, year: Year, body: ProfileIn, principal: Admin, session: SessionDep
-) -> dict[str, Any]:
+) -> PayPolicyOut:
     require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     unknown = unknown_parameters(body.parameters)
     if unknown:
@@ -97,18 +98,18 @@ async def set_profile(
     await record_event(
         session, events, "policy_profile.set", f"policy/{region_code}/{year}", body.model_dump(mode="json")
     )
-    return (await policy_for(session, region_code, year)).as_dict()
+    return PayPolicyOut(**(await policy_for(session, region_code, year)).as_dict())
 
 
 @router.get(
     "/policy-profiles/{region_code}/{year}",
     summary="生效的薪酬政策 the pay policy in force (walked up the region tree over the city's preset)",
-    response_model=dict[str, Any],
+    response_model=PayPolicyOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_profile(region_code: RegionCode, year: Year, principal: Reader, session: SessionDep) -> dict[str, Any]:
+async def get_profile(region_code: RegionCode, year: Year, principal: Reader, session: SessionDep) -> PayPolicyOut:
     _visible(principal, region_code)
-    return (await policy_for(session, region_code, year)).as_dict()
+    return PayPolicyOut(**(await policy_for(session, region_code, year)).as_dict())
 
 
 @router.put(

@@ -14,7 +14,7 @@ from services.roster.domain.staffing import EXTRA_STAFF_KINDS, required_staff
 from services.roster.domain.staffing_policy import StaffingPolicy
 from services.roster.models import Quota, Region, StaffingPolicyOverride, Worker, events
 from services.roster.regions import LEVELS, NO_SUCH_REGION, path_of, prefix_of, staffing_policy, visible_region
-from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, RegionPatch
+from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, RegionPatch, StaffingPolicyOut
 from shared.auth import Principal, require, require_for_record
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
@@ -326,12 +326,12 @@ class StaffingPolicyIn(BaseModel):
 @router.put(
     "/staffing-policies/{region_code}/{year}",
     summary="设定配备参数 set a region's staffing parameters for a year (S1–S8, P2–P3)",
-    response_model=dict[str, Any],
+    response_model=StaffingPolicyOut,
     responses=problem_responses(401, 403, 404),
 )
 async def set_staffing_policy(
     region_code: str, year: int, body: StaffingPolicyIn, principal: Admin, session: SessionDep
-) -> dict[str, Any]:
+) -> StaffingPolicyOut:
     await visible_region(session, principal, region_code)
     require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     unknown = sorted(set(body.parameters) - set(StaffingPolicy.__dataclass_fields__) - {"source"})
@@ -348,15 +348,15 @@ async def set_staffing_policy(
     await record_event(
         session, events, "staffing_policy.set", f"staffing-policy/{region_code}/{year}", body.model_dump()
     )
-    return (await staffing_policy(session, region_code, year)).as_dict()
+    return StaffingPolicyOut(**(await staffing_policy(session, region_code, year)).as_dict())
 
 
 @router.get(
     "/staffing-policies/{region_code}/{year}",
     summary="生效的配备参数 the staffing parameters in force for a region and year (walked up the tree)",
-    response_model=dict[str, Any],
+    response_model=StaffingPolicyOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_staffing_policy(region_code: str, year: int, principal: Reader, session: SessionDep) -> dict[str, Any]:
+async def get_staffing_policy(region_code: str, year: int, principal: Reader, session: SessionDep) -> StaffingPolicyOut:
     await visible_region(session, principal, region_code)
-    return (await staffing_policy(session, region_code, year)).as_dict()
+    return StaffingPolicyOut(**(await staffing_policy(session, region_code, year)).as_dict())
