@@ -66,6 +66,13 @@ def contains(outer: str, inner: str) -> bool:
     return normalise(inner).startswith(scope_prefix(outer))
 
 
+def ancestors(code: str) -> list[str]:
+    """Official codes of the ancestors, nearest first: 330302001001 → 330302001000, 330302, 330300, 330000."""
+    full, depth = normalise(code), _PREFIX_LENGTH[level(code)]
+    chain = [(9, full[:9] + "000"), (6, full[:6]), (4, full[:4] + "00"), (2, full[:2] + "0000")]
+    return [official for length, official in chain if length < depth]
+
+
 def county_of(code: str) -> str:
     """The 6-digit county of a region at county level or below."""
     if level(code) in (RegionLevel.province, RegionLevel.city):

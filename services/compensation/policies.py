@@ -8,20 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.domain.policy import PayPolicy, preset_for, with_overrides
 from services.compensation.models import PolicyProfile
+from shared.regions import ancestors
 
 
 def ancestors_and_self(code: str) -> list[str]:
     """Top down: 330000, 330300, 330302, 330302001000, 330302001001."""
-    full = code.ljust(12, "0")
-    chain = [full[:2] + "0000", full[:4] + "00", full[:6], full[:9] + "000", full]
-    out: list[str] = []
-    for c in chain:
-        short = c[:6] if c[6:] == "000000" else c
-        if short not in out:
-            out.append(short)
-        if short == code:
-            break
-    return out
+    return [*reversed(ancestors(code)), code]
 
 
 async def policy_for(session: AsyncSession, region_code: str, year: int) -> PayPolicy:

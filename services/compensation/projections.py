@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.models import AssessmentGrade, PostPeriod, QuotaProjection, WorkerProjection, feed_cursors
 from shared.feed_consumer import FeedConsumer
+from shared.regions import normalise
 
 
 def _date(value: str | None) -> date | None:
@@ -25,7 +26,7 @@ async def apply_worker(session: AsyncSession, event: dict[str, Any]) -> None:
         "worker_id": d["worker_id"],
         "name": d["name"],
         "community_code": d["community_code"],
-        "community_path": d["community_code"].ljust(12, "0"),
+        "community_path": normalise(d["community_code"]),
         "township_code": d["community_code"][:9] + "000",
         "status": d["status"],
         "hire_date": date.fromisoformat(d["hire_date"]),

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.models import WorkerProjection, feed_cursors
 from shared.feed_consumer import FeedConsumer
+from shared.regions import normalise
 
 
 async def apply_worker(session: AsyncSession, event: dict[str, Any]) -> None:
@@ -21,7 +22,7 @@ async def apply_worker(session: AsyncSession, event: dict[str, Any]) -> None:
         "worker_id": d["worker_id"],
         "name": d["name"],
         "community_code": d["community_code"],
-        "community_path": d["community_code"].ljust(12, "0"),
+        "community_path": normalise(d["community_code"]),
         "status": d["status"],
         "hire_date": date.fromisoformat(d["hire_date"]),
         "left_date": date.fromisoformat(d["left_date"]) if d.get("left_date") else None,

@@ -10,7 +10,7 @@ from services.roster.models import Region, StaffingPolicyOverride
 from shared.auth import Principal
 from shared.i18n import Message
 from shared.problems import NotFound
-from shared.regions import RegionLevel, scope_prefix
+from shared.regions import RegionLevel, ancestors
 from shared.scoping import sees_region
 
 LEVELS = [RegionLevel.province, RegionLevel.city, RegionLevel.county, RegionLevel.township, RegionLevel.community]
@@ -27,21 +27,6 @@ async def visible_region(session: AsyncSession, principal: Principal, code: str,
     return region
 
 
-def ancestor_codes(code: str) -> list[str]:
-    """Official codes of the ancestors, nearest first: 330302001001 → 330302001000, 330302, 330300, 330000."""
-    full = code.ljust(12, "0")
-    out = []
-    if len(code) == 12 and full[9:] != "000":
-        out.append(full[:9] + "000")
-    if full[6:] != "000000":
-        out.append(full[:6])
-    if full[4:6] != "00":
-        out.append(full[:4] + "00")
-    if full[2:4] != "00":
-        out.append(full[:2] + "0000")
-    return [c for c in out if c != code]
-
-
 async def staffing_policy(session: AsyncSession, region_code: str, year: int) -> StaffingPolicy:
     """The region's own parameters for the year, else the nearest ancestor's, over the city preset."""
     overrides = await policy_overrides(session, year)
@@ -56,16 +41,8 @@ async def policy_overrides(session: AsyncSession, year: int) -> dict[str, Staffi
 def resolve_policy(overrides: dict[str, StaffingPolicyOverride], region_code: str) -> StaffingPolicy:
     policy = preset_for(region_code)
     # Apply from the top down: a county's values override its city's.
-    for code in reversed([region_code, *ancestor_codes(region_code)]):
+    for code in reversed([region_code, *ancestors(region_code)]):
         row = overrides.get(code)
         if row is not None:
             policy = from_overrides(policy, row.parameters | {"source": row.source})
     return policy
-
-
-def path_of(code: str) -> str:
-    return code.ljust(12, "0")
-
-
-def prefix_of(code: str) -> str:
-    return scope_prefix(code)

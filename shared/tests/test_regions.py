@@ -48,3 +48,12 @@ def test_bad_codes(bad: str) -> None:
     assert not is_region_code(bad)
     with pytest.raises(ValueError, match="region code"):
         normalise(bad)
+
+
+def test_ancestors_nearest_first() -> None:
+    from shared.regions import ancestors
+
+    assert ancestors("330302001001") == ["330302001000", "330302", "330300", "330000"]
+    assert ancestors("330302001000") == ["330302", "330300", "330000"]
+    assert ancestors("330302") == ["330300", "330000"]
+    assert ancestors("330000") == []

@@ -22,7 +22,7 @@ from services.compensation.models import (
     WorkerProjection,
     events,
 )
-from services.compensation.policies import policy_for
+from services.compensation.policies import ancestors_and_self, policy_for
 from services.compensation.schemas import (
     CalibrationIn,
     PayPolicyOut,
@@ -136,8 +136,6 @@ async def set_statistic(
 
 async def _statistic(session: AsyncSession, region: str, year: int, kind: StatisticKind) -> Decimal | None:
     """The statistic of the region, else of its nearest ancestor."""
-    from services.compensation.policies import ancestors_and_self
-
     for code in reversed(ancestors_and_self(region)):
         row = await session.get(ReferenceStatistic, (code, year, kind.value))
         if row is not None:

@@ -30,7 +30,7 @@ from services.roster.models import (
     Transfer,
     events,
 )
-from services.roster.regions import NO_SUCH_REGION, path_of, staffing_policy, visible_region
+from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
 from services.roster.schemas import (
     ContractIn,
     ContractOut,
@@ -49,7 +49,7 @@ from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionLevel
+from shared.regions import RegionLevel, normalise
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["hr"])
@@ -220,7 +220,7 @@ async def transfer_worker(
     )
     session.add(transfer)
     worker.community_code = destination.code
-    worker.community_path = path_of(destination.code)
+    worker.community_path = normalise(destination.code)
     worker.version += 1
     worker.updated_at = datetime.now(UTC)
     await session.flush()

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from services.roster.domain.staffing import EXTRA_STAFF_KINDS, required_staff
 from services.roster.domain.staffing_policy import StaffingPolicy
 from services.roster.models import Quota, Region, StaffingPolicyOverride, Worker, events
-from services.roster.regions import LEVELS, NO_SUCH_REGION, path_of, prefix_of, staffing_policy, visible_region
+from services.roster.regions import LEVELS, NO_SUCH_REGION, staffing_policy, visible_region
 from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, RegionPatch, StaffingPolicyOut
 from shared.auth import Principal, require, require_for_record
 from shared.concurrency import check_if_match, etag
@@ -22,7 +22,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionLevel, level
+from shared.regions import RegionLevel, level, normalise, scope_prefix
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["regions"])
@@ -96,9 +96,9 @@ async def create_region(body: RegionCreate, principal: Admin, session: SessionDe
     else:
         parent = await visible_region(session, principal, body.parent_code)
         require_write(principal, body.code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-        if LEVELS.index(region_level) != LEVELS.index(RegionLevel(parent.level)) + 1 or not path_of(
+        if LEVELS.index(region_level) != LEVELS.index(RegionLevel(parent.level)) + 1 or not normalise(
             body.code
-        ).startswith(prefix_of(parent.code)):
+        ).startswith(scope_prefix(parent.code)):
             raise invalid(
                 "code", f"{body.code} 不是 {parent.code} 的下一级", f"{body.code} is not a child of {parent.code}"
             )
@@ -107,7 +107,7 @@ async def create_region(body: RegionCreate, principal: Admin, session: SessionDe
     check_extra_staff(body.kind, body.extra_staff, body.extra_staff_approval)
     region = Region(
         code=body.code,
-        path=path_of(body.code),
+        path=normalise(body.code),
         parent_code=body.parent_code,
         level=region_level.value,
         name=body.name,
@@ -210,7 +210,7 @@ async def list_descendants(
 ) -> Page[RegionOut]:
     region = await visible_region(session, principal, code)
     query = select(Region).where(
-        Region.path.startswith(prefix_of(region.code)), Region.code != code, path_filter(principal, Region.path)
+        Region.path.startswith(scope_prefix(region.code)), Region.code != code, path_filter(principal, Region.path)
     )
     if level_ is not None:
         query = query.where(Region.level == level_.value)

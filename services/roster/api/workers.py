@@ -16,7 +16,7 @@ from services.roster.api.regions import invalid
 from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, parse_id_number
 from services.roster.domain.posts import GRADE_RANGES, max_concurrent
 from services.roster.models import PersonalDataRead, PostAssignment, Quota, Region, Worker, events
-from services.roster.regions import NO_SUCH_REGION, path_of, staffing_policy, visible_region
+from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
 from services.roster.schemas import (
     CertificateLevel,
     IdNumberLookup,
@@ -38,7 +38,7 @@ from shared.i18n import Message
 from shared.masking import mask_id_number, mask_phone
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionLevel
+from shared.regions import RegionLevel, normalise, scope_prefix
 from shared.request_context import current_request_id
 from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_worker
 
@@ -203,7 +203,7 @@ async def hire_worker(
         education=body.education,
         political_status=body.political_status,
         community_code=community.code,
-        community_path=path_of(community.code),
+        community_path=normalise(community.code),
         lives_in_community=body.lives_in_community,
         generalist=body.generalist,
         grid_duties=body.grid_duties,
@@ -259,11 +259,7 @@ async def list_workers(
         visible = or_(visible, Worker.id == uuid.UUID(principal.worker_id))
     query = select(Worker).where(visible)
     if region:
-        query = query.where(
-            Worker.community_path.startswith(
-                path_of(region)[: len(region) if len(region) == 12 else 6].rstrip("0") or path_of(region)[:2]
-            )
-        )
+        query = query.where(Worker.community_path.startswith(scope_prefix(region)))
     if status:
         query = query.where(Worker.status == status.value)
     if certificate_level:

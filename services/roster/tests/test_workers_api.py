@@ -197,3 +197,15 @@ async def test_c4_grade_within_the_posts_range_and_one_post_at_a_time(roster: Ro
     ]
     backdated = await roster.assign(worker["id"], "staff", 2, start="2026-03-01")
     assert backdated.status_code == 422
+
+
+async def test_the_region_filter_takes_a_community_exactly(roster: Roster) -> None:
+    # A code ending in zeros is a prefix of its neighbours as text: 330302001010 must not match …011.
+    for code in ("330302001010", "330302001011"):
+        await roster.region(code, code, "330302001000", kind="urban", households=1000)
+    ten, eleven = await roster.hire(91, community="330302001010"), await roster.hire(92, community="330302001011")
+    listed = (
+        await roster.client.get("/v1/workers", headers=roster.county_admin, params={"region": "330302001010"})
+    ).json()
+    assert [w["id"] for w in listed["items"]] == [ten["id"]]
+    assert eleven["id"] not in [w["id"] for w in listed["items"]]
