@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
-import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
@@ -25,18 +24,11 @@ import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from deploy.local.postgres import LocalPostgres
+from deploy.local.postgres import LocalPostgres, free_port
 from services.gateway.keys import SigningKeys, new_key
 from services.gateway.tokens import issue_access_token
 from shared.auth import Grant, Principal, Role, TokenVerifier
 from shared.migrations import SERVICE_NAMES, settings_for, upgrade
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class PostgresServer:

@@ -15,10 +15,7 @@ import argparse
 import asyncio
 import os
 import platform
-import shutil
-import socket
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,13 +25,12 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from deploy.local.postgres import LocalPostgres  # noqa: E402
+from deploy.local.postgres import scratch_database  # noqa: E402
 from services.compensation.app import create_app  # noqa: E402
 from services.compensation.settings import Settings  # noqa: E402
 from services.gateway.keys import SigningKeys, new_key  # noqa: E402
 from services.gateway.tokens import issue_access_token  # noqa: E402
 from shared.auth import Grant, Principal, Role, TokenVerifier  # noqa: E402
-from shared.migrations import upgrade  # noqa: E402
 
 SEED = """
 INSERT INTO compensation.workers (worker_id, name, community_code, community_path, township_code, status, hire_date,
@@ -59,13 +55,6 @@ INSERT INTO compensation.pay_scale_cells (region_code, year, post, grade, annual
        generate_series(1, 18) g;
 ANALYZE;
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def run(url: str, keys_dir: Path, workers: int) -> None:
@@ -111,25 +100,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=1_000_000)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="shegong-bench-"))
-    pg = LocalPostgres(
-        tmp / "pg",
-        free_port(),
-        options={"max_wal_size": "8GB", "shared_buffers": "1GB", "work_mem": "256MB", "wal_buffers": "64MB"},
-    )
-    pg.start()
-    try:
-        pg.create_database("bench")
-        url = pg.url("bench")
-        upgrade("compensation", "head", url)
-        keys_dir = tmp / "keys"
+    bulk = {"max_wal_size": "8GB", "shared_buffers": "1GB", "work_mem": "256MB", "wal_buffers": "64MB"}
+    with scratch_database(["compensation"], bulk) as (url, scratch):
+        keys_dir = scratch / "keys"
         new_key(keys_dir)
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         asyncio.run(run(url, keys_dir, args.workers))
-    finally:
-        pg.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(pg.data_dir, ignore_errors=True)
     return 0
 
 

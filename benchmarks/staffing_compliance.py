@@ -14,11 +14,8 @@ import argparse
 import asyncio
 import os
 import platform
-import shutil
-import socket
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,13 +25,12 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from deploy.local.postgres import LocalPostgres  # noqa: E402
+from deploy.local.postgres import scratch_database  # noqa: E402
 from services.gateway.keys import SigningKeys, new_key  # noqa: E402
 from services.gateway.tokens import issue_access_token  # noqa: E402
 from services.roster.app import create_app  # noqa: E402
 from services.roster.settings import Settings  # noqa: E402
 from shared.auth import Grant, Principal, Role, TokenVerifier  # noqa: E402
-from shared.migrations import upgrade  # noqa: E402
 
 SEED = """
 INSERT INTO roster.regions (code, path, parent_code, level, name) VALUES ('330000', '330000000000', NULL, 'province', '浙江省');
@@ -66,13 +62,6 @@ INSERT INTO roster.post_assignments (worker_id, community_code, post, grade, sta
   WHERE rk <= 2 AND right(community_code, 3) <> '001';
 ANALYZE;
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def run(url: str, keys_dir: Path, runs: int) -> None:
@@ -125,21 +114,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="shegong-bench-"))
-    pg = LocalPostgres(tmp / "pg", free_port())
-    pg.start()
-    try:
-        pg.create_database("bench")
-        url = pg.url("bench")
-        upgrade("roster", "head", url)
-        keys_dir = tmp / "keys"
+    with scratch_database(["roster"]) as (url, scratch):
+        keys_dir = scratch / "keys"
         new_key(keys_dir)
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         asyncio.run(run(url, keys_dir, args.runs))
-    finally:
-        pg.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(pg.data_dir, ignore_errors=True)
     return 0
 
 

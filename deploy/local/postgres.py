@@ -8,13 +8,16 @@ as ``shegong-pg`` when the machine has none), and the data directory is owned by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import importlib.util
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,3 +170,34 @@ class LocalPostgres:
                 await conn.close()
 
         asyncio.run(drop())
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def scratch_database(services: Sequence[str], options: dict[str, str] | None = None) -> Iterator[tuple[str, Path]]:
+    """A throw-away cluster with one database migrated for ``services``: (its URL, a scratch folder).
+
+    For benchmarks: everything is stopped and removed afterwards.
+    """
+    from shared.migrations import upgrade
+
+    scratch = Path(tempfile.mkdtemp(prefix="shegong-bench-"))
+    cluster = LocalPostgres(scratch / "pg", free_port(), options=options or {})
+    cluster.start()
+    try:
+        cluster.create_database("bench")
+        url = cluster.url("bench")
+        for service in services:
+            upgrade(service, "head", url)
+        yield url, scratch
+    finally:
+        cluster.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(cluster.data_dir, ignore_errors=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import FAST_HASHING, free_port
+from conftest import FAST_HASHING
+from deploy.local.postgres import free_port
 from shared.migrations import SERVICE_NAMES
 
 RATE_LIMIT_USER = 40

@@ -10,7 +10,7 @@ import httpx
 import psutil
 import pytest
 
-from conftest import free_port
+from deploy.local.postgres import free_port
 from deploy.local.processes import process_alive
 from shared.migrations import SERVICE_NAMES
 

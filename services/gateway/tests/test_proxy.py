@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from conftest import Mint, ServiceFactory, free_port
+from conftest import Mint, ServiceFactory
+from deploy.local.postgres import free_port
 
 
 async def echo(request: Request) -> Response:
