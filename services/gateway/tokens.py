@@ -50,6 +50,20 @@ async def active_grants(
     return list((await session.scalars(query)).all())
 
 
+async def active_grants_of_users(session: AsyncSession, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Grant]]:
+    """The active grants of many users in one query (a page of the admin API)."""
+    query = (
+        select(Grant)
+        .where(Grant.revoked_at.is_(None), Grant.user_id.in_(user_ids))
+        .order_by(Grant.granted_at, Grant.id)
+    )
+    out: dict[uuid.UUID, list[Grant]] = {user_id: [] for user_id in user_ids}
+    for grant in (await session.scalars(query)).all():
+        assert grant.user_id is not None
+        out[grant.user_id].append(grant)
+    return out
+
+
 def principal_of(subject: str, name: str, grants: list[Grant], worker_id: str | None = None) -> Principal:
     roles = tuple(RoleGrant(Role(g.right), g.region) for g in grants if g.right != PERSONAL_DATA)
     personal = tuple(sorted({g.region for g in grants if g.right == PERSONAL_DATA}))

@@ -30,7 +30,7 @@ from services.gateway.schemas import (
     UserOut,
     UserPatch,
 )
-from services.gateway.tokens import active_grants, revoke_family, revoke_user_sessions
+from services.gateway.tokens import active_grants, active_grants_of_users, revoke_family, revoke_user_sessions
 from shared.auth import ADMIN_ROLES, Principal, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
@@ -192,7 +192,8 @@ async def list_users(
         (after,) = decode_cursor(cursor, filters)
         query = query.where(User.username > str(after))
     users, more = await fetch_page(session, query, limit)
-    items = [_user_out(u, await active_grants(session, user_id=u.id)) for u in users]
+    grants = await active_grants_of_users(session, [u.id for u in users])
+    items = [_user_out(u, grants[u.id]) for u in users]
     next_cursor = encode_cursor([users[-1].username], filters) if more else None
     return Page[UserOut](items=items, next_cursor=next_cursor)
 

@@ -13,7 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from services.roster.domain.staffing import EXTRA_STAFF_KINDS, required_staff
 from services.roster.domain.staffing_policy import StaffingPolicy
 from services.roster.models import Quota, Region, StaffingPolicyOverride, Worker, events
-from services.roster.regions import LEVELS, NO_SUCH_REGION, staffing_policy, visible_region
+from services.roster.regions import (
+    LEVELS,
+    NO_SUCH_REGION,
+    policy_overrides,
+    resolve_policy,
+    staffing_policy,
+    visible_region,
+)
 from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, RegionPatch, StaffingPolicyOut
 from shared.auth import Principal, require, require_for_record
 from shared.concurrency import check_if_match, etag
@@ -22,7 +29,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionLevel, level, normalise, scope_prefix
+from shared.regions import RegionLevel, ancestors, level, normalise, scope_prefix
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["regions"])
@@ -51,9 +58,19 @@ def invalid(field: str, detail_zh: str, detail_en: str, rule: str | None = None)
 
 
 async def region_out(session: SessionDep, region: Region) -> RegionOut:
+    return (await regions_out(session, [region]))[0]
+
+
+async def regions_out(session: SessionDep, regions: list[Region]) -> list[RegionOut]:
+    """Regions with the staffing each community needs this year; the policies are read once for all."""
+    overrides = await policy_overrides(session, datetime.now(UTC).year)
+    return [region_view(r, overrides) for r in regions]
+
+
+def region_view(region: Region, overrides: dict[str, StaffingPolicyOverride]) -> RegionOut:
     required = None
     if region.level == RegionLevel.community and region.kind:
-        policy = await staffing_policy(session, region.code, datetime.now(UTC).year)
+        policy = resolve_policy(overrides, region.code)
         required = required_staff(region.kind, region.households, region.extra_staff, policy)[0]
     return RegionOut(
         code=region.code,
@@ -172,7 +189,7 @@ async def _region_page(
         (after,) = decode_cursor(cursor, filters)
         query = query.where(Region.path > str(after))
     rows, more = await fetch_page(session, query.order_by(Region.path), limit)
-    items = [await region_out(session, r) for r in rows]
+    items = await regions_out(session, rows)
     return Page[RegionOut](items=items, next_cursor=encode_cursor([rows[-1].path], filters) if more else None)
 
 
@@ -224,16 +241,10 @@ async def list_descendants(
     responses=problem_responses(401, 403, 404),
 )
 async def list_ancestors(code: str, principal: Reader, session: SessionDep) -> list[RegionOut]:
-    region = await visible_region(session, principal, code)
-    chain = []
-    parent = region.parent_code
-    while parent is not None:
-        row = await session.get(Region, parent)
-        if row is None:
-            break
-        chain.append(await region_out(session, row))
-        parent = row.parent_code
-    return chain
+    await visible_region(session, principal, code)
+    nearest_first = ancestors(code)
+    rows = {r.code: r for r in (await session.scalars(select(Region).where(Region.code.in_(nearest_first)))).all()}
+    return await regions_out(session, [rows[c] for c in nearest_first if c in rows])
 
 
 @router.put(

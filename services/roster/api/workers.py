@@ -77,7 +77,23 @@ async def current_post(session: AsyncSession, worker_id: uuid.UUID) -> PostAssig
 
 
 async def worker_out(session: AsyncSession, w: Worker) -> WorkerOut:
-    post = await current_post(session, w.id)
+    return worker_view(w, await current_post(session, w.id))
+
+
+async def workers_out(session: AsyncSession, workers: list[Worker]) -> list[WorkerOut]:
+    """A page of workers with their current posts: one query for all the posts, not one per worker."""
+    posts = {
+        p.worker_id: p
+        for p in (
+            await session.scalars(
+                select(PostAssignment).where(PostAssignment.worker_id.in_([w.id for w in workers]), held_on(_today()))
+            )
+        ).all()
+    }
+    return [worker_view(w, posts.get(w.id)) for w in workers]
+
+
+def worker_view(w: Worker, post: PostAssignment | None) -> WorkerOut:
     return WorkerOut(
         id=w.id,
         id_number=mask_id_number(w.id_number) or "",
@@ -279,7 +295,7 @@ async def list_workers(
         (after,) = decode_cursor(cursor, filters)
         query = query.where(Worker.id > uuid.UUID(str(after)))
     rows, more = await fetch_page(session, query.order_by(Worker.id), limit)
-    items = [await worker_out(session, w) for w in rows]
+    items = await workers_out(session, rows)
     return Page[WorkerOut](items=items, next_cursor=encode_cursor([str(rows[-1].id)], filters) if more else None)
 
 
