@@ -41,10 +41,6 @@ def sees_worker(principal: Principal, worker_id: uuid.UUID, community: str) -> b
     return Role.worker in principal.roles and principal.worker_id == str(worker_id)
 
 
-def not_found(what: Message) -> NotFound:
-    return NotFound(what)
-
-
 def require_write(principal: Principal, region: str, what: Message, roles: frozenset[Role] = WRITE_ROLES) -> None:
     """404 when the caller cannot see ``region``; 403 when it can but may not change it."""
     if sees_region(principal, region, roles):

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.compensation.domain.income_tax import sql_cumulative_tax
 from services.compensation.domain.policy import PayPolicy
-from services.compensation.models import PayrollAdjustment, PayrollRun, Payslip, WorkerProjection
+from services.compensation.models import PayrollAdjustment, PayrollRun, Payslip
 from shared.regions import scope_prefix
 
 EARNINGS = ("base", "certificate_allowance", "bonus", "adjustment")
@@ -237,15 +237,6 @@ def sql_parameters(run: PayrollRun, policies: dict[str, PayPolicy]) -> dict[str,
         "year": m_start.year,
         "county_policies": json.dumps([county_policy(c, p) for c, p in policies.items()]),
     }
-
-
-async def counties_of_run(session: AsyncSession, run: PayrollRun) -> list[str]:
-    rows = await session.scalars(
-        select(func.left(WorkerProjection.community_path, 6))
-        .where(WorkerProjection.community_path.startswith(scope_prefix(run.region_code)))
-        .distinct()
-    )
-    return sorted(rows.all())
 
 
 async def missing_scale_cells(

@@ -27,7 +27,6 @@ from services.compensation.payroll import (
     calculate_lines,
     clear_lines,
     compute_adjustments,
-    counties_of_run,
     missing_scale_cells,
     update_totals,
     workers_per_county,
@@ -115,9 +114,8 @@ async def calculate_run(run_id: uuid.UUID, principal: Writer, session: SessionDe
     if run.status not in ("draft", "calculated"):
         raise Conflict(Message("已审批或已发放的工资不可更改", "An approved or paid run cannot change"))
     await clear_lines(session, run)
-    policies = {
-        county: await policy_for(session, county, run.month.year) for county in await counties_of_run(session, run)
-    }
+    sizes = await workers_per_county(session, run)
+    policies = {county: await policy_for(session, county, run.month.year) for county in sizes}
     missing = await missing_scale_cells(session, run, policies)
     if missing:
         cells = ", ".join(f"{county} {post} {grade}" for county, post, grade in missing[:10])
@@ -129,7 +127,6 @@ async def calculate_run(run_id: uuid.UUID, principal: Writer, session: SessionDe
         )
     await compute_adjustments(session, run, policies)
     settings = request.app.state.settings
-    sizes = await workers_per_county(session, run)
     if (
         sum(sizes.values()) >= settings.payroll_parallel_threshold
         and settings.payroll_partitions > 1

@@ -35,7 +35,6 @@ class Scheme:
     thresholds: dict[str, Decimal]  # lowest score of excellent, competent, basically_competent
     excellent_cap_share: Decimal | None
     daily_weight: Decimal  # 0 = annual only
-    score_max: Decimal = Decimal(100)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from services.roster.domain.staffing_policy import StaffingPolicy
 
-URBAN_KINDS = frozenset({"urban", "commercial_residential", "old_town"})
 EXTRA_STAFF_KINDS = frozenset({"commercial_residential", "old_town"})  # S3
 
 
