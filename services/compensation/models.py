@@ -69,6 +69,16 @@ class WorkerProjection(Base):
     )
 
 
+class Employment(Base):
+    """One employment of a worker: a person who leaves and is hired again keeps one worker id."""
+
+    __tablename__ = "employments"
+
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    hire_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    left_date: Mapped[date | None] = mapped_column(Date, comment="last day worked and paid, inclusive (C6)")
+
+
 class PostPeriod(Base):
     """A worker's post and grade for a period [start, end), from the roster's ``post.assigned``."""
 
@@ -147,6 +157,11 @@ class PayrollRun(Base):
             unique=True,
             postgresql_where=text("status IN ('approved', 'paid')"),
         ),
+        Index("payroll_runs_month_idx", "month", "status"),
+        CheckConstraint(
+            "status IN ('draft', 'calculating', 'calculated', 'approved', 'paid', 'failed', 'cancelled')",
+            name="status",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
@@ -163,6 +178,13 @@ class PayrollRun(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    lease_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="while calculating: the calculation's heartbeat lease"
+    )
+    failure: Mapped[str | None] = mapped_column(String(500), comment="why the last calculation failed")
+    excluded: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSONB, comment="workers left out because another run already pays their month, per run"
+    )
 
 
 class Payslip(Base):
@@ -171,13 +193,17 @@ class Payslip(Base):
     stored positive and shown negative; employer contributions are apart (C1, C9)."""
 
     __tablename__ = "payslips"
-    __table_args__ = (Index("payslips_worker_id_idx", "worker_id"),)
+    # Paid once: at most one payslip per worker and month, whatever the level of the run that holds it.
+    # Payslips exist only for runs calculating, calculated, approved or paid: a failed or cancelled run's
+    # lines are deleted, so this unique index is the database's guarantee that no month is paid twice.
+    __table_args__ = (Index("payslips_worker_month_key", "worker_id", "month", unique=True),)
 
     # No foreign key to payroll_runs, on purpose: its per-row trigger costs 12 % of a province's payroll
     # (docs/benchmarks.md). Payslips are written only by the calculation of an existing run, and runs are
     # never deleted.
     run_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, comment="first day of the month paid (the run's month)")
     basis: Mapped[str | None] = mapped_column(String(200), comment="post, grade and days of the month (C4, C6)")
     base: Mapped[Decimal] = mapped_column(Money, comment="C5 base wage")
     certificate_allowance: Mapped[Decimal] = mapped_column(Money, comment="C8")

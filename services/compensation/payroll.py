@@ -181,14 +181,14 @@ taxable AS MATERIALIZED (  -- income computed once per worker: the tax table rea
     FROM deductions d CROSS JOIN params LEFT JOIN ytd y USING (worker_id)
 )
 INSERT INTO compensation.payslips (
-    run_id, worker_id, basis, base, certificate_allowance, adjustment, pension, medical, unemployment, housing_fund,
+    run_id, worker_id, month, basis, base, certificate_allowance, adjustment, pension, medical, unemployment, housing_fund,
     income_tax, employer_pension, employer_medical, employer_unemployment, employer_injury, employer_housing_fund)
-SELECT CAST(:run_id AS uuid), t.worker_id, t.basis, t.base, t.allowance, t.adjustment,
+SELECT CAST(:run_id AS uuid), t.worker_id, params.m_start, t.basis, t.base, t.allowance, t.adjustment,
        t.d_pension, t.d_medical, t.d_unemployment, t.d_housing_fund,
        greatest({sql_cumulative_tax("t.income")} - t.ytd_tax, 0),
        round(t.cbase * t.r_pension, 2), round(t.cbase * t.r_medical, 2), round(t.cbase * t.r_unemployment, 2),
        round(t.cbase * t.r_injury, 2), round(t.cbase * t.r_housing_fund, 2)
-FROM taxable t
+FROM taxable t CROSS JOIN params
 """
 )
 
