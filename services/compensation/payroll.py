@@ -23,12 +23,13 @@ from __future__ import annotations
 import asyncio
 import calendar
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from services.compensation.domain.income_tax import sql_cumulative_tax
 from services.compensation.domain.policy import PayPolicy
@@ -40,6 +41,8 @@ WORKER_DEDUCTIONS = ("pension", "medical", "unemployment", "housing_fund", "inco
 EMPLOYER = ("employer_pension", "employer_medical", "employer_unemployment", "employer_injury", "employer_housing_fund")
 TAX_BASIS = "累计预扣法 cumulative withholding"
 
+# Who is employed in the month: one row per employment that touches it (a person hired again later keeps
+# one worker id and gets a second employment). ``{only}`` narrows the workers (a fixed fragment below).
 _PARAMS = """
 params AS (
     SELECT CAST(:m_start AS date) AS m_start, CAST(:m_end AS date) AS m_end, CAST(:y_start AS date) AS y_start,
@@ -55,16 +58,19 @@ county_policy AS (
         standard_deduction numeric)
 ),
 month_workers AS (
-    SELECT w.worker_id, w.hire_date, w.left_date, w.certificate_level, w.certificate_date, cp.county, cp.joining_full
+    SELECT w.worker_id, e.hire_date, e.left_date, w.certificate_level, w.certificate_date, cp.county, cp.joining_full
     FROM compensation.workers w
+    JOIN compensation.employments e ON e.worker_id = w.worker_id
     JOIN county_policy cp ON cp.county = left(w.community_path, 6)
     CROSS JOIN params
     WHERE w.community_path LIKE :prefix
-      AND w.hire_date <= params.m_end AND (w.left_date IS NULL OR w.left_date >= params.m_start)
+      AND e.hire_date <= params.m_end AND (e.left_date IS NULL OR e.left_date >= params.m_start)
+      {only}
 ),
 segments AS (
     SELECT mw.worker_id, mw.county, mw.hire_date, mw.certificate_level, mw.certificate_date, p.post, p.grade,
-           GREATEST(CASE WHEN mw.joining_full AND p.start_date <= mw.hire_date THEN params.m_start ELSE p.start_date END,
+           GREATEST(CASE WHEN mw.joining_full AND p.start_date <= mw.hire_date THEN params.m_start
+                         ELSE GREATEST(p.start_date, mw.hire_date) END,
                     params.m_start) AS s,
            LEAST(COALESCE(p.end_date - 1, params.m_end), params.m_end, COALESCE(mw.left_date, params.m_end)) AS e
     FROM month_workers mw
@@ -74,9 +80,21 @@ segments AS (
 )
 """
 
+# The fixed narrowings of ``month_workers`` (never built from input).
+EVERYONE = ""
+# Paid once: leave out workers whose month another run already holds a payslip for.
+NOT_COVERED = """AND NOT EXISTS (SELECT 1 FROM compensation.payslips ps
+                      WHERE ps.worker_id = w.worker_id AND ps.month = params.m_start)"""
+# Corrections: only the workers named.
+NAMED = "AND w.worker_id = ANY(CAST(:worker_ids AS uuid[]))"
+
+
+def _with_params(only: str) -> str:
+    return "WITH " + _PARAMS.format(only=only)
+
+
 MISSING_CELLS_SQL = text(
-    "WITH "
-    + _PARAMS
+    _with_params(EVERYONE)
     + """
     SELECT DISTINCT sg.county, sg.post, sg.grade
     FROM segments sg CROSS JOIN params
@@ -89,7 +107,7 @@ MISSING_CELLS_SQL = text(
 
 _PAY_GROSS = """
 pay AS (
-    SELECT sg.worker_id, sg.county, sg.hire_date, sg.certificate_level, sg.certificate_date,
+    SELECT sg.worker_id, sg.county, min(sg.hire_date) AS hire_date, sg.certificate_level, sg.certificate_date,
            sum(c.annual_amount / 12 * ((sg.e - sg.s + 1) / params.days)) AS annual_share,
            least(sum(sg.e - sg.s + 1) / params.days, 1) AS fraction,
            string_agg(sg.post || ' ' || sg.grade || ' ' || (sg.e - sg.s + 1) || '/' || params.days::int, '; ' ORDER BY sg.s) AS basis
@@ -97,7 +115,7 @@ pay AS (
     JOIN compensation.pay_scale_cells c
       ON c.region_code = sg.county AND c.year = params.year AND c.post = sg.post AND c.grade = sg.grade
     WHERE sg.e >= sg.s
-    GROUP BY sg.worker_id, sg.county, sg.hire_date, sg.certificate_level, sg.certificate_date, params.days
+    GROUP BY sg.worker_id, sg.county, sg.certificate_level, sg.certificate_date, params.days
 ),
 gross AS MATERIALIZED (  -- once per worker: the deductions below read base and allowance many times
     SELECT p.worker_id, p.hire_date, p.basis, cp.*, round(p.annual_share * cp.base_share, 2) AS base,
@@ -109,40 +127,73 @@ gross AS MATERIALIZED (  -- once per worker: the deductions below read base and 
 )
 """
 
-# What base and allowance a past month's workers are owed on today's data (for corrections), restricted to
-# workers whose projection changed after that month's run was approved.
+# Statuses whose lines and adjustments stand (a failed or cancelled run keeps none).
+LIVE = "('calculating', 'calculated', 'approved', 'paid')"
+
+# Corrections of one earlier month for the named workers: what the month owes on today's data (a
+# back-dated grade, certificate or leaving date) less what its payslip paid and what live runs already
+# adjust for it. A worker who is owed nothing now (left earlier, back-dated) gets the whole payment back
+# as a negative adjustment. The difference becomes an adjustment of this run; the month is never priced again.
 RECOMPUTE_SQL = text(
-    "WITH "
-    + _PARAMS.replace(
-        "WHERE w.community_path LIKE :prefix",
-        "WHERE w.community_path LIKE :prefix AND w.worker_id IN (SELECT worker_id FROM changed)",
-    ).replace(
-        "params AS (",
-        "changed AS (SELECT worker_id FROM compensation.workers WHERE recorded_at > CAST(:approved_at AS timestamptz) UNION SELECT worker_id FROM compensation.post_periods WHERE recorded_at > CAST(:approved_at AS timestamptz)),\nparams AS (",
-        1,
-    )
+    _with_params(NAMED)
     + ","
     + _PAY_GROSS
-    + """
+    + f"""
 INSERT INTO compensation.payroll_adjustments (run_id, worker_id, month, amount)
-SELECT CAST(:run_id AS uuid), g.worker_id, params.m_start,
-       g.base + g.allowance
+SELECT CAST(:run_id AS uuid), n.worker_id, params.m_start,
+       coalesce(g.base + g.allowance, 0)
        - coalesce((SELECT ps.base + ps.certificate_allowance FROM compensation.payslips ps
-                   WHERE ps.run_id = CAST(:paid_run_id AS uuid) AND ps.worker_id = g.worker_id), 0)
+                   WHERE ps.worker_id = n.worker_id AND ps.month = params.m_start), 0)
        - coalesce((SELECT sum(a.amount) FROM compensation.payroll_adjustments a
                    JOIN compensation.payroll_runs r ON r.id = a.run_id
-                   WHERE a.worker_id = g.worker_id AND a.month = params.m_start
-                     AND r.status IN ('approved', 'paid') AND r.month < CAST(:run_month AS date)), 0)
-FROM gross g CROSS JOIN params
+                   WHERE a.worker_id = n.worker_id AND a.month = params.m_start
+                     AND r.status IN {LIVE} AND r.id <> CAST(:run_id AS uuid)), 0)
+FROM unnest(CAST(:worker_ids AS uuid[])) AS n(worker_id)
+CROSS JOIN params
+LEFT JOIN gross g ON g.worker_id = n.worker_id
 """
 )
 
-CALCULATE_SQL = text(
-    "WITH "
-    + _PARAMS
-    + ","
-    + _PAY_GROSS
-    + f""",
+# The earlier months to correct for this run: months of its workers (in scope, not paid this month by
+# another run) that an approved or paid payslip settled, where the worker's data changed after that
+# payslip was calculated. A margin covers writers whose transaction began before the calculation.
+CORRECTIONS_DUE_SQL = text(
+    """
+WITH since AS (
+    SELECT min(r.calculated_at) - interval '10 minutes' AS t FROM compensation.payroll_runs r
+    WHERE r.status IN ('approved', 'paid') AND r.month >= CAST(:since_month AS date) AND r.month < CAST(:month AS date)
+),
+changed AS (
+    SELECT w.worker_id FROM compensation.workers w, since
+    WHERE w.community_path LIKE :prefix AND w.recorded_at > since.t
+    UNION
+    SELECT pp.worker_id FROM compensation.post_periods pp JOIN compensation.workers w USING (worker_id), since
+    WHERE w.community_path LIKE :prefix AND pp.recorded_at > since.t
+)
+SELECT ps.month, array_agg(ps.worker_id ORDER BY ps.worker_id)
+FROM changed c
+JOIN compensation.payslips ps ON ps.worker_id = c.worker_id
+JOIN compensation.payroll_runs r ON r.id = ps.run_id
+WHERE r.status IN ('approved', 'paid') AND ps.month >= CAST(:since_month AS date) AND ps.month < CAST(:month AS date)
+  AND NOT EXISTS (SELECT 1 FROM compensation.payslips other
+                  WHERE other.worker_id = c.worker_id AND other.month = CAST(:month AS date)
+                    AND other.run_id <> CAST(:run_id AS uuid))
+  AND (EXISTS (SELECT 1 FROM compensation.workers w
+               WHERE w.worker_id = c.worker_id AND w.recorded_at > r.calculated_at - interval '10 minutes')
+       OR EXISTS (SELECT 1 FROM compensation.post_periods pp
+                  WHERE pp.worker_id = c.worker_id AND pp.recorded_at > r.calculated_at - interval '10 minutes'))
+GROUP BY ps.month
+ORDER BY ps.month
+"""
+)
+
+
+def _calculate_sql(only: str) -> str:
+    return (
+        _with_params(only)
+        + ","
+        + _PAY_GROSS
+        + f""",
 adjustments AS (
     SELECT a.worker_id, sum(a.amount) AS amount
     FROM compensation.payroll_adjustments a WHERE a.run_id = CAST(:run_id AS uuid)
@@ -181,13 +232,56 @@ taxable AS MATERIALIZED (  -- income computed once per worker: the tax table rea
     FROM deductions d CROSS JOIN params LEFT JOIN ytd y USING (worker_id)
 )
 INSERT INTO compensation.payslips (
-    run_id, worker_id, month, basis, base, certificate_allowance, adjustment, pension, medical, unemployment, housing_fund,
-    income_tax, employer_pension, employer_medical, employer_unemployment, employer_injury, employer_housing_fund)
+    run_id, worker_id, month, basis, base, certificate_allowance, adjustment, pension, medical, unemployment,
+    housing_fund, income_tax, employer_pension, employer_medical, employer_unemployment, employer_injury,
+    employer_housing_fund)
 SELECT CAST(:run_id AS uuid), t.worker_id, params.m_start, t.basis, t.base, t.allowance, t.adjustment,
        t.d_pension, t.d_medical, t.d_unemployment, t.d_housing_fund,
        greatest({sql_cumulative_tax("t.income")} - t.ytd_tax, 0),
        round(t.cbase * t.r_pension, 2), round(t.cbase * t.r_medical, 2), round(t.cbase * t.r_unemployment, 2),
        round(t.cbase * t.r_injury, 2), round(t.cbase * t.r_housing_fund, 2)
+FROM taxable t CROSS JOIN params
+"""
+    )
+
+
+# The whole run in one statement; the second form when another run may already hold some of its workers.
+CALCULATE_SQL = text(_calculate_sql(EVERYONE))
+CALCULATE_UNCOVERED_SQL = text(_calculate_sql(NOT_COVERED))
+
+# Workers owed a correction who are not employed in this month (they left): a payslip of the adjustment
+# alone, with no contributions (no wage this month) and the tax it adds to the year's cumulative income.
+ADJUSTMENT_ONLY_SQL = text(
+    f"""
+WITH params AS (SELECT CAST(:m_start AS date) AS m_start, CAST(:y_start AS date) AS y_start),
+owed AS (
+    SELECT a.worker_id, sum(a.amount) AS amount FROM compensation.payroll_adjustments a
+    WHERE a.run_id = CAST(:run_id AS uuid)
+      AND NOT EXISTS (SELECT 1 FROM compensation.payslips ps WHERE ps.worker_id = a.worker_id
+                      AND ps.month = (SELECT m_start FROM params))
+    GROUP BY a.worker_id
+),
+ytd AS (
+    SELECT ps.worker_id,
+           sum(ps.base + ps.certificate_allowance + ps.bonus + ps.adjustment)
+             - sum(ps.pension + ps.medical + ps.unemployment + ps.housing_fund) AS net_income,
+           sum(ps.income_tax) AS tax, count(*) AS months
+    FROM compensation.payslips ps JOIN compensation.payroll_runs r ON r.id = ps.run_id, params
+    WHERE r.status IN ('approved', 'paid') AND ps.month >= params.y_start AND ps.month < params.m_start
+      AND ps.worker_id IN (SELECT worker_id FROM owed)
+    GROUP BY ps.worker_id
+),
+taxable AS (
+    SELECT o.worker_id, o.amount, coalesce(y.tax, 0) AS ytd_tax,
+           coalesce(y.net_income, 0) + o.amount - CAST(:standard_deduction AS numeric) * coalesce(y.months, 0) AS income
+    FROM owed o LEFT JOIN ytd y USING (worker_id)
+)
+INSERT INTO compensation.payslips (
+    run_id, worker_id, month, basis, base, certificate_allowance, adjustment, pension, medical, unemployment,
+    housing_fund, income_tax, employer_pension, employer_medical, employer_unemployment, employer_injury,
+    employer_housing_fund)
+SELECT CAST(:run_id AS uuid), t.worker_id, params.m_start, '补发/扣回 correction only', 0, 0, t.amount, 0, 0, 0, 0,
+       greatest({sql_cumulative_tax("t.income")} - t.ytd_tax, 0), 0, 0, 0, 0, 0
 FROM taxable t CROSS JOIN params
 """
 )
@@ -225,11 +319,10 @@ def county_policy(county: str, policy: PayPolicy) -> dict[str, Any]:
     return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
 
 
-def sql_parameters(run: PayrollRun, policies: dict[str, PayPolicy]) -> dict[str, Any]:
-    m_start, m_end, days = month_bounds(run.month)
+def month_parameters(month: date, policies: dict[str, PayPolicy], prefix: str) -> dict[str, Any]:
+    m_start, m_end, days = month_bounds(month)
     return {
-        "run_id": str(run.id),
-        "prefix": scope_prefix(run.region_code) + "%",
+        "prefix": prefix,
         "m_start": m_start,
         "m_end": m_end,
         "y_start": m_start.replace(month=1),
@@ -237,6 +330,10 @@ def sql_parameters(run: PayrollRun, policies: dict[str, PayPolicy]) -> dict[str,
         "year": m_start.year,
         "county_policies": json.dumps([county_policy(c, p) for c, p in policies.items()]),
     }
+
+
+def sql_parameters(run: PayrollRun, policies: dict[str, PayPolicy]) -> dict[str, Any]:
+    return month_parameters(run.month, policies, scope_prefix(run.region_code) + "%") | {"run_id": str(run.id)}
 
 
 async def missing_scale_cells(
@@ -247,9 +344,31 @@ async def missing_scale_cells(
     return [(county, post, grade) for county, post, grade in rows.all()]
 
 
-async def calculate_lines(session: AsyncSession, run: PayrollRun, policies: dict[str, PayPolicy]) -> None:
-    """Every line of every worker of the run, in one statement; each county with its own policy."""
-    await session.execute(CALCULATE_SQL, sql_parameters(run, policies))
+def _calculate_statement(uncovered: bool) -> Any:
+    return CALCULATE_UNCOVERED_SQL if uncovered else CALCULATE_SQL
+
+
+async def calculate_lines(
+    session: AsyncSession | AsyncConnection, run: PayrollRun, policies: dict[str, PayPolicy], *, uncovered: bool
+) -> None:
+    """Every line of every worker of the run, in one statement; each county with its own policy.
+    ``uncovered``: leave out workers whose month another run already holds (paid once)."""
+    await session.execute(_calculate_statement(uncovered), sql_parameters(run, policies))
+
+
+async def adjustment_only_lines(session: AsyncSession, run: PayrollRun, policies: dict[str, PayPolicy]) -> None:
+    """Payslips of the correction alone for workers owed one who are not employed this month (they left)."""
+    m_start, _, _ = month_bounds(run.month)
+    deduction = next(iter(policies.values())).monthly_standard_deduction if policies else Decimal(5000)
+    await session.execute(
+        ADJUSTMENT_ONLY_SQL,
+        {
+            "run_id": str(run.id),
+            "m_start": m_start,
+            "y_start": m_start.replace(month=1),
+            "standard_deduction": deduction,
+        },
+    )
 
 
 async def clear_lines(session: AsyncSession, run: PayrollRun) -> None:
@@ -257,28 +376,39 @@ async def clear_lines(session: AsyncSession, run: PayrollRun) -> None:
     await session.execute(delete(PayrollAdjustment).where(PayrollAdjustment.run_id == run.id))
 
 
-async def compute_adjustments(session: AsyncSession, run: PayrollRun, policies: dict[str, PayPolicy]) -> None:
-    """Corrections of this year's approved months: what each month owes on today's data (a back-dated
-    grade change, say) less what was paid and already adjusted, as adjustments of this run. Approved
-    runs never change; only workers whose projection changed after the approval are recomputed."""
-    earlier = (
-        await session.scalars(
-            select(PayrollRun)
-            .where(
-                PayrollRun.region_code == run.region_code,
-                PayrollRun.status.in_(("approved", "paid")),
-                PayrollRun.month >= run.month.replace(month=1),
-                PayrollRun.month < run.month,
-            )
-            .order_by(PayrollRun.month)
-        )
-    ).all()
-    for paid in earlier:
-        params = sql_parameters(paid, policies) | {
+CORRECTION_MONTHS = 24  # how far back a back-dated change is corrected
+
+
+def months_back(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 - n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+PolicyLoader = Callable[[str, int], Awaitable[PayPolicy]]
+
+
+async def compute_adjustments(
+    session: AsyncSession, run: PayrollRun, counties: list[str], load_policy: PolicyLoader
+) -> None:
+    """Corrections of months already settled (corrections are paid once): for each worker of this run
+    whose data changed after an approved month was calculated, what that month owes on today's data less
+    what its payslip paid and what live runs already adjust for it. The month is never priced again:
+    only the difference is paid, as an adjustment line of this run."""
+    prefix = scope_prefix(run.region_code) + "%"
+    due = await session.execute(
+        CORRECTIONS_DUE_SQL,
+        {
+            "prefix": prefix,
+            "month": run.month,
+            "since_month": months_back(run.month, CORRECTION_MONTHS),
             "run_id": str(run.id),
-            "paid_run_id": str(paid.id),
-            "approved_at": paid.approved_at,
-            "run_month": run.month,
+        },
+    )
+    for month, worker_ids in due.all():
+        policies = {county: await load_policy(county, month.year) for county in counties}
+        params = month_parameters(month, policies, prefix) | {
+            "run_id": str(run.id),
+            "worker_ids": [str(w) for w in worker_ids],
         }
         await session.execute(RECOMPUTE_SQL, params)
     await session.execute(
@@ -337,17 +467,18 @@ def balanced_partitions(sizes: dict[str, int], partitions: int) -> list[list[str
 
 
 async def calculate_in_partitions(
-    engine: AsyncEngine, run: PayrollRun, policies: dict[str, PayPolicy], groups: list[list[str]]
+    engine: AsyncEngine, run: PayrollRun, policies: dict[str, PayPolicy], groups: list[list[str]], *, uncovered: bool
 ) -> None:
     """A large run's counties in balanced groups, each group's INSERT on its own connection, all at once.
 
     ``INSERT … SELECT`` cannot use parallel query, so on a machine with several cores the run is split
-    by county. The run is in state ``calculating`` meanwhile; nothing reads its payslips until it is
-    ``calculated``, and a failure puts it back to ``draft`` with its payslips removed.
+    by county. Each group commits on its own: the run stays ``calculating`` under a lease until every
+    group is in, nothing reads its payslips meanwhile, and a failure anywhere (or a lease that runs out
+    because the process died) ends it ``failed`` with every line removed (see ``payroll_runs``).
     """
 
     async def one(counties: list[str]) -> None:
         async with engine.begin() as conn:
-            await conn.execute(CALCULATE_SQL, sql_parameters(run, {c: policies[c] for c in counties}))
+            await conn.execute(_calculate_statement(uncovered), sql_parameters(run, {c: policies[c] for c in counties}))
 
     await asyncio.gather(*(one(group) for group in groups))

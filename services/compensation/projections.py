@@ -7,11 +7,18 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compensation.models import AssessmentGrade, PostPeriod, QuotaProjection, WorkerProjection, feed_cursors
+from services.compensation.models import (
+    AssessmentGrade,
+    Employment,
+    PostPeriod,
+    QuotaProjection,
+    WorkerProjection,
+    feed_cursors,
+)
 from shared.feed_consumer import FeedConsumer
 from shared.regions import normalise
 
@@ -38,15 +45,41 @@ async def apply_worker(session: AsyncSession, event: dict[str, Any]) -> None:
         "recorded_at": datetime.now(UTC),
     }
     statement = insert(WorkerProjection).values(**values)
-    await session.execute(
+    applied = await session.scalar(
         statement.on_conflict_do_update(
             index_elements=[WorkerProjection.worker_id],
             set_={k: statement.excluded[k] for k in values if k != "worker_id"},
             where=WorkerProjection.source_version <= statement.excluded.source_version,
-        )
+        ).returning(WorkerProjection.worker_id)
     )
+    if applied is not None:  # an older copy of the event changes nothing
+        await _apply_employments(session, d)
     if event["type"] == "worker.transferred" and d.get("effective_date"):
         await _close_open_periods(session, d["worker_id"], date.fromisoformat(d["effective_date"]))
+
+
+async def _apply_employments(session: AsyncSession, d: dict[str, Any]) -> None:
+    """The worker's employments: the event's full list when it carries one (a person hired again keeps one
+    worker id and gains a second employment), else the one its hire and leaving dates describe."""
+    periods = d.get("employments")
+    if periods is None:
+        periods = [{"hire_date": d["hire_date"], "left_date": d.get("left_date")}]
+        # without the list, only this employment is known: the others stay as they were
+        await session.execute(
+            delete(Employment).where(
+                Employment.worker_id == d["worker_id"], Employment.hire_date == date.fromisoformat(d["hire_date"])
+            )
+        )
+    else:
+        await session.execute(delete(Employment).where(Employment.worker_id == d["worker_id"]))
+    for period in periods:
+        await session.execute(
+            insert(Employment).values(
+                worker_id=d["worker_id"],
+                hire_date=date.fromisoformat(period["hire_date"]),
+                left_date=_date(period.get("left_date")),
+            )
+        )
 
 
 async def _close_open_periods(session: AsyncSession, worker_id: str, on: date) -> None:
@@ -63,13 +96,24 @@ async def apply_post(session: AsyncSession, event: dict[str, Any]) -> None:
     d = event["data"]
     start = date.fromisoformat(d["start_date"])
     await _close_open_periods(session, d["worker_id"], start)
+    # A back-dated assignment ends where the next later one begins: periods never overlap (paid once).
+    following = await session.scalar(
+        select(func.min(PostPeriod.start_date)).where(
+            PostPeriod.worker_id == d["worker_id"], PostPeriod.start_date > start
+        )
+    )
     statement = insert(PostPeriod).values(
-        worker_id=d["worker_id"], start_date=start, post=d["post"], grade=int(d["grade"])
+        worker_id=d["worker_id"], start_date=start, end_date=following, post=d["post"], grade=int(d["grade"])
     )
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[PostPeriod.worker_id, PostPeriod.start_date],
-            set_={"post": statement.excluded.post, "grade": statement.excluded.grade},
+            set_={
+                "post": statement.excluded.post,
+                "grade": statement.excluded.grade,
+                "end_date": statement.excluded.end_date,
+                "recorded_at": func.now(),
+            },
         )
     )
 

@@ -29,13 +29,17 @@ class AssessmentGrade(StrEnum):
 
 
 class PayrollRunStatus(StrEnum):
-    """工资核算状态 payroll run status: draft → calculated → approved → paid."""
+    """工资核算状态 payroll run status: draft → calculated → approved → paid; a large run is ``calculating``
+    meanwhile; a calculation that fails or whose process dies ends ``failed`` with no lines (calculate
+    again); ``cancelled`` frees its workers' month."""
 
     draft = "draft"
     calculating = "calculating"
     calculated = "calculated"
     approved = "approved"
     paid = "paid"
+    failed = "failed"
+    cancelled = "cancelled"
 
 
 class PolicyPreset(StrEnum):
@@ -135,6 +139,15 @@ class RunIn(BaseModel):
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM")
 
 
+class CoveringRun(BaseModel):
+    """另一工资核算批次 another run of the same month that already holds some of this run's workers."""
+
+    run_id: uuid.UUID
+    region_code: str
+    status: PayrollRunStatus
+    workers: int | None = Field(description="人数 workers of this run it holds (null: unfinished, holds none yet)")
+
+
 class RunOut(BaseModel):
     id: uuid.UUID
     region_code: str
@@ -146,6 +159,12 @@ class RunOut(BaseModel):
     employer_total: Decimal = Field(description="单位缴纳合计 employer contributions, not pay (C1)")
     approved_by: str | None = Field(description="审批人 who approved")
     approved_at: datetime | None = Field(description="审批时间 when")
+    calculated_at: datetime | None = Field(None, description="核算时间 the data the lines were computed from")
+    failure: str | None = Field(None, description="失败原因 why the last calculation failed (status failed)")
+    excluded: list[CoveringRun] = Field(
+        default_factory=list,
+        description="剔除 workers left out because another run of the month already pays them (overlap=exclude)",
+    )
     version: int
 
 

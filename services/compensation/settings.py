@@ -13,3 +13,9 @@ class Settings(ServiceSettings):
     evaluation_url: str = Field("http://127.0.0.1:8003", description="the evaluation service (its feed: grades)")
     payroll_partitions: int = Field(2, ge=1, le=16, description="connections a large payroll run is split over")
     payroll_parallel_threshold: int = Field(200_000, ge=1, description="workers from which a run is split")
+    payroll_lease_seconds: float = Field(
+        30, gt=0, le=300, description="a large run's calculation lease; its heartbeat renews it every third"
+    )
+    payroll_reaper_seconds: float = Field(
+        10, gt=0, le=60, description="how often runs whose calculating process died are looked for"
+    )

@@ -1,7 +1,8 @@
 """Monthly payroll runs: draft → calculated → approved → paid, payslips, and each worker's own payslips.
 
-Recalculating replaces a draft's lines exactly; an approved or paid run never changes (later corrections
-belong in a later run); two runs of the same region and month cannot both be approved.
+Recalculating replaces a run's lines exactly; an approved or paid run never changes (later corrections are
+adjustments of a later run); a worker-month is paid by one payslip whatever the level of the run; a run is
+calculated all or nothing (see ``services.compensation.payroll_runs``).
 """
 
 from __future__ import annotations
@@ -12,33 +13,23 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.compensation import payroll_runs
 from services.compensation.models import PayrollRun, Payslip, WorkerProjection, events
-from services.compensation.payroll import (
-    EARNINGS,
-    EMPLOYER,
-    TAX_BASIS,
-    WORKER_DEDUCTIONS,
-    balanced_partitions,
-    calculate_in_partitions,
-    calculate_lines,
-    clear_lines,
-    compute_adjustments,
-    missing_scale_cells,
-    update_totals,
-    workers_per_county,
-)
-from services.compensation.policies import policy_for
-from services.compensation.schemas import LineOut, PayrollRunStatus, PayslipOut, RunIn, RunOut
+from services.compensation.payroll import EARNINGS, EMPLOYER, TAX_BASIS, WORKER_DEDUCTIONS
+from services.compensation.payroll_runs import Overlap, RunStatus
+from services.compensation.schemas import CoveringRun, LineOut, PayrollRunStatus, PayslipOut, RunIn, RunOut
 from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
-from shared.problems import Conflict, NotFound, UnprocessableContent, problem_responses
-from shared.scoping import READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
+from shared.problems import Conflict, NotFound, problem_responses
+from shared.regions import scope_prefix
+from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["payroll"])
 Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
@@ -58,6 +49,9 @@ def run_out(r: PayrollRun) -> RunOut:
         employer_total=r.employer_total,
         approved_by=r.approved_by,
         approved_at=r.approved_at,
+        calculated_at=r.calculated_at,
+        failure=r.failure,
+        excluded=[CoveringRun.model_validate(e) for e in r.excluded or []],
         version=r.version,
     )
 
@@ -82,7 +76,7 @@ async def visible_run(
     responses=problem_responses(401, 403, 404),
 )
 async def create_run(body: RunIn, principal: Writer, session: SessionDep) -> RunOut:
-    require_write(principal, body.region_code, Message("区划不存在：{code}", "No such region: {code}"), WRITE_ROLES)
+    require_write(principal, body.region_code, Message("区划不存在", "No such region"), WRITE_ROLES)
     run = PayrollRun(
         region_code=body.region_code,
         month=date.fromisoformat(body.month + "-01"),
@@ -102,52 +96,91 @@ async def create_run(body: RunIn, principal: Writer, session: SessionDep) -> Run
     return run_out(run)
 
 
+@router.get(
+    "/payroll-runs",
+    summary="工资核算列表 runs, filtered by region, month and status, newest month first",
+    response_model=Page[RunOut],
+    responses=problem_responses(400, 401, 403),
+)
+async def list_runs(
+    principal: Annotated[Principal, require(*READ_ROLES)],
+    session: SessionDep,
+    region_code: Annotated[
+        str | None,
+        Query(pattern=r"^(\d{6}|\d{12})$", description="区划 runs of this region and the regions inside it"),
+    ] = None,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM")] = None,
+    status: PayrollRunStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(description="上一页返回的游标 next_cursor of the previous page")] = None,
+) -> Page[RunOut]:
+    filters = {"region_code": region_code, "month": month, "status": status}
+    query = select(PayrollRun).where(path_filter(principal, PayrollRun.region_code))
+    if region_code:
+        query = query.where(PayrollRun.region_code.startswith(scope_prefix(region_code)))
+    if month:
+        query = query.where(PayrollRun.month == date.fromisoformat(month + "-01"))
+    if status:
+        query = query.where(PayrollRun.status == status.value)
+    if cursor:
+        last_month, last_id = decode_cursor(cursor, filters)
+        query = query.where(
+            tuple_(PayrollRun.month, PayrollRun.id) < tuple_(date.fromisoformat(last_month), uuid.UUID(last_id))
+        )
+    rows, more = await fetch_page(session, query.order_by(PayrollRun.month.desc(), PayrollRun.id.desc()), limit)
+    next_cursor = encode_cursor([rows[-1].month.isoformat(), str(rows[-1].id)], filters) if more else None
+    return Page[RunOut](items=[run_out(r) for r in rows], next_cursor=next_cursor)
+
+
 @router.post(
     "/payroll-runs/{run_id}/calculate",
-    summary="核算 calculate (or recalculate) a draft: every line, set-based, replacing the last calculation (C4–C9)",
+    summary="核算 calculate (or recalculate) a run: every line, set-based, replacing the last calculation (C4–C9)",
+    description=(
+        "A worker-month is paid once, whatever the level of the run: the first run calculated holds the month "
+        "of each of its workers (a unique index on payslips enforces it). `overlap=refuse` (default) answers "
+        "409 naming every other run of the month that holds some of this run's workers or is unfinished in "
+        "an overlapping region; `overlap=exclude` leaves those workers out and lists the runs in `excluded`. "
+        "Months already approved are never priced again: back-dated changes (grade, certificate, leaving) "
+        "are paid as adjustment lines of this run. A large run is split by county over several connections "
+        "and is all or nothing: any failure ends it `failed` with no lines (calculate again); a run whose "
+        "process died is failed within a minute by its expired lease."
+    ),
+    response_model=RunOut,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+async def calculate_run(
+    run_id: uuid.UUID,
+    principal: Writer,
+    session: SessionDep,
+    request: Request,
+    overlap: Annotated[
+        Overlap, Query(description="重叠处理 refuse: 409 when another run holds workers; exclude: leave them out")
+    ] = Overlap.refuse,
+) -> RunOut:
+    run = await visible_run(session, principal, run_id, lock=True)
+    require_write(principal, run.region_code, NO_SUCH_RUN)
+    state = request.app.state
+    run = await payroll_runs.calculate(session, state.engine, state.settings, run, overlap)
+    return run_out(run)
+
+
+@router.post(
+    "/payroll-runs/{run_id}/cancel",
+    summary="撤销 cancel a run not yet approved: its lines go and its workers' month is free for another run",
     response_model=RunOut,
     responses=problem_responses(401, 403, 404, 409),
 )
-async def calculate_run(run_id: uuid.UUID, principal: Writer, session: SessionDep, request: Request) -> RunOut:
+async def cancel_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
     run = await visible_run(session, principal, run_id, lock=True)
     require_write(principal, run.region_code, NO_SUCH_RUN)
-    if run.status not in ("draft", "calculated"):
-        raise Conflict(Message("已审批或已发放的工资不可更改", "An approved or paid run cannot change"))
-    await clear_lines(session, run)
-    sizes = await workers_per_county(session, run)
-    policies = {county: await policy_for(session, county, run.month.year) for county in sizes}
-    missing = await missing_scale_cells(session, run, policies)
-    if missing:
-        cells = ", ".join(f"{county} {post} {grade}" for county, post, grade in missing[:10])
-        raise UnprocessableContent(
-            Message("{year} 年薪酬表缺少：{cells}", "The {year} scales lack: {cells}"),
-            rule="C4",
-            year=run.month.year,
-            cells=cells,
-        )
-    await compute_adjustments(session, run, policies)
-    settings = request.app.state.settings
-    if (
-        sum(sizes.values()) >= settings.payroll_parallel_threshold
-        and settings.payroll_partitions > 1
-        and len(sizes) > 1
-    ):
-        run.status = "calculating"
-        await session.commit()  # the partitions' connections must see the run; its state keeps readers out
-        groups = balanced_partitions(sizes, settings.payroll_partitions)
-        try:
-            await calculate_in_partitions(request.app.state.engine, run, policies, groups)
-        except BaseException:
-            await session.rollback()
-            await clear_lines(session, run)
-            run.status = "draft"
-            await session.commit()
-            raise
-    else:
-        await calculate_lines(session, run, policies)
-    await update_totals(session, run)
-    run.status = "calculated"
-    run.version += 1
+    run = await payroll_runs.cancel(session, run)
+    await record_event(
+        session,
+        events,
+        "payroll_run.cancelled",
+        f"payroll-run/{run.id}",
+        {"region_code": run.region_code, "month": run.month.strftime("%Y-%m"), "by": principal.subject},
+    )
     return run_out(run)
 
 
@@ -265,6 +298,10 @@ async def list_payslips(
     ] = None,
 ) -> list[PayslipOut]:
     run = await visible_run(session, principal, run_id)
+    if run.status not in (RunStatus.calculated, RunStatus.approved, RunStatus.paid):
+        raise Conflict(
+            Message("状态为 {status} 的核算批次没有工资条", "A run that is {status} has no payslips"), status=run.status
+        )
     query = select(Payslip, WorkerProjection).join(WorkerProjection, WorkerProjection.worker_id == Payslip.worker_id)
     query = query.where(Payslip.run_id == run.id)
     if after:

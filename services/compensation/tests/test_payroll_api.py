@@ -113,9 +113,14 @@ async def test_recalculation_replaces_a_draft_approved_runs_never_change(compens
     assert approved.json()["approved_by"].startswith("user:")
     frozen = await compensation.client.post(f"/v1/payroll-runs/{run['id']}/calculate", headers=compensation.township)
     assert frozen.status_code == 409
-    second = await compensation.run("2026-05")
-    twice = await compensation.client.post(f"/v1/payroll-runs/{second['id']}/approve", headers=compensation.township)
-    assert twice.status_code == 409  # two runs of one township and month cannot both be approved
+    second = await compensation.client.post(
+        "/v1/payroll-runs", headers=compensation.township, json={"region_code": "330302001000", "month": "2026-05"}
+    )
+    twice = await compensation.client.post(
+        f"/v1/payroll-runs/{second.json()['id']}/calculate", headers=compensation.township
+    )
+    assert twice.status_code == 409  # the month is paid once: the approved run holds it
+    assert twice.json()["covering_runs"][0]["run_id"] == run["id"]
     paid = await compensation.client.post(f"/v1/payroll-runs/{run['id']}/pay", headers=compensation.township)
     assert paid.json()["status"] == "paid"
 

@@ -1,0 +1,360 @@
+"""Payroll run use cases: calculating a run all or nothing, once per worker-month, and noticing runs whose
+calculating process died.
+
+**Paid once.** A worker-month is paid by at most one payslip, whatever the level of the run (township,
+county, city): the database holds it (a unique index on ``payslips (worker_id, month)``; payslips exist
+only for live runs). The first run *calculated* holds the month of each of its workers. A later run whose
+scope overlaps it is refused (``overlap=refuse``, the default: 409 naming every run that holds some of its
+workers, or that is still unfinished in an overlapping region) or leaves those workers out
+(``overlap=exclude``: the run's ``excluded`` lists the runs and how many workers each holds).
+
+**All or nothing.** A small run is one transaction. A large run (split by county over several
+connections) is first committed as ``calculating`` with a lease that a heartbeat renews; each group of
+counties commits on its own. It ends ``calculated`` only when every group is in; any failure ends it
+``failed`` with every line removed, and a run whose process died is found by its expired lease and failed
+the same way by ``reap_expired_runs`` (every ``payroll_reaper_seconds``, on every replica). A failed run
+can be calculated again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from services.compensation.models import PayrollAdjustment, PayrollRun, Payslip
+from services.compensation.payroll import (
+    adjustment_only_lines,
+    balanced_partitions,
+    calculate_in_partitions,
+    calculate_lines,
+    clear_lines,
+    compute_adjustments,
+    missing_scale_cells,
+    update_totals,
+    workers_per_county,
+)
+from services.compensation.policies import policy_for
+from services.compensation.settings import Settings
+from shared.i18n import Message
+from shared.problems import Conflict, ServiceUnavailable, UnprocessableContent
+from shared.regions import contains, scope_prefix
+
+_log = logging.getLogger("shegong.payroll")
+
+
+class RunStatus(StrEnum):
+    draft = "draft"
+    calculating = "calculating"
+    calculated = "calculated"
+    approved = "approved"
+    paid = "paid"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+# A run whose lines stand: they hold their workers' months.
+LIVE = (RunStatus.calculating, RunStatus.calculated, RunStatus.approved, RunStatus.paid)
+RECALCULABLE = (RunStatus.draft, RunStatus.calculated, RunStatus.failed)
+CANCELLABLE = (RunStatus.draft, RunStatus.calculated, RunStatus.failed)
+
+
+class Overlap(StrEnum):
+    """重叠处理 what a run does with workers another run of the month already holds."""
+
+    refuse = "refuse"
+    exclude = "exclude"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Another run of the same month that holds some of this run's workers, or may."""
+
+    run_id: uuid.UUID
+    region_code: str
+    status: str
+    workers: int | None  # None: unfinished (draft) in an overlapping region, it holds nobody yet
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": str(self.run_id),
+            "region_code": self.region_code,
+            "status": self.status,
+            "workers": self.workers,
+        }
+
+    def describe(self) -> str:
+        held = f"{self.workers}" if self.workers is not None else "-"
+        return f"{self.run_id} ({self.region_code}, {self.status}, {held})"
+
+
+HELD_SQL = text(
+    """
+SELECT ps.run_id, count(*) FROM compensation.payslips ps
+JOIN compensation.workers w ON w.worker_id = ps.worker_id
+WHERE ps.run_id = ANY(CAST(:runs AS uuid[])) AND w.community_path LIKE :prefix
+GROUP BY ps.run_id
+"""
+)
+
+
+async def other_runs(session: AsyncSession, run: PayrollRun) -> list[PayrollRun]:
+    """The month's other runs that are not failed or cancelled."""
+    rows = await session.scalars(
+        select(PayrollRun)
+        .where(
+            PayrollRun.month == run.month,
+            PayrollRun.id != run.id,
+            PayrollRun.status.in_([*LIVE, RunStatus.draft]),
+        )
+        .order_by(PayrollRun.region_code, PayrollRun.id)
+    )
+    return list(rows.all())
+
+
+async def holders(session: AsyncSession, run: PayrollRun, others: list[PayrollRun]) -> list[Holder]:
+    """Runs whose payslips hold workers of this run's scope this month; and unfinished runs (draft,
+    calculating) whose region overlaps this run's, which will hold them once calculated."""
+    live = [o for o in others if o.status in LIVE]
+    counts: dict[uuid.UUID, int] = {}
+    if live:
+        rows = await session.execute(
+            HELD_SQL, {"runs": [str(o.id) for o in live], "prefix": scope_prefix(run.region_code) + "%"}
+        )
+        counts = {uuid.UUID(str(run_id)): int(n) for run_id, n in rows.all()}
+    found: list[Holder] = []
+    for other in others:
+        overlapping = contains(other.region_code, run.region_code) or contains(run.region_code, other.region_code)
+        if other.id in counts:
+            found.append(Holder(other.id, other.region_code, other.status, counts[other.id]))
+        elif overlapping and other.status in (RunStatus.draft, RunStatus.calculating):
+            found.append(Holder(other.id, other.region_code, other.status, None))
+    return found
+
+
+def overlap_conflict(run: PayrollRun, found: list[Holder]) -> Conflict:
+    problem = Conflict(
+        Message(
+            "{month} 已有其他工资核算批次覆盖本批次的社工（每人每月只发一次）：{runs}。"
+            "请撤销或完成该批次，或以 overlap=exclude 核算以剔除这些社工",
+            "Other runs of {month} already cover workers of this run (a worker-month is paid once): {runs}. "
+            "Cancel or finish them, or calculate with overlap=exclude to leave those workers out",
+        ),
+        month=run.month.strftime("%Y-%m"),
+        runs="; ".join(h.describe() for h in found),
+    )
+    problem.extra["covering_runs"] = [h.as_json() for h in found]
+    return problem
+
+
+async def _policies(session: AsyncSession, run: PayrollRun, counties: list[str]) -> dict[str, Any]:
+    return {county: await policy_for(session, county, run.month.year) for county in counties}
+
+
+async def calculate(
+    session: AsyncSession, engine: AsyncEngine, settings: Settings, run: PayrollRun, overlap: Overlap
+) -> PayrollRun:
+    """Calculate (or recalculate) a locked run: every line, set-based, once per worker-month."""
+    if run.status not in RECALCULABLE:
+        raise Conflict(
+            Message("状态为 {status}，不能核算", "The run is {status}: it cannot be calculated"), status=run.status
+        )
+    others = await other_runs(session, run)
+    found = await holders(session, run, others)
+    if overlap == Overlap.refuse and found:
+        raise overlap_conflict(run, found)
+    await clear_lines(session, run)
+    sizes = await workers_per_county(session, run)
+    counties = sorted(sizes)
+    policies = await _policies(session, run, counties)
+    missing = await missing_scale_cells(session, run, policies)
+    if missing:
+        cells = ", ".join(f"{county} {post} {grade}" for county, post, grade in missing[:10])
+        raise UnprocessableContent(
+            Message("{year} 年薪酬表缺少：{cells}", "The {year} scales lack: {cells}"),
+            rule="C4",
+            year=run.month.year,
+            cells=cells,
+        )
+    # Leave out worker-months already held when some are, or when another run is writing its lines now.
+    held = [h for h in found if h.workers]
+    uncovered = bool(held) or any(o.status == RunStatus.calculating for o in others)
+    run.excluded = [h.as_json() for h in held] or None
+    run.failure = None
+    run.calculated_at = datetime.now(UTC)  # the data the lines are computed from (corrections compare to it)
+
+    async def load_policy(county: str, year: int) -> Any:
+        return await policy_for(session, county, year)
+
+    large = (
+        sum(sizes.values()) >= settings.payroll_parallel_threshold
+        and settings.payroll_partitions > 1
+        and len(sizes) > 1
+    )
+    try:
+        await compute_adjustments(session, run, counties, load_policy)
+        if not large:
+            await calculate_lines(session, run, policies, uncovered=uncovered)
+            return await _finish(session, run, policies)
+    except IntegrityError as exc:
+        raise await _raced(session, run) from exc
+    return await _calculate_large(session, engine, settings, run, policies, sizes, uncovered=uncovered)
+
+
+async def _finish(session: AsyncSession, run: PayrollRun, policies: dict[str, Any]) -> PayrollRun:
+    await adjustment_only_lines(session, run, policies)
+    await update_totals(session, run)
+    run.status = RunStatus.calculated
+    run.lease_until = None
+    run.version += 1
+    return run
+
+
+async def _raced(session: AsyncSession, run: PayrollRun) -> Conflict:
+    """Another run took some of these workers' month while this one was calculating (a race the unique
+    index decided): nothing of this calculation stays."""
+    run_id = run.id
+    await session.rollback()
+    fresh = await session.get(PayrollRun, run_id)
+    assert fresh is not None
+    return overlap_conflict(fresh, await holders(session, fresh, await other_runs(session, fresh)))
+
+
+async def _calculate_large(
+    session: AsyncSession,
+    engine: AsyncEngine,
+    settings: Settings,
+    run: PayrollRun,
+    policies: dict[str, Any],
+    sizes: dict[str, int],
+    *,
+    uncovered: bool,
+) -> PayrollRun:
+    lease = timedelta(seconds=settings.payroll_lease_seconds)
+    run.status = RunStatus.calculating
+    run.lease_until = datetime.now(UTC) + lease
+    run.version += 1
+    await session.commit()  # the groups' connections must see the run; its state keeps readers out
+    groups = balanced_partitions(sizes, settings.payroll_partitions)
+    try:
+        async with _heartbeat(engine, run.id, settings.payroll_lease_seconds):
+            await calculate_in_partitions(engine, run, policies, groups, uncovered=uncovered)
+    except BaseException as exc:
+        await session.rollback()
+        reason = "another run holds some of these workers' month" if isinstance(exc, IntegrityError) else str(exc)
+        await fail_run(engine, run.id, reason[:480])
+        if isinstance(exc, IntegrityError):
+            fresh = await session.get(PayrollRun, run.id, populate_existing=True)
+            assert fresh is not None
+            raise overlap_conflict(fresh, await holders(session, fresh, await other_runs(session, fresh))) from exc
+        if isinstance(exc, DBAPIError | OSError):
+            raise ServiceUnavailable(
+                Message(
+                    "核算失败，已全部撤回（状态 failed），可重新核算：{run}",
+                    "The calculation failed and was rolled back whole (status failed); calculate again: {run}",
+                ),
+                run=str(run.id),
+            ) from exc
+        raise
+    locked = await session.scalar(
+        select(PayrollRun).where(PayrollRun.id == run.id).with_for_update().execution_options(populate_existing=True)
+    )
+    assert locked is not None
+    if locked.status != RunStatus.calculating:  # failed meanwhile: its lease ran out
+        await clear_lines(session, locked)
+        await session.commit()
+        raise Conflict(
+            Message(
+                "核算超时已被标记为失败，请重新核算",
+                "The calculation outlived its lease and was failed: calculate again",
+            )
+        )
+    return await _finish(session, locked, policies)
+
+
+@contextlib.asynccontextmanager
+async def _heartbeat(engine: AsyncEngine, run_id: uuid.UUID, lease_seconds: float) -> AsyncIterator[None]:
+    """Renew the run's lease every third of it while the calculation runs."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(lease_seconds / 3)
+            async with engine.begin() as conn:
+                await conn.execute(
+                    update(PayrollRun)
+                    .where(PayrollRun.id == run_id, PayrollRun.status == RunStatus.calculating)
+                    .values(lease_until=datetime.now(UTC) + timedelta(seconds=lease_seconds))
+                )
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+
+
+async def fail_run(engine: AsyncEngine, run_id: uuid.UUID, reason: str) -> None:
+    """End a calculating run ``failed`` with none of its lines."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(PayrollRun)
+            .where(PayrollRun.id == run_id, PayrollRun.status == RunStatus.calculating)
+            .values(status=RunStatus.failed, failure=reason, lease_until=None, version=PayrollRun.version + 1)
+        )
+        await conn.execute(delete(Payslip).where(Payslip.run_id == run_id))
+        await conn.execute(delete(PayrollAdjustment).where(PayrollAdjustment.run_id == run_id))
+
+
+async def reap_expired_runs(engine: AsyncEngine) -> list[uuid.UUID]:
+    """Runs left ``calculating`` by a process that died (its lease ran out): ``failed``, lines removed."""
+    async with engine.begin() as conn:
+        rows = await conn.execute(
+            text(
+                """
+UPDATE compensation.payroll_runs SET status = 'failed', lease_until = NULL, version = version + 1,
+       failure = 'the calculating process stopped (lease expired) 核算进程中断'
+WHERE id IN (SELECT id FROM compensation.payroll_runs
+             WHERE status = 'calculating' AND lease_until < now() FOR UPDATE SKIP LOCKED)
+RETURNING id"""
+            )
+        )
+        ids = [uuid.UUID(str(r[0])) for r in rows.all()]
+        if ids:
+            await conn.execute(delete(Payslip).where(Payslip.run_id.in_(ids)))
+            await conn.execute(delete(PayrollAdjustment).where(PayrollAdjustment.run_id.in_(ids)))
+            _log.warning("payroll runs failed after their lease expired", extra={"runs": [str(i) for i in ids]})
+    return ids
+
+
+async def reap_forever(engine: AsyncEngine, interval: float) -> None:
+    while True:
+        try:
+            await reap_expired_runs(engine)
+        except (DBAPIError, OSError):
+            _log.exception("could not check payroll leases")
+        await asyncio.sleep(interval)
+
+
+async def cancel(session: AsyncSession, run: PayrollRun) -> PayrollRun:
+    """Cancel a run that was not approved: its lines go, its workers' months are free again."""
+    if run.status not in CANCELLABLE:
+        raise Conflict(
+            Message("状态为 {status}，不能撤销", "The run is {status}: it cannot be cancelled"), status=run.status
+        )
+    await clear_lines(session, run)
+    run.status = RunStatus.cancelled
+    run.excluded = None
+    run.version += 1
+    return run
