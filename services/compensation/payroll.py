@@ -481,4 +481,7 @@ async def calculate_in_partitions(
         async with engine.begin() as conn:
             await conn.execute(_calculate_statement(uncovered), sql_parameters(run, {c: policies[c] for c in counties}))
 
-    await asyncio.gather(*(one(group) for group in groups))
+    # A task group: when one group fails the others are cancelled (rolled back), none goes on writing.
+    async with asyncio.TaskGroup() as tasks:
+        for group in groups:
+            tasks.create_task(one(group))

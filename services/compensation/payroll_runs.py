@@ -249,15 +249,20 @@ async def _calculate_large(
     try:
         async with _heartbeat(engine, run.id, settings.payroll_lease_seconds):
             await calculate_in_partitions(engine, run, policies, groups, uncovered=uncovered)
-    except BaseException as exc:
+    except BaseException as caught:
+        exc = _first_cause(caught)
         await session.rollback()
-        reason = "another run holds some of these workers' month" if isinstance(exc, IntegrityError) else str(exc)
-        await fail_run(engine, run.id, reason[:480])
+        reason = "another run holds some of these workers' month" if isinstance(exc, IntegrityError) else repr(exc)
+        try:
+            await fail_run(engine, run.id, reason[:480])
+        except (DBAPIError, OSError):  # the database is gone too: the expired lease fails the run later
+            _log.exception("could not mark the run failed", extra={"run": str(run.id)})
         if isinstance(exc, IntegrityError):
             fresh = await session.get(PayrollRun, run.id, populate_existing=True)
             assert fresh is not None
             raise overlap_conflict(fresh, await holders(session, fresh, await other_runs(session, fresh))) from exc
-        if isinstance(exc, DBAPIError | OSError):
+        if isinstance(exc, Exception):  # a database that went away, a connection terminated …
+            _log.error("payroll calculation failed", exc_info=exc, extra={"run": str(run.id)})
             raise ServiceUnavailable(
                 Message(
                     "核算失败，已全部撤回（状态 failed），可重新核算：{run}",
@@ -280,6 +285,13 @@ async def _calculate_large(
             )
         )
     return await _finish(session, locked, policies)
+
+
+def _first_cause(exc: BaseException) -> BaseException:
+    """The first real error inside the task group's exception group."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
 
 
 @contextlib.asynccontextmanager

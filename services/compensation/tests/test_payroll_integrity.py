@@ -193,7 +193,7 @@ async def test_a_worker_hired_again_keeps_the_first_employments_pay(compensation
     c = compensation
     worker = await c.worker("staff", 3, start="2026-01-05")
     await approve(c, (await c.run("2026-01"))["id"])
-    employments = [{"hire_date": "2026-01-05", "left_date": "2026-01-31"}]
+    employments: list[dict[str, str | None]] = [{"hire_date": "2026-01-05", "left_date": "2026-01-31"}]
     await c.feed(worker_event(worker, hire="2026-01-05", left="2026-01-31", version=2, employments=employments))
     employments.append({"hire_date": "2026-04-01", "left_date": None})
     await c.feed(worker_event(worker, hire="2026-04-01", version=3, employments=employments))
