@@ -40,6 +40,7 @@ INSERT INTO compensation.workers (worker_id, name, community_code, community_pat
   FROM (SELECT n, '33' || lpad((1 + n % 11)::text, 2, '0') || lpad((1 + n / 11 % 10)::text, 2, '0')
                    || lpad((1 + n / 110 % 10)::text, 3, '0') || lpad((1 + n / 1100 % 9)::text, 3, '0') AS code
         FROM generate_series(0, :workers - 1) n) s;
+INSERT INTO compensation.employments (worker_id, hire_date) SELECT worker_id, hire_date FROM compensation.workers;
 INSERT INTO compensation.post_periods (worker_id, start_date, post, grade)
   SELECT worker_id, date '2024-01-05',
          CASE WHEN abs(hashtext(worker_id::text)) % 10 = 0 THEN 'chief' WHEN abs(hashtext(worker_id::text)) % 10 < 3 THEN 'deputy' ELSE 'staff' END,

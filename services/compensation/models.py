@@ -150,13 +150,8 @@ class PayrollRun(Base):
 
     __tablename__ = "payroll_runs"
     __table_args__ = (
-        Index(
-            "payroll_runs_one_approved_idx",
-            "region_code",
-            "month",
-            unique=True,
-            postgresql_where=text("status IN ('approved', 'paid')"),
-        ),
+        # No "one approved run per region and month": a supplementary run of the same township and month
+        # pays a worker hired late into it, and payslips (unique per worker and month) keep it paid once.
         Index("payroll_runs_month_idx", "month", "status"),
         CheckConstraint(
             "status IN ('draft', 'calculating', 'calculated', 'approved', 'paid', 'failed', 'cancelled')",

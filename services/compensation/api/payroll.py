@@ -14,7 +14,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select, tuple_
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation import payroll_runs
@@ -200,12 +199,7 @@ async def _transition(
         run.approved_by, run.approved_at = principal.subject, now
     else:
         run.paid_at = now
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            Message("同一区划同月已有审批的工资", "Another run of this region and month is already approved")
-        ) from exc
+    await session.flush()
     await record_event(
         session,
         events,

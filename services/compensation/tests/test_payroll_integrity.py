@@ -203,3 +203,21 @@ async def test_a_worker_hired_again_keeps_the_first_employments_pay(compensation
     slip = lines(await c.payslip(april["id"], worker))
     assert slip["base"] == "5075.00"
     assert "adjustment" not in slip
+
+
+async def test_a_late_hire_is_paid_by_a_supplementary_run_of_the_same_month(compensation: Compensation) -> None:
+    """March approved for the township; a worker hired on 10 March is recorded afterwards. A second run of
+    the same township and month pays only them (overlap=exclude) and can be approved."""
+    c = compensation
+    early = await c.worker("staff", 3, start="2026-03-02")
+    march = await c.run("2026-03")
+    await approve(c, march["id"])
+    late = await c.worker("staff", 3, start="2026-03-10")
+    supplementary = await create(c, "330302001000", "2026-03")
+    body = (await calculate(c, supplementary, overlap="exclude")).json()
+    assert body["workers"] == 1
+    assert body["excluded"][0]["run_id"] == march["id"]
+    await approve(c, supplementary)
+    assert lines(await c.payslip(supplementary, late))["base"] == "5075.00"
+    slips = (await c.client.get(f"/v1/workers/{early}/payslips", headers=c.county)).json()
+    assert [s["run_id"] for s in slips] == [march["id"]]

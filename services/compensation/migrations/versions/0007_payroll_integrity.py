@@ -38,6 +38,9 @@ def upgrade() -> None:
         schema=S,
     )
     op.create_check_constraint(op.f("payroll_runs_status_check"), "payroll_runs", f"status IN ({STATUSES})", schema=S)
+    # A supplementary run of a region and month already approved may pay a worker hired late into it:
+    # payslips, unique per worker and month, keep every worker-month paid once.
+    op.drop_index("payroll_runs_one_approved_idx", "payroll_runs", schema=S)
     op.create_index("payroll_runs_month_idx", "payroll_runs", ["month", "status"], schema=S)
 
     # Paid once (issue: a worker-month is paid once whatever the level of the run): the month on every
@@ -70,6 +73,14 @@ def downgrade() -> None:
     op.create_index("payslips_worker_id_idx", "payslips", ["worker_id"], schema=S)
     op.drop_column("payslips", "month", schema=S)
     op.drop_index("payroll_runs_month_idx", "payroll_runs", schema=S)
+    op.create_index(
+        "payroll_runs_one_approved_idx",
+        "payroll_runs",
+        ["region_code", "month"],
+        unique=True,
+        schema=S,
+        postgresql_where=sa.text("status IN ('approved', 'paid')"),
+    )
     op.drop_constraint(op.f("payroll_runs_status_check"), "payroll_runs", schema=S, type_="check")
     op.drop_column("payroll_runs", "excluded", schema=S)
     op.drop_column("payroll_runs", "failure", schema=S)
