@@ -36,10 +36,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.compensation.app import create_app
 from services.compensation.projections import apply_post, apply_worker
+from services.compensation.settings import Settings
 from services.gateway.keys import SigningKeys
 from services.gateway.tokens import issue_access_token
 from shared.auth import Grant, Principal, Role, TokenVerifier
-from shared.migrations import settings_for
 
 settings.register_profile(
     "payroll-ci", max_examples=12, stateful_step_count=14, deadline=None, suppress_health_check=list(HealthCheck)
@@ -142,9 +142,7 @@ class PaidOnce(RuleBasedStateMachine):
 
     # -- the service, in this example's own event loop ------------------------------------------------
     async def _start(self) -> None:
-        config = settings_for("compensation").model_copy(
-            update={"database_url": self.database_url, "feeds_enabled": False}
-        )
+        config = Settings(database_url=self.database_url, feeds_enabled=False)
         self.app = create_app(config)
         keys = SigningKeys(self.keys_dir)
 
