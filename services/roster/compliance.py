@@ -1,9 +1,9 @@
 """Staffing compliance of a region on a date (S1–S8, P2–P3): set-based SQL, then the pure rules.
 
-Two aggregate queries over the region's communities — workers employed on the date (their employment
-periods, the leave date inclusive) (with residence,
-generalists, grid duties) and posts held on the date (chiefs, approved extra chiefs, deputies) — and
-one over the counties' quotas (S5). Each community's numbers then go through
+Two aggregate queries over the region's communities — workers employed on the date by their employment
+periods, the leave date included (with residence, generalists, grid duties), and posts held on the date
+(chiefs, approved extra chiefs, deputies) — and one over the counties' quotas (S5), counting workers
+employed on the date. Each community's numbers then go through
 ``domain.staffing.community_findings`` with the staffing policy in force for it.
 """
 
