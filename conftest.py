@@ -168,6 +168,9 @@ async def service_app(database_url: str, signing_keys_dir: Path) -> AsyncIterato
             overrides: dict[str, object] = {"database_url": database_url, "feeds_enabled": False}
             if service == "gateway":
                 overrides |= {"signing_keys_dir": signing_keys_dir, **FAST_HASHING}
+            if service == "roster":
+                # Likewise the roster's status transitions (lifecycle.publish_due_transitions).
+                overrides["lifecycle_enabled"] = False
             config = settings_for(service).model_copy(update=overrides | settings)
             module = importlib.import_module(f"services.{service}.app")
             app: FastAPI = module.create_app(config)

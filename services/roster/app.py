@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from services.roster.api import ROUTERS
+from services.roster.lifecycle import lifecycle_lifespan
 from services.roster.models import Base
 from services.roster.projections import roster_feeds
 from services.roster.settings import Settings
@@ -18,4 +19,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metadata=Base.metadata,
         routers=ROUTERS,
         feeds=roster_feeds,
+        extra_lifespan=lifecycle_lifespan,
     )

@@ -1,8 +1,9 @@
 """Staffing compliance of a region on a date (S1–S8, P2–P3): set-based SQL, then the pure rules.
 
-Two aggregate queries over the region's communities — workers in post on the date (with residence,
-generalists, grid duties) and posts held on the date (chiefs, approved extra chiefs, deputies) — and
-one over the counties' quotas (S5). Each community's numbers then go through
+Two aggregate queries over the region's communities — workers employed on the date by their employment
+periods, the leave date included (with residence, generalists, grid duties), and posts held on the date
+(chiefs, approved extra chiefs, deputies) — and one over the counties' quotas (S5), counting workers
+employed on the date. Each community's numbers then go through
 ``domain.staffing.community_findings`` with the staffing policy in force for it.
 """
 
@@ -28,9 +29,9 @@ COMMUNITIES_SQL = text(
     FROM roster.regions r
     LEFT JOIN roster.workers w
            ON w.community_code = r.code
-          AND w.hire_date <= :day
-          AND (w.left_date IS NULL OR w.left_date > :day)
-          AND w.status <> 'left'
+          AND EXISTS (SELECT 1 FROM roster.employments e  -- employed on the day: the leave date is worked
+                       WHERE e.worker_id = w.id AND e.hire_date <= :day
+                         AND (e.left_date IS NULL OR e.left_date >= :day))
     WHERE r.level = 'community' AND r.path LIKE :prefix
     GROUP BY r.code, r.name, r.kind, r.households, r.extra_staff
     ORDER BY r.code
@@ -53,7 +54,10 @@ QUOTAS_SQL = text(
     WITH used AS (
         SELECT left(w.community_path, 6) AS county, count(*) AS used
         FROM roster.workers w
-        WHERE w.status <> 'left' AND w.community_path LIKE :county_prefix
+        WHERE w.community_path LIKE :county_prefix
+          AND EXISTS (SELECT 1 FROM roster.employments e
+                       WHERE e.worker_id = w.id AND e.hire_date <= :day
+                         AND (e.left_date IS NULL OR e.left_date >= :day))
         GROUP BY 1
     )
     SELECT c.code AS county, q.headcount, coalesce(u.used, 0) AS used
@@ -133,7 +137,8 @@ async def staffing_compliance(session: AsyncSession, region: str, day: date) -> 
     county_prefix = (
         region[:6] if level(region) in (RegionLevel.township, RegionLevel.community) else scope_prefix(region)
     ) + "%"
-    rows_q = (await session.execute(QUOTAS_SQL, {"year": day.year, "county_prefix": county_prefix})).mappings().all()
+    quota_params = {"year": day.year, "day": day, "county_prefix": county_prefix}
+    rows_q = (await session.execute(QUOTAS_SQL, quota_params)).mappings().all()
     quotas = [QuotaResult(q["county"], q["headcount"], int(q["used"])) for q in rows_q]
     quota_findings: list[Finding] = []
     for q in rows_q:

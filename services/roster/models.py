@@ -122,12 +122,34 @@ class Worker(Base):
     grid_duties: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), comment="S8")
     certificate_level: Mapped[str | None] = mapped_column(String(20))
     certificate_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12))
-    hire_date: Mapped[date] = mapped_column(Date)
-    left_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(
+        String(12), comment="status as last published in the feed; reads derive it as of a date (H4, H6)"
+    )
+    hire_date: Mapped[date] = mapped_column(Date, comment="hire date of the latest employment")
+    left_date: Mapped[date | None] = mapped_column(Date, comment="inclusive: last day of the latest employment")
+    career_staff_date: Mapped[date | None] = mapped_column(Date, comment="K3: took a career-staff (事业编制) post")
+    career_staff_document: Mapped[str | None] = mapped_column(String(200), comment="K3: the appointing document")
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Employment(Base):
+    """One period of a worker's employment: a re-hire adds one, the person record stays the same."""
+
+    __tablename__ = "employments"
+    __table_args__ = (
+        Index("employments_worker_id_idx", "worker_id"),
+        Index("employments_one_open_idx", "worker_id", unique=True, postgresql_where=text("left_date IS NULL")),
+        CheckConstraint("left_date IS NULL OR left_date >= hire_date", name="period"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
+    hire_date: Mapped[date] = mapped_column(Date, comment="first day employed")
+    left_date: Mapped[date | None] = mapped_column(Date, comment="inclusive: last day worked and paid (C6)")
+    probation_end: Mapped[date] = mapped_column(Date, comment="H4, inclusive: last day of probation")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class PostAssignment(Base):
@@ -149,6 +171,7 @@ class PostAssignment(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date, comment="exclusive; null while held")
     approval: Mapped[str | None] = mapped_column(String(200), comment="P2: approval of a second chief")
+    duties: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"), comment="P4 duty areas")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -183,6 +206,10 @@ class Contract(Base):
     end_date: Mapped[date] = mapped_column(Date, comment="exclusive")
     probation_end: Mapped[date | None] = mapped_column(Date, comment="H4: first contract only")
     renewal_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contracts.id"))
+    h9_recontract: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), comment="H9: re-contracting of a worker recruited before the rules"
+    )
+    prior_arrangement: Mapped[str | None] = mapped_column(String(200), comment="H9: how the worker was engaged before")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

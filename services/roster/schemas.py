@@ -19,8 +19,9 @@ class Post(StrEnum):
 
 
 class WorkerStatus(StrEnum):
-    """人员状态 worker status."""
+    """人员状态 worker status, derived as of a date from the worker's dated records (H4, H6; see lifecycle)."""
 
+    pending = "pending"
     probation = "probation"
     active = "active"
     on_loan = "on_loan"
@@ -54,9 +55,10 @@ class RecruitmentChannel(StrEnum):
 ENUM_LABELS: dict[str, dict[str, str]] = {
     "post": {Post.chief: "正职", Post.deputy: "副职", Post.staff: "工作人员"},
     "worker_status": {
+        WorkerStatus.pending: "待入职",
         WorkerStatus.probation: "试用期",
         WorkerStatus.active: "在岗",
-        WorkerStatus.on_loan: "借用",
+        WorkerStatus.on_loan: "借用/跟岗锻炼",
         WorkerStatus.left: "离职",
     },
     "community_kind": {
@@ -71,6 +73,27 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         CertificateLevel.senior: "高级社会工作师",
     },
     "recruitment_channel": {RecruitmentChannel.election: "选任", RecruitmentChannel.recruitment: "招聘"},
+}
+
+
+class Duty(StrEnum):
+    """岗位职责 duty area of a post (P4); a post may list several (全科, generalist)."""
+
+    party_affairs = "party_affairs"
+    social_affairs = "social_affairs"
+    culture_education_sport = "culture_education_sport"
+    environment_sanitation = "environment_sanitation"
+    comprehensive_governance = "comprehensive_governance"
+    labour_social_security = "labour_social_security"
+
+
+ENUM_LABELS["duty"] = {
+    Duty.party_affairs: "党建",
+    Duty.social_affairs: "社会事务",
+    Duty.culture_education_sport: "文教体育",
+    Duty.environment_sanitation: "环境卫生",
+    Duty.comprehensive_governance: "综合治理",
+    Duty.labour_social_security: "劳动就业和社会保障",
 }
 
 
@@ -178,7 +201,11 @@ class WorkerCreate(BaseModel):
     grid_duties: bool = Field(False, description="兼任网格员 holds grid-worker duties (S8: a finding)")
     certificate_level: CertificateLevel | None = Field(None, description="社工职业资格 certificate (C8, H7)")
     certificate_date: date | None = Field(None, description="取证日期 certificate date")
-    hire_date: date = Field(description="入职日期 hire date; probation runs 6 months from it (H4)")
+    hire_date: date = Field(
+        description="入职日期 hire date, the first day employed; probation runs `probation_months` (6) from it, the "
+        "probation end inclusive (H4). For a person who has left, a later hire date re-hires them: same worker id, "
+        "a new employment period"
+    )
 
 
 class WorkerPatch(BaseModel):
@@ -191,8 +218,20 @@ class WorkerPatch(BaseModel):
     grid_duties: bool | None = Field(None, description="(S8)")
     certificate_level: CertificateLevel | None = None
     certificate_date: date | None = None
-    status: WorkerStatus | None = Field(None, description="人员状态 status; left needs left_date")
-    left_date: date | None = Field(None, description="离职日期 leaving date")
+    status: WorkerStatus | None = Field(
+        None,
+        description="人员状态 only `left` may be sent (with left_date): the other statuses follow from the dates "
+        "(H4 probation, H6 loans)",
+    )
+    left_date: date | None = Field(
+        None,
+        description="离职日期 leave date, inclusive: the last day worked and paid (C6); posts and contracts end from "
+        "the next day (their exclusive end becomes left_date + 1); status `left` from the next day",
+    )
+    career_staff_date: date | None = Field(
+        None, description="取得事业编制日期 date the worker took a career-staff post; no transfer for 3 years (K3)"
+    )
+    career_staff_document: str | None = Field(None, max_length=200, description="事业编制文件 appointing document (K3)")
 
 
 class PostOut(BaseModel):
@@ -201,9 +240,19 @@ class PostOut(BaseModel):
     community_code: str
     post: Post = Field(description="岗位 post (P1)")
     grade: int = Field(description="岗位等级 grade, 1–18 (C4)")
-    start_date: date
-    end_date: date | None = Field(description="结束日期 exclusive; null while held")
+    start_date: date = Field(description="任职日期 first day in the post")
+    end_date: date | None = Field(
+        description="结束日期 exclusive: the first day not in the post (the next post starts on it; after leaving on "
+        "day L it is L + 1); null while held"
+    )
     approval: str | None = Field(description="审批 approval of a second chief (P2)")
+    duties: list[Duty] = Field(description="岗位职责 duty areas of the post (P4); several: generalist (全科)")
+
+
+class EmploymentOut(BaseModel):
+    hire_date: date = Field(description="入职日期 first day employed")
+    left_date: date | None = Field(description="离职日期 inclusive: last day worked and paid (C6); null while employed")
+    probation_end: date = Field(description="试用期满 inclusive: last day of probation (H4); active from the next day")
 
 
 class WorkerOut(BaseModel):
@@ -221,10 +270,20 @@ class WorkerOut(BaseModel):
     grid_duties: bool = Field(description="(S8)")
     certificate_level: CertificateLevel | None
     certificate_date: date | None
-    status: WorkerStatus
-    hire_date: date
-    left_date: date | None
-    current_post: PostOut | None = Field(description="当前岗位 the post held today")
+    status: WorkerStatus = Field(
+        description="人员状态 as of `status_as_of`: pending before the hire date, probation up to and including the "
+        "probation end (H4), on_loan during a loan or practice posting (H6), left after the leave date, else active"
+    )
+    status_as_of: date = Field(description="状态日期 the date the status and current post are for (`as_of`)")
+    hire_date: date = Field(description="入职日期 first day of the latest employment")
+    left_date: date | None = Field(description="离职日期 inclusive: last day of the latest employment (C6)")
+    probation_end: date | None = Field(
+        description="试用期满 inclusive: last day of probation of the latest employment (H4)"
+    )
+    employments: list[EmploymentOut] = Field(description="任职经历 every employment period, oldest first")
+    career_staff_date: date | None = Field(description="取得事业编制日期 (K3)")
+    career_staff_document: str | None = Field(description="事业编制文件 (K3)")
+    current_post: PostOut | None = Field(description="当前岗位 the post held on `status_as_of`")
     version: int
 
 
@@ -243,8 +302,14 @@ class PostAssign(BaseModel):
     model_config = ConfigDict(extra="forbid")
     post: Post = Field(description="岗位 post (P1)")
     grade: int = Field(ge=1, le=18, description="岗位等级 grade, 1–18 (C4)")
-    start_date: date = Field(description="任职日期 start; a held post ends the day this one starts")
+    start_date: date = Field(description="任职日期 start; a held post ends the day this one starts (exclusive end)")
     approval: str | None = Field(None, max_length=200, description="审批 approval of a second chief (P2)")
+    duties: list[Duty] = Field(
+        default_factory=list,
+        max_length=6,
+        description="岗位职责 duty areas (P4): party affairs, social affairs, culture/education/sport, environment "
+        "and sanitation, comprehensive governance, labour/employment/social security; several for a generalist",
+    )
 
 
 class FindingOut(BaseModel):
@@ -299,10 +364,26 @@ class ContractOut(BaseModel):
     id: uuid.UUID
     worker_id: uuid.UUID
     township_code: str = Field(description="签约乡镇（街道） the signing township (H3)")
-    start_date: date
-    end_date: date = Field(description="终止日期 exclusive; one year after the start (H3)")
-    probation_end: date | None = Field(description="试用期满 first contract only, 6 months from hire (H4)")
+    start_date: date = Field(description="起始日期 first day of the contract")
+    end_date: date = Field(
+        description="终止日期 exclusive: the first day not covered, one year after the start (H3); a renewal starts "
+        "on it; after leaving on day L it is L + 1"
+    )
+    probation_end: date | None = Field(
+        description="试用期满 inclusive: last day of probation, `probation_months` (6) from hire; first contract of an "
+        "employment only (H4)"
+    )
     renewal_of: uuid.UUID | None
+    h9_recontract: bool = Field(description="H9 重新签订 re-contracting of a worker recruited before these rules")
+    prior_arrangement: str | None = Field(description="原用工方式 how the worker was engaged before (H9)")
+
+
+class RecontractIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start_date: date = Field(description="起始日期 first day of the township contract (H3); on or after the hire date")
+    prior_arrangement: str = Field(
+        min_length=1, max_length=200, description="原用工方式 how the worker was engaged before these rules (H9)"
+    )
 
 
 class SecondmentKind(StrEnum):
@@ -316,8 +397,11 @@ class SecondmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: SecondmentKind
     host: str = Field(min_length=1, max_length=100, description="接收单位 receiving department")
-    start_date: date
-    end_date: date = Field(description="结束日期 exclusive: a loan ≤ 6 months, practice ≤ 1 year (H6)")
+    start_date: date = Field(description="开始日期 first day away; status on_loan from it (H6)")
+    end_date: date = Field(
+        description="结束日期 exclusive: the first day back (normal status again); a loan ≤ 6 months, practice ≤ 1 "
+        "year (H6)"
+    )
     approval: str | None = Field(None, max_length=200, description="县级审批 county approval, required for a loan (H6)")
 
 
@@ -329,7 +413,10 @@ class SecondmentOut(SecondmentIn):
 class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     to_community: str = Field(pattern=COMMUNITY_CODE, description="调入社区 destination community")
-    effective_date: date = Field(description="生效日期 at least 2 years after hire (H5)")
+    effective_date: date = Field(
+        description="生效日期 first day in the new community: at least 2 years after hire (H5), and 3 years after "
+        "taking a career-staff post (K3)"
+    )
 
 
 class TransferOut(BaseModel):
@@ -417,4 +504,7 @@ class StaffingPolicyOut(BaseModel):
     certificate_deadline_years: int = Field(description="取证期限年数 (H7: 3)")
     incompetent_years_to_end: int = Field(description="连续不合格年数 that end the contract (H8: 2)")
     career_chief_years: int = Field(description="连续任正职年数 for career eligibility (K1: 6, K2: 5)")
+    career_staff_stay_years: int = Field(
+        description="取得事业编制后留任社区年数 years before a transfer after taking a career-staff post (K3: 3)"
+    )
     source: str = Field(description="依据 the document the values come from")

@@ -12,6 +12,10 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SHEGONG_ROSTER_", extra="ignore")
     port: int = 8001
     evaluation_url: str = Field("http://127.0.0.1:8003", description="the evaluation service (its feed: H8)")
+    lifecycle_enabled: bool = Field(
+        True, description="publish status transitions (probation end, loans, leaving) as the dates pass (H4, H6)"
+    )
+    lifecycle_interval_seconds: float = Field(300.0, gt=0, description="how often due status transitions are sought")
     id_number_hash_key: SecretStr = Field(
         SecretStr(DEVELOPMENT_ID_KEY),
         description="secret of the keyed hash that finds a worker by ID number; set it (and keep it) in production",

@@ -1,39 +1,43 @@
-"""Contracts (H3, H4, renewal bars H7/H8), secondments (H6), transfers (H5), recruitment rounds and
-the reserve pool (H1, H2)."""
+"""Contracts (H3, H4, renewal bars H7/H8, H9 re-contracting), secondments (H6), transfers (H5, K3),
+recruitment rounds and the reserve pool (H1, H2)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 
 from services.roster.api.regions import invalid
-from services.roster.api.workers import NO_SUCH_WORKER, check_quota, current_post, visible_worker, worker_event_data
+from services.roster.api.workers import NO_SUCH_WORKER, check_quota, current_post, visible_worker
 from services.roster.domain.careers import (
     contract_end,
     may_transfer,
-    probation_end,
     renewal_bars,
     reserve_capacity,
     secondment_problem,
 )
 from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, parse_id_number
+from services.roster.domain.lifecycle import transfer_allowed_from
+from services.roster.lifecycle import publish_status_change, worker_event
 from services.roster.models import (
     AssessmentResult,
     Contract,
+    Employment,
     RecruitmentRound,
     ReserveEntry,
     Secondment,
     Transfer,
+    Worker,
     events,
 )
 from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
 from services.roster.schemas import (
     ContractIn,
     ContractOut,
+    RecontractIn,
     ReserveEntryOut,
     ReserveIn,
     RoundIn,
@@ -42,13 +46,12 @@ from services.roster.schemas import (
     SecondmentOut,
     TransferIn,
     TransferOut,
-    WorkerStatus,
 )
 from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
-from shared.problems import NotFound, UnprocessableContent, problem_responses
+from shared.problems import Conflict, NotFound, UnprocessableContent, problem_responses
 from shared.regions import RegionLevel, normalise
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region
 
@@ -67,6 +70,8 @@ def contract_out(c: Contract) -> ContractOut:
         end_date=c.end_date,
         probation_end=c.probation_end,
         renewal_of=c.renewal_of,
+        h9_recontract=c.h9_recontract,
+        prior_arrangement=c.prior_arrangement,
     )
 
 
@@ -85,16 +90,18 @@ def rule_error(rule: str, zh: str, en: str) -> UnprocessableContent:
 async def sign_contract(worker_id: uuid.UUID, body: ContractIn, principal: Writer, session: SessionDep) -> ContractOut:
     worker = await visible_worker(session, principal, worker_id, lock=True)
     require_write(principal, worker.community_code, NO_SUCH_WORKER)
-    if worker.status == WorkerStatus.left:
-        raise invalid("start_date", "已离职", "the worker has left")
+    _check_employed(worker, body.start_date)
     policy = await staffing_policy(session, worker.community_code, body.start_date.year)
-    previous = await session.scalar(
-        select(Contract).where(Contract.worker_id == worker.id).order_by(Contract.start_date.desc()).limit(1)
-    )
+    previous = await _latest_contract(session, worker)
     if previous is None:
         if body.start_date < worker.hire_date:
             raise invalid("start_date", "早于入职日期", "before the hire date", "H3")
-        first_probation = probation_end(worker.hire_date, policy)  # H4
+        # H4: the first contract of an employment carries its probation (inclusive end)
+        first_probation = await session.scalar(
+            select(Employment.probation_end).where(
+                Employment.worker_id == worker.id, Employment.hire_date == worker.hire_date
+            )
+        )
     else:
         if body.start_date != previous.end_date:
             raise invalid(
@@ -138,6 +145,83 @@ async def sign_contract(worker_id: uuid.UUID, body: ContractIn, principal: Write
     return contract_out(contract)
 
 
+def _check_employed(worker: Worker, start: date) -> None:
+    if worker.left_date is not None and start > worker.left_date:
+        raise invalid("start_date", f"已于 {worker.left_date} 离职", f"the worker left on {worker.left_date}")
+
+
+async def _latest_contract(session: SessionDep, worker: Worker) -> Contract | None:
+    """The latest contract of the worker's current employment (a re-hire starts without one)."""
+    contract: Contract | None = await session.scalar(
+        select(Contract)
+        .where(Contract.worker_id == worker.id, Contract.start_date >= worker.hire_date)
+        .order_by(Contract.start_date.desc())
+        .limit(1)
+    )
+    return contract
+
+
+@router.post(
+    "/workers/{worker_id}/recontracts",
+    summary="H9 重新签订 re-contract a worker recruited before these rules with their township (H3)",
+    description=(
+        "A worker recruited before these rules and holding no township contract in the current employment signs "
+        "one with the township (one year, H3; no probation: H4 is for new workers) and enters the same management "
+        "(H9). The contract is flagged `h9_recontract` and the `contract.recontracted` event records who did it."
+    ),
+    status_code=201,
+    response_model=ContractOut,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def recontract_worker(
+    worker_id: uuid.UUID, body: RecontractIn, principal: Writer, session: SessionDep
+) -> ContractOut:
+    worker = await visible_worker(session, principal, worker_id, lock=True)
+    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    _check_employed(worker, body.start_date)
+    if body.start_date < worker.hire_date:
+        raise invalid("start_date", "早于入职日期", "before the hire date", "H9")
+    existing = await _latest_contract(session, worker)
+    if existing is not None:
+        raise Conflict(
+            Message(
+                "已有乡镇（街道）劳动合同（自 {start}），应续签而非重新签订（H9）",
+                "Already under a township contract (from {start}): renew it instead (H9)",
+            ),
+            rule="H9",
+            start=existing.start_date,
+        )
+    policy = await staffing_policy(session, worker.community_code, body.start_date.year)
+    contract = Contract(
+        worker_id=worker.id,
+        township_code=worker.community_code[:9] + "000",
+        start_date=body.start_date,
+        end_date=contract_end(body.start_date, policy),  # H3: one year
+        h9_recontract=True,
+        prior_arrangement=body.prior_arrangement,
+    )
+    session.add(contract)
+    await session.flush()
+    await session.refresh(contract)
+    await record_event(
+        session,
+        events,
+        "contract.recontracted",
+        f"worker/{worker.id}",
+        {
+            "worker_id": str(worker.id),
+            "contract_id": str(contract.id),
+            "township_code": contract.township_code,
+            "start_date": contract.start_date.isoformat(),
+            "end_date": contract.end_date.isoformat(),
+            "prior_arrangement": body.prior_arrangement,
+            "rule": "H9",
+            "actor": principal.subject,
+        },
+    )
+    return contract_out(contract)
+
+
 @router.get(
     "/workers/{worker_id}/contracts",
     summary="合同记录 contracts",
@@ -166,6 +250,7 @@ async def second_worker(
     require_write(principal, worker.community_code, NO_SUCH_WORKER)
     if body.end_date <= body.start_date:
         raise invalid("end_date", "应晚于开始日期", "must be after the start date")
+    _check_employed(worker, body.start_date)
     policy = await staffing_policy(session, worker.community_code, body.start_date.year)
     problem = secondment_problem(body.kind.value, body.start_date, body.end_date, body.approval, policy)
     if problem is not None:
@@ -181,15 +266,17 @@ async def second_worker(
         f"worker/{worker.id}",
         {"worker_id": str(worker.id)} | body.model_dump(mode="json"),
     )
+    await publish_status_change(session, worker)  # on_loan from today, if the loan has begun (H6)
     return SecondmentOut(id=row.id, worker_id=worker.id, **body.model_dump())
 
 
 @router.post(
     "/workers/{worker_id}/transfers",
-    summary="转岗 move to another community, after 2 years of service (H5); quota of a new county (S5)",
+    summary="转岗 move to another community, after 2 years of service (H5), 3 years after taking a career-staff "
+    "post (K3, 409); quota of a new county (S5)",
     status_code=201,
     response_model=TransferOut,
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 409),
 )
 async def transfer_worker(
     worker_id: uuid.UUID, body: TransferIn, principal: Writer, session: SessionDep
@@ -207,6 +294,20 @@ async def transfer_worker(
             f"任职未满{policy.min_service_years}年，不得转岗",
             f"fewer than {policy.min_service_years} years of service",
         )
+    allowed_from = transfer_allowed_from(worker.career_staff_date, policy.career_staff_stay_years)
+    if allowed_from is not None and body.effective_date < allowed_from:
+        refused = Conflict(
+            Message(
+                "取得事业编制后须在社区岗位留任满{years}年，{allowed_from} 起方可转岗（K3）",
+                "After taking a career-staff post the worker stays {years} years in the community post: "
+                "no transfer before {allowed_from} (K3)",
+            ),
+            rule="K3",
+            years=policy.career_staff_stay_years,
+            allowed_from=allowed_from.isoformat(),
+        )
+        refused.extra["allowed_from"] = allowed_from.isoformat()
+        raise refused
     if destination.code[:6] != worker.community_code[:6]:
         await check_quota(session, destination.code[:6], body.effective_date.year)  # S5 in the new county
     post = await current_post(session, worker.id)
@@ -230,7 +331,7 @@ async def transfer_worker(
         events,
         "worker.transferred",
         f"worker/{worker.id}",
-        worker_event_data(worker)
+        await worker_event(session, worker)
         | {"from_community": transfer.from_community, "effective_date": body.effective_date.isoformat()},
     )
     return TransferOut(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from services.roster.compliance import staffing_compliance
 from services.roster.domain.careers import consecutive_chief_years, renewal_bars
 from services.roster.domain.staffing import Finding
+from services.roster.lifecycle import employed_on
 from services.roster.models import AssessmentResult, Contract, PostAssignment, Worker
 from services.roster.regions import NO_SUCH_REGION, policy_overrides, resolve_policy
 from services.roster.schemas import (
@@ -105,7 +106,7 @@ async def renewal_worklist(
             .join(latest, latest.c.worker_id == Worker.id)
             .where(
                 Worker.community_path.startswith(scope_prefix(region)),
-                Worker.status != "left",
+                employed_on(latest.c.end_date),  # still employed on the renewal date
                 func.extract("year", latest.c.end_date) == year,
             )
             .order_by(latest.c.end_date, Worker.name)

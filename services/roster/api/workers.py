@@ -1,5 +1,6 @@
-"""Workers (one record per person, found by ID number), their posts, and the audited path to
-personal data. Hiring checks the county's quota (S5); posts check P2/P3 at every date."""
+"""Workers (one record per person, found by ID number; leaving and re-hiring add employment periods to
+it), their posts, and the audited path to personal data. Hiring checks the county's quota (S5); posts
+check P2/P3 at every date. Every read derives the status as of ``as_of`` (H4, H6; see ``lifecycle``)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.api.regions import invalid
+from services.roster.domain import lifecycle
+from services.roster.domain.careers import probation_end
 from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, parse_id_number
 from services.roster.domain.posts import GRADE_RANGES, max_concurrent
-from services.roster.models import PersonalDataRead, PostAssignment, Quota, Region, Worker, events
+from services.roster.lifecycle import Lifecycles, business_today, status_expression, worker_event
+from services.roster.models import (
+    Contract,
+    Employment,
+    PersonalDataRead,
+    PostAssignment,
+    Quota,
+    Region,
+    Worker,
+    events,
+)
 from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
 from services.roster.schemas import (
     CertificateLevel,
+    Duty,
+    EmploymentOut,
     IdNumberLookup,
     PersonalData,
     PersonalDataReadOut,
@@ -46,10 +61,14 @@ router = APIRouter(prefix="/v1", tags=["workers"])
 Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
 Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
 NO_SUCH_WORKER = Message("社工不存在", "No such worker")
-
-
-def _today() -> date:
-    return datetime.now(UTC).date()
+ALREADY_RECORDED = Message(
+    "此人已有社工档案（全省唯一），且尚未离职",
+    "This person already has a worker record (one per province) and has not left",
+)
+AsOf = Annotated[
+    date | None,
+    Query(description="状态日期 status and current post as of this date (Asia/Shanghai business date; default today)"),
+]
 
 
 def post_out(p: PostAssignment) -> PostOut:
@@ -62,6 +81,7 @@ def post_out(p: PostAssignment) -> PostOut:
         start_date=p.start_date,
         end_date=p.end_date,
         approval=p.approval,
+        duties=[Duty(d) for d in p.duties],
     )
 
 
@@ -69,31 +89,33 @@ def held_on(day: date) -> Any:
     return and_(PostAssignment.start_date <= day, or_(PostAssignment.end_date.is_(None), PostAssignment.end_date > day))
 
 
-async def current_post(session: AsyncSession, worker_id: uuid.UUID) -> PostAssignment | None:
+async def current_post(session: AsyncSession, worker_id: uuid.UUID, day: date | None = None) -> PostAssignment | None:
     post: PostAssignment | None = await session.scalar(
-        select(PostAssignment).where(PostAssignment.worker_id == worker_id, held_on(_today()))
+        select(PostAssignment).where(PostAssignment.worker_id == worker_id, held_on(day or business_today()))
     )
     return post
 
 
-async def worker_out(session: AsyncSession, w: Worker) -> WorkerOut:
-    return worker_view(w, await current_post(session, w.id))
+async def worker_out(session: AsyncSession, w: Worker, as_of: date | None = None) -> WorkerOut:
+    return (await workers_out(session, [w], as_of))[0]
 
 
-async def workers_out(session: AsyncSession, workers: list[Worker]) -> list[WorkerOut]:
-    """A page of workers with their current posts: one query for all the posts, not one per worker."""
+async def workers_out(session: AsyncSession, workers: list[Worker], as_of: date | None = None) -> list[WorkerOut]:
+    """A page of workers as of a date: their posts, employments and secondments in one query each."""
+    day = as_of or business_today()
+    ids = [w.id for w in workers]
     posts = {
         p.worker_id: p
         for p in (
-            await session.scalars(
-                select(PostAssignment).where(PostAssignment.worker_id.in_([w.id for w in workers]), held_on(_today()))
-            )
+            await session.scalars(select(PostAssignment).where(PostAssignment.worker_id.in_(ids), held_on(day)))
         ).all()
     }
-    return [worker_view(w, posts.get(w.id)) for w in workers]
+    lifecycles = await Lifecycles.load(session, ids)
+    return [worker_view(w, posts.get(w.id), lifecycles, day) for w in workers]
 
 
-def worker_view(w: Worker, post: PostAssignment | None) -> WorkerOut:
+def worker_view(w: Worker, post: PostAssignment | None, lifecycles: Lifecycles, day: date) -> WorkerOut:
+    employments = lifecycles.employments(w.id)
     return WorkerOut(
         id=w.id,
         id_number=mask_id_number(w.id_number) or "",
@@ -109,30 +131,20 @@ def worker_view(w: Worker, post: PostAssignment | None) -> WorkerOut:
         grid_duties=w.grid_duties,
         certificate_level=w.certificate_level,
         certificate_date=w.certificate_date,
-        status=WorkerStatus(w.status),
+        status=WorkerStatus(lifecycles.status_on(w.id, day)),
+        status_as_of=day,
         hire_date=w.hire_date,
         left_date=w.left_date,
+        probation_end=employments[-1].probation_end if employments else None,
+        employments=[
+            EmploymentOut(hire_date=e.hire_date, left_date=e.left_date, probation_end=e.probation_end)
+            for e in employments
+        ],
+        career_staff_date=w.career_staff_date,
+        career_staff_document=w.career_staff_document,
         current_post=post_out(post) if post else None,
         version=w.version,
     )
-
-
-def worker_event_data(w: Worker) -> dict[str, Any]:
-    """What consumers need (pay- and assessment-relevant attributes); never the ID number or phone."""
-    return {
-        "worker_id": str(w.id),
-        "name": w.name,
-        "community_code": w.community_code,
-        "county_code": w.community_code[:6],
-        "status": w.status,
-        "hire_date": w.hire_date.isoformat(),
-        "left_date": w.left_date.isoformat() if w.left_date else None,
-        "education": w.education,
-        "certificate_level": w.certificate_level,
-        "certificate_date": w.certificate_date.isoformat() if w.certificate_date else None,
-        "generalist": w.generalist,
-        "version": w.version,
-    }
 
 
 async def visible_worker(
@@ -187,7 +199,13 @@ async def check_quota(session: AsyncSession, county: str, year: int) -> None:
 
 @router.post(
     "/workers",
-    summary="录用社工 hire a worker: ID number checked, quota checked (S5), probation starts (H4)",
+    summary="录用社工 hire a worker, or re-hire one who has left: ID number checked, quota checked (S5), "
+    "probation starts (H4)",
+    description=(
+        "One person, one record: a person whose ID number is on record and whose last employment ended before "
+        "`hire_date` is re-hired on that record (same worker id, a new employment period with its own probation; "
+        "`worker.hired` again). A person still employed (or leaving on or after `hire_date`) is a 409."
+    ),
     status_code=201,
     response_model=WorkerOut,
     responses=problem_responses(401, 403, 404, 409),
@@ -204,39 +222,49 @@ async def hire_worker(
         raise invalid("community_code", "应为社区（村）代码", "must be a community or village", "S1")
     require_write(principal, community.code, NO_SUCH_REGION)
     key = id_number_key(resident.number, request.app.state.settings.id_number_hash_key.get_secret_value().encode())
-    if await session.scalar(select(Worker.id).where(Worker.id_number_key == key)):
-        raise Conflict(
-            Message("此人已有社工档案（全省唯一）", "This person already has a worker record (one per province)")
-        )
+    worker = await session.scalar(select(Worker).where(Worker.id_number_key == key).with_for_update())
+    if worker is not None:
+        periods = (await Lifecycles.load(session, [worker.id])).periods(worker.id)
+        if not lifecycle.may_rehire(periods, body.hire_date):
+            raise Conflict(ALREADY_RECORDED)
     await check_quota(session, community.code[:6], body.hire_date.year)
-    worker = Worker(
-        id_number_key=key,
-        id_number=resident.number,
-        name=body.name,
-        sex=resident.sex,
-        birth_date=resident.birth_date,
-        phone=body.phone,
-        education=body.education,
-        political_status=body.political_status,
-        community_code=community.code,
-        community_path=normalise(community.code),
-        lives_in_community=body.lives_in_community,
-        generalist=body.generalist,
-        grid_duties=body.grid_duties,
-        certificate_level=body.certificate_level,
-        certificate_date=body.certificate_date,
-        status=WorkerStatus.probation.value,  # H4: every new worker starts on probation
-        hire_date=body.hire_date,
-    )
-    session.add(worker)
+    fields = body.model_dump(exclude={"id_number", "community_code", "hire_date"})
+    if worker is None:
+        worker = Worker(
+            id_number_key=key,
+            id_number=resident.number,
+            sex=resident.sex,
+            birth_date=resident.birth_date,
+            status=WorkerStatus.pending.value,  # replaced below by the status derived for today
+            **fields,
+        )
+        session.add(worker)
+    else:  # re-hire: the same person record, a new employment (its probation starts again, H4)
+        for field, value in fields.items():
+            setattr(worker, field, value)
+        worker.left_date = None
+        worker.version += 1
+        worker.updated_at = datetime.now(UTC)
+    worker.community_code = community.code
+    worker.community_path = normalise(community.code)
+    worker.hire_date = body.hire_date
     try:
         await session.flush()
     except IntegrityError as exc:  # the same person hired twice at once: the unique key decides
-        raise Conflict(
-            Message("此人已有社工档案（全省唯一）", "This person already has a worker record (one per province)")
-        ) from exc
+        raise Conflict(ALREADY_RECORDED) from exc
+    policy = await staffing_policy(session, community.code, body.hire_date.year)
+    session.add(
+        Employment(
+            worker_id=worker.id,
+            hire_date=body.hire_date,
+            probation_end=probation_end(body.hire_date, policy),  # H4
+        )
+    )
+    await session.flush()
     await session.refresh(worker)
-    await record_event(session, events, "worker.hired", f"worker/{worker.id}", worker_event_data(worker))
+    data = await worker_event(session, worker)
+    await session.flush()
+    await record_event(session, events, "worker.hired", f"worker/{worker.id}", data)
     response.headers["ETag"] = etag(worker.id, worker.version)
     response.headers["Location"] = f"/v1/workers/{worker.id}"
     return await worker_out(session, worker)
@@ -252,16 +280,19 @@ async def list_workers(
     principal: Reader,
     session: SessionDep,
     region: Annotated[str | None, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 within this region")] = None,
-    status: WorkerStatus | None = None,
+    status: Annotated[WorkerStatus | None, Query(description="人员状态 status as of `as_of` (H4, H6)")] = None,
     certificate_level: CertificateLevel | None = None,
-    post: Annotated[Post | None, Query(description="当前岗位 post held today")] = None,
-    grade: Annotated[int | None, Query(ge=1, le=18, description="当前等级 grade held today")] = None,
+    post: Annotated[Post | None, Query(description="当前岗位 post held on `as_of`")] = None,
+    grade: Annotated[int | None, Query(ge=1, le=18, description="当前等级 grade held on `as_of`")] = None,
     hired_from: date | None = None,
     hired_to: date | None = None,
+    as_of: AsOf = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page[WorkerOut]:
+    day = as_of or business_today()
     filters = {
+        "as_of": day,
         "region": region,
         "status": status,
         "certificate_level": certificate_level,
@@ -277,7 +308,7 @@ async def list_workers(
     if region:
         query = query.where(Worker.community_path.startswith(scope_prefix(region)))
     if status:
-        query = query.where(Worker.status == status.value)
+        query = query.where(status_expression(day) == status.value)
     if certificate_level:
         query = query.where(Worker.certificate_level == certificate_level.value)
     if hired_from:
@@ -285,7 +316,7 @@ async def list_workers(
     if hired_to:
         query = query.where(Worker.hire_date <= hired_to)
     if post or grade:
-        held = select(PostAssignment.worker_id).where(held_on(_today()))
+        held = select(PostAssignment.worker_id).where(held_on(day))
         if post:
             held = held.where(PostAssignment.post == post.value)
         if grade:
@@ -295,7 +326,7 @@ async def list_workers(
         (after,) = decode_cursor(cursor, filters)
         query = query.where(Worker.id > uuid.UUID(str(after)))
     rows, more = await fetch_page(session, query.order_by(Worker.id), limit)
-    items = await workers_out(session, rows)
+    items = await workers_out(session, rows, day)
     return Page[WorkerOut](items=items, next_cursor=encode_cursor([str(rows[-1].id)], filters) if more else None)
 
 
@@ -305,10 +336,12 @@ async def list_workers(
     response_model=WorkerOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_worker(worker_id: uuid.UUID, principal: Reader, session: SessionDep, response: Response) -> WorkerOut:
+async def get_worker(
+    worker_id: uuid.UUID, principal: Reader, session: SessionDep, response: Response, as_of: AsOf = None
+) -> WorkerOut:
     worker = await visible_worker(session, principal, worker_id)
     response.headers["ETag"] = etag(worker.id, worker.version)
-    return await worker_out(session, worker)
+    return await worker_out(session, worker, as_of)
 
 
 @router.post(
@@ -317,7 +350,9 @@ async def get_worker(worker_id: uuid.UUID, principal: Reader, session: SessionDe
     response_model=WorkerOut,
     responses=problem_responses(401, 403, 404),
 )
-async def lookup_worker(body: IdNumberLookup, principal: Reader, session: SessionDep, request: Request) -> WorkerOut:
+async def lookup_worker(
+    body: IdNumberLookup, principal: Reader, session: SessionDep, request: Request, as_of: AsOf = None
+) -> WorkerOut:
     try:
         resident = parse_id_number(body.id_number)
     except InvalidIdNumber as exc:
@@ -326,7 +361,7 @@ async def lookup_worker(body: IdNumberLookup, principal: Reader, session: Sessio
     worker = await session.scalar(select(Worker).where(Worker.id_number_key == key))
     if worker is None or not sees_worker(principal, worker.id, worker.community_code):
         raise NotFound(NO_SUCH_WORKER)
-    return await worker_out(session, worker)
+    return await worker_out(session, worker, as_of)
 
 
 @router.get(
@@ -353,9 +388,15 @@ async def read_personal_data(worker_id: uuid.UUID, principal: Reader, session: S
 
 @router.patch(
     "/workers/{worker_id}",
-    summary="修改社工信息 change a worker's record (If-Match); leaving needs the leaving date",
+    summary="修改社工信息 change a worker's record (If-Match); leaving needs the leave date (inclusive)",
+    description=(
+        "Leaving (`status: left` with `left_date`, or `left_date` alone) ends the current employment on the leave "
+        "date, the last day worked and paid (C6): posts and contracts still running then end from the next day "
+        "(exclusive end = left_date + 1) and `worker.left` is published; the status is `left` from the next day. "
+        "Other statuses are not set by hand: they follow from the dates (H4 probation, H6 loans)."
+    ),
     response_model=WorkerOut,
-    responses=problem_responses(401, 403, 404, 412, 428),
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
 )
 async def update_worker(
     worker_id: uuid.UUID,
@@ -368,25 +409,66 @@ async def update_worker(
     worker = await visible_worker(session, principal, worker_id, lock=True)
     require_write(principal, worker.community_code, NO_SUCH_WORKER)
     check_if_match(request, worker.id, worker.version)
-    changes = body.model_dump(exclude_unset=True, mode="json")
-    if changes.get("status") == WorkerStatus.left and not (changes.get("left_date") or worker.left_date):
-        raise invalid("left_date", "离职须填离职日期", "leaving needs the leaving date (C6 prorates to it)")
+    changed = sorted(body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True, exclude={"status", "left_date"})
+    if "status" in changed and body.status != WorkerStatus.left:
+        raise invalid(
+            "status",
+            "人员状态由日期决定（试用期 H4、借用 H6），只可登记离职",
+            "the status follows from the dates (H4 probation, H6 loans); only leaving can be recorded",
+            "H4",
+        )
+    leaving = body.status == WorkerStatus.left or body.left_date is not None
+    if "left_date" in changed and body.left_date is None:
+        raise invalid(
+            "left_date", "离职日期不能清除；再次录用请重新录用", "a leave is not undone; hire the person again"
+        )
+    if leaving:
+        if body.left_date is None:
+            raise invalid("left_date", "离职须填离职日期", "leaving needs the leaving date (C6 prorates to it)")
+        await _end_employment(session, worker, body.left_date)
     for field, value in changes.items():
-        setattr(worker, field, date.fromisoformat(value) if field.endswith("_date") and value else value)
+        setattr(worker, field, value)
     worker.version += 1
     worker.updated_at = datetime.now(UTC)
-    if worker.status == WorkerStatus.left and worker.left_date:
-        # A leaver's post ends on the leaving date.
-        post = await current_post(session, worker.id)
-        if post is not None and post.start_date < worker.left_date:
-            post.end_date = worker.left_date
     await session.flush()
-    kind = "worker.left" if changes.get("status") == WorkerStatus.left else "worker.updated"
-    await record_event(
-        session, events, kind, f"worker/{worker.id}", worker_event_data(worker) | {"changed": sorted(changes)}
-    )
+    data = await worker_event(session, worker)
+    await session.flush()
+    kind = "worker.left" if leaving else "worker.updated"
+    await record_event(session, events, kind, f"worker/{worker.id}", data | {"changed": changed})
     response.headers["ETag"] = etag(worker.id, worker.version)
     return await worker_out(session, worker)
+
+
+async def _end_employment(session: AsyncSession, worker: Worker, left_date: date) -> None:
+    """Leaving on ``left_date`` (inclusive): the open employment ends then; posts and contracts running
+    after it end from the next day."""
+    current = await session.scalar(
+        select(Employment).where(Employment.worker_id == worker.id, Employment.left_date.is_(None))
+    )
+    if current is None:
+        raise Conflict(
+            Message("已于 {left_date} 离职", "The worker already left on {left_date}"), left_date=worker.left_date
+        )
+    if left_date < current.hire_date:
+        raise invalid("left_date", f"早于入职日期 {current.hire_date}", f"before the hire date {current.hire_date}")
+    periods: list[PostAssignment | Contract] = [
+        *(await session.scalars(select(PostAssignment).where(PostAssignment.worker_id == worker.id))),
+        *(await session.scalars(select(Contract).where(Contract.worker_id == worker.id))),
+    ]
+    for period in periods:
+        try:
+            end = lifecycle.cut_at_leaving(period.start_date, period.end_date, left_date)
+        except ValueError:
+            raise invalid(
+                "left_date",
+                f"有自 {period.start_date} 起的任职或合同，晚于离职日期",
+                f"a post or contract starts on {period.start_date}, after the leave date",
+            ) from None
+        if end is not None:
+            period.end_date = end
+    current.left_date = left_date
+    worker.left_date = left_date
 
 
 @router.post(
@@ -399,8 +481,8 @@ async def update_worker(
 async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer, session: SessionDep) -> PostOut:
     worker = await visible_worker(session, principal, worker_id, lock=True)
     require_write(principal, worker.community_code, NO_SUCH_WORKER)
-    if worker.status == WorkerStatus.left:
-        raise invalid("start_date", "已离职", "the worker has left")
+    if worker.left_date is not None and body.start_date > worker.left_date:
+        raise invalid("start_date", f"晚于离职日期 {worker.left_date}", f"after the leave date {worker.left_date}")
     low, high = GRADE_RANGES[body.post.value]
     if not low <= body.grade <= high:
         raise invalid(
@@ -454,6 +536,7 @@ async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer,
         grade=body.grade,
         start_date=body.start_date,
         approval=body.approval,
+        duties=[d.value for d in dict.fromkeys(body.duties)],  # P4, each area once
     )
     session.add(assignment)
     await session.flush()
@@ -469,6 +552,7 @@ async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer,
             "post": body.post.value,
             "grade": body.grade,
             "start_date": body.start_date.isoformat(),
+            "duties": assignment.duties,
         },
     )
     return post_out(assignment)

@@ -34,6 +34,7 @@ class StaffingPolicy:
     certificate_deadline_years: int = 3  # H7: no certificate 3 years after hire → not renewed
     incompetent_years_to_end: int = 2  # H8: consecutive 不合格 years that end the contract
     career_chief_years: int = 6  # K1 Wenzhou 6 consecutive years as chief; K2 Taizhou 5
+    career_staff_stay_years: int = 3  # K3: years in the community post after taking a career-staff post
     source: str = "POLICY.md S1–S8, P2–P3 defaults"
 
     def as_dict(self) -> dict[str, Any]:

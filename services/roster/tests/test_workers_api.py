@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from services.roster.lifecycle import business_today
 from services.roster.tests.conftest import (
     COMMUNITY_A,
     COMMUNITY_B,
@@ -17,7 +18,9 @@ from services.roster.tests.conftest import (
 
 
 async def test_hire_derives_birth_date_and_sex_masks_personal_data_and_starts_probation(roster: Roster) -> None:
-    worker = await roster.hire(11, phone="13812345678", generalist=True)
+    # Hired today: on probation today (the status is derived as of the day: H4, see test_lifecycle_api).
+    today = business_today().isoformat()
+    worker = await roster.hire(11, phone="13812345678", generalist=True, hire_date=today)
     number = id_number(11)
     assert worker["id_number"] == number[:6] + "********" + number[-4:]
     assert worker["phone"] == "138****5678"
@@ -156,7 +159,8 @@ async def test_leaving_needs_a_date_and_ends_the_post(roster: Roster) -> None:
     )
     assert left.status_code == 200
     posts = (await roster.client.get(f"{url}/posts", headers=roster.county_admin)).json()
-    assert posts[0]["end_date"] == "2026-06-15"
+    # The leave date is the last day worked (inclusive); the post's end is exclusive: the next day.
+    assert posts[0]["end_date"] == "2026-06-16"
     assert (await roster.client.get(url, headers=roster.county_admin)).json()["status"] == "left"
 
 
