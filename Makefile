@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: up down status demo test lint format install lock openapi bench clean
+.PHONY: up down status demo test test-property lint format install lock openapi bench bench-payroll clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# The payroll property (paid once, exactly the policy amount) with many more examples than `make test`.
+test-property: install
+	SHEGONG_PAYROLL_PROPERTY_PROFILE=payroll-long $(BIN)/pytest services/compensation/tests/test_payroll_property.py
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -55,6 +59,9 @@ openapi: install
 
 bench: install
 	$(BIN)/python benchmarks/gateway_proxy.py
+
+bench-payroll: install
+	$(BIN)/python benchmarks/payroll.py
 
 clean: down
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache
