@@ -187,12 +187,28 @@ class BonusShare(BaseModel):
     share: Decimal = Field(description="奖金 share of the pool, " + MONEY)
 
 
+class BonusReplaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pool: Decimal = Field(ge=0, decimal_places=2, description="奖金总额 the township's pool (C5), " + MONEY)
+    reason: str = Field(
+        min_length=1, max_length=300, description="更正原因 why the allocation is replaced (kept in the ledger)"
+    )
+
+
 class BonusOut(BaseModel):
     id: uuid.UUID
     township_code: str
     year: int
     pool: Decimal
     shares: list[BonusShare]
+    live: bool = Field(description="有效 the township's allocation for the year; false once replaced (C5)")
+    created_by: str = Field(description="分配人 who allocated")
+    created_at: datetime = Field(description="分配时间 when")
+    replaces: uuid.UUID | None = Field(description="更正自 the allocation this one replaced and reversed")
+    reason: str | None = Field(description="更正原因 why it replaced that one")
+    replaced_by: uuid.UUID | None = Field(description="已被更正为 the allocation that replaced this one")
+    reversed_at: datetime | None = Field(description="冲销时间 when the replacement reversed this one")
+    reversed_by: str | None = Field(description="冲销人 who replaced it")
 
 
 class PayPolicyOut(BaseModel):

@@ -65,7 +65,7 @@ async def claim_recuperation(
     require_write(principal, worker.community_code, Message("社工不存在", "No such worker"))
     policy = await policy_for(session, worker.community_code, body.start_date.year)
     spent = await session.scalar(
-        select(func.coalesce(func.sum(RecuperationClaim.amount), 0)).where(
+        select(func.coalesce(func.sum(RecuperationClaim.amount_allowed), 0)).where(
             RecuperationClaim.worker_id == worker.worker_id,
             func.extract("year", RecuperationClaim.start_date) == body.start_date.year,
         )
@@ -81,7 +81,17 @@ async def claim_recuperation(
         raise UnprocessableContent(
             Message("超出疗休养标准：{p}", "Beyond the recuperation caps: {p}"), rule="C10", p="; ".join(problems)
         )
-    session.add(RecuperationClaim(**body.model_dump(), created_by=principal.subject))
+    session.add(
+        RecuperationClaim(
+            worker_id=body.worker_id,
+            start_date=body.start_date,
+            days=body.days,
+            amount_requested=body.amount,
+            amount_allowed=body.amount,
+            note=body.note,
+            created_by=principal.subject,
+        )
+    )
     await record_event(
         session,
         events,
