@@ -53,10 +53,12 @@ async def test_c5_a_second_allocation_of_the_township_and_year_is_refused_naming
     assert again.headers["content-type"] == "application/problem+json"
     problem = again.json()
     assert (problem["rule"], problem["allocation_id"]) == ("C5", first.json()["id"])
-    assert first.json()["id"] in problem["detail"] and "replace" in problem["detail"]
+    assert first.json()["id"] in problem["detail"]
+    assert "replace" in problem["detail"]
     assert [(e["pointer"], e["rule"]) for e in problem["errors"]] == [("/body/year", "C5")]
     zh = await compensation.client.post(URL, headers=compensation.township, json=body)
-    assert "已分配" in zh.json()["detail"] and zh.json()["errors"][0]["detail"].startswith("该乡镇")
+    assert "已分配" in zh.json()["detail"]
+    assert zh.json()["errors"][0]["detail"].startswith("该乡镇")
     ledger = await compensation.client.get(
         URL, headers=compensation.county, params={"township_code": TOWNSHIP, "year": 2025}
     )
@@ -99,7 +101,8 @@ async def test_c5_a_replacement_reverses_the_earlier_allocation_and_keeps_it(com
     assert shares == {good: "18000.00", fair: "15000.00"}  # 1.2 : 1.0 of 33,000
     old = (await compensation.client.get(f"{URL}/{first['id']}", headers=compensation.county)).json()
     assert (old["live"], old["replaced_by"], old["pool"]) == (False, new["id"], "30000.00")
-    assert old["reversed_at"] is not None and old["reversed_by"]
+    assert old["reversed_at"] is not None
+    assert old["reversed_by"]
     twice = await compensation.client.post(
         f"{URL}/{first['id']}/replace", headers=compensation.township, json={"pool": "1.00", "reason": "again"}
     )
