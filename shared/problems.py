@@ -149,6 +149,12 @@ class PreconditionFailed(Problem):
     title = Message("资源已被修改", "Precondition failed")
 
 
+class UnsupportedMediaType(Problem):
+    status = 415
+    slug = "unsupported-media-type"
+    title = Message("不支持的请求体格式", "Unsupported media type")
+
+
 class UnprocessableContent(Problem):
     """Well-formed input that breaks a rule (validation or policy)."""
 
@@ -197,6 +203,7 @@ _STATUS_CLASSES: dict[int, type[Problem]] = {
         MethodNotAllowed,
         Conflict,
         PreconditionFailed,
+        UnsupportedMediaType,
         UnprocessableContent,
         PreconditionRequired,
         TooManyRequests,

@@ -60,18 +60,36 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
 MONEY = '金额 decimal string with two places, e.g. "5833.33"'
 
 
+PARAMETERS_DESCRIPTION = (
+    "参数 overrides: multiplier (C2), post_floors (C3), base_share (C5), certificate_allowances (C8), "
+    "grade_step_years (C7), joining_month (C6), bonus_coefficients (C5), recuperation_* (C10), "
+    "employee_rates, employer_rates, contribution_base_min/max (C9); a map lists every key"
+)
+
+
 class ProfileIn(BaseModel):
+    """The whole profile document: ``PUT`` replaces the stored one with it (to change some overrides, PATCH)."""
+
     model_config = ConfigDict(extra="forbid")
-    preset: PolicyPreset | None = Field(None, description="政策模板 start from wenzhou (C2) or taizhou (C3)")
+    preset: PolicyPreset | None = Field(
+        None, description="政策模板 start from wenzhou (C2) or taizhou (C3); absent or null: the city's own preset"
+    )
     parameters: dict[str, Any] = Field(
-        default_factory=dict,
-        description=(
-            "参数 overrides: multiplier (C2), post_floors (C3), base_share (C5), certificate_allowances (C8), "
-            "grade_step_years (C7), joining_month (C6), bonus_coefficients (C5), recuperation_* (C10), "
-            "employee_rates, employer_rates, contribution_base_min/max (C9)"
-        ),
+        description=PARAMETERS_DESCRIPTION + "; required: overrides not listed are removed"
     )
     sources: dict[str, str] = Field(description="来源 parameter → the document it comes from (every parameter has one)")
+
+
+class ProfilePatch(BaseModel):
+    """JSON Merge Patch (RFC 7396) of a profile document: members present replace, ``null`` removes (an
+    override, its source, or the preset); maps merge key by key."""
+
+    model_config = ConfigDict(extra="forbid")
+    preset: PolicyPreset | None = Field(None, description="政策模板 wenzhou or taizhou; null removes it")
+    parameters: dict[str, Any] | None = Field(
+        None, description=PARAMETERS_DESCRIPTION + "; a parameter set to null is removed"
+    )
+    sources: dict[str, str | None] | None = Field(None, description="来源 parameter → source; null removes")
 
 
 class StatisticIn(BaseModel):
