@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from services.compensation.bonus import allocate, allocation_out, replace
@@ -22,6 +22,7 @@ router = APIRouter(prefix="/v1", tags=["bonus"])
 Reader = Annotated[Principal, require(*READ_ROLES)]
 Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
 NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
+AllocationId = Annotated[uuid.UUID, Path(description="奖金分配编号 allocation id")]
 NO_SUCH_ALLOCATION = Message("奖金分配不存在", "No such bonus allocation")
 
 
@@ -63,7 +64,7 @@ async def _visible_allocation(session: SessionDep, principal: Principal, allocat
     responses=problem_responses(401, 403, 404, 409),
 )
 async def replace_bonus(
-    allocation_id: uuid.UUID, body: BonusReplaceIn, principal: Writer, session: SessionDep
+    allocation_id: AllocationId, body: BonusReplaceIn, principal: Writer, session: SessionDep
 ) -> BonusOut:
     earlier = await _visible_allocation(session, principal, allocation_id)
     require_write(principal, earlier.township_code, NO_SUCH_ALLOCATION, WRITE_ROLES)
@@ -77,7 +78,7 @@ async def replace_bonus(
     response_model=BonusOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_bonus(allocation_id: uuid.UUID, principal: Reader, session: SessionDep) -> BonusOut:
+async def get_bonus(allocation_id: AllocationId, principal: Reader, session: SessionDep) -> BonusOut:
     return allocation_out(await _visible_allocation(session, principal, allocation_id))
 
 

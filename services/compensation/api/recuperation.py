@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, or_, select
 
@@ -29,6 +29,7 @@ from shared.scoping import READ_ROLES, WRITE_ROLES, require_write, sees_region, 
 router = APIRouter(prefix="/v1", tags=["annual"])
 Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
 NO_SUCH_WORKER = Message("社工不存在", "No such worker")
+ClaimId = Annotated[uuid.UUID, Path(description="疗休养记录编号 claim id")]
 NO_SUCH_CLAIM = Message("疗休养记录不存在", "No such recuperation claim")
 
 
@@ -49,7 +50,7 @@ class ReductionOut(BaseModel):
     rule: str = Field(description="政策规则 C10")
     code: str = Field(description="核减原因 per_day_cap (400 a day) or year_allowance (2,000 a year)")
     zh: str = Field(description="说明（中文）")
-    en: str = Field(description="explanation (English)")
+    en: str = Field(description="说明（英文） explanation in English")
 
 
 class RecuperationOut(BaseModel):
@@ -62,9 +63,9 @@ class RecuperationOut(BaseModel):
     amount_requested: Decimal = Field(description="申请金额 cost claimed, " + MONEY)
     amount_allowed: Decimal = Field(description="核准金额 allowed within the caps (C10), " + MONEY)
     reductions: list[ReductionOut] = Field(description="核减原因 why less was allowed than asked (C10)")
-    note: str | None
-    created_by: str
-    created_at: datetime
+    note: str | None = Field(description="备注 note")
+    created_by: str = Field(description="录入人 who recorded it")
+    created_at: datetime = Field(description="录入时间 when")
     year: int = Field(description="年度 the allowance year (of the start date)")
     year_used: Decimal = Field(description="本年已用 allowed to the worker this year so far (C10)")
     year_left: Decimal = Field(description="本年剩余 left of the year's allowance (C10: 2,000)")
@@ -139,7 +140,7 @@ async def claim_recuperation(
     response_model=RecuperationOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_recuperation(claim_id: uuid.UUID, principal: Reader, session: SessionDep) -> RecuperationOut:
+async def get_recuperation(claim_id: ClaimId, principal: Reader, session: SessionDep) -> RecuperationOut:
     claim = await session.get(RecuperationClaim, claim_id)
     if claim is None:
         raise NotFound(NO_SUCH_CLAIM)
