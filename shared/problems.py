@@ -9,6 +9,7 @@ HTTP errors and unexpected exceptions answer in the same shape: no stack trace e
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -35,6 +36,22 @@ class FieldError(BaseModel):
     detail: str = Field(description="what is wrong, in the negotiated language")
     type: str = Field(description="machine-readable error code, e.g. missing, int_parsing")
     rule: str | None = Field(None, description="政策规则 the POLICY.md rule id, where one applies")
+
+
+class LocalizedFieldError:
+    """A bad input field whose ``detail`` is rendered in the negotiated language (zh-CN or en)."""
+
+    __slots__ = ("detail", "field", "pointer", "rule", "type")
+
+    def __init__(
+        self, pointer: str, field: str, detail: Message, *, type: str = "rule", rule: str | None = None
+    ) -> None:
+        self.pointer, self.field, self.detail, self.type, self.rule = pointer, field, detail, type, rule
+
+    def render(self, language: Language) -> FieldError:
+        return FieldError(
+            pointer=self.pointer, field=self.field, detail=self.detail.render(language), type=self.type, rule=self.rule
+        )
 
 
 class ProblemDetails(BaseModel):
@@ -64,7 +81,7 @@ class Problem(Exception):
         detail: Message | None = None,
         *,
         rule: str | None = None,
-        errors: list[FieldError] | None = None,
+        errors: Sequence[FieldError | LocalizedFieldError] | None = None,
         headers: dict[str, str] | None = None,
         **params: object,
     ) -> None:
@@ -72,7 +89,7 @@ class Problem(Exception):
         self.detail = detail
         self.params = params
         self.rule = rule
-        self.errors = errors or []
+        self.errors: list[FieldError | LocalizedFieldError] = list(errors or [])
         self.headers = headers or {}
         # Extension members beyond shegong's own (e.g. OAuth2's ``error`` code on the token endpoint).
         self.extra: dict[str, object] = {}
@@ -86,7 +103,7 @@ class Problem(Exception):
             instance=instance,
             request_id=current_request_id(),
             rule=self.rule,
-            errors=self.errors,
+            errors=[e.render(language) if isinstance(e, LocalizedFieldError) else e for e in self.errors],
         )
 
 
@@ -130,6 +147,12 @@ class PreconditionFailed(Problem):
     status = 412
     slug = "precondition-failed"
     title = Message("资源已被修改", "Precondition failed")
+
+
+class UnsupportedMediaType(Problem):
+    status = 415
+    slug = "unsupported-media-type"
+    title = Message("不支持的请求体格式", "Unsupported media type")
 
 
 class UnprocessableContent(Problem):
@@ -180,6 +203,7 @@ _STATUS_CLASSES: dict[int, type[Problem]] = {
         MethodNotAllowed,
         Conflict,
         PreconditionFailed,
+        UnsupportedMediaType,
         UnprocessableContent,
         PreconditionRequired,
         TooManyRequests,

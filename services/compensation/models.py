@@ -228,9 +228,22 @@ class PayrollAdjustment(Base):
 
 
 class BonusAllocation(Base):
-    """A township's annual bonus pool shared by assessment grade and months in post (C5)."""
+    """A township's annual bonus pool shared by assessment grade and months in post (C5).
+
+    A ledger: one live allocation per township and year (the partial unique index); changing it is a
+    replacement that reverses the earlier one, which is kept with who reversed it, when, and by which."""
 
     __tablename__ = "bonus_allocations"
+    __table_args__ = (
+        Index(
+            "bonus_allocations_live_key",
+            "township_code",
+            "year",
+            unique=True,
+            postgresql_where=text("reversed_at IS NULL"),
+        ),
+        CheckConstraint("(reversed_at IS NULL) = (replaced_by IS NULL)", name="reversal"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
     township_code: Mapped[str] = mapped_column(String(12))
@@ -239,21 +252,41 @@ class BonusAllocation(Base):
     shares: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    replaces: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("bonus_allocations.id"), comment="the allocation this one replaced and reversed (C5)"
+    )
+    reason: Mapped[str | None] = mapped_column(String(300), comment="why it replaced the earlier allocation")
+    replaced_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID, comment="the allocation that replaced this one; NULL while it is the live one (C5)"
+    )
+    reversed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="when a replacement reversed it; NULL while it is the live one"
+    )
+    reversed_by: Mapped[str | None] = mapped_column(String(120), comment="who replaced it")
 
 
 class RecuperationClaim(Base):
-    """Recuperation leave taken (疗休养, C10), within its caps."""
+    """Recuperation leave taken (疗休养, C10): the amount asked and the amount allowed within the caps,
+    side by side, with the reasons for any difference."""
 
     __tablename__ = "recuperation_claims"
-    __table_args__ = (Index("recuperation_claims_worker_idx", "worker_id", "start_date"),)
+    __table_args__ = (
+        Index("recuperation_claims_worker_idx", "worker_id", "start_date"),
+        CheckConstraint("amount_allowed > 0 AND amount_allowed <= amount_requested", name="amounts"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
     worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
     start_date: Mapped[date] = mapped_column(Date)
     days: Mapped[int] = mapped_column(SmallInteger)
-    amount: Mapped[Decimal] = mapped_column(Money)
+    amount_requested: Mapped[Decimal] = mapped_column(Money, comment="the cost claimed")
+    amount_allowed: Mapped[Decimal] = mapped_column(Money, comment="what the caps allow (C10); counts to the year")
+    reductions: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb"), comment="why less was allowed than asked: rule, code, zh, en (C10)"
+    )
     note: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class QuotaProjection(Base):

@@ -22,7 +22,9 @@ async def policy_for(session: AsyncSession, region_code: str, year: int) -> PayP
         r.region_code: r
         for r in (
             await session.scalars(
-                select(PolicyProfile).where(PolicyProfile.year == year, PolicyProfile.region_code.in_(chain))
+                select(PolicyProfile)
+                .where(PolicyProfile.year == year, PolicyProfile.region_code.in_(chain))
+                .execution_options(populate_existing=True)  # a profile just upserted by a Core statement
             )
         ).all()
     }

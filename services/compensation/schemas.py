@@ -64,18 +64,36 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
 MONEY = '金额 decimal string with two places, e.g. "5833.33"'
 
 
+PARAMETERS_DESCRIPTION = (
+    "参数 overrides: multiplier (C2), post_floors (C3), base_share (C5), certificate_allowances (C8), "
+    "grade_step_years (C7), joining_month (C6), bonus_coefficients (C5), recuperation_* (C10), "
+    "employee_rates, employer_rates, contribution_base_min/max (C9); a map lists every key"
+)
+
+
 class ProfileIn(BaseModel):
+    """The whole profile document: ``PUT`` replaces the stored one with it (to change some overrides, PATCH)."""
+
     model_config = ConfigDict(extra="forbid")
-    preset: PolicyPreset | None = Field(None, description="政策模板 start from wenzhou (C2) or taizhou (C3)")
+    preset: PolicyPreset | None = Field(
+        None, description="政策模板 start from wenzhou (C2) or taizhou (C3); absent or null: the city's own preset"
+    )
     parameters: dict[str, Any] = Field(
-        default_factory=dict,
-        description=(
-            "参数 overrides: multiplier (C2), post_floors (C3), base_share (C5), certificate_allowances (C8), "
-            "grade_step_years (C7), joining_month (C6), bonus_coefficients (C5), recuperation_* (C10), "
-            "employee_rates, employer_rates, contribution_base_min/max (C9)"
-        ),
+        description=PARAMETERS_DESCRIPTION + "; required: overrides not listed are removed"
     )
     sources: dict[str, str] = Field(description="来源 parameter → the document it comes from (every parameter has one)")
+
+
+class ProfilePatch(BaseModel):
+    """JSON Merge Patch (RFC 7396) of a profile document: members present replace, ``null`` removes (an
+    override, its source, or the preset); maps merge key by key."""
+
+    model_config = ConfigDict(extra="forbid")
+    preset: PolicyPreset | None = Field(None, description="政策模板 wenzhou or taizhou; null removes it")
+    parameters: dict[str, Any] | None = Field(
+        None, description=PARAMETERS_DESCRIPTION + "; a parameter set to null is removed"
+    )
+    sources: dict[str, str | None] | None = Field(None, description="来源 parameter → source; null removes")
 
 
 class StatisticIn(BaseModel):
@@ -206,12 +224,28 @@ class BonusShare(BaseModel):
     share: Decimal = Field(description="奖金 share of the pool, " + MONEY)
 
 
+class BonusReplaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pool: Decimal = Field(ge=0, decimal_places=2, description="奖金总额 the township's pool (C5), " + MONEY)
+    reason: str = Field(
+        min_length=1, max_length=300, description="更正原因 why the allocation is replaced (kept in the ledger)"
+    )
+
+
 class BonusOut(BaseModel):
     id: uuid.UUID
     township_code: str
     year: int
     pool: Decimal
     shares: list[BonusShare]
+    live: bool = Field(description="有效 the township's allocation for the year; false once replaced (C5)")
+    created_by: str = Field(description="分配人 who allocated")
+    created_at: datetime = Field(description="分配时间 when")
+    replaces: uuid.UUID | None = Field(description="更正自 the allocation this one replaced and reversed")
+    reason: str | None = Field(description="更正原因 why it replaced that one")
+    replaced_by: uuid.UUID | None = Field(description="已被更正为 the allocation that replaced this one")
+    reversed_at: datetime | None = Field(description="冲销时间 when the replacement reversed this one")
+    reversed_by: str | None = Field(description="冲销人 who replaced it")
 
 
 class PayPolicyOut(BaseModel):

@@ -4,8 +4,10 @@ from fastapi import APIRouter
 
 from services.compensation.api.annual import router as annual_router
 from services.compensation.api.bonus import router as bonus_router
+from services.compensation.api.contributions import router as contributions_router
 from services.compensation.api.payroll import router as payroll_router
 from services.compensation.api.policy import router as policy_router
+from services.compensation.api.recuperation import router as recuperation_router
 from services.compensation.api.step_up import router as step_up_router
 from services.compensation.models import events
 from services.compensation.schemas import ENUM_LABELS
@@ -19,5 +21,7 @@ ROUTERS: list[APIRouter] = [
     bonus_router,
     step_up_router,
     annual_router,
+    recuperation_router,
+    contributions_router,
     events_router(events),
 ]

@@ -3,13 +3,12 @@ and actual average pay against the policy target (C2, C3), each breach naming it
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
 
 from services.compensation.api.policy import compute_target
@@ -21,75 +20,19 @@ from services.compensation.models import (
     QuotaProjection,
     RecuperationClaim,
     WorkerProjection,
-    events,
 )
 from services.compensation.policies import policy_for
 from services.compensation.schemas import TargetOut
-from shared.auth import Principal, require, require_for_record
+from shared.auth import Principal, require
 from shared.db import SessionDep
-from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import NotFound, UnprocessableContent, problem_responses
 from shared.regions import scope_prefix
-from shared.scoping import READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
+from shared.scoping import READ_ROLES, sees_region
 
 router = APIRouter(prefix="/v1", tags=["annual"])
 CENT = Decimal("0.01")
 Reader = Annotated[Principal, require(*READ_ROLES)]
-
-
-class RecuperationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    worker_id: uuid.UUID = Field(description="社工编号 worker")
-    start_date: date = Field(description="开始日期 start")
-    days: int = Field(ge=1, le=30, description="天数 days (C10: at most 5)")
-    amount: Decimal = Field(gt=0, decimal_places=2, description="费用 cost (C10: ≤ 400 a day, ≤ 2,000 a year)")
-    note: str | None = Field(None, max_length=200, description="备注 note")
-
-
-@router.post(
-    "/recuperation-claims",
-    summary="疗休养 record recuperation leave within its caps: 400 a day, 5 days, 2,000 a year (C10)",
-    status_code=201,
-    response_model=dict[str, str],
-    responses=problem_responses(401, 403, 404),
-)
-async def claim_recuperation(
-    body: RecuperationIn,
-    principal: Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)],
-    session: SessionDep,
-) -> dict[str, str]:
-    worker = await session.get(WorkerProjection, body.worker_id)
-    if worker is None or not sees_worker(principal, worker.worker_id, worker.community_code):
-        raise NotFound(Message("社工不存在", "No such worker"))
-    require_write(principal, worker.community_code, Message("社工不存在", "No such worker"))
-    policy = await policy_for(session, worker.community_code, body.start_date.year)
-    spent = await session.scalar(
-        select(func.coalesce(func.sum(RecuperationClaim.amount), 0)).where(
-            RecuperationClaim.worker_id == worker.worker_id,
-            func.extract("year", RecuperationClaim.start_date) == body.start_date.year,
-        )
-    )
-    problems = []
-    if body.days > policy.recuperation_days:
-        problems.append(f"at most {policy.recuperation_days} days")
-    if body.amount > policy.recuperation_per_day * body.days:
-        problems.append(f"at most {policy.recuperation_per_day} a day")
-    if Decimal(spent or 0) + body.amount > policy.recuperation_per_year:
-        problems.append(f"at most {policy.recuperation_per_year} a year ({spent} already)")
-    if problems:
-        raise UnprocessableContent(
-            Message("超出疗休养标准：{p}", "Beyond the recuperation caps: {p}"), rule="C10", p="; ".join(problems)
-        )
-    session.add(RecuperationClaim(**body.model_dump(), created_by=principal.subject))
-    await record_event(
-        session,
-        events,
-        "recuperation.recorded",
-        f"worker/{worker.worker_id}",
-        {"worker_id": str(worker.worker_id), "amount": str(body.amount)},
-    )
-    return {"status": "recorded"}
 
 
 @router.get(

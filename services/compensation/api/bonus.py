@@ -1,111 +1,106 @@
-"""The annual bonus (C5): a township's pool shared by assessment grade coefficients × months in post."""
+"""The annual bonus (C5): a township's pool shared by assessment grade coefficients × months in post,
+allocated once per township and year; a change is a replacement that reverses the earlier allocation."""
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
-from services.compensation.domain.bonus import Claim, share_pool
-from services.compensation.models import AssessmentGrade, BonusAllocation, PostPeriod, WorkerProjection, events
-from services.compensation.policies import policy_for
-from services.compensation.schemas import BonusIn, BonusOut, BonusShare
-from shared.auth import Principal, require_for_record
+from services.compensation.bonus import allocate, allocation_out, replace
+from services.compensation.models import BonusAllocation
+from services.compensation.schemas import BonusIn, BonusOut, BonusReplaceIn
+from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
-from shared.events import record_event
 from shared.i18n import Message
-from shared.problems import UnprocessableContent, problem_responses
-from shared.scoping import READ_ROLES, WRITE_ROLES, require_write
+from shared.problems import NotFound, problem_responses
+from shared.scoping import READ_ROLES, WRITE_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["bonus"])
-
-
-def months_in_post(periods: list[tuple[date, date | None]], year: int) -> Decimal:
-    """Months in post in the year, by days (a whole year is 12)."""
-    start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    days = sum(max(0, (min(e or end, end) - max(s, start)).days) for s, e in periods)
-    return (Decimal(days) * 12 / Decimal((end - start).days)).quantize(Decimal("0.01"))
+Reader = Annotated[Principal, require(*READ_ROLES)]
+Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
+NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
+AllocationId = Annotated[uuid.UUID, Path(description="奖金分配编号 allocation id")]
+NO_SUCH_ALLOCATION = Message("奖金分配不存在", "No such bonus allocation")
 
 
 @router.post(
     "/bonus-allocations",
     summary="绩效奖金分配 share a township's pool by grade coefficient × months in post, to the cent (C5)",
+    description=(
+        "每个乡镇每年只分配一次 (C5): a second allocation of the same township and year is refused with 409, "
+        "naming the live one in `allocation_id`; send `Idempotency-Key` to retry a post safely (the same key "
+        "and body answer the first result again). To change an allocation, replace it."
+    ),
     status_code=201,
+    response_model=BonusOut,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def allocate_bonus(body: BonusIn, principal: Writer, session: SessionDep) -> BonusOut:
+    require_write(principal, body.township_code, Message("区划不存在：{code}", "No such region: {code}"), WRITE_ROLES)
+    row = await allocate(session, body.township_code, body.year, body.pool, principal.subject)
+    return allocation_out(row)
+
+
+async def _visible_allocation(session: SessionDep, principal: Principal, allocation_id: uuid.UUID) -> BonusAllocation:
+    row = await session.get(BonusAllocation, allocation_id)
+    if row is None or not sees_region(principal, row.township_code):
+        raise NotFound(NO_SUCH_ALLOCATION)
+    return row
+
+
+@router.post(
+    "/bonus-allocations/{allocation_id}/replace",
+    summary="更正奖金分配 replace the live allocation: it is reversed and kept, a new one is made (C5)",
+    description=(
+        "冲销并重新分配 (C5): the allocation is reversed (`reversed_at`, `replaced_by`) and kept in the ledger; "
+        "the new allocation shares `pool` on today's assessment grades and names what it `replaces` and why. "
+        "Only the live allocation can be replaced (409 otherwise, naming the one that replaced it)."
+    ),
+    status_code=201,
+    response_model=BonusOut,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def replace_bonus(
+    allocation_id: AllocationId, body: BonusReplaceIn, principal: Writer, session: SessionDep
+) -> BonusOut:
+    earlier = await _visible_allocation(session, principal, allocation_id)
+    require_write(principal, earlier.township_code, NO_SUCH_ALLOCATION, WRITE_ROLES)
+    row = await replace(session, earlier, body.pool, body.reason, principal.subject)
+    return allocation_out(row)
+
+
+@router.get(
+    "/bonus-allocations/{allocation_id}",
+    summary="查看奖金分配 one allocation, live or reversed (C5)",
     response_model=BonusOut,
     responses=problem_responses(401, 403, 404),
 )
-async def allocate_bonus(
-    body: BonusIn,
-    principal: Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)],
+async def get_bonus(allocation_id: AllocationId, principal: Reader, session: SessionDep) -> BonusOut:
+    return allocation_out(await _visible_allocation(session, principal, allocation_id))
+
+
+@router.get(
+    "/bonus-allocations",
+    summary="奖金分配台账 a township's year: every allocation, reversed ones by reversal, the live one last (C5)",
+    response_model=list[BonusOut],
+    responses=problem_responses(401, 403, 404),
+)
+async def bonus_ledger(
+    principal: Reader,
     session: SessionDep,
-) -> BonusOut:
-    require_write(principal, body.township_code, Message("区划不存在：{code}", "No such region: {code}"), WRITE_ROLES)
-    policy = await policy_for(session, body.township_code, body.year)
-    if not policy.bonus_coefficients:
-        raise UnprocessableContent(
-            Message("县级尚未设定各等次奖金系数", "The county has not set the bonus coefficient of each grade"),
-            rule="C5",
+    township_code: Annotated[str, Query(pattern=r"^\d{9}000$", description="乡镇（街道） township")],
+    year: Annotated[int, Query(ge=2000, le=2100, description="年度 year assessed")],
+) -> list[BonusOut]:
+    if not sees_region(principal, township_code):
+        raise NotFound(NO_SUCH_REGION, code=township_code)
+    rows = (
+        await session.scalars(
+            select(BonusAllocation)
+            .where(BonusAllocation.township_code == township_code, BonusAllocation.year == year)
+            .order_by(BonusAllocation.reversed_at.asc().nulls_last(), BonusAllocation.created_at)
         )
-    grades = dict(
-        (
-            await session.execute(
-                select(AssessmentGrade.worker_id, AssessmentGrade.grade)
-                .join(WorkerProjection, WorkerProjection.worker_id == AssessmentGrade.worker_id)
-                .where(AssessmentGrade.year == body.year, WorkerProjection.township_code == body.township_code)
-            )
-        ).all()
-    )
-    if not grades:
-        raise UnprocessableContent(
-            Message("该乡镇 {year} 年无考核结果", "No {year} assessment results for the township"),
-            rule="C5",
-            year=body.year,
-        )
-    missing = sorted(set(grades.values()) - set(policy.bonus_coefficients))
-    if missing:
-        raise UnprocessableContent(
-            Message("缺少等次系数：{g}", "No coefficient for: {g}"), rule="C5", g=", ".join(missing)
-        )
-    periods: dict[object, list[tuple[date, date | None]]] = {}
-    for worker_id, start, end in (
-        await session.execute(
-            select(PostPeriod.worker_id, PostPeriod.start_date, PostPeriod.end_date).where(
-                PostPeriod.worker_id.in_(list(grades))
-            )
-        )
-    ).all():
-        periods.setdefault(worker_id, []).append((start, end))
-    claims = [Claim(str(w), g, months_in_post(periods.get(w, []), body.year)) for w, g in grades.items()]
-    shares = share_pool(body.pool, claims, policy.bonus_coefficients)
-    out = [
-        BonusShare(
-            worker_id=c.worker_id,
-            grade=c.grade,
-            months=c.months,
-            coefficient=policy.bonus_coefficients[c.grade],
-            share=shares[c.worker_id],
-        )
-        for c in sorted(claims, key=lambda c: c.worker_id)
-    ]
-    row = BonusAllocation(
-        township_code=body.township_code,
-        year=body.year,
-        pool=body.pool,
-        shares=[s.model_dump(mode="json") for s in out],
-        created_by=principal.subject,
-    )
-    session.add(row)
-    await session.flush()
-    await session.refresh(row)
-    await record_event(
-        session,
-        events,
-        "bonus.allocated",
-        f"bonus/{row.id}",
-        {"township_code": body.township_code, "year": body.year, "pool": str(body.pool)},
-    )
-    assert sum((s.share for s in out), Decimal(0)) == body.pool  # C5: to the cent
-    return BonusOut(id=row.id, township_code=row.township_code, year=row.year, pool=row.pool, shares=out)
+    ).all()
+    return [allocation_out(r) for r in rows]

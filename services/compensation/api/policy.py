@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Body, Depends, Path, Request
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compensation.domain.policy import PayPolicy, unknown_parameters
+from services.compensation.domain.policy import PayPolicy
+from services.compensation.domain.profiles import merge_patch, profile_errors
 from services.compensation.domain.targets import TargetError, taizhou_floors, wenzhou_target
 from services.compensation.models import (
     PayScaleCell,
@@ -27,6 +28,7 @@ from services.compensation.schemas import (
     CalibrationIn,
     PayPolicyOut,
     ProfileIn,
+    ProfilePatch,
     ScaleCellIn,
     ScaleIn,
     ScaleOut,
@@ -38,7 +40,7 @@ from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
-from shared.problems import NotFound, UnprocessableContent, problem_responses
+from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, UnsupportedMediaType, problem_responses
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["policy"])
@@ -57,27 +59,28 @@ def _visible(principal: Principal, region: str) -> None:
         raise NotFound(NO_SUCH_REGION, code=region)
 
 
-@router.put(
-    "/policy-profiles/{region_code}/{year}",
-    summary="设定薪酬政策参数 set a region's pay parameters for a year (C1–C11), each with its source",
-    response_model=PayPolicyOut,
-    responses=problem_responses(401, 403, 404),
-)
-async def set_profile(
-    region_code: RegionCode, year: Year, body: ProfileIn, principal: Admin, session: SessionDep
-) -> PayPolicyOut:
-    require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-    unknown = unknown_parameters(body.parameters)
-    if unknown:
-        raise UnprocessableContent(Message("未知参数：{p}", "Unknown parameters: {p}"), p=", ".join(unknown))
-    unsourced = sorted(set(body.parameters) - set(body.sources))
-    if unsourced:
-        raise UnprocessableContent(
-            Message("参数缺少来源：{p}", "Parameters without a source: {p}"), p=", ".join(unsourced)
-        )
-    multiplier = body.parameters.get("multiplier")
-    if multiplier is not None and not Decimal("1.2") <= Decimal(str(multiplier)) <= Decimal("1.8"):
-        raise UnprocessableContent(Message("倍数应在1.2–1.8之间", "The multiplier must lie in 1.2–1.8"), rule="C2")
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def _check_profile(body: ProfileIn) -> None:
+    """422 naming every bad member and its rule (the same checks for PUT and for the result of a PATCH)."""
+    errors = profile_errors(body.parameters, body.sources)
+    if not errors:
+        return
+    rules = {e.rule for e in errors}
+    raise UnprocessableContent(
+        Message("政策参数不正确：{fields}", "Invalid policy parameters: {fields}"),
+        rule=rules.pop() if len(rules) == 1 else None,
+        errors=[
+            LocalizedFieldError("/body" + e.pointer, e.field, Message(e.zh, e.en), type="rule", rule=e.rule)
+            for e in errors
+        ],
+        fields=", ".join(dict.fromkeys(e.field for e in errors)),
+    )
+
+
+async def _store_profile(session: AsyncSession, region_code: str, year: int, body: ProfileIn) -> PayPolicyOut:
+    _check_profile(body)
     statement = insert(PolicyProfile).values(
         region_code=region_code,
         year=year,
@@ -99,6 +102,77 @@ async def set_profile(
         session, events, "policy_profile.set", f"policy/{region_code}/{year}", body.model_dump(mode="json")
     )
     return PayPolicyOut(**(await policy_for(session, region_code, year)).as_dict())
+
+
+@router.put(
+    "/policy-profiles/{region_code}/{year}",
+    summary="设定薪酬政策参数 replace a region's pay parameters for a year (C1–C11), each with its source",
+    description=(
+        "整体替换 the whole profile: `parameters` and `sources` are required, and overrides not in the document "
+        "are removed. To change some overrides only, PATCH with a JSON Merge Patch. Checked: every parameter "
+        "known and sourced, C2 multiplier 1.2–1.8, maps complete (C3 posts, C5 grades, C8 levels, C9 every "
+        "contribution, rates between 0 and 1), C9 floor ≤ cap."
+    ),
+    response_model=PayPolicyOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def set_profile(
+    region_code: RegionCode, year: Year, body: ProfileIn, principal: Admin, session: SessionDep
+) -> PayPolicyOut:
+    require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+    return await _store_profile(session, region_code, year, body)
+
+
+def merge_patch_body(request: Request) -> None:
+    """415 unless the body is a JSON Merge Patch (RFC 7396 names it by its media type)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != MERGE_PATCH:
+        raise UnsupportedMediaType(
+            Message("请以 {m} 发送合并补丁", "Send the merge patch as {m}"),
+            headers={"Accept-Patch": MERGE_PATCH},
+            m=MERGE_PATCH,
+        )
+
+
+@router.patch(
+    "/policy-profiles/{region_code}/{year}",
+    summary="修改部分薪酬政策参数 change some overrides of a region's profile (JSON Merge Patch, RFC 7396)",
+    description=(
+        "合并补丁 `application/merge-patch+json` (RFC 7396): members sent replace, `null` removes (an override, "
+        "its source, the preset), maps merge key by key; overrides not mentioned are kept. The result is checked "
+        "by the same rules as PUT. The profile must exist (create it with PUT)."
+    ),
+    response_model=PayPolicyOut,
+    responses=problem_responses(401, 403, 404, 415),
+    dependencies=[Depends(merge_patch_body)],
+)
+async def patch_profile(
+    region_code: RegionCode,
+    year: Year,
+    body: Annotated[ProfilePatch, Body(media_type=MERGE_PATCH)],
+    principal: Admin,
+    session: SessionDep,
+) -> PayPolicyOut:
+    require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+    row = await session.get(PolicyProfile, (region_code, year), with_for_update=True)
+    if row is None:
+        raise NotFound(
+            Message("{code} 无 {year} 年政策参数，请先以 PUT 设定", "No {year} profile for {code}; create it with PUT"),
+            code=region_code,
+            year=year,
+        )
+    stored: dict[str, Any] = {"parameters": row.parameters, "sources": row.sources}
+    if row.preset:
+        stored["preset"] = row.preset
+    merged = merge_patch(stored, body.model_dump(mode="json", exclude_unset=True))
+    document = ProfileIn.model_validate(
+        {
+            "preset": merged.get("preset"),
+            "parameters": merged.get("parameters", {}),
+            "sources": merged.get("sources", {}),
+        }
+    )
+    return await _store_profile(session, region_code, year, document)
 
 
 @router.get(

@@ -101,7 +101,3 @@ def with_overrides(base: PayPolicy, preset: str | None, parameters: dict[str, An
         else:
             values[key] = value
     return replace(policy, **values)
-
-
-def unknown_parameters(parameters: dict[str, Any]) -> list[str]:
-    return sorted(set(parameters) - {f.name for f in fields(PayPolicy)})

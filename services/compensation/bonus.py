@@ -1,0 +1,251 @@
+"""The bonus ledger (C5): a township's annual pool shared by assessment grade coefficient × months in
+post, allocated once per township and year.
+
+At most one allocation of a township and year is live (``bonus_allocations_live_key``, a partial unique
+index on the rows not reversed): posting a second is refused, whatever the timing of two requests.
+Changing an allocation is a replacement: the earlier one is reversed (``reversed_at``, ``reversed_by``,
+``replaced_by``) and kept, the new one says which it ``replaces`` and why, and both are events in the
+outbox (``bonus.reversed``, ``bonus.allocated``), so what was allocated when stays auditable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compensation.domain.bonus import Claim, share_pool
+from services.compensation.models import AssessmentGrade, BonusAllocation, PostPeriod, WorkerProjection, events
+from services.compensation.policies import policy_for
+from services.compensation.schemas import AssessmentGrade as AssessmentGradeCode
+from services.compensation.schemas import BonusOut, BonusShare
+from shared.events import record_event
+from shared.i18n import Message
+from shared.problems import Conflict, LocalizedFieldError, UnprocessableContent
+
+LIVE_INDEX = "bonus_allocations_live_key"
+
+
+def months_in_post(periods: list[tuple[date, date | None]], year: int) -> Decimal:
+    """Months in post in the year, by days (a whole year is 12)."""
+    start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    days = sum(max(0, (min(e or end, end) - max(s, start)).days) for s, e in periods)
+    return (Decimal(days) * 12 / Decimal((end - start).days)).quantize(Decimal("0.01"))
+
+
+def allocation_out(row: BonusAllocation) -> BonusOut:
+    return BonusOut(
+        id=row.id,
+        township_code=row.township_code,
+        year=row.year,
+        pool=row.pool,
+        shares=[BonusShare.model_validate(s) for s in row.shares],
+        live=row.reversed_at is None,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        replaces=row.replaces,
+        reason=row.reason,
+        replaced_by=row.replaced_by,
+        reversed_at=row.reversed_at,
+        reversed_by=row.reversed_by,
+    )
+
+
+def already_allocated(existing: BonusAllocation) -> Conflict:
+    """409 naming the live allocation (C5: a township's pool is allocated once a year)."""
+    problem = Conflict(
+        Message(
+            "{township} {year} 年绩效奖金已分配（{id}），不可重复分配；如需更改请更正该分配（C5）",
+            "The {year} bonus of {township} is already allocated ({id}); replace that allocation to change it (C5)",
+        ),
+        rule="C5",
+        errors=[
+            LocalizedFieldError(
+                "/body/year",
+                "year",
+                Message("该乡镇本年度已有有效的奖金分配", "The township already has a live allocation for the year"),
+                type="duplicate",
+                rule="C5",
+            )
+        ],
+        township=existing.township_code,
+        year=existing.year,
+        id=existing.id,
+    )
+    problem.extra = {"allocation_id": str(existing.id)}
+    return problem
+
+
+async def live_allocation(session: AsyncSession, township: str, year: int) -> BonusAllocation | None:
+    return await session.scalar(
+        select(BonusAllocation).where(
+            BonusAllocation.township_code == township,
+            BonusAllocation.year == year,
+            BonusAllocation.reversed_at.is_(None),
+        )
+    )
+
+
+async def compute_shares(session: AsyncSession, township: str, year: int, pool: Decimal) -> list[BonusShare]:
+    """Each assessed worker's share of ``pool`` by the county's grade coefficients × months in post (C5)."""
+    policy = await policy_for(session, township, year)
+    if not policy.bonus_coefficients:
+        raise UnprocessableContent(
+            Message("县级尚未设定各等次奖金系数", "The county has not set the bonus coefficient of each grade"),
+            rule="C5",
+        )
+    grades = dict(
+        (
+            await session.execute(
+                select(AssessmentGrade.worker_id, AssessmentGrade.grade)
+                .join(WorkerProjection, WorkerProjection.worker_id == AssessmentGrade.worker_id)
+                .where(AssessmentGrade.year == year, WorkerProjection.township_code == township)
+            )
+        ).all()
+    )
+    if not grades:
+        raise UnprocessableContent(
+            Message("该乡镇 {year} 年无考核结果", "No {year} assessment results for the township"), rule="C5", year=year
+        )
+    missing = sorted(set(grades.values()) - set(policy.bonus_coefficients))
+    if missing:
+        raise UnprocessableContent(
+            Message("缺少等次系数：{g}", "No coefficient for: {g}"), rule="C5", g=", ".join(missing)
+        )
+    periods: dict[object, list[tuple[date, date | None]]] = {}
+    for worker_id, start, end in (
+        await session.execute(
+            select(PostPeriod.worker_id, PostPeriod.start_date, PostPeriod.end_date).where(
+                PostPeriod.worker_id.in_(list(grades))
+            )
+        )
+    ).all():
+        periods.setdefault(worker_id, []).append((start, end))
+    claims = [Claim(str(w), g, months_in_post(periods.get(w, []), year)) for w, g in grades.items()]
+    shares = share_pool(pool, claims, policy.bonus_coefficients)
+    out = [
+        BonusShare(
+            worker_id=uuid.UUID(c.worker_id),
+            grade=AssessmentGradeCode(c.grade),
+            months=c.months,
+            coefficient=policy.bonus_coefficients[c.grade],
+            share=shares[c.worker_id],
+        )
+        for c in sorted(claims, key=lambda c: c.worker_id)
+    ]
+    assert sum((s.share for s in out), Decimal(0)) == pool  # C5: to the cent
+    return out
+
+
+async def _insert(session: AsyncSession, row: BonusAllocation) -> BonusAllocation:
+    """Insert ``row``; a live allocation of the same township and year (a concurrent post) → 409."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError as exc:
+        if LIVE_INDEX not in str(exc.orig):
+            raise
+        existing = await live_allocation(session, row.township_code, row.year)
+        assert existing is not None
+        raise already_allocated(existing) from exc
+    await session.refresh(row)
+    return row
+
+
+async def allocate(session: AsyncSession, township: str, year: int, pool: Decimal, by: str) -> BonusAllocation:
+    """The township's allocation for the year (C5), refused (409) when one is already live."""
+    existing = await live_allocation(session, township, year)
+    if existing is not None:
+        raise already_allocated(existing)
+    shares = await compute_shares(session, township, year, pool)
+    row = await _insert(
+        session,
+        BonusAllocation(
+            township_code=township,
+            year=year,
+            pool=pool,
+            shares=[s.model_dump(mode="json") for s in shares],
+            created_by=by,
+        ),
+    )
+    await record_event(
+        session,
+        events,
+        "bonus.allocated",
+        f"bonus/{row.id}",
+        {"township_code": township, "year": year, "pool": str(pool), "replaces": None},
+    )
+    return row
+
+
+def already_replaced(earlier: BonusAllocation) -> Conflict:
+    problem = Conflict(
+        Message(
+            "该奖金分配已被更正为 {id}，只能更正有效的分配（C5）",
+            "This allocation was already replaced by {id}; only the live allocation can be replaced (C5)",
+        ),
+        rule="C5",
+        id=earlier.replaced_by,
+    )
+    problem.extra = {"allocation_id": str(earlier.replaced_by)}
+    return problem
+
+
+async def replace(
+    session: AsyncSession, earlier: BonusAllocation, pool: Decimal, reason: str, by: str
+) -> BonusAllocation:
+    """Reverse the live allocation ``earlier`` and allocate again with ``pool`` on today's grades (C5).
+
+    The earlier row is locked first, so two replacements of it cannot both succeed: the second finds it
+    reversed and gets 409 naming the allocation that replaced it."""
+    locked = await session.scalar(
+        select(BonusAllocation)
+        .where(BonusAllocation.id == earlier.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert locked is not None
+    if locked.reversed_at is not None:
+        raise already_replaced(locked)
+    shares = await compute_shares(session, locked.township_code, locked.year, pool)
+    new_id = uuid.uuid4()
+    locked.reversed_at, locked.reversed_by, locked.replaced_by = datetime.now(UTC), by, new_id
+    await session.flush()  # reversed before the new one is inserted: the live index sees one at a time
+    row = await _insert(
+        session,
+        BonusAllocation(
+            id=new_id,
+            township_code=locked.township_code,
+            year=locked.year,
+            pool=pool,
+            shares=[s.model_dump(mode="json") for s in shares],
+            created_by=by,
+            replaces=locked.id,
+            reason=reason,
+        ),
+    )
+    await record_event(
+        session,
+        events,
+        "bonus.reversed",
+        f"bonus/{locked.id}",
+        {
+            "township_code": locked.township_code,
+            "year": locked.year,
+            "pool": str(locked.pool),
+            "replaced_by": str(new_id),
+        },
+    )
+    await record_event(
+        session,
+        events,
+        "bonus.allocated",
+        f"bonus/{row.id}",
+        {"township_code": row.township_code, "year": row.year, "pool": str(pool), "replaces": str(locked.id)},
+    )
+    return row
