@@ -231,10 +231,10 @@ async def enter_scores(cycle_id: uuid.UUID, body: ScoresIn, principal: Writer, s
         raise _closed()
     members = {w.worker_id for w in await _township_workers(session, cycle.township_code)}
     strangers = [
-        FieldError(
+        FieldError.of(
+            "worker_id",
+            Message("不是本乡镇的社工", "not a worker of this township"),
             pointer=f"/body/entries/{i}/worker_id",
-            field="worker_id",
-            detail="not a worker of this township",
             type="scope",
         )
         for i, e in enumerate(body.entries)
@@ -356,10 +356,10 @@ async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDe
     for w in workers:
         for problem in panel_problems(scheme, entries.get(w.worker_id, {})):
             errors.append(
-                FieldError(
+                FieldError.of(
+                    "scores",
+                    Message(f"{w.name}：{problem.zh}", f"{w.name}: {problem.en}"),
                     pointer=f"/workers/{w.worker_id}",
-                    field="scores",
-                    detail=f"{w.name}: {problem}",
                     type="panel",
                     rule="E2",
                 )

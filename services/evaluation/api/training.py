@@ -47,10 +47,10 @@ async def record_training(
         ).all()
     )
     missing = [
-        FieldError(
+        FieldError.of(
+            "worker_ids",
+            Message("本辖区内没有这名社工", "no such worker in the caller's region"),
             pointer=f"/body/worker_ids/{i}",
-            field="worker_ids",
-            detail="no such worker in the caller's region",
             type="scope",
         )
         for i, w in enumerate(body.worker_ids)

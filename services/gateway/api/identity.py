@@ -58,22 +58,35 @@ def _check_grants(admin: Principal, grants: list[GrantIn]) -> None:
     for index, grant in enumerate(grants):
         pointer = f"/body/grants/{index}"
         if grant.right not in admin_scope.GRANTABLE:
-            errors.append(FieldError(pointer=pointer + "/right", field="right", detail=grant.right, type="enum"))
+            errors.append(
+                FieldError.of(
+                    "right",
+                    Message(f"未知的权限：{grant.right}", f"unknown right: {grant.right}"),
+                    pointer=pointer + "/right",
+                    type="enum",
+                )
+            )
         elif not admin_scope.fits_level(grant.right, grant.region):
             errors.append(
-                FieldError(
+                FieldError.of(
+                    "region",
+                    Message(
+                        f"{grant.right} 不在 {grant.region} 这一级授予",
+                        f"{grant.right} is granted at another level of the region tree than {grant.region}",
+                    ),
                     pointer=pointer + "/region",
-                    field="region",
-                    detail=f"{grant.right} is granted at another level of the region tree than {grant.region}",
                     type="region_level",
                 )
             )
         elif not admin_scope.may_grant(admin, grant.right, grant.region):
             errors.append(
-                FieldError(
+                FieldError.of(
+                    "grants",
+                    Message(
+                        f"{grant.right}@{grant.region} 超出本账号可授予的范围",
+                        f"{grant.right}@{grant.region} is outside what this account may grant",
+                    ),
                     pointer=pointer,
-                    field="grants",
-                    detail=f"{grant.right}@{grant.region} is outside what this account may grant",
                     type="grant_not_allowed",
                 )
             )

@@ -38,19 +38,14 @@ Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLE
 Admin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)]
 
 
-def invalid(field: str, detail_zh: str, detail_en: str, rule: str | None = None) -> UnprocessableContent:
+def invalid(
+    field: str, detail_zh: str, detail_en: str, rule: str | None = None, *, pointer: str | None = None
+) -> UnprocessableContent:
+    """A 422 naming one field (``/body/<field>`` unless ``pointer`` says otherwise), in both languages."""
     return UnprocessableContent(
         Message("{field}：{zh}", "{field}: {en}"),
         rule=rule,
-        errors=[
-            FieldError(
-                pointer=f"/body/{field}",
-                field=field,
-                detail=detail_en,
-                type="rule" if rule else "value_error",
-                rule=rule,
-            )
-        ],
+        errors=[FieldError.of(field, Message(detail_zh, detail_en), pointer=pointer, rule=rule)],
         field=field,
         zh=detail_zh,
         en=detail_en,

@@ -150,7 +150,7 @@ async def visible_worker(
 def _id_number_error(exc: InvalidIdNumber) -> UnprocessableContent:
     return UnprocessableContent(
         Message("身份证号无效：{zh}", "Invalid ID number: {en}"),
-        errors=[FieldError(pointer="/body/id_number", field="id_number", detail=exc.reason_en, type="id_number")],
+        errors=[FieldError.of("id_number", Message(exc.reason_zh, exc.reason_en), type="id_number")],
         zh=exc.reason_zh,
         en=exc.reason_en,
     )
