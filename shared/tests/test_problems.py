@@ -151,7 +151,8 @@ async def test_every_field_error_carries_both_languages_the_pointer_and_the_rule
         errors = {e["pointer"]: e for e in response.json()["errors"]}
         assert set(errors) == {"/body/name", "/body/households", "/body/extra_staff", "/body/note", "/body/extra"}
         for entry in errors.values():
-            assert entry["detail_zh"] and entry["detail_en"]
+            assert entry["detail_zh"]
+            assert entry["detail_en"]
             assert entry["detail"] == entry[expected_detail]
         assert errors["/body/households"]["detail_zh"] == "应不小于 0"
         assert errors["/body/households"]["detail_en"] == "Input should be greater than or equal to 0"

@@ -44,6 +44,7 @@ from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
+from shared.regions import CountyCode
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["assessment"])
@@ -97,7 +98,7 @@ def scheme_out(row: SchemeRow) -> SchemeOut:
     responses=problem_responses(401, 403, 404),
 )
 async def set_scheme(
-    county_code: Annotated[str, Path(pattern=r"^\d{6}$")],
+    county_code: Annotated[CountyCode, Path()],
     year: Annotated[int, Path(ge=2000, le=2100)],
     body: SchemeIn,
     principal: CountyAdmin,

@@ -38,7 +38,7 @@ from shared.i18n import Message
 from shared.masking import mask_phone
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
-from shared.regions import scope_prefix
+from shared.regions import RegionCode, scope_prefix
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"])
 Admin = Annotated[Principal, require(*ADMIN_ROLES)]
@@ -184,9 +184,7 @@ async def create_user(
 async def list_users(
     admin: Admin,
     session: SessionDep,
-    region: Annotated[
-        str | None, Query(pattern=r"^(\d{6}|\d{12})$", description="只看该区划内 within this region")
-    ] = None,
+    region: Annotated[RegionCode | None, Query(description="只看该区划内 within this region")] = None,
     right: Annotated[str | None, Query(description="持有该权限 holding this right")] = None,
     active: Annotated[bool | None, Query(description="是否启用")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,

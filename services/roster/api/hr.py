@@ -49,7 +49,7 @@ from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import FieldError, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionLevel, normalise
+from shared.regions import CountyCode, RegionLevel, normalise
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["hr"])
@@ -345,7 +345,7 @@ async def add_reserve(
 async def reserve_pool(
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
-    county: Annotated[str, Query(pattern=r"^\d{6}$")],
+    county: Annotated[CountyCode, Query(description="县级区划 the county")],
 ) -> list[ReserveEntryOut]:
     if not sees_region(principal, county):
         raise NotFound(NO_SUCH_REGION, code=county)

@@ -38,7 +38,7 @@ from shared.i18n import Message
 from shared.masking import mask_id_number, mask_phone
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionLevel, normalise, scope_prefix
+from shared.regions import RegionCode, RegionLevel, normalise, scope_prefix
 from shared.request_context import current_request_id
 from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_worker
 
@@ -251,7 +251,7 @@ async def hire_worker(
 async def list_workers(
     principal: Reader,
     session: SessionDep,
-    region: Annotated[str | None, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 within this region")] = None,
+    region: Annotated[RegionCode | None, Query(description="区划 within this region")] = None,
     status: WorkerStatus | None = None,
     certificate_level: CertificateLevel | None = None,
     post: Annotated[Post | None, Query(description="当前岗位 post held today")] = None,
