@@ -164,7 +164,10 @@ class QuotaOut(BaseModel):
     county_code: str
     year: int
     headcount: int = Field(description="员额 (S5)")
-    used: int = Field(description="已用 workers employed in the county now (not left)")
+    used: int = Field(
+        description="已用 the most workers of the county employed on any one day of the year: hired on or before "
+        "the day, not left (S5)"
+    )
     approval: str | None
 
 
@@ -273,7 +276,7 @@ class CommunityReport(BaseModel):
 class QuotaUse(BaseModel):
     county_code: str
     headcount: int | None = Field(description="员额 (S5); null when not set")
-    used: int
+    used: int = Field(description="已用 workers of the county employed on the report's date (S5)")
     findings: list[FindingOut] = Field(description="超员额 quota exceeded (S5)")
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 
 from services.roster.api.regions import invalid
-from services.roster.api.workers import NO_SUCH_WORKER, check_quota, current_post, visible_worker, worker_event_data
+from services.roster.api.workers import NO_SUCH_WORKER, current_post, visible_worker, worker_event_data
 from services.roster.domain.careers import (
     contract_end,
     may_transfer,
@@ -30,6 +30,7 @@ from services.roster.models import (
     Transfer,
     events,
 )
+from services.roster.quota_use import check_quota
 from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
 from services.roster.schemas import (
     ContractIn,
@@ -218,7 +219,7 @@ async def transfer_worker(
             "effective_date",
         )
     if destination.code[:6] != worker.community_code[:6]:
-        await check_quota(session, destination.code[:6], body.effective_date.year)  # S5 in the new county
+        await check_quota(session, destination.code[:6], body.effective_date, "effective_date")  # S5, new county
     post = await current_post(session, worker.id)
     if post is not None and post.start_date < body.effective_date:
         post.end_date = body.effective_date  # the post was in the old community

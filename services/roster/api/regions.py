@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.roster.domain.staffing import EXTRA_STAFF_KINDS, required_staff
 from services.roster.domain.staffing_policy import StaffingPolicy
-from services.roster.models import Quota, Region, StaffingPolicyOverride, Worker, events
+from services.roster.models import Quota, Region, StaffingPolicyOverride, events
+from services.roster.quota_use import quota_used
 from services.roster.regions import (
     NO_SUCH_REGION,
     policy_overrides,
@@ -276,19 +277,9 @@ async def set_quota(
         county_code=county_code,
         year=year,
         headcount=body.headcount,
-        used=await quota_used(session, county_code),
+        used=await quota_used(session, county_code, year),
         approval=body.approval,
     )
-
-
-async def quota_used(session: SessionDep, county_code: str) -> int:
-    """Workers of the county who have not left (S5 counts them against the quota)."""
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Worker)
-        .where(Worker.community_path.startswith(county_code), Worker.status != "left")
-    )
-    return int(count or 0)
 
 
 @router.get(
@@ -297,7 +288,9 @@ async def quota_used(session: SessionDep, county_code: str) -> int:
     response_model=QuotaOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_quota(county_code: RegionPath, year: int, principal: Reader, session: SessionDep) -> QuotaOut:
+async def get_quota(
+    county_code: RegionPath, year: Annotated[int, Path(ge=2000, le=2100)], principal: Reader, session: SessionDep
+) -> QuotaOut:
     if not sees_region(principal, county_code):
         raise NotFound(NO_SUCH_REGION, code=county_code)
     quota = await session.get(Quota, (county_code, year))
@@ -309,7 +302,7 @@ async def get_quota(county_code: RegionPath, year: int, principal: Reader, sessi
         county_code=county_code,
         year=year,
         headcount=quota.headcount,
-        used=await quota_used(session, county_code),
+        used=await quota_used(session, county_code, year),
         approval=quota.approval,
     )
 

@@ -8,14 +8,15 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.api.regions import invalid
 from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, parse_id_number
 from services.roster.domain.posts import GRADE_RANGES, max_concurrent
-from services.roster.models import PersonalDataRead, PostAssignment, Quota, Region, Worker, events
+from services.roster.models import PersonalDataRead, PostAssignment, Region, Worker, events
+from services.roster.quota_use import check_quota
 from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
 from services.roster.schemas import (
     CertificateLevel,
@@ -156,35 +157,6 @@ def _id_number_error(exc: InvalidIdNumber) -> UnprocessableContent:
     )
 
 
-async def check_quota(session: AsyncSession, county: str, year: int) -> None:
-    """S5: hiring beyond the county's quota for the year is refused (the quota row serialises hires)."""
-    quota = await session.get(Quota, (county, year), with_for_update=True)
-    if quota is None:
-        raise UnprocessableContent(
-            Message("{county} 未核定 {year} 年员额，不能招聘", "{county} has no {year} headcount quota: no hiring"),
-            rule="S5",
-            county=county,
-            year=year,
-        )
-    used = await session.scalar(
-        select(func.count())
-        .select_from(Worker)
-        .where(Worker.community_path.startswith(county), Worker.status != "left")
-    )
-    if int(used or 0) + 1 > quota.headcount:
-        raise UnprocessableContent(
-            Message(
-                "超出 {county} {year} 年员额：已用 {used}/{headcount}",
-                "Beyond the {year} quota of {county}: {used} of {headcount} used",
-            ),
-            rule="S5",
-            county=county,
-            year=year,
-            used=int(used or 0),
-            headcount=quota.headcount,
-        )
-
-
 @router.post(
     "/workers",
     summary="录用社工 hire a worker: ID number checked, quota checked (S5), probation starts (H4)",
@@ -208,7 +180,7 @@ async def hire_worker(
         raise Conflict(
             Message("此人已有社工档案（全省唯一）", "This person already has a worker record (one per province)")
         )
-    await check_quota(session, community.code[:6], body.hire_date.year)
+    await check_quota(session, community.code[:6], body.hire_date)  # S5 on every day from the hire date
     worker = Worker(
         id_number_key=key,
         id_number=resident.number,
