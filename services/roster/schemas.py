@@ -171,11 +171,24 @@ class QuotaOut(BaseModel):
     approval: str | None
 
 
+class Sex(StrEnum):
+    """性别 sex, as the 17th digit of the ID number says (odd: male)."""
+
+    male = "male"
+    female = "female"
+
+
 class WorkerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id_number: IdNumberText = Field(
-        description="身份证号 18-digit resident ID (GB 11643); full-width or other Unicode digits are normalised"
+        description="身份证号 18-digit resident ID (GB 11643); full-width or other Unicode digits are normalised. "
+        "Its birth date must be 1900 or later and not in the future; the person must be of working age on "
+        "the hire date: 18 or older, below the statutory retirement age (2025 gradual schedule)"
     )
+    birth_date: date | None = Field(
+        None, description="出生日期 optional; when given it must agree with the ID number's (GB 11643)"
+    )
+    sex: Sex | None = Field(None, description="性别 optional; when given it must agree with the ID number's (GB 11643)")
     name: str = Field(min_length=1, max_length=50, description="姓名 name")
     phone: PhoneNumber | None = Field(None, description="手机号 mobile number")
     education: Education | None = Field(None, description="学历 education")

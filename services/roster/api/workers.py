@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.api.regions import invalid
-from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, parse_id_number
+from services.roster.domain.id_numbers import InvalidIdNumber, ResidentId, id_number_key, parse_id_number
 from services.roster.domain.posts import GRADE_RANGES, max_concurrent
+from services.roster.domain.working_age import birth_date_problem, working_age_problem
 from services.roster.models import PersonalDataRead, PostAssignment, Region, Worker, events
 from services.roster.quota_use import check_quota
 from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
@@ -157,6 +158,24 @@ def _id_number_error(exc: InvalidIdNumber) -> UnprocessableContent:
     )
 
 
+def check_person(body: WorkerCreate, resident: ResidentId) -> None:
+    """The ID number's birth date is a person's; the record agrees with it; working age on the hire date."""
+    problem = birth_date_problem(resident.birth_date, _today())
+    if problem is not None:
+        raise invalid("id_number", problem.zh, problem.en)
+    if body.birth_date is not None and body.birth_date != resident.birth_date:
+        raise invalid(
+            "birth_date",
+            f"与身份证号中的出生日期 {resident.birth_date} 不符",
+            f"does not agree with the ID number's birth date {resident.birth_date}",
+        )
+    if body.sex is not None and body.sex.value != resident.sex:
+        raise invalid("sex", "与身份证号中的性别不符", f"does not agree with the ID number's sex ({resident.sex})")
+    problem = working_age_problem(resident.birth_date, resident.sex, body.hire_date)
+    if problem is not None:
+        raise invalid(problem.field, problem.zh, problem.en)
+
+
 @router.post(
     "/workers",
     summary="录用社工 hire a worker: ID number checked, quota checked (S5), probation starts (H4)",
@@ -171,6 +190,7 @@ async def hire_worker(
         resident = parse_id_number(body.id_number)
     except InvalidIdNumber as exc:
         raise _id_number_error(exc) from exc
+    check_person(body, resident)
     community = await visible_region(session, principal, body.community_code)
     if community.level != RegionLevel.community:
         raise invalid("community_code", "应为社区（村）代码", "must be a community or village", "S1")
