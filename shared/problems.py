@@ -40,7 +40,7 @@ class FieldError(BaseModel):
     field: str = Field(description="字段名 the field's name")
     detail: str = Field("", description="what is wrong, in the negotiated language")
     detail_zh: str = Field(description="错误说明（中文） what is wrong, in Chinese")
-    detail_en: str = Field(description="what is wrong, in English")
+    detail_en: str = Field(description="错误说明（英文） what is wrong, in English")
     type: str = Field(description="machine-readable error code, e.g. missing, int_parsing")
     rule: str | None = Field(None, description="政策规则 the POLICY.md rule id, where one applies")
 
