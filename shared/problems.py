@@ -9,12 +9,14 @@ HTTP errors and unexpected exceptions answer in the same shape: no stack trace e
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -29,13 +31,42 @@ _log = logging.getLogger("shegong.errors")
 
 
 class FieldError(BaseModel):
-    """One bad input field."""
+    """One bad input field, explained in both languages whatever the client negotiated.
+
+    ``detail`` repeats the negotiated language's text (the shape clients read before ``detail_zh`` and
+    ``detail_en`` existed); it is filled in when the problem is rendered, so constructors give both texts.
+    """
 
     pointer: str = Field(description="JSON pointer to the field, e.g. /body/households (RFC 6901)")
     field: str = Field(description="字段名 the field's name")
-    detail: str = Field(description="what is wrong, in the negotiated language")
+    detail: str = Field("", description="what is wrong, in the negotiated language")
+    detail_zh: str = Field(description="错误说明（中文） what is wrong, in Chinese")
+    detail_en: str = Field(description="错误说明（英文） what is wrong, in English")
     type: str = Field(description="machine-readable error code, e.g. missing, int_parsing")
     rule: str | None = Field(None, description="政策规则 the POLICY.md rule id, where one applies")
+
+    @classmethod
+    def of(
+        cls,
+        field: str,
+        message: Message,
+        *,
+        pointer: str | None = None,
+        rule: str | None = None,
+        type: str | None = None,
+    ) -> FieldError:
+        """A body field's error: ``pointer`` defaults to ``/body/<field>``, ``type`` to ``rule``/``value_error``."""
+        return cls(
+            pointer=pointer or f"/body/{field}",
+            field=field,
+            detail_zh=message.zh,
+            detail_en=message.en,
+            type=type or ("rule" if rule else "value_error"),
+            rule=rule,
+        )
+
+    def rendered(self, language: Language) -> FieldError:
+        return self.model_copy(update={"detail": self.detail_en if language == "en" else self.detail_zh})
 
 
 class LocalizedFieldError:
@@ -49,8 +80,8 @@ class LocalizedFieldError:
         self.pointer, self.field, self.detail, self.type, self.rule = pointer, field, detail, type, rule
 
     def render(self, language: Language) -> FieldError:
-        return FieldError(
-            pointer=self.pointer, field=self.field, detail=self.detail.render(language), type=self.type, rule=self.rule
+        return FieldError.of(self.field, self.detail, pointer=self.pointer, rule=self.rule, type=self.type).rendered(
+            language
         )
 
 
@@ -103,7 +134,10 @@ class Problem(Exception):
             instance=instance,
             request_id=current_request_id(),
             rule=self.rule,
-            errors=[e.render(language) if isinstance(e, LocalizedFieldError) else e for e in self.errors],
+            errors=[
+                (e.render(language) if isinstance(e, LocalizedFieldError) else e).rendered(language)
+                for e in self.errors
+            ],
         )
 
 
@@ -213,46 +247,105 @@ _STATUS_CLASSES: dict[int, type[Problem]] = {
     )
 }
 
-# zh-CN texts for pydantic's error types; English uses pydantic's own message.
+# zh-CN texts for pydantic's error types (``{…}`` from the error's context); English is pydantic's own.
 _VALIDATION_ZH: dict[str, str] = {
     "missing": "缺少必填字段",
     "extra_forbidden": "不允许的字段",
     "int_parsing": "应为整数",
     "int_type": "应为整数",
+    "int_from_float": "应为整数",
     "float_parsing": "应为数字",
     "decimal_parsing": "应为十进制数",
-    "decimal_max_places": "小数位数过多",
+    "decimal_max_places": "小数位数不得超过 {decimal_places} 位",
     "bool_parsing": "应为布尔值",
     "string_type": "应为字符串",
-    "string_too_short": "字符串过短",
-    "string_too_long": "字符串过长",
-    "string_pattern_mismatch": "格式不正确",
-    "greater_than": "数值过小",
-    "greater_than_equal": "数值过小",
-    "less_than": "数值过大",
-    "less_than_equal": "数值过大",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "至多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不正确（应符合 {pattern}）",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
     "date_parsing": "应为 ISO 8601 日期（YYYY-MM-DD）",
     "date_from_datetime_parsing": "应为 ISO 8601 日期（YYYY-MM-DD）",
+    "date_from_datetime_inexact": "应为日期，不含时刻",
     "datetime_parsing": "应为 ISO 8601 时间",
     "datetime_from_date_parsing": "应为 ISO 8601 时间",
-    "enum": "取值不在允许的代码中",
-    "literal_error": "取值不在允许的代码中",
+    "enum": "取值应为 {expected} 之一",
+    "literal_error": "取值应为 {expected} 之一",
     "json_invalid": "请求体不是合法的 JSON",
     "model_attributes_type": "应为 JSON 对象",
     "dict_type": "应为 JSON 对象",
     "list_type": "应为数组",
-    "too_short": "元素过少",
-    "too_long": "元素过多",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "至多 {max_length} 项",
     "uuid_parsing": "应为 UUID",
     "value_error": "取值不正确",
 }
+# A field whose OpenAPI description cites exactly one rule, e.g. "岗位等级 grade, 1–18 (C4)".
+_RULE_IN_DESCRIPTION = re.compile(r"\(([SPHCEK][0-9]{1,2})\)")
+
+
+def rule_violation(rule: str | None, zh: str, en: str) -> PydanticCustomError:
+    """Raise from a pydantic validator: the 422 entry then carries both texts and the rule id."""
+    return PydanticCustomError(
+        "rule" if rule else "value_error", en.replace("{", "{{").replace("}", "}}"), {"rule": rule, "detail_zh": zh}
+    )
 
 
 def _pointer(loc: tuple[Any, ...]) -> str:
     return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in loc)
 
 
-def field_errors_from_validation(exc: RequestValidationError, language: Language) -> list[FieldError]:
+def _zh_text(etype: str, ctx: dict[str, Any], en: str) -> str:
+    if isinstance(ctx.get("detail_zh"), str):
+        return str(ctx["detail_zh"])
+    template = _VALIDATION_ZH.get(etype)
+    if template is None:
+        return f"取值不正确（{en}）"
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def _unwrap_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``X``, ``X | None``, ``list[X]`` or ``Annotated[X, …]``, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _unwrap_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _description(route: Any, loc: tuple[Any, ...]) -> str | None:
+    """The OpenAPI description of the field at ``loc`` in ``route`` (a FastAPI ``APIRoute``), if found."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not loc:
+        return None
+    names = [p for p in loc[1:] if isinstance(p, str)]
+    if loc[0] == "body":
+        body = getattr(route, "body_field", None)
+        model = _unwrap_model(body.field_info.annotation) if body is not None else None
+        description = None
+        for name in names:
+            field = model.model_fields.get(name) if model is not None else None
+            if field is None:
+                return None
+            description = field.description
+            model = _unwrap_model(field.annotation)
+        return description
+    params = {"query": dependant.query_params, "path": dependant.path_params, "header": dependant.header_params}
+    for param in params.get(str(loc[0]), []):
+        if names and param.alias == names[0]:
+            return cast("str | None", param.field_info.description)
+    return None
+
+
+def field_errors_from_validation(exc: RequestValidationError, route: Any = None) -> list[FieldError]:
+    """One entry per pydantic error, in both languages; the rule from the validator or the field's description."""
     errors: list[FieldError] = []
     for err in exc.errors():
         loc = tuple(err.get("loc", ()))
@@ -260,14 +353,22 @@ def field_errors_from_validation(exc: RequestValidationError, language: Language
         field = named[-1] if len(named) > 1 else (named[0] if named else "")
         etype = str(err.get("type", "value_error"))
         ctx = err.get("ctx") or {}
-        rule = ctx.get("rule") if isinstance(ctx, dict) else None
-        if language == "zh-CN":
-            detail = _VALIDATION_ZH.get(etype, err.get("msg", "取值不正确"))
-            if etype == "value_error" and err.get("msg"):
-                detail = f"{detail}：{err['msg'].removeprefix('Value error, ')}"
-        else:
-            detail = str(err.get("msg", "Invalid value"))
-        errors.append(FieldError(pointer=_pointer(loc), field=field, detail=detail, type=etype, rule=rule))
+        ctx = ctx if isinstance(ctx, dict) else {}
+        en = str(err.get("msg", "Invalid value")).removeprefix("Value error, ")
+        rule = ctx.get("rule")
+        if rule is None:
+            found = _RULE_IN_DESCRIPTION.findall(_description(route, loc) or "")
+            rule = found[0] if len(found) == 1 else None
+        errors.append(
+            FieldError(
+                pointer=_pointer(loc),
+                field=field,
+                detail_zh=_zh_text(etype, ctx, en),
+                detail_en=en,
+                type=etype,
+                rule=rule,
+            )
+        )
     return errors
 
 
@@ -309,8 +410,7 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    language = negotiate(request.headers.get("accept-language"))
-    errors = field_errors_from_validation(exc, language)
+    errors = field_errors_from_validation(exc, request.scope.get("route"))
     names = ", ".join(dict.fromkeys(e.field for e in errors if e.field))
     problem = UnprocessableContent(
         Message("以下字段不正确：{fields}", "Invalid fields: {fields}"), errors=errors, fields=names or "-"

@@ -47,4 +47,4 @@ def require_write(principal: Principal, region: str, what: Message, roles: froze
         return
     if sees_region(principal, region):
         raise Forbidden(Message("只读：无权修改", "Read-only: not allowed to change this"))
-    raise NotFound(what)
+    raise NotFound(what, code=region)  # ``what`` may name the region ("No such region: {code}")

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.regions import RegionCode, TownshipCode
+
 
 class Post(StrEnum):
     """岗位 post (P1)."""
@@ -151,9 +153,7 @@ class ScaleOut(BaseModel):
 
 class RunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    region_code: str = Field(
-        pattern=r"^(\d{6}|\d{12})$", description="核算范围 a township, or a county or city at once"
-    )
+    region_code: RegionCode = Field(description="核算范围 a township, or a county or city at once")
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM")
 
 
@@ -211,7 +211,7 @@ class PayslipOut(BaseModel):
 
 class BonusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    township_code: str = Field(pattern=r"^\d{9}000$", description="乡镇（街道） township")
+    township_code: TownshipCode = Field(description="乡镇（街道） township")
     year: int = Field(ge=2000, le=2100, description="年度 year assessed")
     pool: Decimal = Field(ge=0, decimal_places=2, description="奖金总额 the township's pool (C5), " + MONEY)
 

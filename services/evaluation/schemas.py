@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.regions import CommunityCode, TownshipCode
+
 
 class AssessmentGrade(StrEnum):
     """考核等次 assessment grade (E3)."""
@@ -128,7 +130,7 @@ class SchemeOut(SchemeIn):
 
 class CycleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    township_code: str = Field(pattern=r"^\d{9}000$", description="乡镇（街道） the township (E1)")
+    township_code: TownshipCode = Field(description="乡镇（街道） the township (E1)")
     year: int = Field(ge=2000, le=2100, description="考核年度 year assessed")
 
 
@@ -231,7 +233,7 @@ class CaseOut(BaseModel):
 class VisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID = Field(description="走访编号 made by the app: the same id uploaded again changes nothing")
-    community_code: str = Field(pattern=r"^\d{12}$", description="社区代码 community")
+    community_code: CommunityCode = Field(description="社区代码 community")
     building: str = Field(min_length=1, max_length=20, description="楼栋 building")
     unit: str = Field(min_length=1, max_length=20, description="单元 unit")
     household: str = Field(
@@ -261,7 +263,7 @@ class VisitResult(BaseModel):
 
 class MustVisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    community_code: str = Field(pattern=r"^\d{12}$", description="社区代码 community")
+    community_code: CommunityCode = Field(description="社区代码 community")
     building: str = Field(min_length=1, max_length=20, description="楼栋 building")
     unit: str = Field(min_length=1, max_length=20, description="单元 unit")
     household: str = Field(min_length=1, max_length=20, description="户 door number")

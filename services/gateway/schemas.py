@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.codes import PhoneNumber
+from shared.regions import RegionCode
+
 
 class ServiceHealth(BaseModel):
     status: Literal["ready", "unavailable"] = Field(description="就绪状态 readiness of the service")
@@ -40,7 +43,7 @@ class TokenResponse(BaseModel):
 class GrantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     right: str = Field(description=RIGHT_DESCRIPTION, examples=["county_admin"])
-    region: str = Field(description=REGION_DESCRIPTION, pattern=r"^(\d{6}|\d{12})$", examples=["330302"])
+    region: RegionCode = Field(description=REGION_DESCRIPTION, examples=["330302"])
 
 
 class GrantOut(BaseModel):
@@ -55,7 +58,7 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$", description="登录名 sign-in name, lower case")
     name: str = Field(min_length=1, max_length=100, description="姓名 name")
-    phone: str | None = Field(None, pattern=r"^1\d{10}$", description="手机号 mobile number (11 digits)")
+    phone: PhoneNumber | None = Field(None, description="手机号 mobile number (11 digits)")
     password: str = Field(min_length=12, max_length=200, description="密码 at least 12 characters")
     worker_id: str | None = Field(None, max_length=64, description="对应社工编号 the roster worker this person is")
     grants: list[GrantIn] = Field(min_length=1, description="角色授权 at least one grant")
@@ -64,7 +67,7 @@ class UserCreate(BaseModel):
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=100, description="姓名 name")
-    phone: str | None = Field(None, pattern=r"^1\d{10}$", description="手机号 mobile number")
+    phone: PhoneNumber | None = Field(None, description="手机号 mobile number")
     password: str | None = Field(None, min_length=12, max_length=200, description="新密码 new password")
     active: bool | None = Field(None, description="是否启用 deactivating also ends every session")
 

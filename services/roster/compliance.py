@@ -2,8 +2,8 @@
 
 Two aggregate queries over the region's communities — workers employed on the date by their employment
 periods, the leave date included (with residence, generalists, grid duties), and posts held on the date
-(chiefs, approved extra chiefs, deputies) — and one over the counties' quotas (S5), counting workers
-employed on the date. Each community's numbers then go through
+(chiefs, approved extra chiefs, deputies) — and one over the counties' quotas, with ``quota_use.peak_headcounts``
+counting who is employed on the date (S5). Each community's numbers then go through
 ``domain.staffing.community_findings`` with the staffing policy in force for it.
 """
 
@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.domain.staffing import CommunityStaffing, Finding, community_findings, required_staff
+from services.roster.quota_use import peak_headcounts
 from services.roster.regions import policy_overrides, resolve_policy
 from shared.regions import RegionLevel, level, scope_prefix
 
@@ -51,19 +52,9 @@ POSTS_SQL = text(
 )
 QUOTAS_SQL = text(
     """
-    WITH used AS (
-        SELECT left(w.community_path, 6) AS county, count(*) AS used
-        FROM roster.workers w
-        WHERE w.community_path LIKE :county_prefix
-          AND EXISTS (SELECT 1 FROM roster.employments e
-                       WHERE e.worker_id = w.id AND e.hire_date <= :day
-                         AND (e.left_date IS NULL OR e.left_date >= :day))
-        GROUP BY 1
-    )
-    SELECT c.code AS county, q.headcount, coalesce(u.used, 0) AS used
+    SELECT c.code AS county, q.headcount
     FROM roster.regions c
     LEFT JOIN roster.quotas q ON q.county_code = c.code AND q.year = :year
-    LEFT JOIN used u ON u.county = c.code
     WHERE c.level = 'county' AND c.path LIKE :county_prefix
     ORDER BY c.code
     """
@@ -134,23 +125,22 @@ async def staffing_compliance(session: AsyncSession, region: str, day: date) -> 
                 findings=community_findings(staffing, policy),
             )
         )
-    county_prefix = (
-        region[:6] if level(region) in (RegionLevel.township, RegionLevel.community) else scope_prefix(region)
-    ) + "%"
-    quota_params = {"year": day.year, "day": day, "county_prefix": county_prefix}
-    rows_q = (await session.execute(QUOTAS_SQL, quota_params)).mappings().all()
-    quotas = [QuotaResult(q["county"], q["headcount"], int(q["used"])) for q in rows_q]
+    below_county = level(region) in (RegionLevel.township, RegionLevel.community)
+    county_prefix = region[:6] if below_county else scope_prefix(region)
+    rows_q = (await session.execute(QUOTAS_SQL, {"year": day.year, "county_prefix": county_prefix + "%"})).all()
+    employed = await peak_headcounts(session, county_prefix, day, day)  # S5: the count on the day
+    quotas = [QuotaResult(county, headcount, employed.get((county, day.year), 0)) for county, headcount in rows_q]
     quota_findings: list[Finding] = []
-    for q in rows_q:
-        if q["headcount"] is not None and q["used"] > q["headcount"]:
+    for q in quotas:
+        if q.headcount is not None and q.used > q.headcount:
             quota_findings.append(
                 Finding(
                     "S5",
-                    q["county"],
-                    f"员额超用 {q['used']}/{q['headcount']}",
-                    f"quota exceeded: {q['used']} of {q['headcount']}",
-                    q["headcount"],
-                    q["used"],
+                    q.county,
+                    f"员额超用 {q.used}/{q.headcount}",
+                    f"quota exceeded: {q.used} of {q.headcount}",
+                    q.headcount,
+                    q.used,
                 )
             )
     return StaffingCompliance(communities, quotas, quota_findings)

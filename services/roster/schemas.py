@@ -9,6 +9,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.codes import IdNumberText, PhoneNumber
+from shared.regions import CommunityCode, CountyCode, RegionCode
+
 
 class Post(StrEnum):
     """岗位 post (P1: 三岗)."""
@@ -134,15 +137,15 @@ ENUM_LABELS |= {
     },
 }
 
-REGION_CODE = r"^(\d{6}|\d{12})$"
-COMMUNITY_CODE = r"^\d{12}$"
-
 
 class RegionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(pattern=REGION_CODE, description="区划代码 official code: 6 digits to county, 12 below")
+    code: RegionCode = Field(
+        description="区划代码 official code: 6 digits to county (GB/T 2260), 12 below (statistical code); "
+        "extends its parent's code"
+    )
     name: str = Field(min_length=1, max_length=100, description="名称 name")
-    parent_code: str | None = Field(None, pattern=REGION_CODE, description="上级区划 parent (none for a province)")
+    parent_code: RegionCode | None = Field(None, description="上级区划 parent (none for a province)")
     kind: CommunityKind | None = Field(None, description="社区类型 community kind, for communities (S1–S4)")
     households: int = Field(0, ge=0, description="户数 households (S2)")
     population: int = Field(0, ge=0, description="人口 population")
@@ -184,18 +187,36 @@ class QuotaOut(BaseModel):
     county_code: str
     year: int
     headcount: int = Field(description="员额 (S5)")
-    used: int = Field(description="已用 workers employed in the county now (not left)")
+    used: int = Field(
+        description="已用 the most workers of the county employed on any one day of the year: hired on or before "
+        "the day, not left (S5)"
+    )
     approval: str | None
+
+
+class Sex(StrEnum):
+    """性别 sex, as the 17th digit of the ID number says (odd: male)."""
+
+    male = "male"
+    female = "female"
 
 
 class WorkerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id_number: str = Field(min_length=1, max_length=20, description="身份证号 18-digit resident ID (GB 11643)")
+    id_number: IdNumberText = Field(
+        description="身份证号 18-digit resident ID (GB 11643); full-width or other Unicode digits are normalised. "
+        "Its birth date must be 1900 or later and not in the future; the person must be of working age on "
+        "the hire date: 18 or older, below the statutory retirement age (2025 gradual schedule)"
+    )
+    birth_date: date | None = Field(
+        None, description="出生日期 optional; when given it must agree with the ID number's (GB 11643)"
+    )
+    sex: Sex | None = Field(None, description="性别 optional; when given it must agree with the ID number's (GB 11643)")
     name: str = Field(min_length=1, max_length=50, description="姓名 name")
-    phone: str | None = Field(None, pattern=r"^1\d{10}$", description="手机号 mobile number")
+    phone: PhoneNumber | None = Field(None, description="手机号 mobile number")
     education: Education | None = Field(None, description="学历 education")
     political_status: PoliticalStatus | None = Field(None, description="政治面貌 political status")
-    community_code: str = Field(pattern=COMMUNITY_CODE, description="所在社区 community (12 digits)")
+    community_code: CommunityCode = Field(description="所在社区 community (12 digits)")
     lives_in_community: bool = Field(False, description="是否居住在本社区 lives in the community (S6)")
     generalist: bool = Field(False, description="全科社工 generalist (S7)")
     grid_duties: bool = Field(False, description="兼任网格员 holds grid-worker duties (S8: a finding)")
@@ -210,7 +231,7 @@ class WorkerCreate(BaseModel):
 
 class WorkerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    phone: str | None = Field(None, pattern=r"^1\d{10}$", description="手机号 mobile number")
+    phone: PhoneNumber | None = Field(None, description="手机号 mobile number")
     education: Education | None = None
     political_status: PoliticalStatus | None = None
     lives_in_community: bool | None = Field(None, description="(S6)")
@@ -295,7 +316,7 @@ class PersonalData(BaseModel):
 
 class IdNumberLookup(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id_number: str = Field(min_length=1, max_length=20, description="身份证号 resident ID to look up")
+    id_number: IdNumberText = Field(description="身份证号 resident ID to look up (Unicode digits normalised)")
 
 
 class PostAssign(BaseModel):
@@ -333,7 +354,7 @@ class CommunityReport(BaseModel):
 class QuotaUse(BaseModel):
     county_code: str
     headcount: int | None = Field(description="员额 (S5); null when not set")
-    used: int
+    used: int = Field(description="已用 workers of the county employed on the report's date (S5)")
     findings: list[FindingOut] = Field(description="超员额 quota exceeded (S5)")
 
 
@@ -412,7 +433,7 @@ class SecondmentOut(SecondmentIn):
 
 class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    to_community: str = Field(pattern=COMMUNITY_CODE, description="调入社区 destination community")
+    to_community: CommunityCode = Field(description="调入社区 destination community")
     effective_date: date = Field(
         description="生效日期 first day in the new community: at least 2 years after hire (H5), and 3 years after "
         "taking a career-staff post (K3)"
@@ -429,7 +450,7 @@ class TransferOut(BaseModel):
 
 class RoundIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    county_code: str = Field(pattern=r"^\d{6}$", description="县（市、区） the county (H1)")
+    county_code: CountyCode = Field(description="县（市、区） the county (H1)")
     channel: RecruitmentChannel = Field(description="渠道 election (选任) or recruitment (招聘) (H1)")
     announced_on: date = Field(description="公告日期 announcement date; ends the previous round's reserve (H2)")
     hires: int = Field(ge=0, le=10_000, description="录用人数 hires of the round")
@@ -445,7 +466,7 @@ class RoundOut(RoundIn):
 class CandidateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=50)
-    id_number: str = Field(min_length=1, max_length=20, description="身份证号 (kept only as a keyed hash)")
+    id_number: IdNumberText = Field(description="身份证号 (kept only as a keyed hash; Unicode digits normalised)")
     score: Decimal | None = Field(None, ge=0, le=1000, decimal_places=2, description="笔试成绩 exam score")
 
 

@@ -6,17 +6,33 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.i18n import Message
-from shared.problems import PROBLEM_MEDIA_TYPE, Conflict, UnprocessableContent, install_problem_handlers
+from shared.problems import (
+    PROBLEM_MEDIA_TYPE,
+    Conflict,
+    FieldError,
+    UnprocessableContent,
+    install_problem_handlers,
+    rule_violation,
+)
 from shared.request_context import RequestIdMiddleware
 
 
 class CommunityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1)
-    households: int = Field(ge=0)
+    households: int = Field(ge=0, description="户数 households (S2)")
+    extra_staff: int = Field(0, le=50, description="增配名额 extra posts (S3)")
+    note: str | None = None
+
+    @field_validator("note")
+    @classmethod
+    def no_grid_duties(cls, value: str | None) -> str | None:
+        if value == "grid":
+            raise rule_violation("S8", "社工不承担网格员职责", "workers hold no grid-worker duties")
+        return value
 
 
 def build_app() -> FastAPI:
@@ -32,6 +48,14 @@ def build_app() -> FastAPI:
     async def hire() -> None:
         raise UnprocessableContent(
             Message("超出县 {county} 的员额", "Beyond the quota of county {county}"), rule="S5", county="330302"
+        )
+
+    @app.post("/refuse")
+    async def refuse() -> None:
+        raise UnprocessableContent(
+            Message("拒绝", "Refused"),
+            rule="S5",
+            errors=[FieldError.of("hire_date", Message("超出员额", "beyond the quota"), rule="S5")],
         )
 
     @app.post("/dup")
@@ -115,3 +139,40 @@ async def test_unexpected_error_is_a_500_problem_without_internals(
     assert response.json()["request_id"] == "req-boom-1"
     # The operators still get the trace, in the log.
     assert any("hunter2" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+async def test_every_field_error_carries_both_languages_the_pointer_and_the_rule(client: httpx.AsyncClient) -> None:
+    """Item "Messages": each errors[] entry has detail_zh and detail_en whatever the client negotiated;
+    the rule comes from a validator (S8) or from the field's description (S2, S3)."""
+    bad = {"households": -1, "extra_staff": 51, "note": "grid", "extra": 1}
+    for language, expected_detail in (("zh-CN", "detail_zh"), ("en", "detail_en")):
+        response = await client.post("/communities", json=bad, headers={"Accept-Language": language})
+        assert response.status_code == 422
+        errors = {e["pointer"]: e for e in response.json()["errors"]}
+        assert set(errors) == {"/body/name", "/body/households", "/body/extra_staff", "/body/note", "/body/extra"}
+        for entry in errors.values():
+            assert entry["detail_zh"]
+            assert entry["detail_en"]
+            assert entry["detail"] == entry[expected_detail]
+        assert errors["/body/households"]["detail_zh"] == "应不小于 0"
+        assert errors["/body/households"]["detail_en"] == "Input should be greater than or equal to 0"
+        assert errors["/body/households"]["rule"] == "S2"
+        assert errors["/body/extra_staff"]["detail_zh"] == "应不大于 50"
+        assert errors["/body/extra_staff"]["rule"] == "S3"
+        assert errors["/body/note"]["detail_zh"] == "社工不承担网格员职责"
+        assert errors["/body/note"]["detail_en"] == "workers hold no grid-worker duties"
+        assert (errors["/body/note"]["rule"], errors["/body/note"]["type"]) == ("S8", "rule")
+        assert errors["/body/name"]["detail_zh"] == "缺少必填字段"
+        assert errors["/body/name"]["rule"] is None  # no rule governs a name
+
+
+async def test_a_raised_field_error_renders_both_languages(client: httpx.AsyncClient) -> None:
+    zh = (await client.post("/refuse")).json()["errors"][0]
+    en = (await client.post("/refuse", headers={"Accept-Language": "en"})).json()["errors"][0]
+    assert zh == en | {"detail": "超出员额"}
+    assert (en["detail"], en["detail_zh"], en["detail_en"], en["rule"]) == (
+        "beyond the quota",
+        "超出员额",
+        "beyond the quota",
+        "S5",
+    )

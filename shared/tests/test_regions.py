@@ -2,7 +2,17 @@
 
 import pytest
 
-from shared.regions import RegionLevel, contains, county_of, is_region_code, level, normalise, scope_prefix
+from shared.regions import (
+    RegionLevel,
+    child_code_problem,
+    contains,
+    county_of,
+    is_region_code,
+    level,
+    normalise,
+    official,
+    scope_prefix,
+)
 
 
 @pytest.mark.parametrize(
@@ -57,3 +67,35 @@ def test_ancestors_nearest_first() -> None:
     assert ancestors("330302001000") == ["330302", "330300", "330000"]
     assert ancestors("330302") == ["330300", "330000"]
     assert ancestors("330000") == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["000000", "990000", "330002", "330302000001", "330300001000", "33030", "3303021", "abcdef", "３３０３０２"],
+)
+def test_non_codes_are_refused(code: str) -> None:
+    """GB/T 2260: a real province, and no level below a zero level; ASCII only (normalise first)."""
+    assert not is_region_code(code)
+
+
+def test_official_form_is_six_digits_to_county() -> None:
+    assert official("330302000000") == "330302"
+    assert official("330302001000") == "330302001000"
+
+
+@pytest.mark.parametrize(
+    ("parent", "child", "ok"),
+    [
+        ("330000", "330300", True),  # 温州市 under 浙江省
+        ("330000", "340100", False),  # 合肥市 is not in 浙江省
+        ("330300", "330302", True),  # 鹿城区 under 温州市
+        ("330300", "331002", False),  # 椒江区 lies under 台州市 3310, not 3303
+        ("330000", "330302", False),  # a county is not a province's direct child
+        ("330302", "330302001000", True),  # township: county code + 3 digits + 000
+        ("330302", "330304001000", False),
+        ("330302001000", "330302001001", True),  # community: township's first 9 + 3 digits
+        ("330302001000", "330302002001", False),
+    ],
+)
+def test_a_child_code_extends_its_parents(parent: str, child: str, ok: bool) -> None:
+    assert (child_code_problem(parent, child) is None) == ok

@@ -27,7 +27,7 @@ from shared.auth import Principal, require
 from shared.db import SessionDep
 from shared.i18n import Message
 from shared.problems import NotFound, UnprocessableContent, problem_responses
-from shared.regions import scope_prefix
+from shared.regions import CountyCode, RegionCode, scope_prefix
 from shared.scoping import READ_ROLES, sees_region
 
 router = APIRouter(prefix="/v1", tags=["annual"])
@@ -44,7 +44,7 @@ Reader = Annotated[Principal, require(*READ_ROLES)]
 async def recuperation_due(
     principal: Reader,
     session: SessionDep,
-    region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 region")],
+    region: Annotated[RegionCode, Query(description="区划 region")],
     on: Annotated[date, Query(description="日期 as of")],
 ) -> list[dict[str, str]]:
     if not sees_region(principal, region):
@@ -111,7 +111,7 @@ class PayComplianceOut(BaseModel):
 async def pay_budget(
     principal: Reader,
     session: SessionDep,
-    county: Annotated[str, Query(pattern=r"^\d{6}$", description="县级区划代码 county")],
+    county: Annotated[CountyCode, Query(description="县级区划代码 county")],
     year: Annotated[int, Query(ge=2000, le=2100, description="预算年度 the year budgeted")],
 ) -> BudgetOut:
     if not sees_region(principal, county):
@@ -182,7 +182,7 @@ async def pay_budget(
 async def pay_compliance(
     principal: Reader,
     session: SessionDep,
-    region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 region")],
+    region: Annotated[RegionCode, Query(description="区划 region")],
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 year of pay")],
 ) -> PayComplianceOut:
     if not sees_region(principal, region):

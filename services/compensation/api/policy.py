@@ -41,6 +41,7 @@ from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, UnsupportedMediaType, problem_responses
+from shared.regions import CountyCode, RegionCode
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["policy"])
@@ -48,7 +49,7 @@ Reader = Annotated[Principal, require(*READ_ROLES)]
 Admin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)]
 NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
 CENT = Decimal("0.01")
-RegionCode = Annotated[str, Path(pattern=r"^(\d{6}|\d{12})$")]
+RegionPath = Annotated[RegionCode, Path()]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
@@ -181,7 +182,7 @@ async def patch_profile(
     response_model=PayPolicyOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_profile(region_code: RegionCode, year: Year, principal: Reader, session: SessionDep) -> PayPolicyOut:
+async def get_profile(region_code: RegionPath, year: Year, principal: Reader, session: SessionDep) -> PayPolicyOut:
     _visible(principal, region_code)
     return PayPolicyOut(**(await policy_for(session, region_code, year)).as_dict())
 
@@ -193,7 +194,7 @@ async def get_profile(region_code: RegionCode, year: Year, principal: Reader, se
     responses=problem_responses(401, 403, 404),
 )
 async def set_statistic(
-    region_code: RegionCode, year: Year, kind: StatisticKind, body: StatisticIn, principal: Admin, session: SessionDep
+    region_code: RegionPath, year: Year, kind: StatisticKind, body: StatisticIn, principal: Admin, session: SessionDep
 ) -> dict[str, str]:
     require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     statement = insert(ReferenceStatistic).values(
@@ -260,7 +261,7 @@ async def compute_target(session: AsyncSession, region: str, year: int, policy: 
     response_model=TargetOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_target(region_code: RegionCode, year: Year, principal: Reader, session: SessionDep) -> TargetOut:
+async def get_target(region_code: RegionPath, year: Year, principal: Reader, session: SessionDep) -> TargetOut:
     _visible(principal, region_code)
     return await compute_target(session, region_code, year, await policy_for(session, region_code, year))
 
@@ -309,7 +310,7 @@ async def _store_cells(session: AsyncSession, county: str, year: int, cells: lis
     responses=problem_responses(401, 403, 404),
 )
 async def set_scale(
-    county_code: Annotated[str, Path(pattern=r"^\d{6}$")],
+    county_code: Annotated[CountyCode, Path()],
     year: Year,
     body: ScaleIn,
     principal: Admin,
@@ -327,7 +328,7 @@ async def set_scale(
     responses=problem_responses(401, 403, 404),
 )
 async def get_scale(
-    county_code: Annotated[str, Path(pattern=r"^\d{6}$")], year: Year, principal: Reader, session: SessionDep
+    county_code: Annotated[CountyCode, Path()], year: Year, principal: Reader, session: SessionDep
 ) -> ScaleOut:
     _visible(principal, county_code)
     return await _scale_out(session, county_code, year)
@@ -356,7 +357,7 @@ async def workforce(session: AsyncSession, county: str, on: datetime) -> Counter
     responses=problem_responses(401, 403, 404),
 )
 async def calibrate_scale(
-    county_code: Annotated[str, Path(pattern=r"^\d{6}$")],
+    county_code: Annotated[CountyCode, Path()],
     year: Year,
     body: CalibrationIn,
     principal: Admin,

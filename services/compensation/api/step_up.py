@@ -20,7 +20,7 @@ from shared.events import record_event
 from shared.http_client import request_with_retries
 from shared.i18n import Message
 from shared.problems import ServiceUnavailable, problem_responses
-from shared.regions import scope_prefix
+from shared.regions import RegionCode, scope_prefix
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, require_write
 
 router = APIRouter(prefix="/v1", tags=["step-up"])
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1", tags=["step-up"])
 
 class StepUpIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    region_code: str = Field(pattern=r"^(\d{6}|\d{12})$", description="区划 region (a county, usually)")
+    region_code: RegionCode = Field(description="区划 region (a county, usually)")
     year: int = Field(ge=2000, le=2100, description="晋档年度 step-ups take effect on 1 January of this year (C7)")
     apply: bool = Field(False, description="执行 send the new grades to the roster; false: preview only")
 

@@ -44,6 +44,7 @@ from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
+from shared.regions import CountyCode
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["assessment"])
@@ -97,7 +98,7 @@ def scheme_out(row: SchemeRow) -> SchemeOut:
     responses=problem_responses(401, 403, 404),
 )
 async def set_scheme(
-    county_code: Annotated[str, Path(pattern=r"^\d{6}$")],
+    county_code: Annotated[CountyCode, Path()],
     year: Annotated[int, Path(ge=2000, le=2100)],
     body: SchemeIn,
     principal: CountyAdmin,
@@ -231,10 +232,10 @@ async def enter_scores(cycle_id: uuid.UUID, body: ScoresIn, principal: Writer, s
         raise _closed()
     members = {w.worker_id for w in await _township_workers(session, cycle.township_code)}
     strangers = [
-        FieldError(
+        FieldError.of(
+            "worker_id",
+            Message("不是本乡镇的社工", "not a worker of this township"),
             pointer=f"/body/entries/{i}/worker_id",
-            field="worker_id",
-            detail="not a worker of this township",
             type="scope",
         )
         for i, e in enumerate(body.entries)
@@ -356,10 +357,10 @@ async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDe
     for w in workers:
         for problem in panel_problems(scheme, entries.get(w.worker_id, {})):
             errors.append(
-                FieldError(
+                FieldError.of(
+                    "scores",
+                    Message(f"{w.name}：{problem.zh}", f"{w.name}: {problem.en}"),
                     pointer=f"/workers/{w.worker_id}",
-                    field="scores",
-                    detail=f"{w.name}: {problem}",
                     type="panel",
                     rule="E2",
                 )

@@ -34,7 +34,7 @@ from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent, problem_responses
-from shared.regions import scope_prefix
+from shared.regions import RegionCode, scope_prefix
 from shared.scoping import READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["residents"])
@@ -214,7 +214,7 @@ async def register_must_visit(
 async def visit_report(
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
-    region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 region")],
+    region: Annotated[RegionCode, Query(description="区划 region")],
     month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM")],
 ) -> VisitReport:
     if not sees_region(principal, region):
@@ -305,7 +305,7 @@ async def visit_report(
 async def compliance_report(
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
-    region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 region")],
+    region: Annotated[RegionCode, Query(description="区划 region")],
     month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM (its year for E5, E6)")],
 ) -> ComplianceReport:
     """Each worker's findings, and their counts per community, township and county (E5–E7)."""

@@ -17,7 +17,7 @@ from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import FieldError, NotFound, UnprocessableContent, problem_responses
-from shared.regions import scope_prefix
+from shared.regions import RegionCode, scope_prefix
 from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, sees_region
 
 router = APIRouter(prefix="/v1", tags=["training"])
@@ -47,10 +47,10 @@ async def record_training(
         ).all()
     )
     missing = [
-        FieldError(
+        FieldError.of(
+            "worker_ids",
+            Message("本辖区内没有这名社工", "no such worker in the caller's region"),
             pointer=f"/body/worker_ids/{i}",
-            field="worker_ids",
-            detail="no such worker in the caller's region",
             type="scope",
         )
         for i, w in enumerate(body.worker_ids)
@@ -97,7 +97,7 @@ async def record_training(
 async def training_report(
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
-    region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 region")],
+    region: Annotated[RegionCode, Query(description="区划 region")],
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 year")],
 ) -> list[TrainingRow]:
     if not sees_region(principal, region):

@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from shared.i18n import Message
+
 CENT = Decimal("0.01")
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")  # E3
 RESIDENT_GROUPS = frozenset({"residents", "resident_representatives"})
@@ -60,19 +62,28 @@ def scheme_problems(scheme: Scheme) -> list[str]:
     return problems
 
 
-def panel_problems(scheme: Scheme, entries: dict[str, Entry]) -> list[str]:
-    """Missing groups and panels below their minimum for one worker."""
+def panel_problems(scheme: Scheme, entries: dict[str, Entry]) -> list[Message]:
+    """Missing groups and panels below their minimum for one worker (E2), in both languages."""
     problems = []
     for group in scheme.groups:
         entry = entries.get(group.code)
         if entry is None:
-            problems.append(f"no score from {group.code}")
+            problems.append(Message(f"缺少 {group.code} 的评分", f"no score from {group.code}"))
             continue
         if group.min_panel is not None and (entry.panel_size or 0) < group.min_panel:
-            problems.append(f"{group.code} panel of {entry.panel_size or 0}, at least {group.min_panel}")
-        if group.min_ordinary_share is not None and (entry.ordinary_share or Decimal(0)) < group.min_ordinary_share:
             problems.append(
-                f"{group.code}: ordinary residents {entry.ordinary_share or 0}, at least {group.min_ordinary_share}"
+                Message(
+                    f"{group.code} 评价人数 {entry.panel_size or 0}，至少 {group.min_panel}",
+                    f"{group.code} panel of {entry.panel_size or 0}, at least {group.min_panel}",
+                )
+            )
+        share, least = entry.ordinary_share or Decimal(0), group.min_ordinary_share
+        if least is not None and share < least:
+            problems.append(
+                Message(
+                    f"{group.code}：普通居民占比 {entry.ordinary_share or 0}，至少 {least}",
+                    f"{group.code}: ordinary residents {entry.ordinary_share or 0}, at least {least}",
+                )
             )
     return problems
 

@@ -49,7 +49,8 @@ async def test_closing_refuses_small_panels_then_grades_with_the_cap(evaluation:
     refused = await evaluation.client.post(f"/v1/cycles/{cycle}/close", headers=evaluation.township)
     assert refused.status_code == 422
     assert refused.json()["rule"] == "E2"
-    assert "panel of 49" in refused.json()["errors"][0]["detail"]
+    assert "panel of 49" in refused.json()["errors"][0]["detail_en"]
+    assert "评价人数 49" in refused.json()["errors"][0]["detail_zh"] == refused.json()["errors"][0]["detail"]
 
     await evaluation.score(cycle, evaluation.workers[0], "80", "90", "95", panel=50)
     closed = await evaluation.client.post(f"/v1/cycles/{cycle}/close", headers=evaluation.township)

@@ -67,11 +67,11 @@ def test_thresholds_map_scores_to_the_four_grades(score: str, grade: str) -> Non
 
 def test_panels_below_minimum_and_missing_groups_are_named() -> None:
     assert panel_problems(NANHU, entries("80", "90", "95")) == []
-    small = panel_problems(NANHU, entries("80", "90", "95", panel=49))
+    small = [p.en for p in panel_problems(NANHU, entries("80", "90", "95", panel=49))]
     assert small == ["residents panel of 49, at least 50"]
-    few_ordinary = panel_problems(NANHU, entries("80", "90", "95", ordinary="0.69"))
+    few_ordinary = [p.en for p in panel_problems(NANHU, entries("80", "90", "95", ordinary="0.69"))]
     assert "ordinary residents" in few_ordinary[0]
-    assert panel_problems(NANHU, {}) == [
+    assert [p.en for p in panel_problems(NANHU, {})] == [
         "no score from township_cadres",
         "no score from peers",
         "no score from residents",

@@ -38,7 +38,7 @@ from shared.i18n import Message
 from shared.masking import mask_phone
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
-from shared.regions import scope_prefix
+from shared.regions import RegionCode, scope_prefix
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"])
 Admin = Annotated[Principal, require(*ADMIN_ROLES)]
@@ -58,22 +58,35 @@ def _check_grants(admin: Principal, grants: list[GrantIn]) -> None:
     for index, grant in enumerate(grants):
         pointer = f"/body/grants/{index}"
         if grant.right not in admin_scope.GRANTABLE:
-            errors.append(FieldError(pointer=pointer + "/right", field="right", detail=grant.right, type="enum"))
+            errors.append(
+                FieldError.of(
+                    "right",
+                    Message(f"未知的权限：{grant.right}", f"unknown right: {grant.right}"),
+                    pointer=pointer + "/right",
+                    type="enum",
+                )
+            )
         elif not admin_scope.fits_level(grant.right, grant.region):
             errors.append(
-                FieldError(
+                FieldError.of(
+                    "region",
+                    Message(
+                        f"{grant.right} 不在 {grant.region} 这一级授予",
+                        f"{grant.right} is granted at another level of the region tree than {grant.region}",
+                    ),
                     pointer=pointer + "/region",
-                    field="region",
-                    detail=f"{grant.right} is granted at another level of the region tree than {grant.region}",
                     type="region_level",
                 )
             )
         elif not admin_scope.may_grant(admin, grant.right, grant.region):
             errors.append(
-                FieldError(
+                FieldError.of(
+                    "grants",
+                    Message(
+                        f"{grant.right}@{grant.region} 超出本账号可授予的范围",
+                        f"{grant.right}@{grant.region} is outside what this account may grant",
+                    ),
                     pointer=pointer,
-                    field="grants",
-                    detail=f"{grant.right}@{grant.region} is outside what this account may grant",
                     type="grant_not_allowed",
                 )
             )
@@ -171,9 +184,7 @@ async def create_user(
 async def list_users(
     admin: Admin,
     session: SessionDep,
-    region: Annotated[
-        str | None, Query(pattern=r"^(\d{6}|\d{12})$", description="只看该区划内 within this region")
-    ] = None,
+    region: Annotated[RegionCode | None, Query(description="只看该区划内 within this region")] = None,
     right: Annotated[str | None, Query(description="持有该权限 holding this right")] = None,
     active: Annotated[bool | None, Query(description="是否启用")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 
 from services.roster.api.regions import invalid
-from services.roster.api.workers import NO_SUCH_WORKER, check_quota, current_post, visible_worker
+from services.roster.api.workers import NO_SUCH_WORKER, current_post, visible_worker
 from services.roster.domain.careers import (
     contract_end,
     may_transfer,
@@ -33,6 +33,7 @@ from services.roster.models import (
     Worker,
     events,
 )
+from services.roster.quota_use import check_quota
 from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
 from services.roster.schemas import (
     ContractIn,
@@ -51,8 +52,8 @@ from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
-from shared.problems import Conflict, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionLevel, normalise
+from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
+from shared.regions import CountyCode, RegionLevel, normalise
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["hr"])
@@ -75,8 +76,16 @@ def contract_out(c: Contract) -> ContractOut:
     )
 
 
-def rule_error(rule: str, zh: str, en: str) -> UnprocessableContent:
-    return UnprocessableContent(Message("{zh}（{rule_id}）", "{en} ({rule_id})"), rule=rule, rule_id=rule, zh=zh, en=en)
+def rule_error(rule: str, zh: str, en: str, field: str) -> UnprocessableContent:
+    """A policy rule refuses the request; ``field`` is the body field the rule judged."""
+    return UnprocessableContent(
+        Message("{zh}（{rule_id}）", "{en} ({rule_id})"),
+        rule=rule,
+        errors=[FieldError.of(field, Message(zh, en), rule=rule)],
+        rule_id=rule,
+        zh=zh,
+        en=en,
+    )
 
 
 @router.post(
@@ -117,7 +126,7 @@ async def sign_contract(worker_id: uuid.UUID, body: ContractIn, principal: Write
             policy=policy,
         )
         if bars:
-            raise rule_error(bars[0].rule, "不予续签：" + bars[0].zh, "Not renewable: " + bars[0].en)
+            raise rule_error(bars[0].rule, "不予续签：" + bars[0].zh, "Not renewable: " + bars[0].en, "start_date")
         first_probation = None
     contract = Contract(
         worker_id=worker.id,
@@ -254,7 +263,8 @@ async def second_worker(
     policy = await staffing_policy(session, worker.community_code, body.start_date.year)
     problem = secondment_problem(body.kind.value, body.start_date, body.end_date, body.approval, policy)
     if problem is not None:
-        raise rule_error(problem.rule, problem.zh, problem.en)
+        field = "approval" if body.kind == "loan" and not body.approval else "end_date"
+        raise rule_error(problem.rule, problem.zh, problem.en, field)
     row = Secondment(worker_id=worker.id, **body.model_dump(mode="python") | {"kind": body.kind.value})
     session.add(row)
     await session.flush()
@@ -293,6 +303,7 @@ async def transfer_worker(
             "H5",
             f"任职未满{policy.min_service_years}年，不得转岗",
             f"fewer than {policy.min_service_years} years of service",
+            "effective_date",
         )
     allowed_from = transfer_allowed_from(worker.career_staff_date, policy.career_staff_stay_years)
     if allowed_from is not None and body.effective_date < allowed_from:
@@ -309,7 +320,7 @@ async def transfer_worker(
         refused.extra["allowed_from"] = allowed_from.isoformat()
         raise refused
     if destination.code[:6] != worker.community_code[:6]:
-        await check_quota(session, destination.code[:6], body.effective_date.year)  # S5 in the new county
+        await check_quota(session, destination.code[:6], body.effective_date, "effective_date")  # S5, new county
     post = await current_post(session, worker.id)
     if post is not None and post.start_date < body.effective_date:
         post.end_date = body.effective_date  # the post was in the old community
@@ -400,14 +411,19 @@ async def add_reserve(
             "H2",
             f"储备人数超过录用人数（上限 {current.reserve_capacity}，已有 {current.reserve_used}）",
             f"the reserve may hold at most {current.reserve_capacity} ({current.reserve_used} already)",
+            "candidates",
         )
     secret = request.app.state.settings.id_number_hash_key.get_secret_value().encode()
-    ordered = sorted(body.candidates, key=lambda c: -(c.score or 0))
-    for offset, candidate in enumerate(ordered, start=current.reserve_used + 1):
+    numbers = []
+    for index, candidate in enumerate(body.candidates):
         try:
-            number = parse_id_number(candidate.id_number).number
+            numbers.append(parse_id_number(candidate.id_number).number)
         except InvalidIdNumber as exc:
-            raise invalid("candidates", exc.reason_zh, exc.reason_en) from exc
+            raise invalid(
+                "id_number", exc.reason_zh, exc.reason_en, pointer=f"/body/candidates/{index}/id_number"
+            ) from exc
+    ranked = sorted(zip(body.candidates, numbers, strict=True), key=lambda pair: -(pair[0].score or 0))
+    for offset, (candidate, number) in enumerate(ranked, start=current.reserve_used + 1):
         session.add(
             ReserveEntry(
                 round_id=row.id,
@@ -431,7 +447,7 @@ async def add_reserve(
 async def reserve_pool(
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
-    county: Annotated[str, Query(pattern=r"^\d{6}$")],
+    county: Annotated[CountyCode, Query(description="县级区划 the county")],
 ) -> list[ReserveEntryOut]:
     if not sees_region(principal, county):
         raise NotFound(NO_SUCH_REGION, code=county)

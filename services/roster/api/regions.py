@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.roster.domain.staffing import EXTRA_STAFF_KINDS, required_staff
 from services.roster.domain.staffing_policy import StaffingPolicy
-from services.roster.models import Quota, Region, StaffingPolicyOverride, Worker, events
+from services.roster.models import Quota, Region, StaffingPolicyOverride, events
+from services.roster.quota_use import quota_used
 from services.roster.regions import (
-    LEVELS,
     NO_SUCH_REGION,
     policy_overrides,
     resolve_policy,
@@ -29,28 +29,24 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionLevel, ancestors, level, normalise, scope_prefix
+from shared.regions import RegionCode, RegionLevel, ancestors, child_code_problem, level, normalise, scope_prefix
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["regions"])
 Reader = Annotated[Principal, require(*READ_ROLES)]
 Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
 Admin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)]
+RegionPath = Annotated[RegionCode, Path(description="区划代码 region code (6 digits to county, 12 below)")]
 
 
-def invalid(field: str, detail_zh: str, detail_en: str, rule: str | None = None) -> UnprocessableContent:
+def invalid(
+    field: str, detail_zh: str, detail_en: str, rule: str | None = None, *, pointer: str | None = None
+) -> UnprocessableContent:
+    """A 422 naming one field (``/body/<field>`` unless ``pointer`` says otherwise), in both languages."""
     return UnprocessableContent(
         Message("{field}：{zh}", "{field}: {en}"),
         rule=rule,
-        errors=[
-            FieldError(
-                pointer=f"/body/{field}",
-                field=field,
-                detail=detail_en,
-                type="rule" if rule else "value_error",
-                rule=rule,
-            )
-        ],
+        errors=[FieldError.of(field, Message(detail_zh, detail_en), pointer=pointer, rule=rule)],
         field=field,
         zh=detail_zh,
         en=detail_en,
@@ -112,13 +108,10 @@ async def create_region(body: RegionCreate, principal: Admin, session: SessionDe
         require_write(principal, body.code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     else:
         parent = await visible_region(session, principal, body.parent_code)
+        problem = child_code_problem(parent.code, body.code)  # GB/T 2260: a child's code extends its parent's
+        if problem is not None:
+            raise invalid("code", problem.zh, problem.en)
         require_write(principal, body.code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-        if LEVELS.index(region_level) != LEVELS.index(RegionLevel(parent.level)) + 1 or not normalise(
-            body.code
-        ).startswith(scope_prefix(parent.code)):
-            raise invalid(
-                "code", f"{body.code} 不是 {parent.code} 的下一级", f"{body.code} is not a child of {parent.code}"
-            )
     if (region_level == RegionLevel.community) != (body.kind is not None):
         raise invalid("kind", "社区须填类型，其他层级不填", "a community needs a kind; other levels have none", "S1")
     check_extra_staff(body.kind, body.extra_staff, body.extra_staff_approval)
@@ -150,7 +143,7 @@ async def create_region(body: RegionCreate, principal: Admin, session: SessionDe
     response_model=RegionOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_region(code: str, principal: Reader, session: SessionDep, response: Response) -> RegionOut:
+async def get_region(code: RegionPath, principal: Reader, session: SessionDep, response: Response) -> RegionOut:
     region = await visible_region(session, principal, code)
     response.headers["ETag"] = etag(region.code, region.version)
     return await region_out(session, region)
@@ -163,7 +156,7 @@ async def get_region(code: str, principal: Reader, session: SessionDep, response
     responses=problem_responses(401, 403, 404, 412, 428),
 )
 async def update_region(
-    code: str, body: RegionPatch, principal: Writer, session: SessionDep, request: Request, response: Response
+    code: RegionPath, body: RegionPatch, principal: Writer, session: SessionDep, request: Request, response: Response
 ) -> RegionOut:
     region = await visible_region(session, principal, code, lock=True)
     require_write(principal, code, NO_SUCH_REGION)
@@ -200,7 +193,7 @@ async def _region_page(
     responses=problem_responses(401, 403, 404),
 )
 async def list_children(
-    code: str,
+    code: RegionPath,
     principal: Reader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -218,7 +211,7 @@ async def list_children(
     responses=problem_responses(401, 403, 404),
 )
 async def list_descendants(
-    code: str,
+    code: RegionPath,
     principal: Reader,
     session: SessionDep,
     level_: Annotated[RegionLevel | None, Query(alias="level")] = None,
@@ -240,7 +233,7 @@ async def list_descendants(
     response_model=list[RegionOut],
     responses=problem_responses(401, 403, 404),
 )
-async def list_ancestors(code: str, principal: Reader, session: SessionDep) -> list[RegionOut]:
+async def list_ancestors(code: RegionPath, principal: Reader, session: SessionDep) -> list[RegionOut]:
     await visible_region(session, principal, code)
     nearest_first = ancestors(code)
     rows = {r.code: r for r in (await session.scalars(select(Region).where(Region.code.in_(nearest_first)))).all()}
@@ -254,7 +247,7 @@ async def list_ancestors(code: str, principal: Reader, session: SessionDep) -> l
     responses=problem_responses(401, 403, 404),
 )
 async def set_quota(
-    county_code: str,
+    county_code: RegionPath,
     year: Annotated[int, Path(ge=2000, le=2100)],
     body: QuotaIn,
     principal: Admin,
@@ -284,19 +277,9 @@ async def set_quota(
         county_code=county_code,
         year=year,
         headcount=body.headcount,
-        used=await quota_used(session, county_code),
+        used=await quota_used(session, county_code, year),
         approval=body.approval,
     )
-
-
-async def quota_used(session: SessionDep, county_code: str) -> int:
-    """Workers of the county who have not left (S5 counts them against the quota)."""
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Worker)
-        .where(Worker.community_path.startswith(county_code), Worker.status != "left")
-    )
-    return int(count or 0)
 
 
 @router.get(
@@ -305,7 +288,9 @@ async def quota_used(session: SessionDep, county_code: str) -> int:
     response_model=QuotaOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_quota(county_code: str, year: int, principal: Reader, session: SessionDep) -> QuotaOut:
+async def get_quota(
+    county_code: RegionPath, year: Annotated[int, Path(ge=2000, le=2100)], principal: Reader, session: SessionDep
+) -> QuotaOut:
     if not sees_region(principal, county_code):
         raise NotFound(NO_SUCH_REGION, code=county_code)
     quota = await session.get(Quota, (county_code, year))
@@ -317,7 +302,7 @@ async def get_quota(county_code: str, year: int, principal: Reader, session: Ses
         county_code=county_code,
         year=year,
         headcount=quota.headcount,
-        used=await quota_used(session, county_code),
+        used=await quota_used(session, county_code, year),
         approval=quota.approval,
     )
 
@@ -341,7 +326,7 @@ class StaffingPolicyIn(BaseModel):
     responses=problem_responses(401, 403, 404),
 )
 async def set_staffing_policy(
-    region_code: str, year: int, body: StaffingPolicyIn, principal: Admin, session: SessionDep
+    region_code: RegionPath, year: int, body: StaffingPolicyIn, principal: Admin, session: SessionDep
 ) -> StaffingPolicyOut:
     await visible_region(session, principal, region_code)
     require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
@@ -368,6 +353,8 @@ async def set_staffing_policy(
     response_model=StaffingPolicyOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_staffing_policy(region_code: str, year: int, principal: Reader, session: SessionDep) -> StaffingPolicyOut:
+async def get_staffing_policy(
+    region_code: RegionPath, year: int, principal: Reader, session: SessionDep
+) -> StaffingPolicyOut:
     await visible_region(session, principal, region_code)
     return StaffingPolicyOut(**(await staffing_policy(session, region_code, year)).as_dict())

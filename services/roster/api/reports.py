@@ -28,7 +28,7 @@ from shared.auth import Principal, require
 from shared.db import SessionDep
 from shared.i18n import negotiate
 from shared.problems import NotFound, problem_responses
-from shared.regions import scope_prefix
+from shared.regions import RegionCode, scope_prefix
 from shared.scoping import READ_ROLES, sees_region
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -48,7 +48,7 @@ async def staffing_report(
     request: Request,
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
-    region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 community, township, county or city")],
+    region: Annotated[RegionCode, Query(description="区划 community, township, county or city")],
     day: Annotated[date | None, Query(alias="date", description="报告日期 default today")] = None,
 ) -> StaffingReport:
     if not sees_region(principal, region):
@@ -89,7 +89,7 @@ async def renewal_worklist(
     request: Request,
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
-    region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$")],
+    region: Annotated[RegionCode, Query(description="区划 region")],
     year: Annotated[int, Query(ge=2000, le=2100)],
 ) -> list[RenewalRow]:
     if not sees_region(principal, region):
@@ -164,7 +164,7 @@ async def renewal_worklist(
 async def career_eligibility(
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
-    region: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$")],
+    region: Annotated[RegionCode, Query(description="区划 region")],
     day: Annotated[date | None, Query(alias="date")] = None,
 ) -> list[CareerRow]:
     if not sees_region(principal, region):

@@ -9,26 +9,27 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.api.regions import invalid
 from services.roster.domain import lifecycle
 from services.roster.domain.careers import probation_end
-from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, parse_id_number
+from services.roster.domain.id_numbers import InvalidIdNumber, ResidentId, id_number_key, parse_id_number
 from services.roster.domain.posts import GRADE_RANGES, max_concurrent
+from services.roster.domain.working_age import birth_date_problem, working_age_problem
 from services.roster.lifecycle import Lifecycles, business_today, status_expression, worker_event
 from services.roster.models import (
     Contract,
     Employment,
     PersonalDataRead,
     PostAssignment,
-    Quota,
     Region,
     Worker,
     events,
 )
+from services.roster.quota_use import check_quota
 from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
 from services.roster.schemas import (
     CertificateLevel,
@@ -53,7 +54,7 @@ from shared.i18n import Message
 from shared.masking import mask_id_number, mask_phone
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionLevel, normalise, scope_prefix
+from shared.regions import RegionCode, RegionLevel, normalise, scope_prefix
 from shared.request_context import current_request_id
 from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_worker
 
@@ -162,39 +163,28 @@ async def visible_worker(
 def _id_number_error(exc: InvalidIdNumber) -> UnprocessableContent:
     return UnprocessableContent(
         Message("身份证号无效：{zh}", "Invalid ID number: {en}"),
-        errors=[FieldError(pointer="/body/id_number", field="id_number", detail=exc.reason_en, type="id_number")],
+        errors=[FieldError.of("id_number", Message(exc.reason_zh, exc.reason_en), type="id_number")],
         zh=exc.reason_zh,
         en=exc.reason_en,
     )
 
 
-async def check_quota(session: AsyncSession, county: str, year: int) -> None:
-    """S5: hiring beyond the county's quota for the year is refused (the quota row serialises hires)."""
-    quota = await session.get(Quota, (county, year), with_for_update=True)
-    if quota is None:
-        raise UnprocessableContent(
-            Message("{county} 未核定 {year} 年员额，不能招聘", "{county} has no {year} headcount quota: no hiring"),
-            rule="S5",
-            county=county,
-            year=year,
+def check_person(body: WorkerCreate, resident: ResidentId) -> None:
+    """The ID number's birth date is a person's; the record agrees with it; working age on the hire date."""
+    problem = birth_date_problem(resident.birth_date, business_today())
+    if problem is not None:
+        raise invalid("id_number", problem.zh, problem.en)
+    if body.birth_date is not None and body.birth_date != resident.birth_date:
+        raise invalid(
+            "birth_date",
+            f"与身份证号中的出生日期 {resident.birth_date} 不符",
+            f"does not agree with the ID number's birth date {resident.birth_date}",
         )
-    used = await session.scalar(
-        select(func.count())
-        .select_from(Worker)
-        .where(Worker.community_path.startswith(county), Worker.status != "left")
-    )
-    if int(used or 0) + 1 > quota.headcount:
-        raise UnprocessableContent(
-            Message(
-                "超出 {county} {year} 年员额：已用 {used}/{headcount}",
-                "Beyond the {year} quota of {county}: {used} of {headcount} used",
-            ),
-            rule="S5",
-            county=county,
-            year=year,
-            used=int(used or 0),
-            headcount=quota.headcount,
-        )
+    if body.sex is not None and body.sex.value != resident.sex:
+        raise invalid("sex", "与身份证号中的性别不符", f"does not agree with the ID number's sex ({resident.sex})")
+    problem = working_age_problem(resident.birth_date, resident.sex, body.hire_date)
+    if problem is not None:
+        raise invalid(problem.field, problem.zh, problem.en)
 
 
 @router.post(
@@ -217,6 +207,7 @@ async def hire_worker(
         resident = parse_id_number(body.id_number)
     except InvalidIdNumber as exc:
         raise _id_number_error(exc) from exc
+    check_person(body, resident)
     community = await visible_region(session, principal, body.community_code)
     if community.level != RegionLevel.community:
         raise invalid("community_code", "应为社区（村）代码", "must be a community or village", "S1")
@@ -227,7 +218,7 @@ async def hire_worker(
         periods = (await Lifecycles.load(session, [worker.id])).periods(worker.id)
         if not lifecycle.may_rehire(periods, body.hire_date):
             raise Conflict(ALREADY_RECORDED)
-    await check_quota(session, community.code[:6], body.hire_date.year)
+    await check_quota(session, community.code[:6], body.hire_date)  # S5 on every day from the hire date
     fields = body.model_dump(exclude={"id_number", "community_code", "hire_date"})
     if worker is None:
         worker = Worker(
@@ -279,7 +270,7 @@ async def hire_worker(
 async def list_workers(
     principal: Reader,
     session: SessionDep,
-    region: Annotated[str | None, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 within this region")] = None,
+    region: Annotated[RegionCode | None, Query(description="区划 within this region")] = None,
     status: Annotated[WorkerStatus | None, Query(description="人员状态 status as of `as_of` (H4, H6)")] = None,
     certificate_level: CertificateLevel | None = None,
     post: Annotated[Post | None, Query(description="当前岗位 post held on `as_of`")] = None,

@@ -16,6 +16,8 @@ from datetime import date
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from shared.codes import ascii_code
+
 
 @dataclass(frozen=True)
 class ResidentId:
@@ -37,7 +39,7 @@ def parse_id_number(raw: str) -> ResidentId:
     ``ric.validate`` would also look the first six digits up in stdnum's table of division codes; a code
     created after that table was made, or one the table lacks, must not make a real person unhireable.
     """
-    number = ric.compact(raw)
+    number = ric.compact(ascii_code(raw))  # full-width or other Unicode digits are the same number
     if len(number) != 18:
         raise InvalidIdNumber("身份证号应为18位", "must be 18 characters (the 15-digit form is not accepted)")
     if not number[:-1].isdigit() or not (number[-1].isdigit() or number[-1] == "X"):
@@ -53,4 +55,4 @@ def parse_id_number(raw: str) -> ResidentId:
 
 def id_number_key(number: str, secret: bytes) -> str:
     """The keyed hash every look-up by ID number uses."""
-    return hmac.new(secret, number.upper().encode(), hashlib.sha256).hexdigest()
+    return hmac.new(secret, ascii_code(number).encode(), hashlib.sha256).hexdigest()

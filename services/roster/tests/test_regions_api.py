@@ -130,3 +130,59 @@ async def test_staffing_parameters_walk_up_the_tree(roster: Roster) -> None:
         json={"parameters": {"bogus": 1}, "source": "x"},
     )
     assert unknown.status_code == 422
+
+
+async def test_a_child_code_must_extend_its_parents_gb_t_2260(roster: Roster) -> None:
+    """Region codes: a city 3303xx under province 33, a county under its city's 4 digits, a township =
+    county + 3 digits + 000, a community = township's first 9 + 3 digits; refusals name the field."""
+    english = {**roster.province_admin, "Accept-Language": "en"}
+    cases = [
+        ({"code": "331002", "parent_code": CITY}, "/body/code"),  # 椒江区 belongs to 台州 3310, not 温州 3303
+        ({"code": "340100", "parent_code": PROVINCE}, "/body/code"),  # 合肥 is not in 浙江
+        ({"code": "330304002000", "parent_code": COUNTY}, "/body/code"),  # another county's township
+        ({"code": "330302001000", "parent_code": CITY}, "/body/code"),  # skips the county level
+    ]
+    for fields, pointer in cases:
+        response = await roster.client.post("/v1/regions", headers=english, json={"name": "x", **fields})
+        assert response.status_code == 422, response.text
+        (error,) = response.json()["errors"]
+        assert error["pointer"] == pointer
+        assert error["detail_zh"]
+        assert "extend" in error["detail_en"] or "not a child" in error["detail_en"]
+
+
+async def test_non_codes_are_a_422_naming_the_field_never_a_500(roster: Roster) -> None:
+    """000000, a gap in the levels or a code of no province is no region code: 422 problem+json."""
+    for code, parent in [("000000", None), ("330002", PROVINCE), ("330302000001", COUNTY), ("990000", None)]:
+        response = await roster.client.post(
+            "/v1/regions", headers=roster.province_admin, json={"code": code, "name": "x", "parent_code": parent}
+        )
+        assert response.status_code == 422, (code, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["pointer"] for e in response.json()["errors"]] == ["/body/code"]
+    for path in ["/v1/regions/000000", "/v1/regions/abc/children", "/v1/quotas/000000/2026", "/v1/regions/330002"]:
+        response = await roster.client.get(path, headers=roster.province_admin)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["errors"][0]["pointer"].startswith("/path/")
+    listed = await roster.client.get("/v1/workers", headers=roster.province_admin, params={"region": "000000"})
+    assert listed.status_code == 422
+    assert listed.json()["errors"][0]["pointer"] == "/query/region"
+
+
+async def test_full_width_and_arabic_indic_codes_are_the_same_region(roster: Roster) -> None:
+    """ID normalisation: region codes typed with Unicode digits are read as ASCII, in paths and bodies."""
+    full_width = "".join(chr(0xFF10 + int(d)) for d in COMMUNITY_A)
+    arabic_indic = "".join(chr(0x0660 + int(d)) for d in COUNTY)
+    assert (await roster.client.get(f"/v1/regions/{full_width}", headers=roster.county_admin)).json()[
+        "code"
+    ] == COMMUNITY_A
+    assert (await roster.client.get(f"/v1/quotas/{arabic_indic}/2026", headers=roster.county_admin)).json()[
+        "county_code"
+    ] == COUNTY
+    created = await roster.client.post(
+        "/v1/regions",
+        headers=roster.province_admin,
+        json={"code": "３３０３０２００１００９", "name": "新社区", "parent_code": "٣٣٠٣٠٢٠٠١٠٠٠", "kind": "urban"},
+    )
+    assert created.status_code == 201, created.text
+    assert (created.json()["code"], created.json()["parent_code"]) == ("330302001009", TOWNSHIP)

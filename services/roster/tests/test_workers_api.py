@@ -78,6 +78,35 @@ async def test_one_person_one_record_across_the_province(roster: Roster) -> None
     assert hidden.status_code == 404
 
 
+async def test_an_id_number_in_unicode_digits_is_the_same_person(roster: Roster) -> None:
+    """ID normalisation: full-width or Arabic-Indic digits, lower-case x: one person, one record."""
+    number = next(id_number(n) for n in range(14, 99) if id_number(n).endswith("X"))
+    worker = await roster.hire(int(number[14:16]))
+    full_width = "".join(chr(0xFF10 + int(d)) for d in number[:-1]) + "ｘ"
+    arabic_indic = "".join(chr(0x0660 + int(d)) for d in number[:-1]) + "x"
+    for typed in (full_width, arabic_indic):
+        again = await roster.client.post(
+            "/v1/workers",
+            headers=roster.province_admin,
+            json={"id_number": typed, "name": "同一人", "community_code": COMMUNITY_B, "hire_date": "2026-02-01"},
+        )
+        assert again.status_code == 409, again.text
+        found = await roster.client.post("/v1/workers/lookup", headers=roster.county_admin, json={"id_number": typed})
+        assert found.json()["id"] == worker["id"]
+    other = "".join(chr(0x0660 + int(d)) if d.isdigit() else d for d in id_number(15))
+    hired = await roster.client.post(
+        "/v1/workers",
+        headers=roster.as_(("province_admin", "330000"), pd=("330000",)),
+        json={"id_number": other, "name": "新人", "community_code": COMMUNITY_B, "hire_date": "2026-02-01"},
+    )
+    assert hired.status_code == 201, hired.text
+    unmasked = await roster.client.get(
+        f"/v1/workers/{hired.json()['id']}/personal-data",
+        headers=roster.as_(("province_admin", "330000"), pd=("330000",)),
+    )
+    assert unmasked.json()["id_number"] == id_number(15)  # stored in ASCII
+
+
 async def test_s5_hiring_beyond_the_quota_is_refused(roster: Roster) -> None:
     await roster.client.put(f"/v1/quotas/{COUNTY}/2026", headers=roster.province_admin, json={"headcount": 2})
     await roster.hire(21)

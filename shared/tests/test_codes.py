@@ -1,0 +1,25 @@
+"""Codes typed with any Unicode digits are one code (item "ID normalisation")."""
+
+import pytest
+
+from shared.codes import ascii_code
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("33030219900101001x", "33030219900101001X"),
+        ("３３０３０２１９９００１０１００１Ｘ", "33030219900101001X"),  # full-width (NFKC)
+        ("٣٣٠٣٠٢", "330302"),  # Arabic-Indic digits
+        ("۳۳۰۳۰۲", "330302"),  # extended Arabic-Indic (Persian) digits
+        ("३३०३०२", "330302"),  # Devanagari digits
+        (" 330302 ", "330302"),
+    ],
+)
+def test_unicode_digits_become_ascii(typed: str, expected: str) -> None:
+    assert ascii_code(typed) == expected
+
+
+def test_non_digits_stay_for_the_checks_to_refuse() -> None:
+    assert ascii_code("33030a") == "33030A"
+    assert ascii_code("²³") == "23"  # NFKC folds superscripts too: still checked as a code afterwards
