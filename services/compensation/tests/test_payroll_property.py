@@ -4,11 +4,12 @@ leavings, back-dated grade and certificate changes, and payroll runs at township
 compensation service's HTTP API and feed handlers on the real PostgreSQL.
 
 After every step: no worker-month is on two payslips of live runs, and no approved money is attached to a
-worker-month that no approved payslip settled. At every ``settle`` step (a city-wide run of a new month,
-approved, as a payroll officer closes a month): for every worker-month settled so far, what approved runs
-paid for it (its payslip's base and allowance plus every approved adjustment for it) equals the policy
-amount recomputed from scratch by the plain-Python model below (C4 scale × C5 base share 70 % ÷ 12,
-prorated by days C6 with the Wenzhou joining month in full, C8 allowance), to the cent.
+worker-month that no approved payslip settled. At every ``settle`` step (runs left unapproved cancelled,
+then a city-wide run of a new month approved, as a payroll officer closes a month): for every worker-month
+settled so far, what approved runs paid for it (its payslip's base and allowance plus every approved
+adjustment for it) equals the policy amount recomputed from scratch by the plain-Python model below (C4
+scale × C5 base share 70 % ÷ 12, prorated by days C6 with the Wenzhou joining month in full, C8
+allowance), to the cent.
 
 ``make test`` runs a bounded number of examples; ``make test-property`` runs the long profile.
 """
@@ -299,8 +300,13 @@ class PaidOnce(RuleBasedStateMachine):
     @precondition(lambda self: self.current < LAST_MONTH)
     @rule()
     def settle(self) -> None:
-        """Close the books: a city-wide run of the next month, calculated and approved; then every
-        settled worker-month has been paid exactly what the policy says."""
+        """Close the books: runs left unapproved are cancelled (a correction they hold is computed again),
+        a city-wide run of the next month is calculated and approved; then every settled worker-month has
+        been paid exactly what the policy says."""
+        for (run_id,) in self.sql(
+            "SELECT id::text FROM compensation.payroll_runs WHERE status IN ('draft', 'calculated', 'failed')"
+        ):
+            assert self.post(f"/v1/payroll-runs/{run_id}/cancel").status_code == 200
         self.current += 1
         created = self.call(
             self.client.post(

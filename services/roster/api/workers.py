@@ -219,7 +219,7 @@ async def hire_worker(
         if not lifecycle.may_rehire(periods, body.hire_date):
             raise Conflict(ALREADY_RECORDED)
     await check_quota(session, community.code[:6], body.hire_date)  # S5 on every day from the hire date
-    fields = body.model_dump(exclude={"id_number", "community_code", "hire_date"})
+    fields = body.model_dump(exclude={"id_number", "community_code", "hire_date", "birth_date", "sex"})
     if worker is None:
         worker = Worker(
             id_number_key=key,
