@@ -1,11 +1,12 @@
 """S5 headcount against the county quota, the one place that counts it.
 
-The quota (员额) holds on every day: a worker counts in a county on day *d* when hired on or before *d*
-and not left by then (``left_date`` > *d*; the leaving date is the first day off the roll, as for posts).
+The quota (员额) holds on every day: a worker counts in a county on day *d* when one of their employments
+covers it (hired on or before *d*, and the leaving date, the last day worked, on or after *d*; a person
+hired again has two employments and counts in both periods, once).
 The use of a year's quota is the most workers employed on any one day of that year, so a hire back-dated
 into an earlier year must fit that year's quota and every later year's it covers.
 
-Counted by a sweep: +1 on each hire date, -1 on each leaving date, summed in date order per county; a
+Counted by a sweep: +1 on each hire date, -1 on the day after each leaving date, summed in date order per county; a
 count only rises on a hire date, so the peak of a period is found at its first day or a hire date in it.
 Workers are counted in the county of their current community (transfers are not replayed; see H5).
 """
@@ -24,16 +25,14 @@ from shared.problems import FieldError, UnprocessableContent
 PEAKS_SQL = text(
     """
     WITH counted AS (
-        SELECT left(w.community_path, 6) AS county, w.hire_date, w.left_date
-        FROM roster.workers w
-        WHERE w.community_path LIKE :prefix
-          AND w.hire_date <= :last
-          AND (w.left_date IS NULL OR w.left_date > w.hire_date)
-          AND NOT (w.status = 'left' AND w.left_date IS NULL)
+        SELECT left(w.community_path, 6) AS county, e.hire_date, e.left_date + 1 AS off_date
+        FROM roster.employments e
+        JOIN roster.workers w ON w.id = e.worker_id
+        WHERE w.community_path LIKE :prefix AND e.hire_date <= :last
     ), deltas AS (
         SELECT county, hire_date AS day, 1 AS delta FROM counted
         UNION ALL
-        SELECT county, left_date, -1 FROM counted WHERE left_date IS NOT NULL
+        SELECT county, off_date, -1 FROM counted WHERE off_date IS NOT NULL
         UNION ALL
         SELECT c.county, make_date(y, 1, 1), 0
         FROM (SELECT DISTINCT county FROM counted) c, generate_series(:first_year + 1, :last_year) AS y

@@ -72,15 +72,16 @@ async def test_s5_a_hire_back_dated_into_an_earlier_year_must_fit_every_later_ye
 
 
 async def test_s5_counts_who_was_employed_on_the_days_not_who_is_employed_now(roster: Roster) -> None:
-    """S5: a leaver frees the quota from their leaving date on, not before; a later hire does not fill
-    an earlier year."""
+    """S5: a leaver frees the quota from the day after their leaving date (the last day worked, C6); a
+    later hire does not fill an earlier year."""
     await set_quota(roster, 2023, 1)
     first = (await hire(roster, 11, "2023-01-02")).json()
     await leave(roster, first, "2023-07-01")
     early = await hire(roster, 12, "2023-05-01")  # 2023-05-01: the first worker is still employed
     assert early.status_code == 422
     assert early.json()["rule"] == "S5"
-    assert (await hire(roster, 12, "2023-07-01")).status_code == 201  # from the leaving date on there is room
+    assert (await hire(roster, 12, "2023-07-01")).status_code == 422  # the leaving date is still worked
+    assert (await hire(roster, 12, "2023-07-02")).status_code == 201  # from the day after there is room
     await set_quota(roster, 2022, 1)
     assert (await hire(roster, 13, "2022-03-01")).status_code == 422  # would overlap both 2023 workers' year
     await set_quota(roster, 2023, 2)
@@ -113,4 +114,19 @@ async def test_s5_compliance_report_counts_the_day_of_the_report(roster: Roster)
         value: int = quota["used"]
         return value
 
-    assert [await on(day) for day in ("2024-01-31", "2024-02-01", "2025-06-30", "2026-01-05")] == [0, 1, 0, 1]
+    days = ("2024-01-31", "2024-02-01", "2025-06-30", "2025-07-01", "2026-01-05")
+    assert [await on(day) for day in days] == [0, 1, 1, 0, 1]  # the leaving date is worked (C6)
+
+
+async def test_s5_a_person_hired_again_counts_in_the_years_of_the_first_employment(roster: Roster) -> None:
+    """S5 counts employments, not the person's latest hire date: someone who worked in 2023, left and was
+    hired again in 2026 still filled a 2023 place."""
+    await set_quota(roster, 2023, 1)
+    await set_quota(roster, 2026, 5)
+    first = (await hire(roster, 41, "2023-01-02")).json()
+    await leave(roster, first, "2023-06-30")
+    again = await hire(roster, 41, "2026-01-05")
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == first["id"]  # one person record
+    assert (await hire(roster, 42, "2023-03-01")).status_code == 422  # 2023-03: the first employment is on
+    assert (await hire(roster, 42, "2023-07-01")).status_code == 201
