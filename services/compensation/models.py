@@ -44,6 +44,10 @@ idempotency_keys = idempotency_table(Base.metadata)
 feed_cursors = feed_cursors_table(Base.metadata)
 
 
+# Statuses of a projected worker who is not on the roll today: left, or hired from a later date (pending).
+NOT_ON_ROLL = ("left", "pending")
+
+
 class WorkerProjection(Base):
     """The pay-relevant attributes of the roster's workers, from the roster's feed."""
 

@@ -44,6 +44,10 @@ idempotency_keys = idempotency_table(Base.metadata)
 feed_cursors = feed_cursors_table(Base.metadata)
 
 
+# Statuses of a projected worker who is not on the roll today: left, or hired from a later date (pending).
+NOT_ON_ROLL = ("left", "pending")
+
+
 class WorkerProjection(Base):
     """The roster's workers as far as assessment needs them, from the roster's feed (applied idempotently)."""
 

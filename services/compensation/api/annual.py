@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 
 from services.compensation.api.policy import compute_target
 from services.compensation.models import (
+    NOT_ON_ROLL,
     PayrollRun,
     PayScaleCell,
     Payslip,
@@ -55,7 +56,10 @@ async def recuperation_due(
     rows = (
         await session.scalars(
             select(WorkerProjection)
-            .where(WorkerProjection.community_path.startswith(scope_prefix(region)), WorkerProjection.status != "left")
+            .where(
+                WorkerProjection.community_path.startswith(scope_prefix(region)),
+                WorkerProjection.status.not_in(NOT_ON_ROLL),
+            )
             .where(WorkerProjection.hire_date <= since, WorkerProjection.worker_id.not_in(recent))
             .order_by(WorkerProjection.name)
         )
@@ -136,7 +140,7 @@ async def pay_budget(
             .join(WorkerProjection, WorkerProjection.worker_id == PostPeriod.worker_id)
             .where(
                 WorkerProjection.community_path.startswith(county),
-                WorkerProjection.status != "left",
+                WorkerProjection.status.not_in(NOT_ON_ROLL),
                 PostPeriod.start_date <= day,
                 or_(PostPeriod.end_date.is_(None), PostPeriod.end_date > day),
             )

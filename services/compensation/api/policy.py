@@ -16,6 +16,7 @@ from services.compensation.domain.policy import PayPolicy
 from services.compensation.domain.profiles import merge_patch, profile_errors
 from services.compensation.domain.targets import TargetError, taizhou_floors, wenzhou_target
 from services.compensation.models import (
+    NOT_ON_ROLL,
     PayScaleCell,
     PolicyProfile,
     PostPeriod,
@@ -342,7 +343,7 @@ async def workforce(session: AsyncSession, county: str, on: datetime) -> Counter
         .join(WorkerProjection, WorkerProjection.worker_id == PostPeriod.worker_id)
         .where(
             WorkerProjection.community_path.startswith(county),
-            WorkerProjection.status != "left",
+            WorkerProjection.status.not_in(NOT_ON_ROLL),
             PostPeriod.start_date <= day,
             or_(PostPeriod.end_date.is_(None), and_(PostPeriod.end_date > day)),
         )

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 
 from services.compensation.domain.step_up import decide
-from services.compensation.models import AssessmentGrade, PostPeriod, WorkerProjection, events
+from services.compensation.models import NOT_ON_ROLL, AssessmentGrade, PostPeriod, WorkerProjection, events
 from services.compensation.policies import policy_for
 from shared.auth import Principal, require_for_record
 from shared.db import SessionDep
@@ -68,7 +68,7 @@ async def step_up(
                 .join(WorkerProjection, WorkerProjection.worker_id == PostPeriod.worker_id)
                 .where(
                     WorkerProjection.community_path.startswith(scope_prefix(body.region_code)),
-                    WorkerProjection.status != "left",
+                    WorkerProjection.status.not_in(NOT_ON_ROLL),
                     PostPeriod.start_date <= day_before,
                     or_(PostPeriod.end_date.is_(None), PostPeriod.end_date > day_before),
                 )

@@ -26,7 +26,7 @@ from services.evaluation.domain.assessment import (
     scheme_problems,
     weighted_score,
 )
-from services.evaluation.models import Cycle, DailyScore, Result, Score, WorkerProjection, events
+from services.evaluation.models import NOT_ON_ROLL, Cycle, DailyScore, Result, Score, WorkerProjection, events
 from services.evaluation.models import Scheme as SchemeRow
 from services.evaluation.schemas import (
     AppealIn,
@@ -209,7 +209,7 @@ async def get_cycle(cycle_id: uuid.UUID, principal: Reader, session: SessionDep)
 async def _township_workers(session: AsyncSession, township: str) -> list[WorkerProjection]:
     rows = await session.scalars(
         select(WorkerProjection).where(
-            WorkerProjection.community_path.startswith(township[:9]), WorkerProjection.status != "left"
+            WorkerProjection.community_path.startswith(township[:9]), WorkerProjection.status.not_in(NOT_ON_ROLL)
         )
     )
     return list(rows.all())

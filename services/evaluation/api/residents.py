@@ -15,7 +15,15 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.evaluation.models import MustVisitHousehold, Scheme, Visit, WorkCase, WorkerProjection, events
+from services.evaluation.models import (
+    NOT_ON_ROLL,
+    MustVisitHousehold,
+    Scheme,
+    Visit,
+    WorkCase,
+    WorkerProjection,
+    events,
+)
 from services.evaluation.schemas import (
     CaseIn,
     CaseOut,
@@ -235,7 +243,7 @@ async def visit_report(
         await session.execute(
             select(WorkerProjection, func.coalesce(hours.c.seconds, 0))
             .outerjoin(hours, hours.c.worker_id == WorkerProjection.worker_id)
-            .where(WorkerProjection.community_path.startswith(prefix), WorkerProjection.status != "left")
+            .where(WorkerProjection.community_path.startswith(prefix), WorkerProjection.status.not_in(NOT_ON_ROLL))
             .order_by(WorkerProjection.community_code, WorkerProjection.name)
         )
     ).all()

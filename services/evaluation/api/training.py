@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from services.evaluation.models import Scheme, TrainingRecord, WorkerProjection, events
+from services.evaluation.models import NOT_ON_ROLL, Scheme, TrainingRecord, WorkerProjection, events
 from services.evaluation.schemas import TrainingIn, TrainingRow
 from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
@@ -112,7 +112,10 @@ async def training_report(
         await session.execute(
             select(WorkerProjection, func.coalesce(hours.c.hours, 0))
             .outerjoin(hours, hours.c.worker_id == WorkerProjection.worker_id)
-            .where(WorkerProjection.community_path.startswith(scope_prefix(region)), WorkerProjection.status != "left")
+            .where(
+                WorkerProjection.community_path.startswith(scope_prefix(region)),
+                WorkerProjection.status.not_in(NOT_ON_ROLL),
+            )
             .order_by(WorkerProjection.community_code, WorkerProjection.name)
         )
     ).all()
