@@ -53,9 +53,10 @@ lock: $(BIN)/python
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes pyproject.toml -o requirements.lock
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --all-extras --generate-hashes pyproject.toml -o requirements-dev.lock
 
-# Rewrite each service's committed OpenAPI contract from the code.
+# Rewrite each service's committed OpenAPI contract and the rule index (docs/rule-index.md) from the code.
 openapi: install
 	$(BIN)/python -m shared.openapi_contract write
+	$(BIN)/python -m shared.rule_index write
 
 bench: install
 	$(BIN)/python benchmarks/gateway_proxy.py
