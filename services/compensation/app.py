@@ -11,20 +11,35 @@ from services.compensation.models import Base
 from services.compensation.payroll_runs import reap_forever
 from services.compensation.projections import compensation_feeds
 from services.compensation.settings import Settings
+from services.compensation.step_ups import dispatch_forever
 from shared.service_app import create_service_app
 
 
 @contextlib.asynccontextmanager
-async def payroll_reaper(app: FastAPI) -> AsyncIterator[None]:
-    """Runs whose calculating process died are failed within a lease and a reaper interval."""
+async def background_jobs(app: FastAPI) -> AsyncIterator[None]:
+    """On every replica: runs whose calculating process died are failed (payroll lease), and step-up
+    orders the roster has not confirmed are sent again (C7 saga)."""
     settings: Settings = app.state.settings
-    task = asyncio.create_task(reap_forever(app.state.engine, settings.payroll_reaper_seconds))
+    state = app.state
+    tasks = [asyncio.create_task(reap_forever(state.engine, settings.payroll_reaper_seconds))]
+    if settings.feeds_enabled:  # in-process tests drive the dispatcher themselves, as they do the feeds
+        tasks.append(
+            asyncio.create_task(
+                dispatch_forever(
+                    state.engine,
+                    state.http,
+                    state.service_credentials,
+                    settings.roster_url,
+                    settings.step_up_dispatch_seconds,
+                )
+            )
+        )
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,5 +51,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metadata=Base.metadata,
         routers=ROUTERS,
         feeds=compensation_feeds,
-        extra_lifespan=payroll_reaper,
+        extra_lifespan=background_jobs,
     )

@@ -301,3 +301,30 @@ class QuotaProjection(Base):
     county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
     year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     headcount: Mapped[int] = mapped_column(Integer)
+
+
+class StepUpOrder(Base):
+    """A grade step-up for the roster (C7): recorded in the step-up's own transaction, sent after it commits
+    and retried until the roster confirms it; the roster applies it once (the order id is the request's
+    Idempotency-Key). One order per worker and effective date, however often the step-up is applied."""
+
+    __tablename__ = "step_up_orders"
+    __table_args__ = (
+        Index("step_up_orders_worker_effective_key", "worker_id", "effective", unique=True),
+        Index("step_up_orders_status_idx", "status"),
+        CheckConstraint("status IN ('pending', 'sending', 'confirmed', 'rejected')", name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    region_code: Mapped[str] = mapped_column(String(12))
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    post: Mapped[str] = mapped_column(String(10))
+    grade: Mapped[int] = mapped_column(SmallInteger, comment="the new grade (C7)")
+    effective: Mapped[date] = mapped_column(Date, comment="1 January of the step-up year")
+    status: Mapped[str] = mapped_column(String(10), comment="pending | sending | confirmed | rejected")
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), comment="while being sent")
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -19,3 +19,6 @@ class Settings(ServiceSettings):
     payroll_reaper_seconds: float = Field(
         10, gt=0, le=60, description="how often runs whose calculating process died are looked for"
     )
+    step_up_dispatch_seconds: float = Field(
+        10, gt=0, le=300, description="how often step-up orders the roster has not confirmed are sent again (C7)"
+    )

@@ -1,27 +1,36 @@
 """``POST /v1/step-ups``: the C7 grade step-up of a region from 1 January — who moves up, with the
-assessment years that allowed it; with ``apply`` the new grades go to the roster over HTTP (the
-roster publishes them back through its feed)."""
+assessment years that allowed it; with ``apply`` the new grades are recorded as orders and sent to the
+roster after the commit, retried until it confirms them (``services.compensation.step_ups``; the roster
+publishes them back through its feed). ``GET /v1/step-up-orders`` shows where each order is."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 
 from services.compensation.domain.step_up import decide
-from services.compensation.models import NOT_ON_ROLL, AssessmentGrade, PostPeriod, WorkerProjection, events
+from services.compensation.models import (
+    NOT_ON_ROLL,
+    AssessmentGrade,
+    PostPeriod,
+    StepUpOrder,
+    WorkerProjection,
+    events,
+)
 from services.compensation.policies import policy_for
-from shared.auth import Principal, require_for_record
+from services.compensation.step_ups import dispatch, record_orders
+from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
-from shared.http_client import request_with_retries
 from shared.i18n import Message
-from shared.problems import ServiceUnavailable, problem_responses
+from shared.problems import problem_responses
 from shared.regions import RegionCode, scope_prefix
-from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, require_write
+from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["step-up"])
 
@@ -40,7 +49,21 @@ class StepUpRow(BaseModel):
     new_grade: int | None = Field(description="新等级 the grade from 1 January, or null")
     years: list[int] = Field(description="考核年度 the assessment years examined (C7)")
     reason: str = Field(description="说明 C7, or why not")
-    applied: bool = Field(description="已提交花名册 sent to the roster")
+    applied: bool = Field(description="已提交花名册 the roster confirmed the new grade")
+    order_status: str | None = Field(
+        None, description="指令状态 pending (to be sent again) | confirmed | rejected; null when not applied"
+    )
+
+
+class StepUpOrderOut(BaseModel):
+    id: uuid.UUID
+    worker_id: uuid.UUID = Field(description="社工编号 worker id")
+    post: str = Field(description="岗位 post")
+    grade: int = Field(description="新等级 the new grade (C7)")
+    effective: date = Field(description="生效日期 1 January of the step-up year")
+    status: str = Field(description="指令状态 pending | sending | confirmed | rejected")
+    attempts: int = Field(description="发送次数 times sent")
+    last_error: str | None = Field(description="最近错误 why the last attempt did not confirm")
 
 
 @router.post(
@@ -55,9 +78,7 @@ async def step_up(
     session: SessionDep,
     request: Request,
 ) -> list[StepUpRow]:
-    require_write(
-        principal, body.region_code, Message("区划不存在：{code}", "No such region: {code}"), ADMIN_WRITE_ROLES
-    )
+    require_write(principal, body.region_code, Message("区划不存在", "No such region"), ADMIN_WRITE_ROLES)
     effective = date(body.year, 1, 1)
     day_before = effective - timedelta(days=1)
     policy = await policy_for(session, body.region_code, body.year)
@@ -86,7 +107,7 @@ async def step_up(
         )
     ).all():
         grades.setdefault(worker_id, {})[year] = grade
-    rows = []
+    decisions = []
     for period in sorted(held, key=lambda p: str(p.worker_id)):
         since = await _in_grade_since(session, period)
         decision = decide(
@@ -98,20 +119,74 @@ async def step_up(
             grades.get(period.worker_id, {}),
             policy.grade_step_years,
         )
-        applied = False
-        if body.apply and decision.new_grade is not None:
-            await _send_to_roster(request, decision.worker_id, period.post, decision.new_grade, effective)
-            applied = True
-        rows.append(StepUpRow(**decision.__dict__, applied=applied))
-    if body.apply:
-        await record_event(
-            session,
-            events,
-            "step_up.applied",
-            f"step-up/{body.region_code}/{body.year}",
-            {"workers": sum(r.applied for r in rows)},
+        decisions.append(decision)
+    if not body.apply:
+        return [StepUpRow(**d.__dict__, applied=False) for d in decisions]
+    moving = [(d.worker_id, d.post, d.new_grade) for d in decisions if d.new_grade is not None]
+    await record_orders(session, body.region_code, effective, moving, principal.subject)
+    await record_event(
+        session,
+        events,
+        "step_up.applied",
+        f"step-up/{body.region_code}/{body.year}",
+        {"workers": len(moving), "effective": effective.isoformat()},
+    )
+    await session.commit()  # the orders stand before anything is sent: never a remote call in a transaction
+    state = request.app.state
+    await dispatch(state.engine, state.http, state.service_credentials, state.settings.roster_url)
+    orders = {
+        str(o.worker_id): o.status
+        for o in (
+            await session.scalars(
+                select(StepUpOrder).where(
+                    StepUpOrder.effective == effective,
+                    StepUpOrder.worker_id.in_([uuid.UUID(w) for w, _, _ in moving]),
+                )
+            )
+        ).all()
+    }
+    return [
+        StepUpRow(**d.__dict__, applied=orders.get(d.worker_id) == "confirmed", order_status=orders.get(d.worker_id))
+        for d in decisions
+    ]
+
+
+@router.get(
+    "/step-up-orders",
+    summary="晋档指令 step-up orders of a region and year (C7) and whether the roster confirmed them",
+    response_model=list[StepUpOrderOut],
+    responses=problem_responses(401, 403),
+)
+async def list_orders(
+    principal: Annotated[Principal, require(*READ_ROLES)],
+    session: SessionDep,
+    region_code: Annotated[RegionCode, Query(description="区划 orders of workers in this region")],
+    year: Annotated[int, Query(ge=2000, le=2100, description="晋档年度 step-up year")],
+) -> list[StepUpOrderOut]:
+    if not sees_region(principal, region_code):
+        return []
+    rows = await session.scalars(
+        select(StepUpOrder)
+        .join(WorkerProjection, WorkerProjection.worker_id == StepUpOrder.worker_id)
+        .where(
+            WorkerProjection.community_path.startswith(scope_prefix(region_code)),
+            StepUpOrder.effective == date(year, 1, 1),
         )
-    return rows
+        .order_by(StepUpOrder.worker_id)
+    )
+    return [
+        StepUpOrderOut(
+            id=o.id,
+            worker_id=o.worker_id,
+            post=o.post,
+            grade=o.grade,
+            effective=o.effective,
+            status=o.status,
+            attempts=o.attempts,
+            last_error=o.last_error,
+        )
+        for o in rows.all()
+    ]
 
 
 async def _in_grade_since(session: SessionDep, period: PostPeriod) -> date:
@@ -130,21 +205,3 @@ async def _in_grade_since(session: SessionDep, period: PostPeriod) -> date:
         else:
             break
     return since
-
-
-async def _send_to_roster(request: Request, worker_id: str, post: str, grade: int, effective: date) -> None:
-    settings = request.app.state.settings
-    credentials = request.app.state.service_credentials
-    headers = await credentials.headers() if credentials else {}
-    response = await request_with_retries(
-        request.app.state.http,
-        "POST",
-        f"{settings.roster_url}/v1/workers/{worker_id}/posts",
-        json={"post": post, "grade": grade, "start_date": effective.isoformat()},
-        headers=headers,
-    )
-    if response.status_code != 201:
-        raise ServiceUnavailable(
-            Message("花名册未接受晋档：{status}", "The roster did not accept the step-up: {status}"),
-            status=response.status_code,
-        )
