@@ -45,22 +45,13 @@ from services.compensation.payroll import (
     workers_per_county,
 )
 from services.compensation.policies import policy_for
+from services.compensation.schemas import PayrollRunStatus as RunStatus
 from services.compensation.settings import Settings
 from shared.i18n import Message
 from shared.problems import Conflict, ServiceUnavailable, UnprocessableContent
 from shared.regions import contains, scope_prefix
 
 _log = logging.getLogger("shegong.payroll")
-
-
-class RunStatus(StrEnum):
-    draft = "draft"
-    calculating = "calculating"
-    calculated = "calculated"
-    approved = "approved"
-    paid = "paid"
-    failed = "failed"
-    cancelled = "cancelled"
 
 
 # A run whose lines stand: they hold their workers' months.

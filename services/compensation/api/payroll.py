@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compensation import payroll_runs
 from services.compensation.models import PayrollRun, Payslip, WorkerProjection, events
 from services.compensation.payroll import EARNINGS, EMPLOYER, TAX_BASIS, WORKER_DEDUCTIONS
-from services.compensation.payroll_runs import Overlap, RunStatus
+from services.compensation.payroll_runs import Overlap
 from services.compensation.schemas import CoveringRun, LineOut, PayrollRunStatus, PayslipOut, RunIn, RunOut
 from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
@@ -292,7 +292,7 @@ async def list_payslips(
     ] = None,
 ) -> list[PayslipOut]:
     run = await visible_run(session, principal, run_id)
-    if run.status not in (RunStatus.calculated, RunStatus.approved, RunStatus.paid):
+    if run.status not in (PayrollRunStatus.calculated, PayrollRunStatus.approved, PayrollRunStatus.paid):
         raise Conflict(
             Message("状态为 {status} 的核算批次没有工资条", "A run that is {status} has no payslips"), status=run.status
         )
