@@ -57,6 +57,7 @@ lock: $(BIN)/python
 openapi: install
 	$(BIN)/python -m shared.openapi_contract write
 	$(BIN)/python -m shared.rule_index write
+	$(BIN)/python -m shared.contracts write
 
 bench: install
 	$(BIN)/python benchmarks/gateway_proxy.py

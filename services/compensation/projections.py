@@ -3,6 +3,7 @@ annual grades from the evaluation service. Every handler is idempotent (the feed
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,7 +20,9 @@ from services.compensation.models import (
     WorkerProjection,
     feed_cursors,
 )
+from shared.contracts import AssessmentGraded, PostAssigned, QuotaSet, WorkerChanged
 from shared.feed_consumer import FeedConsumer
+from shared.projections import upsert_newer
 from shared.regions import normalise
 
 
@@ -28,61 +31,45 @@ def _date(value: str | None) -> date | None:
 
 
 async def apply_worker(session: AsyncSession, event: dict[str, Any]) -> None:
-    d = event["data"]
+    d = WorkerChanged.from_event(event)
     values = {
-        "worker_id": d["worker_id"],
-        "name": d["name"],
-        "community_code": d["community_code"],
-        "community_path": normalise(d["community_code"]),
-        "township_code": d["community_code"][:9] + "000",
-        "status": d["status"],
-        "hire_date": date.fromisoformat(d["hire_date"]),
-        "left_date": _date(d.get("left_date")),
-        "education": d.get("education"),
-        "certificate_level": d.get("certificate_level"),
-        "certificate_date": _date(d.get("certificate_date")),
-        "source_version": int(d["version"]),
+        "worker_id": d.worker_id,
+        "name": d.name,
+        "community_code": d.community_code,
+        "community_path": normalise(d.community_code),
+        "township_code": d.community_code[:9] + "000",
+        "status": d.status,
+        "hire_date": d.hire_date,
+        "left_date": d.left_date,
+        "education": d.education,
+        "certificate_level": d.certificate_level,
+        "certificate_date": d.certificate_date,
+        "source_version": d.version,
         "recorded_at": datetime.now(UTC),
     }
-    statement = insert(WorkerProjection).values(**values)
-    applied = await session.scalar(
-        statement.on_conflict_do_update(
-            index_elements=[WorkerProjection.worker_id],
-            set_={k: statement.excluded[k] for k in values if k != "worker_id"},
-            where=WorkerProjection.source_version <= statement.excluded.source_version,
-        ).returning(WorkerProjection.worker_id)
-    )
-    if applied is not None:  # an older copy of the event changes nothing
+    # an older copy of the event changes nothing
+    if await upsert_newer(session, WorkerProjection, "worker_id", values, "source_version"):
         await _apply_employments(session, d)
-    if event["type"] == "worker.transferred" and d.get("effective_date"):
-        await _close_open_periods(session, d["worker_id"], date.fromisoformat(d["effective_date"]))
+    if event["type"] == "worker.transferred" and d.effective_date:
+        await _close_open_periods(session, d.worker_id, d.effective_date)
 
 
-async def _apply_employments(session: AsyncSession, d: dict[str, Any]) -> None:
+async def _apply_employments(session: AsyncSession, d: WorkerChanged) -> None:
     """The worker's employments: the event's full list when it carries one (a person hired again keeps one
     worker id and gains a second employment), else the one its hire and leaving dates describe."""
-    periods = d.get("employments")
-    if periods is None:
-        periods = [{"hire_date": d["hire_date"], "left_date": d.get("left_date")}]
-        # without the list, only this employment is known: the others stay as they were
+    if d.employments is None:  # only this employment is known: the others stay as they were
         await session.execute(
-            delete(Employment).where(
-                Employment.worker_id == d["worker_id"], Employment.hire_date == date.fromisoformat(d["hire_date"])
-            )
+            delete(Employment).where(Employment.worker_id == d.worker_id, Employment.hire_date == d.hire_date)
         )
     else:
-        await session.execute(delete(Employment).where(Employment.worker_id == d["worker_id"]))
-    for period in periods:
+        await session.execute(delete(Employment).where(Employment.worker_id == d.worker_id))
+    for period in d.periods():
         await session.execute(
-            insert(Employment).values(
-                worker_id=d["worker_id"],
-                hire_date=date.fromisoformat(period["hire_date"]),
-                left_date=_date(period.get("left_date")),
-            )
+            insert(Employment).values(worker_id=d.worker_id, hire_date=period.hire_date, left_date=period.left_date)
         )
 
 
-async def _close_open_periods(session: AsyncSession, worker_id: str, on: date) -> None:
+async def _close_open_periods(session: AsyncSession, worker_id: uuid.UUID, on: date) -> None:
     await session.execute(
         update(PostPeriod)
         .where(PostPeriod.worker_id == worker_id, PostPeriod.start_date < on)
@@ -93,17 +80,17 @@ async def _close_open_periods(session: AsyncSession, worker_id: str, on: date) -
 
 async def apply_post(session: AsyncSession, event: dict[str, Any]) -> None:
     """post.assigned: the period before it ends the day it starts (one post at a time)."""
-    d = event["data"]
-    start = date.fromisoformat(d["start_date"])
-    await _close_open_periods(session, d["worker_id"], start)
+    d = PostAssigned.from_event(event)
+    start = d.start_date
+    await _close_open_periods(session, d.worker_id, start)
     # A back-dated assignment ends where the next later one begins: periods never overlap (paid once).
     following = await session.scalar(
         select(func.min(PostPeriod.start_date)).where(
-            PostPeriod.worker_id == d["worker_id"], PostPeriod.start_date > start
+            PostPeriod.worker_id == d.worker_id, PostPeriod.start_date > start
         )
     )
     statement = insert(PostPeriod).values(
-        worker_id=d["worker_id"], start_date=start, end_date=following, post=d["post"], grade=int(d["grade"])
+        worker_id=d.worker_id, start_date=start, end_date=following, post=d.post, grade=d.grade
     )
     await session.execute(
         statement.on_conflict_do_update(
@@ -119,8 +106,8 @@ async def apply_post(session: AsyncSession, event: dict[str, Any]) -> None:
 
 
 async def apply_grade(session: AsyncSession, event: dict[str, Any]) -> None:
-    d = event["data"]
-    statement = insert(AssessmentGrade).values(worker_id=d["worker_id"], year=int(d["year"]), grade=d["grade"])
+    d = AssessmentGraded.from_event(event)
+    statement = insert(AssessmentGrade).values(worker_id=d.worker_id, year=d.year, grade=d.grade)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[AssessmentGrade.worker_id, AssessmentGrade.year], set_={"grade": statement.excluded.grade}
@@ -129,10 +116,8 @@ async def apply_grade(session: AsyncSession, event: dict[str, Any]) -> None:
 
 
 async def apply_quota(session: AsyncSession, event: dict[str, Any]) -> None:
-    d = event["data"]
-    statement = insert(QuotaProjection).values(
-        county_code=d["county_code"], year=int(d["year"]), headcount=int(d["headcount"])
-    )
+    d = QuotaSet.from_event(event)
+    statement = insert(QuotaProjection).values(county_code=d.county_code, year=d.year, headcount=d.headcount)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[QuotaProjection.county_code, QuotaProjection.year],

@@ -2,47 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.models import WorkerProjection, feed_cursors
+from shared.contracts import PostAssigned, WorkerChanged
 from shared.feed_consumer import FeedConsumer
+from shared.projections import upsert_newer
 from shared.regions import normalise
 
 
 async def apply_worker(session: AsyncSession, event: dict[str, Any]) -> None:
     """worker.hired / updated / left / transferred: the record as of its version; older versions lose."""
-    d = event["data"]
+    d = WorkerChanged.from_event(event)
     values = {
-        "worker_id": d["worker_id"],
-        "name": d["name"],
-        "community_code": d["community_code"],
-        "community_path": normalise(d["community_code"]),
-        "status": d["status"],
-        "hire_date": date.fromisoformat(d["hire_date"]),
-        "left_date": date.fromisoformat(d["left_date"]) if d.get("left_date") else None,
-        "source_version": int(d["version"]),
+        "worker_id": d.worker_id,
+        "name": d.name,
+        "community_code": d.community_code,
+        "community_path": normalise(d.community_code),
+        "status": d.status,
+        "hire_date": d.hire_date,
+        "left_date": d.left_date,
+        "source_version": d.version,
     }
-    statement = insert(WorkerProjection).values(**values)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[WorkerProjection.worker_id],
-            set_={k: statement.excluded[k] for k in values if k != "worker_id"},
-            where=WorkerProjection.source_version <= statement.excluded.source_version,
-        )
-    )
+    await upsert_newer(session, WorkerProjection, "worker_id", values, "source_version")
 
 
 async def apply_post(session: AsyncSession, event: dict[str, Any]) -> None:
-    d = event["data"]
-    await session.execute(
-        update(WorkerProjection).where(WorkerProjection.worker_id == d["worker_id"]).values(post=d["post"])
-    )
+    d = PostAssigned.from_event(event)
+    await session.execute(update(WorkerProjection).where(WorkerProjection.worker_id == d.worker_id).values(post=d.post))
 
 
 def evaluation_feeds(app: FastAPI) -> list[FeedConsumer]:

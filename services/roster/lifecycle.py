@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.roster.domain import lifecycle
 from services.roster.models import Employment, Secondment, Worker, events
+from shared.contracts import EmploymentPeriod, WorkerChanged
 from shared.events import record_event
 from shared.request_context import new_request_id, request_id_var
 
@@ -106,31 +107,26 @@ class Lifecycles:
         return lifecycle.status_on(self.periods(worker_id), secondments, day)
 
 
-def employments_data(employments: Sequence[Employment]) -> list[dict[str, str | None]]:
-    """The event shape of the employment periods, oldest first (``left_date`` inclusive, null while open)."""
-    return [
-        {"hire_date": e.hire_date.isoformat(), "left_date": e.left_date.isoformat() if e.left_date else None}
-        for e in sorted(employments, key=lambda e: e.hire_date)
-    ]
-
-
 def worker_event_data(w: Worker, employments: Sequence[Employment]) -> dict[str, Any]:
     """What consumers need (pay- and assessment-relevant attributes); never the ID number or phone."""
-    return {
-        "worker_id": str(w.id),
-        "name": w.name,
-        "community_code": w.community_code,
-        "county_code": w.community_code[:6],
-        "status": w.status,
-        "hire_date": w.hire_date.isoformat(),
-        "left_date": w.left_date.isoformat() if w.left_date else None,
-        "education": w.education,
-        "certificate_level": w.certificate_level,
-        "certificate_date": w.certificate_date.isoformat() if w.certificate_date else None,
-        "generalist": w.generalist,
-        "version": w.version,
-        "employments": employments_data(employments),
-    }
+    return WorkerChanged(
+        worker_id=w.id,
+        name=w.name,
+        community_code=w.community_code,
+        county_code=w.community_code[:6],
+        status=w.status,
+        hire_date=w.hire_date,
+        left_date=w.left_date,
+        education=w.education,
+        certificate_level=w.certificate_level,
+        certificate_date=w.certificate_date,
+        generalist=w.generalist,
+        version=w.version,
+        employments=[
+            EmploymentPeriod(hire_date=e.hire_date, left_date=e.left_date)
+            for e in sorted(employments, key=lambda e: e.hire_date)
+        ],
+    ).to_data()
 
 
 async def worker_event(session: AsyncSession, w: Worker) -> dict[str, Any]:

@@ -9,15 +9,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.models import AssessmentResult, feed_cursors
+from shared.contracts import AssessmentGraded
 from shared.feed_consumer import FeedConsumer
 
 
 async def apply_assessment(session: AsyncSession, event: dict[str, Any]) -> None:
     """``assessment.finalized`` / ``assessment.appealed``: the worker's grade for the year (idempotent upsert)."""
-    data = event["data"]
-    statement = insert(AssessmentResult).values(
-        worker_id=data["worker_id"], year=int(data["year"]), grade=data["grade"]
-    )
+    data = AssessmentGraded.from_event(event)
+    statement = insert(AssessmentResult).values(worker_id=data.worker_id, year=data.year, grade=data.grade)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[AssessmentResult.worker_id, AssessmentResult.year],

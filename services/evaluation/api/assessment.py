@@ -40,6 +40,7 @@ from services.evaluation.schemas import (
     ScoresIn,
 )
 from shared.auth import Principal, Role, require, require_for_record
+from shared.contracts import AssessmentGraded
 from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
@@ -312,14 +313,14 @@ def result_out(r: Result) -> ResultOut:
 
 
 def _assessment_data(cycle: Cycle, result: Result) -> dict[str, Any]:
-    return {
-        "worker_id": str(result.worker_id),
-        "year": result.year,
-        "grade": result.grade,
-        "score": str(result.score),
-        "cycle_id": str(cycle.id),
-        "township_code": cycle.township_code,
-    }
+    return AssessmentGraded(
+        worker_id=result.worker_id,
+        year=result.year,
+        grade=result.grade,
+        score=result.score,
+        cycle_id=cycle.id,
+        township_code=cycle.township_code,
+    ).to_data()
 
 
 @router.post(

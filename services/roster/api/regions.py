@@ -24,6 +24,7 @@ from services.roster.regions import (
 from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, RegionPatch, StaffingPolicyOut
 from shared.auth import Principal, require, require_for_record
 from shared.concurrency import check_if_match, etag
+from shared.contracts import QuotaSet
 from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
@@ -271,7 +272,7 @@ async def set_quota(
         events,
         "quota.set",
         f"quota/{county_code}/{year}",
-        {"county_code": county_code, "year": year, "headcount": body.headcount},
+        QuotaSet(county_code=county_code, year=year, headcount=body.headcount).to_data(),
     )
     return QuotaOut(
         county_code=county_code,

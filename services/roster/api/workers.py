@@ -48,6 +48,7 @@ from services.roster.schemas import (
 )
 from shared.auth import Principal, Role, require, require_for_record
 from shared.concurrency import check_if_match, etag
+from shared.contracts import PostAssigned
 from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
@@ -537,14 +538,14 @@ async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer,
         events,
         "post.assigned",
         f"worker/{worker.id}",
-        {
-            "worker_id": str(worker.id),
-            "community_code": worker.community_code,
-            "post": body.post.value,
-            "grade": body.grade,
-            "start_date": body.start_date.isoformat(),
-            "duties": assignment.duties,
-        },
+        PostAssigned(
+            worker_id=worker.id,
+            community_code=worker.community_code,
+            post=body.post.value,
+            grade=body.grade,
+            start_date=body.start_date,
+            duties=assignment.duties,
+        ).to_data(),
     )
     return post_out(assignment)
 
