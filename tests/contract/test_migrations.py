@@ -94,3 +94,36 @@ async def _in_thread(fn: Any, *args: Any) -> None:
     import asyncio
 
     await asyncio.to_thread(fn, *args)
+
+
+async def test_the_paid_once_migration_refuses_a_database_that_paid_a_month_twice(empty_database: str) -> None:
+    """compensation 0007 adds the unique (worker, month) payslip index; a database that already paid a
+    worker-month twice stops the upgrade with the worker, the month and the runs, and changes nothing."""
+    await _in_thread(upgrade, "compensation", "compensation_0006", empty_database)
+    engine = create_async_engine(empty_database)
+    async with engine.begin() as conn:
+        for run, region in (
+            ("11111111-1111-1111-1111-111111111111", "330302"),  # a county run and a township run of March
+            ("22222222-2222-2222-2222-222222222222", "330302001000"),
+        ):
+            await conn.execute(
+                text(
+                    "INSERT INTO compensation.payroll_runs (id, region_code, month, status, created_by)"
+                    " VALUES (CAST(:run AS uuid), :region, '2026-03-01', 'approved', 'test')"
+                ),
+                {"run": run, "region": region},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO compensation.payslips (run_id, worker_id, base, certificate_allowance, pension,"
+                    " medical, unemployment, housing_fund, income_tax, employer_pension, employer_medical,"
+                    " employer_unemployment, employer_injury, employer_housing_fund)"
+                    " VALUES (CAST(:run AS uuid), '33333333-3333-3333-3333-333333333333', 5075, 0,0,0,0,0,0,0,0,0,0,0)"
+                ),
+                {"run": run},
+            )
+    await engine.dispose()
+    with pytest.raises(RuntimeError, match="33333333-3333-3333-3333-333333333333 2026-03"):
+        await _in_thread(upgrade, "compensation", "head", empty_database)
+    _, version = await tables_and_version(empty_database, "compensation")
+    assert version == "compensation_0006"

@@ -53,6 +53,22 @@ def upgrade() -> None:
     )
     op.execute("DELETE FROM compensation.payslips WHERE month IS NULL")
     op.alter_column("payslips", "month", nullable=False, schema=S)
+    duplicates = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT worker_id, month, string_agg(run_id::text, ', ') FROM compensation.payslips"
+                " GROUP BY worker_id, month HAVING count(*) > 1 ORDER BY month, worker_id LIMIT 20"
+            )
+        )
+        .all()
+    )
+    if duplicates:  # the very defect this migration closes: money to be recovered by people, not by a script
+        listed = "; ".join(f"worker {w} {m:%Y-%m} in runs {runs}" for w, m, runs in duplicates)
+        raise RuntimeError(
+            "payslips pay some worker-months more than once; settle them (cancel or reverse the extra runs) "
+            f"before upgrading: {listed}"
+        )
     op.drop_index("payslips_worker_id_idx", "payslips", schema=S)
     op.create_index("payslips_worker_month_key", "payslips", ["worker_id", "month"], unique=True, schema=S)
 
