@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.proxy_session.close()
 
     assert settings.signing_keys_dir is not None
-    keys = SigningKeys(settings.signing_keys_dir)
+    keys = SigningKeys(settings.signing_keys_dir, activation_seconds=settings.signing_key_activation_seconds)
 
     async def local_jwks() -> dict[str, Any]:
         return keys.jwks()

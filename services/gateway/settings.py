@@ -29,6 +29,13 @@ class Settings(ServiceSettings):
     signing_keys_dir: Path | None = Field(
         None, description="folder of Ed25519 private keys (PEM), newest signs; required in production"
     )
+    signing_key_activation_seconds: int = Field(
+        300,
+        ge=0,
+        le=24 * 3600,
+        description="a new signing key is published at once but signs only this long after it was made, "
+        "so that every gateway replica and service can verify its tokens first (outage-free key rotation)",
+    )
     access_token_ttl_seconds: int = Field(600, ge=30, le=3600)
     refresh_token_ttl_seconds: int = Field(14 * 24 * 3600, ge=300)
     token_version_cache_seconds: float = Field(

@@ -168,7 +168,11 @@ async def test_key_rotation_two_keys_valid_while_rolling(gateway: InProcessServi
     try:
         keys._loaded_at = float("-inf")  # the gateway re-reads its folder every 30 s; now, for the test
         jwks = (await gateway.client.get("/.well-known/jwks.json")).json()
-        assert {k["kid"] for k in jwks["keys"]} >= {old_kid, new_kid}
+        assert {k["kid"] for k in jwks["keys"]} >= {old_kid, new_kid}  # published at once
+        # ... but it does not sign before every replica can verify it (the activation delay).
+        early = await sign_in(gateway.client, user.username)
+        assert jwt.get_unverified_header(early.json()["access_token"])["kid"] == old_kid
+        keys.activation_seconds = 0  # the delay has passed
         fresh = await sign_in(gateway.client, user.username)
         assert jwt.get_unverified_header(fresh.json()["access_token"])["kid"] == new_kid
         verifier = await verifier_for(gateway)
@@ -177,6 +181,7 @@ async def test_key_rotation_two_keys_valid_while_rolling(gateway: InProcessServi
     finally:
         (keys.folder / f"{new_kid}.pem").unlink()
         keys._loaded_at = float("-inf")
+        keys.activation_seconds = gateway.app.state.settings.signing_key_activation_seconds
 
 
 @pytest.mark.parametrize("claim", ["roles", "sub"])
