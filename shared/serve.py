@@ -30,6 +30,10 @@ def main(argv: list[str]) -> int:
         http="httptools",
         server_header=False,
         timeout_graceful_shutdown=10,
+        # uvicorn's default rewrites the client address from X-Forwarded-For for connections from
+        # 127.0.0.1, i.e. for anyone on the host; the gateway resolves it itself, from its trusted
+        # proxies only (services.gateway.client_address).
+        proxy_headers=False,
     )
     return 0
 

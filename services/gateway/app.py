@@ -14,14 +14,15 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from services.gateway.api import ROUTERS
+from services.gateway.client_address import ClientAddresses
 from services.gateway.keys import SigningKeys
 from services.gateway.models import Base
 from services.gateway.openapi_merge import MergedOpenAPI
 from services.gateway.passwords import SecretHasher
 from services.gateway.proxy import forward, make_proxy_session
 from services.gateway.rate_limits import RateLimiter, RateLimitMiddleware
+from services.gateway.revocation import CurrentTokenVerifier, TokenVersions
 from services.gateway.settings import Settings
-from shared.auth import TokenVerifier
 from shared.service_app import create_service_app
 
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -43,19 +44,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.proxy_session.close()
 
     assert settings.signing_keys_dir is not None
-    keys = SigningKeys(settings.signing_keys_dir)
+    keys = SigningKeys(settings.signing_keys_dir, activation_seconds=settings.signing_key_activation_seconds)
 
     async def local_jwks() -> dict[str, Any]:
         return keys.jwks()
 
-    # The gateway checks tokens with its own keys, no HTTP; the services fetch the same JWKS.
-    verifier = TokenVerifier(local_jwks, refresh_seconds=30, min_refetch_seconds=1)
+    # The gateway checks tokens with its own keys, no HTTP; the services fetch the same JWKS. It also
+    # checks each token's version against its holder's (revocation at once; the services cannot).
+    versions = TokenVersions(lambda: app.state.sessionmaker, settings.token_version_cache_seconds)
+    verifier = CurrentTokenVerifier(local_jwks, versions=versions, refresh_seconds=30, min_refetch_seconds=1)
+    client_addresses = ClientAddresses(settings.trusted_proxies)
     rate_limits = {
         "limiter": RateLimiter(settings.rate_limit_window_seconds),
         "verifier": verifier,
         "user_limit": settings.rate_limit_user,
         "client_limit": settings.rate_limit_client,
         "anonymous_limit": settings.rate_limit_anonymous,
+        "client_addresses": client_addresses,
     }
     app = create_service_app(
         name="gateway",
@@ -76,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.upstreams = settings.upstreams()
     app.state.signing_keys = keys
     app.state.token_verifier = verifier
+    app.state.client_addresses = client_addresses
     app.state.hasher = SecretHasher(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     # Outermost: CORS answers preflights before anything else runs.
     app.add_middleware(

@@ -1,10 +1,14 @@
 """The gateway's token-signing keys: Ed25519 private keys, one PEM file each, in one folder.
 
-The newest file (by name: ``<UTC timestamp>-<random>.pem``) signs; every file's public key is published
-at ``/.well-known/jwks.json``. Rotation: add a key (``python -m services.gateway.keys new``), let the
-gateways pick it up (they re-read the folder every 30 s), and remove the old file once the tokens it
-signed have expired (access-token lifetime plus the services' JWKS cache). While both files are there,
-both keys are valid.
+Every file's public key is published at ``/.well-known/jwks.json``; the newest key (by name:
+``<UTC timestamp>-<random>.pem``) that is at least ``activation_seconds`` old signs
+(``SHEGONG_GATEWAY_SIGNING_KEY_ACTIVATION_SECONDS``, 300 s), or the oldest key when none is that old
+(a first install). The delay is what makes a rotation outage-free with several gateway replicas: each
+publishes a new key as soon as it sees the file (folders are re-read every 30 s; a Kubernetes Secret
+reaches every pod within about a minute), and none signs with it before all can verify it. Rotation: add
+a key (``python -m services.gateway.keys new``), and remove the old file once the tokens it signed have
+expired (activation delay plus access-token lifetime plus the services' JWKS cache). While both files are
+there, both keys are valid. A file whose name is not a timestamp counts as old enough.
 
 CLI: ``python -m services.gateway.keys (new|ensure|list) [folder]``.
 """
@@ -14,13 +18,21 @@ from __future__ import annotations
 import secrets
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
+
+
+def _created(kid: str, now: datetime) -> datetime:
+    """When a key was made, from its id; the distant past for a file named otherwise."""
+    try:
+        return datetime.strptime(kid.partition("-")[0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def new_key(folder: Path) -> str:
@@ -39,9 +51,10 @@ def new_key(folder: Path) -> str:
 class SigningKeys:
     """The keys of a folder, re-read every ``reload_seconds``."""
 
-    def __init__(self, folder: Path, reload_seconds: float = 30.0) -> None:
+    def __init__(self, folder: Path, reload_seconds: float = 30.0, activation_seconds: float = 0.0) -> None:
         self.folder = folder
         self.reload_seconds = reload_seconds
+        self.activation_seconds = activation_seconds
         self._loaded_at = float("-inf")
         self._keys: dict[str, Ed25519PrivateKey] = {}
 
@@ -59,9 +72,11 @@ class SigningKeys:
         self._loaded_at = time.monotonic()
 
     def current(self) -> tuple[str, Ed25519PrivateKey]:
-        """The key that signs: the newest."""
+        """The key that signs: the newest one old enough, else the oldest."""
         self._load()
-        kid = max(self._keys)
+        now = datetime.now(UTC)
+        active = [kid for kid in self._keys if _created(kid, now) <= now - timedelta(seconds=self.activation_seconds)]
+        kid = max(active) if active else min(self._keys)
         return kid, self._keys[kid]
 
     def jwks(self) -> dict[str, Any]:

@@ -55,6 +55,12 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # Bumped by a trigger (migration gateway_0004) when active, the password or a grant changes.
+    token_version: Mapped[int] = mapped_column(
+        Integer,
+        server_default=text("1"),
+        comment="access tokens carrying another version are refused at the gateway",
+    )
 
 
 class ApiClient(Base):
@@ -71,6 +77,17 @@ class ApiClient(Base):
     created_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # Bumped by a trigger (migration gateway_0004) when active or a grant changes; not by a new secret.
+    token_version: Mapped[int] = mapped_column(
+        Integer,
+        server_default=text("1"),
+        comment="access tokens carrying another version are refused at the gateway",
+    )
+    # Set by the same trigger when secret_hash changes: the old secret stays valid for a grace period.
+    previous_secret_hash: Mapped[str | None] = mapped_column(
+        String(200), comment="the secret before the last rotation, valid for the rotation grace period"
+    )
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Grant(Base):
@@ -111,6 +128,7 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replaced_by: Mapped[uuid.UUID | None] = mapped_column(UUID, comment="the token this one was rotated into")
     user_agent: Mapped[str | None] = mapped_column(String(300))
     ip: Mapped[str | None] = mapped_column(String(64))
 

@@ -3,7 +3,8 @@
 aiohttp, not httpx, on this path: measured on a 2-core machine (wrk, 64 connections) a FastAPI proxy on
 one shared ``httpx.AsyncClient`` forwarded 610 requests/s, on ``aiohttp`` 4,900 (encode/httpx#3215).
 Bodies stream both ways; small ones are read whole, which is cheaper than chunking them. Hop-by-hop
-headers (RFC 9110 §7.6.1) are dropped, ``X-Request-ID`` and ``X-Forwarded-*`` passed on. A service that
+headers (RFC 9110 §7.6.1) are dropped, ``X-Request-ID`` and ``X-Forwarded-*`` passed on (a caller's own
+``X-Forwarded-*`` only from a trusted proxy, :mod:`services.gateway.client_address`). A service that
 is down answers 503 at once; one that does not answer within the read timeout, 504: never a hang.
 """
 
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from yarl import URL
 
+from services.gateway.client_address import ClientAddresses
 from shared.auth import Principal, bearer_token
 from shared.i18n import Message
 from shared.problems import BadGateway, GatewayTimeout, NotFound, Problem, ServiceUnavailable, problem_response
@@ -80,10 +82,15 @@ def forwarded_request_headers(request: Request, service: str) -> list[tuple[str,
     drop = _REQUEST_DROP | _connection_tokens(raw)
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw if k.decode("latin-1").lower() not in drop]
     client_host = request.client.host if request.client else ""
-    prior = request.headers.get("x-forwarded-for")
+    resolver: ClientAddresses | None = getattr(request.app.state, "client_addresses", None)
+    trusted = resolver is not None and resolver.peer_is_trusted(request)
+    # What a caller says of itself in X-Forwarded-* is passed on only from a proxy we trust.
+    prior = request.headers.get("x-forwarded-for") if trusted else None
     headers.append(("X-Forwarded-For", f"{prior}, {client_host}" if prior else client_host))
-    headers.append(("X-Forwarded-Proto", request.headers.get("x-forwarded-proto", request.url.scheme)))
-    headers.append(("X-Forwarded-Host", request.headers.get("x-forwarded-host", request.headers.get("host", ""))))
+    proto = request.headers.get("x-forwarded-proto") if trusted else None
+    host = request.headers.get("x-forwarded-host") if trusted else None
+    headers.append(("X-Forwarded-Proto", proto or request.url.scheme))
+    headers.append(("X-Forwarded-Host", host or request.headers.get("host", "")))
     headers.append(("X-Forwarded-Prefix", f"{API_PREFIX}{service}"))
     request_id = current_request_id()
     if request_id:

@@ -5,7 +5,8 @@ while that time is at most one window ahead. Counters live in the gateway proces
 replicas, a caller gets at most N times the limit (stated in ``RateLimit-Policy`` per replica).
 Responses carry ``RateLimit-Policy`` and ``RateLimit`` (draft-ietf-httpapi-ratelimit-headers); a refused
 request gets 429 problem+json with ``Retry-After``. The verified principal is left in the request
-state, so the token is checked once per request at the gateway.
+state, so the token is checked once per request at the gateway. An anonymous caller's address is the
+one :mod:`services.gateway.client_address` resolves (forwarded headers only from trusted proxies).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.gateway.client_address import ClientAddresses
 from shared.auth import Principal, TokenVerifier, bearer_token
 from shared.i18n import Message as Text
 from shared.problems import Problem, TooManyRequests, problem_response
@@ -65,8 +67,10 @@ class RateLimitMiddleware:
         user_limit: int,
         client_limit: int,
         anonymous_limit: int,
+        client_addresses: ClientAddresses | None = None,
     ) -> None:
         self.app = app
+        self.client_addresses = client_addresses or ClientAddresses(())
         self.limiter = limiter
         self.verifier = verifier
         self.limits = {"user": user_limit, "client": client_limit, "anonymous": anonymous_limit}
@@ -82,7 +86,7 @@ class RateLimitMiddleware:
                 request.state.principal = principal
                 kind = "client" if principal.is_client else "user"
                 return kind, principal.subject
-        address = request.client.host if request.client else "unknown"
+        address = self.client_addresses.of(request) or "unknown"
         return "anonymous", f"ip:{address}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

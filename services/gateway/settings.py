@@ -1,9 +1,11 @@
 """Gateway settings: environment prefix ``SHEGONG_GATEWAY_`` (e.g. ``SHEGONG_GATEWAY_ROSTER_URL``)."""
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from shared.settings import ServiceSettings
 
@@ -27,13 +29,52 @@ class Settings(ServiceSettings):
     signing_keys_dir: Path | None = Field(
         None, description="folder of Ed25519 private keys (PEM), newest signs; required in production"
     )
+    signing_key_activation_seconds: int = Field(
+        300,
+        ge=0,
+        le=24 * 3600,
+        description="a new signing key is published at once but signs only this long after it was made, "
+        "so that every gateway replica and service can verify its tokens first (outage-free key rotation)",
+    )
     access_token_ttl_seconds: int = Field(600, ge=30, le=3600)
     refresh_token_ttl_seconds: int = Field(14 * 24 * 3600, ge=300)
+    token_version_cache_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=30,
+        description="how long the gateway trusts what it read of an account's token version: the longest "
+        "a disabled account, a removed grant or a changed password leaves its access tokens usable",
+    )
+    refresh_token_reuse_grace_seconds: float = Field(
+        30.0,
+        ge=0,
+        le=300,
+        description="a refresh token presented again this soon after its rotation gets the same successor "
+        "(a phone that retried on a flaky network); later, the reuse revokes its whole session",
+    )
+    client_secret_grace_seconds: int = Field(
+        3600,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="an API client's previous secret stays valid this long after a rotation, so the client "
+        "can be given the new one without an outage",
+    )
     password_hash_time_cost: int = Field(3, ge=1)
     password_hash_memory_kib: int = Field(65536, ge=8)
-    signin_max_failures: int = Field(5, ge=1, description="failures before sign-in is slowed down")
+    signin_max_failures: int = Field(5, ge=1, description="failures of one account before its sign-in slows down")
+    signin_address_max_failures: int = Field(
+        50,
+        ge=1,
+        description="failures from one address (any accounts) before sign-in from it slows down: higher than "
+        "per account, since an office's users share one NAT address",
+    )
     signin_failure_window_seconds: int = Field(900, ge=1)
     signin_max_delay_seconds: int = Field(900, ge=1)
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="CIDRs of the reverse proxies in front of the gateway, comma-separated: only a connection "
+        "from one of these may name the client's address in X-Forwarded-For (default none: the peer is the client)",
+    )
 
     # Rate limits: requests per window, per user / per API client / per address when anonymous.
     rate_limit_window_seconds: float = Field(60.0, gt=0)
@@ -41,6 +82,15 @@ class Settings(ServiceSettings):
     rate_limit_client: int = Field(6000, ge=1)
     rate_limit_anonymous: int = Field(120, ge=1)
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS (web views, consoles)")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.replace(" ", ",").split(",") if part]
+        if isinstance(value, list | tuple):
+            return [v if isinstance(v, IPv4Network | IPv6Network) else ip_network(str(v), strict=False) for v in value]
+        return value
 
     @model_validator(mode="after")
     def _keys_in_production(self) -> "Settings":

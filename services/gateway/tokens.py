@@ -1,12 +1,24 @@
 """Access tokens (short-lived EdDSA JWTs) and refresh tokens (opaque, rotated, revocable).
 
+An access token carries its holder's ``token_version`` (claim ``ver``). The version is bumped, by
+triggers of migration ``gateway_0004``, when the holder is disabled, its password or grants change, and
+by :func:`revoke_user_sessions` (sign out everywhere); the gateway refuses a token whose version is no
+longer the holder's (:mod:`services.gateway.revocation`). A token without the claim was issued before
+versions existed, under version 1.
+
 A refresh token is ``<id>.<secret>``; only the SHA-256 of the secret is stored (it is 256 random bits,
 so a fast hash is enough). Each use replaces it with the next token of the same family. A token used a
-second time means it was copied: the whole family is revoked (RFC 9700 §4.14.2, refresh token rotation).
+second time means it was copied: the whole family is revoked (RFC 9700 §4.14.2, refresh token rotation)
+— unless it comes back within ``refresh_token_reuse_grace_seconds`` of its use while its successor is
+still unused: a phone whose answer was lost on a flaky network retries, and gets that same successor
+again. The successor's secret is derived from the presented secret (HMAC keyed by it), so it can be
+given again without being stored; only someone holding the old token can derive it, and only while
+the grace lasts is it handed out.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -21,13 +33,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.keys import SigningKeys
 from services.gateway.models import ApiClient, Grant, RefreshToken, User
+from services.gateway.passwords import SecretHasher
 from shared.auth import ALGORITHM, AUDIENCE, ISSUER, Principal, Role, principal_claims
 from shared.auth import Grant as RoleGrant
 
 PERSONAL_DATA = "personal_data"
 
 
-def issue_access_token(keys: SigningKeys, principal: Principal, ttl_seconds: int) -> str:
+TOKEN_VERSION_CLAIM = "ver"
+
+
+def issue_access_token(
+    keys: SigningKeys, principal: Principal, ttl_seconds: int, *, token_version: int | None = None
+) -> str:
+    """Sign an access token; ``token_version`` is the holder's, read before its grants were."""
     kid, key = keys.current()
     now = int(time.time())
     claims = principal_claims(principal) | {
@@ -39,6 +58,8 @@ def issue_access_token(keys: SigningKeys, principal: Principal, ttl_seconds: int
         "jti": uuid.uuid4().hex,
         "typ": "access",
     }
+    if token_version is not None:
+        claims[TOKEN_VERSION_CLAIM] = token_version
     return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
 
 
@@ -88,36 +109,44 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _successor_secret(predecessor_secret: str, successor_id: uuid.UUID) -> str:
+    digest = hmac.new(predecessor_secret.encode(), b"shegong-refresh-successor:" + successor_id.bytes, "sha256")
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
 async def new_refresh_token(
     session: AsyncSession,
     user_id: uuid.UUID,
     ttl_seconds: int,
     *,
     family_id: uuid.UUID | None = None,
+    predecessor_secret: str | None = None,
     user_agent: str | None = None,
     ip: str | None = None,
-) -> str:
-    token_id, secret = uuid.uuid4(), secrets.token_urlsafe(32)
-    session.add(
-        RefreshToken(
-            id=token_id,
-            family_id=family_id or uuid.uuid4(),
-            user_id=user_id,
-            secret_hash=_hash(secret),
-            expires_at=_now() + timedelta(seconds=ttl_seconds),
-            user_agent=(user_agent or "")[:300] or None,
-            ip=ip,
-        )
+) -> tuple[RefreshToken, str]:
+    """Add a refresh token; returns it and the ``<id>.<secret>`` to give (the secret is not stored)."""
+    token_id = uuid.uuid4()
+    secret = _successor_secret(predecessor_secret, token_id) if predecessor_secret else secrets.token_urlsafe(32)
+    token = RefreshToken(
+        id=token_id,
+        family_id=family_id or uuid.uuid4(),
+        user_id=user_id,
+        secret_hash=_hash(secret),
+        expires_at=_now() + timedelta(seconds=ttl_seconds),
+        user_agent=(user_agent or "")[:300] or None,
+        ip=ip,
     )
+    session.add(token)
     await session.flush()
-    return f"{token_id}.{secret}"
+    return token, f"{token_id}.{secret}"
 
 
 @dataclass
 class Rotation:
-    """The outcome of presenting a refresh token."""
+    """The outcome of presenting a refresh token: its successor, or a refusal (``reused``: family revoked)."""
 
     token: RefreshToken | None
+    successor: str | None = None
     reused: bool = False
 
 
@@ -135,17 +164,47 @@ async def find_refresh_token(session: AsyncSession, presented: str) -> RefreshTo
     return token
 
 
-async def use_refresh_token(session: AsyncSession, presented: str) -> Rotation:
-    """Mark a valid token used; a token used before revokes its family and is reported as reuse."""
+async def rotate_refresh_token(
+    session: AsyncSession,
+    presented: str,
+    *,
+    ttl_seconds: int,
+    reuse_grace_seconds: float,
+    user_agent: str | None = None,
+    ip: str | None = None,
+) -> Rotation:
+    """Replace a valid refresh token with its successor (the same one again within the reuse grace).
+
+    A token used before, outside the grace or after its successor was itself used, revokes its family
+    and is reported as reuse. The row lock on the presented token serialises concurrent retries.
+    """
     token = await find_refresh_token(session, presented)
-    if token is None or token.revoked_at is not None or token.expires_at <= _now():
+    now = _now()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
         return Rotation(None)
-    if token.used_at is not None:
-        await revoke_family(session, token.family_id)
-        return Rotation(token, reused=True)
-    token.used_at = _now()
-    await session.flush()
-    return Rotation(token)
+    secret = presented.partition(".")[2]
+    if token.used_at is None:
+        token.used_at = now
+        successor, given = await new_refresh_token(
+            session,
+            token.user_id,
+            ttl_seconds,
+            family_id=token.family_id,
+            predecessor_secret=secret,
+            user_agent=user_agent,
+            ip=ip,
+        )
+        token.replaced_by = successor.id
+        await session.flush()
+        return Rotation(token, successor=given)
+    if token.replaced_by is not None and now - token.used_at <= timedelta(seconds=reuse_grace_seconds):
+        again: RefreshToken | None = await session.scalar(
+            select(RefreshToken).where(RefreshToken.id == token.replaced_by).with_for_update()
+        )
+        if again is not None and again.used_at is None and again.revoked_at is None and again.expires_at > now:
+            return Rotation(token, successor=f"{again.id}.{_successor_secret(secret, again.id)}")
+    await revoke_family(session, token.family_id)
+    return Rotation(token, reused=True)
 
 
 async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> int:
@@ -158,8 +217,25 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> int:
 
 
 async def revoke_user_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """End every session of a user: refresh tokens revoked, access tokens refused (version bumped)."""
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=_now())
     )
+    await session.execute(update(User).where(User.id == user_id).values(token_version=User.token_version + 1))
+
+
+def client_secret_matches(hasher: SecretHasher, client: ApiClient | None, secret: str, grace_seconds: int) -> bool:
+    """The client's secret, or its previous one within ``grace_seconds`` of the rotation that replaced it.
+
+    Rotation with no outage: the client keeps signing in with the old secret until it is given the
+    new one. Rotating twice in a row ends the first secret at once (an emergency: a leaked secret).
+    """
+    if hasher.verify(client.secret_hash if client else None, secret):
+        return True
+    if client is None or client.previous_secret_hash is None or client.secret_rotated_at is None:
+        return False
+    if _now() - client.secret_rotated_at > timedelta(seconds=grace_seconds):
+        return False
+    return hasher.verify(client.previous_secret_hash, secret)

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,3 +152,23 @@ def make_user(suite: Suite, admin: dict[str, str], username: str, right: str, re
     assert response.status_code == 201, response.text
     body: dict[str, object] = response.json()
     return body
+
+
+def signed_in(suite: Suite, right: str, region: str) -> dict[str, str]:
+    """Bearer headers of a new real account holding ``right`` for ``region``: the gateway refuses tokens
+    of accounts it does not know (minted ones), so calls through it need one of these."""
+    admin = {"Authorization": f"Bearer {token_for(suite, 'admin', ADMIN_PASSWORD)['access_token']}"}
+    username = f"e2e-{uuid.uuid4().hex[:10]}"
+    make_user(suite, admin, username, right, region)
+    return {"Authorization": f"Bearer {token_for(suite, username, 'a long enough password')['access_token']}"}
+
+
+def service_headers(suite: Suite, bootstrap_dir: Path, client_id: str = "compensation") -> dict[str, str]:
+    """Bearer headers of one of the suite's own service clients (client credentials)."""
+    secret = (bootstrap_dir / "clients" / f"{client_id}.secret").read_text().strip()
+    response = httpx.post(
+        f"{suite.gateway}/api/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -15,7 +15,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from conftest import Mint, bearer
 from services.roster.tests.conftest import id_number
 from shared.service_auth import ServiceCredentials
-from tests.e2e.conftest import ADMIN_PASSWORD, RATE_LIMIT_USER, RATE_LIMIT_WINDOW, Suite, make_user, token_for
+from tests.e2e.conftest import (
+    ADMIN_PASSWORD,
+    RATE_LIMIT_USER,
+    RATE_LIMIT_WINDOW,
+    Suite,
+    make_user,
+    signed_in,
+    token_for,
+)
 
 pytestmark = pytest.mark.e2e
 LUCHENG, OUHAI = "330302", "330304"
@@ -122,8 +130,8 @@ def test_a_revoked_refresh_token_is_refused_through_the_gateway(suite: Suite, da
     assert refused.status_code == 401
 
 
-def test_rate_limits_trip_and_reset_through_the_gateway(suite: Suite, mint: Mint) -> None:
-    user = bearer(mint(("worker", COMMUNITY_A)))
+def test_rate_limits_trip_and_reset_through_the_gateway(suite: Suite) -> None:
+    user = signed_in(suite, "worker", COMMUNITY_A)
     with httpx.Client(base_url=suite.gateway, headers=user) as client:
         codes = [client.get("/api/v1/auth/me").status_code for _ in range(RATE_LIMIT_USER * 3)]
         assert 429 in codes

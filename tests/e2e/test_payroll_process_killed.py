@@ -18,10 +18,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from conftest import Mint, bearer
 from deploy.local.postgres import free_port
 from services.compensation.tests.committed import PAYSLIP_INSERT, raw_url, remove, seed, waiting_insert
-from tests.e2e.conftest import Suite, wait_until_healthy
+from tests.e2e.conftest import Suite, signed_in, wait_until_healthy
 
 COUNTIES = ("331083", "331084")  # 玉环市, 天台县 (台州): no other test pays them
 CITY = "331000"
@@ -35,7 +34,7 @@ def start_compensation(env: dict[str, str], log: Path) -> subprocess.Popen[bytes
 
 
 async def test_a_killed_calculation_is_failed_by_another_replica_and_calculated_again(
-    suite: Suite, database_url: str, mint: Mint, tmp_path: Path
+    suite: Suite, database_url: str, tmp_path: Path
 ) -> None:
     db = await asyncpg.connect(raw_url(database_url))
     port = free_port()
@@ -47,7 +46,7 @@ async def test_a_killed_calculation_is_failed_by_another_replica_and_calculated_
     }
     log = tmp_path / "doomed.log"
     doomed = start_compensation(env, log)
-    headers = bearer(mint(("city_admin", CITY)))
+    headers = signed_in(suite, "city_admin", CITY)  # a real account: the gateway checks it is current
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}/healthz", {"compensation": doomed}, {"compensation": log})
         workers = await seed(db, COUNTIES, 20)

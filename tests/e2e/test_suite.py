@@ -4,13 +4,13 @@ through the gateway only, on the test run's PostgreSQL."""
 import json
 import signal
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import Mint, bearer
 from shared.migrations import SERVICE_NAMES, head_revision
-from tests.e2e.conftest import Suite
+from tests.e2e.conftest import Suite, service_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -26,21 +26,22 @@ def test_gateway_reports_all_four_services_ready(suite: Suite) -> None:
 
 
 @pytest.mark.parametrize("service", ["roster", "compensation", "evaluation"])
-def test_each_service_answers_through_the_gateway(suite: Suite, service: str, mint: Mint) -> None:
+def test_each_service_answers_through_the_gateway(suite: Suite, service: str, data_dir: Path) -> None:
     enums = httpx.get(f"{suite.gateway}/api/v1/{service}/meta/enums")
     assert enums.status_code == 200
     assert enums.json()["enums"]
-    token = mint(("service", "330000"), subject="client:compensation")
-    feed = httpx.get(f"{suite.gateway}/api/v1/{service}/events", params={"limit": 5}, headers=bearer(token))
+    feed = httpx.get(
+        f"{suite.gateway}/api/v1/{service}/events", params={"limit": 5}, headers=service_headers(suite, data_dir)
+    )
     assert feed.status_code == 200
     assert set(feed.json()) == {"items", "next_cursor"}
 
 
-def test_errors_come_back_as_problems_with_the_callers_request_id(suite: Suite, mint: Mint) -> None:
+def test_errors_come_back_as_problems_with_the_callers_request_id(suite: Suite, data_dir: Path) -> None:
     response = httpx.get(
         f"{suite.gateway}/api/v1/roster/events",
         params={"limit": 0},
-        headers={"X-Request-ID": "e2e-trace-0001", "Accept-Language": "en", **bearer(mint(("service", "330000")))},
+        headers={"X-Request-ID": "e2e-trace-0001", "Accept-Language": "en", **service_headers(suite, data_dir)},
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"

@@ -5,28 +5,34 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from services.gateway.audit import AuditAction, record
+from services.gateway.client_address import client_address
 from services.gateway.models import ApiClient, User
 from services.gateway.schemas import GrantIn, PrincipalOut, TokenResponse
 from services.gateway.settings import Settings
-from services.gateway.sign_in_throttle import wait_seconds
+from services.gateway.sign_in_throttle import Thresholds, wait_seconds
 from services.gateway.tokens import (
     client_principal,
+    client_secret_matches,
+    find_refresh_token,
     issue_access_token,
     new_refresh_token,
-    use_refresh_token,
+    revoke_family,
+    revoke_user_sessions,
+    rotate_refresh_token,
     user_principal,
 )
 from shared.auth import CurrentPrincipal
 from shared.db import SessionDep
 from shared.i18n import Message
-from shared.problems import BadRequest, TooManyRequests, Unauthorized, problem_responses
+from shared.problems import BadRequest, Forbidden, TooManyRequests, Unauthorized, problem_responses
 
 router = APIRouter(tags=["auth"])
 
@@ -55,7 +61,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 
 
 def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    return client_address(request)
 
 
 @router.post(
@@ -63,7 +69,10 @@ def _address(request: Request) -> str | None:
     summary="签发令牌 issue tokens (OAuth2: password, client_credentials, refresh_token)",
     description=(
         "Form-encoded per RFC 6749. Wrong user name and wrong password give the same 401; repeated "
-        "failures per account and per address are slowed down (429 with Retry-After)."
+        "failed password sign-ins are slowed down per account, and per address at a higher threshold (429 "
+        "with Retry-After). A refresh token presented again within the reuse grace (30 s) of its rotation "
+        "gets the same successor; later, the reuse ends its whole session. A client's previous secret "
+        "stays valid for the rotation grace period (an hour) after a rotation."
     ),
     response_model=TokenResponse,
     responses=problem_responses(400, 401, 429),
@@ -84,14 +93,13 @@ async def issue_token(
     if grant_type == "password":
         if not username or password is None:
             raise BadRequest(Message("需要 username 和 password", "username and password are required"))
-        wait = await wait_seconds(
-            session,
-            account=username,
-            address=_address(request),
-            max_failures=settings.signin_max_failures,
+        limits = Thresholds(
+            account_failures=settings.signin_max_failures,
+            address_failures=settings.signin_address_max_failures,
             window_seconds=settings.signin_failure_window_seconds,
             max_delay_seconds=settings.signin_max_delay_seconds,
         )
+        wait = await wait_seconds(session, account=username, address=_address(request), limits=limits)
         if wait:
             raise TooManyRequests(
                 Message("登录失败次数过多，请 {seconds} 秒后再试", "Too many failed sign-ins; retry in {seconds} s"),
@@ -111,8 +119,9 @@ async def issue_token(
             )
             await session.commit()  # kept, though the request fails: it is what slows the next attempt
             raise _oauth_error(BAD_CREDENTIALS, "invalid_grant")
+        version = user.token_version  # read before the grants: a grant changed meanwhile makes it stale
         principal = await user_principal(session, user)
-        refresh = await new_refresh_token(
+        _, refresh = await new_refresh_token(
             session,
             user.id,
             settings.refresh_token_ttl_seconds,
@@ -129,7 +138,9 @@ async def issue_token(
             details={"username": username, "grant_type": "password"},
         )
         return TokenResponse(
-            access_token=issue_access_token(keys, principal, ttl), expires_in=ttl, refresh_token=refresh
+            access_token=issue_access_token(keys, principal, ttl, token_version=version),
+            expires_in=ttl,
+            refresh_token=refresh,
         )
 
     if grant_type == "client_credentials":
@@ -139,7 +150,9 @@ async def issue_token(
         if not client_id or client_secret is None:
             raise BadRequest(Message("需要 client_id 和 client_secret", "client_id and client_secret are required"))
         client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
-        ok = request.app.state.hasher.verify(client.secret_hash if client else None, client_secret)
+        ok = client_secret_matches(
+            request.app.state.hasher, client, client_secret, settings.client_secret_grace_seconds
+        )
         if client is None or not ok or not client.active:
             record(
                 session,
@@ -151,14 +164,24 @@ async def issue_token(
             )
             await session.commit()
             raise _oauth_error(BAD_CLIENT, "invalid_client")
+        version = client.token_version
         principal = await client_principal(session, client)
         # Client credentials get no refresh token (RFC 6749 §4.4.3): they ask again.
-        return TokenResponse(access_token=issue_access_token(keys, principal, ttl), expires_in=ttl)
+        return TokenResponse(
+            access_token=issue_access_token(keys, principal, ttl, token_version=version), expires_in=ttl
+        )
 
     if grant_type == "refresh_token":
         if not refresh_token:
             raise BadRequest(Message("需要 refresh_token", "refresh_token is required"))
-        rotation = await use_refresh_token(session, refresh_token)
+        rotation = await rotate_refresh_token(
+            session,
+            refresh_token,
+            ttl_seconds=settings.refresh_token_ttl_seconds,
+            reuse_grace_seconds=settings.refresh_token_reuse_grace_seconds,
+            user_agent=request.headers.get("user-agent"),
+            ip=_address(request),
+        )
         if rotation.reused and rotation.token is not None:
             # Commit the family's revocation before refusing: the copy must be dead too.
             record(
@@ -173,19 +196,14 @@ async def issue_token(
             raise _oauth_error(BAD_REFRESH, "invalid_grant")
         token = rotation.token
         user = await session.get(User, token.user_id) if token else None
-        if token is None or user is None or not user.active:
+        if token is None or rotation.successor is None or user is None or not user.active:
             raise _oauth_error(BAD_REFRESH, "invalid_grant")
+        version = user.token_version
         principal = await user_principal(session, user)  # roles as they are now, not as at sign-in
-        refresh = await new_refresh_token(
-            session,
-            user.id,
-            settings.refresh_token_ttl_seconds,
-            family_id=token.family_id,
-            user_agent=request.headers.get("user-agent"),
-            ip=_address(request),
-        )
         return TokenResponse(
-            access_token=issue_access_token(keys, principal, ttl), expires_in=ttl, refresh_token=refresh
+            access_token=issue_access_token(keys, principal, ttl, token_version=version),
+            expires_in=ttl,
+            refresh_token=rotation.successor,
         )
 
     problem = BadRequest(
@@ -202,8 +220,6 @@ async def issue_token(
     responses=problem_responses(422),
 )
 async def revoke_token(request: Request, session: SessionDep, token: Annotated[str, Form()]) -> JSONResponse:
-    from services.gateway.tokens import find_refresh_token, revoke_family
-
     found = await find_refresh_token(session, token)
     if found is not None:
         await revoke_family(session, found.family_id)
@@ -217,6 +233,34 @@ async def revoke_token(request: Request, session: SessionDep, token: Annotated[s
         )
     # RFC 7009 §2.2: the answer is the same whether or not the token was valid.
     return JSONResponse({}, status_code=200)
+
+
+@router.post(
+    "/api/v1/auth/revoke-all",
+    summary="退出所有登录 sign out everywhere: every session ends, every access token is refused at once",
+    description=(
+        "Revokes every refresh token of the calling user and bumps their token version: access tokens "
+        "issued before are refused at the gateway within a few seconds (SHEGONG_GATEWAY_TOKEN_VERSION_CACHE_"
+        "SECONDS). For a lost phone. Users only; an API client asks an administrator to rotate its secret."
+    ),
+    status_code=204,
+    responses=problem_responses(401, 403),
+)
+async def revoke_all(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    kind, _, ident = principal.subject.partition(":")
+    if kind != "user":
+        raise Forbidden(Message("仅用于用户账号", "For user accounts only"))
+    user_id = uuid.UUID(ident)
+    await revoke_user_sessions(session, user_id)
+    record(
+        session,
+        AuditAction.session_revoked,
+        actor=principal.subject,
+        subject=principal.subject,
+        ip=_address(request),
+        details={"all": True},
+    )
+    return Response(status_code=204)
 
 
 @router.get(

@@ -294,7 +294,7 @@ async def grant_to_user(user_id: uuid.UUID, body: GrantIn, admin: Admin, session
 
 @router.delete(
     "/grants/{grant_id}",
-    summary="撤销授权 revoke a grant (it leaves the tokens issued from now on)",
+    summary="撤销授权 revoke a grant (tokens already issued with it are refused within seconds)",
     status_code=204,
     responses=problem_responses(401, 403, 404),
 )
@@ -384,7 +384,7 @@ async def list_clients(admin: Admin, session: SessionDep) -> list[ClientOut]:
 
 @router.post(
     "/clients/{client_id}/secret",
-    summary="更换客户端密钥 rotate an API client's secret (the old one stops working)",
+    summary="更换客户端密钥 rotate an API client's secret (the old one works for the grace period)",
     response_model=ClientSecret,
     responses=problem_responses(401, 403, 404),
 )

@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 import pytest_asyncio
 import uvicorn
 from starlette.applications import Starlette
@@ -17,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from conftest import Mint, ServiceFactory
+from conftest import InProcessService, ServiceFactory
 from deploy.local.postgres import free_port
+from services.gateway.tests.conftest import make_account
 
 
 async def echo(request: Request) -> Response:
@@ -83,7 +85,7 @@ async def blackhole() -> AsyncIterator[int]:
 
 
 @pytest_asyncio.fixture
-async def gateway(service_app: ServiceFactory) -> AsyncIterator[httpx.AsyncClient]:
+async def proxied(service_app: ServiceFactory) -> AsyncIterator[InProcessService]:
     async with serve(echo_app) as up, blackhole() as hung:
         down = free_port()  # nothing listens here
         svc = await service_app(
@@ -95,7 +97,12 @@ async def gateway(service_app: ServiceFactory) -> AsyncIterator[httpx.AsyncClien
             health_timeout_seconds=0.5,
         )
         svc.app.state.upstreams = svc.app.state.settings.upstreams()
-        yield svc.client
+        yield svc
+
+
+@pytest.fixture
+def gateway(proxied: InProcessService) -> httpx.AsyncClient:
+    return proxied.client
 
 
 async def test_path_query_and_method_arrive_unchanged(gateway: httpx.AsyncClient) -> None:
@@ -107,8 +114,10 @@ async def test_path_query_and_method_arrive_unchanged(gateway: httpx.AsyncClient
     assert seen["query"] == "region=330302&a=1&a=2"
 
 
-async def test_request_id_and_forwarded_headers_pass_hop_by_hop_do_not(gateway: httpx.AsyncClient, mint: Mint) -> None:
-    token = mint(("county_admin", "330302"))
+async def test_request_id_and_forwarded_headers_pass_hop_by_hop_do_not(
+    gateway: httpx.AsyncClient, proxied: InProcessService
+) -> None:
+    token = (await make_account(proxied, ("county_admin", "330302"))).token
     response = await gateway.get(
         "/api/v1/roster/x",
         headers={
@@ -190,3 +199,25 @@ async def test_a_bad_token_is_refused_at_the_gateway_and_never_forwarded(gateway
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert "headers" not in response.json()  # the echo upstream never saw it
+
+
+async def test_a_callers_own_forwarded_headers_are_not_passed_on_unless_from_a_trusted_proxy(
+    gateway: httpx.AsyncClient,
+) -> None:
+    spoofed = {"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
+    headers = {k.lower(): v for k, v in (await gateway.get("/api/v1/roster/x", headers=spoofed)).json()["headers"]}
+    assert headers["x-forwarded-for"] == "127.0.0.1"  # the peer only
+    assert headers["x-forwarded-host"] == "gateway.test"
+    assert headers["x-forwarded-proto"] == "http"
+
+
+async def test_a_trusted_proxys_forwarded_chain_is_extended(service_app: ServiceFactory) -> None:
+    async with serve(echo_app) as up:
+        svc = await service_app("gateway", roster_url=f"http://127.0.0.1:{up}", trusted_proxies=["127.0.0.0/8"])
+        svc.app.state.upstreams = svc.app.state.settings.upstreams()
+        answer = await svc.client.get(
+            "/api/v1/roster/x", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+        )
+    headers = {k.lower(): v for k, v in answer.json()["headers"]}
+    assert headers["x-forwarded-for"] == "203.0.113.7, 127.0.0.1"
+    assert headers["x-forwarded-proto"] == "https"

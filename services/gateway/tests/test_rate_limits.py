@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import Mint, ServiceFactory, bearer
+from conftest import ServiceFactory, bearer
 from services.gateway.rate_limits import RateLimiter
+from services.gateway.tests.conftest import make_account, make_client
 
 
 def test_gcra_admits_the_limit_then_refuses_then_recovers() -> None:
@@ -19,11 +20,19 @@ def test_gcra_admits_the_limit_then_refuses_then_recovers() -> None:
     assert not limiter.hit("user:a", 3, now=120.0).allowed
 
 
-async def test_limits_trip_with_429_and_reset_through_the_gateway(service_app: ServiceFactory, mint: Mint) -> None:
+async def test_limits_trip_with_429_and_reset_through_the_gateway(service_app: ServiceFactory) -> None:
     gateway = await service_app(
         "gateway", rate_limit_user=3, rate_limit_anonymous=2, rate_limit_client=5, rate_limit_window_seconds=1.0
     )
-    user = bearer(mint(("worker", "330302001001")))
+    # Real accounts: the gateway refuses tokens of accounts it does not know. Signing in is anonymous,
+    # so the address's allowance (2) is waited out before the counting starts.
+    worker = await make_account(gateway, ("worker", "330302001001"))
+    await asyncio.sleep(1.05)
+    other_worker = await make_account(gateway, ("worker", "330302001002"))
+    await asyncio.sleep(1.05)
+    _, client_token = await make_client(gateway, "roster-test", ("service", "330000"))
+    await asyncio.sleep(1.05)
+    user = bearer(worker.token)
     answers = [await gateway.client.get("/api/v1/auth/me", headers=user) for _ in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[0].headers["ratelimit-policy"] == '"user";q=3;w=1'
@@ -34,9 +43,9 @@ async def test_limits_trip_with_429_and_reset_through_the_gateway(service_app: S
     assert refused.headers["x-request-id"] == refused.json()["request_id"]
 
     # Another user and a client have their own allowance; anonymous callers share the address's.
-    other = await gateway.client.get("/api/v1/auth/me", headers=bearer(mint(("worker", "330302001002"))))
+    other = await gateway.client.get("/api/v1/auth/me", headers=bearer(other_worker.token))
     assert other.status_code == 200
-    client = bearer(mint(("service", "330000"), subject="client:roster"))
+    client = bearer(client_token)
     assert (
         (await gateway.client.get("/api/v1/auth/me", headers=client)).headers["ratelimit-policy"].startswith('"client"')
     )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
+import httpx
 import jwt
 import pytest
 
-from conftest import InProcessService
+from conftest import InProcessService, ServiceFactory, bearer
 from services.gateway.keys import new_key
-from services.gateway.tests.conftest import PASSWORD, AccountFactory, sign_in
+from services.gateway.tests.conftest import PASSWORD, AccountFactory, make_account, sign_in
 from shared.auth import TokenVerifier
 
 
@@ -63,34 +65,44 @@ async def test_repeated_failures_slow_down_the_account_even_for_the_right_passwo
     assert blocked.json()["type"].endswith("/too-many-requests")
 
 
-async def test_repeated_failures_from_one_address_slow_down_every_account_tried(
-    gateway: InProcessService, account: AccountFactory
-) -> None:
-    victim = await account(("worker", "330302001001"))
-    for n in range(5):
-        assert (await sign_in(gateway.client, f"spray-{n}", "guess")).status_code == 401
-    assert (await sign_in(gateway.client, victim.username, PASSWORD)).status_code == 429
+async def _refresh(gateway: InProcessService, token: str) -> httpx.Response:
+    return await gateway.client.post("/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": token})
 
 
-async def test_refresh_rotates_and_a_reused_refresh_token_ends_the_session(
+async def test_a_refresh_retried_within_the_grace_gets_the_same_successor(
     gateway: InProcessService, account: AccountFactory
 ) -> None:
     user = await account(("worker", "330302001001"))
-    first = await gateway.client.post(
-        "/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": user.refresh_token}
-    )
+    first = await _refresh(gateway, user.refresh_token)
+    assert first.status_code == 200
+    successor = first.json()["refresh_token"]
+    assert successor != user.refresh_token
+    # The phone never saw that answer (a flaky network) and sends its old token again: not signed out.
+    retried = await _refresh(gateway, user.refresh_token)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["refresh_token"] == successor
+    me = await gateway.client.get("/api/v1/auth/me", headers=bearer(retried.json()["access_token"]))
+    assert me.json()["subject"] == f"user:{user.id}"
+    # The session goes on from that successor.
+    following = await _refresh(gateway, successor)
+    assert following.status_code == 200
+    # Once the successor itself was used, the old token is a copy, grace or not: the session ends.
+    assert (await _refresh(gateway, user.refresh_token)).status_code == 401
+    assert (await _refresh(gateway, following.json()["refresh_token"])).status_code == 401
+
+
+async def test_a_reused_refresh_token_after_the_grace_ends_the_whole_session(service_app: ServiceFactory) -> None:
+    gateway = await service_app("gateway", refresh_token_reuse_grace_seconds=0.3)
+    user = await make_account(gateway, ("worker", "330302001001"))
+    first = await _refresh(gateway, user.refresh_token)
     assert first.status_code == 200
     rotated = first.json()["refresh_token"]
-    assert rotated != user.refresh_token
-    # The old token again: a copy is in someone else's hands. Refused, and the whole family revoked.
-    replay = await gateway.client.post(
-        "/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": user.refresh_token}
-    )
+    await asyncio.sleep(0.4)
+    # The old token again, after the grace: a copy is in someone else's hands. Refused, family revoked.
+    replay = await _refresh(gateway, user.refresh_token)
     assert replay.status_code == 401
-    after = await gateway.client.post(
-        "/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": rotated}
-    )
-    assert after.status_code == 401
+    assert replay.json()["error"] == "invalid_grant"
+    assert (await _refresh(gateway, rotated)).status_code == 401
 
 
 async def test_a_revoked_refresh_token_is_refused(gateway: InProcessService, account: AccountFactory) -> None:
@@ -156,7 +168,11 @@ async def test_key_rotation_two_keys_valid_while_rolling(gateway: InProcessServi
     try:
         keys._loaded_at = float("-inf")  # the gateway re-reads its folder every 30 s; now, for the test
         jwks = (await gateway.client.get("/.well-known/jwks.json")).json()
-        assert {k["kid"] for k in jwks["keys"]} >= {old_kid, new_kid}
+        assert {k["kid"] for k in jwks["keys"]} >= {old_kid, new_kid}  # published at once
+        # ... but it does not sign before every replica can verify it (the activation delay).
+        early = await sign_in(gateway.client, user.username)
+        assert jwt.get_unverified_header(early.json()["access_token"])["kid"] == old_kid
+        keys.activation_seconds = 0  # the delay has passed
         fresh = await sign_in(gateway.client, user.username)
         assert jwt.get_unverified_header(fresh.json()["access_token"])["kid"] == new_kid
         verifier = await verifier_for(gateway)
@@ -165,6 +181,7 @@ async def test_key_rotation_two_keys_valid_while_rolling(gateway: InProcessServi
     finally:
         (keys.folder / f"{new_kid}.pem").unlink()
         keys._loaded_at = float("-inf")
+        keys.activation_seconds = gateway.app.state.settings.signing_key_activation_seconds
 
 
 @pytest.mark.parametrize("claim", ["roles", "sub"])
