@@ -11,7 +11,8 @@ import pytest
 
 from conftest import InProcessService, Mint, ServiceFactory
 from services.gateway.tests.conftest import PASSWORD, AccountFactory, sign_in
-from services.roster.tests.conftest import Roster
+from services.roster.tests.conftest import Roster, id_number
+from shared.regions import county_of
 
 LUCHENG, OTHER = "330302", "330303"  # 鹿城区 and 龙湾区 of 温州市
 TOWNSHIP, OTHER_TOWNSHIP = "330302001000", "330303001000"
@@ -33,7 +34,12 @@ async def roster(service_app: ServiceFactory, mint: Mint, gateway: InProcessServ
         (COMMUNITY_B, "社区B", TOWNSHIP, {"kind": "urban", "households": 2000}),
         (OTHER_COMMUNITY, "社区O", OTHER_TOWNSHIP, {"kind": "urban", "households": 2000}),
     ]:
-        await r.region(code, name, parent, **extra)
+        made = await r.client.post(
+            "/v1/regions",
+            headers=r.province_admin,
+            json={"code": code, "name": name, "parent_code": parent, **extra},
+        )
+        assert made.status_code in (201, 409), made.text  # 409: committed by a test that does not roll back
     for county in (LUCHENG, OTHER):
         put = await r.client.put(f"/v1/quotas/{county}/2026", headers=r.province_admin, json={"headcount": 30})
         assert put.status_code == 200, put.text
@@ -41,6 +47,13 @@ async def roster(service_app: ServiceFactory, mint: Mint, gateway: InProcessServ
     gateway.app.state.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=r.service.app))
     gateway.app.state.upstreams = {**gateway.app.state.upstreams, "roster": "http://roster.test"}
     return r
+
+
+async def hire(roster: Roster, serial: int, community: str) -> dict[str, Any]:
+    """A worker with an ID number no other test uses (some commit theirs)."""
+    return await roster.hire(
+        serial, community=community, id_number=id_number(40 + serial, "19870303", county_of(community))
+    )
 
 
 def new_user(username: str, *grants: tuple[str, str], **fields: Any) -> dict[str, Any]:
@@ -56,8 +69,12 @@ def new_user(username: str, *grants: tuple[str, str], **fields: Any) -> dict[str
 async def test_an_account_is_bound_only_to_a_worker_of_the_callers_region_inside_its_grants(
     gateway: InProcessService, roster: Roster, account: AccountFactory
 ) -> None:
-    ours = await roster.hire(1, community=COMMUNITY_A)
-    theirs = await roster.hire(2, community=OTHER_COMMUNITY)
+    ours = await roster.hire(
+        1, community=COMMUNITY_A, id_number=id_number(41, "19870303", region=county_of(COMMUNITY_A))
+    )
+    theirs = await roster.hire(
+        2, community=OTHER_COMMUNITY, id_number=id_number(42, "19870303", region=county_of(OTHER_COMMUNITY))
+    )
     admin = await account(("county_admin", LUCHENG))
     url = "/api/v1/identity/users"
 
@@ -109,7 +126,9 @@ async def test_an_account_is_bound_only_to_a_worker_of_the_callers_region_inside
 async def test_a_binding_the_roster_cannot_confirm_is_not_made(
     gateway: InProcessService, roster: Roster, account: AccountFactory
 ) -> None:
-    ours = await roster.hire(3, community=COMMUNITY_A)
+    ours = await roster.hire(
+        3, community=COMMUNITY_A, id_number=id_number(43, "19870303", region=county_of(COMMUNITY_A))
+    )
     gateway.app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(503)))
     admin = await account(("county_admin", LUCHENG))
     refused = await gateway.client.post(
@@ -122,7 +141,9 @@ async def test_a_binding_the_roster_cannot_confirm_is_not_made(
 
 
 async def test_a_worker_token_reads_its_worker_only_while_its_grant_covers_the_worker(roster: Roster) -> None:
-    moved = await roster.hire(4, community=OTHER_COMMUNITY)
+    moved = await roster.hire(
+        4, community=OTHER_COMMUNITY, id_number=id_number(44, "19870303", region=county_of(OTHER_COMMUNITY))
+    )
     stale = roster.as_(("worker", COMMUNITY_A), worker_id=moved["id"])
     assert (await roster.client.get(f"/v1/workers/{moved['id']}", headers=stale)).status_code == 404
     listed = await roster.client.get("/v1/workers", headers=stale)
