@@ -1,7 +1,9 @@
 """Who sees and changes which records: region scope by role (ARCHITECTURE rule 7), for every service.
 
 Regional roles see every record in their region (SQL: the record's 12-digit path starts with the
-grant's scope prefix); a worker sees only their own record. Outside the scope a record does not exist
+grant's scope prefix); a worker sees only their own record, and only while their worker grant covers
+its community (a token naming a worker moved to another county reads nothing of it: rule AC1,
+``docs/security.md``). Outside the scope a record does not exist
 for the caller (404); inside it, a read-only caller who tries to change it gets 403.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, and_, false, or_
 
 from shared.auth import ADMIN_ROLES, REGION_ROLES, Principal, Role
 from shared.i18n import Message
@@ -35,10 +37,34 @@ def sees_region(principal: Principal, region: str, roles: frozenset[Role] = READ
     return any(contains(scope, region) for scope in principal.regions(roles))
 
 
+WORKER_ROLES = frozenset({Role.worker})
+
+
+def own_worker_id(principal: Principal) -> uuid.UUID | None:
+    """The worker the token names, for a caller holding the worker role (None otherwise, or if malformed)."""
+    if Role.worker not in principal.roles or not principal.worker_id:
+        return None
+    try:
+        return uuid.UUID(principal.worker_id)
+    except ValueError:
+        return None
+
+
+def is_own_worker(principal: Principal, worker_id: uuid.UUID, community: str) -> bool:
+    """The caller is this worker and a worker grant of theirs still covers the worker's community (AC1)."""
+    return own_worker_id(principal) == worker_id and sees_region(principal, community, WORKER_ROLES)
+
+
+def own_worker_filter(principal: Principal, id_column: Any, path_column: Any) -> ColumnElement[bool]:
+    """SQL form of :func:`is_own_worker`: the caller's own record, inside a worker grant's region."""
+    own = own_worker_id(principal)
+    if own is None:
+        return false()
+    return and_(id_column == own, path_filter(principal, path_column, WORKER_ROLES))
+
+
 def sees_worker(principal: Principal, worker_id: uuid.UUID, community: str) -> bool:
-    if sees_region(principal, community):
-        return True
-    return Role.worker in principal.roles and principal.worker_id == str(worker_id)
+    return sees_region(principal, community) or is_own_worker(principal, worker_id, community)
 
 
 def require_write(principal: Principal, region: str, what: Message, roles: frozenset[Role] = WRITE_ROLES) -> None:

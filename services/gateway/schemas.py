@@ -60,7 +60,11 @@ class UserCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, description="姓名 name")
     phone: PhoneNumber | None = Field(None, description="手机号 mobile number (11 digits)")
     password: str = Field(min_length=12, max_length=200, description="密码 at least 12 characters")
-    worker_id: str | None = Field(None, max_length=64, description="对应社工编号 the roster worker this person is")
+    worker_id: uuid.UUID | None = Field(
+        None,
+        description="对应社工编号 the roster worker this person is: one of the caller's region, inside the account's "
+        "grants (AC1, checked with the roster)",
+    )
     grants: list[GrantIn] = Field(min_length=1, description="角色授权 at least one grant")
 
 
@@ -70,6 +74,11 @@ class UserPatch(BaseModel):
     phone: PhoneNumber | None = Field(None, description="手机号 mobile number")
     password: str | None = Field(None, min_length=12, max_length=200, description="新密码 new password")
     active: bool | None = Field(None, description="是否启用 deactivating also ends every session")
+    worker_id: uuid.UUID | None = Field(
+        None,
+        description="对应社工编号 bind the account to a roster worker of the caller's region inside its grants (AC1); "
+        "null unbinds; a change ends every session",
+    )
 
 
 class UserOut(BaseModel):

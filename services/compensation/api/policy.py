@@ -42,7 +42,7 @@ from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, UnsupportedMediaType, problem_responses
-from shared.regions import CountyCode, RegionCode
+from shared.regions import CountyCode, RegionCode, contains
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["policy"])
@@ -55,8 +55,12 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
 def _visible(principal: Principal, region: str) -> None:
+    """A policy is read in the caller's region, in its county, and up its ancestors (whose policy it inherits).
+
+    Not across: a county does not read a sibling county's scale or targets (AC1, ``docs/security.md``).
+    """
     if not sees_region(principal, region) and not any(
-        region.startswith(r[:6]) or r.startswith(region[:4]) for r in principal.regions()
+        region.startswith(r[:6]) or contains(region, r) for r in principal.regions()
     ):
         raise NotFound(NO_SUCH_REGION, code=region)
 

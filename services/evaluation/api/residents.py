@@ -43,7 +43,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent, problem_responses
 from shared.regions import RegionCode, scope_prefix
-from shared.scoping import READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
+from shared.scoping import READ_ROLES, WRITE_ROLES, own_worker_id, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["residents"])
 Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
@@ -54,9 +54,10 @@ HOUR = Decimal(3600)
 async def acting_worker(session: AsyncSession, principal: Principal, worker_id: uuid.UUID | None) -> WorkerProjection:
     """A worker acts for themselves (the token says who); an officer names the worker, within its region."""
     if Role.worker in principal.roles and not principal.has_any(WRITE_ROLES):
-        if principal.worker_id is None or (worker_id is not None and str(worker_id) != principal.worker_id):
+        own = own_worker_id(principal)
+        if own is None or (worker_id is not None and worker_id != own):
             raise Forbidden(Message("只能为本人录入", "A worker records only for themselves"))
-        worker_id = uuid.UUID(principal.worker_id)
+        worker_id = own
     if worker_id is None:
         raise UnprocessableContent(Message("需要 worker_id", "worker_id is required"))
     worker = await session.get(WorkerProjection, worker_id)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway import admin_scope
 from services.gateway.audit import AuditAction, record
-from services.gateway.models import ApiClient, Grant, RefreshToken, User
+from services.gateway.models import PERSONAL_DATA, ApiClient, Grant, RefreshToken, User
 from services.gateway.schemas import (
     ClientCreate,
     ClientOut,
@@ -31,14 +31,15 @@ from services.gateway.schemas import (
     UserPatch,
 )
 from services.gateway.tokens import active_grants, active_grants_of_users, revoke_family, revoke_user_sessions
+from services.gateway.worker_lookup import worker_community
 from shared.auth import ADMIN_ROLES, Principal, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.i18n import Message
 from shared.masking import mask_phone
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
-from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionCode, scope_prefix
+from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent, problem_responses
+from shared.regions import RegionCode, contains, scope_prefix
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"])
 Admin = Annotated[Principal, require(*ADMIN_ROLES)]
@@ -52,17 +53,18 @@ def _grant_out(grant: Grant) -> GrantOut:
     )
 
 
-def _check_grants(admin: Principal, grants: list[GrantIn]) -> None:
-    """Every requested grant is a known right, at the right level, within what the admin may give."""
+def _check_grants(admin: Principal, grants: list[GrantIn], pointer: str = "/body/grants") -> None:
+    """Every requested grant is a known right, at the right level (422), and one the admin may give (403, AC2)."""
     errors: list[FieldError] = []
+    refused: list[FieldError] = []
     for index, grant in enumerate(grants):
-        pointer = f"/body/grants/{index}"
+        at = f"{pointer}/{index}" if pointer.endswith("grants") else pointer
         if grant.right not in admin_scope.GRANTABLE:
             errors.append(
                 FieldError.of(
                     "right",
                     Message(f"未知的权限：{grant.right}", f"unknown right: {grant.right}"),
-                    pointer=pointer + "/right",
+                    pointer=at + "/right",
                     type="enum",
                 )
             )
@@ -74,25 +76,99 @@ def _check_grants(admin: Principal, grants: list[GrantIn]) -> None:
                         f"{grant.right} 不在 {grant.region} 这一级授予",
                         f"{grant.right} is granted at another level of the region tree than {grant.region}",
                     ),
-                    pointer=pointer + "/region",
+                    pointer=at + "/region",
                     type="region_level",
                 )
             )
         elif not admin_scope.may_grant(admin, grant.right, grant.region):
-            errors.append(
+            refused.append(
                 FieldError.of(
                     "grants",
                     Message(
-                        f"{grant.right}@{grant.region} 超出本账号可授予的范围",
-                        f"{grant.right}@{grant.region} is outside what this account may grant",
+                        f"{grant.right}@{grant.region} 超出本账号可授予的范围：只能在本辖区内授予本账号持有的权限",
+                        f"{grant.right}@{grant.region} is outside what this account may grant: "
+                        "only rights it holds, only inside its own region",
                     ),
-                    pointer=pointer,
+                    pointer=at,
+                    rule=admin_scope.RULE_GRANT_HELD,
                     type="grant_not_allowed",
                 )
             )
     if errors:
         raise UnprocessableContent(
-            Message("授权不合规：{count} 项", "Grants not allowed: {count}"), errors=errors, count=len(errors)
+            Message("授权不合规：{count} 项", "Grants not valid: {count}"), errors=errors, count=len(errors)
+        )
+    if refused:
+        raise Forbidden(
+            Message(
+                "无权授予：{count} 项（只能在本辖区内授予本账号持有的权限）",
+                "Grants not allowed: {count} (an administrator grants only rights it holds, inside its region)",
+            ),
+            rule=admin_scope.RULE_GRANT_HELD,
+            errors=refused,
+            count=len(refused),
+        )
+
+
+def _not_self(admin: Principal, user_id: uuid.UUID) -> None:
+    """AC3: no administrator widens its own account."""
+    if admin_scope.is_self(admin, user_id):
+        raise Forbidden(
+            Message("不能给自己授权", "An administrator cannot grant rights to its own account"),
+            rule=admin_scope.RULE_NOT_SELF,
+        )
+
+
+READ_ONLY_ACCOUNT = Message(
+    "只读：该账号持有本账号无权授予的权限（辖区外、更高角色或本账号没有的权限）",
+    "Read-only: this account holds rights this administrator could not grant "
+    "(outside its region, a wider role, or a right it does not hold)",
+)
+
+
+def _managed(admin: Principal, grants: list[Grant]) -> None:
+    """AC4: 403 for a visible account the admin may not change."""
+    if not admin_scope.manages(admin, [(g.right, g.region) for g in grants]):
+        raise Forbidden(READ_ONLY_ACCOUNT, rule=admin_scope.RULE_READ_ONLY_ABOVE)
+
+
+async def _check_worker(
+    request: Request, admin: Principal, worker_id: uuid.UUID, grants: list[tuple[str, str]]
+) -> None:
+    """AC1: the worker bound to an account is one of the admin's region, inside one of the account's grants.
+
+    The roster is asked (``worker_lookup``); a worker it does not know, or of another region, is 404.
+    """
+    community = await worker_community(request, worker_id)
+    if community is None or not admin_scope.sees(admin, [community]):
+        raise NotFound(
+            Message("社工不存在：{id}", "No such worker: {id}"),
+            rule=admin_scope.RULE_OBJECT_SCOPE,
+            errors=[
+                FieldError.of(
+                    "worker_id",
+                    Message("本辖区没有该社工", "No such worker in this administrator's region"),
+                    rule=admin_scope.RULE_OBJECT_SCOPE,
+                    type="not_found",
+                )
+            ],
+            id=str(worker_id),
+        )
+    if not any(right != PERSONAL_DATA and contains(region, community) for right, region in grants):
+        raise UnprocessableContent(
+            Message("社工所在社区不在该账号的授权范围内", "The worker's community lies outside the account's grants"),
+            rule=admin_scope.RULE_OBJECT_SCOPE,
+            errors=[
+                FieldError.of(
+                    "worker_id",
+                    Message(
+                        f"社工在 {community}，该账号没有覆盖它的角色授权",
+                        f"the worker works in {community}, which no role grant of the account covers",
+                    ),
+                    rule=admin_scope.RULE_OBJECT_SCOPE,
+                    type="worker_outside_grants",
+                )
+            ],
         )
 
 
@@ -143,18 +219,20 @@ def _in_scope(admin: Principal) -> ColumnElement[bool]:
     summary="创建用户 create a user with its grants",
     status_code=201,
     response_model=UserOut,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def create_user(
     body: UserCreate, admin: Admin, session: SessionDep, request: Request, response: Response
 ) -> UserOut:
     _check_grants(admin, body.grants)
+    if body.worker_id is not None:
+        await _check_worker(request, admin, body.worker_id, [(g.right, g.region) for g in body.grants])
     user = User(
         username=body.username,
         name=body.name,
         phone=body.phone,
         password_hash=request.app.state.hasher.hash(body.password),
-        worker_id=body.worker_id,
+        worker_id=str(body.worker_id) if body.worker_id else None,
         created_by=admin.subject,
     )
     session.add(user)
@@ -240,18 +318,25 @@ async def get_user(
 
 @router.patch(
     "/users/{user_id}",
-    summary="修改用户 change name, phone, password or active (If-Match required)",
+    summary="修改用户 change name, phone, password, active or worker (If-Match required)",
     response_model=UserOut,
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses=problem_responses(401, 403, 404, 412, 422, 428, 503),
 )
 async def update_user(
     user_id: uuid.UUID, body: UserPatch, admin: Admin, session: SessionDep, request: Request, response: Response
 ) -> UserOut:
     user, grants = await _visible_user(session, admin, user_id)
-    if not admin_scope.manages(admin, [g.region for g in grants]):
-        raise NotFound(NOT_FOUND_USER)  # visible, but held partly elsewhere: not this admin's to change
+    _managed(admin, grants)  # visible, but holding what this admin could not grant: read-only (AC4)
     check_if_match(request, user.id, user.version)
     changes = body.model_dump(exclude_unset=True)
+    if "worker_id" in changes:
+        worker_id = changes.pop("worker_id")
+        if worker_id is not None:
+            await _check_worker(request, admin, worker_id, [(g.right, g.region) for g in grants])
+        if (str(worker_id) if worker_id else None) != user.worker_id:
+            user.worker_id = str(worker_id) if worker_id else None
+            await revoke_user_sessions(session, user.id)  # no session keeps reading the former worker
+            changes["worker_id"] = user.worker_id
     if "password" in changes:
         user.password_hash = request.app.state.hasher.hash(changes.pop("password"))
         await revoke_user_sessions(session, user.id)
@@ -284,8 +369,10 @@ async def update_user(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def grant_to_user(user_id: uuid.UUID, body: GrantIn, admin: Admin, session: SessionDep) -> GrantOut:
-    await _visible_user(session, admin, user_id)
-    _check_grants(admin, [body])
+    _, grants = await _visible_user(session, admin, user_id)
+    _not_self(admin, user_id)
+    _managed(admin, grants)
+    _check_grants(admin, [body], pointer="/body")
     (grant,) = _add_grants(session, admin, [body], user_id=user_id)
     await session.flush()
     await session.refresh(grant)
@@ -302,8 +389,11 @@ async def revoke_grant(grant_id: uuid.UUID, admin: Admin, session: SessionDep) -
     grant = await session.get(Grant, grant_id)
     if grant is None or grant.revoked_at is not None or not admin_scope.sees(admin, [grant.region]):
         raise NotFound(Message("授权不存在", "No such grant"))
-    if not admin_scope.may_grant(admin, grant.right, grant.region):
-        raise NotFound(Message("授权不存在", "No such grant"))
+    if grant.user_id is not None:
+        holder_grants = await active_grants(session, user_id=grant.user_id)
+    else:
+        holder_grants = await active_grants(session, client_pk=grant.client_pk)
+    _managed(admin, holder_grants)  # AC4: covers the grant itself (AC2) and the rest of its account
     grant.revoked_at = datetime.now(UTC)
     grant.revoked_by = admin.subject
     holder = f"user:{grant.user_id}" if grant.user_id else f"client:{grant.client_pk}"
@@ -390,8 +480,7 @@ async def list_clients(admin: Admin, session: SessionDep) -> list[ClientOut]:
 )
 async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep, request: Request) -> ClientSecret:
     client, grants = await _visible_client(session, admin, client_id)
-    if not admin_scope.manages(admin, [g.region for g in grants]):
-        raise NotFound(NOT_FOUND_CLIENT)
+    _managed(admin, grants)
     secret = secrets.token_urlsafe(32)
     client.secret_hash = request.app.state.hasher.hash(secret)
     client.version += 1
@@ -460,8 +549,7 @@ async def end_session(session_id: uuid.UUID, admin: Admin, session: SessionDep) 
     if owner is None:
         raise NotFound(Message("会话不存在", "No such session"))
     _, grants = await _visible_user(session, admin, owner)
-    if not admin_scope.manages(admin, [g.region for g in grants]):
-        raise NotFound(Message("会话不存在", "No such session"))
+    _managed(admin, grants)
     await revoke_family(session, session_id)
     record(
         session,

@@ -36,12 +36,12 @@ async def test_county_admin_creates_accounts_in_its_county_only(
     elsewhere = await gateway.client.post(
         "/api/v1/identity/users", headers=admin.headers, json=new_user("sec-x", ("community_secretary", "330304001001"))
     )
-    assert elsewhere.status_code == 422
+    assert elsewhere.status_code == 403  # AC2: only inside its own region
     assert elsewhere.json()["errors"][0]["type"] == "grant_not_allowed"
     above = await gateway.client.post(
         "/api/v1/identity/users", headers=admin.headers, json=new_user("boss", ("city_admin", "330300"))
     )
-    assert above.status_code == 422  # a county admin cannot make a city admin, even over its own county
+    assert above.status_code == 403  # a county admin cannot make a city admin, even over its own county
     wrong_level = await gateway.client.post(
         "/api/v1/identity/users", headers=admin.headers, json=new_user("sec-y", ("community_secretary", LUCHENG))
     )

@@ -57,7 +57,7 @@ from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, enc
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent, problem_responses
 from shared.regions import RegionCode, RegionLevel, normalise, scope_prefix
 from shared.request_context import current_request_id
-from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_worker
+from shared.scoping import READ_ROLES, WRITE_ROLES, own_worker_filter, path_filter, require_write, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["workers"])
 Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
@@ -293,9 +293,9 @@ async def list_workers(
         "from": hired_from,
         "to": hired_to,
     }
-    visible = path_filter(principal, Worker.community_path)
-    if Role.worker in principal.roles and principal.worker_id:
-        visible = or_(visible, Worker.id == uuid.UUID(principal.worker_id))
+    visible = or_(
+        path_filter(principal, Worker.community_path), own_worker_filter(principal, Worker.id, Worker.community_path)
+    )
     query = select(Worker).where(visible)
     if region:
         query = query.where(Worker.community_path.startswith(scope_prefix(region)))
