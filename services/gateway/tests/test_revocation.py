@@ -69,7 +69,7 @@ async def test_a_disabled_admin_can_no_longer_administer(gateway: InProcessServi
 async def test_removing_a_grant_refuses_the_token_that_carries_it_and_a_refresh_gets_the_rest(
     gateway: InProcessService, account: AccountFactory
 ) -> None:
-    admin = await account(("province_admin", "330000"))
+    admin = await account(("province_admin", "330000"), pd=("330000",))  # AC2: only a holder may remove it
     user = await account(("community_secretary", "330302001001"), pd=("330302001001",))
     held = (await gateway.client.get(f"/api/v1/identity/users/{user.id}", headers=admin.headers)).json()["grants"]
     personal = next(g for g in held if g["right"] == "personal_data")
