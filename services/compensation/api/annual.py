@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
 
-from services.compensation.api.policy import compute_target
 from services.compensation.models import (
     NOT_ON_ROLL,
     PayrollRun,
@@ -24,6 +23,7 @@ from services.compensation.models import (
 )
 from services.compensation.policies import policy_for
 from services.compensation.schemas import TargetOut
+from services.compensation.targets import compute_target
 from shared.auth import Principal, require
 from shared.db import SessionDep
 from shared.i18n import Message

@@ -12,9 +12,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compensation.domain.policy import PayPolicy
 from services.compensation.domain.profiles import merge_patch, profile_errors
-from services.compensation.domain.targets import TargetError, taizhou_floors, wenzhou_target
 from services.compensation.models import (
     NOT_ON_ROLL,
     PayScaleCell,
@@ -24,7 +22,7 @@ from services.compensation.models import (
     WorkerProjection,
     events,
 )
-from services.compensation.policies import ancestors_and_self, policy_for
+from services.compensation.policies import policy_for
 from services.compensation.schemas import (
     CalibrationIn,
     PayPolicyOut,
@@ -37,6 +35,7 @@ from services.compensation.schemas import (
     StatisticKind,
     TargetOut,
 )
+from services.compensation.targets import compute_target
 from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
@@ -212,52 +211,6 @@ async def set_statistic(
         )
     )
     return {"region_code": region_code, "year": str(year), "kind": kind.value, "value": str(body.value)}
-
-
-async def _statistic(session: AsyncSession, region: str, year: int, kind: StatisticKind) -> Decimal | None:
-    """The statistic of the region, else of its nearest ancestor."""
-    for code in reversed(ancestors_and_self(region)):
-        row = await session.get(ReferenceStatistic, (code, year, kind.value))
-        if row is not None:
-            return row.value
-    return None
-
-
-async def compute_target(session: AsyncSession, region: str, year: int, policy: PayPolicy) -> TargetOut:
-    """C2 or C3 for ``year``, from last year's statistics."""
-    if policy.target_method == "post_floors":
-        wage = await _statistic(session, region, year - 1, StatisticKind.average_wage_all_employed)
-        if wage is None:
-            raise UnprocessableContent(
-                Message("缺少 {year} 年全社会单位就业人员年平均工资", "No {year} average wage of all employed persons"),
-                rule="C3",
-                year=year - 1,
-            )
-        floors = taizhou_floors(policy, wage)
-        return TargetOut(
-            region_code=region,
-            year=year,
-            rule="C3",
-            target_average=None,
-            post_floors=floors,
-            basis=f"{year - 1} average wage {wage}",
-        )
-    income = await _statistic(session, region, year - 1, StatisticKind.urban_disposable_income)
-    if income is None:
-        raise UnprocessableContent(
-            Message("缺少 {year} 年城镇常住居民人均可支配收入", "No {year} urban per-capita disposable income"),
-            rule="C2",
-            year=year - 1,
-        )
-    actual = await _statistic(session, region, year - 1, StatisticKind.community_worker_average_pay)
-    try:
-        target = wenzhou_target(policy, income, actual)
-    except TargetError as exc:
-        raise UnprocessableContent(Message("{m}", "{m}"), rule=exc.rule, m=str(exc)) from exc
-    basis = f"{policy.multiplier} × {income} (disposable income {year - 1})"
-    if actual is not None and target == actual.quantize(CENT):
-        basis += f", raised to last year's actual average {actual}"
-    return TargetOut(region_code=region, year=year, rule="C2", target_average=target, post_floors=None, basis=basis)
 
 
 @router.get(

@@ -37,6 +37,7 @@ from services.evaluation.schemas import (
     VisitResult,
     VisitRow,
 )
+from services.evaluation.training import training_rows
 from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
@@ -318,10 +319,10 @@ async def compliance_report(
     month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM (its year for E5, E6)")],
 ) -> ComplianceReport:
     """Each worker's findings, and their counts per community, township and county (E5–E7)."""
-    from services.evaluation.api.training import training_report
-
     year = int(month[:4])
-    training = {r.worker_id: r for r in await training_report(principal, session, region, year)}
+    if not sees_region(principal, region):
+        raise NotFound(Message("区划不存在", "No such region"))
+    training = {r.worker_id: r for r in await training_rows(session, region, year)}
     visits = await visit_report(principal, session, region, month)
     cases = {
         c.worker_id: c.status

@@ -3,25 +3,24 @@ the county's requirement (40 class hours by default): 39 is a finding, 40 is not
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from services.evaluation.models import NOT_ON_ROLL, Scheme, TrainingRecord, WorkerProjection, events
+from services.evaluation.models import TrainingRecord, WorkerProjection, events
 from services.evaluation.schemas import TrainingIn, TrainingRow
+from services.evaluation.training import training_rows
 from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import FieldError, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionCode, scope_prefix
+from shared.regions import RegionCode
 from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, sees_region
 
 router = APIRouter(prefix="/v1", tags=["training"])
-DEFAULT_REQUIRED_HOURS = Decimal(40)  # E5, when the county's scheme sets no other figure
 
 
 @router.post(
@@ -102,38 +101,4 @@ async def training_report(
 ) -> list[TrainingRow]:
     if not sees_region(principal, region):
         raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=region)
-    hours = (
-        select(TrainingRecord.worker_id, func.sum(TrainingRecord.hours).label("hours"))
-        .where(func.extract("year", TrainingRecord.start_date) == year)
-        .group_by(TrainingRecord.worker_id)
-        .subquery()
-    )
-    rows = (
-        await session.execute(
-            select(WorkerProjection, func.coalesce(hours.c.hours, 0))
-            .outerjoin(hours, hours.c.worker_id == WorkerProjection.worker_id)
-            .where(
-                WorkerProjection.community_path.startswith(scope_prefix(region)),
-                WorkerProjection.status.not_in(NOT_ON_ROLL),
-            )
-            .order_by(WorkerProjection.community_code, WorkerProjection.name)
-        )
-    ).all()
-    required = {
-        s.county_code: s.training_hours_required
-        for s in (await session.scalars(select(Scheme).where(Scheme.year == year))).all()
-    }
-    out = []
-    for worker, total in rows:
-        need = required.get(worker.community_code[:6], DEFAULT_REQUIRED_HOURS)
-        out.append(
-            TrainingRow(
-                worker_id=worker.worker_id,
-                name=worker.name,
-                community_code=worker.community_code,
-                hours=Decimal(total),
-                required=need,
-                rule="E5" if Decimal(total) < need else None,
-            )
-        )
-    return out
+    return await training_rows(session, region, year)

@@ -10,8 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 
-from services.roster.api.regions import invalid
-from services.roster.api.workers import NO_SUCH_WORKER, current_post, visible_worker
 from services.roster.domain.careers import (
     contract_end,
     may_transfer,
@@ -21,6 +19,7 @@ from services.roster.domain.careers import (
 )
 from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, parse_id_number
 from services.roster.domain.lifecycle import transfer_allowed_from
+from services.roster.errors import invalid
 from services.roster.lifecycle import publish_status_change, worker_event
 from services.roster.models import (
     AssessmentResult,
@@ -48,6 +47,7 @@ from services.roster.schemas import (
     TransferIn,
     TransferOut,
 )
+from services.roster.worker_access import NO_SUCH_WORKER, current_post, visible_worker
 from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.roster.domain.staffing import EXTRA_STAFF_KINDS, required_staff
 from services.roster.domain.staffing_policy import StaffingPolicy
+from services.roster.errors import invalid
 from services.roster.models import Quota, Region, StaffingPolicyOverride, events
 from services.roster.quota_use import quota_used
 from services.roster.regions import (
@@ -29,7 +30,7 @@ from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
-from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
+from shared.problems import Conflict, NotFound, problem_responses
 from shared.regions import RegionCode, RegionLevel, ancestors, child_code_problem, level, normalise, scope_prefix
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region
 
@@ -38,20 +39,6 @@ Reader = Annotated[Principal, require(*READ_ROLES)]
 Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
 Admin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)]
 RegionPath = Annotated[RegionCode, Path(description="区划代码 region code (6 digits to county, 12 below)")]
-
-
-def invalid(
-    field: str, detail_zh: str, detail_en: str, rule: str | None = None, *, pointer: str | None = None
-) -> UnprocessableContent:
-    """A 422 naming one field (``/body/<field>`` unless ``pointer`` says otherwise), in both languages."""
-    return UnprocessableContent(
-        Message("{field}：{zh}", "{field}: {en}"),
-        rule=rule,
-        errors=[FieldError.of(field, Message(detail_zh, detail_en), pointer=pointer, rule=rule)],
-        field=field,
-        zh=detail_zh,
-        en=detail_en,
-    )
 
 
 async def region_out(session: SessionDep, region: Region) -> RegionOut:

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.roster.api.regions import invalid
 from services.roster.domain import lifecycle
 from services.roster.domain.careers import probation_end
 from services.roster.domain.id_numbers import InvalidIdNumber, ResidentId, id_number_key, parse_id_number
 from services.roster.domain.posts import GRADE_RANGES, max_concurrent
 from services.roster.domain.working_age import birth_date_problem, working_age_problem
+from services.roster.errors import invalid
 from services.roster.lifecycle import Lifecycles, business_today, status_expression, worker_event
 from services.roster.models import (
     Contract,
@@ -46,6 +46,7 @@ from services.roster.schemas import (
     WorkerPatch,
     WorkerStatus,
 )
+from services.roster.worker_access import NO_SUCH_WORKER, held_on, visible_worker
 from shared.auth import Principal, Role, require, require_for_record
 from shared.concurrency import check_if_match, etag
 from shared.contracts import PostAssigned
@@ -62,7 +63,6 @@ from shared.scoping import READ_ROLES, WRITE_ROLES, own_worker_filter, path_filt
 router = APIRouter(prefix="/v1", tags=["workers"])
 Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
 Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
-NO_SUCH_WORKER = Message("社工不存在", "No such worker")
 ALREADY_RECORDED = Message(
     "此人已有社工档案（全省唯一），且尚未离职",
     "This person already has a worker record (one per province) and has not left",
@@ -85,17 +85,6 @@ def post_out(p: PostAssignment) -> PostOut:
         approval=p.approval,
         duties=[Duty(d) for d in p.duties],
     )
-
-
-def held_on(day: date) -> Any:
-    return and_(PostAssignment.start_date <= day, or_(PostAssignment.end_date.is_(None), PostAssignment.end_date > day))
-
-
-async def current_post(session: AsyncSession, worker_id: uuid.UUID, day: date | None = None) -> PostAssignment | None:
-    post: PostAssignment | None = await session.scalar(
-        select(PostAssignment).where(PostAssignment.worker_id == worker_id, held_on(day or business_today()))
-    )
-    return post
 
 
 async def worker_out(session: AsyncSession, w: Worker, as_of: date | None = None) -> WorkerOut:
@@ -147,18 +136,6 @@ def worker_view(w: Worker, post: PostAssignment | None, lifecycles: Lifecycles, 
         current_post=post_out(post) if post else None,
         version=w.version,
     )
-
-
-async def visible_worker(
-    session: AsyncSession, principal: Principal, worker_id: uuid.UUID, *, lock: bool = False
-) -> Worker:
-    query = select(Worker).where(Worker.id == worker_id)
-    if lock:
-        query = query.with_for_update()
-    worker = await session.scalar(query)
-    if worker is None or not sees_worker(principal, worker.id, worker.community_code):
-        raise NotFound(NO_SUCH_WORKER)
-    return worker
 
 
 def _id_number_error(exc: InvalidIdNumber) -> UnprocessableContent:

@@ -1,0 +1,42 @@
+"""Finding a worker the caller may see, and the post a worker holds on a day (used by every roster area)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.roster.lifecycle import business_today
+from services.roster.models import PostAssignment, Worker
+from shared.auth import Principal
+from shared.i18n import Message
+from shared.problems import NotFound
+from shared.scoping import sees_worker
+
+NO_SUCH_WORKER = Message("社工不存在", "No such worker")
+
+
+def held_on(day: date) -> Any:
+    return and_(PostAssignment.start_date <= day, or_(PostAssignment.end_date.is_(None), PostAssignment.end_date > day))
+
+
+async def current_post(session: AsyncSession, worker_id: uuid.UUID, day: date | None = None) -> PostAssignment | None:
+    post: PostAssignment | None = await session.scalar(
+        select(PostAssignment).where(PostAssignment.worker_id == worker_id, held_on(day or business_today()))
+    )
+    return post
+
+
+async def visible_worker(
+    session: AsyncSession, principal: Principal, worker_id: uuid.UUID, *, lock: bool = False
+) -> Worker:
+    query = select(Worker).where(Worker.id == worker_id)
+    if lock:
+        query = query.with_for_update()
+    worker = await session.scalar(query)
+    if worker is None or not sees_worker(principal, worker.id, worker.community_code):
+        raise NotFound(NO_SUCH_WORKER)
+    return worker
