@@ -24,16 +24,15 @@ from services.compensation.models import (
 from services.compensation.policies import policy_for
 from services.compensation.schemas import TargetOut
 from services.compensation.targets import compute_target
-from shared.auth import Principal, require
 from shared.db import SessionDep
+from shared.dependencies import Reader
 from shared.i18n import Message
 from shared.problems import NotFound, UnprocessableContent, problem_responses
 from shared.regions import CountyCode, RegionCode, scope_prefix
-from shared.scoping import READ_ROLES, sees_region
+from shared.scoping import sees_region
 
 router = APIRouter(prefix="/v1", tags=["annual"])
 CENT = Decimal("0.01")
-Reader = Annotated[Principal, require(*READ_ROLES)]
 
 
 @router.get(

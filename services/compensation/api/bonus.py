@@ -12,15 +12,14 @@ from sqlalchemy import select
 from services.compensation.bonus import allocate, allocation_out, replace
 from services.compensation.models import BonusAllocation
 from services.compensation.schemas import BonusIn, BonusOut, BonusReplaceIn
-from shared.auth import Principal, require, require_for_record
+from shared.auth import Principal
 from shared.db import SessionDep
+from shared.dependencies import Reader, Writer
 from shared.i18n import Message
 from shared.problems import NotFound, problem_responses
-from shared.scoping import READ_ROLES, WRITE_ROLES, require_write, sees_region
+from shared.scoping import WRITE_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["bonus"])
-Reader = Annotated[Principal, require(*READ_ROLES)]
-Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
 NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
 AllocationId = Annotated[uuid.UUID, Path(description="奖金分配编号 allocation id")]
 NO_SUCH_ALLOCATION = Message("奖金分配不存在", "No such bonus allocation")

@@ -12,14 +12,13 @@ from pydantic import BaseModel, Field
 
 from services.compensation.contributions import contribution_findings
 from services.compensation.schemas import MONEY
-from shared.auth import Principal, require
 from shared.db import SessionDep
+from shared.dependencies import Reader
 from shared.i18n import Message
 from shared.problems import NotFound, problem_responses
-from shared.scoping import READ_ROLES, sees_region
+from shared.scoping import sees_region
 
 router = APIRouter(prefix="/v1", tags=["annual"])
-Reader = Annotated[Principal, require(*READ_ROLES)]
 
 
 class ContributionShortfall(BaseModel):

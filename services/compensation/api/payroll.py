@@ -21,8 +21,11 @@ from services.compensation.models import PayrollRun, Payslip, WorkerProjection, 
 from services.compensation.payroll import EARNINGS, EMPLOYER, TAX_BASIS, WORKER_DEDUCTIONS
 from services.compensation.payroll_runs import Overlap
 from services.compensation.schemas import CoveringRun, LineOut, PayrollRunStatus, PayslipOut, RunIn, RunOut
-from shared.auth import Principal, Role, require, require_for_record
+from services.compensation.state import compensation_state
+from shared.auth import Principal, require
 from shared.db import SessionDep
+from shared.dependencies import ReaderOrWorker as Reader
+from shared.dependencies import Writer
 from shared.events import record_event
 from shared.i18n import Message
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
@@ -31,8 +34,6 @@ from shared.regions import scope_prefix
 from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["payroll"])
-Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
-Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
 NO_SUCH_RUN = Message("工资核算批次不存在", "No such payroll run")
 
 
@@ -158,7 +159,7 @@ async def calculate_run(
 ) -> RunOut:
     run = await visible_run(session, principal, run_id, lock=True)
     require_write(principal, run.region_code, NO_SUCH_RUN)
-    state = request.app.state
+    state = compensation_state(request)
     run = await payroll_runs.calculate(session, state.engine, state.settings, run, overlap)
     return run_out(run)
 

@@ -36,17 +36,16 @@ from services.compensation.schemas import (
     TargetOut,
 )
 from services.compensation.targets import compute_target
-from shared.auth import Principal, require, require_for_record
+from shared.auth import Principal
 from shared.db import SessionDep
+from shared.dependencies import Admin, Reader
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, UnsupportedMediaType, problem_responses
 from shared.regions import CountyCode, RegionCode, contains
-from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, require_write, sees_region
+from shared.scoping import ADMIN_WRITE_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["policy"])
-Reader = Annotated[Principal, require(*READ_ROLES)]
-Admin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)]
 NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
 CENT = Decimal("0.01")
 RegionPath = Annotated[RegionCode, Path()]

@@ -19,15 +19,15 @@ from services.compensation.models import RecuperationClaim, WorkerProjection
 from services.compensation.policies import policy_for
 from services.compensation.recuperation import in_year, record_claim, used_per_worker_year
 from services.compensation.schemas import MONEY
-from shared.auth import Principal, Role, require, require_for_record
+from shared.auth import Principal, require_for_record
 from shared.db import SessionDep
+from shared.dependencies import ReaderOrWorker as Reader
 from shared.i18n import Message
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, problem_responses
 from shared.scoping import READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["annual"])
-Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
 NO_SUCH_WORKER = Message("社工不存在", "No such worker")
 ClaimId = Annotated[uuid.UUID, Path(description="疗休养记录编号 claim id")]
 NO_SUCH_CLAIM = Message("疗休养记录不存在", "No such recuperation claim")

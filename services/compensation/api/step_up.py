@@ -23,6 +23,7 @@ from services.compensation.models import (
     events,
 )
 from services.compensation.policies import policy_for
+from services.compensation.state import compensation_state
 from services.compensation.step_ups import dispatch, record_orders
 from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
@@ -132,7 +133,7 @@ async def step_up(
         {"workers": len(moving), "effective": effective.isoformat()},
     )
     await session.commit()  # the orders stand before anything is sent: never a remote call in a transaction
-    state = request.app.state
+    state = compensation_state(request)
     await dispatch(state.engine, state.http, state.service_credentials, state.settings.roster_url)
     orders = {
         str(o.worker_id): o.status

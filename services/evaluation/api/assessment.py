@@ -39,19 +39,19 @@ from services.evaluation.schemas import (
     SchemeOut,
     ScoresIn,
 )
-from shared.auth import Principal, Role, require, require_for_record
+from shared.auth import Principal
 from shared.contracts import AssessmentGraded
 from shared.db import SessionDep
+from shared.dependencies import Admin as CountyAdmin
+from shared.dependencies import ReaderOrWorker as Reader
+from shared.dependencies import Writer
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import CountyCode
-from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
+from shared.scoping import ADMIN_WRITE_ROLES, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["assessment"])
-Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
-Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
-CountyAdmin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)]
 NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
 NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
 

@@ -40,6 +40,7 @@ from services.evaluation.schemas import (
 from services.evaluation.training import training_rows
 from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
+from shared.dependencies import Writer
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent, problem_responses
@@ -47,7 +48,6 @@ from shared.regions import RegionCode, scope_prefix
 from shared.scoping import READ_ROLES, WRITE_ROLES, own_worker_id, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["residents"])
-Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
 NO_SUCH_WORKER = Message("社工不存在", "No such worker")
 HOUR = Decimal(3600)
 

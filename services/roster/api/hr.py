@@ -48,18 +48,17 @@ from services.roster.schemas import (
     TransferOut,
 )
 from services.roster.worker_access import NO_SUCH_WORKER, current_post, visible_worker
-from shared.auth import Principal, Role, require, require_for_record
+from shared.auth import Principal, require
 from shared.db import SessionDep
+from shared.dependencies import Admin, Writer
+from shared.dependencies import ReaderOrWorker as Reader
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import CountyCode, RegionLevel, normalise
-from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region
+from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["hr"])
-Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
-Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
-Admin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)]
 
 
 def contract_out(c: Contract) -> ContractOut:

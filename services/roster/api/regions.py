@@ -23,21 +23,18 @@ from services.roster.regions import (
     visible_region,
 )
 from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, RegionPatch, StaffingPolicyOut
-from shared.auth import Principal, require, require_for_record
 from shared.concurrency import check_if_match, etag
 from shared.contracts import QuotaSet
 from shared.db import SessionDep
+from shared.dependencies import Admin, Reader, Writer
 from shared.events import record_event
 from shared.i18n import Message
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, NotFound, problem_responses
 from shared.regions import RegionCode, RegionLevel, ancestors, child_code_problem, level, normalise, scope_prefix
-from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region
+from shared.scoping import ADMIN_WRITE_ROLES, path_filter, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["regions"])
-Reader = Annotated[Principal, require(*READ_ROLES)]
-Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
-Admin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)]
 RegionPath = Annotated[RegionCode, Path(description="区划代码 region code (6 digits to county, 12 below)")]
 
 

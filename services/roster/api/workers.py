@@ -47,10 +47,12 @@ from services.roster.schemas import (
     WorkerStatus,
 )
 from services.roster.worker_access import NO_SUCH_WORKER, held_on, visible_worker
-from shared.auth import Principal, Role, require, require_for_record
+from shared.auth import Principal, Role, require
 from shared.concurrency import check_if_match, etag
 from shared.contracts import PostAssigned
 from shared.db import SessionDep
+from shared.dependencies import ReaderOrWorker as Reader
+from shared.dependencies import Writer
 from shared.events import record_event
 from shared.i18n import Message
 from shared.masking import mask_id_number, mask_phone
@@ -58,11 +60,9 @@ from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, enc
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent, problem_responses
 from shared.regions import RegionCode, RegionLevel, normalise, scope_prefix
 from shared.request_context import current_request_id
-from shared.scoping import READ_ROLES, WRITE_ROLES, own_worker_filter, path_filter, require_write, sees_worker
+from shared.scoping import own_worker_filter, path_filter, require_write, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["workers"])
-Reader = Annotated[Principal, require(*READ_ROLES, Role.worker)]
-Writer = Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)]
 ALREADY_RECORDED = Message(
     "此人已有社工档案（全省唯一），且尚未离职",
     "This person already has a worker record (one per province) and has not left",
