@@ -69,7 +69,10 @@ month_workers AS (
 ),
 segments AS (
     SELECT mw.worker_id, mw.county, mw.hire_date, mw.certificate_level, mw.certificate_date, p.post, p.grade,
-           GREATEST(CASE WHEN mw.joining_full AND p.start_date <= mw.hire_date THEN params.m_start
+           -- C6 joining month in full: the post held on the hire date pays from the 1st (not a post
+           -- of an earlier employment that ended on the day of a re-hire)
+           GREATEST(CASE WHEN mw.joining_full AND p.start_date <= mw.hire_date
+                              AND (p.end_date IS NULL OR p.end_date > mw.hire_date) THEN params.m_start
                          ELSE GREATEST(p.start_date, mw.hire_date) END,
                     params.m_start) AS s,
            LEAST(COALESCE(p.end_date - 1, params.m_end), params.m_end, COALESCE(mw.left_date, params.m_end)) AS e
