@@ -58,7 +58,13 @@ county_policy AS (
         standard_deduction numeric)
 ),
 month_workers AS (
-    SELECT w.worker_id, e.hire_date, e.left_date, w.certificate_level, w.certificate_date, cp.county, cp.joining_full
+    SELECT w.worker_id, e.hire_date, e.left_date, w.certificate_level, w.certificate_date, cp.county,
+           -- C6 joining month in full, unless the person already worked earlier in that month (re-hired)
+           CASE WHEN cp.joining_full AND e.hire_date >= params.m_start
+                THEN NOT EXISTS (SELECT 1 FROM compensation.employments before
+                                 WHERE before.worker_id = e.worker_id AND before.hire_date < e.hire_date
+                                   AND before.left_date >= params.m_start)
+                ELSE cp.joining_full END AS joining_full
     FROM compensation.workers w
     JOIN compensation.employments e ON e.worker_id = w.worker_id
     JOIN county_policy cp ON cp.county = left(w.community_path, 6)

@@ -221,3 +221,17 @@ async def test_a_late_hire_is_paid_by_a_supplementary_run_of_the_same_month(comp
     assert lines(await c.payslip(supplementary, late))["base"] == "5075.00"
     slips = (await c.client.get(f"/v1/workers/{early}/payslips", headers=c.county)).json()
     assert [s["run_id"] for s in slips] == [march["id"]]
+
+
+async def test_left_and_hired_again_in_one_month_pays_the_days_worked_once(compensation: Compensation) -> None:
+    """Left on 5 March, hired again on 20 March (same post, grade 3): the joining month in full (C6) does
+    not apply to a month already worked, so March pays 5 + 12 of 31 days: 5,075.00 × 17/31 = 2,783.06."""
+    c = compensation
+    worker = await c.worker("staff", 3, start="2026-01-05")
+    employments: list[dict[str, str | None]] = [{"hire_date": "2026-01-05", "left_date": "2026-03-05"}]
+    await c.feed(worker_event(worker, hire="2026-01-05", left="2026-03-05", version=2, employments=employments))
+    employments.append({"hire_date": "2026-03-20", "left_date": None})
+    await c.feed(worker_event(worker, hire="2026-03-20", version=3, employments=employments))
+    await c.feed(post(worker, 3, "2026-03-20"))
+    march = await c.run("2026-03")
+    assert lines(await c.payslip(march["id"], worker))["base"] == "2783.06"

@@ -77,32 +77,47 @@ def month_end(index: int) -> date:
 class Worker:
     id: str
     township: str
-    hire: date
-    left: date | None = None
+    employments: list[list[date | None]]  # [hire, left or None], oldest first
     periods: dict[date, int] = field(default_factory=dict)  # start → grade, staff post
     certificate: tuple[str, date] | None = None
     version: int = 1
+
+    @property
+    def hire(self) -> date:
+        first = self.employments[-1][0]
+        assert first is not None
+        return first
+
+    @property
+    def left(self) -> date | None:
+        return self.employments[-1][1]
 
     def owed(self, month: int) -> Decimal:
         """C4–C6, C8 from scratch: what the policy pays this worker for a month (base and allowance)."""
         m_start, m_end = month_start(month), month_end(month)
         days = (m_end - m_start).days + 1
-        if self.hire > m_end or (self.left is not None and self.left < m_start):
-            return Decimal("0.00")
         starts = sorted(self.periods)
         share, worked = Fraction(0), 0
-        for i, start in enumerate(starts):
-            end = starts[i + 1] - timedelta(days=1) if i + 1 < len(starts) else m_end
-            s = m_start if start <= self.hire else max(start, self.hire)  # C6: the joining month in full
-            s = max(s, m_start)
-            e = min(end, m_end, self.left or m_end)
-            if e >= s:
-                n = (e - s).days + 1
-                share += annual(self.periods[start]) / 12 * Fraction(n, days)
-                worked += n
+        for index, (hire, left) in enumerate(self.employments):
+            assert hire is not None
+            if hire > m_end or (left is not None and left < m_start):
+                continue
+            # C6: the joining month in full, unless an earlier employment was worked in that month
+            earlier = any(gone is not None and gone >= m_start for _, gone in self.employments[:index])
+            full = not (hire >= m_start and earlier)
+            for i, start in enumerate(starts):
+                end = starts[i + 1] if i + 1 < len(starts) else None  # exclusive
+                holds_on_hire = start <= hire and (end is None or end > hire)
+                s = m_start if full and holds_on_hire else max(start, hire)
+                s = max(s, m_start)
+                e = min(end - timedelta(days=1) if end else m_end, m_end, left or m_end)
+                if e >= s:
+                    n = (e - s).days + 1
+                    share += annual(self.periods[start]) / 12 * Fraction(n, days)
+                    worked += n
         base = cents(share * Fraction(7, 10))  # C5 base share 70 %
         allowance = Decimal("0.00")
-        if self.certificate and self.certificate[1] <= m_end:
+        if worked and self.certificate and self.certificate[1] <= m_end:
             allowance = cents(ALLOWANCE[self.certificate[0]] * min(Fraction(worked, days), Fraction(1)))
         return base + allowance
 
@@ -120,6 +135,10 @@ class Worker:
                 "certificate_level": self.certificate[0] if self.certificate else None,
                 "certificate_date": self.certificate[1].isoformat() if self.certificate else None,
                 "version": self.version,
+                "employments": [
+                    {"hire_date": h.isoformat() if h else None, "left_date": gone.isoformat() if gone else None}
+                    for h, gone in self.employments
+                ],
             },
         }
 
@@ -215,7 +234,7 @@ class PaidOnce(RuleBasedStateMachine):
 
     def _hire(self, township: str, day: int, grade: int) -> str:
         hire = self.day_in(month_start(self.current), day)
-        worker = Worker(str(uuid.uuid4()), township, hire, periods={hire: grade})
+        worker = Worker(str(uuid.uuid4()), township, [[hire, None]], periods={hire: grade})
         self.model[worker.id] = worker
         event = worker.event() | {"type": "worker.hired"}
         post = {"worker_id": worker.id, "post": "staff", "grade": grade, "start_date": hire.isoformat()}
@@ -233,14 +252,30 @@ class PaidOnce(RuleBasedStateMachine):
         w = self.model[worker]
         if w.left is not None:
             return
-        w.left = self.day_in(w.hire, offset)
+        w.employments[-1][1] = self.day_in(w.hire, offset)
         w.version += 1
         self.feed(w.event() | {"type": "worker.left"})
+
+    @rule(worker=workers, offset=st.integers(1, 60), grade=st.integers(1, 12))
+    def rehire(self, worker: str, offset: int, grade: int) -> None:
+        """The same person hired again after leaving (one worker id): a new employment and post, from a
+        day after the leaving date up to the end of the current month (sometimes the same month)."""
+        w = self.model[worker]
+        if w.left is None or w.left >= month_end(self.current):
+            return
+        hire = self.day_in(w.left + timedelta(days=1), offset - 1)
+        w.employments.append([hire, None])
+        w.periods[hire] = grade
+        w.version += 1
+        post = {"worker_id": w.id, "post": "staff", "grade": grade, "start_date": hire.isoformat()}
+        self.feed(w.event() | {"type": "worker.hired"}, {"type": "post.assigned", "data": post})
 
     @rule(worker=workers, grade=st.integers(1, 12), offset=st.integers(0, 200))
     def regrade(self, worker: str, grade: int, offset: int) -> None:
         """A grade from a day between hire and the end of the current month: often back-dated."""
         w = self.model[worker]
+        if w.left is not None:
+            return  # the roster assigns posts to workers in employment
         start = self.day_in(w.hire, offset)
         w.periods[start] = grade
         post = {"worker_id": w.id, "post": "staff", "grade": grade, "start_date": start.isoformat()}
