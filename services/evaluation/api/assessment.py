@@ -47,6 +47,7 @@ from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
 from shared.events import record_event
 from shared.i18n import Message
+from shared.policy_rules import consecutive_incompetent
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import CountyCode
 from shared.scoping import ADMIN_WRITE_ROLES, require_write, sees_region, sees_worker
@@ -411,7 +412,9 @@ async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDe
         await record_event(
             session, events, "assessment.finalized", f"worker/{result.worker_id}", _assessment_data(cycle, result)
         )
-        if result.grade == "incompetent" and previous.get(result.worker_id) == "incompetent":
+        if consecutive_incompetent(
+            {cycle.year: result.grade, cycle.year - 1: previous.get(result.worker_id, "")}, cycle.year
+        ):
             # H8: two consecutive 不合格 end the contract — its own event, for the roster's renewal worklist.
             await record_event(
                 session,
@@ -457,7 +460,7 @@ async def appeal(
     previous = await session.scalar(
         select(Result.grade).where(Result.worker_id == worker_id, Result.year == result.year - 1)
     )
-    if result.grade == "incompetent" and previous == "incompetent":
+    if consecutive_incompetent({result.year: result.grade, result.year - 1: previous or ""}, result.year):
         # H8 again: an appeal that makes this the second consecutive 不合格 raises the same event as closing.
         await record_event(
             session,

@@ -10,8 +10,8 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from services.roster.domain.staffing_policy import StaffingPolicy
+from shared.policy_rules import consecutive_incompetent
 
-INCOMPETENT = "incompetent"
 
 
 def contract_end(start: date, policy: StaffingPolicy) -> date:
@@ -60,11 +60,9 @@ def renewal_bars(
                 f"no certificate {policy.certificate_deadline_years} years after hire",
             )
         )
-    years = [renewal_date.year - n for n in range(1, policy.incompetent_years_to_end + 1)]
-    if all(grades.get(y) == INCOMPETENT for y in years):
-        bars.append(
-            RenewalBar("H8", f"连续{len(years)}年考核不合格", f"{len(years)} consecutive years assessed incompetent")
-        )
+    years = policy.incompetent_years_to_end
+    if consecutive_incompetent(grades, renewal_date.year - 1, years):  # the years before the renewal's
+        bars.append(RenewalBar("H8", f"连续{years}年考核不合格", f"{years} consecutive years assessed incompetent"))
     return bars
 
 
