@@ -13,7 +13,6 @@ from services.roster.domain.staffing_policy import StaffingPolicy
 from shared.policy_rules import consecutive_incompetent
 
 
-
 def contract_end(start: date, policy: StaffingPolicy) -> date:
     """H3: one year at a time (the end is exclusive: a contract from 2026-01-05 runs to 2027-01-05)."""
     return start + relativedelta(years=policy.contract_years)
