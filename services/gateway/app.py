@@ -19,7 +19,7 @@ from services.gateway.models import Base
 from services.gateway.openapi_merge import MergedOpenAPI
 from services.gateway.passwords import SecretHasher
 from services.gateway.proxy import forward, make_proxy_session
-from services.gateway.rate_limits import RateLimiter, RateLimitMiddleware
+from services.gateway.rate_limits import EXEMPT_PATHS, RateLimiter, RateLimitMiddleware
 from services.gateway.settings import Settings
 from shared.auth import TokenVerifier
 from shared.service_app import create_service_app
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         liveness_path="/livez",
         serve_openapi=False,
         middleware=[(RateLimitMiddleware, rate_limits)],
+        rate_limit_exempt=EXEMPT_PATHS,
     )
     app.state.upstreams = settings.upstreams()
     app.state.signing_keys = keys

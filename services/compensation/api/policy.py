@@ -40,6 +40,7 @@ from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
+from shared.inputs import YearPath
 from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, UnsupportedMediaType, problem_responses
 from shared.regions import CountyCode, RegionCode
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, require_write, sees_region
@@ -50,7 +51,7 @@ Admin = Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ
 NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
 CENT = Decimal("0.01")
 RegionPath = Annotated[RegionCode, Path()]
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = YearPath
 
 
 def _visible(principal: Principal, region: str) -> None:

@@ -43,6 +43,7 @@ from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
 from shared.i18n import Message
+from shared.inputs import YearPath
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import CountyCode
 from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
@@ -99,7 +100,7 @@ def scheme_out(row: SchemeRow) -> SchemeOut:
 )
 async def set_scheme(
     county_code: Annotated[CountyCode, Path()],
-    year: Annotated[int, Path(ge=2000, le=2100)],
+    year: YearPath,
     body: SchemeIn,
     principal: CountyAdmin,
     session: SessionDep,
@@ -139,7 +140,9 @@ async def set_scheme(
     response_model=SchemeOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_scheme(county_code: str, year: int, principal: Reader, session: SessionDep) -> SchemeOut:
+async def get_scheme(
+    county_code: Annotated[CountyCode, Path()], year: YearPath, principal: Reader, session: SessionDep
+) -> SchemeOut:
     row = await session.get(SchemeRow, (county_code, year))
     if row is None or not (
         sees_region(principal, county_code) or any(r.startswith(county_code) for r in principal.regions())
