@@ -7,7 +7,7 @@ field, not discovered by the database as a 500. The types here are the one place
 - :data:`Month` — ``YYYY-MM`` in ASCII digits with a year in :data:`Year`'s range (``\\d`` would take
   any script's digits, and ``0000-01`` is no month ``date`` can hold).
 - :data:`Count` and :data:`SmallCount` — non-negative integers within ``INTEGER`` / ``SMALLINT``.
-- :data:`Money` — a decimal amount with two places that fits ``NUMERIC(12,2)``.
+- :data:`Money` — a non-negative decimal amount with two places that fits ``NUMERIC(12,2)``.
 
 PostgreSQL's text types cannot hold the NUL character (U+0000), and no field of this API has a use for
 it. :class:`NulCharacterMiddleware` refuses it wherever it comes — path, query, JSON or form body — with
@@ -50,8 +50,9 @@ Count = Annotated[int, Field(ge=0, le=INT4_MAX)]
 SmallCount = Annotated[int, Field(ge=0, le=INT2_MAX)]
 """A non-negative count that fits ``SMALLINT``."""
 
-Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2, ge=-MONEY_MAX, le=MONEY_MAX)]
-"""An amount in yuan with at most two places that fits ``NUMERIC(12,2)``."""
+Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2, ge=0, le=MONEY_MAX)]
+"""An amount in yuan, not negative, with at most two places, that fits ``NUMERIC(12,2)`` (``Field(gt=0)`` adds
+a positive bound; a constraint given again on the field does not loosen these)."""
 
 _NUL = Text("不得包含空字符（U+0000）", "must not contain the NUL character (U+0000)")
 
