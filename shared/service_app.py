@@ -220,6 +220,9 @@ def create_service_app(
         version=API_VERSION,
         lifespan=lifespan,
         generate_unique_id_function=stable_operation_id,
+        # One schema per model, not ``X-Input``/``X-Output``: generated clients (openapi-python-client) lose
+        # the response types of a split model.
+        separate_input_output_schemas=False,
         openapi_url="/openapi.json" if serve_openapi else None,
         docs_url="/docs" if serve_openapi else None,
         redoc_url=None,
@@ -246,6 +249,7 @@ def create_service_app(
                 version=app.version,
                 description=app.description,
                 routes=app.routes,
+                separate_input_output_schemas=app.separate_input_output_schemas,
             )
             _mark_roles(app, schema_doc)
             _declare_protocol(app, schema_doc, idempotency is not None, rate_limit_exempt)

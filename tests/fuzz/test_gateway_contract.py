@@ -6,13 +6,18 @@ services over HTTP, with a token of the widest role. No 5xx, and every answer as
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 import schemathesis
+from schemathesis import APIOperation
 
 from conftest import Mint
 from tests.e2e.conftest import Suite
 from tests.fuzz.conftest import PROVINCE, fuzz_config, fuzz_profile, merged_contract
+
+Case = schemathesis.Case[APIOperation[Any, Any, Any, Any]]
 
 merged = schemathesis.openapi.from_dict(merged_contract(), config=fuzz_config(fuzz_profile(), gateway=True))
 
@@ -29,5 +34,5 @@ def test_the_gateway_serves_the_merged_committed_contracts(fuzz_suite: Suite) ->
 
 
 @merged.parametrize()
-def test_through_the_gateway(case: schemathesis.Case, fuzz_suite: Suite, auth: dict[str, str]) -> None:
+def test_through_the_gateway(case: Case, fuzz_suite: Suite, auth: dict[str, str]) -> None:
     case.call_and_validate(base_url=fuzz_suite.gateway, headers=auth)

@@ -17,6 +17,7 @@ import hypothesis
 import pytest
 import schemathesis
 from fastapi import FastAPI
+from schemathesis import APIOperation
 from schemathesis.python import asgi
 from schemathesis.schemas import BaseSchema
 
@@ -57,6 +58,8 @@ def auth(mint: Mint) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint(('province_admin', PROVINCE), pd=(PROVINCE,), ttl=3600)}"}
 
 
+Case = schemathesis.Case[APIOperation[Any, Any, Any, Any]]
+
 roster = contract_schema("roster")
 compensation = contract_schema("compensation")
 evaluation = contract_schema("evaluation")
@@ -65,22 +68,22 @@ gateway = contract_schema("gateway").exclude(path=["/healthz", "/readyz"])
 
 
 @roster.parametrize()
-def test_roster(case: schemathesis.Case, apps: dict[str, FastAPI], auth: dict[str, str]) -> None:
+def test_roster(case: Case, apps: dict[str, FastAPI], auth: dict[str, str]) -> None:
     case.call_and_validate(headers=auth, app=apps["roster"])
 
 
 @compensation.parametrize()
-def test_compensation(case: schemathesis.Case, apps: dict[str, FastAPI], auth: dict[str, str]) -> None:
+def test_compensation(case: Case, apps: dict[str, FastAPI], auth: dict[str, str]) -> None:
     case.call_and_validate(headers=auth, app=apps["compensation"])
 
 
 @evaluation.parametrize()
-def test_evaluation(case: schemathesis.Case, apps: dict[str, FastAPI], auth: dict[str, str]) -> None:
+def test_evaluation(case: Case, apps: dict[str, FastAPI], auth: dict[str, str]) -> None:
     case.call_and_validate(headers=auth, app=apps["evaluation"])
 
 
 @gateway.parametrize()
-def test_gateway_own_operations(case: schemathesis.Case, apps: dict[str, FastAPI], auth: dict[str, str]) -> None:
+def test_gateway_own_operations(case: Case, apps: dict[str, FastAPI], auth: dict[str, str]) -> None:
     case.call_and_validate(headers=auth, app=apps["gateway"])
 
 
@@ -89,7 +92,7 @@ def _run_workflow(schema: BaseSchema, app: FastAPI, auth: dict[str, str]) -> Non
     workflow = schema.as_state_machine()
 
     class Workflow(workflow):  # type: ignore[misc, valid-type]
-        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
             return {"app": app, "headers": auth}
 
     profile = fuzz_profile()

@@ -74,7 +74,8 @@ async def test_a_forged_cursor_with_the_right_filters_is_refused(roster: Roster)
 @pytest.mark.parametrize("key", ["caf\u00e9".encode("latin-1"), b"nul\x00key", "tab\there", "x" * 201])
 async def test_an_idempotency_key_that_is_not_printable_ascii_is_refused(roster: Roster, key: str | bytes) -> None:
     body = {"id_number": id_number(91), "name": "键", "community_code": COMMUNITY_A, "hire_date": "2026-01-05"}
-    headers: dict[str, str | bytes] = {**roster.province_admin, "Idempotency-Key": key}
+    raw = key if isinstance(key, bytes) else key.encode("latin-1")
+    headers = {k.encode(): v.encode() for k, v in roster.province_admin.items()} | {b"Idempotency-Key": raw}
     response = await roster.client.post("/v1/workers", headers=headers, json=body)
     await _problem(response, 422, "/header/Idempotency-Key")
 
