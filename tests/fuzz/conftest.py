@@ -87,11 +87,15 @@ def merged_contract() -> dict[str, Any]:
     return merge_documents(committed_document("gateway"), services)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fuzz_suite(
     fuzz_database_url: str, signing_keys_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Suite]:
-    """The four services as real processes on the fuzzer's database; rate limits out of the fuzzer's way."""
+    """The four services as real processes on the fuzzer's database; rate limits out of the fuzzer's way.
+
+    Stopped after its module: its feed consumers' transactions would otherwise hold back the change feeds
+    of later tests (a feed waits for every older transaction in the cluster).
+    """
     bootstrap = run_bootstrap(fuzz_database_url, tmp_path_factory.mktemp("fuzz-bootstrap"))
     with running_suite(
         fuzz_database_url,
