@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: up down status demo test test-property lint format install lock openapi bench bench-payroll clean
+.PHONY: up down status demo test test-property fuzz lint format install lock openapi bench bench-payroll clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: lint
 # The payroll property (paid once, exactly the policy amount) with many more examples than `make test`.
 test-property: install
 	SHEGONG_PAYROLL_PROPERTY_PROFILE=payroll-long $(BIN)/pytest services/compensation/tests/test_payroll_property.py
+
+# The contract fuzzing of `make test` (tests/fuzz) with many more examples per operation (about 15 minutes).
+fuzz: install
+	SHEGONG_FUZZ_PROFILE=long $(BIN)/pytest tests/fuzz
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -22,7 +22,8 @@ def check_if_match(request: Request, resource_id: object, version: int) -> None:
         raise PreconditionRequired(
             Message("修改需要 If-Match 请求头（取自 ETag）", "Updates need an If-Match header (from the ETag)")
         )
-    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    # Strong comparison (RFC 9110 §13.1.1): a weak validator W/"…" never matches an If-Match.
+    candidates = {tag.strip() for tag in header.split(",")}
     if "*" not in candidates and etag(resource_id, version) not in candidates:
         raise PreconditionFailed(
             Message("资源已被他人修改，请重新读取", "The resource has changed since it was read; read it again")

@@ -14,6 +14,7 @@ a process that dies in between leaves a row ``in_progress``, which another attem
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,11 +25,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import TokenVerifier, bearer_token
 from shared.i18n import Message as Text
-from shared.problems import Conflict, Problem, UnprocessableContent, problem_response
+from shared.problems import Conflict, FieldError, Problem, UnprocessableContent, problem_response
 
 KEY_LIFETIME = timedelta(hours=24)
 ABANDONED_AFTER = timedelta(seconds=60)
 REPLAYED_HEADERS = {"content-type", "etag", "location", "content-language"}
+MAX_KEY_LENGTH = 200
+# Printable ASCII (an sf-string's characters, quotes allowed): it is stored, logged and compared as text.
+KEY_PATTERN = r"^[\x20-\x7e]{1,200}$"
+VALID_KEY = re.compile(KEY_PATTERN)
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "幂等键 a key of the caller's choosing (printable ASCII, 1–200): the same key with the same body "
+        "answers the stored response again (Idempotency-Replayed: true); with another body 422; while the "
+        "first request still runs 409"
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
+}
 
 
 def idempotency_table(metadata: MetaData) -> Table:
@@ -70,11 +86,11 @@ class IdempotencyMiddleware:
         except Problem:
             await self.app(scope, receive, send)  # the endpoint answers 401
             return
+        if not VALID_KEY.fullmatch(key):
+            await problem_response(_invalid_key(key), request)(scope, receive, send)
+            return
         body = await request.body()
         fingerprint = hashlib.sha256(b"\n".join([scope["method"].encode(), scope["path"].encode(), body])).hexdigest()
-        if len(key) > 200:
-            await problem_response(_too_long(), request)(scope, receive, send)
-            return
         engine = scope["app"].state.engine
         claimed, existing = await self._claim(engine, principal, key, fingerprint)
         if not claimed:
@@ -185,7 +201,12 @@ class IdempotencyMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def _too_long() -> Problem:
-    return UnprocessableContent(
-        Text("Idempotency-Key 过长（最多200字符）", "Idempotency-Key is too long (200 at most)")
-    )
+def _invalid_key(key: str) -> Problem:
+    if len(key) > MAX_KEY_LENGTH:
+        detail = Text("Idempotency-Key 过长（最多200字符）", "Idempotency-Key is too long (200 at most)")
+    else:
+        detail = Text(
+            "Idempotency-Key 只能由可打印的 ASCII 字符组成", "Idempotency-Key must be printable ASCII characters"
+        )
+    pointer = "/header/Idempotency-Key"
+    return UnprocessableContent(detail, errors=[FieldError.of("Idempotency-Key", detail, pointer=pointer)])

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, cast, get_args
 
+import asyncpg.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
@@ -421,14 +422,35 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem, request)
 
 
+_BODY_NOT_PARSED = "There was an error parsing the body"
+_BODY_UNREADABLE = Message("请求体无法解析（应为 UTF-8 编码的 JSON 或表单）", "The request body could not be parsed")
+
+
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     problem = problem_for_status(exc.status_code)
+    if exc.status_code == 400 and exc.detail == _BODY_NOT_PARSED:
+        # FastAPI's answer to a body that is not UTF-8 or not a form: say so, and where.
+        problem.detail = _BODY_UNREADABLE
+        problem.errors = [FieldError.of("body", _BODY_UNREADABLE, pointer="/body", type="body_unreadable")]
     if exc.status_code == 404:
         problem.detail = Message("没有这个地址：{path}", "No such path: {path}")
         problem.params = {"path": public_path(request)}
     problem.headers = dict(exc.headers or {})
     return problem_response(problem, request)
+
+
+def _is_data_error(exc: BaseException) -> bool:
+    """Whether PostgreSQL (or asyncpg encoding a parameter) refused a value: out of range, NUL, bad date."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, asyncpg.exceptions.DataError):
+            return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+    return False
 
 
 class UnexpectedErrorMiddleware:
@@ -455,15 +477,24 @@ class UnexpectedErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
-            _log.exception("unhandled error", extra={"path": scope.get("path")})
+        except Exception as exc:
             if started:
+                _log.exception("unhandled error", extra={"path": scope.get("path")})
                 raise  # the response is already on its way: nothing sane can be sent any more
-            problem = Problem(
-                Message(
-                    "请求处理失败，请凭请求编号联系管理员", "The request failed; quote the request id to the operators"
+            if _is_data_error(exc):
+                # A safety net, not the fix: the input type should have refused the value (shared.inputs).
+                _log.warning("database refused a value", exc_info=True, extra={"path": scope.get("path")})
+                problem: Problem = UnprocessableContent(
+                    Message("有取值超出了可保存的范围", "A value is outside what can be stored")
                 )
-            )
+            else:
+                _log.exception("unhandled error", extra={"path": scope.get("path")})
+                problem = Problem(
+                    Message(
+                        "请求处理失败，请凭请求编号联系管理员",
+                        "The request failed; quote the request id to the operators",
+                    )
+                )
             await problem_response(problem, Request(scope))(scope, receive, send)
 
 

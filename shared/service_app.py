@@ -14,18 +14,21 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData
 
 from shared.auth import TokenVerifier, http_jwks_source, roles_of_route
+from shared.concurrency import check_if_match
 from shared.db import make_engine, make_sessionmaker
 from shared.feed_consumer import FeedConsumer
 from shared.glossary import apply_glossary
 from shared.health import health_router
 from shared.http_client import make_http_client
-from shared.idempotency import IdempotencyMiddleware
+from shared.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotencyMiddleware
+from shared.inputs import NulCharacterMiddleware
 from shared.migrations import head_revision
 from shared.problems import (
     STANDARD_PROBLEMS,
     FieldError,
     ProblemDetails,
     install_problem_handlers,
+    problem_responses,
 )
 from shared.request_context import RequestIdMiddleware
 from shared.service_auth import ServiceCredentials
@@ -88,6 +91,78 @@ def _mark_roles(app: FastAPI, document: dict[str, Any]) -> None:
             operation["description"] = f"{operation.get('description', '')}\n\n{note}".strip()
 
 
+IF_MATCH_PARAMETER: dict[str, Any] = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": "前置条件 the ETag of the resource as read (strong comparison; 428 when missing, 412 when stale)",
+    "schema": {"type": "string"},
+}
+
+
+def _calls(route: APIRoute, function: Callable[..., Any]) -> bool:
+    """Whether the route's endpoint calls ``function`` by name (its code refers to the global)."""
+    code = getattr(route.endpoint, "__code__", None)
+    return code is not None and function.__name__ in code.co_names
+
+
+def _add_parameter(operation: dict[str, Any], parameter: dict[str, Any]) -> None:
+    parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
+    if not any(p["name"].lower() == parameter["name"].lower() and p["in"] == parameter["in"] for p in parameters):
+        parameters.append(dict(parameter))
+
+
+def _add_problems(operation: dict[str, Any], *statuses: int) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    for status, entry in problem_responses(*statuses).items():
+        responses.setdefault(str(status), entry)
+
+
+def rate_limited_response() -> dict[str, Any]:
+    """The 429 every rate-limited operation may answer, with its ``Retry-After``."""
+    entry = problem_responses(429)[429]
+    entry["headers"] = {
+        "Retry-After": {"description": "重试等待秒数 seconds to wait before retrying", "schema": {"type": "integer"}}
+    }
+    return entry
+
+
+def _declare_protocol(
+    app: FastAPI, document: dict[str, Any], idempotent_posts: bool, rate_limit_exempt: frozenset[str] | None
+) -> None:
+    """Declare what the shared machinery does to every operation, so the contract tells the truth.
+
+    - a request body that cannot be parsed (not UTF-8, not a form) answers 400;
+    - a list with a ``cursor`` answers 400 for a cursor that is not one of its own (``shared.pagination``);
+    - a POST of a signed-in caller takes ``Idempotency-Key`` (422 for a bad key or another body under the
+      same key, 409 while the first request runs: ``shared.idempotency``);
+    - an operation whose endpoint calls ``check_if_match`` requires ``If-Match`` (412 stale, 428 missing);
+    - behind rate limits (the gateway), every operation but the exempt paths may answer 429.
+    """
+    for context in iter_route_contexts(app.routes):
+        if not isinstance(context.original_route, APIRoute):
+            continue
+        route: Any = context
+        if not route.include_in_schema:
+            continue
+        for method in route.methods:
+            operation = document["paths"].get(route.path_format, {}).get(method.lower())
+            if operation is None:
+                continue
+            if "requestBody" in operation:
+                _add_problems(operation, 400)
+            if any(p["name"] == "cursor" and p["in"] == "query" for p in operation.get("parameters", [])):
+                _add_problems(operation, 400)
+            if method == "POST" and idempotent_posts and operation.get("x-roles"):
+                _add_parameter(operation, IDEMPOTENCY_KEY_PARAMETER)
+                _add_problems(operation, 409, 422)
+            if _calls(context.original_route, check_if_match):
+                _add_parameter(operation, IF_MATCH_PARAMETER)
+                _add_problems(operation, 412, 428)
+            if rate_limit_exempt is not None and route.path_format not in rate_limit_exempt:
+                operation["responses"].setdefault("429", rate_limited_response())
+
+
 def create_service_app(
     *,
     name: str,
@@ -101,12 +176,14 @@ def create_service_app(
     serve_openapi: bool = True,
     middleware: Sequence[tuple[Any, dict[str, Any]]] = (),
     feeds: Callable[[FastAPI], list[FeedConsumer]] | None = None,
+    rate_limit_exempt: frozenset[str] | None = None,
 ) -> FastAPI:
     """Build one service's app. ``metadata.schema`` is the service's PostgreSQL schema.
 
     The gateway moves liveness to ``/livez`` (its ``/healthz`` reports every service), serves a
     merged OpenAPI document of its own instead of FastAPI's (``serve_openapi=False``) and adds its rate
-    limits as ``middleware`` (placed inside the request-id middleware).
+    limits as ``middleware`` (placed inside the request-id middleware); ``rate_limit_exempt`` (the paths its
+    limits leave alone) makes every other operation declare 429.
     """
     schema = metadata.schema
     assert schema
@@ -143,6 +220,9 @@ def create_service_app(
         version=API_VERSION,
         lifespan=lifespan,
         generate_unique_id_function=stable_operation_id,
+        # One schema per model, not ``X-Input``/``X-Output``: generated clients (openapi-python-client) lose
+        # the response types of a split model.
+        separate_input_output_schemas=False,
         openapi_url="/openapi.json" if serve_openapi else None,
         docs_url="/docs" if serve_openapi else None,
         redoc_url=None,
@@ -156,6 +236,7 @@ def create_service_app(
         app.add_middleware(IdempotencyMiddleware, table=idempotency)
     for middleware_class, options in middleware:  # inside the request id: their answers carry it
         app.add_middleware(middleware_class, **options)
+    app.add_middleware(NulCharacterMiddleware)  # before anything stores or compares a string
     app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
     app.include_router(health_router(name, schema, liveness_path=liveness_path))
     for router in routers:
@@ -168,8 +249,10 @@ def create_service_app(
                 version=app.version,
                 description=app.description,
                 routes=app.routes,
+                separate_input_output_schemas=app.separate_input_output_schemas,
             )
             _mark_roles(app, schema_doc)
+            _declare_protocol(app, schema_doc, idempotency is not None, rate_limit_exempt)
             app.openapi_schema = _add_problem_schemas(schema_doc)
             apply_glossary(app.openapi_schema)
         return app.openapi_schema

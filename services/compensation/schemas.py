@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.inputs import MONTH_PATTERN, Money
 from shared.regions import RegionCode, TownshipCode
 
 
@@ -100,7 +101,7 @@ class ProfilePatch(BaseModel):
 
 class StatisticIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    value: Decimal = Field(gt=0, decimal_places=2, description="数值 " + MONEY)
+    value: Money = Field(gt=0, description="数值 " + MONEY)
     source: str = Field(min_length=1, max_length=300, description="来源 the statistical bulletin it comes from")
 
 
@@ -125,7 +126,7 @@ class ScaleCellIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     post: Post = Field(description="岗位 post (C4)")
     grade: int = Field(ge=1, le=18, description="等级 grade (C4)")
-    annual_amount: Decimal = Field(ge=0, decimal_places=2, description="年薪 annual pay of the cell, " + MONEY)
+    annual_amount: Money = Field(ge=0, description="年薪 annual pay of the cell, " + MONEY)
 
 
 class ScaleIn(BaseModel):
@@ -154,7 +155,7 @@ class ScaleOut(BaseModel):
 class RunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     region_code: RegionCode = Field(description="核算范围 a township, or a county or city at once")
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM")
+    month: str = Field(pattern=MONTH_PATTERN, description="月份 YYYY-MM")
 
 
 class CoveringRun(BaseModel):
@@ -213,7 +214,7 @@ class BonusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     township_code: TownshipCode = Field(description="乡镇（街道） township")
     year: int = Field(ge=2000, le=2100, description="年度 year assessed")
-    pool: Decimal = Field(ge=0, decimal_places=2, description="奖金总额 the township's pool (C5), " + MONEY)
+    pool: Money = Field(ge=0, description="奖金总额 the township's pool (C5), " + MONEY)
 
 
 class BonusShare(BaseModel):
@@ -226,7 +227,7 @@ class BonusShare(BaseModel):
 
 class BonusReplaceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    pool: Decimal = Field(ge=0, decimal_places=2, description="奖金总额 the township's pool (C5), " + MONEY)
+    pool: Money = Field(ge=0, description="奖金总额 the township's pool (C5), " + MONEY)
     reason: str = Field(
         min_length=1, max_length=300, description="更正原因 why the allocation is replaced (kept in the ledger)"
     )

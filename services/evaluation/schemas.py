@@ -111,11 +111,15 @@ class SchemeIn(BaseModel):
     daily_weight: Decimal = Field(
         Decimal(0), ge=0, le=1, description="平时考核权重 weight of daily against annual (E1)"
     )
-    training_hours_required: Decimal = Field(Decimal(40), gt=0, description="年度培训学时 hours a year (E5: 40)")
+    training_hours_required: Decimal = Field(
+        Decimal(40), gt=0, le=2000, description="年度培训学时 hours a year (E5: 40)"
+    )
     visit_share_required: Decimal = Field(
         Decimal("0.5"), ge=0, le=1, description="走访时间占比 share of working time visiting (E7: 0.5)"
     )
-    monthly_working_hours: Decimal = Field(Decimal(174), gt=0, description="月工作时长 working hours a month (E7)")
+    monthly_working_hours: Decimal = Field(
+        Decimal(174), gt=0, le=744, description="月工作时长 working hours a month (E7)"
+    )
     must_visit_days: int = Field(
         30, ge=1, le=365, description="必访时限 days within which a must-visit household is visited (E7)"
     )

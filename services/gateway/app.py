@@ -20,7 +20,7 @@ from services.gateway.models import Base
 from services.gateway.openapi_merge import MergedOpenAPI
 from services.gateway.passwords import SecretHasher
 from services.gateway.proxy import forward, make_proxy_session
-from services.gateway.rate_limits import RateLimiter, RateLimitMiddleware
+from services.gateway.rate_limits import EXEMPT_PATHS, RateLimiter, RateLimitMiddleware
 from services.gateway.revocation import CurrentTokenVerifier, TokenVersions
 from services.gateway.settings import Settings
 from shared.service_app import create_service_app
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         liveness_path="/livez",
         serve_openapi=False,
         middleware=[(RateLimitMiddleware, rate_limits)],
+        rate_limit_exempt=EXEMPT_PATHS,
     )
     app.state.upstreams = settings.upstreams()
     app.state.signing_keys = keys

@@ -2,7 +2,8 @@
 
 Each service's own document (fetched live, cached for ``openapi_cache_seconds``; the committed
 ``services/<name>/openapi.json`` when the service cannot be reached) is mounted under
-``/api/v1/<service>``: ``/v1/events`` of roster becomes ``/api/v1/roster/events``. Component schemas
+``/api/v1/<service>``: ``/v1/events`` of roster becomes ``/api/v1/roster/events``, each operation declaring
+the gateway's 429. Component schemas
 that two services define differently are renamed ``<Service><Name>``; identical ones are shared.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 
 from shared.http_client import request_with_retries
+from shared.service_app import rate_limited_response
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent
 REF_PREFIX = "#/components/schemas/"
@@ -68,6 +70,8 @@ def merge_documents(gateway_doc: dict[str, Any], services: dict[str, dict[str, A
                 if not isinstance(operation, dict) or "operationId" not in operation:
                     continue
                 operation["operationId"] = f"{service}-{operation['operationId']}"
+                # The gateway's rate limits apply to every routed operation.
+                operation.setdefault("responses", {}).setdefault("429", rate_limited_response())
                 operation["tags"] = [f"{service} · {tag}" for tag in operation.get("tags", ["default"])]
                 seen_tags.update(operation["tags"])
             paths[f"/api/v1/{service}{path[len('/v1') :]}"] = item

@@ -10,6 +10,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.codes import IdNumberText, PhoneNumber
+from shared.inputs import Count
 from shared.regions import CommunityCode, CountyCode, RegionCode
 
 
@@ -147,8 +148,8 @@ class RegionCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, description="名称 name")
     parent_code: RegionCode | None = Field(None, description="上级区划 parent (none for a province)")
     kind: CommunityKind | None = Field(None, description="社区类型 community kind, for communities (S1–S4)")
-    households: int = Field(0, ge=0, description="户数 households (S2)")
-    population: int = Field(0, ge=0, description="人口 population")
+    households: Count = Field(0, description="户数 households (S2)")
+    population: Count = Field(0, description="人口 population")
     extra_staff: int = Field(0, ge=0, le=50, description="增配名额 extra posts by approval (S3)")
     extra_staff_approval: str | None = Field(None, max_length=200, description="增配审批文件 approving document (S3)")
 
@@ -157,8 +158,8 @@ class RegionPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=100, description="名称 name")
     kind: CommunityKind | None = Field(None, description="社区类型 community kind (S1–S4)")
-    households: int | None = Field(None, ge=0, description="户数 households (S2)")
-    population: int | None = Field(None, ge=0, description="人口 population")
+    households: Count | None = Field(None, description="户数 households (S2)")
+    population: Count | None = Field(None, description="人口 population")
     extra_staff: int | None = Field(None, ge=0, le=50, description="增配名额 extra posts by approval (S3)")
     extra_staff_approval: str | None = Field(None, max_length=200, description="增配审批文件 (S3)")
 

@@ -2,11 +2,13 @@
 
 from collections.abc import AsyncIterator
 
+import asyncpg.exceptions
 import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.exc import DBAPIError
 
 from shared.i18n import Message
 from shared.problems import (
@@ -65,6 +67,14 @@ def build_app() -> FastAPI:
     @app.get("/boom")
     async def boom() -> None:
         raise RuntimeError("secret internals: password=hunter2")
+
+    @app.get("/overflow")
+    async def overflow() -> None:
+        # What SQLAlchemy raises when asyncpg cannot encode a parameter (e.g. 60908707 for a SMALLINT).
+        try:
+            raise asyncpg.exceptions.DataError("invalid input for query argument $2: 60908707")
+        except asyncpg.exceptions.DataError as exc:
+            raise DBAPIError("SELECT …", {}, exc) from exc
 
     return app
 
@@ -176,3 +186,12 @@ async def test_a_raised_field_error_renders_both_languages(client: httpx.AsyncCl
         "beyond the quota",
         "S5",
     )
+
+
+async def test_a_value_the_database_refuses_is_a_422_not_a_500(client: httpx.AsyncClient) -> None:
+    """The safety net under the input types (shared.inputs): asyncpg's DataError family answers 422."""
+    response = await client.get("/overflow", headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert response.json()["detail"] == "A value is outside what can be stored"
+    assert "60908707" not in response.text

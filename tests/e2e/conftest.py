@@ -7,6 +7,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +65,11 @@ ADMIN_PASSWORD = "e2e admin password 0001"
 @pytest.fixture(scope="session")
 def bootstrap_dir(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What ``make up`` does after migrating: the bootstrap admin and each service's own API client."""
-    folder = tmp_path_factory.mktemp("bootstrap")
+    return run_bootstrap(database_url, tmp_path_factory.mktemp("bootstrap"))
+
+
+def run_bootstrap(database_url: str, folder: Path) -> Path:
+    """The bootstrap admin and the services' API clients in ``database_url``, their secrets in ``folder``."""
     env = dict(os.environ) | {
         "SHEGONG_GATEWAY_DATABASE_URL": database_url,
         "SHEGONG_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -78,6 +83,29 @@ def bootstrap_dir(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
 def suite(
     database_url: str, signing_keys_dir: Path, bootstrap_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Suite]:
+    # Per-user limit low enough for a test to trip it, with a short window so it resets quickly.
+    with running_suite(
+        database_url,
+        signing_keys_dir,
+        bootstrap_dir,
+        tmp_path_factory.mktemp("e2e-logs"),
+        rate_limit_user=RATE_LIMIT_USER,
+        rate_limit_window=RATE_LIMIT_WINDOW,
+    ) as running:
+        yield running
+
+
+@contextmanager
+def running_suite(
+    database_url: str,
+    signing_keys_dir: Path,
+    bootstrap_dir: Path,
+    log_dir: Path,
+    *,
+    rate_limit_user: int,
+    rate_limit_window: float,
+) -> Iterator[Suite]:
+    """The four services as real processes on ``database_url``, stopped (SIGTERM) on leaving."""
     ports = {name: free_port() for name in SERVICE_NAMES}
     env = dict(os.environ)
     for name in SERVICE_NAMES:
@@ -97,12 +125,10 @@ def suite(
                 env[prefix + f"{other.upper()}_URL"] = f"http://127.0.0.1:{ports[other]}"
     env["SHEGONG_GATEWAY_PROXY_READ_TIMEOUT_SECONDS"] = "5"
     env["SHEGONG_GATEWAY_SIGNING_KEYS_DIR"] = str(signing_keys_dir)
-    # Per-user limit low enough for a test to trip it, with a short window so it resets quickly.
-    env["SHEGONG_GATEWAY_RATE_LIMIT_USER"] = str(RATE_LIMIT_USER)
-    env["SHEGONG_GATEWAY_RATE_LIMIT_WINDOW_SECONDS"] = str(RATE_LIMIT_WINDOW)
+    env["SHEGONG_GATEWAY_RATE_LIMIT_USER"] = str(rate_limit_user)
+    env["SHEGONG_GATEWAY_RATE_LIMIT_WINDOW_SECONDS"] = str(rate_limit_window)
     for key, value in FAST_HASHING.items():
         env[f"SHEGONG_GATEWAY_{key.upper()}"] = str(value)
-    log_dir = tmp_path_factory.mktemp("e2e-logs")
     logs = {name: log_dir / f"{name}.log" for name in SERVICE_NAMES}
     suite = Suite(f"http://127.0.0.1:{ports['gateway']}", {}, logs, ports, env)
     try:

@@ -17,6 +17,7 @@ from shared.db import SessionDep
 from shared.dependencies import Reader, Writer
 from shared.i18n import Message
 from shared.problems import NotFound, problem_responses
+from shared.regions import TownshipCode
 from shared.scoping import WRITE_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["bonus"])
@@ -90,7 +91,7 @@ async def get_bonus(allocation_id: AllocationId, principal: Reader, session: Ses
 async def bonus_ledger(
     principal: Reader,
     session: SessionDep,
-    township_code: Annotated[str, Query(pattern=r"^\d{9}000$", description="乡镇（街道） township")],
+    township_code: Annotated[TownshipCode, Query(description="乡镇（街道） township")],
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 year assessed")],
 ) -> list[BonusOut]:
     if not sees_region(principal, township_code):

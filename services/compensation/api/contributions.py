@@ -15,7 +15,9 @@ from services.compensation.schemas import MONEY
 from shared.db import SessionDep
 from shared.dependencies import Reader
 from shared.i18n import Message
+from shared.inputs import MONTH_PATTERN
 from shared.problems import NotFound, problem_responses
+from shared.regions import RegionCode
 from shared.scoping import sees_region
 
 router = APIRouter(prefix="/v1", tags=["annual"])
@@ -69,8 +71,8 @@ class ContributionReportOut(BaseModel):
 async def contributions_report(
     principal: Reader,
     session: SessionDep,
-    region_code: Annotated[str, Query(pattern=r"^(\d{6}|\d{12})$", description="区划 region")],
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM")],
+    region_code: Annotated[RegionCode, Query(description="区划 region")],
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")],
 ) -> ContributionReportOut:
     if not sees_region(principal, region_code):
         raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=region_code)

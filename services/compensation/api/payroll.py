@@ -28,9 +28,10 @@ from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
 from shared.events import record_event
 from shared.i18n import Message
+from shared.inputs import MONTH_PATTERN
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, NotFound, problem_responses
-from shared.regions import scope_prefix
+from shared.regions import RegionCode, scope_prefix
 from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["payroll"])
@@ -106,10 +107,10 @@ async def list_runs(
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
     region_code: Annotated[
-        str | None,
-        Query(pattern=r"^(\d{6}|\d{12})$", description="区划 runs of this region and the regions inside it"),
+        RegionCode | None,
+        Query(description="区划 runs of this region and the regions inside it"),
     ] = None,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM")] = None,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")] = None,
     status: PayrollRunStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="上一页返回的游标 next_cursor of the previous page")] = None,
@@ -123,7 +124,7 @@ async def list_runs(
     if status:
         query = query.where(PayrollRun.status == status.value)
     if cursor:
-        last_month, last_id = decode_cursor(cursor, filters)
+        last_month, last_id = decode_cursor(cursor, filters, (date, uuid.UUID))
         query = query.where(
             tuple_(PayrollRun.month, PayrollRun.id) < tuple_(date.fromisoformat(last_month), uuid.UUID(last_id))
         )

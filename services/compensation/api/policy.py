@@ -41,6 +41,7 @@ from shared.db import SessionDep
 from shared.dependencies import Admin, Reader
 from shared.events import record_event
 from shared.i18n import Message
+from shared.inputs import YearPath
 from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, UnsupportedMediaType, problem_responses
 from shared.regions import CountyCode, RegionCode, contains
 from shared.scoping import ADMIN_WRITE_ROLES, require_write, sees_region
@@ -49,7 +50,7 @@ router = APIRouter(prefix="/v1", tags=["policy"])
 NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
 CENT = Decimal("0.01")
 RegionPath = Annotated[RegionCode, Path()]
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = YearPath
 
 
 def _visible(principal: Principal, region: str) -> None:

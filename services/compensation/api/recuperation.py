@@ -23,8 +23,10 @@ from shared.auth import Principal, require_for_record
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.i18n import Message
+from shared.inputs import Money
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, problem_responses
+from shared.regions import CountyCode
 from shared.scoping import READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["annual"])
@@ -38,9 +40,8 @@ class RecuperationIn(BaseModel):
     worker_id: uuid.UUID = Field(description="社工编号 worker")
     start_date: date = Field(description="开始日期 start; the claim counts to this year's allowance")
     days: int = Field(ge=1, le=30, description="天数 days (C10: at most 5; more is refused)")
-    amount: Decimal = Field(
+    amount: Money = Field(
         gt=0,
-        decimal_places=2,
         description="申请金额 cost claimed (C10: allowed ≤ 400 a day, ≤ 2,000 a year), " + MONEY,
     )
     note: str | None = Field(None, max_length=200, description="备注 note")
@@ -163,7 +164,7 @@ async def list_recuperation(
     session: SessionDep,
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 allowance year")],
     worker_id: Annotated[uuid.UUID | None, Query(description="社工编号 one worker's claims")] = None,
-    county_code: Annotated[str | None, Query(pattern=r"^\d{6}$", description="县级区划代码 a county's claims")] = None,
+    county_code: Annotated[CountyCode | None, Query(description="县级区划代码 a county's claims")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="游标 from next_cursor")] = None,
 ) -> Page[RecuperationOut]:
@@ -195,7 +196,7 @@ async def list_recuperation(
         query = query.where(WorkerProjection.community_path.startswith(county_code))
     filters = {"year": year, "worker_id": worker_id, "county_code": county_code}
     if cursor:
-        after_date, after_id = decode_cursor(cursor, filters)
+        after_date, after_id = decode_cursor(cursor, filters, (date, uuid.UUID))
         query = query.where(
             or_(
                 RecuperationClaim.start_date > date.fromisoformat(after_date),

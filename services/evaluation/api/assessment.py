@@ -47,6 +47,7 @@ from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
 from shared.events import record_event
 from shared.i18n import Message
+from shared.inputs import YearPath
 from shared.policy_rules import consecutive_incompetent
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import CountyCode
@@ -101,7 +102,7 @@ def scheme_out(row: SchemeRow) -> SchemeOut:
 )
 async def set_scheme(
     county_code: Annotated[CountyCode, Path()],
-    year: Annotated[int, Path(ge=2000, le=2100)],
+    year: YearPath,
     body: SchemeIn,
     principal: CountyAdmin,
     session: SessionDep,
@@ -141,7 +142,9 @@ async def set_scheme(
     response_model=SchemeOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_scheme(county_code: str, year: int, principal: Reader, session: SessionDep) -> SchemeOut:
+async def get_scheme(
+    county_code: Annotated[CountyCode, Path()], year: YearPath, principal: Reader, session: SessionDep
+) -> SchemeOut:
     row = await session.get(SchemeRow, (county_code, year))
     if row is None or not (
         sees_region(principal, county_code) or any(r.startswith(county_code) for r in principal.regions())

@@ -43,6 +43,7 @@ from shared.db import SessionDep
 from shared.dependencies import Writer
 from shared.events import record_event
 from shared.i18n import Message
+from shared.inputs import MONTH_PATTERN
 from shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent, problem_responses
 from shared.regions import RegionCode, scope_prefix
 from shared.scoping import READ_ROLES, WRITE_ROLES, own_worker_id, require_write, sees_region, sees_worker
@@ -225,7 +226,7 @@ async def visit_report(
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
     region: Annotated[RegionCode, Query(description="区划 region")],
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM")],
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")],
 ) -> VisitReport:
     if not sees_region(principal, region):
         raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=region)
@@ -316,7 +317,7 @@ async def compliance_report(
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
     region: Annotated[RegionCode, Query(description="区划 region")],
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM (its year for E5, E6)")],
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM (its year for E5, E6)")],
 ) -> ComplianceReport:
     """Each worker's findings, and their counts per community, township and county (E5–E7)."""
     year = int(month[:4])

@@ -46,7 +46,7 @@ async def list_audit_events(
     if since:
         query = query.where(AuditEvent.occurred_at >= since)
     if cursor:
-        (before,) = decode_cursor(cursor, filters)
+        (before,) = decode_cursor(cursor, filters, (int,))
         query = query.where(AuditEvent.id < int(before))
     rows, more = await fetch_page(session, query, limit)
     items = [

@@ -29,6 +29,7 @@ from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, Writer
 from shared.events import record_event
 from shared.i18n import Message
+from shared.inputs import YearPath
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, NotFound, problem_responses
 from shared.regions import RegionCode, RegionLevel, ancestors, child_code_problem, level, normalise, scope_prefix
@@ -164,7 +165,7 @@ async def _region_page(
     session: SessionDep, query: Any, limit: int, cursor: str | None, filters: dict[str, Any]
 ) -> Page[RegionOut]:
     if cursor:
-        (after,) = decode_cursor(cursor, filters)
+        (after,) = decode_cursor(cursor, filters, (str,))
         query = query.where(Region.path > str(after))
     rows, more = await fetch_page(session, query.order_by(Region.path), limit)
     items = await regions_out(session, rows)
@@ -311,7 +312,7 @@ class StaffingPolicyIn(BaseModel):
     responses=problem_responses(401, 403, 404),
 )
 async def set_staffing_policy(
-    region_code: RegionPath, year: int, body: StaffingPolicyIn, principal: Admin, session: SessionDep
+    region_code: RegionPath, year: YearPath, body: StaffingPolicyIn, principal: Admin, session: SessionDep
 ) -> StaffingPolicyOut:
     await visible_region(session, principal, region_code)
     require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
@@ -339,7 +340,7 @@ async def set_staffing_policy(
     responses=problem_responses(401, 403, 404),
 )
 async def get_staffing_policy(
-    region_code: RegionPath, year: int, principal: Reader, session: SessionDep
+    region_code: RegionPath, year: YearPath, principal: Reader, session: SessionDep
 ) -> StaffingPolicyOut:
     await visible_region(session, principal, region_code)
     return StaffingPolicyOut(**(await staffing_policy(session, region_code, year)).as_dict())

@@ -292,7 +292,7 @@ async def list_workers(
             held = held.where(PostAssignment.grade == grade)
         query = query.where(Worker.id.in_(held))
     if cursor:
-        (after,) = decode_cursor(cursor, filters)
+        (after,) = decode_cursor(cursor, filters, (uuid.UUID,))
         query = query.where(Worker.id > uuid.UUID(str(after)))
     rows, more = await fetch_page(session, query.order_by(Worker.id), limit)
     items = await workers_out(session, rows, day)
@@ -562,7 +562,7 @@ async def list_personal_data_reads(
     if worker_id:
         query = query.where(PersonalDataRead.worker_id == worker_id)
     if cursor:
-        (before,) = decode_cursor(cursor, filters)
+        (before,) = decode_cursor(cursor, filters, (int,))
         query = query.where(PersonalDataRead.id < int(before))
     rows, more = await fetch_page(session, query, limit)
     items = [

@@ -1,0 +1,38 @@
+"""The merged contract, fuzzed through the gateway with the four services running as real processes.
+
+What a client of the suite sees: every operation of ``/openapi.json`` at the gateway, routed to the
+services over HTTP, with a token of the widest role. No 5xx, and every answer as declared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from schemathesis import APIOperation
+
+from conftest import Mint
+from tests.e2e.conftest import Suite
+from tests.fuzz.conftest import PROVINCE, fuzz_config, fuzz_profile, merged_contract
+
+Case = schemathesis.Case[APIOperation[Any, Any, Any, Any]]
+
+merged = schemathesis.openapi.from_dict(merged_contract(), config=fuzz_config(fuzz_profile(), gateway=True))
+
+
+@pytest.fixture(scope="module")
+def auth(mint: Mint) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint(('province_admin', PROVINCE), pd=(PROVINCE,), ttl=3600)}"}
+
+
+def test_the_gateway_serves_the_merged_committed_contracts(fuzz_suite: Suite) -> None:
+    """What is fuzzed is what is served: the live merged document equals the committed contracts merged."""
+    live = httpx.get(f"{fuzz_suite.gateway}/openapi.json").json()
+    assert live == merged_contract()
+
+
+@merged.parametrize()
+def test_through_the_gateway(case: Case, fuzz_suite: Suite, auth: dict[str, str]) -> None:
+    case.call_and_validate(base_url=fuzz_suite.gateway, headers=auth)
