@@ -87,6 +87,9 @@ def _mark_roles(app: FastAPI, document: dict[str, Any]) -> None:
             if operation is None:
                 continue
             operation["x-roles"] = roles
+            # an operation that admits roles answers 401 without a valid token and 403 for other roles
+            for status, entry in problem_responses(401, 403).items():
+                operation.setdefault("responses", {}).setdefault(str(status), entry)
             note = "允许的角色 roles admitted: " + ", ".join(roles)
             operation["description"] = f"{operation.get('description', '')}\n\n{note}".strip()
 

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import schemathesis
 from schemathesis.schemas import BaseSchema
 
-from conftest import PostgresServer
+from conftest import Mint, PostgresServer
 from services.gateway.openapi_merge import committed_document, merge_documents
 from shared.migrations import SERVICE_NAMES, upgrade
 from shared.openapi_contract import contract_path
@@ -106,3 +107,29 @@ def fuzz_suite(
         rate_limit_window=60,
     ) as suite:
         yield suite
+
+
+@pytest.fixture(scope="session")
+def fuzz_auth(fuzz_database_url: str, mint: Mint) -> dict[str, str]:
+    """Bearer headers of a real account of the fuzzer's database: ``province_admin`` of 330000 with the
+    personal-data right. The gateway refuses tokens of accounts it does not know (token versions), so the
+    account exists; the token is minted with its id (no sign-in, no expiry during a long run)."""
+
+    async def make() -> str:
+        conn = await asyncpg.connect(fuzz_database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+        try:
+            user_id = await conn.fetchval(
+                "INSERT INTO gateway.users (username, name, password_hash, created_by)"
+                " VALUES ('fuzz-admin', '模糊测试', 'not a password hash: no sign-in', 'fuzz') RETURNING id"
+            )
+            await conn.executemany(
+                "INSERT INTO gateway.grants (user_id, \"right\", region, granted_by) VALUES ($1, $2, $3, 'fuzz')",
+                [(user_id, "province_admin", PROVINCE), (user_id, "personal_data", PROVINCE)],
+            )
+        finally:
+            await conn.close()
+        return str(user_id)
+
+    user_id = asyncio.run(make())
+    token = mint(("province_admin", PROVINCE), pd=(PROVINCE,), subject=f"user:{user_id}", ttl=6 * 3600)
+    return {"Authorization": f"Bearer {token}"}

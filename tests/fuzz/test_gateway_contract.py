@@ -13,9 +13,8 @@ import pytest
 import schemathesis
 from schemathesis import APIOperation
 
-from conftest import Mint
 from tests.e2e.conftest import Suite
-from tests.fuzz.conftest import PROVINCE, fuzz_config, fuzz_profile, merged_contract
+from tests.fuzz.conftest import fuzz_config, fuzz_profile, merged_contract
 
 Case = schemathesis.Case[APIOperation[Any, Any, Any, Any]]
 
@@ -23,8 +22,8 @@ merged = schemathesis.openapi.from_dict(merged_contract(), config=fuzz_config(fu
 
 
 @pytest.fixture(scope="module")
-def auth(mint: Mint) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint(('province_admin', PROVINCE), pd=(PROVINCE,), ttl=3600)}"}
+def auth(fuzz_auth: dict[str, str]) -> dict[str, str]:
+    return fuzz_auth
 
 
 def test_the_gateway_serves_the_merged_committed_contracts(fuzz_suite: Suite) -> None:

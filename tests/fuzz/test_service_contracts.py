@@ -21,11 +21,11 @@ from schemathesis import APIOperation
 from schemathesis.python import asgi
 from schemathesis.schemas import BaseSchema
 
-from conftest import FAST_HASHING, Mint
+from conftest import FAST_HASHING
 from services.gateway.keys import SigningKeys
 from shared.auth import TokenVerifier
 from shared.migrations import settings_for
-from tests.fuzz.conftest import PROVINCE, contract_schema, fuzz_profile
+from tests.fuzz.conftest import contract_schema, fuzz_profile
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +54,8 @@ def apps(fuzz_database_url: str, signing_keys_dir: Path) -> Iterator[dict[str, F
 
 
 @pytest.fixture(scope="module")
-def auth(mint: Mint) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint(('province_admin', PROVINCE), pd=(PROVINCE,), ttl=3600)}"}
+def auth(fuzz_auth: dict[str, str]) -> dict[str, str]:
+    return fuzz_auth
 
 
 Case = schemathesis.Case[APIOperation[Any, Any, Any, Any]]
