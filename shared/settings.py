@@ -28,6 +28,10 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(5, ge=1, le=100)
     db_max_overflow: int = Field(5, ge=0, le=100)
     db_pool_timeout_seconds: float = Field(10.0, gt=0)
+    db_connect_timeout_seconds: float = Field(5.0, gt=0, description="give up connecting to PostgreSQL after this")
+    db_unavailable_retry_after_seconds: int = Field(
+        5, ge=1, description="Retry-After of the 503 answered while the database cannot be reached"
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "INFO"
