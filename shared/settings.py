@@ -47,3 +47,8 @@ class ServiceSettings(BaseSettings):
     client_secret: SecretStr | None = Field(None, description="the secret of ``client_id``")
     feeds_enabled: bool = Field(True, description="poll the other services' change feeds in the background")
     feed_poll_seconds: float = Field(1.0, gt=0, description="how often an idle feed is polled")
+    feed_max_lag_seconds: float = Field(
+        120.0, gt=0, description="not ready when a feed has not reached its end for longer than this"
+    )
+    feed_failures_before_unready: int = Field(3, ge=1, description="not ready after this many failed polls in a row")
+    readiness_timeout_seconds: float = Field(2.0, gt=0, description="each /readyz check gives up after this")

@@ -72,6 +72,7 @@ async def test_services_answer_503_while_postgres_is_down_and_recover_when_it_is
     )
     not_ready = await roster.client.get("/readyz")
     assert not_ready.status_code == 503
+    assert not_ready.json()["checks"]["database"]["status"] == "failing"
     assert (await roster.client.get("/healthz")).status_code == 200  # alive: do not restart it
     signing_in = await gateway.client.post(
         "/api/v1/auth/token", data={"grant_type": "password", "username": "nobody", "password": "x" * 12}
