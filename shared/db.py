@@ -3,18 +3,34 @@
 The session dependency commits when the request handler returns and rolls back when it raises, so
 domain code only ``flush()``es; the outbox event of a change is thus in the same transaction as the
 change itself (ARCHITECTURE rule 4).
+
+When PostgreSQL cannot be reached (down, restarting, refusing connections, the pool exhausted) a request
+gets 503 problem+json with ``Retry-After``, never a 500 (:class:`DatabaseUnavailableMiddleware`), and
+the process recovers by itself when the database is back: every connection is pinged as it leaves the
+pool, a disconnect invalidates the whole pool, and connecting gives up after
+``db_connect_timeout_seconds`` instead of asyncpg's minute.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+import traceback
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as ASGIMessage
 
+from shared.i18n import Message
+from shared.problems import ServiceUnavailable, problem_response
 from shared.settings import ServiceSettings
+
+_log = logging.getLogger("shegong.db")
 
 # Names PostgreSQL itself would give, so migrations and the database agree (see polar's base model).
 NAMING_CONVENTION = {
@@ -38,7 +54,10 @@ def make_engine(settings: ServiceSettings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": "shegong", "timezone": "UTC"}},
+        connect_args={
+            "server_settings": {"application_name": "shegong", "timezone": "UTC"},
+            "timeout": settings.db_connect_timeout_seconds,
+        },
     )
 
 
@@ -61,3 +80,92 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response is sent, so a failed commit is an error
 # response and never a 2xx for a change that was lost.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+# SQLSTATEs meaning "no database to talk to now": connection exceptions (class 08), the server shutting
+# down or starting up (57P01–57P03), too many connections (53300), a standby after a failover (25006).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300", "25006")
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+        for nested in (current.__cause__, current.__context__, getattr(current, "orig", None)):
+            if isinstance(nested, BaseException):
+                stack.append(nested)
+
+
+def _raised_by_the_driver(exc: BaseException) -> bool:
+    return any(
+        str(frame.f_globals.get("__name__", "")).startswith(("asyncpg", "sqlalchemy"))
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
+
+
+def database_unavailable(exc: BaseException) -> str | None:
+    """``"unreachable"`` or ``"busy"`` when ``exc`` means the database cannot serve now, else ``None``."""
+    for cause in _causes(exc):
+        if isinstance(cause, PoolTimeoutError):
+            return "busy"  # every pooled connection in use for pool_timeout seconds
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return "unreachable"
+        sqlstate = getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return "busy" if sqlstate == "53300" else "unreachable"
+        # Refused, reset, timed out, no such host: socket errors of the driver (not of anything else).
+        if isinstance(cause, OSError) and _raised_by_the_driver(cause):
+            return "unreachable"
+    return None
+
+
+DATABASE_UNREACHABLE = Message(
+    "数据库暂时无法访问，请稍后重试", "The database cannot be reached right now; try again shortly"
+)
+DATABASE_BUSY = Message("数据库繁忙，请稍后重试", "The database is busy; try again shortly")
+
+
+class DatabaseUnavailableMiddleware:
+    """Answers 503 problem+json with ``Retry-After`` when a request fails because the database is away.
+
+    Installed twice: inside the unexpected-error middleware (errors of the routes) and just inside the
+    request-id middleware (errors of the middlewares that use the database, e.g. idempotency keys).
+    """
+
+    def __init__(self, app: ASGIApp, retry_after_seconds: int = 5) -> None:
+        self.app = app
+        self.retry_after = retry_after_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: ASGIMessage) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            kind = database_unavailable(exc)
+            if kind is None or started:
+                raise
+            _log.warning(
+                "database %s: %s", kind, type(exc).__name__, extra={"path": scope.get("path"), "error": str(exc)[:200]}
+            )
+            problem = ServiceUnavailable(
+                DATABASE_BUSY if kind == "busy" else DATABASE_UNREACHABLE,
+                headers={"Retry-After": str(self.retry_after)},
+            )
+            await problem_response(problem, Request(scope))(scope, receive, send)

@@ -1,23 +1,36 @@
 """Transactional outbox and the change feed (ARCHITECTURE rule 4).
 
-A change and its event row are written in one transaction (:func:`record_event`, then the request's
-commit). The feed ``GET /v1/events?after=<cursor>`` orders events by (transaction id, event id) and serves
-only events of transactions older than the oldest one still running (``pg_snapshot_xmin``). So an
-event that commits late can never appear *behind* a cursor a consumer already holds: a consumer never
-skips one, even when transactions commit out of order. The price: one long transaction holds the feed
-back until it ends. Feeds may repeat an event after a consumer crash; consumers apply idempotently.
+A change and its event rows are written in one transaction (:func:`record_event`, then the request's
+commit). The feed ``GET /v1/events?after=<cursor>`` serves events in **commit order**, and never skips
+one, whatever else runs on the PostgreSQL server.
+
+How: a deferred constraint trigger on ``events`` runs as the writing transaction commits. It takes the
+outbox's transaction-scoped advisory lock and gives the transaction the next *position* (one row in
+``event_commits``: position, txid). The lock is released only after the commit is visible to every new
+snapshot (PostgreSQL ends a transaction in the proc array before it releases its locks), so positions
+become visible in increasing order: a reader that sees position *p* sees every committed position
+below *p*, and any transaction still to commit gets a position above every one already visible. A
+cursor (position, event id) therefore never passes an event that commits later. Writers of one service
+queue on that lock only for the instant of their commit; a transaction that stays open anywhere else
+(an analyst's ``psql``, a slow report, another database of the cluster) no longer holds any feed back.
+
+Feeds may repeat an event after a consumer crash; consumers apply idempotently. Cursors of the earlier
+design (transaction id, event id) are still accepted: the migration gave existing transactions
+positions in transaction-id order, which is the order that feed served them in.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import zlib
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Column,
     DateTime,
@@ -26,10 +39,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    event,
     func,
+    or_,
     select,
     text,
-    tuple_,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,12 +57,62 @@ from shared.request_context import current_request_id
 
 # xid8 as a bigint: 64-bit transaction ids fit, and bigint sorts and indexes like any number.
 CURRENT_TXID = text("(pg_current_xact_id()::text)::bigint")
-OLDEST_RUNNING_TXID = text("(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")
+COMMITS_TABLE = "event_commits"
+
+
+def outbox_lock_key(schema: str) -> int:
+    """The advisory lock (one bigint) that orders the commits of ``schema``'s outbox; stable across processes."""
+    return zlib.crc32(f"shegong.outbox.{schema}".encode()) + (1 << 40)
+
+
+def commit_order_ddl(schema: str) -> list[str]:
+    """The trigger that gives each outbox-writing transaction its position as it commits.
+
+    Migrations carry their own copy of these statements (a migration never changes after release);
+    this one is for ``metadata.create_all`` (scratch schemas in tests).
+    """
+    # The schema is the service's own constant, never input.
+    return [
+        f"""
+        CREATE FUNCTION "{schema}".events_commit_position() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            tx bigint := (pg_current_xact_id()::text)::bigint;
+        BEGIN
+            -- Once per transaction: the first of its events to reach here numbers the whole transaction.
+            IF NOT EXISTS (SELECT 1 FROM "{schema}".{COMMITS_TABLE} WHERE txid = tx) THEN
+                -- Held until the commit is visible: positions become visible in increasing order.
+                PERFORM pg_advisory_xact_lock({outbox_lock_key(schema)});
+                INSERT INTO "{schema}".{COMMITS_TABLE} (txid) VALUES (tx);
+            END IF;
+            RETURN NULL;
+        END
+        $$
+        """,  # noqa: S608
+        f"""
+        CREATE CONSTRAINT TRIGGER events_commit_position AFTER INSERT ON "{schema}".events
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "{schema}".events_commit_position()
+        """,
+    ]
 
 
 def outbox_table(metadata: MetaData) -> Table:
-    """The ``events`` table of a service, in the service's own schema."""
-    return Table(
+    """The ``events`` table of a service (and ``event_commits``, its commit order), in the service's schema."""
+    schema = metadata.schema
+    assert schema
+    commits = Table(
+        COMMITS_TABLE,
+        metadata,
+        Column(
+            "position",
+            BigInteger,
+            Identity(always=True),
+            primary_key=True,
+            comment="commit order of the outbox: allocated under the outbox lock as the transaction commits",
+        ),
+        Column("txid", BigInteger, nullable=False, unique=True, comment="the transaction whose events these are"),
+        Column("committed_at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    )
+    events = Table(
         "events",
         metadata,
         Column("id", BigInteger, Identity(always=True), primary_key=True),
@@ -60,6 +124,16 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("data", JSONB, nullable=False),
         Index("events_txid_id_idx", "txid", "id"),
     )
+    for statement in commit_order_ddl(schema):
+        event.listen(events, "after_create", DDL(statement))  # type: ignore[no-untyped-call]
+    # create_all makes event_commits before events only if told: the trigger function names it.
+    events.add_is_dependent_on(commits)
+    return events
+
+
+def commits_of(events: Table) -> Table:
+    """The ``event_commits`` table beside an ``events`` table."""
+    return events.metadata.tables[f"{events.schema}.{COMMITS_TABLE}"]
 
 
 async def record_event(session: AsyncSession, table: Table, type_: str, subject: str, data: dict[str, Any]) -> None:
@@ -69,15 +143,20 @@ async def record_event(session: AsyncSession, table: Table, type_: str, subject:
     )
 
 
-def encode_cursor(txid: int, event_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{txid}.{event_id}".encode()).decode().rstrip("=")
+# A cursor is "p<position>.<event id>"; one of the first design is "<txid>.<event id>" (see the module doc).
+def encode_cursor(position: int, event_id: int) -> str:
+    return base64.urlsafe_b64encode(f"p{position}.{event_id}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[int, int]:
+def decode_cursor(cursor: str) -> tuple[bool, int, int]:
+    """(legacy, position or txid, event id)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        txid, event_id = raw.split(".")
-        return int(txid), int(event_id)
+        legacy = not raw.startswith("p")
+        first, event_id = raw.removeprefix("p").split(".")
+        if not (first.isdigit() and event_id.isdigit()):
+            raise ValueError(raw)
+        return legacy, int(first), int(event_id)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise BadRequest(Message("游标无效：{cursor}", "Invalid cursor: {cursor}"), cursor=cursor[:64]) from exc
 
@@ -102,16 +181,28 @@ class EventPage(BaseModel):
 
 
 async def read_feed(session: AsyncSession, table: Table, after: str | None, limit: int) -> EventPage:
-    """Events after ``after`` in (txid, id) order, only of transactions no running one can precede."""
-    query = select(table).where(table.c.txid < OLDEST_RUNNING_TXID)
+    """Events after ``after`` in commit order (position, then event id): every one committed, none skipped."""
+    commits = commits_of(table)
+    query = select(commits.c.position, table).join(commits, commits.c.txid == table.c.txid)
     if after:
-        query = query.where(tuple_(table.c.txid, table.c.id) > tuple_(*decode_cursor(after)))
-    query = query.order_by(table.c.txid, table.c.id).limit(limit)
+        legacy, first, event_id = decode_cursor(after)
+        position: int | None = first
+        if legacy:
+            # The migration numbered the transactions of the old feed in its own order; a cursor naming one
+            # we cannot find starts again from the beginning (repeats, never skips).
+            position = await session.scalar(select(commits.c.position).where(commits.c.txid == first))
+            if position is None:
+                event_id = 0
+        if position is not None:
+            query = query.where(
+                commits.c.position >= position, or_(commits.c.position > position, table.c.id > event_id)
+            )
+    query = query.order_by(commits.c.position, table.c.id).limit(limit)
     rows = (await session.execute(query)).mappings().all()
     items = [
         Event(
             id=row["id"],
-            cursor=encode_cursor(row["txid"], row["id"]),
+            cursor=encode_cursor(row["position"], row["id"]),
             type=row["type"],
             occurred_at=row["occurred_at"],
             request_id=row["request_id"],

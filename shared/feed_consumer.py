@@ -5,15 +5,22 @@ credentials and applies each page in one transaction together with the new curso
 ``feed_cursors``), so a crash repeats a page but never loses or half-applies one. Handlers must be
 idempotent: the feed may repeat an event. The loop runs in the service's lifespan; tests call
 :meth:`FeedConsumer.poll_once` directly.
+
+Each consumer keeps how it is doing (:meth:`FeedConsumer.health`): when it last reached the end of the
+feed (a page that was not full), and how many polls in a row failed. ``/readyz`` reports a feed that
+has not caught up for longer than ``feed_max_lag_seconds`` as lagging and one whose last
+``feed_failures_before_unready`` polls failed as failing (shared/health.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 import httpx
 from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
@@ -37,6 +44,20 @@ def feed_cursors_table(metadata: MetaData) -> Table:
     )
 
 
+FeedStatus = Literal["ok", "lagging", "failing", "disabled"]
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """How a consumer is doing, as ``/readyz`` reports it."""
+
+    status: FeedStatus
+    behind_seconds: float | None  # since the consumer last reached the end of the feed (or started)
+    caught_up_at: datetime | None
+    failures: int  # polls in a row that failed
+    last_error: str | None
+
+
 class FeedConsumer:
     def __init__(
         self,
@@ -47,6 +68,7 @@ class FeedConsumer:
         cursors: Table,
         state: Any,
         page_size: int = 500,
+        max_backoff_seconds: float = 15.0,
     ) -> None:
         """``state`` is the app's state: its sessionmaker, HTTP client and credentials are read per poll."""
         self.source = source
@@ -55,9 +77,47 @@ class FeedConsumer:
         self.cursors = cursors
         self.state = state
         self.page_size = page_size
+        self.max_backoff_seconds = max_backoff_seconds
+        self.running = False
+        self.started_at = time.monotonic()
+        self.caught_up_at: float | None = None  # monotonic time of the last poll that found the feed's end
+        self.failures = 0
+        self.last_error: str | None = None
+
+    def health(self, max_lag_seconds: float, failures_before_unready: int) -> FeedHealth:
+        """``lagging`` when the end of the feed was last reached more than ``max_lag_seconds`` ago (or never
+        since the start), ``failing`` after ``failures_before_unready`` failed polls in a row."""
+        now = time.monotonic()
+        behind = now - (self.caught_up_at if self.caught_up_at is not None else self.started_at)
+        caught_up_at = (
+            datetime.now(UTC) - timedelta(seconds=now - self.caught_up_at) if self.caught_up_at is not None else None
+        )
+        status: FeedStatus
+        if not self.running:
+            status = "disabled"
+        elif self.failures >= failures_before_unready:
+            status = "failing"
+        elif behind > max_lag_seconds:
+            status = "lagging"
+        else:
+            status = "ok"
+        return FeedHealth(status, round(behind, 1), caught_up_at, self.failures, self.last_error)
 
     async def poll_once(self) -> int:
         """Fetch one page and apply it with its cursor in one transaction; returns events applied."""
+        try:
+            applied = await self._poll()
+        except Exception as exc:
+            self.failures += 1
+            self.last_error = _describe(exc)
+            raise
+        self.failures = 0
+        self.last_error = None
+        if applied < self.page_size:
+            self.caught_up_at = time.monotonic()
+        return applied
+
+    async def _poll(self) -> int:
         maker: async_sessionmaker[AsyncSession] = self.state.sessionmaker
         credentials: ServiceCredentials | None = self.state.service_credentials
         client: httpx.AsyncClient = self.state.http
@@ -90,17 +150,30 @@ class FeedConsumer:
             return len(page["items"])
 
     async def run(self, interval_seconds: float) -> None:
-        """Poll until cancelled: at once while pages are full, else every ``interval_seconds``."""
+        """Poll until cancelled: at once while pages are full, else every ``interval_seconds``; after a
+        failure back off, doubling up to ``max_backoff_seconds``, so a source or database that comes back
+        is read again within that."""
+        self.running = True
+        self.started_at = time.monotonic()
         backoff = interval_seconds
-        while True:
-            try:
-                applied = await self.poll_once()
-                backoff = interval_seconds
-                if applied >= self.page_size:
-                    continue
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a source that is down or a bad page: log, back off, try again
-                _log.exception("feed %s: poll failed", self.source)
-                backoff = min(backoff * 2, 60.0)
-            await asyncio.sleep(backoff)
+        try:
+            while True:
+                try:
+                    applied = await self.poll_once()
+                    backoff = interval_seconds
+                    if applied >= self.page_size:
+                        continue
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # a source that is down or a bad page: log, back off, try again
+                    _log.exception("feed %s: poll failed", self.source)
+                    backoff = min(backoff * 2, max(self.max_backoff_seconds, interval_seconds))
+                await asyncio.sleep(backoff)
+        finally:
+            self.running = False
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code} from {exc.request.url.copy_with(query=None)}"
+    return f"{type(exc).__name__}: {str(exc)[:200]}" if str(exc) else type(exc).__name__

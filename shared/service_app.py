@@ -15,7 +15,7 @@ from sqlalchemy import MetaData
 
 from shared.auth import TokenVerifier, http_jwks_source, roles_of_route
 from shared.concurrency import check_if_match
-from shared.db import make_engine, make_sessionmaker
+from shared.db import DatabaseUnavailableMiddleware, make_engine, make_sessionmaker
 from shared.feed_consumer import FeedConsumer
 from shared.glossary import apply_glossary
 from shared.health import health_router
@@ -233,6 +233,8 @@ def create_service_app(
     app.state.settings = settings
     app.state.service_name = name
     app.state.migration_head = head_revision(name)
+    database_away = {"retry_after_seconds": settings.db_unavailable_retry_after_seconds}
+    app.add_middleware(DatabaseUnavailableMiddleware, **database_away)  # innermost: the routes' errors
     install_problem_handlers(app)
     idempotency = metadata.tables.get(f"{schema}.idempotency_keys")
     if idempotency is not None:
@@ -240,6 +242,7 @@ def create_service_app(
     for middleware_class, options in middleware:  # inside the request id: their answers carry it
         app.add_middleware(middleware_class, **options)
     app.add_middleware(NulCharacterMiddleware)  # before anything stores or compares a string
+    app.add_middleware(DatabaseUnavailableMiddleware, **database_away)  # the middlewares' own errors
     app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
     app.include_router(health_router(name, schema, liveness_path=liveness_path))
     for router in routers:

@@ -28,6 +28,10 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(5, ge=1, le=100)
     db_max_overflow: int = Field(5, ge=0, le=100)
     db_pool_timeout_seconds: float = Field(10.0, gt=0)
+    db_connect_timeout_seconds: float = Field(5.0, gt=0, description="give up connecting to PostgreSQL after this")
+    db_unavailable_retry_after_seconds: int = Field(
+        5, ge=1, description="Retry-After of the 503 answered while the database cannot be reached"
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "INFO"
@@ -43,3 +47,8 @@ class ServiceSettings(BaseSettings):
     client_secret: SecretStr | None = Field(None, description="the secret of ``client_id``")
     feeds_enabled: bool = Field(True, description="poll the other services' change feeds in the background")
     feed_poll_seconds: float = Field(1.0, gt=0, description="how often an idle feed is polled")
+    feed_max_lag_seconds: float = Field(
+        120.0, gt=0, description="not ready when a feed has not reached its end for longer than this"
+    )
+    feed_failures_before_unready: int = Field(3, ge=1, description="not ready after this many failed polls in a row")
+    readiness_timeout_seconds: float = Field(2.0, gt=0, description="each /readyz check gives up after this")

@@ -1,64 +1,188 @@
-"""The change feed never skips an event, even when transactions commit out of order (ARCHITECTURE rule 4).
+"""The change feed serves events in commit order and never skips one, whatever else runs on the server
+(ARCHITECTURE rule 4).
 
 Runs on the real PostgreSQL of the test run, in a scratch schema of its own, with real commits:
 what a consumer can see depends on which transactions have committed, so nothing can be rolled back.
 """
 
 import asyncio
+import base64
 import random
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 import pytest_asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Table, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from conftest import PostgresServer
 from shared.db import schema_metadata
 from shared.events import decode_cursor, encode_cursor, outbox_table, read_feed, record_event
 from shared.problems import BadRequest
 
+# A test-only trigger that fires after the outbox's own at commit (same row, later name): while the test
+# holds advisory lock HOLD_KEY, a transaction that set ``feedtest.hold`` stops *inside* its commit, with
+# its position taken and the outbox lock held, not yet visible.
+HOLD_KEY = 4242_0001
 
-@pytest_asyncio.fixture
-async def feed(database_url: str) -> AsyncIterator[tuple[AsyncEngine, Table]]:
+
+async def make_feed(engine: AsyncEngine) -> tuple[str, Table]:
     schema = f"feedtest_{uuid.uuid4().hex[:8]}"
     table = outbox_table(schema_metadata(schema))
-    engine = create_async_engine(database_url, pool_size=20)
     async with engine.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         await conn.run_sync(table.metadata.create_all)
-    yield engine, table
+        await conn.execute(
+            text(
+                f"""
+                CREATE FUNCTION "{schema}".hold_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF current_setting('feedtest.hold', true) = 'on' THEN
+                        PERFORM pg_advisory_xact_lock_shared({HOLD_KEY});
+                    END IF;
+                    RETURN NULL;
+                END $$
+                """
+            )
+        )
+        await conn.execute(
+            text(
+                f'CREATE CONSTRAINT TRIGGER zz_hold_commit AFTER INSERT ON "{schema}".events '
+                f'DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "{schema}".hold_commit()'
+            )
+        )
+    return schema, table
+
+
+async def drop_feed(engine: AsyncEngine, schema: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest_asyncio.fixture
+async def feed(database_url: str) -> AsyncIterator[tuple[AsyncEngine, Table]]:
+    engine = create_async_engine(database_url, pool_size=20)
+    schema, table = await make_feed(engine)
+    yield engine, table
+    await drop_feed(engine, schema)
     await engine.dispose()
 
 
-async def read_all(engine: AsyncEngine, table: Table, after: str | None) -> tuple[list[str], str | None]:
+async def read_all(
+    engine: AsyncEngine, table: Table, after: str | None, limit: int = 1000
+) -> tuple[list[str], str | None]:
     async with async_sessionmaker(engine)() as session:
-        page = await read_feed(session, table, after, 1000)
+        page = await read_feed(session, table, after, limit)
     return [e.subject for e in page.items], page.next_cursor
 
 
-async def test_event_of_an_older_open_transaction_holds_back_newer_ones(feed: tuple[AsyncEngine, Table]) -> None:
+async def insert(conn: AsyncConnection, table: Table, subject: str) -> None:
+    await conn.execute(table.insert().values(type="worker.hired", subject=subject, data={}))
+
+
+async def test_a_transaction_that_commits_late_is_served_after_the_cursor_never_behind_it(
+    feed: tuple[AsyncEngine, Table],
+) -> None:
     engine, table = feed
     async with engine.connect() as older, engine.connect() as newer:
         await older.begin()
-        await older.execute(table.insert().values(type="worker.hired", subject="A", data={}))
+        await insert(older, table, "A")
         await newer.begin()
-        await newer.execute(table.insert().values(type="worker.hired", subject="B", data={}))
-        await newer.commit()  # B commits first, though its transaction started later
+        await insert(newer, table, "B")
+        await newer.commit()  # B commits first, though its transaction started (and wrote) earlier
 
         seen, cursor = await read_all(engine, table, None)
-        # Serving B now would let a consumer's cursor pass A, which commits later: B must wait.
-        assert seen == []
-        assert cursor is None
+        assert seen == ["B"]  # served at once: A is still running, but A will be numbered after B
 
         await older.commit()
-    seen, cursor = await read_all(engine, table, None)
-    assert seen == ["A", "B"]
-    assert (await read_all(engine, table, cursor))[0] == []
+    seen, end = await read_all(engine, table, cursor)
+    assert seen == ["A"]  # the consumer past B still gets A
+    assert (await read_all(engine, table, None))[0] == ["B", "A"]  # commit order
     # An empty page hands back the same cursor, so a consumer can keep polling with it.
-    assert (await read_all(engine, table, cursor))[1] == cursor
+    assert await read_all(engine, table, end) == ([], end)
+
+
+async def test_a_commit_under_way_holds_back_only_the_commits_after_it(feed: tuple[AsyncEngine, Table]) -> None:
+    """A commits slowly (paused after taking its position); B's commit queues behind it on the outbox lock.
+
+    Nothing of either is served until A's commit is visible; then A, then B, in that order.
+    """
+    engine, table = feed
+    async with engine.connect() as holder, engine.connect() as a, engine.connect() as b:
+        await holder.execute(text(f"SELECT pg_advisory_lock({HOLD_KEY})"))
+        await holder.commit()
+        before = (await read_all(engine, table, None))[1]
+
+        await a.begin()
+        await a.execute(text("SET LOCAL feedtest.hold = 'on'"))
+        await insert(a, table, "A")
+        committing_a = asyncio.create_task(a.commit())
+        await wait_for_lock_waiters(engine, HOLD_KEY, 1)  # A is inside its commit, holding the outbox lock
+
+        await b.begin()
+        await insert(b, table, "B")
+        committing_b = asyncio.create_task(b.commit())
+        await wait_for_lock_waiters(engine, None, 1)  # B waits for the outbox lock
+        assert await read_all(engine, table, before) == ([], before)
+
+        await holder.execute(text(f"SELECT pg_advisory_unlock({HOLD_KEY})"))
+        await holder.commit()
+        await asyncio.wait_for(asyncio.gather(committing_a, committing_b), 10)
+    assert (await read_all(engine, table, before))[0] == ["A", "B"]
+
+
+async def wait_for_lock_waiters(engine: AsyncEngine, key: int | None, count: int) -> None:
+    """Until ``count`` sessions wait for advisory lock ``key`` (None: any advisory lock but HOLD_KEY)."""
+    condition = "objid = :low AND classid = :high" if key is not None else "NOT (objid = :low AND classid = :high)"
+    for _ in range(200):
+        async with engine.connect() as conn:
+            waiting = await conn.scalar(
+                text(f"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND {condition}"),
+                {"low": HOLD_KEY & 0xFFFFFFFF, "high": HOLD_KEY >> 32},
+            )
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("nobody queued for the lock")
+
+
+async def test_long_transactions_elsewhere_do_not_hold_the_feed_back(
+    feed: tuple[AsyncEngine, Table], postgres_server: PostgresServer
+) -> None:
+    """An open transaction with a transaction id in this database, one in another database of the cluster
+    (both hold back ``pg_snapshot_xmin``, which the first design waited for) and an outbox writer of the
+    same service that has not committed yet: events committed meanwhile are served within a second."""
+    engine, table = feed
+    other_db = f"shegong_other_{uuid.uuid4().hex[:8]}"
+    await postgres_server.create(other_db)
+    same = await asyncpg.connect(f"{postgres_server.base_url}/{engine.url.database}")
+    other = await asyncpg.connect(postgres_server.base_url + "/" + other_db)
+    try:
+        for conn in (same, other):
+            await conn.execute("BEGIN")
+            xid = int(await conn.fetchval("SELECT pg_current_xact_id()::text"))
+            assert int(await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")) <= xid
+        async with engine.connect() as slow_writer:
+            await slow_writer.begin()
+            await insert(slow_writer, table, "late")
+            start = (await read_all(engine, table, None))[1]
+            for n in range(5):
+                async with engine.begin() as conn:
+                    await insert(conn, table, f"now-{n}")
+            seen, cursor = await asyncio.wait_for(read_all(engine, table, start), 1.0)
+            assert seen == [f"now-{n}" for n in range(5)]
+            # The open transactions really are older than what was served (they would have held it back).
+            assert int(await same.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")) <= xid
+            await slow_writer.commit()
+        assert (await read_all(engine, table, cursor))[0] == ["late"]
+    finally:
+        await same.close()
+        await other.close()
+        await postgres_server.drop(other_db)
 
 
 async def test_concurrent_writers_and_a_polling_consumer_lose_nothing(feed: tuple[AsyncEngine, Table]) -> None:
@@ -87,7 +211,7 @@ async def test_concurrent_writers_and_a_polling_consumer_lose_nothing(feed: tupl
         cursor: str | None = None
         while True:
             finished = done.is_set()
-            subjects, cursor = await read_all(engine, table, cursor)
+            subjects, cursor = await read_all(engine, table, cursor, limit=7)
             received.extend(subjects)
             if finished and not subjects:
                 return
@@ -100,9 +224,110 @@ async def test_concurrent_writers_and_a_polling_consumer_lose_nothing(feed: tupl
 
     assert len(committed) == 8 * 12 * 2
     assert sorted(received) == sorted(committed)  # every committed event, each exactly once
+    for w in range(8):  # a transaction's events stay together and in their order
+        mine = [s for s in received if s.startswith(f"{w}-")]
+        assert all(mine[k].endswith("-a") and mine[k + 1].endswith("-b") for k in range(0, len(mine), 2))
+
+
+# One step of a schedule: a writer (0–3) opens/extends its transaction with an event, commits, rolls back;
+# or the consumer reads a page of 1–3 events.
+STEP = st.one_of(
+    st.tuples(st.sampled_from(["insert", "commit", "rollback"]), st.integers(0, 3)),
+    st.tuples(st.just("poll"), st.integers(1, 3)),
+)
+
+
+def test_any_schedule_of_writers_and_a_consumer_delivers_each_committed_event_once_in_commit_order(
+    database_url: str,
+) -> None:
+    """Property (hypothesis): transactions open early and commit late, or never; the consumer polls in
+    between with small pages. In the end it has every committed event exactly once, in commit order."""
+    loop = asyncio.new_event_loop()
+    engine = create_async_engine(database_url, pool_size=6)
+    schema, table = loop.run_until_complete(make_feed(engine))
+
+    async def scenario(steps: list[tuple[str, int]]) -> None:
+        tag = uuid.uuid4().hex[:6]
+        start = (await read_all(engine, table, None))[1]
+        writers: dict[int, AsyncConnection] = {}
+        pending: dict[int, list[str]] = {}
+        committed: list[str] = []
+        received: list[str] = []
+        cursor = start
+        n = 0
+
+        async def finish(w: int, commit: bool) -> None:
+            conn = writers.pop(w)
+            if commit:
+                await conn.commit()
+                committed.extend(pending.pop(w))
+            else:
+                await conn.rollback()
+                pending.pop(w)
+            await conn.close()
+
+        try:
+            for action, arg in steps:
+                if action == "insert":
+                    if arg not in writers:
+                        writers[arg] = await engine.connect()
+                        await writers[arg].begin()
+                        pending[arg] = []
+                    n += 1
+                    await insert(writers[arg], table, f"{tag}-{n}")
+                    pending[arg].append(f"{tag}-{n}")
+                elif action in ("commit", "rollback") and arg in writers:
+                    await finish(arg, action == "commit")
+                elif action == "poll":
+                    subjects, cursor = await read_all(engine, table, cursor, limit=arg)
+                    received.extend(subjects)
+            for w in list(writers):
+                await finish(w, True)
+            while True:
+                subjects, cursor = await read_all(engine, table, cursor, limit=3)
+                if not subjects:
+                    break
+                received.extend(subjects)
+        finally:
+            for conn in writers.values():
+                await conn.close()
+        assert received == committed
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(steps=st.lists(STEP, max_size=30))
+    def property_(steps: list[tuple[str, int]]) -> None:
+        loop.run_until_complete(scenario(steps))
+
+    try:
+        property_()
+    finally:
+        loop.run_until_complete(drop_feed(engine, schema))
+        loop.run_until_complete(engine.dispose())
+        loop.close()
+
+
+async def test_cursors_of_the_first_design_carry_on_where_they_were(feed: tuple[AsyncEngine, Table]) -> None:
+    """A consumer that stored ``<txid>.<event id>`` before the upgrade goes on from that event."""
+    engine, table = feed
+    for subject in ("one", "two", "three"):
+        async with engine.begin() as conn:
+            await insert(conn, table, subject)
+    async with engine.connect() as conn:
+        txid, event_id = (
+            await conn.execute(text(f"SELECT txid, id FROM {table.fullname} WHERE subject = 'two'"))
+        ).one()
+    legacy = base64.urlsafe_b64encode(f"{txid}.{event_id}".encode()).decode().rstrip("=")
+    assert (await read_all(engine, table, legacy))[0] == ["three"]
+    unknown = base64.urlsafe_b64encode(b"1.1").decode().rstrip("=")
+    assert (await read_all(engine, table, unknown))[0] == ["one", "two", "three"]  # repeats, never skips
 
 
 async def test_cursor_round_trip_and_garbage() -> None:
-    assert decode_cursor(encode_cursor(987654321, 42)) == (987654321, 42)
-    with pytest.raises(BadRequest):
-        decode_cursor("not-a-cursor!")
+    assert decode_cursor(encode_cursor(987654321, 42)) == (False, 987654321, 42)
+    for garbage in (
+        "not-a-cursor!",
+        base64.urlsafe_b64encode(b"p1.x").decode(),
+        base64.urlsafe_b64encode(b"p-1.2").decode(),
+    ):
+        with pytest.raises(BadRequest):
+            decode_cursor(garbage)

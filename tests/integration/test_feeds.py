@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
+import asyncpg
 import httpx
 from sqlalchemy import text
 
-from conftest import InProcessService, Mint, ServiceFactory, bearer
+from conftest import InProcessService, Mint, PostgresServer, ServiceFactory, bearer
 from services.evaluation.tests.conftest import NANHU_SCHEME
 from services.roster.tests.conftest import id_number
 
@@ -33,8 +35,8 @@ async def wire(consumer: InProcessService, source: InProcessService, token: str)
 async def drain(service: InProcessService, at_least: int = 1, timeout: float = 15.0) -> int:
     """Poll the service's feeds until ``at_least`` events were applied and a poll finds nothing new.
 
-    A feed holds back events while an older transaction anywhere in the cluster is still running (that
-    is how it never skips one), so an empty page does not mean there is nothing more to come.
+    An empty page does not mean there is nothing more to come: a transaction that wrote events may not
+    have committed yet (its events then come after the cursor, never behind it).
     """
     total = 0
     deadline = asyncio.get_running_loop().time() + timeout
@@ -201,3 +203,59 @@ async def test_step_up_goes_back_to_the_roster_over_http_and_returns_through_its
     assert await drain(compensation, at_least=1) >= 1  # the roster's post.assigned comes back
     again = await compensation.client.post("/v1/step-ups", headers=county, json={"region_code": "360102", "year": 2026})
     assert [r["grade"] for r in again.json()] == [5]  # as of 31 December it was grade 5; from 1 January it is 6
+
+
+async def test_feeds_flow_while_transactions_stay_open_in_this_and_another_database(
+    service_app: ServiceFactory, mint: Mint, postgres_server: PostgresServer, database_url: str
+) -> None:
+    """An analyst's session that wrote something and stays open (here, in the suite's own database and in
+    another database of the same server): hires in the roster still reach evaluation within seconds."""
+    roster = await service_app("roster", rollback=False)
+    evaluation = await service_app("evaluation", rollback=False)
+    await wire(evaluation, roster, mint(("service", "370000"), subject="client:evaluation"))
+    admin = bearer(mint(("province_admin", "370000")))  # 山东 370000: no other test uses it
+    other_db = f"shegong_report_{uuid.uuid4().hex[:8]}"
+    await postgres_server.create(other_db)
+    analysts = [
+        await asyncpg.connect(postgres_server.base_url + "/" + database_url.rsplit("/", 1)[1]),
+        await asyncpg.connect(postgres_server.base_url + "/" + other_db),
+    ]
+    try:
+        for session in analysts:
+            await session.execute("BEGIN")
+            await session.execute("CREATE TEMP TABLE report (n int)")  # a write: the transaction has an id
+        for code, parent, extra in (
+            ("370000", None, {}),
+            ("370100", "370000", {}),
+            ("370102", "370100", {}),
+            ("370102001000", "370102", {}),
+            ("370102001001", "370102001000", {"kind": "urban", "households": 1800}),
+        ):
+            created = await roster.client.post(
+                "/v1/regions", headers=admin, json={"code": code, "name": code, "parent_code": parent, **extra}
+            )
+            assert created.status_code == 201, created.text
+        assert (
+            await roster.client.put("/v1/quotas/370102/2025", headers=admin, json={"headcount": 5})
+        ).status_code == 200
+        started = asyncio.get_running_loop().time()
+        for n in range(2):
+            hired = await roster.client.post(
+                "/v1/workers",
+                headers=admin,
+                json={
+                    "id_number": id_number(n, birth="19900101", region="370102"),
+                    "name": f"鲁{n}",
+                    "community_code": "370102001001",
+                    "hire_date": "2025-03-01",
+                },
+            )
+            assert hired.status_code == 201, hired.text
+        assert await drain(evaluation, at_least=2, timeout=5.0) >= 2
+        assert asyncio.get_running_loop().time() - started < 5.0
+        for session in analysts:  # still open all along
+            assert await session.fetchval("SELECT count(*) FROM report") == 0
+    finally:
+        for session in analysts:
+            await session.close()
+        await postgres_server.drop(other_db)

@@ -1,8 +1,8 @@
 """compensation: step-up orders (C7) — recorded with the decision, sent to the roster after the commit and
 retried until confirmed, never a remote call inside an open transaction
 
-Revision ID: compensation_0009
-Revises: compensation_0008
+Revision ID: compensation_0010
+Revises: compensation_0009
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
-revision: str = "compensation_0009"
-down_revision: str | None = "compensation_0008"
+revision: str = "compensation_0010"
+down_revision: str | None = "compensation_0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,90 @@
+"""A feed consumer knows how it is doing: caught up, lagging (has not reached the end of the feed for a
+while) or failing (polls fail in a row). Real PostgreSQL for the cursor; the source is a stub."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.evaluation.models import feed_cursors
+from shared.db import make_sessionmaker
+from shared.feed_consumer import FeedConsumer
+
+
+class Source:
+    """Serves ``pages`` in turn: an int is a page of that many events, a response is answered as it is."""
+
+    def __init__(self) -> None:
+        self.pages: list[int | httpx.Response] = []
+        self.served = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        page = self.pages.pop(0)
+        if isinstance(page, httpx.Response):
+            return page
+        items: list[dict[str, Any]] = []
+        for _ in range(page):
+            self.served += 1
+            items.append({"id": self.served, "cursor": f"c{self.served}", "type": "other.thing", "data": {}})
+        return httpx.Response(200, json={"items": items, "next_cursor": items[-1]["cursor"] if items else None})
+
+
+@pytest_asyncio.fixture
+async def consumer(database_url: str) -> AsyncIterator[tuple[FeedConsumer, Source]]:
+    engine = create_async_engine(database_url)
+    source = Source()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(source), base_url="http://source")
+    name = f"test-{uuid.uuid4().hex[:8]}"  # a cursor row of its own, removed afterwards
+    state = SimpleNamespace(sessionmaker=make_sessionmaker(engine), http=http, service_credentials=None)
+    feed = FeedConsumer(
+        source=name, base_url="http://source", handlers={}, cursors=feed_cursors, state=state, page_size=2
+    )
+    yield feed, source
+    async with engine.begin() as conn:
+        await conn.execute(delete(feed_cursors).where(feed_cursors.c.source == name))
+    await http.aclose()
+    await engine.dispose()
+
+
+async def test_caught_up_lagging_failing_and_back(consumer: tuple[FeedConsumer, Source]) -> None:
+    feed, source = consumer
+    assert feed.health(60, 3).status == "disabled"  # not running in the background: not counted
+    feed.running = True
+    feed.started_at = time.monotonic() - 61
+    assert feed.health(60, 3).status == "lagging"  # started a minute ago and never reached the end
+
+    source.pages = [2, 2, 1]
+    assert await feed.poll_once() == 2  # a full page: there is more
+    assert feed.health(60, 3).status == "lagging"
+    assert await feed.poll_once() == 2
+    assert await feed.poll_once() == 1  # the end of the feed
+    health = feed.health(60, 3)
+    assert (health.status, health.failures) == ("ok", 0)
+    assert health.behind_seconds is not None
+    assert health.behind_seconds < 1
+    assert health.caught_up_at is not None
+
+    source.pages = [httpx.Response(401), httpx.Response(401), httpx.Response(403), 0]
+    for _ in (1, 2):
+        with pytest.raises(httpx.HTTPStatusError):
+            await feed.poll_once()
+        assert feed.health(60, 3).status == "ok"  # one or two failures: not yet
+    with pytest.raises(httpx.HTTPStatusError):
+        await feed.poll_once()
+    health = feed.health(60, 3)
+    assert (health.status, health.failures) == ("failing", 3)
+    assert health.last_error == "HTTP 403 from http://source/v1/events"
+
+    assert await feed.poll_once() == 0  # the source is back
+    assert feed.health(60, 3).status == "ok"
+    feed.caught_up_at = time.monotonic() - 61
+    assert feed.health(60, 3).status == "lagging"
