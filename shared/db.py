@@ -23,11 +23,10 @@ from sqlalchemy import MetaData
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.types import Message as ASGIMessage
+from starlette.types import ASGIApp, Scope
 
 from shared.i18n import Message
-from shared.problems import ServiceUnavailable, problem_response
+from shared.problems import ErrorToProblemMiddleware, Problem, ServiceUnavailable
 from shared.settings import ServiceSettings
 
 _log = logging.getLogger("shegong.db")
@@ -132,7 +131,7 @@ DATABASE_UNREACHABLE = Message(
 DATABASE_BUSY = Message("数据库繁忙，请稍后重试", "The database is busy; try again shortly")
 
 
-class DatabaseUnavailableMiddleware:
+class DatabaseUnavailableMiddleware(ErrorToProblemMiddleware):
     """Answers 503 problem+json with ``Retry-After`` when a request fails because the database is away.
 
     Installed twice: inside the unexpected-error middleware (errors of the routes) and just inside the
@@ -140,32 +139,17 @@ class DatabaseUnavailableMiddleware:
     """
 
     def __init__(self, app: ASGIApp, retry_after_seconds: int = 5) -> None:
-        self.app = app
+        super().__init__(app)
         self.retry_after = retry_after_seconds
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: ASGIMessage) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception as exc:
-            kind = database_unavailable(exc)
-            if kind is None or started:
-                raise
-            _log.warning(
-                "database %s: %s", kind, type(exc).__name__, extra={"path": scope.get("path"), "error": str(exc)[:200]}
-            )
-            problem = ServiceUnavailable(
-                DATABASE_BUSY if kind == "busy" else DATABASE_UNREACHABLE,
-                headers={"Retry-After": str(self.retry_after)},
-            )
-            await problem_response(problem, Request(scope))(scope, receive, send)
+    def problem_for(self, exc: Exception, scope: Scope) -> Problem | None:
+        kind = database_unavailable(exc)
+        if kind is None:
+            return None
+        _log.warning(
+            "database %s: %s", kind, type(exc).__name__, extra={"path": scope.get("path"), "error": str(exc)[:200]}
+        )
+        return ServiceUnavailable(
+            DATABASE_BUSY if kind == "busy" else DATABASE_UNREACHABLE,
+            headers={"Retry-After": str(self.retry_after)},
+        )

@@ -453,15 +453,15 @@ def _is_data_error(exc: BaseException) -> bool:
     return False
 
 
-class UnexpectedErrorMiddleware:
-    """Turns an unexpected exception into a 500 problem; the trace goes to the log, never to the client.
-
-    A middleware rather than an ``Exception`` handler: Starlette runs such a handler outside every
-    user middleware, where the request id is already gone. Installed inside ``RequestIdMiddleware``.
-    """
+class ErrorToProblemMiddleware:
+    """Base of the middlewares that turn an exception into a problem response: ``problem_for`` decides
+    (None: not mine, let it rise). Once the response has started nothing sane can be sent: it rises."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+
+    def problem_for(self, exc: Exception, scope: Scope) -> Problem | None:
+        raise NotImplementedError
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -478,24 +478,30 @@ class UnexpectedErrorMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
-            if started:
-                _log.exception("unhandled error", extra={"path": scope.get("path")})
-                raise  # the response is already on its way: nothing sane can be sent any more
-            if _is_data_error(exc):
-                # A safety net, not the fix: the input type should have refused the value (shared.inputs).
-                _log.warning("database refused a value", exc_info=True, extra={"path": scope.get("path")})
-                problem: Problem = UnprocessableContent(
-                    Message("有取值超出了可保存的范围", "A value is outside what can be stored")
-                )
-            else:
-                _log.exception("unhandled error", extra={"path": scope.get("path")})
-                problem = Problem(
-                    Message(
-                        "请求处理失败，请凭请求编号联系管理员",
-                        "The request failed; quote the request id to the operators",
-                    )
-                )
+            problem = None if started else self.problem_for(exc, scope)
+            if problem is None:
+                if started:
+                    _log.exception("error after the response started", extra={"path": scope.get("path")})
+                raise
             await problem_response(problem, Request(scope))(scope, receive, send)
+
+
+class UnexpectedErrorMiddleware(ErrorToProblemMiddleware):
+    """Turns an unexpected exception into a 500 problem; the trace goes to the log, never to the client.
+
+    A middleware rather than an ``Exception`` handler: Starlette runs such a handler outside every
+    user middleware, where the request id is already gone. Installed inside ``RequestIdMiddleware``.
+    """
+
+    def problem_for(self, exc: Exception, scope: Scope) -> Problem | None:
+        if _is_data_error(exc):
+            # A safety net, not the fix: the input type should have refused the value (shared.inputs).
+            _log.warning("database refused a value", exc_info=True, extra={"path": scope.get("path")})
+            return UnprocessableContent(Message("有取值超出了可保存的范围", "A value is outside what can be stored"))
+        _log.exception("unhandled error", extra={"path": scope.get("path")})
+        return Problem(
+            Message("请求处理失败，请凭请求编号联系管理员", "The request failed; quote the request id to the operators")
+        )
 
 
 def install_problem_handlers(app: FastAPI) -> None:

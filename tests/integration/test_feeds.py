@@ -13,6 +13,7 @@ from sqlalchemy import text
 from conftest import InProcessService, Mint, PostgresServer, ServiceFactory, bearer
 from services.evaluation.tests.conftest import NANHU_SCHEME
 from services.roster.tests.conftest import id_number
+from tests.integration.regions import region_tree
 
 
 class StaticCredentials:
@@ -59,18 +60,7 @@ async def test_two_incompetent_years_reach_the_rosters_renewal_worklist(
     await wire(evaluation, roster, mint(("service", "350000"), subject="client:evaluation"))
     await wire(roster, evaluation, mint(("service", "350000"), subject="client:roster"))
     admin = bearer(mint(("province_admin", "350000")))
-    for code, parent, extra in (
-        ("350000", None, {}),
-        ("350100", "350000", {}),
-        ("350102", "350100", {}),
-        ("350102001000", "350102", {}),
-        ("350102001001", "350102001000", {"kind": "urban", "households": 1800}),
-    ):
-        assert (
-            await roster.client.post(
-                "/v1/regions", headers=admin, json={"code": code, "name": code, "parent_code": parent, **extra}
-            )
-        ).status_code == 201
+    await region_tree(roster, admin, "350000")
     for year in (2024, 2025, 2026):
         assert (
             await roster.client.put(f"/v1/quotas/350102/{year}", headers=admin, json={"headcount": 10})
@@ -149,18 +139,7 @@ async def test_step_up_goes_back_to_the_roster_over_http_and_returns_through_its
     compensation = await service_app("compensation", rollback=False)
     await wire(compensation, roster, mint(("service", "360000"), subject="client:compensation"))
     admin = bearer(mint(("province_admin", "360000")))  # 江西 360000: no other test uses it
-    for code, parent, extra in (
-        ("360000", None, {}),
-        ("360100", "360000", {}),
-        ("360102", "360100", {}),
-        ("360102001000", "360102", {}),
-        ("360102001001", "360102001000", {"kind": "urban", "households": 1800}),
-    ):
-        assert (
-            await roster.client.post(
-                "/v1/regions", headers=admin, json={"code": code, "name": code, "parent_code": parent, **extra}
-            )
-        ).status_code == 201
+    await region_tree(roster, admin, "360000")
     assert (await roster.client.put("/v1/quotas/360102/2023", headers=admin, json={"headcount": 5})).status_code == 200
     hired = await roster.client.post(
         "/v1/workers",
@@ -224,17 +203,7 @@ async def test_feeds_flow_while_transactions_stay_open_in_this_and_another_datab
         for session in analysts:
             await session.execute("BEGIN")
             await session.execute("CREATE TEMP TABLE report (n int)")  # a write: the transaction has an id
-        for code, parent, extra in (
-            ("370000", None, {}),
-            ("370100", "370000", {}),
-            ("370102", "370100", {}),
-            ("370102001000", "370102", {}),
-            ("370102001001", "370102001000", {"kind": "urban", "households": 1800}),
-        ):
-            created = await roster.client.post(
-                "/v1/regions", headers=admin, json={"code": code, "name": code, "parent_code": parent, **extra}
-            )
-            assert created.status_code == 201, created.text
+        await region_tree(roster, admin, "370000")
         assert (
             await roster.client.put("/v1/quotas/370102/2025", headers=admin, json={"headcount": 5})
         ).status_code == 200

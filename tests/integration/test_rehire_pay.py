@@ -9,6 +9,7 @@ from typing import Any
 
 from conftest import Mint, ServiceFactory, bearer
 from services.roster.tests.conftest import id_number
+from tests.integration.regions import region_tree
 from tests.integration.test_feeds import drain, wire
 
 
@@ -19,15 +20,7 @@ async def test_a_worker_hired_again_mid_month_is_paid_once_for_each_month(
     compensation = await service_app("compensation", rollback=False)
     await wire(compensation, roster, mint(("service", "520000"), subject="client:compensation"))
     admin = bearer(mint(("province_admin", "520000")))
-    for code, parent, extra in (
-        ("520000", None, {}),
-        ("520100", "520000", {}),
-        ("520102", "520100", {}),
-        ("520102001000", "520102", {}),
-        ("520102001001", "520102001000", {"kind": "urban", "households": 1800}),
-    ):
-        body = {"code": code, "name": code, "parent_code": parent, **extra}
-        assert (await roster.client.post("/v1/regions", headers=admin, json=body)).status_code == 201
+    await region_tree(roster, admin, "520000")
     for year in (2025, 2026):
         quota = await roster.client.put(f"/v1/quotas/520102/{year}", headers=admin, json={"headcount": 5})
         assert quota.status_code == 200, quota.text

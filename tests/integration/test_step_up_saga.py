@@ -17,6 +17,7 @@ from conftest import InProcessService, Mint, ServiceFactory, bearer
 from services.compensation.projections import apply_grade
 from services.compensation.step_ups import dispatch
 from services.roster.tests.conftest import id_number
+from tests.integration.regions import region_tree
 from tests.integration.test_feeds import StaticCredentials, drain, wire
 
 
@@ -58,15 +59,7 @@ async def setup(
     compensation.app.state.http = httpx.AsyncClient(transport=cut, base_url="http://source")
     compensation.app.state.service_credentials = StaticCredentials(token)
     admin = bearer(mint(("province_admin", f"{p}0000")))
-    for code, parent, extra in (
-        (f"{p}0000", None, {}),
-        (f"{p}0100", f"{p}0000", {}),
-        (f"{p}0102", f"{p}0100", {}),
-        (f"{p}0102001000", f"{p}0102", {}),
-        (f"{p}0102001001", f"{p}0102001000", {"kind": "urban", "households": 1800}),
-    ):
-        body = {"code": code, "name": code, "parent_code": parent, **extra}
-        assert (await roster.client.post("/v1/regions", headers=admin, json=body)).status_code == 201
+    await region_tree(roster, admin, f"{p}0000")
     assert (
         await roster.client.put(f"/v1/quotas/{p}0102/2023", headers=admin, json={"headcount": 9})
     ).status_code == 200
