@@ -15,6 +15,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml requirements-dev.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
+# The TypeScript client generator the contract tests use (pinned in clients/package-lock.json).
+clients/node_modules/.installed: clients/package.json clients/package-lock.json
+	npm ci --prefix clients --no-audit --no-fund --silent
+	touch $@
+
 install: $(VENV)/.installed
 
 up: install
@@ -35,7 +40,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint clients/node_modules/.installed
 	$(BIN)/pytest
 
 # The payroll property (paid once, exactly the policy amount) with many more examples than `make test`.
@@ -70,4 +75,4 @@ bench-payroll: install
 	$(BIN)/python benchmarks/payroll.py
 
 clean: down
-	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache clients/node_modules

@@ -76,3 +76,47 @@ def test_python_client_generates_without_warnings(name: str, tmp_path: Path) -> 
         sys.path.remove(str(tmp_path))
         for loaded in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
             del sys.modules[loaded]
+
+
+CLIENTS = Path(__file__).resolve().parents[2] / "clients"
+NODE_BIN = CLIENTS / "node_modules" / ".bin"
+# A response type each TypeScript client must carry: a path, its method, and the component it returns.
+TS_TYPED = {
+    "roster": ("/v1/workers/{worker_id}", "get", "WorkerOut"),
+    "compensation": ("/v1/payroll-runs/{run_id}", "get", "RunOut"),
+    "evaluation": ("/v1/schemes/{county_code}/{year}", "get", "SchemeOut"),
+    "gateway": ("/api/v1/identity/users/{user_id}", "get", "UserOut"),
+    "merged": ("/api/v1/compensation/payroll-runs/{run_id}", "get", "RunOut"),
+}
+
+
+@pytest.mark.parametrize("name", [*SERVICE_NAMES, "merged"])
+def test_typescript_types_generate_and_type_check(name: str, tmp_path: Path) -> None:
+    """openapi-typescript (pinned in clients/package-lock.json, installed by ``make install``) writes the
+    types of each contract without a warning, and a strict ``tsc`` accepts code that uses a response type."""
+    spec = tmp_path / "openapi.json"
+    spec.write_text(json.dumps(_document(name), ensure_ascii=False), encoding="utf-8")
+    generated = subprocess.run(
+        [str(NODE_BIN / "openapi-typescript"), str(spec), "-o", str(tmp_path / "api.ts")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert generated.returncode == 0, generated.stderr
+    assert "warn" not in (generated.stdout + generated.stderr).lower(), generated.stdout + generated.stderr
+    path, method, component = TS_TYPED[name]
+    (tmp_path / "use.ts").write_text(
+        'import type { paths, components } from "./api";\n'
+        f'type Declared = components["schemas"]["{component}"];\n'
+        f'type Answered = paths["{path}"]["{method}"]["responses"][200]["content"]["application/json"];\n'
+        "const same: Answered extends Declared ? true : false = true;\n"
+        "export { same };\n",
+        encoding="utf-8",
+    )
+    checked = subprocess.run(
+        [str(NODE_BIN / "tsc"), "--noEmit", "--strict", str(tmp_path / "use.ts")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
