@@ -94,7 +94,10 @@ class Cycle(Base):
     """A township's annual assessment, opened and closed by the township under the county's scheme (E1)."""
 
     __tablename__ = "cycles"
-    __table_args__ = (UniqueConstraint("township_code", "year"),)
+    __table_args__ = (
+        UniqueConstraint("township_code", "year"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
     township_code: Mapped[str] = mapped_column(String(12))
@@ -175,7 +178,10 @@ class WorkCase(Base):
     """A worker's written case or experience summary for a year (E6), reviewed by the township."""
 
     __tablename__ = "work_cases"
-    __table_args__ = (UniqueConstraint("worker_id", "year"),)
+    __table_args__ = (
+        UniqueConstraint("worker_id", "year"),
+        CheckConstraint("status IN ('submitted', 'approved', 'returned')", name="status"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
     worker_id: Mapped[uuid.UUID] = mapped_column(UUID)

@@ -104,6 +104,8 @@ class Worker(Base):
     __table_args__ = (
         Index("workers_community_path_idx", "community_path", postgresql_ops={"community_path": "text_pattern_ops"}),
         Index("workers_status_idx", "status"),
+        # the status last published (WorkerStatus): anything else is refused by the database too
+        CheckConstraint("status IN ('pending', 'probation', 'active', 'on_loan', 'left')", name="status"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
