@@ -13,10 +13,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.roster import posts
 from services.roster.domain import lifecycle
 from services.roster.domain.careers import probation_end
 from services.roster.domain.id_numbers import InvalidIdNumber, ResidentId, id_number_key, parse_id_number
-from services.roster.domain.posts import GRADE_RANGES, max_concurrent
 from services.roster.domain.working_age import birth_date_problem, working_age_problem
 from services.roster.errors import invalid
 from services.roster.lifecycle import Lifecycles, business_today, status_expression, worker_event
@@ -25,7 +25,6 @@ from services.roster.models import (
     Employment,
     PersonalDataRead,
     PostAssignment,
-    Region,
     Worker,
     events,
 )
@@ -49,7 +48,6 @@ from services.roster.schemas import (
 from services.roster.worker_access import NO_SUCH_WORKER, held_on, visible_worker
 from shared.auth import Principal, Role, require
 from shared.concurrency import check_if_match, etag
-from shared.contracts import PostAssigned
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
@@ -450,80 +448,7 @@ async def _end_employment(session: AsyncSession, worker: Worker, left_date: date
 async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer, session: SessionDep) -> PostOut:
     worker = await visible_worker(session, principal, worker_id, lock=True)
     require_write(principal, worker.community_code, NO_SUCH_WORKER)
-    if worker.left_date is not None and body.start_date > worker.left_date:
-        raise invalid("start_date", f"晚于离职日期 {worker.left_date}", f"after the leave date {worker.left_date}")
-    low, high = GRADE_RANGES[body.post.value]
-    if not low <= body.grade <= high:
-        raise invalid(
-            "grade", f"{body.post.value} 的等级应为 {low}–{high}", f"a {body.post.value} is graded {low}–{high}", "C4"
-        )
-    if body.start_date < worker.hire_date:
-        raise invalid("start_date", "早于入职日期", "before the hire date")
-    # Serialise the community's post changes: the P-rules count everyone's posts at once.
-    await session.execute(select(Region.code).where(Region.code == worker.community_code).with_for_update())
-    history = list((await session.scalars(select(PostAssignment).where(PostAssignment.worker_id == worker.id))).all())
-    if any(p.start_date >= body.start_date for p in history):
-        raise invalid("start_date", "不早于已有任职记录", "must come after the worker's recorded posts")
-    open_post = next((p for p in history if p.end_date is None or p.end_date > body.start_date), None)
-    policy = await staffing_policy(session, worker.community_code, body.start_date.year)
-    if body.post in (Post.chief, Post.deputy):
-        others = (
-            await session.execute(
-                select(PostAssignment.start_date, PostAssignment.end_date).where(
-                    PostAssignment.community_code == worker.community_code,
-                    PostAssignment.post == body.post.value,
-                    PostAssignment.worker_id != worker.id,
-                )
-            )
-        ).all()
-        together = max_concurrent([(s, e) for s, e in others], (body.start_date, None))
-        if body.post == Post.chief:
-            if together >= 1 and not body.approval:
-                raise invalid(
-                    "approval",
-                    "社区已有正职；第二名正职须经县委组织部、民政局审批",
-                    "the community has a chief; a second needs the county's approval",
-                    "P2",
-                )
-            if together >= policy.max_chiefs_with_approval:
-                raise invalid(
-                    "post",
-                    f"正职不得超过 {policy.max_chiefs_with_approval} 名",
-                    f"at most {policy.max_chiefs_with_approval} chiefs",
-                    "P2",
-                )
-        elif together >= policy.max_deputies:
-            raise invalid(
-                "post", f"副职不得超过 {policy.max_deputies} 名", f"at most {policy.max_deputies} deputies", "P3"
-            )
-    if open_post is not None:
-        open_post.end_date = body.start_date  # one post at a time: the earlier one ends as this starts
-    assignment = PostAssignment(
-        worker_id=worker.id,
-        community_code=worker.community_code,
-        post=body.post.value,
-        grade=body.grade,
-        start_date=body.start_date,
-        approval=body.approval,
-        duties=[d.value for d in dict.fromkeys(body.duties)],  # P4, each area once
-    )
-    session.add(assignment)
-    await session.flush()
-    await session.refresh(assignment)
-    await record_event(
-        session,
-        events,
-        "post.assigned",
-        f"worker/{worker.id}",
-        PostAssigned(
-            worker_id=worker.id,
-            community_code=worker.community_code,
-            post=body.post.value,
-            grade=body.grade,
-            start_date=body.start_date,
-            duties=assignment.duties,
-        ).to_data(),
-    )
+    assignment = await posts.assign_post(session, worker, body)
     return post_out(assignment)
 
 

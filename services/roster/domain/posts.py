@@ -4,6 +4,7 @@ deputies) and a worker's one post at a time."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 Period = tuple[date, date | None]  # [start, end), end None = open
@@ -32,3 +33,46 @@ def max_concurrent(existing: Iterable[Period], new: Period) -> int:
 
 # Grade ranges per post (三岗十八级 practice: chief 7–18, deputy 4–15, staff 1–12): policy parameters.
 GRADE_RANGES = {"chief": (7, 18), "deputy": (4, 15), "staff": (1, 12)}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A rule a post assignment breaks: the field to name, both messages and the rule id."""
+
+    field: str
+    zh: str
+    en: str
+    rule: str | None = None
+
+
+def grade_violation(post: str, grade: int) -> Violation | None:
+    """C4: the grade lies in the post's range of 三岗十八级."""
+    low, high = GRADE_RANGES[post]
+    if low <= grade <= high:
+        return None
+    return Violation("grade", f"{post} 的等级应为 {low}–{high}", f"a {post} is graded {low}–{high}", "C4")
+
+
+def holders_violation(
+    post: str, together: int, approved: bool, max_chiefs_with_approval: int, max_deputies: int
+) -> Violation | None:
+    """P2: one chief per community, a second only with the county's approval, never more than the policy
+    allows; P3: at most ``max_deputies`` deputies. ``together``: others holding the post on some day."""
+    if post == "chief":
+        if together >= 1 and not approved:
+            return Violation(
+                "approval",
+                "社区已有正职；第二名正职须经县委组织部、民政局审批",
+                "the community has a chief; a second needs the county's approval",
+                "P2",
+            )
+        if together >= max_chiefs_with_approval:
+            return Violation(
+                "post",
+                f"正职不得超过 {max_chiefs_with_approval} 名",
+                f"at most {max_chiefs_with_approval} chiefs",
+                "P2",
+            )
+    if post == "deputy" and together >= max_deputies:
+        return Violation("post", f"副职不得超过 {max_deputies} 名", f"at most {max_deputies} deputies", "P3")
+    return None
