@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -14,19 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.evaluation import cycles
 from services.evaluation.domain.assessment import (
-    Entry,
-    Ranked,
-    RaterGroup,
-    Scheme,
-    apply_excellent_cap,
-    grade_for,
-    panel_problems,
-    resident_score,
     scheme_problems,
-    weighted_score,
 )
-from services.evaluation.models import NOT_ON_ROLL, Cycle, DailyScore, Result, Score, WorkerProjection, events
+from services.evaluation.models import Cycle, DailyScore, Result, Score, WorkerProjection, events
 from services.evaluation.models import Scheme as SchemeRow
 from services.evaluation.schemas import (
     AppealIn,
@@ -40,7 +31,6 @@ from services.evaluation.schemas import (
     ScoresIn,
 )
 from shared.auth import Principal
-from shared.contracts import AssessmentGraded
 from shared.db import SessionDep
 from shared.dependencies import Admin as CountyAdmin
 from shared.dependencies import ReaderOrWorker as Reader
@@ -58,25 +48,6 @@ NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
 NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
 
 
-def to_scheme(row: SchemeRow) -> Scheme:
-    return Scheme(
-        groups=tuple(
-            RaterGroup(
-                code=g["code"],
-                weight=Decimal(str(g["weight"])),
-                min_panel=g.get("min_panel"),
-                min_ordinary_share=Decimal(str(g["min_ordinary_share"]))
-                if g.get("min_ordinary_share") is not None
-                else None,
-            )
-            for g in row.groups
-        ),
-        thresholds={k: Decimal(str(v)) for k, v in row.thresholds.items()},
-        excellent_cap_share=row.excellent_cap_share,
-        daily_weight=row.daily_weight,
-    )
-
-
 def scheme_out(row: SchemeRow) -> SchemeOut:
     return SchemeOut(
         county_code=row.county_code,
@@ -90,7 +61,7 @@ def scheme_out(row: SchemeRow) -> SchemeOut:
         monthly_working_hours=row.monthly_working_hours,
         must_visit_days=row.must_visit_days,
         source=row.source,
-        problems=scheme_problems(to_scheme(row)),
+        problems=scheme_problems(cycles.to_scheme(row)),
     )
 
 
@@ -123,7 +94,7 @@ async def set_scheme(
             setattr(row, key, value)
         row.version += 1
     await session.flush()
-    problems = scheme_problems(to_scheme(row))
+    problems = scheme_problems(cycles.to_scheme(row))
     if problems:
         raise UnprocessableContent(
             Message("考核方案不完整：{problems}", "The scheme is incomplete: {problems}"),
@@ -211,19 +182,6 @@ async def get_cycle(cycle_id: uuid.UUID, principal: Reader, session: SessionDep)
     return cycle_out(await visible_cycle(session, principal, cycle_id))
 
 
-async def _township_workers(session: AsyncSession, township: str) -> list[WorkerProjection]:
-    rows = await session.scalars(
-        select(WorkerProjection).where(
-            WorkerProjection.community_path.startswith(township[:9]), WorkerProjection.status.not_in(NOT_ON_ROLL)
-        )
-    )
-    return list(rows.all())
-
-
-def _closed() -> Conflict:
-    return Conflict(Message("考核已关闭，只能通过申诉更改", "The cycle is closed: only an appeal changes a result"))
-
-
 @router.post(
     "/cycles/{cycle_id}/scores",
     summary="录入评分 enter scores by rater group: one from a mobile app or a whole township at once (E2)",
@@ -234,8 +192,8 @@ async def enter_scores(cycle_id: uuid.UUID, body: ScoresIn, principal: Writer, s
     cycle = await visible_cycle(session, principal, cycle_id, lock=True)
     require_write(principal, cycle.township_code, NO_SUCH_CYCLE)
     if cycle.status != "open":
-        raise _closed()
-    members = {w.worker_id for w in await _township_workers(session, cycle.township_code)}
+        raise cycles.closed()
+    members = {w.worker_id for w in await cycles.township_workers(session, cycle.township_code)}
     strangers = [
         FieldError.of(
             "worker_id",
@@ -290,7 +248,7 @@ async def enter_daily_scores(
     cycle = await visible_cycle(session, principal, cycle_id, lock=True)
     require_write(principal, cycle.township_code, NO_SUCH_CYCLE)
     if cycle.status != "open":
-        raise _closed()
+        raise cycles.closed()
     for entry in body.entries:
         statement = insert(DailyScore).values(
             cycle_id=cycle.id, worker_id=entry.worker_id, score=entry.score, entered_by=principal.subject
@@ -316,17 +274,6 @@ def result_out(r: Result) -> ResultOut:
     )
 
 
-def _assessment_data(cycle: Cycle, result: Result) -> dict[str, Any]:
-    return AssessmentGraded(
-        worker_id=result.worker_id,
-        year=result.year,
-        grade=result.grade,
-        score=result.score,
-        cycle_id=cycle.id,
-        township_code=cycle.township_code,
-    ).to_data()
-
-
 @router.post(
     "/cycles/{cycle_id}/close",
     summary="关闭考核 compute weighted scores and grades, apply the 优秀 cap, publish results; then immutable (E1–E4)",
@@ -336,96 +283,7 @@ def _assessment_data(cycle: Cycle, result: Result) -> dict[str, Any]:
 async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDep) -> list[ResultOut]:
     cycle = await visible_cycle(session, principal, cycle_id, lock=True)
     require_write(principal, cycle.township_code, NO_SUCH_CYCLE)
-    if cycle.status != "open":
-        raise _closed()
-    scheme_row = await session.get(SchemeRow, (cycle.township_code[:6], cycle.year))
-    if scheme_row is None:
-        raise UnprocessableContent(Message("无考核方案", "No scheme"), rule="E1")
-    scheme = to_scheme(scheme_row)
-    problems = scheme_problems(scheme)
-    if problems:
-        raise UnprocessableContent(
-            Message("考核方案缺少参数：{p}", "The scheme lacks: {p}"), rule="E3", p="; ".join(problems)
-        )
-    workers = await _township_workers(session, cycle.township_code)
-    scores = (await session.scalars(select(Score).where(Score.cycle_id == cycle.id))).all()
-    daily = {
-        d.worker_id: d.score
-        for d in (await session.scalars(select(DailyScore).where(DailyScore.cycle_id == cycle.id))).all()
-    }
-    entries: dict[uuid.UUID, dict[str, Entry]] = {}
-    for s in scores:
-        entries.setdefault(s.worker_id, {})[s.rater_group] = Entry(
-            s.rater_group, s.score, s.panel_size, s.ordinary_share
-        )
-    errors = []
-    for w in workers:
-        for problem in panel_problems(scheme, entries.get(w.worker_id, {})):
-            errors.append(
-                FieldError.of(
-                    "scores",
-                    Message(f"{w.name}：{problem.zh}", f"{w.name}: {problem.en}"),
-                    pointer=f"/workers/{w.worker_id}",
-                    type="panel",
-                    rule="E2",
-                )
-            )
-    if errors:
-        raise UnprocessableContent(
-            Message("评分不完整或评价人数不足，不能关闭：{n} 项", "Scores missing or panels too small: {n} problems"),
-            rule="E2",
-            errors=errors[:100],
-            n=len(errors),
-        )
-    ranked = []
-    for w in workers:
-        mine = entries[w.worker_id]
-        score = weighted_score(scheme, mine, daily.get(w.worker_id))
-        ranked.append(
-            Ranked(str(w.worker_id), score, resident_score(scheme, mine), grade_for(score, scheme.thresholds))
-        )
-    ranked, demoted = apply_excellent_cap(ranked, scheme.excellent_cap_share)
-    ranked.sort(key=lambda r: (-r.score, -r.resident_score, r.worker_id))
-    previous = {
-        r.worker_id: r.grade
-        for r in (
-            await session.scalars(
-                select(Result).where(
-                    Result.year == cycle.year - 1, Result.worker_id.in_([w.worker_id for w in workers])
-                )
-            )
-        ).all()
-    }
-    results = []
-    for position, r in enumerate(ranked, start=1):
-        result = Result(
-            cycle_id=cycle.id,
-            worker_id=uuid.UUID(r.worker_id),
-            year=cycle.year,
-            score=r.score,
-            grade=r.grade,
-            rank=position,
-            capped=r.worker_id in demoted,
-        )
-        session.add(result)
-        results.append(result)
-    cycle.status, cycle.closed_by, cycle.closed_at = "closed", principal.subject, datetime.now(UTC)
-    await session.flush()
-    for result in results:
-        await record_event(
-            session, events, "assessment.finalized", f"worker/{result.worker_id}", _assessment_data(cycle, result)
-        )
-        if consecutive_incompetent(
-            {cycle.year: result.grade, cycle.year - 1: previous.get(result.worker_id, "")}, cycle.year
-        ):
-            # H8: two consecutive 不合格 end the contract — its own event, for the roster's renewal worklist.
-            await record_event(
-                session,
-                events,
-                "assessment.second_incompetent",
-                f"worker/{result.worker_id}",
-                _assessment_data(cycle, result) | {"rule": "H8"},
-            )
+    results = await cycles.close(session, cycle, principal.subject)
     return [result_out(r) for r in results]
 
 
@@ -470,14 +328,14 @@ async def appeal(
             events,
             "assessment.second_incompetent",
             f"worker/{worker_id}",
-            _assessment_data(cycle, result) | {"rule": "H8"},
+            cycles.assessment_data(cycle, result) | {"rule": "H8"},
         )
     await record_event(
         session,
         events,
         "assessment.appealed",
         f"worker/{worker_id}",
-        _assessment_data(cycle, result) | {"reason": body.reason},
+        cycles.assessment_data(cycle, result) | {"reason": body.reason},
     )
     return result_out(result)
 
