@@ -8,6 +8,7 @@ HTTP errors and unexpected exceptions answer in the same shape: no stack trace e
 
 from __future__ import annotations
 
+import abc
 import logging
 import re
 from collections.abc import Sequence
@@ -453,15 +454,16 @@ def _is_data_error(exc: BaseException) -> bool:
     return False
 
 
-class ErrorToProblemMiddleware:
+class ErrorToProblemMiddleware(abc.ABC):
     """Base of the middlewares that turn an exception into a problem response: ``problem_for`` decides
     (None: not mine, let it rise). Once the response has started nothing sane can be sent: it rises."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
+    @abc.abstractmethod
     def problem_for(self, exc: Exception, scope: Scope) -> Problem | None:
-        raise NotImplementedError
+        """The problem to answer ``exc`` with, or None to let it rise."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

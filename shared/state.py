@@ -1,11 +1,10 @@
-"""What a service's app keeps in ``app.state`` (set up by ``shared.service_app``), typed, so code reads
-``state_of(request).engine`` instead of an untyped attribute."""
+"""What a service's app keeps in ``app.state`` (set up by ``shared.service_app``), typed: each service
+extends ``ServiceState`` with its own settings and reads it through one accessor (e.g.
+``services.compensation.state.compensation_state``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, cast
-
-from fastapi import FastAPI, Request
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import httpx
@@ -22,11 +21,3 @@ class ServiceState(Protocol):
     service_credentials: ServiceCredentials | None
     token_verifier: TokenVerifier
     migration_head: str | None
-
-
-def state_of(request: Request) -> ServiceState:
-    return cast("ServiceState", request.app.state)
-
-
-def app_state(app: FastAPI) -> ServiceState:
-    return cast("ServiceState", app.state)

@@ -404,12 +404,24 @@ async def compute_adjustments(
     what its payslip paid and what live runs already adjust for it. The month is never priced again:
     only the difference is paid, as an adjustment line of this run."""
     prefix = scope_prefix(run.region_code) + "%"
+    since_month = months_back(run.month, CORRECTION_MONTHS)
+    settled = await session.scalar(
+        select(func.count())
+        .select_from(PayrollRun)
+        .where(
+            PayrollRun.status.in_(("approved", "paid")),
+            PayrollRun.month >= since_month,
+            PayrollRun.month < run.month,
+        )
+    )
+    if not settled:  # nothing settled to correct: no scan of the projection (a month's first province run)
+        return
     due = await session.execute(
         CORRECTIONS_DUE_SQL,
         {
             "prefix": prefix,
             "month": run.month,
-            "since_month": months_back(run.month, CORRECTION_MONTHS),
+            "since_month": since_month,
             "run_id": str(run.id),
         },
     )

@@ -56,8 +56,8 @@ _log = logging.getLogger("shegong.payroll")
 
 # A run whose lines stand: they hold their workers' months.
 LIVE = (RunStatus.calculating, RunStatus.calculated, RunStatus.approved, RunStatus.paid)
-RECALCULABLE = (RunStatus.draft, RunStatus.calculated, RunStatus.failed)
-CANCELLABLE = (RunStatus.draft, RunStatus.calculated, RunStatus.failed)
+# Not approved: a run that may be calculated again or cancelled.
+NOT_APPROVED = (RunStatus.draft, RunStatus.calculated, RunStatus.failed)
 
 
 class Overlap(StrEnum):
@@ -148,15 +148,25 @@ def overlap_conflict(run: PayrollRun, found: list[Holder]) -> Conflict:
     return problem
 
 
-async def _policies(session: AsyncSession, run: PayrollRun, counties: list[str]) -> dict[str, Any]:
-    return {county: await policy_for(session, county, run.month.year) for county in counties}
+class Policies:
+    """The policy in force per (county, year), each read once per calculation (corrections of earlier
+    months ask for the same counties again)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._known: dict[tuple[str, int], Any] = {}
+
+    async def __call__(self, county: str, year: int) -> Any:
+        if (county, year) not in self._known:
+            self._known[(county, year)] = await policy_for(self.session, county, year)
+        return self._known[(county, year)]
 
 
 async def calculate(
     session: AsyncSession, engine: AsyncEngine, settings: Settings, run: PayrollRun, overlap: Overlap
 ) -> PayrollRun:
     """Calculate (or recalculate) a locked run: every line, set-based, once per worker-month."""
-    if run.status not in RECALCULABLE:
+    if run.status not in NOT_APPROVED:
         raise Conflict(
             Message("状态为 {status}，不能核算", "The run is {status}: it cannot be calculated"), status=run.status
         )
@@ -167,7 +177,8 @@ async def calculate(
     await clear_lines(session, run)
     sizes = await workers_per_county(session, run)
     counties = sorted(sizes)
-    policies = await _policies(session, run, counties)
+    load_policy = Policies(session)
+    policies = {county: await load_policy(county, run.month.year) for county in counties}
     missing = await missing_scale_cells(session, run, policies)
     if missing:
         cells = ", ".join(f"{county} {post} {grade}" for county, post, grade in missing[:10])
@@ -183,9 +194,6 @@ async def calculate(
     run.excluded = [h.as_json() for h in held] or None
     run.failure = None
     run.calculated_at = datetime.now(UTC)  # the data the lines are computed from (corrections compare to it)
-
-    async def load_policy(county: str, year: int) -> Any:
-        return await policy_for(session, county, year)
 
     large = (
         sum(sizes.values()) >= settings.payroll_parallel_threshold
@@ -352,7 +360,7 @@ async def reap_forever(engine: AsyncEngine, interval: float) -> None:
 
 async def cancel(session: AsyncSession, run: PayrollRun) -> PayrollRun:
     """Cancel a run that was not approved: its lines go, its workers' months are free again."""
-    if run.status not in CANCELLABLE:
+    if run.status not in NOT_APPROVED:
         raise Conflict(
             Message("状态为 {status}，不能撤销", "The run is {status}: it cannot be cancelled"), status=run.status
         )

@@ -14,7 +14,7 @@ from services.roster.models import PostAssignment, Worker
 from shared.auth import Principal
 from shared.i18n import Message
 from shared.problems import NotFound
-from shared.scoping import sees_worker
+from shared.scoping import require_write, sees_worker
 
 NO_SUCH_WORKER = Message("社工不存在", "No such worker")
 
@@ -39,4 +39,11 @@ async def visible_worker(
     worker = await session.scalar(query)
     if worker is None or not sees_worker(principal, worker.id, worker.community_code):
         raise NotFound(NO_SUCH_WORKER)
+    return worker
+
+
+async def writable_worker(session: AsyncSession, principal: Principal, worker_id: uuid.UUID) -> Worker:
+    """The worker, locked, when the caller may change them: 404 when they cannot see them, 403 read-only."""
+    worker = await visible_worker(session, principal, worker_id, lock=True)
+    require_write(principal, worker.community_code, NO_SUCH_WORKER)
     return worker

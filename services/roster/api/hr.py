@@ -47,7 +47,7 @@ from services.roster.schemas import (
     TransferIn,
     TransferOut,
 )
-from services.roster.worker_access import NO_SUCH_WORKER, current_post, visible_worker
+from services.roster.worker_access import current_post, visible_worker, writable_worker
 from shared.auth import Principal, require
 from shared.db import SessionDep
 from shared.dependencies import Admin, Writer
@@ -96,8 +96,7 @@ def rule_error(rule: str, zh: str, en: str, field: str) -> UnprocessableContent:
     responses=problem_responses(401, 403, 404),
 )
 async def sign_contract(worker_id: uuid.UUID, body: ContractIn, principal: Writer, session: SessionDep) -> ContractOut:
-    worker = await visible_worker(session, principal, worker_id, lock=True)
-    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    worker = await writable_worker(session, principal, worker_id)
     _check_employed(worker, body.start_date)
     policy = await staffing_policy(session, worker.community_code, body.start_date.year)
     previous = await _latest_contract(session, worker)
@@ -184,8 +183,7 @@ async def _latest_contract(session: SessionDep, worker: Worker) -> Contract | No
 async def recontract_worker(
     worker_id: uuid.UUID, body: RecontractIn, principal: Writer, session: SessionDep
 ) -> ContractOut:
-    worker = await visible_worker(session, principal, worker_id, lock=True)
-    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    worker = await writable_worker(session, principal, worker_id)
     _check_employed(worker, body.start_date)
     if body.start_date < worker.hire_date:
         raise invalid("start_date", "早于入职日期", "before the hire date", "H9")
@@ -254,8 +252,7 @@ async def list_contracts(worker_id: uuid.UUID, principal: Reader, session: Sessi
 async def second_worker(
     worker_id: uuid.UUID, body: SecondmentIn, principal: Writer, session: SessionDep
 ) -> SecondmentOut:
-    worker = await visible_worker(session, principal, worker_id, lock=True)
-    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    worker = await writable_worker(session, principal, worker_id)
     if body.end_date <= body.start_date:
         raise invalid("end_date", "应晚于开始日期", "must be after the start date")
     _check_employed(worker, body.start_date)
@@ -290,8 +287,7 @@ async def second_worker(
 async def transfer_worker(
     worker_id: uuid.UUID, body: TransferIn, principal: Writer, session: SessionDep
 ) -> TransferOut:
-    worker = await visible_worker(session, principal, worker_id, lock=True)
-    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    worker = await writable_worker(session, principal, worker_id)
     destination = await visible_region(session, principal, body.to_community)
     require_write(principal, destination.code, NO_SUCH_REGION)
     if destination.level != RegionLevel.community or destination.code == worker.community_code:

@@ -45,7 +45,7 @@ from services.roster.schemas import (
     WorkerPatch,
     WorkerStatus,
 )
-from services.roster.worker_access import NO_SUCH_WORKER, held_on, visible_worker
+from services.roster.worker_access import NO_SUCH_WORKER, held_on, visible_worker, writable_worker
 from shared.auth import Principal, Role, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
@@ -373,8 +373,7 @@ async def update_worker(
     request: Request,
     response: Response,
 ) -> WorkerOut:
-    worker = await visible_worker(session, principal, worker_id, lock=True)
-    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    worker = await writable_worker(session, principal, worker_id)
     check_if_match(request, worker.id, worker.version)
     changed = sorted(body.model_dump(exclude_unset=True))
     changes = body.model_dump(exclude_unset=True, exclude={"status", "left_date"})
@@ -446,8 +445,7 @@ async def _end_employment(session: AsyncSession, worker: Worker, left_date: date
     responses=problem_responses(401, 403, 404),
 )
 async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer, session: SessionDep) -> PostOut:
-    worker = await visible_worker(session, principal, worker_id, lock=True)
-    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    worker = await writable_worker(session, principal, worker_id)
     assignment = await posts.assign_post(session, worker, body)
     return post_out(assignment)
 
