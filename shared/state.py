@@ -4,7 +4,9 @@ extends ``ServiceState`` with its own settings and reads it through one accessor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
     import httpx
@@ -21,3 +23,9 @@ class ServiceState(Protocol):
     service_credentials: ServiceCredentials | None
     token_verifier: TokenVerifier
     migration_head: str | None
+
+
+def app_state(source: HTTPConnection | Any) -> Any:
+    """The app state of a request (or of the app itself, in a lifespan); each service casts it to its type."""
+    app = source.app if isinstance(source, HTTPConnection) else source
+    return app.state

@@ -11,6 +11,7 @@ from services.compensation.models import Base
 from services.compensation.payroll_runs import reap_forever
 from services.compensation.projections import compensation_feeds
 from services.compensation.settings import Settings
+from services.compensation.state import compensation_state
 from services.compensation.step_ups import dispatch_forever
 from shared.service_app import create_service_app
 
@@ -19,8 +20,8 @@ from shared.service_app import create_service_app
 async def background_jobs(app: FastAPI) -> AsyncIterator[None]:
     """On every replica: runs whose calculating process died are failed (payroll lease), and step-up
     orders the roster has not confirmed are sent again (C7 saga)."""
-    settings: Settings = app.state.settings
-    state = app.state
+    state = compensation_state(app)
+    settings = state.settings
     tasks = [asyncio.create_task(reap_forever(state.engine, settings.payroll_reaper_seconds))]
     if settings.feeds_enabled:  # in-process tests drive the dispatcher themselves, as they do the feeds
         tasks.append(

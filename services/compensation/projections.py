@@ -20,6 +20,7 @@ from services.compensation.models import (
     WorkerProjection,
     feed_cursors,
 )
+from services.compensation.state import compensation_state
 from shared.contracts import AssessmentGraded, PostAssigned, QuotaSet, WorkerChanged
 from shared.feed_consumer import FeedConsumer
 from shared.projections import upsert_newer
@@ -127,7 +128,7 @@ async def apply_quota(session: AsyncSession, event: dict[str, Any]) -> None:
 
 
 def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
-    settings = app.state.settings
+    settings = compensation_state(app).settings
     roster = {
         "worker.hired": apply_worker,
         "worker.updated": apply_worker,
@@ -139,13 +140,17 @@ def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
     evaluation = {"assessment.finalized": apply_grade, "assessment.appealed": apply_grade}
     return [
         FeedConsumer(
-            source="roster", base_url=settings.roster_url, handlers=roster, cursors=feed_cursors, state=app.state
+            source="roster",
+            base_url=settings.roster_url,
+            handlers=roster,
+            cursors=feed_cursors,
+            state=compensation_state(app),
         ),
         FeedConsumer(
             source="evaluation",
             base_url=settings.evaluation_url,
             handlers=evaluation,
             cursors=feed_cursors,
-            state=app.state,
+            state=compensation_state(app),
         ),
     ]

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
-from fastapi import Request
+from starlette.requests import HTTPConnection
 
 from services.compensation.settings import Settings
-from shared.state import ServiceState
+from shared.state import ServiceState, app_state
 
 
 class CompensationState(ServiceState, Protocol):
     settings: Settings
 
 
-def compensation_state(request: Request) -> CompensationState:
-    return cast("CompensationState", request.app.state)
+def compensation_state(source: HTTPConnection | Any) -> CompensationState:
+    return cast("CompensationState", app_state(source))

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.models import WorkerProjection, feed_cursors
+from services.evaluation.state import evaluation_state
 from shared.contracts import PostAssigned, WorkerChanged
 from shared.feed_consumer import FeedConsumer
 from shared.projections import upsert_newer
@@ -47,9 +48,9 @@ def evaluation_feeds(app: FastAPI) -> list[FeedConsumer]:
     return [
         FeedConsumer(
             source="roster",
-            base_url=app.state.settings.roster_url,
+            base_url=evaluation_state(app).settings.roster_url,
             handlers=handlers,
             cursors=feed_cursors,
-            state=app.state,
+            state=evaluation_state(app),
         )
     ]

@@ -18,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from yarl import URL
 
 from services.gateway.client_address import ClientAddresses
+from services.gateway.state import gateway_state
 from shared.auth import Principal, bearer_token
 from shared.i18n import Message
 from shared.problems import BadGateway, GatewayTimeout, NotFound, Problem, ServiceUnavailable, problem_response
@@ -114,8 +115,8 @@ async def _request_body(request: Request) -> bytes | AsyncIterator[bytes] | None
 
 async def forward(request: Request) -> Response:
     """The catch-all endpoint of ``/api/v1/{service}/{path}``."""
-    upstreams: dict[str, str] = request.app.state.upstreams
-    session: aiohttp.ClientSession = request.app.state.proxy_session
+    upstreams: dict[str, str] = gateway_state(request).upstreams
+    session: aiohttp.ClientSession = gateway_state(request).proxy_session
     raw_path: bytes = request.scope.get("raw_path") or request.scope["path"].encode()
     rest = raw_path.decode("latin-1")[len(API_PREFIX) :]
     service, _, tail = rest.partition("/")
@@ -127,7 +128,7 @@ async def forward(request: Request) -> Response:
     # The gateway checks the token too (the service checks it again): a bad token goes no further.
     if bearer_token(request) is not None and not isinstance(getattr(request.state, "principal", None), Principal):
         try:
-            request.state.principal = await request.app.state.token_verifier.verify(bearer_token(request) or "")
+            request.state.principal = await gateway_state(request).token_verifier.verify(bearer_token(request) or "")
         except Problem as exc:
             return problem_response(exc, request)
     target = f"{base}/v1/{tail}"
@@ -179,7 +180,7 @@ def _timeout(service: str, request: Request) -> Problem:
     return GatewayTimeout(
         Message("服务 {service} 在 {seconds} 秒内未应答", "Service {service} did not answer within {seconds} s"),
         service=service,
-        seconds=request.app.state.settings.proxy_read_timeout_seconds,
+        seconds=gateway_state(request).settings.proxy_read_timeout_seconds,
     )
 
 

@@ -14,6 +14,7 @@ import uuid
 import httpx
 from fastapi import Request
 
+from services.gateway.state import gateway_state
 from services.gateway.tokens import issue_access_token
 from shared.auth import Grant, Principal, Role
 from shared.http_client import request_with_retries
@@ -34,7 +35,7 @@ async def worker_community(request: Request, worker_id: uuid.UUID) -> str | None
 
     503 when the roster cannot answer: a binding that cannot be checked is not made (fail closed).
     """
-    state = request.app.state
+    state = gateway_state(request)
     token = issue_access_token(
         state.signing_keys, gateway_principal(state.settings.province_code), LOOKUP_TOKEN_TTL_SECONDS
     )

@@ -18,3 +18,15 @@ def invalid(
         zh=detail_zh,
         en=detail_en,
     )
+
+
+def refused(rule: str, zh: str, en: str, field: str) -> UnprocessableContent:
+    """A policy rule refuses the request; ``field`` is the body field the rule judged."""
+    return UnprocessableContent(
+        Message("{zh}（{rule_id}）", "{en} ({rule_id})"),
+        rule=rule,
+        errors=[FieldError.of(field, Message(zh, en), rule=rule)],
+        rule_id=rule,
+        zh=zh,
+        en=en,
+    )

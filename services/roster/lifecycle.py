@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.roster.domain import lifecycle
 from services.roster.models import Employment, Secondment, Worker, events
+from services.roster.state import roster_state
 from shared.contracts import EmploymentPeriod, WorkerChanged
 from shared.events import record_event
 from shared.request_context import new_request_id, request_id_var
@@ -189,7 +190,7 @@ async def run_transitions(app: FastAPI, interval_seconds: float) -> None:
     """The lifespan's loop: publish due transitions now, then every ``interval_seconds``."""
     while True:
         try:
-            count = await publish_due_transitions(app.state.sessionmaker, business_today())
+            count = await publish_due_transitions(roster_state(app).sessionmaker, business_today())
             if count:
                 _log.info("published %d status transitions", count)
         except asyncio.CancelledError:
@@ -201,7 +202,7 @@ async def run_transitions(app: FastAPI, interval_seconds: float) -> None:
 
 @asynccontextmanager
 async def lifecycle_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings = app.state.settings
+    settings = roster_state(app).settings
     task = (
         asyncio.create_task(run_transitions(app, settings.lifecycle_interval_seconds))
         if settings.lifecycle_enabled

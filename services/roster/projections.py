@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.models import AssessmentResult, feed_cursors
+from services.roster.state import roster_state
 from shared.contracts import AssessmentGraded
 from shared.feed_consumer import FeedConsumer
 
@@ -26,13 +27,13 @@ async def apply_assessment(session: AsyncSession, event: dict[str, Any]) -> None
 
 
 def roster_feeds(app: FastAPI) -> list[FeedConsumer]:
-    settings = app.state.settings
+    settings = roster_state(app).settings
     return [
         FeedConsumer(
             source="evaluation",
             base_url=settings.evaluation_url,
             handlers={"assessment.finalized": apply_assessment, "assessment.appealed": apply_assessment},
             cursors=feed_cursors,
-            state=app.state,
+            state=roster_state(app),
         )
     ]

@@ -18,6 +18,7 @@ from services.gateway.models import ApiClient, User
 from services.gateway.schemas import GrantIn, PrincipalOut, TokenResponse
 from services.gateway.settings import Settings
 from services.gateway.sign_in_throttle import Thresholds, wait_seconds
+from services.gateway.state import gateway_state
 from services.gateway.tokens import (
     client_principal,
     client_secret_matches,
@@ -87,8 +88,8 @@ async def issue_token(
     client_secret: Annotated[str | None, Form()] = None,
     refresh_token: Annotated[str | None, Form()] = None,
 ) -> TokenResponse:
-    settings: Settings = request.app.state.settings
-    keys = request.app.state.signing_keys
+    settings: Settings = gateway_state(request).settings
+    keys = gateway_state(request).signing_keys
     ttl = settings.access_token_ttl_seconds
     if grant_type == "password":
         if not username or password is None:
@@ -107,7 +108,7 @@ async def issue_token(
                 seconds=wait,
             )
         user = await session.scalar(select(User).where(User.username == username))
-        ok = request.app.state.hasher.verify(user.password_hash if user else None, password)
+        ok = gateway_state(request).hasher.verify(user.password_hash if user else None, password)
         if user is None or not ok or not user.active:
             record(
                 session,
@@ -151,7 +152,7 @@ async def issue_token(
             raise BadRequest(Message("需要 client_id 和 client_secret", "client_id and client_secret are required"))
         client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
         ok = client_secret_matches(
-            request.app.state.hasher, client, client_secret, settings.client_secret_grace_seconds
+            gateway_state(request).hasher, client, client_secret, settings.client_secret_grace_seconds
         )
         if client is None or not ok or not client.active:
             record(
@@ -268,7 +269,7 @@ async def revoke_all(request: Request, session: SessionDep, principal: CurrentPr
     summary="令牌公钥 the public keys that verify access tokens (JWKS)",
 )
 async def jwks(request: Request) -> JSONResponse:
-    return JSONResponse(request.app.state.signing_keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
+    return JSONResponse(gateway_state(request).signing_keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
 
 @router.get(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from services.gateway.schemas import ServiceHealth, SuiteHealth
+from services.gateway.state import gateway_state
 from shared.health import database_revision
 from shared.problems import problem_responses
 
@@ -33,13 +34,13 @@ async def _check_service(client: httpx.AsyncClient, base: str, timeout: float) -
 async def _check_gateway(request: Request, timeout: float) -> ServiceHealth:
     started = time.perf_counter()
     try:
-        current = await database_revision(request.app.state.engine, "gateway", timeout)
+        current = await database_revision(gateway_state(request).engine, "gateway", timeout)
     except Exception as exc:  # any failure to reach the database is "unavailable", reported, not raised
         return ServiceHealth(
             status="unavailable", detail=type(exc).__name__, latency_ms=round((time.perf_counter() - started) * 1000, 1)
         )
     elapsed = round((time.perf_counter() - started) * 1000, 1)
-    if current != request.app.state.migration_head:
+    if current != gateway_state(request).migration_head:
         return ServiceHealth(status="unavailable", detail=f"migration {current} is not head", latency_ms=elapsed)
     return ServiceHealth(status="ready", migration=current, latency_ms=elapsed)
 
@@ -54,12 +55,12 @@ async def _check_gateway(request: Request, timeout: float) -> ServiceHealth:
     },
 )
 async def suite_health(request: Request) -> JSONResponse:
-    settings = request.app.state.settings
+    settings = gateway_state(request).settings
     timeout = settings.health_timeout_seconds
-    upstreams: dict[str, str] = request.app.state.upstreams
+    upstreams: dict[str, str] = gateway_state(request).upstreams
     checks = await asyncio.gather(
         _check_gateway(request, timeout),
-        *(_check_service(request.app.state.http, base, timeout) for base in upstreams.values()),
+        *(_check_service(gateway_state(request).http, base, timeout) for base in upstreams.values()),
     )
     services = dict(zip(["gateway", *upstreams], checks, strict=True))
     healthy = all(check.status == "ready" for check in checks)

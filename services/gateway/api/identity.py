@@ -30,6 +30,7 @@ from services.gateway.schemas import (
     UserOut,
     UserPatch,
 )
+from services.gateway.state import gateway_state
 from services.gateway.tokens import active_grants, active_grants_of_users, revoke_family, revoke_user_sessions
 from services.gateway.worker_lookup import worker_community
 from shared.auth import ADMIN_ROLES, Principal, require
@@ -231,7 +232,7 @@ async def create_user(
         username=body.username,
         name=body.name,
         phone=body.phone,
-        password_hash=request.app.state.hasher.hash(body.password),
+        password_hash=gateway_state(request).hasher.hash(body.password),
         worker_id=str(body.worker_id) if body.worker_id else None,
         created_by=admin.subject,
     )
@@ -338,7 +339,7 @@ async def update_user(
             await revoke_user_sessions(session, user.id)  # no session keeps reading the former worker
             changes["worker_id"] = user.worker_id
     if "password" in changes:
-        user.password_hash = request.app.state.hasher.hash(changes.pop("password"))
+        user.password_hash = gateway_state(request).hasher.hash(changes.pop("password"))
         await revoke_user_sessions(session, user.id)
         changes["password"] = "changed"
     for field in ("name", "phone", "active"):
@@ -422,7 +423,7 @@ async def create_client(body: ClientCreate, admin: Admin, session: SessionDep, r
         client_id=body.client_id,
         name=body.name,
         department=body.department,
-        secret_hash=request.app.state.hasher.hash(secret),
+        secret_hash=gateway_state(request).hasher.hash(secret),
         created_by=admin.subject,
     )
     session.add(client)
@@ -482,7 +483,7 @@ async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep
     client, grants = await _visible_client(session, admin, client_id)
     _managed(admin, grants)
     secret = secrets.token_urlsafe(32)
-    client.secret_hash = request.app.state.hasher.hash(secret)
+    client.secret_hash = gateway_state(request).hasher.hash(secret)
     client.version += 1
     record(session, AuditAction.client_secret_rotated, actor=admin.subject, subject=f"client:{client.client_id}")
     return ClientSecret(client_id=client.client_id, client_secret=secret)

@@ -8,13 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from services.roster.domain.staffing import EXTRA_STAFF_KINDS, required_staff
-from services.roster.domain.staffing_policy import StaffingPolicy
-from services.roster.errors import invalid
-from services.roster.models import Quota, Region, StaffingPolicyOverride, events
-from services.roster.quota_use import quota_used
+from services.roster import region_records
+from services.roster.domain.staffing import required_staff
+from services.roster.models import Region, StaffingPolicyOverride
 from services.roster.regions import (
     NO_SUCH_REGION,
     policy_overrides,
@@ -24,16 +21,13 @@ from services.roster.regions import (
 )
 from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, RegionPatch, StaffingPolicyOut
 from shared.concurrency import check_if_match, etag
-from shared.contracts import QuotaSet
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, Writer
-from shared.events import record_event
-from shared.i18n import Message
 from shared.inputs import YearPath
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
-from shared.problems import Conflict, NotFound, problem_responses
-from shared.regions import RegionCode, RegionLevel, ancestors, child_code_problem, level, normalise, scope_prefix
-from shared.scoping import ADMIN_WRITE_ROLES, path_filter, require_write, sees_region
+from shared.problems import problem_responses
+from shared.regions import RegionCode, RegionLevel, ancestors, scope_prefix
+from shared.scoping import path_filter, require_write
 
 router = APIRouter(prefix="/v1", tags=["regions"])
 RegionPath = Annotated[RegionCode, Path(description="区划代码 region code (6 digits to county, 12 below)")]
@@ -69,16 +63,6 @@ def region_view(region: Region, overrides: dict[str, StaffingPolicyOverride]) ->
     )
 
 
-def check_extra_staff(kind: str | None, extra: int, approval: str | None) -> None:
-    """S3: extra posts only for 商住/老旧 communities, and only with the approving document."""
-    if extra and kind not in EXTRA_STAFF_KINDS:
-        raise invalid(
-            "extra_staff", "仅商住、老旧社区可增配", "only commercial-residential and old-town communities", "S3"
-        )
-    if extra and not approval:
-        raise invalid("extra_staff_approval", "增配须有审批文件", "extra posts need the approving document", "S3")
-
-
 @router.post(
     "/regions",
     summary="新增区划 add a region under its parent (communities with kind and households)",
@@ -87,38 +71,7 @@ def check_extra_staff(kind: str | None, extra: int, approval: str | None) -> Non
     responses=problem_responses(401, 403, 404, 409),
 )
 async def create_region(body: RegionCreate, principal: Admin, session: SessionDep, response: Response) -> RegionOut:
-    region_level = level(body.code)
-    if body.parent_code is None:
-        if region_level != RegionLevel.province:
-            raise invalid("parent_code", "须指定上级区划", "a parent is required below province level")
-        require_write(principal, body.code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-    else:
-        parent = await visible_region(session, principal, body.parent_code)
-        problem = child_code_problem(parent.code, body.code)  # GB/T 2260: a child's code extends its parent's
-        if problem is not None:
-            raise invalid("code", problem.zh, problem.en)
-        require_write(principal, body.code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-    if (region_level == RegionLevel.community) != (body.kind is not None):
-        raise invalid("kind", "社区须填类型，其他层级不填", "a community needs a kind; other levels have none", "S1")
-    check_extra_staff(body.kind, body.extra_staff, body.extra_staff_approval)
-    region = Region(
-        code=body.code,
-        path=normalise(body.code),
-        parent_code=body.parent_code,
-        level=region_level.value,
-        name=body.name,
-        kind=body.kind.value if body.kind else None,
-        households=body.households,
-        population=body.population,
-        extra_staff=body.extra_staff,
-        extra_staff_approval=body.extra_staff_approval,
-    )
-    session.add(region)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(Message("区划已存在：{code}", "Region exists: {code}"), code=body.code) from exc
-    await record_event(session, events, "region.created", f"region/{region.code}", body.model_dump(mode="json"))
+    region = await region_records.create_region(session, principal, body)
     response.headers["ETag"] = etag(region.code, region.version)
     return await region_out(session, region)
 
@@ -147,16 +100,7 @@ async def update_region(
     region = await visible_region(session, principal, code, lock=True)
     require_write(principal, code, NO_SUCH_REGION)
     check_if_match(request, region.code, region.version)
-    changes = body.model_dump(exclude_unset=True, mode="json")
-    if "kind" in changes and region.level != RegionLevel.community:
-        raise invalid("kind", "仅社区有类型", "only communities have a kind")
-    for field, value in changes.items():
-        setattr(region, field, value)
-    check_extra_staff(region.kind, region.extra_staff, region.extra_staff_approval)
-    region.version += 1
-    region.updated_at = datetime.now(UTC)
-    await session.flush()
-    await record_event(session, events, "region.updated", f"region/{code}", changes | {"version": region.version})
+    region = await region_records.change_region(session, region, body)
     response.headers["ETag"] = etag(region.code, region.version)
     return await region_out(session, region)
 
@@ -239,33 +183,7 @@ async def set_quota(
     principal: Admin,
     session: SessionDep,
 ) -> QuotaOut:
-    county = await visible_region(session, principal, county_code)
-    if county.level != RegionLevel.county:
-        raise NotFound(Message("不是县级区划：{code}", "Not a county: {code}"), code=county_code)
-    require_write(principal, county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-    quota = await session.get(Quota, (county_code, year), with_for_update=True)
-    if quota is None:
-        quota = Quota(county_code=county_code, year=year, headcount=body.headcount, approval=body.approval)
-        session.add(quota)
-    else:
-        quota.headcount, quota.approval = body.headcount, body.approval
-        quota.version += 1
-        quota.updated_at = datetime.now(UTC)
-    await session.flush()
-    await record_event(
-        session,
-        events,
-        "quota.set",
-        f"quota/{county_code}/{year}",
-        QuotaSet(county_code=county_code, year=year, headcount=body.headcount).to_data(),
-    )
-    return QuotaOut(
-        county_code=county_code,
-        year=year,
-        headcount=body.headcount,
-        used=await quota_used(session, county_code, year),
-        approval=body.approval,
-    )
+    return await region_records.set_quota(session, principal, county_code, year, body)
 
 
 @router.get(
@@ -277,20 +195,7 @@ async def set_quota(
 async def get_quota(
     county_code: RegionPath, year: Annotated[int, Path(ge=2000, le=2100)], principal: Reader, session: SessionDep
 ) -> QuotaOut:
-    if not sees_region(principal, county_code):
-        raise NotFound(NO_SUCH_REGION, code=county_code)
-    quota = await session.get(Quota, (county_code, year))
-    if quota is None:
-        raise NotFound(
-            Message("{code} 未核定 {year} 年员额", "No {year} quota for {code}"), code=county_code, year=year
-        )
-    return QuotaOut(
-        county_code=county_code,
-        year=year,
-        headcount=quota.headcount,
-        used=await quota_used(session, county_code, year),
-        approval=quota.approval,
-    )
+    return await region_records.read_quota(session, principal, county_code, year)
 
 
 class StaffingPolicyIn(BaseModel):
@@ -314,23 +219,10 @@ class StaffingPolicyIn(BaseModel):
 async def set_staffing_policy(
     region_code: RegionPath, year: YearPath, body: StaffingPolicyIn, principal: Admin, session: SessionDep
 ) -> StaffingPolicyOut:
-    await visible_region(session, principal, region_code)
-    require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-    unknown = sorted(set(body.parameters) - set(StaffingPolicy.__dataclass_fields__) - {"source"})
-    if unknown:
-        raise invalid("parameters", f"未知参数 {unknown}", f"unknown parameters {unknown}")
-    row = await session.get(StaffingPolicyOverride, (region_code, year), with_for_update=True)
-    if row is None:
-        session.add(
-            StaffingPolicyOverride(region_code=region_code, year=year, parameters=body.parameters, source=body.source)
-        )
-    else:
-        row.parameters, row.source = body.parameters, body.source
-    await session.flush()
-    await record_event(
-        session, events, "staffing_policy.set", f"staffing-policy/{region_code}/{year}", body.model_dump()
+    policy = await region_records.set_staffing_policy(
+        session, principal, region_code, year, body.parameters, body.source
     )
-    return StaffingPolicyOut(**(await staffing_policy(session, region_code, year)).as_dict())
+    return StaffingPolicyOut(**policy.as_dict())
 
 
 @router.get(

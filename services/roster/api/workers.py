@@ -5,31 +5,20 @@ check P2/P3 at every date. Every read derives the status as of ``as_of`` (H4, H6
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.roster import posts
-from services.roster.domain import lifecycle
-from services.roster.domain.careers import probation_end
-from services.roster.domain.id_numbers import InvalidIdNumber, ResidentId, id_number_key, parse_id_number
-from services.roster.domain.working_age import birth_date_problem, working_age_problem
-from services.roster.errors import invalid
-from services.roster.lifecycle import Lifecycles, business_today, status_expression, worker_event
+from services.roster import employment, hiring, posts
+from services.roster.lifecycle import Lifecycles, business_today, status_expression
 from services.roster.models import (
-    Contract,
-    Employment,
     PersonalDataRead,
     PostAssignment,
     Worker,
-    events,
 )
-from services.roster.quota_use import check_quota
-from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
 from services.roster.schemas import (
     CertificateLevel,
     Duty,
@@ -45,26 +34,22 @@ from services.roster.schemas import (
     WorkerPatch,
     WorkerStatus,
 )
-from services.roster.worker_access import NO_SUCH_WORKER, held_on, visible_worker, writable_worker
+from services.roster.state import id_number_secret
+from services.roster.worker_access import held_on, visible_worker, writable_worker
 from shared.auth import Principal, Role, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
-from shared.events import record_event
 from shared.i18n import Message
 from shared.masking import mask_id_number, mask_phone
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
-from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionCode, RegionLevel, normalise, scope_prefix
+from shared.problems import Forbidden, problem_responses
+from shared.regions import RegionCode, scope_prefix
 from shared.request_context import current_request_id
-from shared.scoping import own_worker_filter, path_filter, require_write, sees_worker
+from shared.scoping import own_worker_filter, path_filter
 
 router = APIRouter(prefix="/v1", tags=["workers"])
-ALREADY_RECORDED = Message(
-    "此人已有社工档案（全省唯一），且尚未离职",
-    "This person already has a worker record (one per province) and has not left",
-)
 AsOf = Annotated[
     date | None,
     Query(description="状态日期 status and current post as of this date (Asia/Shanghai business date; default today)"),
@@ -136,33 +121,6 @@ def worker_view(w: Worker, post: PostAssignment | None, lifecycles: Lifecycles, 
     )
 
 
-def _id_number_error(exc: InvalidIdNumber) -> UnprocessableContent:
-    return UnprocessableContent(
-        Message("身份证号无效：{zh}", "Invalid ID number: {en}"),
-        errors=[FieldError.of("id_number", Message(exc.reason_zh, exc.reason_en), type="id_number")],
-        zh=exc.reason_zh,
-        en=exc.reason_en,
-    )
-
-
-def check_person(body: WorkerCreate, resident: ResidentId) -> None:
-    """The ID number's birth date is a person's; the record agrees with it; working age on the hire date."""
-    problem = birth_date_problem(resident.birth_date, business_today())
-    if problem is not None:
-        raise invalid("id_number", problem.zh, problem.en)
-    if body.birth_date is not None and body.birth_date != resident.birth_date:
-        raise invalid(
-            "birth_date",
-            f"与身份证号中的出生日期 {resident.birth_date} 不符",
-            f"does not agree with the ID number's birth date {resident.birth_date}",
-        )
-    if body.sex is not None and body.sex.value != resident.sex:
-        raise invalid("sex", "与身份证号中的性别不符", f"does not agree with the ID number's sex ({resident.sex})")
-    problem = working_age_problem(resident.birth_date, resident.sex, body.hire_date)
-    if problem is not None:
-        raise invalid(problem.field, problem.zh, problem.en)
-
-
 @router.post(
     "/workers",
     summary="录用社工 hire a worker, or re-hire one who has left: ID number checked, quota checked (S5), "
@@ -179,59 +137,7 @@ def check_person(body: WorkerCreate, resident: ResidentId) -> None:
 async def hire_worker(
     body: WorkerCreate, principal: Writer, session: SessionDep, request: Request, response: Response
 ) -> WorkerOut:
-    try:
-        resident = parse_id_number(body.id_number)
-    except InvalidIdNumber as exc:
-        raise _id_number_error(exc) from exc
-    check_person(body, resident)
-    community = await visible_region(session, principal, body.community_code)
-    if community.level != RegionLevel.community:
-        raise invalid("community_code", "应为社区（村）代码", "must be a community or village", "S1")
-    require_write(principal, community.code, NO_SUCH_REGION)
-    key = id_number_key(resident.number, request.app.state.settings.id_number_hash_key.get_secret_value().encode())
-    worker = await session.scalar(select(Worker).where(Worker.id_number_key == key).with_for_update())
-    if worker is not None:
-        periods = (await Lifecycles.load(session, [worker.id])).periods(worker.id)
-        if not lifecycle.may_rehire(periods, body.hire_date):
-            raise Conflict(ALREADY_RECORDED)
-    await check_quota(session, community.code[:6], body.hire_date)  # S5 on every day from the hire date
-    fields = body.model_dump(exclude={"id_number", "community_code", "hire_date", "birth_date", "sex"})
-    if worker is None:
-        worker = Worker(
-            id_number_key=key,
-            id_number=resident.number,
-            sex=resident.sex,
-            birth_date=resident.birth_date,
-            status=WorkerStatus.pending.value,  # replaced below by the status derived for today
-            **fields,
-        )
-        session.add(worker)
-    else:  # re-hire: the same person record, a new employment (its probation starts again, H4)
-        for field, value in fields.items():
-            setattr(worker, field, value)
-        worker.left_date = None
-        worker.version += 1
-        worker.updated_at = datetime.now(UTC)
-    worker.community_code = community.code
-    worker.community_path = normalise(community.code)
-    worker.hire_date = body.hire_date
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # the same person hired twice at once: the unique key decides
-        raise Conflict(ALREADY_RECORDED) from exc
-    policy = await staffing_policy(session, community.code, body.hire_date.year)
-    session.add(
-        Employment(
-            worker_id=worker.id,
-            hire_date=body.hire_date,
-            probation_end=probation_end(body.hire_date, policy),  # H4
-        )
-    )
-    await session.flush()
-    await session.refresh(worker)
-    data = await worker_event(session, worker)
-    await session.flush()
-    await record_event(session, events, "worker.hired", f"worker/{worker.id}", data)
+    worker = await hiring.hire(session, principal, body, id_number_secret(request))
     response.headers["ETag"] = etag(worker.id, worker.version)
     response.headers["Location"] = f"/v1/workers/{worker.id}"
     return await worker_out(session, worker)
@@ -320,14 +226,7 @@ async def get_worker(
 async def lookup_worker(
     body: IdNumberLookup, principal: Reader, session: SessionDep, request: Request, as_of: AsOf = None
 ) -> WorkerOut:
-    try:
-        resident = parse_id_number(body.id_number)
-    except InvalidIdNumber as exc:
-        raise _id_number_error(exc) from exc
-    key = id_number_key(resident.number, request.app.state.settings.id_number_hash_key.get_secret_value().encode())
-    worker = await session.scalar(select(Worker).where(Worker.id_number_key == key))
-    if worker is None or not sees_worker(principal, worker.id, worker.community_code):
-        raise NotFound(NO_SUCH_WORKER)
+    worker = await hiring.find_by_id_number(session, principal, body.id_number, id_number_secret(request))
     return await worker_out(session, worker, as_of)
 
 
@@ -375,66 +274,9 @@ async def update_worker(
 ) -> WorkerOut:
     worker = await writable_worker(session, principal, worker_id)
     check_if_match(request, worker.id, worker.version)
-    changed = sorted(body.model_dump(exclude_unset=True))
-    changes = body.model_dump(exclude_unset=True, exclude={"status", "left_date"})
-    if "status" in changed and body.status != WorkerStatus.left:
-        raise invalid(
-            "status",
-            "人员状态由日期决定（试用期 H4、借用 H6），只可登记离职",
-            "the status follows from the dates (H4 probation, H6 loans); only leaving can be recorded",
-            "H4",
-        )
-    leaving = body.status == WorkerStatus.left or body.left_date is not None
-    if "left_date" in changed and body.left_date is None:
-        raise invalid(
-            "left_date", "离职日期不能清除；再次录用请重新录用", "a leave is not undone; hire the person again"
-        )
-    if leaving:
-        if body.left_date is None:
-            raise invalid("left_date", "离职须填离职日期", "leaving needs the leaving date (C6 prorates to it)")
-        await _end_employment(session, worker, body.left_date)
-    for field, value in changes.items():
-        setattr(worker, field, value)
-    worker.version += 1
-    worker.updated_at = datetime.now(UTC)
-    await session.flush()
-    data = await worker_event(session, worker)
-    await session.flush()
-    kind = "worker.left" if leaving else "worker.updated"
-    await record_event(session, events, kind, f"worker/{worker.id}", data | {"changed": changed})
+    worker = await employment.change_worker(session, worker, body)
     response.headers["ETag"] = etag(worker.id, worker.version)
     return await worker_out(session, worker)
-
-
-async def _end_employment(session: AsyncSession, worker: Worker, left_date: date) -> None:
-    """Leaving on ``left_date`` (inclusive): the open employment ends then; posts and contracts running
-    after it end from the next day."""
-    current = await session.scalar(
-        select(Employment).where(Employment.worker_id == worker.id, Employment.left_date.is_(None))
-    )
-    if current is None:
-        raise Conflict(
-            Message("已于 {left_date} 离职", "The worker already left on {left_date}"), left_date=worker.left_date
-        )
-    if left_date < current.hire_date:
-        raise invalid("left_date", f"早于入职日期 {current.hire_date}", f"before the hire date {current.hire_date}")
-    periods: list[PostAssignment | Contract] = [
-        *(await session.scalars(select(PostAssignment).where(PostAssignment.worker_id == worker.id))),
-        *(await session.scalars(select(Contract).where(Contract.worker_id == worker.id))),
-    ]
-    for period in periods:
-        try:
-            end = lifecycle.cut_at_leaving(period.start_date, period.end_date, left_date)
-        except ValueError:
-            raise invalid(
-                "left_date",
-                f"有自 {period.start_date} 起的任职或合同，晚于离职日期",
-                f"a post or contract starts on {period.start_date}, after the leave date",
-            ) from None
-        if end is not None:
-            period.end_date = end
-    current.left_date = left_date
-    worker.left_date = left_date
 
 
 @router.post(

@@ -1,0 +1,31 @@
+"""The gateway app's state, typed (``shared.state`` plus what the gateway keeps: its settings, signing
+keys, password hasher, upstreams and the proxy's connection pool)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from starlette.requests import HTTPConnection
+
+from shared.state import ServiceState, app_state
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from services.gateway.client_address import ClientAddresses
+    from services.gateway.keys import SigningKeys
+    from services.gateway.passwords import SecretHasher
+    from services.gateway.settings import Settings
+
+
+class GatewayState(ServiceState, Protocol):
+    settings: Settings
+    signing_keys: SigningKeys
+    hasher: SecretHasher
+    upstreams: dict[str, str]
+    client_addresses: ClientAddresses
+    proxy_session: aiohttp.ClientSession
+
+
+def gateway_state(source: HTTPConnection | Any) -> GatewayState:
+    return cast("GatewayState", app_state(source))
