@@ -37,6 +37,15 @@ def sees_region(principal: Principal, region: str, roles: frozenset[Role] = READ
     return any(contains(scope, region) for scope in principal.regions(roles))
 
 
+NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
+
+
+def require_sees(principal: Principal, region: str, roles: frozenset[Role] = READ_ROLES) -> None:
+    """404 naming the region when the caller cannot see it (a region outside one's scope does not exist)."""
+    if not sees_region(principal, region, roles):
+        raise NotFound(NO_SUCH_REGION, code=region)
+
+
 WORKER_ROLES = frozenset({Role.worker})
 
 

@@ -24,7 +24,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -32,7 +32,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from services.compensation.models import PayrollAdjustment, PayrollRun, Payslip
+from services.compensation.models import PayrollAdjustment, PayrollRun, Payslip, events
 from services.compensation.payroll import (
     adjustment_only_lines,
     balanced_partitions,
@@ -47,6 +47,7 @@ from services.compensation.payroll import (
 from services.compensation.policies import policy_for
 from services.compensation.schemas import PayrollRunStatus as RunStatus
 from services.compensation.settings import Settings
+from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, ServiceUnavailable, UnprocessableContent
 from shared.regions import contains, scope_prefix
@@ -358,7 +359,52 @@ async def reap_forever(engine: AsyncEngine, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
-async def cancel(session: AsyncSession, run: PayrollRun) -> PayrollRun:
+async def create(session: AsyncSession, region_code: str, month: str, by: str) -> PayrollRun:
+    """A draft run for a region (township, county or city) and month (``YYYY-MM``)."""
+    run = PayrollRun(region_code=region_code, month=date.fromisoformat(month + "-01"), status="draft", created_by=by)
+    session.add(run)
+    await session.flush()
+    await session.refresh(run)
+    await record_event(
+        session, events, "payroll_run.created", f"payroll-run/{run.id}", {"region_code": region_code, "month": month}
+    )
+    return run
+
+
+# The hand-driven steps of a run: calculated → approved → paid.
+ADVANCES = {RunStatus.approved: RunStatus.calculated, RunStatus.paid: RunStatus.approved}
+
+
+async def advance(session: AsyncSession, run: PayrollRun, target: RunStatus, by: str) -> PayrollRun:
+    """Approve a calculated run or mark an approved run paid (who and when are kept); ``run`` is locked."""
+    if run.status != ADVANCES[target]:
+        raise Conflict(
+            Message("状态为 {status}，不能执行此操作", "The run is {status}: not possible now"), status=run.status
+        )
+    run.status = target
+    run.version += 1
+    now = datetime.now(UTC)
+    if target == RunStatus.approved:
+        run.approved_by, run.approved_at = by, now
+    else:
+        run.paid_at = now
+    await session.flush()
+    await record_event(
+        session,
+        events,
+        f"payroll_run.{target.value}",
+        f"payroll-run/{run.id}",
+        {
+            "region_code": run.region_code,
+            "month": run.month.strftime("%Y-%m"),
+            "gross_total": str(run.gross_total),
+            "by": by,
+        },
+    )
+    return run
+
+
+async def cancel(session: AsyncSession, run: PayrollRun, by: str) -> PayrollRun:
     """Cancel a run that was not approved: its lines go, its workers' months are free again."""
     if run.status not in NOT_APPROVED:
         raise Conflict(
@@ -368,4 +414,11 @@ async def cancel(session: AsyncSession, run: PayrollRun) -> PayrollRun:
     run.status = RunStatus.cancelled
     run.excluded = None
     run.version += 1
+    await record_event(
+        session,
+        events,
+        "payroll_run.cancelled",
+        f"payroll-run/{run.id}",
+        {"region_code": run.region_code, "month": run.month.strftime("%Y-%m"), "by": by},
+    )
     return run

@@ -271,3 +271,40 @@ class PayPolicyOut(BaseModel):
     contribution_base_min: Decimal = Field(description="缴费基数下限 (C9)")
     contribution_base_max: Decimal = Field(description="缴费基数上限 (C9)")
     monthly_standard_deduction: Decimal = Field(description="个税基本减除费用 monthly (5,000)")
+
+
+class BudgetOut(BaseModel):
+    county_code: str = Field(description="县级区划代码 county")
+    year: int = Field(description="预算年度 year budgeted")
+    workers: int = Field(description="在岗人数 workers in post on 1 January")
+    quota: int | None = Field(description="员额 the county's quota (S5), from the roster's feed")
+    vacancies: int = Field(description="空编 quota not filled, budgeted at the average of the scale")
+    pay: Decimal = Field(description="岗位工资 annual pay of the workers' cells (C4)")
+    certificate_allowances: Decimal = Field(description="证书津贴 (C8) × 12")
+    vacancy_pay: Decimal = Field(description="空编预算 vacancies × average pay")
+    employer_contributions: Decimal = Field(description="单位缴纳 employer contributions (C9)")
+    total: Decimal = Field(description="预算合计 the year's pay budget (C11)")
+    rule: str = Field(description="政策规则 C11")
+
+
+class PostPay(BaseModel):
+    average_annual_pay: Decimal = Field(
+        description="年平均工资 annualised from approved payslips (C1: without employer parts)"
+    )
+    worker_months: int = Field(description="人月数 payslips counted")
+
+
+class PayFinding(BaseModel):
+    rule: str = Field(description="政策规则 C2 or C3")
+    post: str = Field(description="岗位 a post, or all")
+    expected: Decimal = Field(description="应达 the target")
+    actual: Decimal = Field(description="实际 the actual average")
+
+
+class PayComplianceOut(BaseModel):
+    region: str
+    year: int
+    average_annual_pay: Decimal = Field(description="年平均工资 overall")
+    posts: dict[str, PostPay] = Field(description="分岗位 per post")
+    target: TargetOut = Field(description="目标 C2 or C3")
+    findings: list[PayFinding] = Field(description="未达标 breaches, each with its rule")

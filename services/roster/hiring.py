@@ -18,7 +18,7 @@ from services.roster.errors import invalid
 from services.roster.lifecycle import Lifecycles, business_today, worker_event
 from services.roster.models import Employment, Worker, events
 from services.roster.quota_use import check_quota
-from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
+from services.roster.regions import staffing_policy, visible_region
 from services.roster.schemas import WorkerCreate, WorkerStatus
 from services.roster.worker_access import NO_SUCH_WORKER
 from shared.auth import Principal
@@ -26,7 +26,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent
 from shared.regions import RegionLevel, normalise
-from shared.scoping import require_write, sees_worker
+from shared.scoping import NO_SUCH_REGION, require_write, sees_worker
 
 ALREADY_RECORDED = Message(
     "此人已有社工档案（全省唯一），且尚未离职",

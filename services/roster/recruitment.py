@@ -13,14 +13,14 @@ from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, pa
 from services.roster.errors import invalid, refused
 from services.roster.lifecycle import business_today
 from services.roster.models import RecruitmentRound, ReserveEntry, events
-from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
+from services.roster.regions import staffing_policy, visible_region
 from services.roster.schemas import ReserveEntryOut, ReserveIn, RoundIn, RoundOut
 from shared.auth import Principal
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import NotFound
 from shared.regions import RegionLevel
-from shared.scoping import ADMIN_WRITE_ROLES, require_write, sees_region
+from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region
 
 NO_SUCH_ROUND = Message("招聘批次不存在", "No such recruitment round")
 

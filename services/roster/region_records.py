@@ -15,7 +15,7 @@ from services.roster.domain.staffing_policy import StaffingPolicy
 from services.roster.errors import invalid
 from services.roster.models import Quota, Region, StaffingPolicyOverride, events
 from services.roster.quota_use import quota_used
-from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
+from services.roster.regions import staffing_policy, visible_region
 from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionPatch
 from shared.auth import Principal
 from shared.contracts import QuotaSet
@@ -23,7 +23,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, NotFound
 from shared.regions import RegionLevel, child_code_problem, level, normalise
-from shared.scoping import ADMIN_WRITE_ROLES, require_write, sees_region
+from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region
 
 
 def check_extra_staff(kind: str | None, extra: int, approval: str | None) -> None:

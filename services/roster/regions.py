@@ -8,13 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.roster.domain.staffing_policy import StaffingPolicy, from_overrides, preset_for
 from services.roster.models import Region, StaffingPolicyOverride
 from shared.auth import Principal
-from shared.i18n import Message
 from shared.problems import NotFound
 from shared.regions import RegionLevel, ancestors
-from shared.scoping import sees_region
+from shared.scoping import NO_SUCH_REGION, sees_region
 
 LEVELS = [RegionLevel.province, RegionLevel.city, RegionLevel.county, RegionLevel.township, RegionLevel.community]
-NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
 
 
 async def visible_region(session: AsyncSession, principal: Principal, code: str, *, lock: bool = False) -> Region:

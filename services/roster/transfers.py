@@ -13,7 +13,7 @@ from services.roster.errors import invalid, refused
 from services.roster.lifecycle import worker_event
 from services.roster.models import Transfer, Worker, events
 from services.roster.quota_use import check_quota
-from services.roster.regions import NO_SUCH_REGION, staffing_policy, visible_region
+from services.roster.regions import staffing_policy, visible_region
 from services.roster.schemas import TransferIn
 from services.roster.worker_access import current_post
 from shared.auth import Principal
@@ -21,7 +21,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict
 from shared.regions import RegionLevel, normalise
-from shared.scoping import require_write
+from shared.scoping import NO_SUCH_REGION, require_write
 
 
 async def transfer(session: AsyncSession, principal: Principal, worker: Worker, body: TransferIn) -> Transfer:

@@ -18,10 +18,9 @@ from shared.dependencies import Reader, Writer
 from shared.i18n import Message
 from shared.problems import NotFound, problem_responses
 from shared.regions import TownshipCode
-from shared.scoping import WRITE_ROLES, require_write, sees_region
+from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["bonus"])
-NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
 AllocationId = Annotated[uuid.UUID, Path(description="奖金分配编号 allocation id")]
 NO_SUCH_ALLOCATION = Message("奖金分配不存在", "No such bonus allocation")
 
@@ -39,7 +38,7 @@ NO_SUCH_ALLOCATION = Message("奖金分配不存在", "No such bonus allocation"
     responses=problem_responses(401, 403, 404, 409),
 )
 async def allocate_bonus(body: BonusIn, principal: Writer, session: SessionDep) -> BonusOut:
-    require_write(principal, body.township_code, Message("区划不存在：{code}", "No such region: {code}"), WRITE_ROLES)
+    require_write(principal, body.township_code, NO_SUCH_REGION, WRITE_ROLES)
     row = await allocate(session, body.township_code, body.year, body.pool, principal.subject)
     return allocation_out(row)
 

@@ -14,11 +14,10 @@ from services.compensation.contributions import contribution_findings
 from services.compensation.schemas import MONEY
 from shared.db import SessionDep
 from shared.dependencies import Reader
-from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
-from shared.problems import NotFound, problem_responses
+from shared.problems import problem_responses
 from shared.regions import RegionCode
-from shared.scoping import sees_region
+from shared.scoping import require_sees
 
 router = APIRouter(prefix="/v1", tags=["annual"])
 
@@ -74,8 +73,7 @@ async def contributions_report(
     region_code: Annotated[RegionCode, Query(description="区划 region")],
     month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")],
 ) -> ContributionReportOut:
-    if not sees_region(principal, region_code):
-        raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=region_code)
+    require_sees(principal, region_code)
     first_day = date.fromisoformat(month + "-01")
     checked, findings = await contribution_findings(session, region_code, first_day)
     return ContributionReportOut(

@@ -8,7 +8,7 @@ calculated all or nothing (see ``services.compensation.payroll_runs``).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -17,7 +17,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation import payroll_runs
-from services.compensation.models import PayrollRun, Payslip, WorkerProjection, events
+from services.compensation.models import PayrollRun, Payslip, WorkerProjection
 from services.compensation.payroll import EARNINGS, EMPLOYER, TAX_BASIS, WORKER_DEDUCTIONS
 from services.compensation.payroll_runs import Overlap
 from services.compensation.schemas import CoveringRun, LineOut, PayrollRunStatus, PayslipOut, RunIn, RunOut
@@ -26,13 +26,12 @@ from shared.auth import Principal, require
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
-from shared.events import record_event
 from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, NotFound, problem_responses
 from shared.regions import RegionCode, scope_prefix
-from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region, sees_worker
+from shared.scoping import NO_SUCH_REGION, READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["payroll"])
 NO_SUCH_RUN = Message("工资核算批次不存在", "No such payroll run")
@@ -77,23 +76,8 @@ async def visible_run(
     responses=problem_responses(401, 403, 404),
 )
 async def create_run(body: RunIn, principal: Writer, session: SessionDep) -> RunOut:
-    require_write(principal, body.region_code, Message("区划不存在", "No such region"), WRITE_ROLES)
-    run = PayrollRun(
-        region_code=body.region_code,
-        month=date.fromisoformat(body.month + "-01"),
-        status="draft",
-        created_by=principal.subject,
-    )
-    session.add(run)
-    await session.flush()
-    await session.refresh(run)
-    await record_event(
-        session,
-        events,
-        "payroll_run.created",
-        f"payroll-run/{run.id}",
-        {"region_code": run.region_code, "month": body.month},
-    )
+    require_write(principal, body.region_code, NO_SUCH_REGION, WRITE_ROLES)
+    run = await payroll_runs.create(session, body.region_code, body.month, principal.subject)
     return run_out(run)
 
 
@@ -174,47 +158,13 @@ async def calculate_run(
 async def cancel_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
     run = await visible_run(session, principal, run_id, lock=True)
     require_write(principal, run.region_code, NO_SUCH_RUN)
-    run = await payroll_runs.cancel(session, run)
-    await record_event(
-        session,
-        events,
-        "payroll_run.cancelled",
-        f"payroll-run/{run.id}",
-        {"region_code": run.region_code, "month": run.month.strftime("%Y-%m"), "by": principal.subject},
-    )
-    return run_out(run)
+    return run_out(await payroll_runs.cancel(session, run, principal.subject))
 
 
-async def _transition(
-    session: AsyncSession, principal: Principal, run_id: uuid.UUID, source: str, target: str
-) -> PayrollRun:
+async def _advance(session: AsyncSession, principal: Principal, run_id: uuid.UUID, target: PayrollRunStatus) -> RunOut:
     run = await visible_run(session, principal, run_id, lock=True)
     require_write(principal, run.region_code, NO_SUCH_RUN)
-    if run.status != source:
-        raise Conflict(
-            Message("状态为 {status}，不能执行此操作", "The run is {status}: not possible now"), status=run.status
-        )
-    run.status = target
-    run.version += 1
-    now = datetime.now(UTC)
-    if target == "approved":
-        run.approved_by, run.approved_at = principal.subject, now
-    else:
-        run.paid_at = now
-    await session.flush()
-    await record_event(
-        session,
-        events,
-        f"payroll_run.{target}",
-        f"payroll-run/{run.id}",
-        {
-            "region_code": run.region_code,
-            "month": run.month.strftime("%Y-%m"),
-            "gross_total": str(run.gross_total),
-            "by": principal.subject,
-        },
-    )
-    return run
+    return run_out(await payroll_runs.advance(session, run, target, principal.subject))
 
 
 @router.post(
@@ -224,7 +174,7 @@ async def _transition(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def approve_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
-    return run_out(await _transition(session, principal, run_id, "calculated", "approved"))
+    return await _advance(session, principal, run_id, PayrollRunStatus.approved)
 
 
 @router.post(
@@ -234,7 +184,7 @@ async def approve_run(run_id: uuid.UUID, principal: Writer, session: SessionDep)
     responses=problem_responses(401, 403, 404, 409),
 )
 async def pay_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
-    return run_out(await _transition(session, principal, run_id, "approved", "paid"))
+    return await _advance(session, principal, run_id, PayrollRunStatus.paid)
 
 
 @router.get(

@@ -44,10 +44,9 @@ from shared.i18n import Message
 from shared.inputs import YearPath
 from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, UnsupportedMediaType, problem_responses
 from shared.regions import CountyCode, RegionCode, contains
-from shared.scoping import ADMIN_WRITE_ROLES, require_write, sees_region
+from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["policy"])
-NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
 CENT = Decimal("0.01")
 RegionPath = Annotated[RegionCode, Path()]
 Year = YearPath

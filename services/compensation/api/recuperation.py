@@ -27,7 +27,7 @@ from shared.inputs import Money
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import CountyCode
-from shared.scoping import READ_ROLES, WRITE_ROLES, require_write, sees_region, sees_worker
+from shared.scoping import READ_ROLES, WRITE_ROLES, require_sees, require_write, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["annual"])
 NO_SUCH_WORKER = Message("社工不存在", "No such worker")
@@ -191,8 +191,7 @@ async def list_recuperation(
         query = query.where(RecuperationClaim.worker_id == worker_id)
     else:
         assert county_code is not None
-        if not sees_region(principal, county_code):
-            raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=county_code)
+        require_sees(principal, county_code)
         query = query.where(WorkerProjection.community_path.startswith(county_code))
     filters = {"year": year, "worker_id": worker_id, "county_code": county_code}
     if cursor:

@@ -28,10 +28,9 @@ from services.compensation.step_ups import dispatch, record_orders
 from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
-from shared.i18n import Message
 from shared.problems import problem_responses
 from shared.regions import RegionCode, scope_prefix
-from shared.scoping import ADMIN_WRITE_ROLES, READ_ROLES, require_write, sees_region
+from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, READ_ROLES, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["step-up"])
 
@@ -79,7 +78,7 @@ async def step_up(
     session: SessionDep,
     request: Request,
 ) -> list[StepUpRow]:
-    require_write(principal, body.region_code, Message("区划不存在", "No such region"), ADMIN_WRITE_ROLES)
+    require_write(principal, body.region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     effective = date(body.year, 1, 1)
     day_before = effective - timedelta(days=1)
     policy = await policy_for(session, body.region_code, body.year)

@@ -3,6 +3,7 @@ average) and C3 (Taizhou: chief ≥ 1.3×, deputy ≥ 1.1×, staff ≥ 1.0× las
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 from services.compensation.domain.policy import PayPolicy
@@ -32,3 +33,26 @@ def taizhou_floors(policy: PayPolicy, average_wage: Decimal) -> dict[str, Decima
         post: (factor * average_wage).quantize(CENT, rounding=ROUND_HALF_UP)
         for post, factor in policy.post_floors.items()
     }
+
+
+def annualised(pay: Decimal, worker_months: int) -> Decimal:
+    """Average annual pay from the pay of ``worker_months`` payslips (C1: without employer parts)."""
+    return (pay / worker_months * 12).quantize(CENT, rounding=ROUND_HALF_UP) if worker_months else Decimal(0)
+
+
+def pay_shortfalls(
+    per_post: Mapping[str, Decimal],
+    overall: Decimal | None,
+    target_average: Decimal | None,
+    post_floors: Mapping[str, Decimal] | None,
+) -> list[tuple[str, str, Decimal, Decimal]]:
+    """(rule, post, expected, actual) for each post below its C3 floor and for an overall average below the
+    C2 target (``overall`` is None when nothing was paid)."""
+    found = [
+        ("C3", post, floor, annual)
+        for post, annual in per_post.items()
+        if (floor := (post_floors or {}).get(post)) is not None and annual < floor
+    ]
+    if target_average is not None and overall is not None and overall < target_average:
+        found.append(("C2", "all", target_average, overall))
+    return found

@@ -41,11 +41,10 @@ from shared.inputs import YearPath
 from shared.policy_rules import consecutive_incompetent
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import CountyCode
-from shared.scoping import ADMIN_WRITE_ROLES, require_write, sees_region, sees_worker
+from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["assessment"])
 NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
-NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
 
 
 def scheme_out(row: SchemeRow) -> SchemeOut:

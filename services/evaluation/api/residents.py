@@ -46,7 +46,7 @@ from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
 from shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent, problem_responses
 from shared.regions import RegionCode, scope_prefix
-from shared.scoping import READ_ROLES, WRITE_ROLES, own_worker_id, require_write, sees_region, sees_worker
+from shared.scoping import READ_ROLES, WRITE_ROLES, own_worker_id, require_sees, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["residents"])
 NO_SUCH_WORKER = Message("社工不存在", "No such worker")
@@ -228,8 +228,7 @@ async def visit_report(
     region: Annotated[RegionCode, Query(description="区划 region")],
     month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")],
 ) -> VisitReport:
-    if not sees_region(principal, region):
-        raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=region)
+    require_sees(principal, region)
     year, mon = (int(x) for x in month.split("-"))
     first = date(year, mon, 1)
     last = date(year, mon, calendar.monthrange(year, mon)[1])
@@ -321,8 +320,7 @@ async def compliance_report(
 ) -> ComplianceReport:
     """Each worker's findings, and their counts per community, township and county (E5–E7)."""
     year = int(month[:4])
-    if not sees_region(principal, region):
-        raise NotFound(Message("区划不存在", "No such region"))
+    require_sees(principal, region)
     training = {r.worker_id: r for r in await training_rows(session, region, year)}
     visits = await visit_report(principal, session, region, month)
     cases = {

@@ -18,7 +18,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import FieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import RegionCode
-from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, sees_region
+from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, require_sees
 
 router = APIRouter(prefix="/v1", tags=["training"])
 
@@ -99,6 +99,5 @@ async def training_report(
     region: Annotated[RegionCode, Query(description="区划 region")],
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 year")],
 ) -> list[TrainingRow]:
-    if not sees_region(principal, region):
-        raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=region)
+    require_sees(principal, region)
     return await training_rows(session, region, year)

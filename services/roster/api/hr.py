@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Request
 
 from services.roster import labour_contracts, recruitment, secondments, transfers
 from services.roster.models import Contract
-from services.roster.regions import NO_SUCH_REGION
 from services.roster.schemas import (
     ContractIn,
     ContractOut,
@@ -33,7 +32,7 @@ from shared.dependencies import Admin, Writer
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.problems import NotFound, problem_responses
 from shared.regions import CountyCode
-from shared.scoping import READ_ROLES, sees_region
+from shared.scoping import NO_SUCH_REGION, READ_ROLES, sees_region
 
 router = APIRouter(prefix="/v1", tags=["hr"])
 

@@ -13,7 +13,6 @@ from services.roster import region_records
 from services.roster.domain.staffing import required_staff
 from services.roster.models import Region, StaffingPolicyOverride
 from services.roster.regions import (
-    NO_SUCH_REGION,
     policy_overrides,
     resolve_policy,
     staffing_policy,
@@ -27,7 +26,7 @@ from shared.inputs import YearPath
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import problem_responses
 from shared.regions import RegionCode, RegionLevel, ancestors, scope_prefix
-from shared.scoping import path_filter, require_write
+from shared.scoping import NO_SUCH_REGION, path_filter, require_write
 
 router = APIRouter(prefix="/v1", tags=["regions"])
 RegionPath = Annotated[RegionCode, Path(description="区划代码 region code (6 digits to county, 12 below)")]

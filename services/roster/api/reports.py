@@ -14,7 +14,7 @@ from services.roster.domain.careers import consecutive_chief_years, renewal_bars
 from services.roster.domain.staffing import Finding
 from services.roster.lifecycle import employed_on
 from services.roster.models import AssessmentResult, Contract, PostAssignment, Worker
-from services.roster.regions import NO_SUCH_REGION, policy_overrides, resolve_policy
+from services.roster.regions import policy_overrides, resolve_policy
 from services.roster.schemas import (
     CareerRow,
     CommunityKind,
@@ -29,7 +29,7 @@ from shared.db import SessionDep
 from shared.i18n import negotiate
 from shared.problems import NotFound, problem_responses
 from shared.regions import RegionCode, scope_prefix
-from shared.scoping import READ_ROLES, sees_region
+from shared.scoping import NO_SUCH_REGION, READ_ROLES, sees_region
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
