@@ -10,9 +10,11 @@ for the caller (404); inside it, a read-only caller who tries to change it gets 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import ADMIN_ROLES, REGION_ROLES, Principal, Role
 from shared.i18n import Message
@@ -38,6 +40,34 @@ def sees_region(principal: Principal, region: str, roles: frozenset[Role] = READ
 
 
 NO_SUCH_REGION = Message("区划不存在：{code}", "No such region: {code}")
+NO_SUCH_WORKER = Message("社工不存在", "No such worker")
+RowT = TypeVar("RowT")
+
+
+WorkerT = TypeVar("WorkerT", bound="WorkerRecord")
+
+
+class WorkerRecord(Protocol):
+    """A worker as the compensation and evaluation projections hold one."""
+
+    worker_id: uuid.UUID
+    community_code: str
+
+
+def visible_or_404(row: RowT | None, visible: Callable[[RowT], bool], missing: Message) -> RowT:
+    """``row`` when it exists and ``visible`` says the caller may see it; otherwise 404 ``missing`` (a record
+    outside one's scope does not exist for the caller)."""
+    if row is None or not visible(row):
+        raise NotFound(missing)
+    return row
+
+
+async def visible_projected_worker(
+    session: AsyncSession, model: type[WorkerT], principal: Principal, worker_id: uuid.UUID
+) -> WorkerT:
+    """A projected worker the caller may see: within its region, or the worker themselves (AC1)."""
+    worker = await session.get(model, worker_id)
+    return visible_or_404(worker, lambda w: sees_worker(principal, w.worker_id, w.community_code), NO_SUCH_WORKER)
 
 
 def require_sees(principal: Principal, region: str, roles: frozenset[Role] = READ_ROLES) -> None:

@@ -20,13 +20,12 @@ from services.roster.models import Employment, Worker, events
 from services.roster.quota_use import check_quota
 from services.roster.regions import staffing_policy, visible_region
 from services.roster.schemas import WorkerCreate, WorkerStatus
-from services.roster.worker_access import NO_SUCH_WORKER
 from shared.auth import Principal
 from shared.events import record_event
 from shared.i18n import Message
-from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent
+from shared.problems import Conflict, FieldError, UnprocessableContent
 from shared.regions import RegionLevel, normalise
-from shared.scoping import NO_SUCH_REGION, require_write, sees_worker
+from shared.scoping import NO_SUCH_REGION, NO_SUCH_WORKER, require_write, sees_worker, visible_or_404
 
 ALREADY_RECORDED = Message(
     "此人已有社工档案（全省唯一），且尚未离职",
@@ -123,6 +122,4 @@ async def hire(session: AsyncSession, principal: Principal, body: WorkerCreate, 
 async def find_by_id_number(session: AsyncSession, principal: Principal, id_number: str, id_secret: bytes) -> Worker:
     key = id_number_key(resident_of(id_number).number, id_secret)
     worker = await session.scalar(select(Worker).where(Worker.id_number_key == key))
-    if worker is None or not sees_worker(principal, worker.id, worker.community_code):
-        raise NotFound(NO_SUCH_WORKER)
-    return worker
+    return visible_or_404(worker, lambda w: sees_worker(principal, w.id, w.community_code), NO_SUCH_WORKER)

@@ -18,9 +18,8 @@ from services.roster.schemas import ReserveEntryOut, ReserveIn, RoundIn, RoundOu
 from shared.auth import Principal
 from shared.events import record_event
 from shared.i18n import Message
-from shared.problems import NotFound
 from shared.regions import RegionLevel
-from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region
+from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region, visible_or_404
 
 NO_SUCH_ROUND = Message("招聘批次不存在", "No such recruitment round")
 
@@ -59,9 +58,11 @@ async def add_to_reserve(
     session: AsyncSession, principal: Principal, round_id: uuid.UUID, body: ReserveIn, id_secret: bytes
 ) -> RoundOut:
     """H2: candidates who sat the round's exam, ranked by score, at most as many as the round hired."""
-    row = await session.get(RecruitmentRound, round_id, with_for_update=True)
-    if row is None or not sees_region(principal, row.county_code):
-        raise NotFound(NO_SUCH_ROUND)
+    row = visible_or_404(
+        await session.get(RecruitmentRound, round_id, with_for_update=True),
+        lambda r: sees_region(principal, r.county_code),
+        NO_SUCH_ROUND,
+    )
     require_write(principal, row.county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     current = await round_out(session, row)
     if current.reserve_used + len(body.candidates) > current.reserve_capacity:

@@ -12,11 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.roster.lifecycle import business_today
 from services.roster.models import PostAssignment, Worker
 from shared.auth import Principal
-from shared.i18n import Message
-from shared.problems import NotFound
-from shared.scoping import require_write, sees_worker
-
-NO_SUCH_WORKER = Message("社工不存在", "No such worker")
+from shared.scoping import NO_SUCH_WORKER, require_write, sees_worker, visible_or_404
 
 
 def held_on(day: date) -> Any:
@@ -34,12 +30,8 @@ async def visible_worker(
     session: AsyncSession, principal: Principal, worker_id: uuid.UUID, *, lock: bool = False
 ) -> Worker:
     query = select(Worker).where(Worker.id == worker_id)
-    if lock:
-        query = query.with_for_update()
-    worker = await session.scalar(query)
-    if worker is None or not sees_worker(principal, worker.id, worker.community_code):
-        raise NotFound(NO_SUCH_WORKER)
-    return worker
+    worker = await session.scalar(query.with_for_update() if lock else query)
+    return visible_or_404(worker, lambda w: sees_worker(principal, w.id, w.community_code), NO_SUCH_WORKER)
 
 
 async def writable_worker(session: AsyncSession, principal: Principal, worker_id: uuid.UUID) -> Worker:

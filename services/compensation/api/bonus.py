@@ -18,7 +18,7 @@ from shared.dependencies import Reader, Writer
 from shared.i18n import Message
 from shared.problems import NotFound, problem_responses
 from shared.regions import TownshipCode
-from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write, sees_region
+from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write, sees_region, visible_or_404
 
 router = APIRouter(prefix="/v1", tags=["bonus"])
 AllocationId = Annotated[uuid.UUID, Path(description="奖金分配编号 allocation id")]
@@ -45,9 +45,7 @@ async def allocate_bonus(body: BonusIn, principal: Writer, session: SessionDep) 
 
 async def _visible_allocation(session: SessionDep, principal: Principal, allocation_id: uuid.UUID) -> BonusAllocation:
     row = await session.get(BonusAllocation, allocation_id)
-    if row is None or not sees_region(principal, row.township_code):
-        raise NotFound(NO_SUCH_ALLOCATION)
-    return row
+    return visible_or_404(row, lambda r: sees_region(principal, r.township_code), NO_SUCH_ALLOCATION)
 
 
 @router.post(

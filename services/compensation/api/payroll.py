@@ -29,9 +29,18 @@ from shared.dependencies import Writer
 from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
-from shared.problems import Conflict, NotFound, problem_responses
+from shared.problems import Conflict, problem_responses
 from shared.regions import RegionCode, scope_prefix
-from shared.scoping import NO_SUCH_REGION, READ_ROLES, WRITE_ROLES, path_filter, require_write, sees_region, sees_worker
+from shared.scoping import (
+    NO_SUCH_REGION,
+    READ_ROLES,
+    WRITE_ROLES,
+    path_filter,
+    require_write,
+    sees_region,
+    visible_or_404,
+    visible_projected_worker,
+)
 
 router = APIRouter(prefix="/v1", tags=["payroll"])
 NO_SUCH_RUN = Message("工资核算批次不存在", "No such payroll run")
@@ -60,12 +69,8 @@ async def visible_run(
     session: AsyncSession, principal: Principal, run_id: uuid.UUID, *, lock: bool = False
 ) -> PayrollRun:
     query = select(PayrollRun).where(PayrollRun.id == run_id)
-    if lock:
-        query = query.with_for_update()
-    run = await session.scalar(query)
-    if run is None or not sees_region(principal, run.region_code):
-        raise NotFound(NO_SUCH_RUN)
-    return run
+    run = await session.scalar(query.with_for_update() if lock else query)
+    return visible_or_404(run, lambda r: sees_region(principal, r.region_code), NO_SUCH_RUN)
 
 
 @router.post(
@@ -263,9 +268,7 @@ async def list_payslips(
     responses=problem_responses(401, 403, 404),
 )
 async def worker_payslips(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[PayslipOut]:
-    worker = await session.get(WorkerProjection, worker_id)
-    if worker is None or not sees_worker(principal, worker.worker_id, worker.community_code):
-        raise NotFound(Message("社工不存在", "No such worker"))
+    worker = await visible_projected_worker(session, WorkerProjection, principal, worker_id)
     rows = (
         await session.execute(
             select(PayrollRun, Payslip)

@@ -27,10 +27,17 @@ from shared.inputs import Money
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import CountyCode
-from shared.scoping import READ_ROLES, WRITE_ROLES, require_sees, require_write, sees_worker
+from shared.scoping import (
+    NO_SUCH_WORKER,
+    READ_ROLES,
+    WRITE_ROLES,
+    require_sees,
+    require_write,
+    sees_worker,
+    visible_projected_worker,
+)
 
 router = APIRouter(prefix="/v1", tags=["annual"])
-NO_SUCH_WORKER = Message("社工不存在", "No such worker")
 ClaimId = Annotated[uuid.UUID, Path(description="疗休养记录编号 claim id")]
 NO_SUCH_CLAIM = Message("疗休养记录不存在", "No such recuperation claim")
 
@@ -93,10 +100,7 @@ def claim_out(claim: RecuperationClaim, worker: WorkerProjection, used: Decimal,
 
 
 async def _visible_worker(session: SessionDep, principal: Principal, worker_id: uuid.UUID) -> WorkerProjection:
-    worker = await session.get(WorkerProjection, worker_id)
-    if worker is None or not sees_worker(principal, worker.worker_id, worker.community_code):
-        raise NotFound(NO_SUCH_WORKER)
-    return worker
+    return await visible_projected_worker(session, WorkerProjection, principal, worker_id)
 
 
 @router.post(

@@ -5,19 +5,17 @@ where a second consecutive 不合格 ends the contract (H8)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.evaluation import cycles
+from services.evaluation import assessments, cycles
 from services.evaluation.domain.assessment import (
     scheme_problems,
 )
-from services.evaluation.models import Cycle, DailyScore, Result, Score, WorkerProjection, events
+from services.evaluation.models import Cycle, Result, WorkerProjection
 from services.evaluation.models import Scheme as SchemeRow
 from services.evaluation.schemas import (
     AppealIn,
@@ -35,13 +33,18 @@ from shared.db import SessionDep
 from shared.dependencies import Admin as CountyAdmin
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
-from shared.events import record_event
 from shared.i18n import Message
 from shared.inputs import YearPath
-from shared.policy_rules import consecutive_incompetent
-from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
+from shared.problems import NotFound, problem_responses
 from shared.regions import CountyCode
-from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region, sees_worker
+from shared.scoping import (
+    ADMIN_WRITE_ROLES,
+    NO_SUCH_REGION,
+    require_write,
+    sees_region,
+    visible_or_404,
+    visible_projected_worker,
+)
 
 router = APIRouter(prefix="/v1", tags=["assessment"])
 NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
@@ -78,32 +81,7 @@ async def set_scheme(
     session: SessionDep,
 ) -> SchemeOut:
     require_write(principal, county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-    values: dict[str, Any] = body.model_dump(mode="json")
-    values["excellent_cap_share"] = body.excellent_cap_share
-    values["daily_weight"] = body.daily_weight
-    values["training_hours_required"] = body.training_hours_required
-    values["visit_share_required"] = body.visit_share_required
-    values["monthly_working_hours"] = body.monthly_working_hours
-    row = await session.get(SchemeRow, (county_code, year), with_for_update=True)
-    if row is None:
-        row = SchemeRow(county_code=county_code, year=year, **values)
-        session.add(row)
-    else:
-        for key, value in values.items():
-            setattr(row, key, value)
-        row.version += 1
-    await session.flush()
-    problems = scheme_problems(cycles.to_scheme(row))
-    if problems:
-        raise UnprocessableContent(
-            Message("考核方案不完整：{problems}", "The scheme is incomplete: {problems}"),
-            rule="E2",
-            problems="; ".join(problems),
-        )
-    await record_event(
-        session, events, "scheme.set", f"scheme/{county_code}/{year}", {"county_code": county_code, "year": year}
-    )
-    return scheme_out(row)
+    return scheme_out(await assessments.set_scheme(session, county_code, year, body))
 
 
 @router.get(
@@ -138,37 +116,15 @@ def cycle_out(c: Cycle) -> CycleOut:
 )
 async def open_cycle(body: CycleIn, principal: Writer, session: SessionDep) -> CycleOut:
     require_write(principal, body.township_code, NO_SUCH_REGION)
-    if await session.get(SchemeRow, (body.township_code[:6], body.year)) is None:
-        raise UnprocessableContent(
-            Message("县级尚未制定 {year} 年考核方案", "The county has set no {year} scheme"), rule="E1", year=body.year
-        )
-    existing = await session.scalar(
-        select(Cycle).where(Cycle.township_code == body.township_code, Cycle.year == body.year)
-    )
-    if existing is not None:
-        raise Conflict(
-            Message("该乡镇 {year} 年考核已开启", "The township's {year} assessment is already open"), year=body.year
-        )
-    cycle = Cycle(township_code=body.township_code, year=body.year, status="open", opened_by=principal.subject)
-    session.add(cycle)
-    await session.flush()
-    await session.refresh(cycle)
-    await record_event(
-        session, events, "cycle.opened", f"cycle/{cycle.id}", {"township_code": cycle.township_code, "year": cycle.year}
-    )
-    return cycle_out(cycle)
+    return cycle_out(await assessments.open_cycle(session, body.township_code, body.year, principal.subject))
 
 
 async def visible_cycle(
     session: AsyncSession, principal: Principal, cycle_id: uuid.UUID, *, lock: bool = False
 ) -> Cycle:
     query = select(Cycle).where(Cycle.id == cycle_id)
-    if lock:
-        query = query.with_for_update()
-    cycle = await session.scalar(query)
-    if cycle is None or not sees_region(principal, cycle.township_code):
-        raise NotFound(NO_SUCH_CYCLE)
-    return cycle
+    cycle = await session.scalar(query.with_for_update() if lock else query)
+    return visible_or_404(cycle, lambda c: sees_region(principal, c.township_code), NO_SUCH_CYCLE)
 
 
 @router.get(
@@ -190,49 +146,7 @@ async def get_cycle(cycle_id: uuid.UUID, principal: Reader, session: SessionDep)
 async def enter_scores(cycle_id: uuid.UUID, body: ScoresIn, principal: Writer, session: SessionDep) -> dict[str, int]:
     cycle = await visible_cycle(session, principal, cycle_id, lock=True)
     require_write(principal, cycle.township_code, NO_SUCH_CYCLE)
-    if cycle.status != "open":
-        raise cycles.closed()
-    members = {w.worker_id for w in await cycles.township_workers(session, cycle.township_code)}
-    strangers = [
-        FieldError.of(
-            "worker_id",
-            Message("不是本乡镇的社工", "not a worker of this township"),
-            pointer=f"/body/entries/{i}/worker_id",
-            type="scope",
-        )
-        for i, e in enumerate(body.entries)
-        if e.worker_id not in members
-    ]
-    if strangers:
-        raise UnprocessableContent(
-            Message("有 {n} 条评分不属于本乡镇社工", "{n} entries are not for workers of this township"),
-            errors=strangers[:50],
-            n=len(strangers),
-        )
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "cycle_id": cycle.id,
-            "worker_id": e.worker_id,
-            "rater_group": e.rater_group.value,
-            "score": e.score,
-            "panel_size": e.panel_size,
-            "ordinary_share": e.ordinary_share,
-            "entered_by": principal.subject,
-            "entered_at": now,
-        }
-        for e in body.entries
-    ]
-    statement = insert(Score).values(rows)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[Score.cycle_id, Score.worker_id, Score.rater_group],
-            set_={
-                k: statement.excluded[k] for k in ("score", "panel_size", "ordinary_share", "entered_by", "entered_at")
-            },
-        )
-    )
-    return {"entered": len(rows)}
+    return {"entered": await assessments.enter_scores(session, cycle, body, principal.subject)}
 
 
 @router.post(
@@ -246,18 +160,7 @@ async def enter_daily_scores(
 ) -> dict[str, int]:
     cycle = await visible_cycle(session, principal, cycle_id, lock=True)
     require_write(principal, cycle.township_code, NO_SUCH_CYCLE)
-    if cycle.status != "open":
-        raise cycles.closed()
-    for entry in body.entries:
-        statement = insert(DailyScore).values(
-            cycle_id=cycle.id, worker_id=entry.worker_id, score=entry.score, entered_by=principal.subject
-        )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[DailyScore.cycle_id, DailyScore.worker_id], set_={"score": statement.excluded.score}
-            )
-        )
-    return {"entered": len(body.entries)}
+    return {"entered": await assessments.enter_daily_scores(session, cycle, body, principal.subject)}
 
 
 def result_out(r: Result) -> ResultOut:
@@ -309,34 +212,7 @@ async def appeal(
 ) -> ResultOut:
     cycle = await visible_cycle(session, principal, cycle_id)
     require_write(principal, cycle.township_code, NO_SUCH_CYCLE)
-    result = await session.get(Result, (cycle.id, worker_id), with_for_update=True)
-    if result is None:
-        raise NotFound(Message("无此考核结果", "No such result"))
-    result.grade = body.grade.value
-    result.appeal_reason = body.reason
-    result.appeal_decided_by = principal.subject
-    result.appeal_decided_at = datetime.now(UTC)
-    await session.flush()
-    previous = await session.scalar(
-        select(Result.grade).where(Result.worker_id == worker_id, Result.year == result.year - 1)
-    )
-    if consecutive_incompetent({result.year: result.grade, result.year - 1: previous or ""}, result.year):
-        # H8 again: an appeal that makes this the second consecutive 不合格 raises the same event as closing.
-        await record_event(
-            session,
-            events,
-            "assessment.second_incompetent",
-            f"worker/{worker_id}",
-            cycles.assessment_data(cycle, result) | {"rule": "H8"},
-        )
-    await record_event(
-        session,
-        events,
-        "assessment.appealed",
-        f"worker/{worker_id}",
-        cycles.assessment_data(cycle, result) | {"reason": body.reason},
-    )
-    return result_out(result)
+    return result_out(await assessments.appeal(session, cycle, worker_id, body, principal.subject))
 
 
 @router.get(
@@ -346,8 +222,6 @@ async def appeal(
     responses=problem_responses(401, 403, 404),
 )
 async def worker_assessments(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[ResultOut]:
-    worker = await session.get(WorkerProjection, worker_id)
-    if worker is None or not sees_worker(principal, worker.worker_id, worker.community_code):
-        raise NotFound(Message("社工不存在", "No such worker"))
+    await visible_projected_worker(session, WorkerProjection, principal, worker_id)
     rows = (await session.scalars(select(Result).where(Result.worker_id == worker_id).order_by(Result.year))).all()
     return [result_out(r) for r in rows]
