@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from services.compensation.domain.income_tax import sql_cumulative_tax
 from services.compensation.domain.policy import PayPolicy
 from services.compensation.models import PayrollAdjustment, PayrollRun, Payslip
+from shared.policy_rules import decides
 from shared.regions import scope_prefix
 
 EARNINGS = ("base", "certificate_allowance", "bonus", "adjustment")
@@ -357,6 +358,7 @@ def _calculate_statement(uncovered: bool) -> Any:
     return CALCULATE_UNCOVERED_SQL if uncovered else CALCULATE_SQL
 
 
+@decides("C6", "C8", "C9")
 async def calculate_lines(
     session: AsyncSession | AsyncConnection, run: PayrollRun, policies: dict[str, PayPolicy], *, uncovered: bool
 ) -> None:

@@ -19,7 +19,7 @@ from services.evaluation.models import Scheme as SchemeRow
 from services.evaluation.schemas import AppealIn, DailyScoresIn, SchemeIn, ScoresIn
 from shared.events import record_event
 from shared.i18n import Message
-from shared.policy_rules import consecutive_incompetent
+from shared.policy_rules import consecutive_incompetent, decides
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent
 
 
@@ -137,6 +137,7 @@ async def enter_daily_scores(session: AsyncSession, cycle: Cycle, body: DailySco
     return len(body.entries)
 
 
+@decides("E4")
 async def appeal(session: AsyncSession, cycle: Cycle, worker_id: uuid.UUID, body: AppealIn, by: str) -> Result:
     """E4: a decided appeal changes one result, with its reason and who decided; a second consecutive
     不合格 it makes raises ``assessment.second_incompetent`` as closing would (H8)."""

@@ -7,11 +7,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.evaluation.domain.duties import TRAINING_HOURS, training_short
 from services.evaluation.models import NOT_ON_ROLL, Scheme, TrainingRecord, WorkerProjection
 from services.evaluation.schemas import TrainingRow
 from shared.regions import scope_prefix
-
-DEFAULT_REQUIRED_HOURS = Decimal(40)  # E5, when the county's scheme sets no other figure
 
 
 async def training_rows(session: AsyncSession, region: str, year: int) -> list[TrainingRow]:
@@ -39,7 +38,7 @@ async def training_rows(session: AsyncSession, region: str, year: int) -> list[T
     }
     out = []
     for worker, total in rows:
-        need = required.get(worker.community_code[:6], DEFAULT_REQUIRED_HOURS)
+        need = required.get(worker.community_code[:6], TRAINING_HOURS)
         out.append(
             TrainingRow(
                 worker_id=worker.worker_id,
@@ -47,7 +46,7 @@ async def training_rows(session: AsyncSession, region: str, year: int) -> list[T
                 community_code=worker.community_code,
                 hours=Decimal(total),
                 required=need,
-                rule="E5" if Decimal(total) < need else None,
+                rule="E5" if training_short(Decimal(total), need) else None,
             )
         )
     return out

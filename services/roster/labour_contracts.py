@@ -17,6 +17,7 @@ from services.roster.schemas import ContractIn, RecontractIn
 from shared.auth import Principal
 from shared.events import record_event
 from shared.i18n import Message
+from shared.policy_rules import decides
 from shared.problems import Conflict
 
 
@@ -95,6 +96,7 @@ async def sign_contract(session: AsyncSession, worker: Worker, body: ContractIn)
     return contract
 
 
+@decides("H9")
 async def recontract(session: AsyncSession, principal: Principal, worker: Worker, body: RecontractIn) -> Contract:
     """H9: a worker recruited before these rules, with no township contract in the current employment, signs
     one (one year, H3; no probation: H4 is for new workers)."""

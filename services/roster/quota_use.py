@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.models import Quota
 from shared.i18n import Message
+from shared.policy_rules import decides
 from shared.problems import FieldError, UnprocessableContent
 
 PEAKS_SQL = text(
@@ -79,6 +80,7 @@ async def quota_used(session: AsyncSession, county: str, year: int) -> int:
     return peaks.get((county, year), 0)
 
 
+@decides("S5")
 async def check_quota(session: AsyncSession, county: str, start: date, field: str = "hire_date") -> None:
     """S5: one more worker in ``county`` from ``start`` on must fit the quota of every year it covers.
 

@@ -18,6 +18,7 @@ from services.roster.schemas import ReserveEntryOut, ReserveIn, RoundIn, RoundOu
 from shared.auth import Principal
 from shared.events import record_event
 from shared.i18n import Message
+from shared.policy_rules import decides
 from shared.regions import RegionLevel
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region, visible_or_404
 
@@ -39,6 +40,7 @@ async def round_out(session: AsyncSession, row: RecruitmentRound) -> RoundOut:
     )
 
 
+@decides("H1")
 async def announce_round(session: AsyncSession, principal: Principal, body: RoundIn) -> RoundOut:
     county = await visible_region(session, principal, body.county_code)
     if county.level != RegionLevel.county:

@@ -11,9 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.codes import IdNumberText, PhoneNumber
 from shared.inputs import Count
+from shared.policy_rules import decides
 from shared.regions import CommunityCode, CountyCode, RegionCode
 
 
+@decides("P1")
 class Post(StrEnum):
     """岗位 post (P1: 三岗)."""
 
@@ -80,6 +82,7 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+@decides("P4")
 class Duty(StrEnum):
     """岗位职责 duty area of a post (P4); a post may list several (全科, generalist)."""
 

@@ -1,7 +1,9 @@
 """Every rule of docs/policy.md has code that enforces it and a test that checks it, and the committed
 rule index (docs/rule-index.md) is what the code says today (`python -m shared.rule_index write`)."""
 
-from shared.rule_index import INDEX, build, gaps, render, rule_ids
+import importlib
+
+from shared.rule_index import INDEX, Rule, build, gaps, render, rule_ids
 
 
 def test_every_rule_id_of_the_policy_has_code_and_a_test() -> None:
@@ -12,3 +14,17 @@ def test_every_rule_id_of_the_policy_has_code_and_a_test() -> None:
 
 def test_the_committed_rule_index_is_not_stale() -> None:
     assert INDEX.read_text(encoding="utf-8") == render(build()), "run: python -m shared.rule_index write"
+
+
+def test_a_rule_decided_in_two_places_or_none_is_a_gap() -> None:
+    twice = Rule("H8", deciders={"a.one", "b.two"}, code={"a.one"}, tests={"t"})
+    never = Rule("C6", code={"a.one"}, tests={"t"})
+    once = Rule("E5", deciders={"a.one"}, code={"a.one"}, tests={"t"})
+    assert gaps({"H8": twice, "C6": never, "E5": once}) == {"not decided by exactly one function": ["H8", "C6"]}
+
+
+def test_each_rule_is_decided_by_one_function_that_exists() -> None:
+    for rule in build().values():
+        (where,) = rule.deciders
+        module, _, name = where.rpartition(".")  # deciders are top-level functions and enums
+        assert callable(getattr(importlib.import_module(module), name)), where

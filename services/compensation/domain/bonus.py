@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
+from shared.policy_rules import decides
+
 CENT = Decimal("0.01")
 
 
@@ -16,6 +18,7 @@ class Claim:
     months: Decimal  # months in post in the year (0–12)
 
 
+@decides("C5")
 def share_pool(pool: Decimal, claims: list[Claim], coefficients: dict[str, Decimal]) -> dict[str, Decimal]:
     """Each claim's share: pool × weight / Σ weights, floored to the cent; the cents left over go one by one
     to the largest remainders (ties: lower worker id first), so the shares sum to the pool exactly."""

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from shared.policy_rules import decides
+
 CENT = Decimal("0.01")
 
 
@@ -27,6 +29,7 @@ def missing_cells(cells: Mapping[tuple[str, int], Decimal], held: Sequence[tuple
     return sorted({cell for cell in held if cell not in cells})
 
 
+@decides("C11")
 def pay_budget(
     cells: Mapping[tuple[str, int], Decimal],
     held: Sequence[tuple[str, int, str | None]],

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from services.compensation.domain.policy import PayPolicy
+from shared.policy_rules import decides
 
 CENT = Decimal("0.01")
 
@@ -50,6 +51,7 @@ def year_left(policy: PayPolicy, used: Decimal) -> Decimal:
     return max(policy.recuperation_per_year - used, Decimal(0)).quantize(CENT)
 
 
+@decides("C10")
 def assess_claim(policy: PayPolicy, days: int, amount: Decimal, used: Decimal) -> Assessment | Refusal:
     """The amount allowed for a claim of ``amount`` over ``days`` days when ``used`` of the year's
     allowance is already taken, or why nothing can be paid (rule C10). Exact to the cent, never rounded up."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from shared.policy_rules import decides
+
 QUALIFYING = frozenset({"excellent", "competent"})
 GRADE_CEILING = {"chief": 18, "deputy": 15, "staff": 12}  # practice ranges: chief 7–18, deputy 4–15, staff 1–12
 
@@ -20,6 +22,7 @@ class StepUp:
     reason: str
 
 
+@decides("C7")
 def decide(
     worker_id: str,
     post: str,

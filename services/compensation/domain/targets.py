@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 from services.compensation.domain.policy import PayPolicy
+from shared.policy_rules import decides
 
 CENT = Decimal("0.01")
 
@@ -17,6 +18,7 @@ class TargetError(ValueError):
         self.rule = rule
 
 
+@decides("C2")
 def wenzhou_target(policy: PayPolicy, disposable_income: Decimal, last_year_actual_average: Decimal | None) -> Decimal:
     """C2: multiplier × last year's urban per-capita disposable income, at least last year's actual average."""
     if not Decimal("1.2") <= policy.multiplier <= policy.multiplier_max:
@@ -27,6 +29,7 @@ def wenzhou_target(policy: PayPolicy, disposable_income: Decimal, last_year_actu
     return target
 
 
+@decides("C3")
 def taizhou_floors(policy: PayPolicy, average_wage: Decimal) -> dict[str, Decimal]:
     """C3: the floor of each post's annual pay."""
     return {
@@ -35,6 +38,7 @@ def taizhou_floors(policy: PayPolicy, average_wage: Decimal) -> dict[str, Decima
     }
 
 
+@decides("C1")
 def annualised(pay: Decimal, worker_months: int) -> Decimal:
     """Average annual pay from the pay of ``worker_months`` payslips (C1: without employer parts)."""
     return (pay / worker_months * 12).quantize(CENT, rounding=ROUND_HALF_UP) if worker_months else Decimal(0)

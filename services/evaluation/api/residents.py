@@ -4,21 +4,19 @@ county's period)."""
 
 from __future__ import annotations
 
-import calendar
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.evaluation import duty_reports
 from services.evaluation.models import (
-    NOT_ON_ROLL,
     MustVisitHousehold,
-    Scheme,
     Visit,
     WorkCase,
     WorkerProjection,
@@ -29,15 +27,11 @@ from services.evaluation.schemas import (
     CaseOut,
     CaseReviewIn,
     ComplianceReport,
-    ComplianceRow,
     MustVisitIn,
-    OpenMustVisit,
     VisitBatchIn,
     VisitReport,
     VisitResult,
-    VisitRow,
 )
-from services.evaluation.training import training_rows
 from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
 from shared.dependencies import Writer
@@ -45,7 +39,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
 from shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionCode, scope_prefix
+from shared.regions import RegionCode
 from shared.scoping import READ_ROLES, WRITE_ROLES, own_worker_id, require_sees, require_write, sees_region, sees_worker
 
 router = APIRouter(prefix="/v1", tags=["residents"])
@@ -229,81 +223,7 @@ async def visit_report(
     month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")],
 ) -> VisitReport:
     require_sees(principal, region)
-    year, mon = (int(x) for x in month.split("-"))
-    first = date(year, mon, 1)
-    last = date(year, mon, calendar.monthrange(year, mon)[1])
-    start = datetime.combine(first, time(), tzinfo=UTC)
-    end = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
-    prefix = scope_prefix(region)
-    hours = (
-        select(Visit.worker_id, func.sum(func.extract("epoch", Visit.ended_at - Visit.started_at)).label("seconds"))
-        .where(Visit.started_at >= start, Visit.started_at < end)
-        .group_by(Visit.worker_id)
-        .subquery()
-    )
-    rows = (
-        await session.execute(
-            select(WorkerProjection, func.coalesce(hours.c.seconds, 0))
-            .outerjoin(hours, hours.c.worker_id == WorkerProjection.worker_id)
-            .where(WorkerProjection.community_path.startswith(prefix), WorkerProjection.status.not_in(NOT_ON_ROLL))
-            .order_by(WorkerProjection.community_code, WorkerProjection.name)
-        )
-    ).all()
-    schemes = {s.county_code: s for s in (await session.scalars(select(Scheme).where(Scheme.year == year))).all()}
-    workers = []
-    for worker, seconds in rows:
-        scheme = schemes.get(worker.community_code[:6])
-        working = scheme.monthly_working_hours if scheme else Decimal(174)
-        required = scheme.visit_share_required if scheme else Decimal("0.5")
-        visit_hours = (Decimal(str(seconds)) / HOUR).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        share = (visit_hours / working).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
-        workers.append(
-            VisitRow(
-                worker_id=worker.worker_id,
-                name=worker.name,
-                community_code=worker.community_code,
-                visit_hours=visit_hours,
-                working_hours=working,
-                share=share,
-                rule="E7" if share < required else None,
-            )
-        )
-    open_visits = []
-    households = (
-        await session.scalars(select(MustVisitHousehold).where(MustVisitHousehold.community_code.startswith(prefix)))
-    ).all()
-    for h in households:
-        days = schemes[h.community_code[:6]].must_visit_days if h.community_code[:6] in schemes else 30
-        due = h.since + timedelta(days=days)
-        if due > last:
-            continue
-        visited = await session.scalar(
-            select(func.count())
-            .select_from(Visit)
-            .where(
-                and_(
-                    Visit.community_code == h.community_code,
-                    Visit.building == h.building,
-                    Visit.unit == h.unit,
-                    Visit.household == h.household,
-                ),
-                Visit.started_at >= datetime.combine(h.since, time(), tzinfo=UTC),
-                Visit.started_at < datetime.combine(due + timedelta(days=1), time(), tzinfo=UTC),
-            )
-        )
-        if not visited:
-            open_visits.append(
-                OpenMustVisit(
-                    community_code=h.community_code,
-                    building=h.building,
-                    unit=h.unit,
-                    household=h.household,
-                    category=h.category,
-                    since=h.since,
-                    due=due,
-                )
-            )
-    return VisitReport(region=region, month=month, workers=workers, open_must_visits=open_visits)
+    return await duty_reports.visit_report(session, region, month)
 
 
 @router.get(
@@ -319,49 +239,5 @@ async def compliance_report(
     month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM (its year for E5, E6)")],
 ) -> ComplianceReport:
     """Each worker's findings, and their counts per community, township and county (E5–E7)."""
-    year = int(month[:4])
     require_sees(principal, region)
-    training = {r.worker_id: r for r in await training_rows(session, region, year)}
-    visits = await visit_report(principal, session, region, month)
-    cases = {
-        c.worker_id: c.status
-        for c in (
-            await session.scalars(select(WorkCase).where(WorkCase.year == year, WorkCase.worker_id.in_(list(training))))
-        ).all()
-    }
-    workers = []
-    rollup: dict[str, dict[str, int]] = {}
-    for row in visits.workers:
-        findings = []
-        if training.get(row.worker_id) is not None and training[row.worker_id].rule:
-            findings.append("E5")
-        if cases.get(row.worker_id) != "approved":
-            findings.append("E6")
-        if row.rule:
-            findings.append("E7")
-        workers.append(
-            ComplianceRow(
-                worker_id=row.worker_id,
-                name=row.name,
-                community_code=row.community_code,
-                training_hours=training[row.worker_id].hours if row.worker_id in training else Decimal(0),
-                case=cases.get(row.worker_id, "missing"),
-                visit_share=row.share,
-                findings=findings,
-            )
-        )
-        for level, code in (
-            ("community", row.community_code),
-            ("township", row.community_code[:9] + "000"),
-            ("county", row.community_code[:6]),
-        ):
-            counts = rollup.setdefault(f"{level}:{code}", dict.fromkeys(("E5", "E6", "E7"), 0) | {"workers": 0})
-            counts["workers"] += 1
-            for rule in findings:
-                counts[rule] += 1
-    open_by_community: dict[str, int] = {}
-    for household in visits.open_must_visits:
-        open_by_community[household.community_code] = open_by_community.get(household.community_code, 0) + 1
-    return ComplianceReport(
-        region=region, month=month, workers=workers, rollup=rollup, open_must_visits=open_by_community
-    )
+    return await duty_reports.compliance_report(session, region, month)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from shared.i18n import Message
+from shared.policy_rules import decides
 
 CENT = Decimal("0.01")
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")  # E3
@@ -62,6 +63,7 @@ def scheme_problems(scheme: Scheme) -> list[str]:
     return problems
 
 
+@decides("E2")
 def panel_problems(scheme: Scheme, entries: dict[str, Entry]) -> list[Message]:
     """Missing groups and panels below their minimum for one worker (E2), in both languages."""
     problems = []
@@ -88,6 +90,7 @@ def panel_problems(scheme: Scheme, entries: dict[str, Entry]) -> list[Message]:
     return problems
 
 
+@decides("E1")
 def weighted_score(scheme: Scheme, entries: dict[str, Entry], daily: Decimal | None) -> Decimal:
     """Σ weight × score over the rater groups (E2), then daily against annual by the scheme's weight (E1)."""
     annual = sum((g.weight * entries[g.code].score for g in scheme.groups), Decimal(0))
@@ -96,6 +99,7 @@ def weighted_score(scheme: Scheme, entries: dict[str, Entry], daily: Decimal | N
     return annual.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+@decides("E3")
 def grade_for(score: Decimal, thresholds: dict[str, Decimal]) -> str:
     """E3: 优秀 / 合格 / 基本合格 by the county's thresholds, 不合格 below."""
     for grade in GRADES[:3]:

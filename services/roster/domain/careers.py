@@ -10,19 +10,22 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from services.roster.domain.staffing_policy import StaffingPolicy
-from shared.policy_rules import consecutive_incompetent
+from shared.policy_rules import consecutive_incompetent, decides
 
 
+@decides("H3")
 def contract_end(start: date, policy: StaffingPolicy) -> date:
     """H3: one year at a time (the end is exclusive: a contract from 2026-01-05 runs to 2027-01-05)."""
     return start + relativedelta(years=policy.contract_years)
 
 
+@decides("H4")
 def probation_end(hire_date: date, policy: StaffingPolicy) -> date:
     """H4: 6 months from the hire date."""
     return hire_date + relativedelta(months=policy.probation_months)
 
 
+@decides("H7")
 def certificate_deadline(hire_date: date, policy: StaffingPolicy) -> date:
     """H7: the date by which a worker must hold a social-work certificate to be renewed."""
     return hire_date + relativedelta(years=policy.certificate_deadline_years)
@@ -65,6 +68,7 @@ def renewal_bars(
     return bars
 
 
+@decides("H6")
 def secondment_problem(
     kind: str, start: date, end: date, approval: str | None, policy: StaffingPolicy
 ) -> RenewalBar | None:
@@ -78,11 +82,13 @@ def secondment_problem(
     return None
 
 
+@decides("H5")
 def may_transfer(hire_date: date, on: date, policy: StaffingPolicy) -> bool:
     """H5: at least 2 years of service before a transfer."""
     return on >= hire_date + relativedelta(years=policy.min_service_years)
 
 
+@decides("H2")
 def reserve_capacity(hires: int, policy: StaffingPolicy) -> int:
     """H2: reserve entries of a round, at most 1:1 of its hires."""
     return math.floor(hires * policy.reserve_ratio)
@@ -106,6 +112,7 @@ def consecutive_chief_years(periods: Iterable[tuple[date, date | None]], on: dat
     return delta.years + delta.months / 12 + delta.days / 365.25
 
 
+@decides("K1", "K2")
 def career_eligible(periods: Iterable[tuple[date, date | None]], on: date, policy: StaffingPolicy) -> bool:
     """K1 (Wenzhou, 6 years) / K2 (Taizhou, 5 years) consecutive years as chief."""
     return consecutive_chief_years(periods, on) >= policy.career_chief_years

@@ -21,6 +21,8 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from shared.policy_rules import decides
+
 PENDING = "pending"
 PROBATION = "probation"
 ACTIVE = "active"
@@ -49,11 +51,6 @@ class Secondment:
 
     def covers(self, day: date) -> bool:
         return self.start <= day < self.end
-
-
-def probation_end(hire_date: date, probation_months: int) -> date:
-    """H4: the last day of probation, ``probation_months`` (6) after the hire date (inclusive)."""
-    return hire_date + relativedelta(months=probation_months)
 
 
 def status_on(employments: Iterable[Employment], secondments: Iterable[Secondment], day: date) -> str:
@@ -106,6 +103,7 @@ def cut_at_leaving(start: date, end: date | None, left_date: date) -> date | Non
     return stop
 
 
+@decides("K3")
 def transfer_allowed_from(career_staff_date: date | None, min_years: int) -> date | None:
     """K3: a worker who took a career-staff (事业编制) post stays ``min_years`` (3) in the community post
     before a transfer; the first day a transfer may take effect, None when K3 does not apply."""

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from shared.policy_rules import decides
+
 Period = tuple[date, date | None]  # [start, end), end None = open
 
 
@@ -45,6 +47,7 @@ class Violation:
     rule: str | None = None
 
 
+@decides("C4")
 def grade_violation(post: str, grade: int) -> Violation | None:
     """C4: the grade lies in the post's range of 三岗十八级."""
     low, high = GRADE_RANGES[post]
@@ -53,6 +56,7 @@ def grade_violation(post: str, grade: int) -> Violation | None:
     return Violation("grade", f"{post} 的等级应为 {low}–{high}", f"a {post} is graded {low}–{high}", "C4")
 
 
+@decides("P2", "P3")
 def holders_violation(
     post: str, together: int, approved: bool, max_chiefs_with_approval: int, max_deputies: int
 ) -> Violation | None:

@@ -10,10 +10,12 @@ import math
 from dataclasses import dataclass
 
 from services.roster.domain.staffing_policy import StaffingPolicy
+from shared.policy_rules import decides
 
 EXTRA_STAFF_KINDS = frozenset({"commercial_residential", "old_town"})  # S3
 
 
+@decides("S1", "S2", "S3", "S4")
 def required_staff(kind: str, households: int, extra_staff: int, policy: StaffingPolicy) -> tuple[int, int]:
     """(minimum, maximum or 0 for none) workers a community needs.
 
@@ -58,6 +60,7 @@ class CommunityStaffing:
     deputies: int
 
 
+@decides("S6", "S7", "S8")
 def community_findings(c: CommunityStaffing, policy: StaffingPolicy) -> list[Finding]:
     found: list[Finding] = []
     minimum, maximum = required_staff(c.kind, c.households, c.extra_staff, policy)

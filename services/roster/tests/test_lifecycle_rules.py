@@ -3,27 +3,29 @@ of periods at leaving, K3's first transfer date."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
+from services.roster.domain.careers import probation_end
 from services.roster.domain.lifecycle import (
     Employment,
     Secondment,
     cut_at_leaving,
     may_rehire,
-    probation_end,
     status_on,
     transfer_allowed_from,
 )
+from services.roster.domain.staffing_policy import GENERAL
 
 HIRED = date(2026, 1, 5)
-FIRST = Employment(HIRED, None, probation_end(HIRED, 6))
+FIRST = Employment(HIRED, None, probation_end(HIRED, GENERAL))
 
 
 def test_h4_probation_end_is_hire_plus_probation_months_and_inclusive() -> None:
-    assert probation_end(HIRED, 6) == date(2026, 7, 5)
-    assert probation_end(HIRED, 3) == date(2026, 4, 5)  # a county's own parameter
+    assert probation_end(HIRED, GENERAL) == date(2026, 7, 5)
+    assert probation_end(HIRED, replace(GENERAL, probation_months=3)) == date(2026, 4, 5)  # a county's own parameter
     assert status_on([FIRST], [], date(2026, 1, 4)) == "pending"
     assert status_on([FIRST], [], HIRED) == "probation"
     assert status_on([FIRST], [], date(2026, 7, 5)) == "probation"  # the last day of probation
