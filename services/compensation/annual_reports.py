@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compensation.domain.budget import missing_cells, pay_budget
 from services.compensation.domain.targets import annualised, pay_shortfalls
 from services.compensation.models import (
-    NOT_ON_ROLL,
     PayrollRun,
     PayScaleCell,
     Payslip,
@@ -27,6 +26,7 @@ from services.compensation.schemas import BudgetOut, PayComplianceOut, PayFindin
 from services.compensation.targets import compute_target
 from shared.i18n import Message
 from shared.problems import UnprocessableContent
+from shared.projections import NOT_ON_ROLL
 from shared.regions import scope_prefix
 
 

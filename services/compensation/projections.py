@@ -23,8 +23,7 @@ from services.compensation.models import (
 from services.compensation.state import compensation_state
 from shared.contracts import AssessmentGraded, PostAssigned, QuotaSet, WorkerChanged
 from shared.feed_consumer import FeedConsumer
-from shared.projections import upsert_newer
-from shared.regions import normalise
+from shared.projections import upsert_newer, worker_values
 
 
 def _date(value: str | None) -> date | None:
@@ -33,19 +32,11 @@ def _date(value: str | None) -> date | None:
 
 async def apply_worker(session: AsyncSession, event: dict[str, Any]) -> None:
     d = WorkerChanged.from_event(event)
-    values = {
-        "worker_id": d.worker_id,
-        "name": d.name,
-        "community_code": d.community_code,
-        "community_path": normalise(d.community_code),
+    values = worker_values(d) | {
         "township_code": d.community_code[:9] + "000",
-        "status": d.status,
-        "hire_date": d.hire_date,
-        "left_date": d.left_date,
         "education": d.education,
         "certificate_level": d.certificate_level,
         "certificate_date": d.certificate_date,
-        "source_version": d.version,
         "recorded_at": datetime.now(UTC),
     }
     # an older copy of the event changes nothing

@@ -23,13 +23,14 @@ from services.evaluation.domain.assessment import (
     scheme_problems,
     weighted_score,
 )
-from services.evaluation.models import NOT_ON_ROLL, Cycle, DailyScore, Result, Score, WorkerProjection, events
+from services.evaluation.models import Cycle, DailyScore, Result, Score, WorkerProjection, events
 from services.evaluation.models import Scheme as SchemeRow
 from shared.contracts import AssessmentGraded
 from shared.events import record_event
 from shared.i18n import Message
 from shared.policy_rules import consecutive_incompetent
 from shared.problems import Conflict, FieldError, UnprocessableContent
+from shared.projections import NOT_ON_ROLL
 
 
 def to_scheme(row: SchemeRow) -> Scheme:

@@ -19,9 +19,10 @@ from services.evaluation.domain.duties import (
     must_visit_due,
     visit_share,
 )
-from services.evaluation.models import NOT_ON_ROLL, MustVisitHousehold, Scheme, Visit, WorkCase, WorkerProjection
+from services.evaluation.models import MustVisitHousehold, Scheme, Visit, WorkCase, WorkerProjection
 from services.evaluation.schemas import ComplianceReport, ComplianceRow, OpenMustVisit, VisitReport, VisitRow
 from services.evaluation.training import training_rows
+from shared.projections import NOT_ON_ROLL
 from shared.regions import scope_prefix
 
 

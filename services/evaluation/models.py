@@ -28,6 +28,7 @@ from shared.db import schema_metadata
 from shared.events import outbox_table
 from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
+from shared.projections import ProjectedWorker
 
 SCHEMA = "evaluation"
 
@@ -44,26 +45,10 @@ idempotency_keys = idempotency_table(Base.metadata)
 feed_cursors = feed_cursors_table(Base.metadata)
 
 
-# Statuses of a projected worker who is not on the roll today: left, or hired from a later date (pending).
-NOT_ON_ROLL = ("left", "pending")
-
-
-class WorkerProjection(Base):
+class WorkerProjection(ProjectedWorker, Base):
     """The roster's workers as far as assessment needs them, from the roster's feed (applied idempotently)."""
 
-    __tablename__ = "workers"
-    __table_args__ = (
-        Index("workers_community_path_idx", "community_path", postgresql_ops={"community_path": "text_pattern_ops"}),
-    )
-
-    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
-    name: Mapped[str] = mapped_column(String(50))
-    community_code: Mapped[str] = mapped_column(String(12))
-    community_path: Mapped[str] = mapped_column(String(12))
-    status: Mapped[str] = mapped_column(String(12))
     post: Mapped[str | None] = mapped_column(String(10))
-    hire_date: Mapped[date] = mapped_column(Date)
-    left_date: Mapped[date | None] = mapped_column(Date)
     source_version: Mapped[int] = mapped_column(
         Integer, comment="the roster record's version: older events are ignored"
     )

@@ -12,24 +12,13 @@ from services.evaluation.models import WorkerProjection, feed_cursors
 from services.evaluation.state import evaluation_state
 from shared.contracts import PostAssigned, WorkerChanged
 from shared.feed_consumer import FeedConsumer
-from shared.projections import upsert_newer
-from shared.regions import normalise
+from shared.projections import upsert_newer, worker_values
 
 
 async def apply_worker(session: AsyncSession, event: dict[str, Any]) -> None:
     """worker.hired / updated / left / transferred: the record as of its version; older versions lose."""
     d = WorkerChanged.from_event(event)
-    values = {
-        "worker_id": d.worker_id,
-        "name": d.name,
-        "community_code": d.community_code,
-        "community_path": normalise(d.community_code),
-        "status": d.status,
-        "hire_date": d.hire_date,
-        "left_date": d.left_date,
-        "source_version": d.version,
-    }
-    await upsert_newer(session, WorkerProjection, "worker_id", values, "source_version")
+    await upsert_newer(session, WorkerProjection, "worker_id", worker_values(d), "source_version")
 
 
 async def apply_post(session: AsyncSession, event: dict[str, Any]) -> None:

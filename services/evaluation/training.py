@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.domain.duties import TRAINING_HOURS, training_short
-from services.evaluation.models import NOT_ON_ROLL, Scheme, TrainingRecord, WorkerProjection
+from services.evaluation.models import Scheme, TrainingRecord, WorkerProjection
 from services.evaluation.schemas import TrainingRow
+from shared.projections import NOT_ON_ROLL
 from shared.regions import scope_prefix
 
 

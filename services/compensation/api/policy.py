@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.domain.profiles import merge_patch, profile_errors
 from services.compensation.models import (
-    NOT_ON_ROLL,
     PayScaleCell,
     PolicyProfile,
     PostPeriod,
@@ -43,6 +42,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.inputs import YearPath
 from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, UnsupportedMediaType, problem_responses
+from shared.projections import NOT_ON_ROLL
 from shared.regions import CountyCode, RegionCode, contains
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region
 

@@ -15,7 +15,6 @@ from sqlalchemy import or_, select
 
 from services.compensation.domain.step_up import decide
 from services.compensation.models import (
-    NOT_ON_ROLL,
     AssessmentGrade,
     PostPeriod,
     StepUpOrder,
@@ -29,6 +28,7 @@ from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
 from shared.problems import problem_responses
+from shared.projections import NOT_ON_ROLL
 from shared.regions import RegionCode, scope_prefix
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, READ_ROLES, require_write, sees_region
 
