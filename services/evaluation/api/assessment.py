@@ -19,7 +19,6 @@ from services.evaluation.models import Cycle, Result, WorkerProjection
 from services.evaluation.models import Scheme as SchemeRow
 from services.evaluation.schemas import (
     AppealIn,
-    AssessmentGrade,
     CycleIn,
     CycleOut,
     DailyScoresIn,
@@ -104,7 +103,7 @@ async def get_scheme(
 
 
 def cycle_out(c: Cycle) -> CycleOut:
-    return CycleOut(id=c.id, township_code=c.township_code, year=c.year, status=c.status, closed_at=c.closed_at)
+    return CycleOut.model_validate(c, from_attributes=True)
 
 
 @router.post(
@@ -164,16 +163,7 @@ async def enter_daily_scores(
 
 
 def result_out(r: Result) -> ResultOut:
-    return ResultOut(
-        worker_id=r.worker_id,
-        year=r.year,
-        score=r.score,
-        grade=AssessmentGrade(r.grade),
-        rank=r.rank,
-        capped=r.capped,
-        appeal_reason=r.appeal_reason,
-        appeal_decided_by=r.appeal_decided_by,
-    )
+    return ResultOut.model_validate(r, from_attributes=True)
 
 
 @router.post(

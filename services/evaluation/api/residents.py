@@ -65,7 +65,7 @@ async def acting_worker(session: AsyncSession, principal: Principal, worker_id: 
 
 
 def case_out(c: WorkCase) -> CaseOut:
-    return CaseOut(id=c.id, worker_id=c.worker_id, year=c.year, title=c.title, status=c.status, comment=c.comment)
+    return CaseOut.model_validate(c, from_attributes=True)
 
 
 @router.post(

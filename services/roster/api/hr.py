@@ -38,17 +38,7 @@ router = APIRouter(prefix="/v1", tags=["hr"])
 
 
 def contract_out(c: Contract) -> ContractOut:
-    return ContractOut(
-        id=c.id,
-        worker_id=c.worker_id,
-        township_code=c.township_code,
-        start_date=c.start_date,
-        end_date=c.end_date,
-        probation_end=c.probation_end,
-        renewal_of=c.renewal_of,
-        h9_recontract=c.h9_recontract,
-        prior_arrangement=c.prior_arrangement,
-    )
+    return ContractOut.model_validate(c, from_attributes=True)
 
 
 @router.post(

@@ -21,7 +21,6 @@ from services.roster.models import (
 )
 from services.roster.schemas import (
     CertificateLevel,
-    Duty,
     EmploymentOut,
     IdNumberLookup,
     PersonalData,
@@ -57,17 +56,7 @@ AsOf = Annotated[
 
 
 def post_out(p: PostAssignment) -> PostOut:
-    return PostOut(
-        id=p.id,
-        worker_id=p.worker_id,
-        community_code=p.community_code,
-        post=Post(p.post),
-        grade=p.grade,
-        start_date=p.start_date,
-        end_date=p.end_date,
-        approval=p.approval,
-        duties=[Duty(d) for d in p.duties],
-    )
+    return PostOut.model_validate(p, from_attributes=True)
 
 
 async def worker_out(session: AsyncSession, w: Worker, as_of: date | None = None) -> WorkerOut:
