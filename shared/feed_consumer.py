@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,6 +42,17 @@ def feed_cursors_table(metadata: MetaData) -> Table:
         Column("cursor", String(200), nullable=True),
         Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+
+
+LAG_COUNT_LIMIT = 1000  # the feed's largest page: a lag of more events is reported as this many
+
+
+@dataclass(frozen=True)
+class FeedLag:
+    """A consumer's distance from its source's head."""
+
+    events: int
+    seconds: float
 
 
 FeedStatus = Literal["ok", "lagging", "failing", "disabled"]
@@ -83,6 +94,8 @@ class FeedConsumer:
         self.caught_up_at: float | None = None  # monotonic time of the last poll that found the feed's end
         self.failures = 0
         self.last_error: str | None = None
+        self.events_applied = 0  # by this process (``/metrics``: summed over replicas, each event once)
+        self.pages_dropped = 0  # pages another replica applied first
 
     def health(self, max_lag_seconds: float, failures_before_unready: int) -> FeedHealth:
         """``lagging`` when the end of the feed was last reached more than ``max_lag_seconds`` ago (or never
@@ -119,35 +132,68 @@ class FeedConsumer:
 
     async def _poll(self) -> int:
         maker: async_sessionmaker[AsyncSession] = self.state.sessionmaker
-        credentials: ServiceCredentials | None = self.state.service_credentials
-        client: httpx.AsyncClient = self.state.http
         async with maker() as session:
-            cursor = await session.scalar(select(self.cursors.c.cursor).where(self.cursors.c.source == self.source))
-            params: dict[str, str | int] = {"limit": self.page_size}
-            if cursor:
-                params["after"] = cursor
-            headers = await credentials.headers() if credentials else {}
-            response = await request_with_retries(
-                client, "GET", f"{self.base_url}/v1/events", params=params, headers=headers
+            cursor = await self._cursor(session)
+            await session.commit()  # no transaction stays open across the call to the source
+            page = await self._fetch(cursor, self.page_size)
+            if not page["items"]:
+                return 0
+            # Every replica runs this consumer: the page is applied only by the one that finds the cursor
+            # where it read it, under the cursor row's lock (a replica that waited finds it moved and drops
+            # its copy), so each event is applied once however many replicas poll (issue #15).
+            await session.execute(insert(self.cursors).values(source=self.source).on_conflict_do_nothing())
+            locked = await session.scalar(
+                select(self.cursors.c.cursor).where(self.cursors.c.source == self.source).with_for_update()
             )
-            response.raise_for_status()
-            page = response.json()
+            if locked != cursor:
+                await session.rollback()
+                self.pages_dropped += 1
+                return 0
             for event in page["items"]:
                 handler = self.handlers.get(event["type"])
                 if handler is not None:
                     await handler(session, event)
-            if page["items"]:
-                statement = insert(self.cursors).values(
-                    source=self.source, cursor=page["next_cursor"], updated_at=datetime.now(UTC)
-                )
-                await session.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=[self.cursors.c.source],
-                        set_={"cursor": statement.excluded.cursor, "updated_at": statement.excluded.updated_at},
-                    )
-                )
+            await session.execute(
+                update(self.cursors)
+                .where(self.cursors.c.source == self.source)
+                .values(cursor=page["next_cursor"], updated_at=datetime.now(UTC))
+            )
             await session.commit()
+            self.events_applied += len(page["items"])
             return len(page["items"])
+
+    async def _cursor(self, session: AsyncSession) -> str | None:
+        cursor: str | None = await session.scalar(
+            select(self.cursors.c.cursor).where(self.cursors.c.source == self.source)
+        )
+        return cursor
+
+    async def _fetch(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        credentials: ServiceCredentials | None = self.state.service_credentials
+        client: httpx.AsyncClient = self.state.http
+        params: dict[str, str | int] = {"limit": limit}
+        if cursor:
+            params["after"] = cursor
+        headers = await credentials.headers() if credentials else {}
+        response = await request_with_retries(
+            client, "GET", f"{self.base_url}/v1/events", params=params, headers=headers
+        )
+        response.raise_for_status()
+        page: dict[str, Any] = response.json()
+        return page
+
+    async def lag(self) -> FeedLag:
+        """How far this consumer's cursor is behind the source's head, asked of the source now: events not
+        yet applied (counted up to :data:`LAG_COUNT_LIMIT`) and the age of the oldest of them (0 when none).
+        Read whether the consumer runs or not, so a stopped consumer's lag is seen rising (``/metrics``)."""
+        async with self.state.sessionmaker() as session:
+            cursor = await self._cursor(session)
+        page = await self._fetch(cursor, LAG_COUNT_LIMIT)
+        items = page["items"]
+        if not items:
+            return FeedLag(0, 0.0)
+        oldest = datetime.fromisoformat(items[0]["occurred_at"])
+        return FeedLag(len(items), max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
 
     async def run(self, interval_seconds: float) -> None:
         """Poll until cancelled: at once while pages are full, else every ``interval_seconds``; after a

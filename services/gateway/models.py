@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Double,
     ForeignKey,
     Identity,
     Index,
@@ -153,3 +154,15 @@ class AuditEvent(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(128))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class RateLimitCell(Base):
+    """One rate-limit key's GCRA state, shared by every gateway replica (services.gateway.rate_limits)."""
+
+    __tablename__ = "rate_limit_cells"
+    __table_args__ = (Index("rate_limit_cells_tat_idx", "tat"),)
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True, comment="kind:subject|limit/window")
+    tat: Mapped[float] = mapped_column(
+        Double, comment="theoretical arrival time, seconds since the epoch by the database's clock"
+    )

@@ -3,6 +3,7 @@ while) or failing (polls fail in a row). Real PostgreSQL for the cursor; the sou
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -88,3 +89,70 @@ async def test_caught_up_lagging_failing_and_back(consumer: tuple[FeedConsumer, 
     assert feed.health(60, 3).status == "ok"
     feed.caught_up_at = time.monotonic() - 61
     assert feed.health(60, 3).status == "lagging"
+
+
+class Feed:
+    """A source of ``count`` events that answers any cursor (``c<n>``) with the events after it."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        after = int((request.url.params.get("after") or "c0")[1:])
+        limit = int(request.url.params["limit"])
+        items = [
+            {"id": n, "cursor": f"c{n}", "type": "worker.hired", "occurred_at": "2026-01-01T00:00:00+00:00", "data": {}}
+            for n in range(after + 1, min(after + limit, self.count) + 1)
+        ]
+        return httpx.Response(200, json={"items": items, "next_cursor": items[-1]["cursor"] if items else None})
+
+
+async def test_replicas_polling_one_feed_apply_each_event_once(database_url: str) -> None:
+    """Issue #15: every replica runs the consumer; a page is applied by the replica holding the cursor row
+    with the cursor where it read it, the others drop their copy: 200 events, 3 replicas, each once."""
+    engine = create_async_engine(database_url)
+    feed = Feed(200)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(feed), base_url="http://source")
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    applied: list[int] = []
+
+    async def handler(session: Any, event: dict[str, Any]) -> None:
+        await asyncio.sleep(0)  # let the other replicas run in between
+        applied.append(event["id"])
+
+    state = SimpleNamespace(sessionmaker=make_sessionmaker(engine), http=http, service_credentials=None)
+    replicas = [
+        FeedConsumer(
+            source=name,
+            base_url="http://source",
+            handlers={"worker.hired": handler},
+            cursors=feed_cursors,
+            state=state,
+            page_size=7,
+        )
+        for _ in range(3)
+    ]
+
+    async def run(consumer: FeedConsumer) -> None:
+        while len(applied) < 200:
+            await consumer.poll_once()
+            await asyncio.sleep(0)
+
+    try:
+        await asyncio.gather(*(run(r) for r in replicas))
+        for replica in replicas:  # whoever stopped early: the feed's end for everyone now
+            while await replica.poll_once():
+                pass
+        assert sorted(applied) == list(range(1, 201))  # every event, none twice
+        assert sum(r.events_applied for r in replicas) == 200
+        assert sum(r.pages_dropped for r in replicas) > 0  # they did race for pages
+        assert (await replicas[0].lag()).events == 0
+        feed.count = 230  # the source moves on while no replica polls: the lag is read from the source
+        lag = await replicas[1].lag()
+        assert lag.events == 30
+        assert lag.seconds > 0
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(delete(feed_cursors).where(feed_cursors.c.source == name))
+        await http.aclose()
+        await engine.dispose()

@@ -5,19 +5,38 @@ from __future__ import annotations
 import asyncio
 
 from conftest import ServiceFactory, bearer
-from services.gateway.rate_limits import RateLimiter
+from services.gateway.rate_limits import gcra
 from services.gateway.tests.conftest import make_account, make_client
 
 
 def test_gcra_admits_the_limit_then_refuses_then_recovers() -> None:
-    limiter = RateLimiter(window_seconds=60)
-    decisions = [limiter.hit("user:a", 3, now=100.0) for _ in range(4)]
+    tat: float | None = None
+    decisions = []
+    for _ in range(4):
+        decision, moved = gcra(tat, 100.0, 3, 60)
+        tat = moved if moved is not None else tat
+        decisions.append(decision)
     assert [d.allowed for d in decisions] == [True, True, True, False]
     assert [d.remaining for d in decisions[:3]] == [2, 1, 0]
     assert decisions[3].retry_after == 20  # one request's worth of the window: 60 s / 3
-    assert limiter.hit("user:b", 3, now=100.0).allowed  # keys are separate
-    assert limiter.hit("user:a", 3, now=120.0).allowed  # one slot back after 20 s
-    assert not limiter.hit("user:a", 3, now=120.0).allowed
+    assert gcra(None, 100.0, 3, 60)[0].allowed  # another key starts afresh
+    back, tat = gcra(tat, 120.0, 3, 60)
+    assert back.allowed  # one slot back after 20 s
+    assert not gcra(tat, 120.0, 3, 60)[0].allowed
+
+
+async def test_the_limit_holds_across_gateway_replicas(service_app: ServiceFactory) -> None:
+    """Issue #15: two gateway replicas on one database admit one user's limit between them, not twice it:
+    the GCRA cells live in PostgreSQL (gateway.rate_limit_cells), not in each process."""
+    options = {"rollback": False, "rate_limit_user": 5, "rate_limit_window_seconds": 30.0}
+    first = await service_app("gateway", **options)
+    second = await service_app("gateway", **options)
+    worker = await make_account(first, ("worker", "330302001003"))
+    user = bearer(worker.token)
+    answers = [await (first, second)[i % 2].client.get("/api/v1/auth/me", headers=user) for i in range(10)]
+    assert [a.status_code for a in answers] == [200] * 5 + [429] * 5
+    assert answers[4].headers["ratelimit"].startswith('"user";r=0;')
+    assert all(int(a.headers["retry-after"]) >= 1 for a in answers[5:])
 
 
 async def test_limits_trip_with_429_and_reset_through_the_gateway(service_app: ServiceFactory) -> None:
