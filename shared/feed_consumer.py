@@ -133,7 +133,7 @@ class FeedConsumer:
     async def _poll(self) -> int:
         maker: async_sessionmaker[AsyncSession] = self.state.sessionmaker
         async with maker() as session:
-            cursor = await self._cursor(session)
+            cursor = await self.cursor(session)
             await session.commit()  # no transaction stays open across the call to the source
             page = await self._fetch(cursor, self.page_size)
             if not page["items"]:
@@ -162,7 +162,7 @@ class FeedConsumer:
             self.events_applied += len(page["items"])
             return len(page["items"])
 
-    async def _cursor(self, session: AsyncSession) -> str | None:
+    async def cursor(self, session: AsyncSession) -> str | None:
         cursor: str | None = await session.scalar(
             select(self.cursors.c.cursor).where(self.cursors.c.source == self.source)
         )
@@ -182,12 +182,17 @@ class FeedConsumer:
         page: dict[str, Any] = response.json()
         return page
 
-    async def lag(self) -> FeedLag:
+    async def lag(self, session: AsyncSession | None = None) -> FeedLag:
         """How far this consumer's cursor is behind the source's head, asked of the source now: events not
         yet applied (counted up to :data:`LAG_COUNT_LIMIT`) and the age of the oldest of them (0 when none).
         Read whether the consumer runs or not, so a stopped consumer's lag is seen rising (``/metrics``)."""
-        async with self.state.sessionmaker() as session:
-            cursor = await self._cursor(session)
+        if session is None:
+            async with self.state.sessionmaker() as own:
+                return await self.lag_after(await self.cursor(own))
+        return await self.lag_after(await self.cursor(session))
+
+    async def lag_after(self, cursor: str | None) -> FeedLag:
+        """The lag of a consumer whose cursor is ``cursor`` (see :meth:`lag`)."""
         page = await self._fetch(cursor, LAG_COUNT_LIMIT)
         items = page["items"]
         if not items:

@@ -22,6 +22,7 @@ from shared.health import health_router
 from shared.http_client import make_http_client
 from shared.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotencyMiddleware
 from shared.inputs import NulCharacterMiddleware
+from shared.metrics import install_metrics
 from shared.migrations import head_revision
 from shared.problems import (
     STANDARD_PROBLEMS,
@@ -244,6 +245,7 @@ def create_service_app(
     app.add_middleware(NulCharacterMiddleware)  # before anything stores or compares a string
     app.add_middleware(DatabaseUnavailableMiddleware, **database_away)  # the middlewares' own errors
     app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
+    install_metrics(app, service=name, schema=schema, outbox=metadata.tables.get(f"{schema}.events"))
     app.include_router(health_router(name, schema, liveness_path=liveness_path))
     for router in routers:
         app.include_router(router, responses=STANDARD_PROBLEMS)

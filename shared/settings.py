@@ -7,12 +7,23 @@ and so on. The defaults are the embedded default of ``make up`` (a PostgreSQL un
 
 from __future__ import annotations
 
-from typing import Literal
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EMBEDDED_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:55432/shegong"
+Networks = Annotated[list[IPv4Network | IPv6Network], NoDecode]
+
+
+def split_networks(value: Any) -> Any:
+    """CIDRs from a comma- or space-separated setting (``10.0.0.0/8, 127.0.0.1``)."""
+    if isinstance(value, str):
+        value = [part for part in value.replace(" ", ",").split(",") if part]
+    if isinstance(value, list | tuple):
+        return [v if isinstance(v, IPv4Network | IPv6Network) else ip_network(str(v), strict=False) for v in value]
+    return value
 
 
 class ServiceSettings(BaseSettings):
@@ -52,3 +63,13 @@ class ServiceSettings(BaseSettings):
     )
     feed_failures_before_unready: int = Field(3, ge=1, description="not ready after this many failed polls in a row")
     readiness_timeout_seconds: float = Field(2.0, gt=0, description="each /readyz check gives up after this")
+    metrics_networks: Networks = Field(
+        default_factory=lambda: [ip_network("127.0.0.0/8"), ip_network("::1/128")],
+        description="CIDRs that may read /metrics, comma-separated (in a cluster: the pod network Prometheus "
+        "scrapes from); a request that came through a proxy (X-Forwarded-For) never may",
+    )
+
+    @field_validator("metrics_networks", mode="before")
+    @classmethod
+    def _split_metrics_networks(cls, value: Any) -> Any:
+        return split_networks(value)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.compensation.api import ROUTERS
 from services.compensation.models import Base
+from services.compensation.payroll_metrics import payroll_run_metrics
 from services.compensation.payroll_runs import reap_forever
 from services.compensation.projections import compensation_feeds
 from services.compensation.settings import Settings
@@ -44,7 +45,7 @@ async def background_jobs(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         name="compensation",
         title="shegong compensation 社工薪酬服务",
         description="专职社区工作者薪酬：政策参数、三岗十八级薪酬表、月度工资核算、绩效奖金、晋档（POLICY C）。",
@@ -54,3 +55,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feeds=compensation_feeds,
         extra_lifespan=background_jobs,
     )
+    app.state.metric_readers = [payroll_run_metrics]
+    return app

@@ -44,6 +44,7 @@ from services.compensation.payroll import (
     update_totals,
     workers_per_county,
 )
+from services.compensation.payroll_metrics import observe_calculation
 from services.compensation.policies import policy_for
 from services.compensation.schemas import PayrollRunStatus as RunStatus
 from services.compensation.settings import Settings
@@ -205,15 +206,16 @@ async def calculate(
         await compute_adjustments(session, run, counties, load_policy)
         if not large:
             await calculate_lines(session, run, policies, uncovered=uncovered)
-            return await _finish(session, run, policies)
+            return await _finish(session, run, policies, partitioned=False)
     except IntegrityError as exc:
         raise await _raced(session, run) from exc
     return await _calculate_large(session, engine, settings, run, policies, sizes, uncovered=uncovered)
 
 
-async def _finish(session: AsyncSession, run: PayrollRun, policies: dict[str, Any]) -> PayrollRun:
+async def _finish(session: AsyncSession, run: PayrollRun, policies: dict[str, Any], *, partitioned: bool) -> PayrollRun:
     await adjustment_only_lines(session, run, policies)
     await update_totals(session, run)
+    observe_calculation(run, partitioned=partitioned)
     run.status = RunStatus.calculated
     run.lease_until = None
     run.version += 1
@@ -284,7 +286,7 @@ async def _calculate_large(
                 "The calculation outlived its lease and was failed: calculate again",
             )
         )
-    return await _finish(session, locked, policies)
+    return await _finish(session, locked, policies, partitioned=True)
 
 
 def _first_cause(exc: BaseException) -> BaseException:
