@@ -1,7 +1,8 @@
 """The request id: taken from ``X-Request-ID`` or made, kept in a context variable, echoed back.
 
 A pure ASGI middleware (no ``BaseHTTPMiddleware``: it would buffer streaming responses). It also writes
-one JSON access-log line per request with its status and duration.
+one JSON access-log line per request with its status and duration, and, when tracing is on
+(:mod:`shared.tracing`), puts the id on the request's span as ``shegong.request_id``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import time
 import uuid
 from contextvars import ContextVar
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_ATTRIBUTE = "shegong.request_id"  # on the request's span, when tracing is on
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # Accept a caller's id only if it is short and printable: it ends up in logs, events and audit rows.
@@ -49,6 +52,8 @@ class RequestIdMiddleware:
                 break
         request_id = incoming if incoming and _VALID_ID.match(incoming) else new_request_id()
         token = request_id_var.set(request_id)
+        # On the request's span when tracing is on (shared.tracing); a no-op otherwise.
+        trace.get_current_span().set_attribute(REQUEST_ID_ATTRIBUTE, request_id)
         header_value = request_id.encode("latin-1")
         started = time.perf_counter()
         status_holder: list[int] = []

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 from sqlalchemy import MetaData
 
+from shared import tracing
 from shared.auth import TokenVerifier, http_jwks_source, roles_of_route
 from shared.concurrency import check_if_match
 from shared.db import DatabaseUnavailableMiddleware, make_engine, make_sessionmaker
@@ -197,6 +198,9 @@ def create_service_app(
         app.state.engine = make_engine(settings)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         app.state.http = make_http_client(settings)
+        if app.state.tracer_provider is not None:
+            tracing.instrument_engine(app.state.engine, app.state.tracer_provider)
+            tracing.instrument_httpx(app.state.http, app.state.tracer_provider)
         # This service's own credentials for calling the others (None when it has no API client).
         app.state.service_credentials = ServiceCredentials.from_settings(app.state.http, settings)
         if not hasattr(app.state, "token_verifier"):
@@ -217,6 +221,8 @@ def create_service_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await app.state.http.aclose()
             await app.state.engine.dispose()
+            if app.state.tracer_provider is not None:
+                app.state.tracer_provider.force_flush()
 
     app = FastAPI(
         title=title,
@@ -246,6 +252,10 @@ def create_service_app(
     app.add_middleware(DatabaseUnavailableMiddleware, **database_away)  # the middlewares' own errors
     app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
     install_metrics(app, service=name, schema=schema, outbox=metadata.tables.get(f"{schema}.events"))
+    # Tracing, when the OTEL_* settings ask for it (shared.tracing): outermost, so every span is inside.
+    app.state.tracer_provider = tracing.provider_for(name)
+    if app.state.tracer_provider is not None:
+        tracing.instrument_app(app, app.state.tracer_provider)
     app.include_router(health_router(name, schema, liveness_path=liveness_path))
     for router in routers:
         app.include_router(router, responses=STANDARD_PROBLEMS)

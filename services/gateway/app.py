@@ -24,6 +24,7 @@ from services.gateway.rate_limits import EXEMPT_PATHS, RateLimiter, RateLimitMid
 from services.gateway.revocation import CurrentTokenVerifier, TokenVersions
 from services.gateway.settings import Settings
 from shared.service_app import create_service_app
+from shared.tracing import aiohttp_trace_configs
 
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.proxy_max_connections,
             settings.proxy_connect_timeout_seconds,
             settings.proxy_read_timeout_seconds,
+            aiohttp_trace_configs(app.state.tracer_provider),
         )
         try:
             yield

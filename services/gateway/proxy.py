@@ -54,8 +54,14 @@ READ_WHOLE_REQUEST = 1 << 20  # bodies up to 1 MiB are read and sent with a Cont
 READ_WHOLE_RESPONSE = 1 << 18  # responses up to 256 KiB are read and sent whole
 
 
-def make_proxy_session(max_connections: int, connect_timeout: float, read_timeout: float) -> aiohttp.ClientSession:
-    """The gateway's one forwarding session; the lifespan creates and closes it."""
+def make_proxy_session(
+    max_connections: int,
+    connect_timeout: float,
+    read_timeout: float,
+    trace_configs: list[aiohttp.TraceConfig] | None = None,
+) -> aiohttp.ClientSession:
+    """The gateway's one forwarding session; the lifespan creates and closes it. ``trace_configs``: the
+    OpenTelemetry client spans and ``traceparent`` (``shared.tracing``), when tracing is on."""
     connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections, keepalive_timeout=30)
     timeout = aiohttp.ClientTimeout(
         total=None, connect=connect_timeout, sock_connect=connect_timeout, sock_read=read_timeout
@@ -66,6 +72,7 @@ def make_proxy_session(max_connections: int, connect_timeout: float, read_timeou
         auto_decompress=False,
         skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
         cookie_jar=aiohttp.DummyCookieJar(),
+        trace_configs=trace_configs or None,
     )
 
 
