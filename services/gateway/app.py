@@ -23,6 +23,7 @@ from services.gateway.proxy import forward, make_proxy_session
 from services.gateway.rate_limits import EXEMPT_PATHS, RateLimiter, RateLimitMiddleware
 from services.gateway.revocation import CurrentTokenVerifier, TokenVersions
 from services.gateway.settings import Settings
+from services.gateway.upstreams import Balancer
 from shared.service_app import create_service_app
 from shared.tracing import aiohttp_trace_configs
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rate_limit_exempt=EXEMPT_PATHS,
     )
     app.state.upstreams = settings.upstreams()
+    app.state.balancer = Balancer(settings.upstream_cooldown_seconds)
     app.state.signing_keys = keys
     app.state.token_verifier = verifier
     app.state.client_addresses = client_addresses

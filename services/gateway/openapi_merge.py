@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from services.gateway.upstreams import replicas
 from shared.http_client import request_with_retries
 from shared.service_app import rate_limited_response
 
@@ -92,14 +93,16 @@ class MergedOpenAPI:
         self._cached_at = 0.0
 
     async def fetch(self, client: httpx.AsyncClient, service: str, base: str) -> tuple[dict[str, Any], bool]:
-        """The service's live document, or the committed one (``False``) when it cannot be had."""
-        try:
-            response = await request_with_retries(client, "GET", f"{base}/openapi.json", attempts=1)
-            if response.status_code == 200:
-                live: dict[str, Any] = response.json()
-                return live, True
-        except (httpx.HTTPError, ValueError):
-            pass
+        """The service's live document (from the first of its replicas that answers), or the committed one
+        (``False``) when none does."""
+        for replica in replicas(base):
+            try:
+                response = await request_with_retries(client, "GET", f"{replica}/openapi.json", attempts=1)
+                if response.status_code == 200:
+                    live: dict[str, Any] = response.json()
+                    return live, True
+            except (httpx.HTTPError, ValueError):
+                pass
         return committed_document(service), False
 
     async def document(self, client: httpx.AsyncClient, gateway_doc: dict[str, Any]) -> dict[str, Any]:

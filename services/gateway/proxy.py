@@ -6,6 +6,8 @@ Bodies stream both ways; small ones are read whole, which is cheaper than chunki
 headers (RFC 9110 §7.6.1) are dropped, ``X-Request-ID`` and ``X-Forwarded-*`` passed on (a caller's own
 ``X-Forwarded-*`` only from a trusted proxy, :mod:`services.gateway.client_address`). A service that
 is down answers 503 at once; one that does not answer within the read timeout, 504: never a hang.
+A service with several replicas (a comma-separated URL setting) gets its requests in turn, a replica that
+refuses connections skipped (:mod:`services.gateway.upstreams`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from yarl import URL
 
 from services.gateway.client_address import ClientAddresses
 from services.gateway.state import gateway_state
+from services.gateway.upstreams import Balancer
 from shared.auth import Principal, bearer_token
 from shared.i18n import Message
 from shared.problems import BadGateway, GatewayTimeout, NotFound, Problem, ServiceUnavailable, problem_response
@@ -127,8 +130,8 @@ async def forward(request: Request) -> Response:
     raw_path: bytes = request.scope.get("raw_path") or request.scope["path"].encode()
     rest = raw_path.decode("latin-1")[len(API_PREFIX) :]
     service, _, tail = rest.partition("/")
-    base = upstreams.get(service)
-    if base is None:
+    configured = upstreams.get(service)
+    if configured is None:
         return problem_response(
             NotFound(Message("没有这个服务：{service}", "No such service: {service}"), service=service), request
         )
@@ -138,25 +141,34 @@ async def forward(request: Request) -> Response:
             request.state.principal = await gateway_state(request).token_verifier.verify(bearer_token(request) or "")
         except Problem as exc:
             return problem_response(exc, request)
-    target = f"{base}/v1/{tail}"
     query = request.scope.get("query_string", b"")
-    if query:
-        target += "?" + query.decode("latin-1")
-    try:
-        upstream = await session.request(
-            request.method,
-            URL(target, encoded=True),
-            headers=forwarded_request_headers(request, service),
-            data=await _request_body(request),
-            allow_redirects=False,
-        )
-    except (TimeoutError, aiohttp.ServerTimeoutError):
-        return problem_response(_timeout(service, request), request)
-    except aiohttp.ClientConnectionError:
-        return problem_response(
-            ServiceUnavailable(Message("服务 {service} 暂不可用", "Service {service} is unavailable"), service=service),
-            request,
-        )
+    suffix = f"/v1/{tail}" + ("?" + query.decode("latin-1") if query else "")
+    sent = await _request_body(request)
+    balancer: Balancer = gateway_state(request).balancer
+    candidates = balancer.order(configured)
+    for attempt, base in enumerate(candidates, start=1):
+        try:
+            upstream = await session.request(
+                request.method,
+                URL(base + suffix, encoded=True),
+                headers=forwarded_request_headers(request, service),
+                data=sent,
+                allow_redirects=False,
+            )
+        except (TimeoutError, aiohttp.ServerTimeoutError):
+            return problem_response(_timeout(service, request), request)
+        except aiohttp.ClientConnectorError:
+            # Refused: nothing was sent, so the next replica may take it (a streamed body cannot be replayed).
+            balancer.refused(base)
+            if attempt < len(candidates) and not _is_stream(sent):
+                continue
+            return problem_response(_unavailable(service), request)
+        except aiohttp.ClientConnectionError:
+            return problem_response(_unavailable(service), request)
+        balancer.answered(base)
+        break
+    else:  # no replica configured
+        return problem_response(_unavailable(service), request)
     headers = _response_headers(upstream)
     if upstream.content_length is not None and upstream.content_length <= READ_WHOLE_RESPONSE:
         try:
@@ -181,6 +193,14 @@ async def forward(request: Request) -> Response:
     streaming = StreamingResponse(stream(), status_code=upstream.status)
     streaming.raw_headers = headers
     return streaming
+
+
+def _is_stream(body: bytes | AsyncIterator[bytes] | None) -> bool:
+    return body is not None and not isinstance(body, bytes)
+
+
+def _unavailable(service: str) -> Problem:
+    return ServiceUnavailable(Message("服务 {service} 暂不可用", "Service {service} is unavailable"), service=service)
 
 
 def _timeout(service: str, request: Request) -> Problem:

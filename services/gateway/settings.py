@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from services.gateway.upstreams import replicas
 from shared.settings import ServiceSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -15,9 +16,18 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SHEGONG_GATEWAY_", extra="ignore")
     port: int = 8000
-    roster_url: str = Field("http://127.0.0.1:8001", description="base URL of the roster service")
-    compensation_url: str = Field("http://127.0.0.1:8002", description="base URL of the compensation service")
-    evaluation_url: str = Field("http://127.0.0.1:8003", description="base URL of the evaluation service")
+    roster_url: str = Field(
+        "http://127.0.0.1:8001", description="base URL of the roster service; several replicas: comma-separated"
+    )
+    compensation_url: str = Field(
+        "http://127.0.0.1:8002", description="base URL of the compensation service; several: comma-separated"
+    )
+    evaluation_url: str = Field(
+        "http://127.0.0.1:8003", description="base URL of the evaluation service; several: comma-separated"
+    )
+    upstream_cooldown_seconds: float = Field(
+        5.0, ge=0, description="a replica that refused a connection gets no requests for this long"
+    )
     proxy_connect_timeout_seconds: float = Field(2.0, gt=0)
     proxy_read_timeout_seconds: float = Field(30.0, gt=0)
     proxy_max_connections: int = Field(256, ge=1)
@@ -101,9 +111,10 @@ class Settings(ServiceSettings):
         return self
 
     def upstreams(self) -> dict[str, str]:
-        """Service name → base URL: the routing table of ``/api/v1/<service>/…``."""
+        """Service name → base URL (or URLs, comma-separated: its replicas, services.gateway.upstreams):
+        the routing table of ``/api/v1/<service>/…``."""
         return {
-            "roster": self.roster_url.rstrip("/"),
-            "compensation": self.compensation_url.rstrip("/"),
-            "evaluation": self.evaluation_url.rstrip("/"),
+            "roster": ",".join(replicas(self.roster_url)),
+            "compensation": ",".join(replicas(self.compensation_url)),
+            "evaluation": ",".join(replicas(self.evaluation_url)),
         }

@@ -16,13 +16,15 @@ if TYPE_CHECKING:
     from services.gateway.keys import SigningKeys
     from services.gateway.passwords import SecretHasher
     from services.gateway.settings import Settings
+    from services.gateway.upstreams import Balancer
 
 
 class GatewayState(ServiceState, Protocol):
     settings: Settings
     signing_keys: SigningKeys
     hasher: SecretHasher
-    upstreams: dict[str, str]
+    upstreams: dict[str, str]  # service → its base URL, or its replicas' (comma-separated)
+    balancer: Balancer  # which replica is next (services.gateway.upstreams)
     client_addresses: ClientAddresses
     proxy_session: aiohttp.ClientSession
 

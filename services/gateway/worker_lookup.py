@@ -46,7 +46,7 @@ async def worker_community(request: Request, worker_id: uuid.UUID) -> str | None
         response = await request_with_retries(
             state.http,
             "GET",
-            f"{state.upstreams['roster']}/v1/workers/{worker_id}",
+            f"{state.balancer.first(state.upstreams['roster'])}/v1/workers/{worker_id}",
             headers={"Authorization": f"Bearer {token}"},
         )
     except httpx.HTTPError as exc:

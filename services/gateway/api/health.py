@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.schemas import ServiceHealth, SuiteHealth
 from services.gateway.state import gateway_state
+from services.gateway.upstreams import replicas
 from shared.health import database_revision
 from shared.problems import problem_responses
 
@@ -29,6 +30,19 @@ async def _check_service(client: httpx.AsyncClient, base: str, timeout: float) -
     except (httpx.HTTPError, ValueError) as exc:
         elapsed = round((time.perf_counter() - started) * 1000, 1)
         return ServiceHealth(status="unavailable", detail=type(exc).__name__, latency_ms=elapsed)
+
+
+async def _check_replicas(client: httpx.AsyncClient, configured: str, timeout: float) -> ServiceHealth:
+    """A service is ready when every one of its replicas is (the detail names those that are not)."""
+    urls = replicas(configured)
+    checks = await asyncio.gather(*(_check_service(client, url, timeout) for url in urls))
+    if len(checks) == 1:
+        return checks[0]
+    latency = max(c.latency_ms for c in checks)
+    failing = [f"{url}: {c.detail}" for url, c in zip(urls, checks, strict=True) if c.status != "ready"]
+    if failing:
+        return ServiceHealth(status="unavailable", detail="; ".join(failing), latency_ms=latency)
+    return ServiceHealth(status="ready", migration=checks[0].migration, latency_ms=latency)
 
 
 async def _check_gateway(request: Request, timeout: float) -> ServiceHealth:
@@ -60,7 +74,7 @@ async def suite_health(request: Request) -> JSONResponse:
     upstreams: dict[str, str] = gateway_state(request).upstreams
     checks = await asyncio.gather(
         _check_gateway(request, timeout),
-        *(_check_service(gateway_state(request).http, base, timeout) for base in upstreams.values()),
+        *(_check_replicas(gateway_state(request).http, base, timeout) for base in upstreams.values()),
     )
     services = dict(zip(["gateway", *upstreams], checks, strict=True))
     healthy = all(check.status == "ready" for check in checks)

@@ -221,3 +221,48 @@ async def test_a_trusted_proxys_forwarded_chain_is_extended(service_app: Service
     headers = {k.lower(): v for k, v in answer.json()["headers"]}
     assert headers["x-forwarded-for"] == "203.0.113.7, 127.0.0.1"
     assert headers["x-forwarded-proto"] == "https"
+
+
+def replica_app(name: str) -> Starlette:
+    async def who(request: Request) -> Response:
+        return JSONResponse({"replica": name, "method": request.method, "body_length": len(await request.body())})
+
+    async def ready(request: Request) -> Response:
+        return JSONResponse({"status": "ready", "migration": "head"})
+
+    return Starlette(routes=[Route("/readyz", ready), Route("/v1/{rest:path}", who, methods=["GET", "POST"])])
+
+
+async def test_replicas_take_turns_and_one_that_is_down_is_skipped(service_app: ServiceFactory) -> None:
+    """Issue #15: a service's URL setting names several replicas; the gateway takes them in turn, and a
+    replica that refuses connections is skipped (a POST too: nothing was sent to it), not answered 503."""
+    async with serve(replica_app("a")) as a, serve(replica_app("b")) as b:
+        down = free_port()
+        urls = [f"http://127.0.0.1:{p}" for p in (a, down, b)]
+        svc = await service_app("gateway", roster_url=",".join(f"{u}/" for u in urls), upstream_cooldown_seconds=60)
+        svc.app.state.upstreams = svc.app.state.settings.upstreams()
+        assert svc.app.state.upstreams["roster"] == ",".join(urls)
+        seen = []
+        for n in range(9):
+            method = "POST" if n % 3 == 1 else "GET"
+            response = await svc.client.request(method, "/api/v1/roster/who", content=b"x" * n)
+            assert response.status_code == 200, response.text
+            assert response.json()["body_length"] == n
+            seen.append(response.json()["replica"])
+        assert seen.count("a") >= 4
+        assert seen.count("b") >= 4
+        assert svc.app.state.balancer.down() == [urls[1]]  # skipped from its first refusal on
+        health = (await svc.client.get("/healthz")).json()["services"]["roster"]
+        assert health["status"] == "unavailable"
+        assert urls[1] in health["detail"]
+        assert urls[0] not in health["detail"]
+
+
+async def test_every_replica_down_is_503(service_app: ServiceFactory) -> None:
+    downs = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
+    svc = await service_app("gateway", roster_url=",".join(downs))
+    svc.app.state.upstreams = svc.app.state.settings.upstreams()
+    response = await svc.client.get("/api/v1/roster/who")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert sorted(svc.app.state.balancer.down()) == sorted(downs)
