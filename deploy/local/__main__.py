@@ -4,6 +4,11 @@
 ``SHEGONG_<SERVICE>_DATABASE_URL``), applies every service's migrations, starts the four services under
 supervisord (a real process manager: restarts, logs in ``.data/log/``) and waits until the gateway
 reports every service ready. Running ``up`` twice is safe; ``down`` stops what ``up`` started.
+
+``SHEGONG_REPLICAS=2`` starts two replicas of every service (ports in :mod:`deploy.local.ports`); the
+gateway balances between the service replicas (its URL settings list them), the second gateway shares
+the first's rate limits and sessions through PostgreSQL. ``up`` refuses at once, saying what to do, when
+the ports are taken or this folder's suite already runs on other ports.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from deploy.local import ports as port_plan
 from deploy.local.postgres import LocalPostgres
 from deploy.local.processes import process_alive
 from shared.migrations import SERVICE_NAMES
@@ -27,6 +33,7 @@ LOGS = DATA / "log"
 PIDFILE = DATA / "supervisord.pid"
 CONF = DATA / "supervisord.conf"
 SOCKET = DATA / "supervisor.sock"
+LAYOUT = DATA / "ports.json"
 PG_PORT = int(os.environ.get("SHEGONG_PG_PORT", "55432"))
 DATABASE = "shegong"
 DEFAULT_PORTS = {"gateway": 8000, "roster": 8001, "compensation": 8002, "evaluation": 8003}
@@ -38,6 +45,22 @@ def _env_name(service: str, key: str) -> str:
 
 def port_of(service: str) -> int:
     return int(os.environ.get(_env_name(service, "PORT"), DEFAULT_PORTS[service]))
+
+
+def replicas() -> int:
+    value = os.environ.get("SHEGONG_REPLICAS", "1")
+    if not value.isdigit() or not 1 <= int(value) <= 9:
+        raise SystemExit(f"SHEGONG_REPLICAS must be a number from 1 to 9, not {value!r}")
+    return int(value)
+
+
+def planned_layout() -> dict[str, list[int]]:
+    """Service → the ports of its replicas, as this ``up`` would start them."""
+    return port_plan.layout({service: port_of(service) for service in SERVICE_NAMES}, replicas())
+
+
+def replica_urls(service: str) -> str:
+    return ",".join(f"http://127.0.0.1:{port}" for port in planned_layout()[service])
 
 
 def postgres() -> LocalPostgres:
@@ -58,7 +81,7 @@ def service_environment(pg: LocalPostgres | None) -> dict[str, str]:
         env.setdefault(_env_name(service, "PORT"), str(port_of(service)))
     env.setdefault(_env_name("gateway", "SIGNING_KEYS_DIR"), str(DATA / "keys"))
     for service in ("roster", "compensation", "evaluation"):
-        env.setdefault(_env_name("gateway", f"{service.upper()}_URL"), f"http://127.0.0.1:{port_of(service)}")
+        env.setdefault(_env_name("gateway", f"{service.upper()}_URL"), replica_urls(service))
         env.setdefault(_env_name(service, "JWKS_URL"), f"{gateway}/.well-known/jwks.json")
         for source in ("roster", "evaluation"):  # the feeds each service reads
             if source != service:
@@ -75,8 +98,9 @@ def supervisord_conf() -> str:
     python = sys.executable
     programs = "\n".join(
         f"""
-[program:{service}]
+[program:{service}{"" if replica == 1 else f"-{replica}"}]
 command={python} -m shared.serve {service}
+environment={_env_name(service, "PORT")}="{port}"
 directory={ROOT}
 autostart=true
 autorestart=true
@@ -87,11 +111,12 @@ stopwaitsecs=15
 stopasgroup=true
 killasgroup=true
 redirect_stderr=true
-stdout_logfile={LOGS / f"{service}.log"}
+stdout_logfile={LOGS / (f"{service}.log" if replica == 1 else f"{service}-{replica}.log")}
 stdout_logfile_maxbytes=20MB
 stdout_logfile_backups=3
 """
         for service in ("roster", "compensation", "evaluation", "gateway")
+        for replica, port in enumerate(planned_layout()[service], start=1)
     )
     return f"""; written by `python -m deploy.local up`; edits are overwritten
 [supervisord]
@@ -146,8 +171,36 @@ def wait_healthy(timeout: float = 60.0) -> dict[str, object] | None:
     return None
 
 
+def in_the_way() -> str | None:
+    """Why ``up`` cannot start the suite as asked (and what to do), or None."""
+    planned = planned_layout()
+    if supervisord_pid() is not None:
+        running = port_plan.recorded(LAYOUT)
+        if running is not None and running != planned:
+            where = ", ".join(f"{s} {'/'.join(map(str, p))}" for s, p in running.items())
+            return (
+                f"the suite of {DATA} already runs, on other ports ({where}): use those (the same "
+                "SHEGONG_*_PORT and SHEGONG_REPLICAS settings), or `make down` first, or give this one "
+                "another SHEGONG_DATA_DIR"
+            )
+        return None  # ours, on these ports: `up` again is safe
+    busy = port_plan.taken(planned)
+    if busy:
+        where = ", ".join(f"{port} ({service})" for service, port in busy)
+        return (
+            f"ports already in use on 127.0.0.1: {where}. Another suite (another checkout, a test run) or "
+            "another program holds them: stop it (`make down` where it was started), or choose free ports "
+            "with SHEGONG_GATEWAY_PORT, SHEGONG_ROSTER_PORT, SHEGONG_COMPENSATION_PORT, SHEGONG_EVALUATION_PORT"
+        )
+    return None
+
+
 def up() -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
+    problem = in_the_way()
+    if problem is not None:
+        print(f"cannot start: {problem}", file=sys.stderr)
+        return 1
     pg: LocalPostgres | None = None
     if needs_embedded_postgres():
         pg = postgres()
@@ -162,6 +215,7 @@ def up() -> int:
     subprocess.run([sys.executable, "-m", "services.gateway.bootstrap", str(DATA)], env=env, check=True, cwd=ROOT)
     env = service_environment(pg)  # again: now with the service clients' secrets
     CONF.write_text(supervisord_conf())
+    port_plan.record(LAYOUT, planned_layout())
     if supervisord_pid() is None:
         subprocess.run([sys.executable, "-m", "supervisor.supervisord", "-c", str(CONF)], env=env, check=True, cwd=ROOT)
     else:
@@ -172,6 +226,9 @@ def up() -> int:
         return 1
     gateway = f"http://127.0.0.1:{port_of('gateway')}"
     print(f"shegong is up: {gateway}/healthz says every service is ready")
+    if replicas() > 1:
+        layout = ", ".join(f"{s} {'/'.join(map(str, p))}" for s, p in planned_layout().items())
+        print(f"{replicas()} replicas of each service: {layout}")
     print(f"API docs: {gateway}/docs   OpenAPI: {gateway}/openapi.json   logs: {LOGS}   stop: make down")
     if (DATA / "admin-password").exists():
         print(f"sign in as admin with the password in {DATA / 'admin-password'}")

@@ -1,4 +1,9 @@
-"""The suite under test for end-to-end tests: the four services as real processes on the run's database."""
+"""The suite under test for end-to-end tests: the four services as real processes on the run's database.
+
+``SHEGONG_E2E_REPLICAS=2`` runs every end-to-end test on two replicas of each service (issue #15): the
+gateway's URL settings list both replicas of each service, the second gateway shares the first's state
+through PostgreSQL, and ``Suite.gateways`` lists both gateways (``Suite.gateway`` is the first).
+"""
 
 import os
 import signal
@@ -8,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -20,28 +25,48 @@ from shared.migrations import SERVICE_NAMES
 
 RATE_LIMIT_USER = 40
 RATE_LIMIT_WINDOW = 2
+REPLICAS = int(os.environ.get("SHEGONG_E2E_REPLICAS", "1"))
 
 
 @dataclass
 class Suite:
     gateway: str
-    processes: dict[str, subprocess.Popen[bytes]]
+    processes: dict[str, subprocess.Popen[bytes]]  # by process name: "roster", "roster-2" …
     logs: dict[str, Path]
-    ports: dict[str, int]
+    ports: dict[str, int]  # each service's first replica
     env: dict[str, str]
+    replica_ports: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def gateways(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.replica_ports.get("gateway", [self.ports["gateway"]])]
+
+    def replicas_of(self, service: str) -> list[str]:
+        """The process names of a service's replicas."""
+        count = len(self.replica_ports.get(service, [0]))
+        return [replica_name(service, k) for k in range(1, count + 1)]
 
     def start(self, name: str) -> None:
+        service, _, replica = name.partition("-")
+        env = self.env
+        if replica:
+            env = env | {f"SHEGONG_{service.upper()}_PORT": str(self.replica_ports[service][int(replica) - 1])}
         with self.logs[name].open("ab") as log:
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "shared.serve", name], env=self.env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "shared.serve", service], env=env, stdout=log, stderr=subprocess.STDOUT
             )
 
     def wait_healthy(self) -> None:
-        wait_until_healthy(f"{self.gateway}/healthz", self.processes, self.logs)
+        for gateway in self.gateways:
+            wait_until_healthy(f"{gateway}/healthz", self.processes, self.logs)
 
     def service_url(self, service: str) -> str:
         """A service's own address: for calling it directly, past the gateway."""
         return f"http://127.0.0.1:{self.ports[service]}"
+
+
+def replica_name(service: str, replica: int) -> str:
+    return service if replica == 1 else f"{service}-{replica}"
 
 
 def wait_until_healthy(url: str, processes: dict[str, subprocess.Popen[bytes]], logs: dict[str, Path]) -> None:
@@ -91,6 +116,7 @@ def suite(
         tmp_path_factory.mktemp("e2e-logs"),
         rate_limit_user=RATE_LIMIT_USER,
         rate_limit_window=RATE_LIMIT_WINDOW,
+        replicas=REPLICAS,
     ) as running:
         yield running
 
@@ -104,17 +130,20 @@ def running_suite(
     *,
     rate_limit_user: int,
     rate_limit_window: float,
+    replicas: int = 1,
 ) -> Iterator[Suite]:
-    """The four services as real processes on ``database_url``, stopped (SIGTERM) on leaving."""
-    ports = {name: free_port() for name in SERVICE_NAMES}
+    """The four services as real processes on ``database_url`` (``replicas`` of each), stopped (SIGTERM)
+    on leaving."""
+    replica_ports = {name: [free_port() for _ in range(replicas)] for name in SERVICE_NAMES}
+    ports = {name: replica_ports[name][0] for name in SERVICE_NAMES}
     env = dict(os.environ)
     for name in SERVICE_NAMES:
         prefix = f"SHEGONG_{name.upper()}_"
         env[prefix + "DATABASE_URL"] = database_url
         env[prefix + "PORT"] = str(ports[name])
         env[prefix + "HOST"] = "127.0.0.1"
-        if name != "gateway":
-            env[f"SHEGONG_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
+        if name != "gateway":  # the gateway balances between the replicas (services.gateway.upstreams)
+            env[f"SHEGONG_GATEWAY_{name.upper()}_URL"] = ",".join(f"http://127.0.0.1:{p}" for p in replica_ports[name])
         if name != "gateway":
             env[prefix + "JWKS_URL"] = f"http://127.0.0.1:{ports['gateway']}/.well-known/jwks.json"
             env[prefix + "TOKEN_URL"] = f"http://127.0.0.1:{ports['gateway']}/api/v1/auth/token"
@@ -129,10 +158,11 @@ def running_suite(
     env["SHEGONG_GATEWAY_RATE_LIMIT_WINDOW_SECONDS"] = str(rate_limit_window)
     for key, value in FAST_HASHING.items():
         env[f"SHEGONG_GATEWAY_{key.upper()}"] = str(value)
-    logs = {name: log_dir / f"{name}.log" for name in SERVICE_NAMES}
-    suite = Suite(f"http://127.0.0.1:{ports['gateway']}", {}, logs, ports, env)
+    names = [replica_name(name, k) for name in SERVICE_NAMES for k in range(1, replicas + 1)]
+    logs = {name: log_dir / f"{name}.log" for name in names}
+    suite = Suite(f"http://127.0.0.1:{ports['gateway']}", {}, logs, ports, env, replica_ports)
     try:
-        for name in SERVICE_NAMES:
+        for name in names:
             suite.start(name)
         suite.wait_healthy()
         yield suite
