@@ -20,14 +20,15 @@ Each app gets its own tracer provider (no global one): tests build several apps 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import httpx
 from opentelemetry.metrics import NoOpMeterProvider
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+if TYPE_CHECKING:  # the SDK and the instrumentations are imported only when tracing is on
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 EXCLUDED_URLS = "/metrics,/livez"  # scrapes and liveness probes: noise, not traces
 _NO_METER = NoOpMeterProvider()
@@ -42,6 +43,8 @@ def exporters_from_environment() -> list[str]:
 
 
 def _exporter(name: str) -> SpanExporter:
+    from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
     if name == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -56,6 +59,10 @@ def provider_for(service: str) -> TracerProvider | None:
     exporters = exporters_from_environment()
     if not exporters:
         return None
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: f"shegong-{service}"}
     provider = TracerProvider(resource=Resource.create({"service.namespace": "shegong", **attributes}))
     for name in exporters:

@@ -154,6 +154,12 @@ def supervisorctl(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def up_timeout() -> float:
+    """How long ``up`` waits for the suite: 60 s per replica (each replica is four processes starting on a
+    machine that may be busy), or ``SHEGONG_UP_TIMEOUT_SECONDS``."""
+    return float(os.environ.get("SHEGONG_UP_TIMEOUT_SECONDS", 60 * replicas()))
+
+
 def wait_healthy(timeout: float = 60.0) -> dict[str, object] | None:
     url = f"http://127.0.0.1:{port_of('gateway')}/healthz"
     deadline = time.monotonic() + timeout
@@ -220,7 +226,7 @@ def up() -> int:
         subprocess.run([sys.executable, "-m", "supervisor.supervisord", "-c", str(CONF)], env=env, check=True, cwd=ROOT)
     else:
         supervisorctl("start", "all")
-    health = wait_healthy()
+    health = wait_healthy(up_timeout())
     if health is None:
         print(f"see the logs in {LOGS}", file=sys.stderr)
         return 1
