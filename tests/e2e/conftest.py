@@ -57,8 +57,9 @@ class Suite:
             )
 
     def wait_healthy(self) -> None:
+        timeout = 60.0 * len(self.gateways)  # every replica is four more processes starting on a busy machine
         for gateway in self.gateways:
-            wait_until_healthy(f"{gateway}/healthz", self.processes, self.logs)
+            wait_until_healthy(f"{gateway}/healthz", self.processes, self.logs, timeout)
 
     def service_url(self, service: str) -> str:
         """A service's own address: for calling it directly, past the gateway."""
@@ -69,8 +70,10 @@ def replica_name(service: str, replica: int) -> str:
     return service if replica == 1 else f"{service}-{replica}"
 
 
-def wait_until_healthy(url: str, processes: dict[str, subprocess.Popen[bytes]], logs: dict[str, Path]) -> None:
-    deadline = time.monotonic() + 60
+def wait_until_healthy(
+    url: str, processes: dict[str, subprocess.Popen[bytes]], logs: dict[str, Path], timeout: float = 60.0
+) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for name, proc in processes.items():
             if proc.poll() is not None:
@@ -81,7 +84,9 @@ def wait_until_healthy(url: str, processes: dict[str, subprocess.Popen[bytes]], 
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError("suite not healthy in 60 s: " + "; ".join(p.read_text()[-500:] for p in logs.values()))
+    raise RuntimeError(
+        f"suite not healthy in {timeout:.0f} s: " + "; ".join(p.read_text()[-500:] for p in logs.values())
+    )
 
 
 ADMIN_PASSWORD = "e2e admin password 0001"

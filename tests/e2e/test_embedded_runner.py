@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def runner(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "deploy.local", command], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180
+        [sys.executable, "-m", "deploy.local", command], env=env, cwd=ROOT, capture_output=True, text=True, timeout=400
     )
 
 
@@ -33,6 +33,7 @@ def test_up_twice_then_down_leaves_nothing_running(tmp_path: Path, replicas: int
     service replicas; the second replica of each listens 10 ports above the first."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHEGONG_")}
     env["SHEGONG_REPLICAS"] = str(replicas)
+    env["SHEGONG_UP_TIMEOUT_SECONDS"] = "300"  # eight processes starting on a 2-core machine others share
     env["SHEGONG_DATA_DIR"] = str(tmp_path / "data")
     env["SHEGONG_PG_PORT"] = str(free_port())
     ports = {name: free_port_with_replicas(replicas) for name in SERVICE_NAMES}
