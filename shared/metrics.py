@@ -16,6 +16,8 @@ Series (every one labelled with ``service``):
   ``shegong_feed_pages_dropped_total{source}`` count this replica's work: summed over replicas, each event
   is applied once (``shared.feed_consumer``).
 - ``shegong_import_jobs{status}``: rows of the service's ``import_jobs`` table by status, when it has one.
+- ``shegong_metrics_database_readable``: 0 when the database could not be read for this scrape (the
+  series above that need it are then left out; the others are still served).
 - whatever the service adds (``app.state.metric_readers``): compensation's payroll series
   (``services.compensation.payroll_metrics``).
 
@@ -44,6 +46,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import String, Table, column, func, select, table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -209,13 +212,26 @@ async def metrics_endpoint(request: Request) -> Response:
     events: Table | None = app.state.metrics_outbox
     readers: list[MetricReader] = getattr(app.state, "metric_readers", [])
     feeds: list[FeedConsumer] = app.state.feeds
-    async with app.state.sessionmaker() as session:
-        cursors = [await feed.cursor(session) for feed in feeds]
-        if events is not None:
-            families += await outbox_metrics(service, session, events)
-        families += await import_job_metrics(service, schema, session)
-        for reader in readers:
-            families += list(await reader(app, session))
+    readable = GaugeMetricFamily(
+        "shegong_metrics_database_readable", "1 when this scrape could read the database", labels=["service"]
+    )
+    cursors: list[str | None] = []
+    try:
+        async with app.state.sessionmaker() as session:
+            cursors = [await feed.cursor(session) for feed in feeds]
+            read: list[Metric] = []
+            if events is not None:
+                read += await outbox_metrics(service, session, events)
+            read += await import_job_metrics(service, schema, session)
+            for reader in readers:
+                read += list(await reader(app, session))
+        families += read
+        readable.add_metric([service], 1)
+    except (SQLAlchemyError, OSError) as exc:  # the database is away: the rest is still worth serving
+        _log.warning("metrics: database not readable: %s", type(exc).__name__)
+        readable.add_metric([service], 0)
+        feeds = []
+    families.append(readable)
     # The sources are asked after the session is closed: no database work waits on them.
     families += await feed_metrics(service, feeds, cursors, timeout)
     body = generate_latest(REGISTRY) + generate_latest(_registry_of(families))

@@ -29,7 +29,7 @@ from shared.auth import Principal, TokenVerifier, bearer_token
 from shared.i18n import Message as Text
 from shared.problems import Problem, TooManyRequests, problem_response
 
-EXEMPT_PATHS = frozenset({"/livez", "/readyz", "/healthz", "/.well-known/jwks.json"})
+EXEMPT_PATHS = frozenset({"/livez", "/readyz", "/healthz", "/metrics", "/.well-known/jwks.json"})
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,10 @@ async def test_services_answer_503_while_postgres_is_down_and_recover_when_it_is
     assert not_ready.status_code == 503
     assert not_ready.json()["checks"]["database"]["status"] == "failing"
     assert (await roster.client.get("/healthz")).status_code == 200  # alive: do not restart it
+    metrics = await roster.client.get("/metrics")  # what is needed most now: served, without the database's part
+    assert metrics.status_code == 200
+    assert 'shegong_metrics_database_readable{service="roster"} 0.0' in metrics.text
+    assert 'route="/v1/regions/{code}",service="roster",status="503"' in metrics.text
     signing_in = await gateway.client.post(
         "/api/v1/auth/token", data={"grant_type": "password", "username": "nobody", "password": "x" * 12}
     )
