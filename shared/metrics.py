@@ -39,7 +39,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from ipaddress import ip_address
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from fastapi import FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -55,6 +55,9 @@ from shared.events import commits_of
 from shared.feed_consumer import FeedConsumer
 from shared.i18n import Message as Text
 from shared.problems import NotFound, problem_response
+
+if TYPE_CHECKING:
+    from shared.state import MetricsState
 
 MetricReader = Callable[[FastAPI, AsyncSession], Awaitable[Iterable[Metric]]]
 UNMATCHED = "<unmatched>"
@@ -205,19 +208,20 @@ async def metrics_endpoint(request: Request) -> Response:
     if not peer_may_scrape(request):
         return problem_response(NotFound(Text("没有这个地址", "Not found")), request)
     app: FastAPI = request.app
-    service: str = app.state.service_name
-    timeout: float = app.state.settings.readiness_timeout_seconds
-    families = pool_metrics(service, app.state.engine)
-    schema = app.state.metrics_schema
-    events: Table | None = app.state.metrics_outbox
-    readers: list[MetricReader] = getattr(app.state, "metric_readers", [])
-    feeds: list[FeedConsumer] = app.state.feeds
+    state = cast("MetricsState", app.state)
+    service = state.service_name
+    timeout = state.settings.readiness_timeout_seconds
+    families = pool_metrics(service, state.engine)
+    schema = state.metrics_schema
+    events = state.metrics_outbox
+    readers = state.metric_readers
+    feeds = state.feeds
     readable = GaugeMetricFamily(
         "shegong_metrics_database_readable", "1 when this scrape could read the database", labels=["service"]
     )
     cursors: list[str | None] = []
     try:
-        async with app.state.sessionmaker() as session:
+        async with state.sessionmaker() as session:
             cursors = [await feed.cursor(session) for feed in feeds]
             read: list[Metric] = []
             if events is not None:
@@ -245,8 +249,10 @@ def _registry_of(families: list[Metric]) -> CollectorRegistry:
 
 
 def install_metrics(app: FastAPI, *, service: str, schema: str, outbox: Table | None) -> None:
-    """``/metrics`` and the request counting of one service app."""
+    """``/metrics`` and the request counting of one service app (a service adds its own series to
+    ``app.state.metric_readers``)."""
     app.state.metrics_schema = schema
     app.state.metrics_outbox = outbox
+    app.state.metric_readers = []
     app.add_middleware(MetricsMiddleware, service=service)
     app.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)

@@ -10,10 +10,15 @@ from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
     import httpx
+    from opentelemetry.sdk.trace import TracerProvider
+    from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from shared.auth import TokenVerifier
+    from shared.feed_consumer import FeedConsumer
+    from shared.metrics import MetricReader
     from shared.service_auth import ServiceCredentials
+    from shared.settings import ServiceSettings
 
 
 class ServiceState(Protocol):
@@ -23,6 +28,18 @@ class ServiceState(Protocol):
     service_credentials: ServiceCredentials | None
     token_verifier: TokenVerifier
     migration_head: str | None
+    service_name: str
+    feeds: list[FeedConsumer]
+    tracer_provider: TracerProvider | None  # None: tracing off (shared.tracing)
+
+
+class MetricsState(ServiceState, Protocol):
+    """What ``/metrics`` reads (shared.metrics)."""
+
+    settings: ServiceSettings
+    metrics_schema: str
+    metrics_outbox: Table | None
+    metric_readers: list[MetricReader]
 
 
 def app_state(source: HTTPConnection | Any) -> Any:

@@ -55,5 +55,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feeds=compensation_feeds,
         extra_lifespan=background_jobs,
     )
-    app.state.metric_readers = [payroll_run_metrics]
+    app.state.metric_readers.append(payroll_run_metrics)
     return app
