@@ -22,6 +22,7 @@ clients/node_modules/.installed: clients/package.json clients/package-lock.json
 
 install: $(VENV)/.installed
 
+# SHEGONG_REPLICAS=2 make up: two replicas of every service (the second 10 ports up); the gateway balances.
 up: install
 	$(BIN)/python -m deploy.local up
 
