@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -133,9 +134,11 @@ def test_a_revoked_refresh_token_is_refused_through_the_gateway(suite: Suite, da
 def test_rate_limits_trip_and_reset_through_the_gateway(suite: Suite) -> None:
     user = signed_in(suite, "worker", COMMUNITY_A)
     with httpx.Client(base_url=suite.gateway, headers=user) as client:
-        codes = [client.get("/api/v1/auth/me").status_code for _ in range(RATE_LIMIT_USER * 3)]
+        # Sent a dozen at a time: one by one, a busy machine may answer slower than the allowance refills.
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            codes = list(pool.map(lambda _: client.get("/api/v1/auth/me").status_code, range(RATE_LIMIT_USER * 3)))
         assert 429 in codes
-        assert codes.index(429) >= RATE_LIMIT_USER  # the whole allowance first, then refusals
+        assert codes.count(200) >= RATE_LIMIT_USER  # the whole allowance, then refusals
         time.sleep(RATE_LIMIT_WINDOW + 0.1)
         assert client.get("/api/v1/auth/me").status_code == 200
 
