@@ -73,7 +73,7 @@ def replica_name(service: str, replica: int) -> str:
 
 
 def wait_until_healthy(
-    url: str, processes: dict[str, subprocess.Popen[bytes]], logs: dict[str, Path], timeout: float = 60.0
+    url: str, processes: dict[str, subprocess.Popen[bytes]], logs: dict[str, Path], timeout: float = 180.0
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
