@@ -94,14 +94,16 @@ async def test_a_follower_paging_with_updated_since_sees_a_late_commit_exactly_o
         await early.begin()
         await early.execute(
             text(
-                "UPDATE roster.workers SET name = '先写后提交', version = version + 1, updated_at = now() WHERE id = :id"
+                "UPDATE roster.workers SET name = '先写后提交', version = version + 1, updated_at = now()"
+                " WHERE id = :id"
             ),
             {"id": first["id"]},
         )
         await late.begin()
         await late.execute(
             text(
-                "UPDATE roster.workers SET name = '后写先提交', version = version + 1, updated_at = now() WHERE id = :id"
+                "UPDATE roster.workers SET name = '后写先提交', version = version + 1, updated_at = now()"
+                " WHERE id = :id"
             ),
             {"id": second["id"]},
         )
@@ -129,8 +131,15 @@ async def test_a_follower_paging_with_updated_since_sees_a_late_commit_exactly_o
     # Every change exactly once, and in the end the follower holds what the roster holds.
     assert len(follower.seen) == len(set(follower.seen))
     assert sorted(follower.seen) == sorted(
-        [(first["id"], 1), (first["id"], 2), (second["id"], 1), (second["id"], 2)]
-        + [(third["id"], 1), (third["id"], 2), (fourth["id"], 1)]
+        [
+            (first["id"], 1),
+            (first["id"], 2),
+            (second["id"], 1),
+            (second["id"], 2),
+            (third["id"], 1),
+            (third["id"], 2),
+            (fourth["id"], 1),
+        ]
     )
     for worker_id, item in follower.latest.items():
         current = (await client.get(f"/v1/workers/{worker_id}", headers=admin)).json()
@@ -194,7 +203,8 @@ async def test_a_county_platform_follows_its_countys_feed_and_never_sees_another
     township = (
         await client.get("/v1/events", headers=platform, params={"region": "420102001000", "limit": 1000})
     ).json()
-    assert township["items"] and all(e["region"].startswith("420102001") for e in township["items"])
+    assert township["items"]
+    assert all(e["region"].startswith("420102001") for e in township["items"])
     province = (await client.get("/v1/events", headers=admin, params={"region": "420000", "limit": 1000})).json()
     subjects = {e["subject"] for e in province["items"]}
     assert {f"worker/{w['id']}" for w in ours + theirs} <= subjects
