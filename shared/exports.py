@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import functools
 import io
 import json
 import os
@@ -33,7 +34,7 @@ import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import xlsxwriter
 from fastapi import Depends, Query, Request
@@ -42,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import StreamingResponse
 
 from shared.glossary import GLOSSARY
+from shared.pagination import Page
 
 EXPORT_BATCH = 1000  # rows per batch: one keyset page, one short transaction
 XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
@@ -312,3 +314,34 @@ async def export_response(
         media_type=export.media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}.{export.format.value}"', "Vary": "Accept"},
     )
+
+
+@functools.cache
+def _columns(model: type[BaseModel]) -> list[Column]:
+    return columns_of(model)
+
+
+T = TypeVar("T", bound=BaseModel)
+PageFunction = Callable[[AsyncSession, str | None, int], Awaitable[Page[Any]]]
+
+
+async def exported(
+    request: Request, export: Export | None, items: list[T], model: type[BaseModel], name: str
+) -> list[T] | StreamingResponse:
+    """A whole list as the JSON answer, or as the file asked for (one line in a list operation)."""
+    if export is None:
+        return items
+    return await export_response(request, export, items, _columns(model), name)
+
+
+async def exported_pages(
+    request: Request, export: Export, page: PageFunction, model: type[BaseModel], name: str
+) -> StreamingResponse:
+    """A keyset-paged list as a file: ``page(session, cursor, limit)`` is the JSON list's own page function,
+    called batch after batch (so the file holds exactly the pages' rows, scope and filters)."""
+
+    async def source(session: AsyncSession, cursor: str | None) -> tuple[Sequence[BaseModel], str | None]:
+        batch = await page(session, cursor, EXPORT_BATCH)
+        return batch.items, batch.next_cursor
+
+    return await export_response(request, export, source, _columns(model), name)

@@ -271,3 +271,12 @@ class PayPolicyOut(BaseModel):
     contribution_base_min: Decimal = Field(description="缴费基数下限 (C9)")
     contribution_base_max: Decimal = Field(description="缴费基数上限 (C9)")
     monthly_standard_deduction: Decimal = Field(description="个税基本减除费用 monthly (5,000)")
+
+
+class RecuperationDueRow(BaseModel):
+    """A worker with no recuperation in the last years (C10)."""
+
+    worker_id: str = Field(description="社工编号 worker id")
+    name: str = Field(description="姓名 name")
+    community_code: str = Field(description="社区代码 community code")
+    rule: str = Field(description="政策规则 C10")

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
+from starlette.responses import StreamingResponse
 
 from services.compensation.models import (
     NOT_ON_ROLL,
@@ -22,10 +23,11 @@ from services.compensation.models import (
     WorkerProjection,
 )
 from services.compensation.policies import policy_for
-from services.compensation.schemas import TargetOut
+from services.compensation.schemas import RecuperationDueRow, TargetOut
 from services.compensation.targets import compute_target
 from shared.db import SessionDep
 from shared.dependencies import Reader
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported
 from shared.i18n import Message
 from shared.problems import NotFound, UnprocessableContent, problem_responses
 from shared.regions import CountyCode, RegionCode, scope_prefix
@@ -38,15 +40,17 @@ CENT = Decimal("0.01")
 @router.get(
     "/reports/recuperation-due",
     summary="疗休养提醒 workers with no recuperation in the last 2 years (C10: at least one every 2 years)",
-    response_model=list[dict[str, str]],
-    responses=problem_responses(401, 403, 404),
+    response_model=list[RecuperationDueRow],
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def recuperation_due(
+    request: Request,
+    export: ExportDep,
     principal: Reader,
     session: SessionDep,
     region: Annotated[RegionCode, Query(description="区划 region")],
     on: Annotated[date, Query(description="日期 as of")],
-) -> list[dict[str, str]]:
+) -> list[RecuperationDueRow] | StreamingResponse:
     if not sees_region(principal, region):
         raise NotFound(Message("区划不存在：{code}", "No such region: {code}"), code=region)
     policy = await policy_for(session, region, on.year)
@@ -63,9 +67,11 @@ async def recuperation_due(
             .order_by(WorkerProjection.name)
         )
     ).all()
-    return [
-        {"worker_id": str(w.worker_id), "name": w.name, "community_code": w.community_code, "rule": "C10"} for w in rows
+    due = [
+        RecuperationDueRow(worker_id=str(w.worker_id), name=w.name, community_code=w.community_code, rule="C10")
+        for w in rows
     ]
+    return await exported(request, export, due, RecuperationDueRow, "recuperation-due")
 
 
 class BudgetOut(BaseModel):

@@ -8,10 +8,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import StreamingResponse
 
 from services.evaluation import cycles
 from services.evaluation.domain.assessment import (
@@ -36,6 +37,7 @@ from shared.dependencies import Admin as CountyAdmin
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
 from shared.events import record_event
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported
 from shared.i18n import Message
 from shared.inputs import YearPath
 from shared.policy_rules import consecutive_incompetent
@@ -291,12 +293,14 @@ async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDe
     "/cycles/{cycle_id}/results",
     summary="考核结果 results of a closed cycle, by rank",
     response_model=list[ResultOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
-async def list_results(cycle_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[ResultOut]:
+async def list_results(
+    request: Request, export: ExportDep, cycle_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> list[ResultOut] | StreamingResponse:
     cycle = await visible_cycle(session, principal, cycle_id)
     rows = (await session.scalars(select(Result).where(Result.cycle_id == cycle.id).order_by(Result.rank))).all()
-    return [result_out(r) for r in rows]
+    return await exported(request, export, [result_out(r) for r in rows], ResultOut, "results")
 
 
 @router.post(
@@ -344,11 +348,13 @@ async def appeal(
     "/workers/{worker_id}/assessments",
     summary="个人考核历史 a worker's annual results (the worker sees their own)",
     response_model=list[ResultOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
-async def worker_assessments(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[ResultOut]:
+async def worker_assessments(
+    request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> list[ResultOut] | StreamingResponse:
     worker = await session.get(WorkerProjection, worker_id)
     if worker is None or not sees_worker(principal, worker.worker_id, worker.community_code):
         raise NotFound(Message("社工不存在", "No such worker"))
     rows = (await session.scalars(select(Result).where(Result.worker_id == worker_id).order_by(Result.year))).all()
-    return [result_out(r) for r in rows]
+    return await exported(request, export, [result_out(r) for r in rows], ResultOut, "assessments")

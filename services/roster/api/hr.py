@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
+from starlette.responses import StreamingResponse
 
 from services.roster.domain.careers import (
     contract_end,
@@ -53,6 +54,7 @@ from shared.db import SessionDep
 from shared.dependencies import Admin, Writer
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.events import record_event
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported
 from shared.i18n import Message
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import CountyCode, RegionLevel, normalise
@@ -232,14 +234,16 @@ async def recontract_worker(
     "/workers/{worker_id}/contracts",
     summary="合同记录 contracts",
     response_model=list[ContractOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
-async def list_contracts(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[ContractOut]:
+async def list_contracts(
+    request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> list[ContractOut] | StreamingResponse:
     worker = await visible_worker(session, principal, worker_id)
     rows = (
         await session.scalars(select(Contract).where(Contract.worker_id == worker.id).order_by(Contract.start_date))
     ).all()
-    return [contract_out(c) for c in rows]
+    return await exported(request, export, [contract_out(c) for c in rows], ContractOut, "contracts")
 
 
 @router.post(
@@ -437,13 +441,15 @@ async def add_reserve(
     summary="储备库 a county's live reserve (H2)",
     description="Entries of the county's latest announced round; older rounds' entries expired at the next one.",
     response_model=list[ReserveEntryOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def reserve_pool(
+    request: Request,
+    export: ExportDep,
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
     county: Annotated[CountyCode, Query(description="县级区划 the county")],
-) -> list[ReserveEntryOut]:
+) -> list[ReserveEntryOut] | StreamingResponse:
     if not sees_region(principal, county):
         raise NotFound(NO_SUCH_REGION, code=county)
     today = datetime.now(UTC).date()
@@ -456,14 +462,20 @@ async def reserve_pool(
     ).all()
     announced = [r for r in rounds if r.announced_on <= today]
     if not announced:
-        return []
+        return await exported(request, export, [], ReserveEntryOut, "reserve-pool")
     live = announced[0]
     upcoming = [r.announced_on for r in rounds if r.announced_on > today]
     expires = min(upcoming) if upcoming else None
     entries = (
         await session.scalars(select(ReserveEntry).where(ReserveEntry.round_id == live.id).order_by(ReserveEntry.rank))
     ).all()
-    return [
-        ReserveEntryOut(id=e.id, round_id=e.round_id, name=e.name, score=e.score, rank=e.rank, expires_on=expires)
-        for e in entries
-    ]
+    return await exported(
+        request,
+        export,
+        [
+            ReserveEntryOut(id=e.id, round_id=e.round_id, name=e.name, score=e.score, rank=e.rank, expires_on=expires)
+            for e in entries
+        ],
+        ReserveEntryOut,
+        "reserve-pool",
+    )

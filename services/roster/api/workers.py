@@ -56,7 +56,15 @@ from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
 from shared.events import record_event
-from shared.exports import EXPORT_BATCH, EXPORT_RESPONSES, ExportDep, columns_of, export_response
+from shared.exports import (
+    EXPORT_BATCH,
+    EXPORT_RESPONSES,
+    ExportDep,
+    columns_of,
+    export_response,
+    exported,
+    exported_pages,
+)
 from shared.i18n import Message
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent, problem_responses
@@ -393,51 +401,62 @@ async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer,
     "/workers/{worker_id}/posts",
     summary="任职历史 post history",
     response_model=list[PostOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
-async def list_posts(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[PostOut]:
+async def list_posts(
+    request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> list[PostOut] | StreamingResponse:
     worker = await visible_worker(session, principal, worker_id)
     rows = (
         await session.scalars(
             select(PostAssignment).where(PostAssignment.worker_id == worker.id).order_by(PostAssignment.start_date)
         )
     ).all()
-    return [post_out(p) for p in rows]
+    return await exported(request, export, [post_out(p) for p in rows], PostOut, "posts")
 
 
 @router.get(
     "/personal-data-reads",
     summary="个人信息查看记录 the audit of unmasked reads, newest first (auditors, province admins)",
     response_model=Page[PersonalDataReadOut],
-    responses=problem_responses(400, 401, 403),
+    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_personal_data_reads(
+    request: Request,
+    export: ExportDep,
     principal: Annotated[Principal, require(Role.auditor, Role.province_admin)],
     session: SessionDep,
     worker_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[PersonalDataReadOut]:
-    filters = {"worker_id": worker_id}
-    scope = path_filter(principal, PersonalDataRead.region, frozenset({Role.auditor, Role.province_admin}))
-    query = select(PersonalDataRead).where(scope).order_by(PersonalDataRead.id.desc())
-    if worker_id:
-        query = query.where(PersonalDataRead.worker_ids.contains([worker_id]))  # single and bulk reads
-    if cursor:
-        (before,) = decode_cursor(cursor, filters, (int,))
-        query = query.where(PersonalDataRead.id < int(before))
-    rows, more = await fetch_page(session, query, limit)
-    items = [
-        PersonalDataReadOut(
-            id=r.id,
-            occurred_at=r.occurred_at,
-            actor=r.actor,
-            worker_id=r.worker_id,
-            worker_ids=r.worker_ids,
-            region=r.region,
-            fields=r.fields,
-            request_id=r.request_id,
+) -> Page[PersonalDataReadOut] | StreamingResponse:
+    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[PersonalDataReadOut]:
+        filters = {"worker_id": worker_id}
+        scope = path_filter(principal, PersonalDataRead.region, frozenset({Role.auditor, Role.province_admin}))
+        query = select(PersonalDataRead).where(scope).order_by(PersonalDataRead.id.desc())
+        if worker_id:
+            query = query.where(PersonalDataRead.worker_ids.contains([worker_id]))  # single and bulk reads
+        if cursor:
+            (before,) = decode_cursor(cursor, filters, (int,))
+            query = query.where(PersonalDataRead.id < int(before))
+        rows, more = await fetch_page(session, query, limit)
+        items = [
+            PersonalDataReadOut(
+                id=r.id,
+                occurred_at=r.occurred_at,
+                actor=r.actor,
+                worker_id=r.worker_id,
+                worker_ids=r.worker_ids,
+                region=r.region,
+                fields=r.fields,
+                request_id=r.request_id,
+            )
+            for r in rows
+        ]
+        return Page[PersonalDataReadOut](
+            items=items, next_cursor=encode_cursor([rows[-1].id], filters) if more else None
         )
-        for r in rows
-    ]
-    return Page[PersonalDataReadOut](items=items, next_cursor=encode_cursor([rows[-1].id], filters) if more else None)
+
+    if export is not None:
+        return await exported_pages(request, export, page, PersonalDataReadOut, "personal-data-reads")
+    return await page(session, cursor, limit)
