@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from shared.exports import Charset, Column, Export, ExportFormat, _csv, _from_accept, columns_of
 
-TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+TEXT = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=30)
 
 
 async def _batches(rows: list[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
