@@ -48,12 +48,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, Role, require
+from shared.auth import Principal, require
 from shared.db import SessionDep
 from shared.i18n import Message
-from shared.problems import BadRequest, Forbidden, problem_responses
-from shared.regions import RegionLevel, level
+from shared.problems import BadRequest, FieldError, Forbidden, problem_responses
+from shared.regions import RegionCode, RegionLevel, contains, is_region_code, level, scope_prefix
 from shared.request_context import current_request_id
+from shared.scoping import READ_ROLES
 
 # xid8 as a bigint: 64-bit transaction ids fit, and bigint sorts and indexes like any number.
 CURRENT_TXID = text("(pg_current_xact_id()::text)::bigint")
@@ -122,7 +123,14 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("occurred_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("request_id", String(128), nullable=True),
         Column("data", JSONB, nullable=False),
+        Column(
+            "region",
+            String(12),
+            nullable=True,
+            comment="the region the event belongs to (region-scoped feeds); null: province-wide readers only",
+        ),
         Index("events_txid_id_idx", "txid", "id"),
+        Index("events_region_idx", "region", postgresql_ops={"region": "text_pattern_ops"}),
     )
     for statement in commit_order_ddl(schema):
         event.listen(events, "after_create", DDL(statement))  # type: ignore[no-untyped-call]
@@ -136,10 +144,40 @@ def commits_of(events: Table) -> Table:
     return events.metadata.tables[f"{events.schema}.{COMMITS_TABLE}"]
 
 
-async def record_event(session: AsyncSession, table: Table, type_: str, subject: str, data: dict[str, Any]) -> None:
-    """Write an event in the session's transaction; it is published when that transaction commits."""
+# The payload members that name an event's region, most specific first (the migrations backfill by these too).
+REGION_KEYS = ("community_code", "to_community", "township_code", "county_code", "region_code", "code")
+
+
+def event_region(data: dict[str, Any]) -> str | None:
+    """The region an event's payload names (its community, township, county …), if any."""
+    for key in REGION_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and is_region_code(value):
+            return value
+    return None
+
+
+async def record_event(
+    session: AsyncSession,
+    table: Table,
+    type_: str,
+    subject: str,
+    data: dict[str, Any],
+    region: str | None = None,
+) -> None:
+    """Write an event in the session's transaction; it is published when that transaction commits.
+
+    ``region`` (default: the one the payload names) is what region-scoped feeds filter on; an event of no
+    region is served to province-wide readers only.
+    """
     await session.execute(
-        table.insert().values(type=type_, subject=subject, data=data, request_id=current_request_id())
+        table.insert().values(
+            type=type_,
+            subject=subject,
+            data=data,
+            request_id=current_request_id(),
+            region=region or event_region(data),
+        )
     )
 
 
@@ -170,6 +208,9 @@ class Event(BaseModel):
     occurred_at: datetime = Field(description="发生时间 UTC")
     request_id: str | None = Field(description="请求编号 the X-Request-ID of the change")
     subject: str = Field(description="主体 what changed, e.g. worker/123")
+    region: str | None = Field(
+        None, description="区划代码 the region the event belongs to; null: province-wide readers only"
+    )
     data: dict[str, Any] = Field(description="事件内容 the event's payload")
 
 
@@ -180,10 +221,42 @@ class EventPage(BaseModel):
     )
 
 
-async def read_feed(session: AsyncSession, table: Table, after: str | None, limit: int) -> EventPage:
-    """Events after ``after`` in commit order (position, then event id): every one committed, none skipped."""
+def feed_regions(principal: Principal, region: str | None) -> list[str] | None:
+    """The regions a caller's feed is scoped to: ``region`` if given (refused outside the caller's grants),
+    else every region of its grants; ``None`` (no filter, events of no region too) when that is a province."""
+    scopes = principal.regions(READ_ROLES)
+    if region is not None:
+        if not any(contains(scope, region) for scope in scopes):
+            raise Forbidden(
+                Message("区划 {region} 不在您的权限范围内", "Region {region} is outside your grants"),
+                errors=[
+                    FieldError.of(
+                        "region",
+                        Message("不在您的权限范围内", "outside your grants"),
+                        pointer="/query/region",
+                        type="region",
+                    )
+                ],
+                region=region,
+            )
+        scopes = [region]
+    if any(level(scope) == RegionLevel.province for scope in scopes):
+        return None
+    return scopes
+
+
+async def read_feed(
+    session: AsyncSession, table: Table, after: str | None, limit: int, regions: list[str] | None = None
+) -> EventPage:
+    """Events after ``after`` in commit order (position, then event id): every one committed, none skipped.
+
+    With ``regions``, only the events of those regions (by the outbox's ``region`` column, indexed); the
+    cursor is the same kind, so a scoped reader never skips one of its events either.
+    """
     commits = commits_of(table)
     query = select(commits.c.position, table).join(commits, commits.c.txid == table.c.txid)
+    if regions is not None:
+        query = query.where(or_(*(table.c.region.startswith(scope_prefix(r)) for r in regions)))
     if after:
         legacy, first, event_id = decode_cursor(after)
         position: int | None = first
@@ -207,6 +280,7 @@ async def read_feed(session: AsyncSession, table: Table, after: str | None, limi
             occurred_at=row["occurred_at"],
             request_id=row["request_id"],
             subject=row["subject"],
+            region=row["region"],
             data=row["data"],
         )
         for row in rows
@@ -219,21 +293,25 @@ def events_router(table: Table) -> APIRouter:
 
     @router.get(
         "/events",
-        summary="变更事件流 change feed (transactional outbox); never skips, may repeat",
+        summary="变更事件流 change feed (transactional outbox) of the caller's region; never skips, may repeat",
+        description=(
+            "Events in commit order. Scoped to the caller's region: `region` (default: every region of the "
+            "caller's grants) must lie within the caller's grants (403 otherwise); a county platform sees its "
+            "county's events only, deletions and leavings (`worker.left`) included. Events that name no region "
+            "are served to province-wide callers only. Through the gateway: `/api/v1/<service>/events`."
+        ),
         response_model=EventPage,
         responses=problem_responses(400, 401, 403),
     )
     async def list_events(
         session: SessionDep,
-        principal: Annotated[Principal, require(Role.service, Role.province_admin, Role.auditor)],
+        principal: Annotated[Principal, require(*READ_ROLES)],
         after: str | None = Query(None, description="游标 the next_cursor of the previous page"),
         limit: int = Query(100, ge=1, le=1000, description="每页条数 page size"),
+        region: Annotated[
+            RegionCode | None, Query(description="区划 only this region's events (within the caller's grants)")
+        ] = None,
     ) -> EventPage:
-        # The feed holds every region's changes: besides the suite's own services, only province-wide readers.
-        if not principal.has_any([Role.service]) and not any(
-            level(region) == RegionLevel.province for region in principal.regions([Role.province_admin, Role.auditor])
-        ):
-            raise Forbidden(Message("变更事件流仅限省级", "The change feed is for province-wide callers only"))
-        return await read_feed(session, table, after, limit)
+        return await read_feed(session, table, after, limit, feed_regions(principal, region))
 
     return router

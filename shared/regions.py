@@ -218,3 +218,14 @@ TownshipCode = Annotated[
 CommunityCode = Annotated[
     str, AsciiCode, Field(min_length=12, max_length=12, examples=["330302001001"]), AfterValidator(_community_code)
 ]
+
+
+def common_region(codes: list[str]) -> str:
+    """The smallest region containing every one of ``codes`` (official code; one code is its own)."""
+    if not codes:
+        raise ValueError("no regions")
+    first = official(codes[0])
+    for candidate in [first, *ancestors(first)]:
+        if all(contains(candidate, code) for code in codes):
+            return candidate
+    raise ValueError(f"{codes[0]} and the others share no province")

@@ -22,7 +22,7 @@ from services.compensation.models import (
     WorkerProjection,
 )
 from services.compensation.policies import policy_for
-from services.compensation.schemas import BudgetOut, PayComplianceOut, PayFinding, PostPay
+from services.compensation.schemas import BudgetOut, PayComplianceOut, PayFinding, PostPay, RecuperationDueRow
 from services.compensation.targets import compute_target
 from shared.i18n import Message
 from shared.problems import UnprocessableContent
@@ -30,7 +30,7 @@ from shared.projections import NOT_ON_ROLL
 from shared.regions import scope_prefix
 
 
-async def recuperation_due(session: AsyncSession, region: str, on: date) -> list[dict[str, str]]:
+async def recuperation_due(session: AsyncSession, region: str, on: date) -> list[RecuperationDueRow]:
     """C10: workers on the roll since before the window with no recuperation in it (every 2 years)."""
     policy = await policy_for(session, region, on.year)
     since = on - timedelta(days=365 * policy.recuperation_every_years)
@@ -47,7 +47,8 @@ async def recuperation_due(session: AsyncSession, region: str, on: date) -> list
         )
     ).all()
     return [
-        {"worker_id": str(w.worker_id), "name": w.name, "community_code": w.community_code, "rule": "C10"} for w in rows
+        RecuperationDueRow(worker_id=str(w.worker_id), name=w.name, community_code=w.community_code, rule="C10")
+        for w in rows
     ]
 
 

@@ -308,3 +308,12 @@ class PayComplianceOut(BaseModel):
     posts: dict[str, PostPay] = Field(description="分岗位 per post")
     target: TargetOut = Field(description="目标 C2 or C3")
     findings: list[PayFinding] = Field(description="未达标 breaches, each with its rule")
+
+
+class RecuperationDueRow(BaseModel):
+    """A worker with no recuperation in the last years (C10)."""
+
+    worker_id: str = Field(description="社工编号 worker id")
+    name: str = Field(description="姓名 name")
+    community_code: str = Field(description="社区代码 community code")
+    rule: str = Field(description="政策规则 C10")

@@ -92,6 +92,7 @@ async def sign_contract(session: AsyncSession, worker: Worker, body: ContractIn)
             "end_date": contract.end_date.isoformat(),
             "renewal": previous is not None,
         },
+        region=worker.community_code,
     )
     return contract
 
@@ -140,6 +141,7 @@ async def recontract(session: AsyncSession, principal: Principal, worker: Worker
             "rule": "H9",
             "actor": principal.subject,
         },
+        region=worker.community_code,
     )
     return contract
 

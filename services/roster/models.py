@@ -23,11 +23,11 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
-from shared.events import outbox_table
+from shared.events import CURRENT_TXID, outbox_table
 from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
 
@@ -104,6 +104,7 @@ class Worker(Base):
     __table_args__ = (
         Index("workers_community_path_idx", "community_path", postgresql_ops={"community_path": "text_pattern_ops"}),
         Index("workers_status_idx", "status"),
+        Index("workers_change_txid_idx", "change_txid"),
         # the status last published (WorkerStatus): anything else is refused by the database too
         CheckConstraint("status IN ('pending', 'probation', 'active', 'on_loan', 'left')", name="status"),
     )
@@ -134,6 +135,11 @@ class Worker(Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Pull sync (``updated_since``): the transaction that last wrote the row, stamped by a trigger; the
+    # outbox's commit order (event_commits) numbers that transaction as it commits (shared/sync.py).
+    change_txid: Mapped[int] = mapped_column(
+        BigInteger, server_default=CURRENT_TXID, comment="the transaction that last wrote the row (pull sync)"
+    )
 
 
 class Employment(Base):
@@ -181,12 +187,16 @@ class PersonalDataRead(Base):
     """Append-only record of every unmasked read of personal data: who, what, when, request id."""
 
     __tablename__ = "personal_data_reads"
+    __table_args__ = (Index("personal_data_reads_worker_ids_idx", "worker_ids", postgresql_using="gin"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
     actor: Mapped[str] = mapped_column(String(120))
-    worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
-    region: Mapped[str] = mapped_column(String(12))
+    worker_id: Mapped[uuid.UUID | None] = mapped_column(UUID, comment="the one worker of a single read")
+    worker_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), comment="every worker whose data was shown (a bulk read or export names them all)"
+    )
+    region: Mapped[str] = mapped_column(String(12), comment="the smallest region holding every worker named")
     fields: Mapped[list[str]] = mapped_column(JSONB)
     request_id: Mapped[str | None] = mapped_column(String(128))
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,6 +66,7 @@ async def assign_post(session: AsyncSession, worker: Worker, body: PostAssign) -
         duties=[d.value for d in dict.fromkeys(body.duties)],  # P4, each area once
     )
     session.add(assignment)
+    worker.updated_at = datetime.now(UTC)  # the worker's current post changed: pull-sync followers see it again
     await session.flush()
     await session.refresh(assignment)
     await record_event(

@@ -310,12 +310,26 @@ class WorkerOut(BaseModel):
     career_staff_document: str | None = Field(description="事业编制文件 (K3)")
     current_post: PostOut | None = Field(description="当前岗位 the post held on `status_as_of`")
     version: int
+    updated_at: datetime = Field(
+        description="更新时间 when the record last changed (UTC): a hire, an edit, leaving, a transfer, a new post"
+    )
 
 
 class PersonalData(BaseModel):
     worker_id: uuid.UUID
     id_number: str = Field(description="身份证号 unmasked (audited read)")
     phone: str | None = Field(description="手机号 unmasked (audited read)")
+
+
+class PersonalDataRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    worker_ids: list[uuid.UUID] = Field(
+        min_length=1, max_length=1000, description="社工编号 up to 1,000 workers, each one the caller may see"
+    )
+
+
+class PersonalDataBatch(BaseModel):
+    items: list[PersonalData] = Field(description="条目 each worker once, in the order asked")
 
 
 class IdNumberLookup(BaseModel):
@@ -374,8 +388,9 @@ class PersonalDataReadOut(BaseModel):
     id: int
     occurred_at: datetime
     actor: str = Field(description="读取人 who read it")
-    worker_id: uuid.UUID
-    region: str
+    worker_id: uuid.UUID | None = Field(description="社工编号 the worker of a single read; null for a bulk read")
+    worker_ids: list[uuid.UUID] = Field(description="社工编号 every worker whose data was shown")
+    region: str = Field(description="区划代码 the smallest region holding every worker named")
     fields: list[str] = Field(description="字段 which fields were shown unmasked")
     request_id: str | None
 

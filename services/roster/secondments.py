@@ -34,6 +34,7 @@ async def second(session: AsyncSession, worker: Worker, body: SecondmentIn) -> S
         "worker.seconded",
         f"worker/{worker.id}",
         {"worker_id": str(worker.id)} | body.model_dump(mode="json"),
+        region=worker.community_code,
     )
     await publish_status_change(session, worker)  # on_loan from today, if the loan has begun (H6)
     return row

@@ -76,13 +76,14 @@ async def test_events_feed_rejects_bad_paging_with_a_problem(
     ("grants", "status"),
     [
         ((), 401),  # no token at all
-        ((("county_admin", "330302"),), 403),  # a county admin does not read the province's feed
-        ((("auditor", "330300"),), 403),  # nor does a city-level auditor
+        ((("worker", "330302001001"),), 403),  # a worker reads no feed
+        ((("county_admin", "330302"),), 200),  # a county admin reads its county's events (region-scoped)
+        ((("auditor", "330300"),), 200),  # a city-level auditor its city's
         ((("auditor", "330000"),), 200),
         ((("service", "330000"),), 200),
     ],
 )
-async def test_events_feed_is_for_services_and_province_wide_readers(
+async def test_events_feed_is_for_services_and_region_readers(
     grants: tuple[tuple[str, str], ...], status: int, service_app: ServiceFactory, mint: Mint
 ) -> None:
     svc = await service_app("evaluation")

@@ -141,6 +141,11 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("roster", "GET", "/v1/workers/{worker_id}/contracts"): Case("GET", ""),
     ("roster", "POST", "/v1/workers/{worker_id}/contracts"): Case("POST", "", body={"start_date": TODAY}),
     ("roster", "GET", "/v1/workers/{worker_id}/personal-data"): Case("GET", ""),
+    ("roster", "POST", "/v1/workers:personal-data"): Case("POST", "", body={"worker_ids": ["{worker_id}"]}),
+    # the feeds: another county's events are refused (the region is outside the caller's grants)
+    ("roster", "GET", "/v1/events"): Case("GET", "", {"region": OTHER}, expect=403),
+    ("compensation", "GET", "/v1/events"): Case("GET", "", {"region": OTHER}, expect=403),
+    ("evaluation", "GET", "/v1/events"): Case("GET", "", {"region": OTHER}, expect=403),
     ("roster", "GET", "/v1/workers/{worker_id}/posts"): Case("GET", ""),
     ("roster", "POST", "/v1/workers/{worker_id}/posts"): Case(
         "POST", "", body={"post": "staff", "grade": 3, "start_date": TODAY}

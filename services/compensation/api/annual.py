@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from starlette.responses import StreamingResponse
 
 from services.compensation import annual_reports
-from services.compensation.schemas import BudgetOut, PayComplianceOut
+from services.compensation.schemas import BudgetOut, PayComplianceOut, RecuperationDueRow
 from shared.db import SessionDep
 from shared.dependencies import Reader
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported
 from shared.problems import problem_responses
 from shared.regions import CountyCode, RegionCode
 from shared.scoping import require_sees
@@ -23,17 +25,20 @@ router = APIRouter(prefix="/v1", tags=["annual"])
 @router.get(
     "/reports/recuperation-due",
     summary="疗休养提醒 workers with no recuperation in the last 2 years (C10: at least one every 2 years)",
-    response_model=list[dict[str, str]],
-    responses=problem_responses(401, 403, 404),
+    response_model=list[RecuperationDueRow],
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def recuperation_due(
+    request: Request,
+    export: ExportDep,
     principal: Reader,
     session: SessionDep,
     region: Annotated[RegionCode, Query(description="区划 region")],
     on: Annotated[date, Query(description="日期 as of")],
-) -> list[dict[str, str]]:
+) -> list[RecuperationDueRow] | StreamingResponse:
     require_sees(principal, region)
-    return await annual_reports.recuperation_due(session, region, on)
+    due = await annual_reports.recuperation_due(session, region, on)
+    return await exported(request, export, due, RecuperationDueRow, "recuperation-due")
 
 
 @router.get(

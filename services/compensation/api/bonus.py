@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import select
+from starlette.responses import StreamingResponse
 
 from services.compensation.bonus import allocate, allocation_out, replace
 from services.compensation.models import BonusAllocation
@@ -15,6 +16,7 @@ from services.compensation.schemas import BonusIn, BonusOut, BonusReplaceIn
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.dependencies import Reader, Writer
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported
 from shared.i18n import Message
 from shared.problems import NotFound, problem_responses
 from shared.regions import TownshipCode
@@ -83,14 +85,16 @@ async def get_bonus(allocation_id: AllocationId, principal: Reader, session: Ses
     "/bonus-allocations",
     summary="奖金分配台账 a township's year: every allocation, reversed ones by reversal, the live one last (C5)",
     response_model=list[BonusOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def bonus_ledger(
+    request: Request,
+    export: ExportDep,
     principal: Reader,
     session: SessionDep,
     township_code: Annotated[TownshipCode, Query(description="乡镇（街道） township")],
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 year assessed")],
-) -> list[BonusOut]:
+) -> list[BonusOut] | StreamingResponse:
     if not sees_region(principal, township_code):
         raise NotFound(NO_SUCH_REGION, code=township_code)
     rows = (
@@ -100,4 +104,4 @@ async def bonus_ledger(
             .order_by(BonusAllocation.reversed_at.asc().nulls_last(), BonusAllocation.created_at)
         )
     ).all()
-    return [allocation_out(r) for r in rows]
+    return await exported(request, export, [allocation_out(r) for r in rows], BonusOut, "bonus-allocations")

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import StreamingResponse
 
 from services.compensation import payroll_runs
 from services.compensation.models import PayrollRun, Payslip, WorkerProjection
@@ -26,6 +27,7 @@ from shared.auth import Principal, require
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported, exported_pages
 from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
@@ -90,9 +92,11 @@ async def create_run(body: RunIn, principal: Writer, session: SessionDep) -> Run
     "/payroll-runs",
     summary="工资核算列表 runs, filtered by region, month and status, newest month first",
     response_model=Page[RunOut],
-    responses=problem_responses(400, 401, 403),
+    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_runs(
+    request: Request,
+    export: ExportDep,
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
     region_code: Annotated[
@@ -103,23 +107,28 @@ async def list_runs(
     status: PayrollRunStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="上一页返回的游标 next_cursor of the previous page")] = None,
-) -> Page[RunOut]:
-    filters = {"region_code": region_code, "month": month, "status": status}
-    query = select(PayrollRun).where(path_filter(principal, PayrollRun.region_code))
-    if region_code:
-        query = query.where(PayrollRun.region_code.startswith(scope_prefix(region_code)))
-    if month:
-        query = query.where(PayrollRun.month == date.fromisoformat(month + "-01"))
-    if status:
-        query = query.where(PayrollRun.status == status.value)
-    if cursor:
-        last_month, last_id = decode_cursor(cursor, filters, (date, uuid.UUID))
-        query = query.where(
-            tuple_(PayrollRun.month, PayrollRun.id) < tuple_(date.fromisoformat(last_month), uuid.UUID(last_id))
-        )
-    rows, more = await fetch_page(session, query.order_by(PayrollRun.month.desc(), PayrollRun.id.desc()), limit)
-    next_cursor = encode_cursor([rows[-1].month.isoformat(), str(rows[-1].id)], filters) if more else None
-    return Page[RunOut](items=[run_out(r) for r in rows], next_cursor=next_cursor)
+) -> Page[RunOut] | StreamingResponse:
+    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RunOut]:
+        filters = {"region_code": region_code, "month": month, "status": status}
+        query = select(PayrollRun).where(path_filter(principal, PayrollRun.region_code))
+        if region_code:
+            query = query.where(PayrollRun.region_code.startswith(scope_prefix(region_code)))
+        if month:
+            query = query.where(PayrollRun.month == date.fromisoformat(month + "-01"))
+        if status:
+            query = query.where(PayrollRun.status == status.value)
+        if cursor:
+            last_month, last_id = decode_cursor(cursor, filters, (date, uuid.UUID))
+            query = query.where(
+                tuple_(PayrollRun.month, PayrollRun.id) < tuple_(date.fromisoformat(last_month), uuid.UUID(last_id))
+            )
+        rows, more = await fetch_page(session, query.order_by(PayrollRun.month.desc(), PayrollRun.id.desc()), limit)
+        next_cursor = encode_cursor([rows[-1].month.isoformat(), str(rows[-1].id)], filters) if more else None
+        return Page[RunOut](items=[run_out(r) for r in rows], next_cursor=next_cursor)
+
+    if export is not None:
+        return await exported_pages(request, export, page, RunOut, "payroll-runs")
+    return await page(session, cursor, limit)
 
 
 @router.post(
@@ -237,9 +246,11 @@ def payslip(run: PayrollRun, worker: WorkerProjection, row: Payslip) -> PayslipO
     "/payroll-runs/{run_id}/payslips",
     summary="工资条 the payslips of a run",
     response_model=list[PayslipOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_payslips(
+    request: Request,
+    export: ExportDep,
     run_id: uuid.UUID,
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
@@ -247,27 +258,38 @@ async def list_payslips(
     after: Annotated[
         uuid.UUID | None, Query(description="上一页最后的社工编号 the last worker id of the previous page")
     ] = None,
-) -> list[PayslipOut]:
+) -> list[PayslipOut] | StreamingResponse:
     run = await visible_run(session, principal, run_id)
     if run.status not in (PayrollRunStatus.calculated, PayrollRunStatus.approved, PayrollRunStatus.paid):
         raise Conflict(
             Message("状态为 {status} 的核算批次没有工资条", "A run that is {status} has no payslips"), status=run.status
         )
-    query = select(Payslip, WorkerProjection).join(WorkerProjection, WorkerProjection.worker_id == Payslip.worker_id)
-    query = query.where(Payslip.run_id == run.id)
-    if after:
-        query = query.where(Payslip.worker_id > after)
-    rows = (await session.execute(query.order_by(Payslip.worker_id).limit(limit))).all()
-    return [payslip(run, worker, row) for row, worker in rows]
+
+    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[PayslipOut]:
+        query = select(Payslip, WorkerProjection).join(
+            WorkerProjection, WorkerProjection.worker_id == Payslip.worker_id
+        )
+        query = query.where(Payslip.run_id == run.id)
+        if cursor:
+            query = query.where(Payslip.worker_id > uuid.UUID(cursor))
+        rows = (await session.execute(query.order_by(Payslip.worker_id).limit(limit))).all()
+        items = [payslip(run, worker, row) for row, worker in rows]
+        return Page[PayslipOut](items=items, next_cursor=str(items[-1].worker_id) if len(items) == limit else None)
+
+    if export is not None:  # the whole run, batch after batch (`limit` and `after` do not apply)
+        return await exported_pages(request, export, page, PayslipOut, "payslips")
+    return (await page(session, str(after) if after else None, limit)).items
 
 
 @router.get(
     "/workers/{worker_id}/payslips",
     summary="个人工资条 a worker's payslips of approved and paid runs (the worker reads their own)",
     response_model=list[PayslipOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
-async def worker_payslips(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[PayslipOut]:
+async def worker_payslips(
+    request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> list[PayslipOut] | StreamingResponse:
     worker = await visible_projected_worker(session, WorkerProjection, principal, worker_id)
     rows = (
         await session.execute(
@@ -277,4 +299,4 @@ async def worker_payslips(worker_id: uuid.UUID, principal: Reader, session: Sess
             .order_by(PayrollRun.month)
         )
     ).all()
-    return [payslip(run, worker, row) for run, row in rows]
+    return await exported(request, export, [payslip(run, worker, row) for run, row in rows], PayslipOut, "payslips")

@@ -9,9 +9,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import StreamingResponse
 
 from services.compensation.domain.policy import PayPolicy
 from services.compensation.domain.recuperation import year_left
@@ -22,6 +24,7 @@ from services.compensation.schemas import MONEY
 from shared.auth import Principal, require_for_record
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported_pages
 from shared.i18n import Message
 from shared.inputs import Money
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
@@ -161,9 +164,11 @@ async def get_recuperation(claim_id: ClaimId, principal: Reader, session: Sessio
     "/recuperation-claims",
     summary="疗休养台账 a year's claims of one worker or of a county, each with the worker's year used and left (C10)",
     response_model=Page[RecuperationOut],
-    responses=problem_responses(400, 401, 403, 404),
+    responses=problem_responses(400, 401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_recuperation(
+    request: Request,
+    export: ExportDep,
     principal: Reader,
     session: SessionDep,
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 allowance year")],
@@ -171,61 +176,70 @@ async def list_recuperation(
     county_code: Annotated[CountyCode | None, Query(description="县级区划代码 a county's claims")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="游标 from next_cursor")] = None,
-) -> Page[RecuperationOut]:
-    if (worker_id is None) == (county_code is None):
-        raise UnprocessableContent(
-            Message("请给出 worker_id 或 county_code 之一", "Give exactly one of worker_id and county_code"),
-            errors=[
-                LocalizedFieldError(
-                    "/query/worker_id",
-                    "worker_id",
-                    Message("worker_id 与 county_code 须且仅须给出一个", "Exactly one of worker_id and county_code"),
-                    type="value_error",
+) -> Page[RecuperationOut] | StreamingResponse:
+    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RecuperationOut]:
+        if (worker_id is None) == (county_code is None):
+            raise UnprocessableContent(
+                Message("请给出 worker_id 或 county_code 之一", "Give exactly one of worker_id and county_code"),
+                errors=[
+                    LocalizedFieldError(
+                        "/query/worker_id",
+                        "worker_id",
+                        Message(
+                            "worker_id 与 county_code 须且仅须给出一个", "Exactly one of worker_id and county_code"
+                        ),
+                        type="value_error",
+                    )
+                ],
+            )
+        start, end = in_year(year)
+        query = (
+            select(RecuperationClaim)
+            .join(WorkerProjection, WorkerProjection.worker_id == RecuperationClaim.worker_id)
+            .where(RecuperationClaim.start_date >= start, RecuperationClaim.start_date < end)
+        )
+        if worker_id is not None:
+            await _visible_worker(session, principal, worker_id)
+            query = query.where(RecuperationClaim.worker_id == worker_id)
+        else:
+            assert county_code is not None
+            require_sees(principal, county_code)
+            query = query.where(WorkerProjection.community_path.startswith(county_code))
+        filters = {"year": year, "worker_id": worker_id, "county_code": county_code}
+        if cursor:
+            after_date, after_id = decode_cursor(cursor, filters, (date, uuid.UUID))
+            query = query.where(
+                or_(
+                    RecuperationClaim.start_date > date.fromisoformat(after_date),
+                    and_(
+                        RecuperationClaim.start_date == date.fromisoformat(after_date),
+                        RecuperationClaim.id > uuid.UUID(after_id),
+                    ),
                 )
-            ],
-        )
-    start, end = in_year(year)
-    query = (
-        select(RecuperationClaim)
-        .join(WorkerProjection, WorkerProjection.worker_id == RecuperationClaim.worker_id)
-        .where(RecuperationClaim.start_date >= start, RecuperationClaim.start_date < end)
-    )
-    if worker_id is not None:
-        await _visible_worker(session, principal, worker_id)
-        query = query.where(RecuperationClaim.worker_id == worker_id)
-    else:
-        assert county_code is not None
-        require_sees(principal, county_code)
-        query = query.where(WorkerProjection.community_path.startswith(county_code))
-    filters = {"year": year, "worker_id": worker_id, "county_code": county_code}
-    if cursor:
-        after_date, after_id = decode_cursor(cursor, filters, (date, uuid.UUID))
-        query = query.where(
-            or_(
-                RecuperationClaim.start_date > date.fromisoformat(after_date),
-                and_(
-                    RecuperationClaim.start_date == date.fromisoformat(after_date),
-                    RecuperationClaim.id > uuid.UUID(after_id),
-                ),
             )
+        claims, more = await fetch_page(
+            session, query.order_by(RecuperationClaim.start_date, RecuperationClaim.id), limit
         )
-    claims, more = await fetch_page(session, query.order_by(RecuperationClaim.start_date, RecuperationClaim.id), limit)
-    workers = {
-        w.worker_id: w
-        for w in (
-            await session.scalars(
-                select(WorkerProjection).where(WorkerProjection.worker_id.in_({c.worker_id for c in claims}))
-            )
-        ).all()
-    }
-    used = await used_per_worker_year(session, {(c.worker_id, year) for c in claims})
-    policies: dict[str, PayPolicy] = {}
-    for community in {w.community_code for w in workers.values()}:
-        policies[community] = await policy_for(session, community, year)
-    items = [
-        claim_out(c, workers[c.worker_id], used[(c.worker_id, year)], policies[workers[c.worker_id].community_code])
-        for c in claims
-    ]
-    last = claims[-1] if claims else None
-    next_cursor = encode_cursor([last.start_date.isoformat(), str(last.id)], filters) if more and last else None
-    return Page[RecuperationOut](items=items, next_cursor=next_cursor)
+        workers = {
+            w.worker_id: w
+            for w in (
+                await session.scalars(
+                    select(WorkerProjection).where(WorkerProjection.worker_id.in_({c.worker_id for c in claims}))
+                )
+            ).all()
+        }
+        used = await used_per_worker_year(session, {(c.worker_id, year) for c in claims})
+        policies: dict[str, PayPolicy] = {}
+        for community in {w.community_code for w in workers.values()}:
+            policies[community] = await policy_for(session, community, year)
+        items = [
+            claim_out(c, workers[c.worker_id], used[(c.worker_id, year)], policies[workers[c.worker_id].community_code])
+            for c in claims
+        ]
+        last = claims[-1] if claims else None
+        next_cursor = encode_cursor([last.start_date.isoformat(), str(last.id)], filters) if more and last else None
+        return Page[RecuperationOut](items=items, next_cursor=next_cursor)
+
+    if export is not None:
+        return await exported_pages(request, export, page, RecuperationOut, "recuperation-claims")
+    return await page(session, cursor, limit)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
+from starlette.responses import StreamingResponse
 
 from services.compensation.domain.step_up import decide
 from services.compensation.models import (
@@ -27,6 +28,7 @@ from services.compensation.step_ups import dispatch, record_orders
 from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported
 from shared.problems import problem_responses
 from shared.projections import NOT_ON_ROLL
 from shared.regions import RegionCode, scope_prefix
@@ -155,16 +157,18 @@ async def step_up(
     "/step-up-orders",
     summary="晋档指令 step-up orders of a region and year (C7) and whether the roster confirmed them",
     response_model=list[StepUpOrderOut],
-    responses=problem_responses(401, 403),
+    responses=problem_responses(401, 403) | EXPORT_RESPONSES,
 )
 async def list_orders(
+    request: Request,
+    export: ExportDep,
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
     region_code: Annotated[RegionCode, Query(description="区划 orders of workers in this region")],
     year: Annotated[int, Query(ge=2000, le=2100, description="晋档年度 step-up year")],
-) -> list[StepUpOrderOut]:
+) -> list[StepUpOrderOut] | StreamingResponse:
     if not sees_region(principal, region_code):
-        return []
+        return await exported(request, export, [], StepUpOrderOut, "step-up-orders")
     rows = await session.scalars(
         select(StepUpOrder)
         .join(WorkerProjection, WorkerProjection.worker_id == StepUpOrder.worker_id)
@@ -174,19 +178,25 @@ async def list_orders(
         )
         .order_by(StepUpOrder.worker_id)
     )
-    return [
-        StepUpOrderOut(
-            id=o.id,
-            worker_id=o.worker_id,
-            post=o.post,
-            grade=o.grade,
-            effective=o.effective,
-            status=o.status,
-            attempts=o.attempts,
-            last_error=o.last_error,
-        )
-        for o in rows.all()
-    ]
+    return await exported(
+        request,
+        export,
+        [
+            StepUpOrderOut(
+                id=o.id,
+                worker_id=o.worker_id,
+                post=o.post,
+                grade=o.grade,
+                effective=o.effective,
+                status=o.status,
+                attempts=o.attempts,
+                last_error=o.last_error,
+            )
+            for o in rows.all()
+        ],
+        StepUpOrderOut,
+        "step-up-orders",
+    )
 
 
 async def _in_grade_since(session: SessionDep, period: PostPeriod) -> date:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import StreamingResponse
 
 from services.evaluation import assessments, cycles
 from services.evaluation.domain.assessment import (
@@ -32,6 +33,7 @@ from shared.db import SessionDep
 from shared.dependencies import Admin as CountyAdmin
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported
 from shared.i18n import Message
 from shared.inputs import YearPath
 from shared.problems import NotFound, problem_responses
@@ -183,12 +185,14 @@ async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDe
     "/cycles/{cycle_id}/results",
     summary="考核结果 results of a closed cycle, by rank",
     response_model=list[ResultOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
-async def list_results(cycle_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[ResultOut]:
+async def list_results(
+    request: Request, export: ExportDep, cycle_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> list[ResultOut] | StreamingResponse:
     cycle = await visible_cycle(session, principal, cycle_id)
     rows = (await session.scalars(select(Result).where(Result.cycle_id == cycle.id).order_by(Result.rank))).all()
-    return [result_out(r) for r in rows]
+    return await exported(request, export, [result_out(r) for r in rows], ResultOut, "results")
 
 
 @router.post(
@@ -209,9 +213,11 @@ async def appeal(
     "/workers/{worker_id}/assessments",
     summary="个人考核历史 a worker's annual results (the worker sees their own)",
     response_model=list[ResultOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
-async def worker_assessments(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[ResultOut]:
+async def worker_assessments(
+    request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> list[ResultOut] | StreamingResponse:
     await visible_projected_worker(session, WorkerProjection, principal, worker_id)
     rows = (await session.scalars(select(Result).where(Result.worker_id == worker_id).order_by(Result.year))).all()
-    return [result_out(r) for r in rows]
+    return await exported(request, export, [result_out(r) for r in rows], ResultOut, "assessments")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from starlette.responses import StreamingResponse
 
 from services.evaluation.models import TrainingRecord, WorkerProjection, events
 from services.evaluation.schemas import TrainingIn, TrainingRow
@@ -15,6 +16,7 @@ from services.evaluation.training import training_rows
 from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
 from shared.events import record_event
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported
 from shared.i18n import Message
 from shared.problems import FieldError, NotFound, UnprocessableContent, problem_responses
 from shared.regions import RegionCode
@@ -91,13 +93,15 @@ async def record_training(
     "/reports/training",
     summary="培训学时 hours per worker in a year against the requirement (E5), with the finding where short",
     response_model=list[TrainingRow],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def training_report(
+    request: Request,
+    export: ExportDep,
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
     region: Annotated[RegionCode, Query(description="区划 region")],
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 year")],
-) -> list[TrainingRow]:
+) -> list[TrainingRow] | StreamingResponse:
     require_sees(principal, region)
-    return await training_rows(session, region, year)
+    return await exported(request, export, await training_rows(session, region, year), TrainingRow, "training")

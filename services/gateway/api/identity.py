@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import StreamingResponse
 
 from services.gateway import admin_scope
 from services.gateway.audit import AuditAction, record
@@ -36,6 +37,7 @@ from services.gateway.worker_lookup import worker_community
 from shared.auth import ADMIN_ROLES, Principal, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported, exported_pages
 from shared.i18n import Message
 from shared.masking import mask_phone
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
@@ -258,9 +260,11 @@ async def create_user(
     "/users",
     summary="用户列表 users the caller may see (phones masked)",
     response_model=Page[UserOut],
-    responses=problem_responses(400, 401, 403),
+    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_users(
+    request: Request,
+    export: ExportDep,
     admin: Admin,
     session: SessionDep,
     region: Annotated[RegionCode | None, Query(description="只看该区划内 within this region")] = None,
@@ -268,24 +272,29 @@ async def list_users(
     active: Annotated[bool | None, Query(description="是否启用")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query()] = None,
-) -> Page[UserOut]:
-    filters = {"region": region, "right": right, "active": active}
-    grant_filter = [Grant.user_id == User.id, Grant.revoked_at.is_(None), _in_scope(admin)]
-    if region:
-        grant_filter.append(Grant.region.startswith(scope_prefix(region)))
-    if right:
-        grant_filter.append(Grant.right == right)
-    query = select(User).where(exists().where(*grant_filter)).order_by(User.username)
-    if active is not None:
-        query = query.where(User.active.is_(active))
-    if cursor:
-        (after,) = decode_cursor(cursor, filters)
-        query = query.where(User.username > str(after))
-    users, more = await fetch_page(session, query, limit)
-    grants = await active_grants_of_users(session, [u.id for u in users])
-    items = [_user_out(u, grants[u.id]) for u in users]
-    next_cursor = encode_cursor([users[-1].username], filters) if more else None
-    return Page[UserOut](items=items, next_cursor=next_cursor)
+) -> Page[UserOut] | StreamingResponse:
+    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[UserOut]:
+        filters = {"region": region, "right": right, "active": active}
+        grant_filter = [Grant.user_id == User.id, Grant.revoked_at.is_(None), _in_scope(admin)]
+        if region:
+            grant_filter.append(Grant.region.startswith(scope_prefix(region)))
+        if right:
+            grant_filter.append(Grant.right == right)
+        query = select(User).where(exists().where(*grant_filter)).order_by(User.username)
+        if active is not None:
+            query = query.where(User.active.is_(active))
+        if cursor:
+            (after,) = decode_cursor(cursor, filters)
+            query = query.where(User.username > str(after))
+        users, more = await fetch_page(session, query, limit)
+        grants = await active_grants_of_users(session, [u.id for u in users])
+        items = [_user_out(u, grants[u.id]) for u in users]
+        next_cursor = encode_cursor([users[-1].username], filters) if more else None
+        return Page[UserOut](items=items, next_cursor=next_cursor)
+
+    if export is not None:
+        return await exported_pages(request, export, page, UserOut, "users")
+    return await page(session, cursor, limit)
 
 
 @router.get(
@@ -448,9 +457,11 @@ async def _visible_client(session: AsyncSession, admin: Principal, client_id: st
     "/clients",
     summary="接入客户端列表 API clients the caller may see",
     response_model=list[ClientOut],
-    responses=problem_responses(401, 403),
+    responses=problem_responses(401, 403) | EXPORT_RESPONSES,
 )
-async def list_clients(admin: Admin, session: SessionDep) -> list[ClientOut]:
+async def list_clients(
+    request: Request, export: ExportDep, admin: Admin, session: SessionDep
+) -> list[ClientOut] | StreamingResponse:
     query = (
         select(ApiClient)
         .where(exists().where(Grant.client_pk == ApiClient.id, Grant.revoked_at.is_(None), _in_scope(admin)))
@@ -470,7 +481,7 @@ async def list_clients(admin: Admin, session: SessionDep) -> list[ClientOut]:
                 created_at=client.created_at,
             )
         )
-    return out
+    return await exported(request, export, out, ClientOut, "clients")
 
 
 @router.post(
@@ -493,11 +504,15 @@ async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep
     "/sessions",
     summary="会话列表 live sessions (refresh-token families) of the users the caller may see",
     response_model=list[SessionOut],
-    responses=problem_responses(401, 403),
+    responses=problem_responses(401, 403) | EXPORT_RESPONSES,
 )
 async def list_sessions(
-    admin: Admin, session: SessionDep, user_id: Annotated[uuid.UUID | None, Query()] = None
-) -> list[SessionOut]:
+    request: Request,
+    export: ExportDep,
+    admin: Admin,
+    session: SessionDep,
+    user_id: Annotated[uuid.UUID | None, Query()] = None,
+) -> list[SessionOut] | StreamingResponse:
     now = datetime.now(UTC)
     visible_user = exists().where(Grant.user_id == RefreshToken.user_id, Grant.revoked_at.is_(None), _in_scope(admin))
     query = (
@@ -536,7 +551,7 @@ async def list_sessions(
                 ip=latest.ip if latest else None,
             )
         )
-    return out
+    return await exported(request, export, out, SessionOut, "sessions")
 
 
 @router.delete(

@@ -8,6 +8,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from starlette.responses import StreamingResponse
 
 from services.roster import labour_contracts, recruitment, secondments, transfers
 from services.roster.models import Contract
@@ -30,9 +31,10 @@ from shared.auth import Principal, require
 from shared.db import SessionDep
 from shared.dependencies import Admin, Writer
 from shared.dependencies import ReaderOrWorker as Reader
-from shared.problems import NotFound, problem_responses
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported
+from shared.problems import problem_responses
 from shared.regions import CountyCode
-from shared.scoping import NO_SUCH_REGION, READ_ROLES, sees_region
+from shared.scoping import READ_ROLES, require_sees
 
 router = APIRouter(prefix="/v1", tags=["hr"])
 
@@ -77,11 +79,14 @@ async def recontract_worker(
     "/workers/{worker_id}/contracts",
     summary="合同记录 contracts",
     response_model=list[ContractOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
-async def list_contracts(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[ContractOut]:
+async def list_contracts(
+    request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> list[ContractOut] | StreamingResponse:
     worker = await visible_worker(session, principal, worker_id)
-    return [contract_out(c) for c in await labour_contracts.contracts_of(session, worker)]
+    rows = [contract_out(c) for c in await labour_contracts.contracts_of(session, worker)]
+    return await exported(request, export, rows, ContractOut, "contracts")
 
 
 @router.post(
@@ -150,13 +155,16 @@ async def add_reserve(
     summary="储备库 a county's live reserve (H2)",
     description="Entries of the county's latest announced round; older rounds' entries expired at the next one.",
     response_model=list[ReserveEntryOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def reserve_pool(
+    request: Request,
+    export: ExportDep,
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
     county: Annotated[CountyCode, Query(description="县级区划 the county")],
-) -> list[ReserveEntryOut]:
-    if not sees_region(principal, county):
-        raise NotFound(NO_SUCH_REGION, code=county)
-    return await recruitment.live_reserve(session, county)
+) -> list[ReserveEntryOut] | StreamingResponse:
+    require_sees(principal, county)
+    return await exported(
+        request, export, await recruitment.live_reserve(session, county), ReserveEntryOut, "reserve-pool"
+    )

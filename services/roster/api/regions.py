@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import StreamingResponse
 
 from services.roster import region_records
 from services.roster.domain.staffing import required_staff
@@ -22,6 +24,7 @@ from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, 
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, Writer
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported, exported_pages
 from shared.inputs import YearPath
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import problem_responses
@@ -119,54 +122,72 @@ async def _region_page(
     "/regions/{code}/children",
     summary="下级区划 children",
     response_model=Page[RegionOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_children(
+    request: Request,
+    export: ExportDep,
     code: RegionPath,
     principal: Reader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[RegionOut]:
-    await visible_region(session, principal, code)
-    query = select(Region).where(Region.parent_code == code, path_filter(principal, Region.path))
-    return await _region_page(session, query, limit, cursor, {"children": code})
+) -> Page[RegionOut] | StreamingResponse:
+    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RegionOut]:
+        await visible_region(session, principal, code)
+        query = select(Region).where(Region.parent_code == code, path_filter(principal, Region.path))
+        return await _region_page(session, query, limit, cursor, {"children": code})
+
+    if export is not None:
+        return await exported_pages(request, export, page, RegionOut, "regions")
+    return await page(session, cursor, limit)
 
 
 @router.get(
     "/regions/{code}/descendants",
     summary="全部下级 all descendants, optionally of one level",
     response_model=Page[RegionOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_descendants(
+    request: Request,
+    export: ExportDep,
     code: RegionPath,
     principal: Reader,
     session: SessionDep,
     level_: Annotated[RegionLevel | None, Query(alias="level")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[RegionOut]:
-    region = await visible_region(session, principal, code)
-    query = select(Region).where(
-        Region.path.startswith(scope_prefix(region.code)), Region.code != code, path_filter(principal, Region.path)
-    )
-    if level_ is not None:
-        query = query.where(Region.level == level_.value)
-    return await _region_page(session, query, limit, cursor, {"descendants": code, "level": level_})
+) -> Page[RegionOut] | StreamingResponse:
+    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RegionOut]:
+        region = await visible_region(session, principal, code)
+        query = select(Region).where(
+            Region.path.startswith(scope_prefix(region.code)), Region.code != code, path_filter(principal, Region.path)
+        )
+        if level_ is not None:
+            query = query.where(Region.level == level_.value)
+        return await _region_page(session, query, limit, cursor, {"descendants": code, "level": level_})
+
+    if export is not None:
+        return await exported_pages(request, export, page, RegionOut, "regions")
+    return await page(session, cursor, limit)
 
 
 @router.get(
     "/regions/{code}/ancestors",
     summary="上级区划 ancestors, nearest first",
     response_model=list[RegionOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
-async def list_ancestors(code: RegionPath, principal: Reader, session: SessionDep) -> list[RegionOut]:
+async def list_ancestors(
+    request: Request, export: ExportDep, code: RegionPath, principal: Reader, session: SessionDep
+) -> list[RegionOut] | StreamingResponse:
     await visible_region(session, principal, code)
     nearest_first = ancestors(code)
     rows = {r.code: r for r in (await session.scalars(select(Region).where(Region.code.in_(nearest_first)))).all()}
-    return await regions_out(session, [rows[c] for c in nearest_first if c in rows])
+    return await exported(
+        request, export, await regions_out(session, [rows[c] for c in nearest_first if c in rows]), RegionOut, "regions"
+    )
 
 
 @router.put(

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
+from starlette.responses import StreamingResponse
 
 from services.roster.compliance import staffing_compliance
 from services.roster.domain.careers import consecutive_chief_years, renewal_bars
@@ -26,6 +27,7 @@ from services.roster.schemas import (
 )
 from shared.auth import Principal, require
 from shared.db import SessionDep
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported
 from shared.i18n import negotiate
 from shared.problems import NotFound, problem_responses
 from shared.regions import RegionCode, scope_prefix
@@ -83,15 +85,16 @@ async def staffing_report(
     "/renewals",
     summary="续签工作清单 contracts ending in a year: who is due, who must not be renewed and why (H7, H8)",
     response_model=list[RenewalRow],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def renewal_worklist(
+    export: ExportDep,
     request: Request,
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
     region: Annotated[RegionCode, Query(description="区划 region")],
     year: Annotated[int, Query(ge=2000, le=2100)],
-) -> list[RenewalRow]:
+) -> list[RenewalRow] | StreamingResponse:
     if not sees_region(principal, region):
         raise NotFound(NO_SUCH_REGION, code=region)
     english = negotiate(request.headers.get("accept-language")) == "en"
@@ -152,21 +155,23 @@ async def renewal_worklist(
                 ],
             )
         )
-    return out
+    return await exported(request, export, out, RenewalRow, "renewals")
 
 
 @router.get(
     "/career-eligibility",
     summary="职业发展资格 chiefs with enough consecutive years for career-staff recruitment (K1 温州 6, K2 台州 5)",
     response_model=list[CareerRow],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def career_eligibility(
+    request: Request,
+    export: ExportDep,
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
     region: Annotated[RegionCode, Query(description="区划 region")],
     day: Annotated[date | None, Query(alias="date")] = None,
-) -> list[CareerRow]:
+) -> list[CareerRow] | StreamingResponse:
     if not sees_region(principal, region):
         raise NotFound(NO_SUCH_REGION, code=region)
     on = day or datetime.now(UTC).date()
@@ -200,4 +205,6 @@ async def career_eligibility(
                     rule=rule,
                 )
             )
-    return sorted(out, key=lambda r: -r.years_as_chief)
+    return await exported(
+        request, export, sorted(out, key=lambda r: -r.years_as_chief), CareerRow, "career-eligibility"
+    )

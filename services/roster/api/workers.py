@@ -9,22 +9,23 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import or_, select
+from pydantic import AwareDatetime
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import StreamingResponse
 
-from services.roster import employment, hiring, posts
-from services.roster.lifecycle import Lifecycles, business_today, status_expression
+from services.roster import employment, hiring, personal_data, posts, worker_lists
 from services.roster.models import (
     PersonalDataRead,
     PostAssignment,
-    Worker,
 )
 from services.roster.schemas import (
     CertificateLevel,
-    EmploymentOut,
     IdNumberLookup,
     PersonalData,
+    PersonalDataBatch,
     PersonalDataReadOut,
+    PersonalDataRequest,
     Post,
     PostAssign,
     PostOut,
@@ -34,80 +35,34 @@ from services.roster.schemas import (
     WorkerStatus,
 )
 from services.roster.state import id_number_secret
-from services.roster.worker_access import held_on, visible_worker, writable_worker
+from services.roster.worker_access import visible_worker, writable_worker
+from services.roster.worker_lists import WorkerFilters
+from services.roster.worker_views import post_out, worker_out
 from shared.auth import Principal, Role, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
-from shared.i18n import Message
-from shared.masking import mask_id_number, mask_phone
+from shared.exports import (
+    EXPORT_BATCH,
+    EXPORT_RESPONSES,
+    ExportDep,
+    columns_of,
+    export_response,
+    exported,
+    exported_pages,
+)
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
-from shared.problems import Forbidden, problem_responses
-from shared.regions import RegionCode, scope_prefix
-from shared.request_context import current_request_id
-from shared.scoping import own_worker_filter, path_filter
+from shared.problems import problem_responses
+from shared.regions import RegionCode
+from shared.scoping import path_filter
 
 router = APIRouter(prefix="/v1", tags=["workers"])
+WORKER_COLUMNS = columns_of(WorkerOut)
 AsOf = Annotated[
     date | None,
     Query(description="状态日期 status and current post as of this date (Asia/Shanghai business date; default today)"),
 ]
-
-
-def post_out(p: PostAssignment) -> PostOut:
-    return PostOut.model_validate(p, from_attributes=True)
-
-
-async def worker_out(session: AsyncSession, w: Worker, as_of: date | None = None) -> WorkerOut:
-    return (await workers_out(session, [w], as_of))[0]
-
-
-async def workers_out(session: AsyncSession, workers: list[Worker], as_of: date | None = None) -> list[WorkerOut]:
-    """A page of workers as of a date: their posts, employments and secondments in one query each."""
-    day = as_of or business_today()
-    ids = [w.id for w in workers]
-    posts = {
-        p.worker_id: p
-        for p in (
-            await session.scalars(select(PostAssignment).where(PostAssignment.worker_id.in_(ids), held_on(day)))
-        ).all()
-    }
-    lifecycles = await Lifecycles.load(session, ids)
-    return [worker_view(w, posts.get(w.id), lifecycles, day) for w in workers]
-
-
-def worker_view(w: Worker, post: PostAssignment | None, lifecycles: Lifecycles, day: date) -> WorkerOut:
-    employments = lifecycles.employments(w.id)
-    return WorkerOut(
-        id=w.id,
-        id_number=mask_id_number(w.id_number) or "",
-        name=w.name,
-        sex=w.sex,
-        birth_date=w.birth_date,
-        phone=mask_phone(w.phone),
-        education=w.education,
-        political_status=w.political_status,
-        community_code=w.community_code,
-        lives_in_community=w.lives_in_community,
-        generalist=w.generalist,
-        grid_duties=w.grid_duties,
-        certificate_level=w.certificate_level,
-        certificate_date=w.certificate_date,
-        status=WorkerStatus(lifecycles.status_on(w.id, day)),
-        status_as_of=day,
-        hire_date=w.hire_date,
-        left_date=w.left_date,
-        probation_end=employments[-1].probation_end if employments else None,
-        employments=[
-            EmploymentOut(hire_date=e.hire_date, left_date=e.left_date, probation_end=e.probation_end)
-            for e in employments
-        ],
-        career_staff_date=w.career_staff_date,
-        career_staff_document=w.career_staff_document,
-        current_post=post_out(post) if post else None,
-        version=w.version,
-    )
 
 
 @router.post(
@@ -134,13 +89,25 @@ async def hire_worker(
 
 @router.get(
     "/workers",
-    summary="社工列表 workers in the caller's region, filtered (ID numbers and phones masked)",
+    summary="社工列表 workers in the caller's region, filtered (ID numbers and phones masked); as CSV, xlsx or "
+    "NDJSON too; pull sync with `updated_since`",
+    description=(
+        "Keyset pages (`cursor`). **Export**: `format=csv|xlsx|ndjson` (or `Accept`) streams the whole filtered list "
+        "(same rows and masking as the JSON pages); `unmasked=true` shows the ID numbers and phones the caller's "
+        "personal-data right covers, every batch audited (`/v1/personal-data-reads`) before it is sent. "
+        "**Pull sync**: `updated_since` returns the workers whose last change committed at or after that time, in "
+        "commit order; keep passing `updated_since` with `next_cursor` (always set in this mode) to follow on: a "
+        "change that commits late comes after the cursor, never behind it. Leaving is a change like any other "
+        "(`status: left`, `left_date`, `updated_at`)."
+    ),
     response_model=Page[WorkerOut],
-    responses=problem_responses(400, 401, 403),
+    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_workers(
     principal: Reader,
     session: SessionDep,
+    request: Request,
+    export: ExportDep,
     region: Annotated[RegionCode | None, Query(description="区划 within this region")] = None,
     status: Annotated[WorkerStatus | None, Query(description="人员状态 status as of `as_of` (H4, H6)")] = None,
     certificate_level: CertificateLevel | None = None,
@@ -149,47 +116,47 @@ async def list_workers(
     hired_from: date | None = None,
     hired_to: date | None = None,
     as_of: AsOf = None,
+    updated_since: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="变更起 pull sync: workers whose last change committed at or after this time, in commit order"
+        ),
+    ] = None,
+    unmasked: Annotated[
+        bool,
+        Query(description="不打码导出 exports only: unmasked ID numbers and phones (personal-data right, audited)"),
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[WorkerOut]:
-    day = as_of or business_today()
-    filters = {
-        "as_of": day,
-        "region": region,
-        "status": status,
-        "certificate_level": certificate_level,
-        "post": post,
-        "grade": grade,
-        "from": hired_from,
-        "to": hired_to,
-    }
-    visible = or_(
-        path_filter(principal, Worker.community_path), own_worker_filter(principal, Worker.id, Worker.community_path)
-    )
-    query = select(Worker).where(visible)
-    if region:
-        query = query.where(Worker.community_path.startswith(scope_prefix(region)))
-    if status:
-        query = query.where(status_expression(day) == status.value)
-    if certificate_level:
-        query = query.where(Worker.certificate_level == certificate_level.value)
-    if hired_from:
-        query = query.where(Worker.hire_date >= hired_from)
-    if hired_to:
-        query = query.where(Worker.hire_date <= hired_to)
-    if post or grade:
-        held = select(PostAssignment.worker_id).where(held_on(day))
-        if post:
-            held = held.where(PostAssignment.post == post.value)
-        if grade:
-            held = held.where(PostAssignment.grade == grade)
-        query = query.where(Worker.id.in_(held))
-    if cursor:
-        (after,) = decode_cursor(cursor, filters, (uuid.UUID,))
-        query = query.where(Worker.id > uuid.UUID(str(after)))
-    rows, more = await fetch_page(session, query.order_by(Worker.id), limit)
-    items = await workers_out(session, rows, day)
-    return Page[WorkerOut](items=items, next_cursor=encode_cursor([str(rows[-1].id)], filters) if more else None)
+) -> Page[WorkerOut] | StreamingResponse:
+    filters = WorkerFilters(region, status, certificate_level, post, grade, hired_from, hired_to, as_of, updated_since)
+    if export is None:
+        return await worker_lists.workers_page(session, principal, filters, limit, cursor)
+    if unmasked:
+        worker_lists.require_unmask_right(principal)
+
+    async def batch(batch_session: AsyncSession, after: str | None) -> tuple[list[WorkerOut], str | None]:
+        page = await worker_lists.workers_page(batch_session, principal, filters, EXPORT_BATCH, after, unmask=unmasked)
+        return page.items, None if len(page.items) < EXPORT_BATCH else page.next_cursor
+
+    return await export_response(request, export, batch, WORKER_COLUMNS, "workers")
+
+
+@router.post(
+    "/workers:personal-data",
+    summary="批量查看完整个人信息 unmasked ID numbers and phones of up to 1,000 workers: personal-data right "
+    "required, one audit record naming them all",
+    description=(
+        "All or nothing: an id the caller cannot see is a 404 (as if it did not exist), one outside the caller's "
+        "personal-data right a 403; each error points at the id's place in `worker_ids`."
+    ),
+    response_model=PersonalDataBatch,
+    responses=problem_responses(401, 403, 404),
+)
+async def read_personal_data_batch(
+    body: PersonalDataRequest, principal: Reader, session: SessionDep
+) -> PersonalDataBatch:
+    return PersonalDataBatch(items=await personal_data.read_many(session, principal, body.worker_ids))
 
 
 @router.get(
@@ -226,19 +193,7 @@ async def lookup_worker(
     responses=problem_responses(401, 403, 404),
 )
 async def read_personal_data(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> PersonalData:
-    worker = await visible_worker(session, principal, worker_id)
-    if not principal.may_unmask(worker.community_code):
-        raise Forbidden(Message("需要个人信息查看授权", "The personal-data right is required"))
-    session.add(
-        PersonalDataRead(
-            actor=principal.subject,
-            worker_id=worker.id,
-            region=worker.community_code,
-            fields=["id_number", "phone"],
-            request_id=current_request_id(),
-        )
-    )
-    return PersonalData(worker_id=worker.id, id_number=worker.id_number, phone=worker.phone)
+    return await personal_data.read_one(session, principal, worker_id)
 
 
 @router.patch(
@@ -285,50 +240,62 @@ async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer,
     "/workers/{worker_id}/posts",
     summary="任职历史 post history",
     response_model=list[PostOut],
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
-async def list_posts(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[PostOut]:
+async def list_posts(
+    request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> list[PostOut] | StreamingResponse:
     worker = await visible_worker(session, principal, worker_id)
     rows = (
         await session.scalars(
             select(PostAssignment).where(PostAssignment.worker_id == worker.id).order_by(PostAssignment.start_date)
         )
     ).all()
-    return [post_out(p) for p in rows]
+    return await exported(request, export, [post_out(p) for p in rows], PostOut, "posts")
 
 
 @router.get(
     "/personal-data-reads",
     summary="个人信息查看记录 the audit of unmasked reads, newest first (auditors, province admins)",
     response_model=Page[PersonalDataReadOut],
-    responses=problem_responses(400, 401, 403),
+    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_personal_data_reads(
+    request: Request,
+    export: ExportDep,
     principal: Annotated[Principal, require(Role.auditor, Role.province_admin)],
     session: SessionDep,
     worker_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[PersonalDataReadOut]:
-    filters = {"worker_id": worker_id}
-    scope = path_filter(principal, PersonalDataRead.region, frozenset({Role.auditor, Role.province_admin}))
-    query = select(PersonalDataRead).where(scope).order_by(PersonalDataRead.id.desc())
-    if worker_id:
-        query = query.where(PersonalDataRead.worker_id == worker_id)
-    if cursor:
-        (before,) = decode_cursor(cursor, filters, (int,))
-        query = query.where(PersonalDataRead.id < int(before))
-    rows, more = await fetch_page(session, query, limit)
-    items = [
-        PersonalDataReadOut(
-            id=r.id,
-            occurred_at=r.occurred_at,
-            actor=r.actor,
-            worker_id=r.worker_id,
-            region=r.region,
-            fields=r.fields,
-            request_id=r.request_id,
+) -> Page[PersonalDataReadOut] | StreamingResponse:
+    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[PersonalDataReadOut]:
+        filters = {"worker_id": worker_id}
+        scope = path_filter(principal, PersonalDataRead.region, frozenset({Role.auditor, Role.province_admin}))
+        query = select(PersonalDataRead).where(scope).order_by(PersonalDataRead.id.desc())
+        if worker_id:
+            query = query.where(PersonalDataRead.worker_ids.contains([worker_id]))  # single and bulk reads
+        if cursor:
+            (before,) = decode_cursor(cursor, filters, (int,))
+            query = query.where(PersonalDataRead.id < int(before))
+        rows, more = await fetch_page(session, query, limit)
+        items = [
+            PersonalDataReadOut(
+                id=r.id,
+                occurred_at=r.occurred_at,
+                actor=r.actor,
+                worker_id=r.worker_id,
+                worker_ids=r.worker_ids,
+                region=r.region,
+                fields=r.fields,
+                request_id=r.request_id,
+            )
+            for r in rows
+        ]
+        return Page[PersonalDataReadOut](
+            items=items, next_cursor=encode_cursor([rows[-1].id], filters) if more else None
         )
-        for r in rows
-    ]
-    return Page[PersonalDataReadOut](items=items, next_cursor=encode_cursor([rows[-1].id], filters) if more else None)
+
+    if export is not None:
+        return await exported_pages(request, export, page, PersonalDataReadOut, "personal-data-reads")
+    return await page(session, cursor, limit)

@@ -1,0 +1,151 @@
+"""The workers list: one page of what the caller may see, filtered; in keyset order, or in commit order
+for pull sync (``updated_since``, :mod:`shared.sync`); masked, or for an export of a personal-data holder
+unmasked with every batch audited first."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.roster.lifecycle import business_today, status_expression
+from services.roster.models import PersonalDataRead, PostAssignment, Worker, events
+from services.roster.schemas import CertificateLevel, Post, WorkerOut, WorkerStatus
+from services.roster.worker_access import held_on
+from services.roster.worker_views import workers_out
+from shared.auth import Principal
+from shared.events import commits_of
+from shared.i18n import Message
+from shared.pagination import Page, decode_cursor, encode_cursor
+from shared.problems import Forbidden
+from shared.regions import common_region, scope_prefix
+from shared.request_context import current_request_id
+from shared.scoping import own_worker_filter, path_filter
+from shared.sync import decode_sync_cursor, encode_sync_cursor, in_commit_order
+
+UNMASKED_FIELDS = ["id_number", "phone"]
+
+
+@dataclass(frozen=True)
+class WorkerFilters:
+    region: str | None = None
+    status: WorkerStatus | None = None
+    certificate_level: CertificateLevel | None = None
+    post: Post | None = None
+    grade: int | None = None
+    hired_from: date | None = None
+    hired_to: date | None = None
+    as_of: date | None = None
+    updated_since: datetime | None = None
+
+    @property
+    def day(self) -> date:
+        return self.as_of or business_today()
+
+    def digest(self) -> dict[str, Any]:
+        """What a cursor is tied to. A sync cursor outlives the day: ``as_of`` only when given."""
+        return {
+            "as_of": self.as_of if self.updated_since else self.day,
+            "region": self.region,
+            "status": self.status,
+            "certificate_level": self.certificate_level,
+            "post": self.post,
+            "grade": self.grade,
+            "from": self.hired_from,
+            "to": self.hired_to,
+            **({"updated_since": self.updated_since.isoformat()} if self.updated_since else {}),
+        }
+
+
+def _visible(principal: Principal, f: WorkerFilters) -> Select[Any]:
+    visible = or_(
+        path_filter(principal, Worker.community_path), own_worker_filter(principal, Worker.id, Worker.community_path)
+    )
+    query = select(Worker).where(visible)
+    if f.region:
+        query = query.where(Worker.community_path.startswith(scope_prefix(f.region)))
+    if f.status:
+        query = query.where(status_expression(f.day) == f.status.value)
+    if f.certificate_level:
+        query = query.where(Worker.certificate_level == f.certificate_level.value)
+    if f.hired_from:
+        query = query.where(Worker.hire_date >= f.hired_from)
+    if f.hired_to:
+        query = query.where(Worker.hire_date <= f.hired_to)
+    if f.post or f.grade:
+        held = select(PostAssignment.worker_id).where(held_on(f.day))
+        if f.post:
+            held = held.where(PostAssignment.post == f.post.value)
+        if f.grade:
+            held = held.where(PostAssignment.grade == f.grade)
+        query = query.where(Worker.id.in_(held))
+    return query
+
+
+def require_unmask_right(principal: Principal) -> None:
+    if not principal.personal_data_regions:
+        raise Forbidden(Message("需要个人信息查看授权", "The personal-data right is required"))
+
+
+async def workers_page(
+    session: AsyncSession,
+    principal: Principal,
+    f: WorkerFilters,
+    limit: int,
+    cursor: str | None,
+    *,
+    unmask: bool = False,
+) -> Page[WorkerOut]:
+    """One page of the list. With ``unmask`` (exports of a personal-data holder), the workers the caller's
+    right covers are shown unmasked and named in one audit record, written in this transaction."""
+    query = _visible(principal, f)
+    digest = f.digest()
+    if f.updated_since is not None:
+        after = decode_sync_cursor(cursor, digest) if cursor else None
+        synced = in_commit_order(query, commits_of(events), Worker.change_txid, Worker.id, f.updated_since, after)
+        pairs = (await session.execute(synced.limit(limit + 1))).all()
+        rows, positions = [p[0] for p in pairs[:limit]], [p[1] for p in pairs[:limit]]
+        # Sync: always a cursor to follow on from (the same one when nothing new has committed).
+        next_cursor = encode_sync_cursor(positions[-1], rows[-1].id, digest) if rows else cursor
+    else:
+        if cursor:
+            (last,) = decode_cursor(cursor, digest, (uuid.UUID,))
+            query = query.where(Worker.id > uuid.UUID(str(last)))
+        fetched = list((await session.scalars(query.order_by(Worker.id).limit(limit + 1))).all())
+        rows = fetched[:limit]
+        next_cursor = encode_cursor([str(rows[-1].id)], digest) if len(fetched) > limit else None
+    items = await workers_out(session, rows, f.day)
+    if unmask:
+        items = _unmasked(session, principal, rows, items)
+    return Page[WorkerOut](items=items, next_cursor=next_cursor)
+
+
+def _unmasked(
+    session: AsyncSession, principal: Principal, rows: list[Worker], items: list[WorkerOut]
+) -> list[WorkerOut]:
+    shown: list[Worker] = []
+    out: list[WorkerOut] = []
+    for worker, item in zip(rows, items, strict=True):
+        if principal.may_unmask(worker.community_code):
+            shown.append(worker)
+            item = item.model_copy(update={"id_number": worker.id_number, "phone": worker.phone})
+        out.append(item)
+    if shown:
+        session.add(audit_record(principal, shown))
+    return out
+
+
+def audit_record(principal: Principal, workers: list[Worker]) -> PersonalDataRead:
+    """One audit record naming every worker whose personal data is shown (a single, bulk or export read)."""
+    return PersonalDataRead(
+        actor=principal.subject,
+        worker_id=workers[0].id if len(workers) == 1 else None,
+        worker_ids=[w.id for w in workers],
+        region=common_region([w.community_code for w in workers]),
+        fields=UNMASKED_FIELDS,
+        request_id=current_request_id(),
+    )
