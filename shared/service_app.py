@@ -15,7 +15,7 @@ from sqlalchemy import MetaData
 
 from shared.auth import TokenVerifier, http_jwks_source, roles_of_route
 from shared.concurrency import check_if_match
-from shared.db import DatabaseUnavailableMiddleware, make_engine, make_sessionmaker
+from shared.db import DatabaseUnavailableMiddleware, make_engine, make_read_engine, make_sessionmaker
 from shared.feed_consumer import FeedConsumer
 from shared.glossary import apply_glossary
 from shared.health import health_router
@@ -195,6 +195,9 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        # Read-only reports (shared.db.ReadSessionDep): the replica's sessions, or None for the primary's.
+        app.state.read_engine = make_read_engine(settings)
+        app.state.read_sessionmaker = make_sessionmaker(app.state.read_engine) if app.state.read_engine else None
         app.state.http = make_http_client(settings)
         # This service's own credentials for calling the others (None when it has no API client).
         app.state.service_credentials = ServiceCredentials.from_settings(app.state.http, settings)
@@ -216,6 +219,8 @@ def create_service_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await app.state.http.aclose()
             await app.state.engine.dispose()
+            if app.state.read_engine is not None:
+                await app.state.read_engine.dispose()
 
     app = FastAPI(
         title=title,

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 class ServiceState(Protocol):
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    read_engine: AsyncEngine | None  # the read-only replica (database_read_url), None: reports read the primary
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None
     http: httpx.AsyncClient
     service_credentials: ServiceCredentials | None
     token_verifier: TokenVerifier
