@@ -28,7 +28,7 @@ async def tree(r: Roster) -> None:
     await r.region("330300", "温州市", PROVINCE)
     await r.region(COUNTY, "鹿城区", "330300")
     await r.region(TOWNSHIP, "五马街道", COUNTY)
-    await r.region(COMMUNITY_A, "社区A", TOWNSHIP, kind="urban", households=2000)  # 6 required (S1)
+    await r.region(COMMUNITY_A, "社区A", TOWNSHIP, kind="urban", households=2000)
     quota = await r.client.put(f"/v1/quotas/{COUNTY}/2026", headers=r.province_admin, json={"headcount": 30})
     assert quota.status_code == 200, quota.text
 
