@@ -17,6 +17,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,8 +113,9 @@ def cnpg_schema_errors(manifests: list[Manifest]) -> list[dict[str, Any]]:
 
 def cnpg_unknown_fields(manifests: list[Manifest]) -> str:
     """tsc's excess-property check of each manifest as an object literal of the CRD's type ("" when clean)."""
-    folder = Path(CLIENTS / "node_modules" / ".cache" / "shegong-cnpg")
-    folder.mkdir(parents=True, exist_ok=True)
+    cache = CLIENTS / "node_modules" / ".cache"  # inside clients/: tsc resolves the models from there
+    cache.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="shegong-cnpg-", dir=cache))
     lines = [
         f'import type {{ I{kind} }} from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/{kind}";'
         for kind in CNPG_KINDS
@@ -129,6 +131,7 @@ def cnpg_unknown_fields(manifests: list[Manifest]) -> str:
         text=True,
         check=False,
     )
+    shutil.rmtree(folder)
     return "" if result.returncode == 0 else result.stdout + result.stderr
 
 
