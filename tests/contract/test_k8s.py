@@ -181,7 +181,7 @@ def test_each_deployment_has_probes_resources_hpa_pdb_and_policies(overlay: str)
         hpa = hpas[name]["spec"]
         assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
         assert 1 <= hpa["minReplicas"] <= hpa["maxReplicas"]
-        assert deployment["spec"]["replicas"] <= hpa["maxReplicas"]
+        assert "replicas" not in deployment["spec"], "the HPA owns the count; an apply must not reset it"
         assert hpa["metrics"][0]["resource"]["name"] == "cpu"
         pdb = pdbs[name]["spec"]
         assert pdb["selector"] == deployment["spec"]["selector"]
