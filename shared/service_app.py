@@ -22,7 +22,7 @@ from shared.health import health_router
 from shared.http_client import make_http_client
 from shared.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotencyMiddleware
 from shared.inputs import NulCharacterMiddleware
-from shared.migrations import head_revision
+from shared.migrations import head_revision, known_revisions
 from shared.problems import (
     STANDARD_PROBLEMS,
     FieldError,
@@ -238,6 +238,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.service_name = name
     app.state.migration_head = head_revision(name)
+    app.state.migration_revisions = known_revisions(name)
     database_away = {"retry_after_seconds": settings.db_unavailable_retry_after_seconds}
     app.add_middleware(DatabaseUnavailableMiddleware, **database_away)  # innermost: the routes' errors
     install_problem_handlers(app)

@@ -25,6 +25,7 @@ class ServiceState(Protocol):
     service_credentials: ServiceCredentials | None
     token_verifier: TokenVerifier
     migration_head: str | None
+    migration_revisions: frozenset[str]  # every revision this code has (shared.health.schema_state)
 
 
 def app_state(source: HTTPConnection | Any) -> Any:
