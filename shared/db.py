@@ -9,6 +9,10 @@ gets 503 problem+json with ``Retry-After``, never a 500 (:class:`DatabaseUnavail
 the process recovers by itself when the database is back: every connection is pinged as it leaves the
 pool, a disconnect invalidates the whole pool, and connecting gives up after
 ``db_connect_timeout_seconds`` instead of asyncpg's minute.
+
+Read-only reports take :data:`ReadSessionDep` instead: a session on the replica of ``database_read_url``
+when it is set (CloudNativePG's ``-ro`` service, deploy/k8s), else on the primary; its transaction is
+``READ ONLY`` either way and is rolled back at the end, so a report can never write.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -46,18 +50,26 @@ def schema_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(settings: ServiceSettings) -> AsyncEngine:
+def make_engine(settings: ServiceSettings, url: str | None = None, *, read_only: bool = False) -> AsyncEngine:
+    """The engine of ``url`` (default the primary, ``database_url``); ``read_only``: every transaction is."""
+    server_settings = {"application_name": "shegong", "timezone": "UTC"}
+    if read_only:
+        server_settings["default_transaction_read_only"] = "on"
     return create_async_engine(
-        settings.database_url,
+        url or settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
-        connect_args={
-            "server_settings": {"application_name": "shegong", "timezone": "UTC"},
-            "timeout": settings.db_connect_timeout_seconds,
-        },
+        connect_args={"server_settings": server_settings, "timeout": settings.db_connect_timeout_seconds},
     )
+
+
+def make_read_engine(settings: ServiceSettings) -> AsyncEngine | None:
+    """The read-only replica's engine when ``database_read_url`` is set, else ``None`` (reports use the primary)."""
+    if not settings.database_read_url:
+        return None
+    return make_engine(settings, settings.database_read_url, read_only=True)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -79,6 +91,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response is sent, so a failed commit is an error
 # response and never a 2xx for a change that was lost.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Session of a read-only report: the replica when configured, else the primary; READ ONLY, never committed."""
+    maker: async_sessionmaker[AsyncSession] | None = getattr(request.app.state, "read_sessionmaker", None)
+    async with (maker or request.app.state.sessionmaker)() as session:
+        try:
+            await session.execute(text("SET TRANSACTION READ ONLY"))
+            yield session
+        finally:
+            await session.rollback()
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
 # SQLSTATEs meaning "no database to talk to now": connection exceptions (class 08), the server shutting

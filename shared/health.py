@@ -1,6 +1,9 @@
 """``GET /healthz`` (the process is alive) and ``GET /readyz`` (it can do its work now).
 
-Ready means every check passes: the database answers and its migrations are at head; the service can
+Ready means every check passes: the database answers and its migrations are at head (or ahead: at a
+revision this code does not have, which a newer release's migration Job wrote; expand-and-contract
+migrations keep the schema usable by the release before, so a rolling upgrade's old pods keep serving
+until the new ones replace them, docs/operations.md); the service can
 sign in with its own client credentials (when it has them); each change feed it consumes is neither
 failing (``feed_failures_before_unready`` polls in a row) nor lagging (the end of the feed last reached
 more than ``feed_max_lag_seconds`` ago). ``/readyz`` lists every check, with why, both when ready (200)
@@ -68,6 +71,19 @@ async def database_revision(engine: AsyncEngine, schema: str, timeout: float = 2
     return await asyncio.wait_for(query(), timeout)
 
 
+SchemaState = Literal["at_head", "ahead", "behind"]
+
+
+def schema_state(current: str | None, head: str | None, known: frozenset[str]) -> SchemaState:
+    """Where the database's revision stands against this code's: at its head, ahead (a revision the code does
+    not have: a newer release migrated), or behind (a revision the code has before its head, or none)."""
+    if current == head:
+        return "at_head"
+    if current is not None and current not in known:
+        return "ahead"
+    return "behind"
+
+
 def _error(exc: BaseException) -> str:
     if isinstance(exc, httpx.HTTPStatusError):
         return f"HTTP {exc.response.status_code}"
@@ -85,7 +101,11 @@ async def _database(request: Request, schema: str, timeout: float) -> tuple[Read
             Message(f"数据库不可达（{error}）", f"database unreachable ({error})"),
             None,
         )
-    if current != head:
+    state = schema_state(current, head, getattr(request.app.state, "migration_revisions", frozenset()))
+    if state == "ahead":
+        detail = f"database ahead of this code: at {current}, code at {head} (a newer release's migrations)"
+        return ReadinessCheck(status="ok", detail=detail), None, current
+    if state == "behind":
         return (
             ReadinessCheck(status="failing", detail=f"migrations not at head: database at {current}, code at {head}"),
             Message(

@@ -53,6 +53,12 @@ def head_revision(service: str) -> str | None:
     return ScriptDirectory.from_config(alembic_config(service, "postgresql+asyncpg://unused")).get_current_head()
 
 
+def known_revisions(service: str) -> frozenset[str]:
+    """Every revision of the service's migrations that this code has (a newer release's are not among them)."""
+    scripts = ScriptDirectory.from_config(alembic_config(service, "postgresql+asyncpg://unused"))
+    return frozenset(script.revision for script in scripts.walk_revisions())
+
+
 def include_own_schema(schema: str) -> Any:
     def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
         if type_ == "schema":

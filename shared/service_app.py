@@ -16,7 +16,7 @@ from sqlalchemy import MetaData
 from shared import tracing
 from shared.auth import TokenVerifier, http_jwks_source, roles_of_route
 from shared.concurrency import check_if_match
-from shared.db import DatabaseUnavailableMiddleware, make_engine, make_sessionmaker
+from shared.db import DatabaseUnavailableMiddleware, make_engine, make_read_engine, make_sessionmaker
 from shared.feed_consumer import FeedConsumer
 from shared.glossary import apply_glossary
 from shared.health import health_router
@@ -24,7 +24,7 @@ from shared.http_client import make_http_client
 from shared.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotencyMiddleware
 from shared.inputs import NulCharacterMiddleware
 from shared.metrics import install_metrics
-from shared.migrations import head_revision
+from shared.migrations import head_revision, known_revisions
 from shared.problems import (
     STANDARD_PROBLEMS,
     FieldError,
@@ -197,6 +197,9 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        # Read-only reports (shared.db.ReadSessionDep): the replica's sessions, or None for the primary's.
+        app.state.read_engine = make_read_engine(settings)
+        app.state.read_sessionmaker = make_sessionmaker(app.state.read_engine) if app.state.read_engine else None
         app.state.http = make_http_client(settings)
         if app.state.tracer_provider is not None:
             tracing.instrument_engine(app.state.engine, app.state.tracer_provider)
@@ -223,6 +226,8 @@ def create_service_app(
             await app.state.engine.dispose()
             if app.state.tracer_provider is not None:
                 app.state.tracer_provider.force_flush()
+            if app.state.read_engine is not None:
+                await app.state.read_engine.dispose()
 
     app = FastAPI(
         title=title,
@@ -240,6 +245,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.service_name = name
     app.state.migration_head = head_revision(name)
+    app.state.migration_revisions = known_revisions(name)
     database_away = {"retry_after_seconds": settings.db_unavailable_retry_after_seconds}
     app.add_middleware(DatabaseUnavailableMiddleware, **database_away)  # innermost: the routes' errors
     install_problem_handlers(app)

@@ -36,6 +36,11 @@ class ServiceSettings(BaseSettings):
         EMBEDDED_DATABASE_URL,
         description="SQLAlchemy URL with the asyncpg driver, e.g. postgresql+asyncpg://user:pw@host:5432/db",
     )
+    database_read_url: str | None = Field(
+        None,
+        description="optional read-only replica (e.g. CloudNativePG's <cluster>-ro service) that read-only reports "
+        "use; unset: they read the primary (database_url), in a read-only transaction either way",
+    )
     db_pool_size: int = Field(5, ge=1, le=100)
     db_max_overflow: int = Field(5, ge=0, le=100)
     db_pool_timeout_seconds: float = Field(10.0, gt=0)

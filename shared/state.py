@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 class ServiceState(Protocol):
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    read_engine: AsyncEngine | None  # the read-only replica (database_read_url), None: reports read the primary
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None
     http: httpx.AsyncClient
     service_credentials: ServiceCredentials | None
     token_verifier: TokenVerifier
@@ -31,6 +33,7 @@ class ServiceState(Protocol):
     service_name: str
     feeds: list[FeedConsumer]
     tracer_provider: TracerProvider | None  # None: tracing off (shared.tracing)
+    migration_revisions: frozenset[str]  # every revision this code has (shared.health.schema_state)
 
 
 class MetricsState(ServiceState, Protocol):

@@ -4,8 +4,11 @@ Creates, once, the ``admin`` user as ``province_admin`` (with the personal-data 
 province (``SHEGONG_GATEWAY_PROVINCE_CODE``, default 330000 浙江省). Its password comes from
 ``SHEGONG_BOOTSTRAP_ADMIN_PASSWORD``; when that is unset, a random one is printed once and written to
 ``<data>/admin-password``. It also creates each service's own API client (role ``service``) for
-service-to-service calls, its secret in ``<data>/clients/<service>.secret``. Run only by ``make up``:
-no account and no password exist anywhere else until an administrator makes them.
+service-to-service calls, its secret in ``<data>/clients/<service>.secret``, or, when
+``SHEGONG_BOOTSTRAP_<SERVICE>_CLIENT_SECRET`` is set, with that secret (written nowhere: the Kubernetes
+bootstrap Job of deploy/k8s gives it the Secret the services read theirs from; a client whose secret
+differs from the given one gets the given one). Run by ``make up`` and by that Job: no account and no
+password exist anywhere else until an administrator makes them.
 """
 
 from __future__ import annotations
@@ -61,15 +64,21 @@ async def ensure_admin(session: AsyncSession, hasher: SecretHasher, province: st
     return password
 
 
+def given_client_secret(service: str) -> str | None:
+    """The secret the operator gives the service's client (``SHEGONG_BOOTSTRAP_<SERVICE>_CLIENT_SECRET``)."""
+    return os.environ.get(f"SHEGONG_BOOTSTRAP_{service.upper()}_CLIENT_SECRET") or None
+
+
 async def ensure_service_client(
     session: AsyncSession, hasher: SecretHasher, service: str, province: str, data: Path
 ) -> None:
-    """The service's client exists and its secret is in ``<data>/clients/<service>.secret``."""
+    """The service's client exists with the given secret, or its secret is in ``<data>/clients/<service>.secret``."""
     secret_file = data / "clients" / f"{service}.secret"
     client = await session.scalar(select(ApiClient).where(ApiClient.client_id == service))
-    if client is not None and secret_file.exists():
+    given = given_client_secret(service)
+    if client is not None and (hasher.verify(client.secret_hash, given) if given is not None else secret_file.exists()):
         return
-    secret = secrets.token_urlsafe(32)
+    secret = given or secrets.token_urlsafe(32)
     if client is None:
         client = ApiClient(
             client_id=service,
@@ -83,9 +92,10 @@ async def ensure_service_client(
         session.add(Grant(client_pk=client.id, right=Role.service.value, region=province, granted_by=BOOTSTRAP))
         record(session, AuditAction.client_created, actor=BOOTSTRAP, subject=f"client:{service}")
     else:
-        client.secret_hash = hasher.hash(secret)  # the file was lost: a new secret
+        client.secret_hash = hasher.hash(secret)  # the file was lost, or the operator gave another secret
         record(session, AuditAction.client_secret_rotated, actor=BOOTSTRAP, subject=f"client:{service}")
-    _write_private(secret_file, secret)
+    if given is None:
+        _write_private(secret_file, secret)
 
 
 async def bootstrap(data: Path, settings: Settings) -> str | None:

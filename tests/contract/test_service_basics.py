@@ -30,6 +30,25 @@ async def test_readyz_is_503_problem_when_migrations_lag(service_app: ServiceFac
     assert "roster_9999" in response.json()["detail"]
 
 
+async def test_readyz_stays_ready_when_a_newer_release_migrated_ahead(service_app: ServiceFactory) -> None:
+    """A rolling upgrade: the new release's migration Job ran, so the database is at a revision this (old)
+    code does not have; expand-and-contract keeps the schema usable, so the old pods stay ready until the
+    new ones replace them (docs/operations.md). A revision the code has before its head is still 503."""
+    svc = await service_app("roster")
+    current = head_revision("roster")
+    svc.app.state.migration_head = "roster_old_head"  # the old code: its head and its revisions, not the new one
+    svc.app.state.migration_revisions = frozenset({"roster_old_head"})
+    response = await svc.client.get("/readyz", headers={"Accept-Language": "en"})
+    assert response.status_code == 200, response.text
+    database = response.json()["checks"]["database"]
+    assert database["status"] == "ok"
+    assert f"database ahead of this code: at {current}" in database["detail"]
+    assert response.json()["migration"] == current
+
+    svc.app.state.migration_revisions = frozenset({"roster_old_head", str(current)})  # known, not head: behind
+    assert (await svc.client.get("/readyz")).status_code == 503
+
+
 async def test_readyz_is_503_problem_when_the_database_is_unreachable(service_app: ServiceFactory) -> None:
     svc = await service_app("evaluation", rollback=False, database_url="postgresql+asyncpg://nobody@127.0.0.1:1/x")
     response = await svc.client.get("/readyz")

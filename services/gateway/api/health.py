@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from services.gateway.schemas import ServiceHealth, SuiteHealth
 from services.gateway.state import gateway_state
 from services.gateway.upstreams import replicas
-from shared.health import database_revision
+from shared.health import database_revision, schema_state
 from shared.problems import problem_responses
 
 router = APIRouter(tags=["health"])
@@ -54,7 +54,8 @@ async def _check_gateway(request: Request, timeout: float) -> ServiceHealth:
             status="unavailable", detail=type(exc).__name__, latency_ms=round((time.perf_counter() - started) * 1000, 1)
         )
     elapsed = round((time.perf_counter() - started) * 1000, 1)
-    if current != gateway_state(request).migration_head:
+    state = gateway_state(request)
+    if schema_state(current, state.migration_head, state.migration_revisions) == "behind":
         return ServiceHealth(status="unavailable", detail=f"migration {current} is not head", latency_ms=elapsed)
     return ServiceHealth(status="ready", migration=current, latency_ms=elapsed)
 

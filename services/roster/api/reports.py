@@ -26,7 +26,7 @@ from services.roster.schemas import (
     StaffingReport,
 )
 from shared.auth import Principal, require
-from shared.db import SessionDep
+from shared.db import ReadSessionDep, SessionDep
 from shared.exports import EXPORT_RESPONSES, ExportDep, exported
 from shared.i18n import negotiate
 from shared.problems import NotFound, problem_responses
@@ -41,7 +41,8 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
     summary="配备合规报告 staffing compliance of a region (S1–S8, P2, P3)",
     description=(
         "Required vs actual per community (S1–S4), quota use per county (S5), residence (S6), generalists "
-        "(S7), grid duties (S8), posts (P2, P3); each finding names its rule."
+        "(S7), grid duties (S8), posts (P2, P3); each finding names its rule. Read-only: it runs on the read "
+        "replica when SHEGONG_ROSTER_DATABASE_READ_URL is set (deploy/k8s: CloudNativePG's -ro service)."
     ),
     response_model=StaffingReport,
     responses=problem_responses(401, 403, 404),
@@ -49,7 +50,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 async def staffing_report(
     request: Request,
     principal: Annotated[Principal, require(*READ_ROLES)],
-    session: SessionDep,
+    session: ReadSessionDep,
     region: Annotated[RegionCode, Query(description="区划 community, township, county or city")],
     day: Annotated[date | None, Query(alias="date", description="报告日期 default today")] = None,
 ) -> StaffingReport:
