@@ -122,6 +122,12 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("occurred_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("request_id", String(128), nullable=True),
         Column("data", JSONB, nullable=False),
+        Column(
+            "region_code",
+            String(12),
+            nullable=True,
+            comment="the region the change belongs to (official code); webhooks deliver it only inside this region",
+        ),
         Index("events_txid_id_idx", "txid", "id"),
     )
     for statement in commit_order_ddl(schema):
@@ -136,10 +142,42 @@ def commits_of(events: Table) -> Table:
     return events.metadata.tables[f"{events.schema}.{COMMITS_TABLE}"]
 
 
-async def record_event(session: AsyncSession, table: Table, type_: str, subject: str, data: dict[str, Any]) -> None:
-    """Write an event in the session's transaction; it is published when that transaction commits."""
+# Members of an event's data that name its region, most specific first (event_region).
+REGION_MEMBERS = ("community_code", "township_code", "county_code", "region_code")
+
+
+def event_region(data: dict[str, Any]) -> str | None:
+    """The region an event belongs to, read from its data: the most specific region member it carries."""
+    for member in REGION_MEMBERS:
+        value = data.get(member)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+async def record_event(
+    session: AsyncSession,
+    table: Table,
+    type_: str,
+    subject: str,
+    data: dict[str, Any],
+    *,
+    region_code: str | None = None,
+) -> None:
+    """Write an event in the session's transaction; it is published when that transaction commits.
+
+    ``region_code`` is the region the change belongs to (default: the most specific region member of
+    ``data``); an event without one is never sent to a webhook subscriber, whose subscriptions are
+    bounded by region.
+    """
     await session.execute(
-        table.insert().values(type=type_, subject=subject, data=data, request_id=current_request_id())
+        table.insert().values(
+            type=type_,
+            subject=subject,
+            data=data,
+            request_id=current_request_id(),
+            region_code=region_code or event_region(data),
+        )
     )
 
 
@@ -171,6 +209,9 @@ class Event(BaseModel):
     request_id: str | None = Field(description="请求编号 the X-Request-ID of the change")
     subject: str = Field(description="主体 what changed, e.g. worker/123")
     data: dict[str, Any] = Field(description="事件内容 the event's payload")
+    region_code: str | None = Field(
+        None, description="所属区划 the region the change belongs to; null for suite-wide changes"
+    )
 
 
 class EventPage(BaseModel):
@@ -208,6 +249,7 @@ async def read_feed(session: AsyncSession, table: Table, after: str | None, limi
             request_id=row["request_id"],
             subject=row["subject"],
             data=row["data"],
+            region_code=row["region_code"],
         )
         for row in rows
     ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -23,6 +25,8 @@ from services.gateway.proxy import forward, make_proxy_session
 from services.gateway.rate_limits import EXEMPT_PATHS, RateLimiter, RateLimitMiddleware
 from services.gateway.revocation import CurrentTokenVerifier, TokenVersions
 from services.gateway.settings import Settings
+from services.gateway.webhook_feeds import webhook_feeds
+from services.gateway.webhook_sender import deliver_forever, sender_config
 from shared.service_app import create_service_app
 
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -38,9 +42,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.proxy_connect_timeout_seconds,
             settings.proxy_read_timeout_seconds,
         )
+        # Webhooks go to the outside world: their own client, no redirects followed (WH2).
+        app.state.webhook_http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+        sender = None
+        if settings.feeds_enabled:
+            sender = asyncio.create_task(
+                deliver_forever(
+                    lambda: app.state.sessionmaker,
+                    app.state.webhook_http,
+                    sender_config(settings),
+                    settings.webhook_poll_seconds,
+                )
+            )
         try:
             yield
         finally:
+            if sender is not None:
+                sender.cancel()
+                await asyncio.gather(sender, return_exceptions=True)
+            await app.state.webhook_http.aclose()
             await app.state.proxy_session.close()
 
     assert settings.signing_keys_dir is not None
@@ -77,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         liveness_path="/livez",
         serve_openapi=False,
         middleware=[(RateLimitMiddleware, rate_limits)],
+        feeds=webhook_feeds,
         rate_limit_exempt=EXEMPT_PATHS,
     )
     app.state.upstreams = settings.upstreams()

@@ -115,6 +115,7 @@ async def submit_case(
         "work_case.submitted",
         f"worker/{worker.worker_id}",
         {"worker_id": str(worker.worker_id), "year": body.year},
+        region_code=worker.community_code,
     )
     return case_out(case)
 

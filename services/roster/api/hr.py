@@ -148,6 +148,7 @@ async def sign_contract(worker_id: uuid.UUID, body: ContractIn, principal: Write
             "end_date": contract.end_date.isoformat(),
             "renewal": previous is not None,
         },
+        region_code=worker.community_code,
     )
     return contract_out(contract)
 
@@ -271,6 +272,7 @@ async def second_worker(
         "worker.seconded",
         f"worker/{worker.id}",
         {"worker_id": str(worker.id)} | body.model_dump(mode="json"),
+        region_code=worker.community_code,
     )
     await publish_status_change(session, worker)  # on_loan from today, if the loan has begun (H6)
     return SecondmentOut(id=row.id, worker_id=worker.id, **body.model_dump())

@@ -118,7 +118,14 @@ async def create_region(body: RegionCreate, principal: Admin, session: SessionDe
         await session.flush()
     except IntegrityError as exc:
         raise Conflict(Message("区划已存在：{code}", "Region exists: {code}"), code=body.code) from exc
-    await record_event(session, events, "region.created", f"region/{region.code}", body.model_dump(mode="json"))
+    await record_event(
+        session,
+        events,
+        "region.created",
+        f"region/{region.code}",
+        body.model_dump(mode="json"),
+        region_code=region.code,
+    )
     response.headers["ETag"] = etag(region.code, region.version)
     return await region_out(session, region)
 
@@ -156,7 +163,14 @@ async def update_region(
     region.version += 1
     region.updated_at = datetime.now(UTC)
     await session.flush()
-    await record_event(session, events, "region.updated", f"region/{code}", changes | {"version": region.version})
+    await record_event(
+        session,
+        events,
+        "region.updated",
+        f"region/{code}",
+        changes | {"version": region.version},
+        region_code=code,
+    )
     response.headers["ETag"] = etag(region.code, region.version)
     return await region_out(session, region)
 
