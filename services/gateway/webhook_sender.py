@@ -75,7 +75,7 @@ async def claim_due(maker: async_sessionmaker[AsyncSession], config: SenderConfi
                 .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
                 .where(
                     WebhookDelivery.status == "pending",
-                    WebhookDelivery.next_attempt_at <= func.now(),
+                    WebhookDelivery.next_attempt_at <= func.clock_timestamp(),
                     WebhookSubscription.active,
                 )
                 .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
@@ -163,12 +163,10 @@ async def deliver_due_once(
 ) -> int:
     """One pass: claim, send concurrently, record; returns how many were tried."""
     claimed = await claim_due(maker, config)
-
-    async def one(item: Claimed) -> None:
-        status, error = await send(client, item, config.timeout_seconds)
+    # Sent concurrently (a pass lasts at most one timeout however many receivers are slow); recorded one by one.
+    outcomes = await asyncio.gather(*(send(client, item, config.timeout_seconds) for item in claimed))
+    for item, (status, error) in zip(claimed, outcomes, strict=True):
         await record_outcome(maker, item, status, error, config)
-
-    await asyncio.gather(*(one(item) for item in claimed))
     return len(claimed)
 
 
