@@ -25,6 +25,7 @@ import base64
 import binascii
 import zlib
 from datetime import datetime
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -137,6 +138,21 @@ def outbox_table(metadata: MetaData) -> Table:
     return events
 
 
+async def feed_end(session: AsyncSession, table: Table) -> str | None:
+    """The cursor of the last event committed (None for an empty feed): reading ``after`` it later
+    serves exactly what commits from now on."""
+    commits = commits_of(table)
+    row = (
+        await session.execute(
+            select(commits.c.position, table.c.id)
+            .join(commits, commits.c.txid == table.c.txid)
+            .order_by(commits.c.position.desc(), table.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return encode_cursor(row[0], row[1]) if row else None
+
+
 def commits_of(events: Table) -> Table:
     """The ``event_commits`` table beside an ``events`` table."""
     return events.metadata.tables[f"{events.schema}.{COMMITS_TABLE}"]
@@ -221,10 +237,26 @@ class EventPage(BaseModel):
     )
 
 
-async def read_feed(session: AsyncSession, table: Table, after: str | None, limit: int) -> EventPage:
-    """Events after ``after`` in commit order (position, then event id): every one committed, none skipped."""
+async def read_feed(
+    session: AsyncSession,
+    table: Table,
+    after: str | None,
+    limit: int,
+    *,
+    types: Sequence[str] | None = None,
+    region_code: str | None = None,
+) -> EventPage:
+    """Events after ``after`` in commit order (position, then event id): every one committed, none skipped.
+
+    ``types`` and ``region_code`` narrow the page to those events (the mobile down-sync); the next cursor
+    is then the last event served, or ``after`` again when none matched.
+    """
     commits = commits_of(table)
     query = select(commits.c.position, table).join(commits, commits.c.txid == table.c.txid)
+    if types is not None:
+        query = query.where(table.c.type.in_(list(types)))
+    if region_code is not None:
+        query = query.where(table.c.region_code == region_code)
     if after:
         legacy, first, event_id = decode_cursor(after)
         position: int | None = first
