@@ -24,8 +24,8 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
-from datetime import datetime
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
