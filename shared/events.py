@@ -138,21 +138,6 @@ def outbox_table(metadata: MetaData) -> Table:
     return events
 
 
-async def feed_end(session: AsyncSession, table: Table) -> str | None:
-    """The cursor of the last event committed (None for an empty feed): reading ``after`` it later
-    serves exactly what commits from now on."""
-    commits = commits_of(table)
-    row = (
-        await session.execute(
-            select(commits.c.position, table.c.id)
-            .join(commits, commits.c.txid == table.c.txid)
-            .order_by(commits.c.position.desc(), table.c.id.desc())
-            .limit(1)
-        )
-    ).first()
-    return encode_cursor(row[0], row[1]) if row else None
-
-
 def commits_of(events: Table) -> Table:
     """The ``event_commits`` table beside an ``events`` table."""
     return events.metadata.tables[f"{events.schema}.{COMMITS_TABLE}"]
