@@ -44,22 +44,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         # Webhooks go to the outside world: their own client, no redirects followed (WH2).
         app.state.webhook_http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
-        sender = None
+        # The feeds webhooks are made from, and their sender. Not app.state.feeds: a service that is down
+        # delays its webhooks but must not make the suite's one entry unready (/readyz).
+        app.state.webhook_feeds = webhook_feeds(app)
+        tasks = []
         if settings.feeds_enabled:
-            sender = asyncio.create_task(
-                deliver_forever(
-                    lambda: app.state.sessionmaker,
-                    app.state.webhook_http,
-                    sender_config(settings),
-                    settings.webhook_poll_seconds,
+            tasks = [asyncio.create_task(feed.run(settings.feed_poll_seconds)) for feed in app.state.webhook_feeds]
+            tasks.append(
+                asyncio.create_task(
+                    deliver_forever(
+                        lambda: app.state.sessionmaker,
+                        app.state.webhook_http,
+                        sender_config(settings),
+                        settings.webhook_poll_seconds,
+                    )
                 )
             )
         try:
             yield
         finally:
-            if sender is not None:
-                sender.cancel()
-                await asyncio.gather(sender, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await app.state.webhook_http.aclose()
             await app.state.proxy_session.close()
 
@@ -97,7 +103,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         liveness_path="/livez",
         serve_openapi=False,
         middleware=[(RateLimitMiddleware, rate_limits)],
-        feeds=webhook_feeds,
         rate_limit_exempt=EXEMPT_PATHS,
     )
     app.state.upstreams = settings.upstreams()

@@ -11,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from conftest import InProcessService, Mint, ServiceFactory, bearer
 from services.evaluation import visits
+from services.evaluation.models import MustVisitHousehold
 from services.evaluation.projections import apply_worker
 from services.evaluation.schemas import MustVisitCategory, MustVisitIn
 from services.evaluation.tests.conftest import COMMUNITY_A, COMMUNITY_B, Evaluation, hired_event
@@ -210,3 +212,52 @@ async def test_only_the_worker_themselves_syncs(evaluation: Evaluation) -> None:
     assert (await evaluation.client.get("/v1/mobile/sync", headers=officer_headers)).status_code == 403
     stranger = evaluation.as_(("worker", COMMUNITY_A), worker_id=str(uuid.uuid4()))
     assert (await evaluation.client.get("/v1/mobile/sync", headers=stranger)).status_code == 404
+
+
+async def test_an_app_applying_every_sync_holds_what_a_full_sync_shows(committed: InProcessService, mint: Mint) -> None:
+    """Random registrations, moves and removals, with syncs in between (small pages): the app's copy, built
+    only from the changes, always equals the server's households; no change is served twice."""
+    rng = random.Random(20261130)
+    community = f"330881077{rng.randint(1, 998):03d}"
+    worker = str(uuid.uuid4())
+    maker = committed.app.state.sessionmaker
+    async with maker() as session:
+        await apply_worker(session, hired_event(worker, community))
+        await session.commit()
+    me = bearer(mint(("worker", community), worker_id=worker))
+
+    async def sync(cursor: str | None, limit: int) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        body: dict[str, Any] = (await committed.client.get("/v1/mobile/sync", headers=me, params=params)).json()
+        return body
+
+    first = await sync(None, 3)
+    app_copy: dict[str, dict[str, Any]] = {h["id"]: h for h in first["households"]}
+    cursor = first["cursor"]
+    doors = [str(n) for n in range(1, 9)]
+    for _ in range(40):
+        async with maker() as session:
+            if rng.random() < 0.7:
+                body = household(community, rng.choice(doors), rng.choice(list(MustVisitCategory)))
+                body.since = YESTERDAY.date() - timedelta(days=rng.randint(0, 60))
+                await visits.register_must_visit(session, officer(community), body)
+            else:
+                existing = await session.scalar(
+                    select(MustVisitHousehold.id).where(MustVisitHousehold.community_code == community).limit(1)
+                )
+                if existing is not None:
+                    await visits.remove_must_visit(session, officer(community), existing)
+            await session.commit()
+        if rng.random() < 0.4:
+            while True:
+                page = await sync(cursor, rng.randint(1, 4))
+                assert page["cursor"] != cursor or not (page["households"] or page["deleted"])
+                for changed in page["households"]:
+                    app_copy[changed["id"]] = changed
+                for gone in page["deleted"]:
+                    app_copy.pop(gone, None)
+                cursor = page["cursor"]
+                if not page["has_more"]:
+                    break
+            full = await sync(None, 3)
+            assert sorted(app_copy.values(), key=lambda h: h["id"]) == sorted(full["households"], key=lambda h: h["id"])
