@@ -1,7 +1,7 @@
 """The operators' CLI (``shegong``, typer) against the real suite, run with typer's CliRunner: sign-in kept
 owner-only, the demo district loaded, the staffing report as a table, workers exported, a payroll run
 calculated and approved, and a clear error (exit 1) from an endpoint the suite does not have yet. In
-嘉兴市海盐县 330424, which no other test uses."""
+舟山市定海区 330902 (city 330900), which no other test uses."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from shegong_cli.main import app
 from tests.e2e.conftest import ADMIN_PASSWORD, Suite, token_for
 
 pytestmark = pytest.mark.e2e
-COUNTY = "330424"
+COUNTY = "330902"
 
 
 @pytest.fixture
