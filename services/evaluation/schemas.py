@@ -341,7 +341,7 @@ class SyncOut(BaseModel):
     has_more: bool = Field(description="还有更多 call again with the cursor at once")
     households: list[MustVisitOut] = Field(description="必访户 added or changed (upsert by id)")
     deleted: list[uuid.UUID] = Field(description="已删除 ids of must-visit households removed")
-    targets: SyncTargets
+    targets: SyncTargets = Field(description="本月目标 this month's targets (E7)")
 
 
 class MustVisitIn(BaseModel):

@@ -48,6 +48,9 @@ NO_SUCH_WORKER = Message("社工不存在", "No such worker")
 NO_SUCH_COMMUNITY = Message("社区不存在：{code}", "No such community: {code}")
 MUST_VISIT_WRITERS = frozenset({*WRITE_ROLES, Role.community_secretary})
 DEFAULT_MUST_VISIT_DAYS = 30  # E7, when the county has no scheme for the year
+# Visits come from the mobile app's era: anything earlier is a phone with a broken clock (and dates near
+# year 1 with a positive offset have no UTC form to store).
+EARLIEST_VISIT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 async def acting_worker(session: AsyncSession, principal: Principal, worker_id: uuid.UUID | None) -> WorkerProjection:
@@ -109,6 +112,15 @@ async def _check(
     errors = []
     if item.ended_at <= item.started_at:
         errors.append(_refusal(index, "ended_at", "结束时间应晚于开始时间", "the end must come after the start"))
+    if item.started_at < EARLIEST_VISIT:
+        errors.append(
+            _refusal(
+                index,
+                "started_at",
+                "时间过早：早于 2000 年（设备时钟有误？）",
+                "too early: before 2000 (a wrong device clock?)",
+            )
+        )
     for field, moment in (("started_at", item.started_at), ("ended_at", item.ended_at)):
         if moment > latest:
             errors.append(
@@ -277,8 +289,16 @@ def must_visit_out(row: MustVisitHousehold, days: int) -> MustVisitOut:
         household=row.household,
         category=row.category,
         since=row.since,
-        due=row.since + timedelta(days=days),
+        due=due_date(row.since, days),
     )
+
+
+def due_date(since: date, days: int) -> date:
+    """E7: a must-visit household is visited within ``days`` of ``since`` (the calendar's end at the latest)."""
+    try:
+        return since + timedelta(days=days)
+    except OverflowError:
+        return date.max
 
 
 def _must_visit_data(row: MustVisitHousehold) -> dict[str, Any]:

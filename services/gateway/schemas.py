@@ -180,7 +180,7 @@ class SubscriptionOut(BaseModel):
         None, description="旧密钥有效期 until then deliveries carry a signature with the previous secret too (WH3)"
     )
     created_at: datetime
-    updated_at: datetime
+    updated_at: datetime = Field(description="修改时间 last change")
 
 
 class SubscriptionWithSecret(SubscriptionOut):
@@ -192,8 +192,8 @@ DeliveryStatus = Literal["pending", "delivered", "parked"]
 
 class DeliveryOut(BaseModel):
     id: int
-    subscription_id: uuid.UUID
-    webhook_id: str = Field(description="webhook-id the same on every try: receivers dedupe by it")
+    subscription_id: uuid.UUID = Field(description="订阅编号 subscription id")
+    webhook_id: str = Field(description="投递标识 webhook-id, the same on every try: receivers dedupe by it")
     source: str = Field(description="来源服务 the service whose feed carried the event")
     event_id: int = Field(description="事件编号 in that service's feed")
     event_type: str = Field(description="事件类型")
@@ -204,4 +204,4 @@ class DeliveryOut(BaseModel):
     last_error: str | None = Field(None, description="最近错误")
     next_attempt_at: datetime | None = Field(None, description="下次尝试 null once delivered or parked")
     created_at: datetime
-    delivered_at: datetime | None = None
+    delivered_at: datetime | None = Field(None, description="送达时间 when the receiver answered 2xx")

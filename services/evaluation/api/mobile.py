@@ -23,7 +23,6 @@ ReaderOrWorker = Annotated[Principal, require(*READ_ROLES, Role.worker)]
 Worker = Annotated[Principal, require(Role.worker)]
 Cursor = Annotated[str | None, Query(description="游标 next_cursor of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="每页条数 page size")]
-Text = Annotated[str, Path(min_length=1, max_length=20)]
 
 
 @router.get(
@@ -51,9 +50,9 @@ async def list_visits(
 )
 async def household_visits(
     community_code: Annotated[CommunityCode, Path(description="社区代码 community")],
-    building: Text,
-    unit: Text,
-    household: Text,
+    building: Annotated[str, Path(min_length=1, max_length=20, description="楼栋 building")],
+    unit: Annotated[str, Path(min_length=1, max_length=20, description="单元 unit")],
+    household: Annotated[str, Path(min_length=1, max_length=20, description="户 door number")],
     session: SessionDep,
     principal: ReaderOrWorker,
     cursor: Cursor = None,

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import and_, func, select
 
 from services.evaluation import visits
@@ -169,7 +169,7 @@ async def register_must_visit(
     responses=problem_responses(401, 403, 404),
 )
 async def remove_must_visit(
-    household_id: uuid.UUID,
+    household_id: Annotated[uuid.UUID, Path(description="必访户编号 must-visit household id")],
     principal: Annotated[Principal, require_for_record(*WRITE_ROLES, Role.community_secretary, readers=READ_ROLES)],
     session: SessionDep,
 ) -> Response:
@@ -236,7 +236,7 @@ async def visit_report(
     ).all()
     for h in households:
         days = schemes[h.community_code[:6]].must_visit_days if h.community_code[:6] in schemes else 30
-        due = h.since + timedelta(days=days)
+        due = visits.due_date(h.since, days)
         if due > last:
             continue
         visited = await session.scalar(

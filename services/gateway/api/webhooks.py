@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.gateway import webhooks
 from services.gateway.schemas import (
@@ -24,6 +25,8 @@ from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+SubscriptionId = Annotated[uuid.UUID, Path(description="订阅编号 subscription id")]
+DeliveryId = Annotated[int, Path(description="投递编号 delivery id")]
 
 
 def _policy(request: Request) -> webhooks.WebhookPolicy:
@@ -74,7 +77,7 @@ async def list_subscriptions(
     response_model=SubscriptionOut,
     responses=problem_responses(404),
 )
-async def get_subscription(subscription_id: uuid.UUID, session: SessionDep, principal: Reader) -> SubscriptionOut:
+async def get_subscription(subscription_id: SubscriptionId, session: SessionDep, principal: Reader) -> SubscriptionOut:
     return webhooks.subscription_out(await webhooks.own_subscription(session, principal, subscription_id))
 
 
@@ -85,7 +88,7 @@ async def get_subscription(subscription_id: uuid.UUID, session: SessionDep, prin
     responses=problem_responses(404, 422),
 )
 async def update_subscription(
-    subscription_id: uuid.UUID, body: SubscriptionPatch, request: Request, session: SessionDep, principal: Reader
+    subscription_id: SubscriptionId, body: SubscriptionPatch, request: Request, session: SessionDep, principal: Reader
 ) -> SubscriptionOut:
     row = await webhooks.update_subscription(session, principal, subscription_id, body, _policy(request))
     return webhooks.subscription_out(row)
@@ -97,7 +100,7 @@ async def update_subscription(
     summary="取消订阅 delete a subscription and its delivery log",
     responses=problem_responses(404),
 )
-async def delete_subscription(subscription_id: uuid.UUID, session: SessionDep, principal: Reader) -> Response:
+async def delete_subscription(subscription_id: SubscriptionId, session: SessionDep, principal: Reader) -> Response:
     await webhooks.delete_subscription(session, principal, subscription_id)
     return Response(status_code=204)
 
@@ -109,7 +112,7 @@ async def delete_subscription(subscription_id: uuid.UUID, session: SessionDep, p
     responses=problem_responses(404),
 )
 async def rotate_secret(
-    subscription_id: uuid.UUID, request: Request, session: SessionDep, principal: Reader
+    subscription_id: SubscriptionId, request: Request, session: SessionDep, principal: Reader
 ) -> SubscriptionWithSecret:
     row, secret = await webhooks.rotate_secret(session, principal, subscription_id, _policy(request))
     return _with_secret(row, secret)
@@ -122,7 +125,7 @@ async def rotate_secret(
     responses=problem_responses(404),
 )
 async def list_deliveries(
-    subscription_id: uuid.UUID,
+    subscription_id: SubscriptionId,
     session: SessionDep,
     principal: Reader,
     cursor: str | None = Query(None, description="游标 next_cursor of the previous page"),
@@ -137,5 +140,5 @@ async def list_deliveries(
     response_model=DeliveryOut,
     responses=problem_responses(404),
 )
-async def redeliver(delivery_id: int, session: SessionDep, principal: Reader) -> DeliveryOut:
+async def redeliver(delivery_id: DeliveryId, session: SessionDep, principal: Reader) -> DeliveryOut:
     return webhooks.delivery_out(await webhooks.redeliver(session, principal, delivery_id))
