@@ -56,12 +56,13 @@ def _check_url(url: str, policy: WebhookPolicy) -> None:
 
 
 def _check_region(principal: Principal, region: str) -> None:
-    """WH1/WH5: a subscriber receives only what it may read."""
+    """WH1/WH5: a subscriber receives only what it may read; a region outside its scope does not exist for it."""
     if not sees_region(principal, region, READ_ROLES):
-        raise _invalid(
-            "region_code",
-            Message(f"{region} 不在本账号的查看范围内", f"{region} is outside the regions this account may read"),
-            RULE_OWNER_SCOPE,
+        message = Message(f"区划不存在：{region}", f"No such region: {region}")
+        raise NotFound(
+            message,
+            rule=RULE_OWNER_SCOPE,
+            errors=[FieldError.of("region_code", message, rule=RULE_OWNER_SCOPE, type="not_found")],
         )
 
 

@@ -35,7 +35,7 @@ def test_a_receiver_down_for_the_first_tries_gets_every_event_of_its_region_once
             headers=platform,
             json={"url": receiver.url, "event_types": ["quota.set"], "region_code": OTHERS[1]},
         )
-        assert outside.status_code == 422, outside.text
+        assert outside.status_code == 404, outside.text
         assert outside.json()["errors"][0]["field"] == "region_code"
         created = httpx.post(
             f"{hooks}/subscriptions",

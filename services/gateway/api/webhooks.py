@@ -47,7 +47,7 @@ def _with_secret(row: object, secret: str) -> SubscriptionWithSecret:
     status_code=201,
     summary="订阅事件 subscribe to a region's events (WH1, WH2, WH5); the secret is shown this once",
     response_model=SubscriptionWithSecret,
-    responses=problem_responses(403, 422),
+    responses=problem_responses(403, 404, 422),
 )
 async def create_subscription(
     body: SubscriptionCreate, request: Request, response: Response, session: SessionDep, principal: Reader
