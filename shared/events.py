@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -246,17 +247,26 @@ def feed_regions(principal: Principal, region: str | None) -> list[str] | None:
 
 
 async def read_feed(
-    session: AsyncSession, table: Table, after: str | None, limit: int, regions: list[str] | None = None
+    session: AsyncSession,
+    table: Table,
+    after: str | None,
+    limit: int,
+    regions: list[str] | None = None,
+    *,
+    types: Sequence[str] | None = None,
 ) -> EventPage:
     """Events after ``after`` in commit order (position, then event id): every one committed, none skipped.
 
     With ``regions``, only the events of those regions (by the outbox's ``region`` column, indexed); the
-    cursor is the same kind, so a scoped reader never skips one of its events either.
+    cursor is the same kind, so a scoped reader never skips one of its events either. ``types`` narrows
+    the page to those event types (the mobile down-sync).
     """
     commits = commits_of(table)
     query = select(commits.c.position, table).join(commits, commits.c.txid == table.c.txid)
     if regions is not None:
         query = query.where(or_(*(table.c.region.startswith(scope_prefix(r)) for r in regions)))
+    if types is not None:
+        query = query.where(table.c.type.in_(list(types)))
     if after:
         legacy, first, event_id = decode_cursor(after)
         position: int | None = first

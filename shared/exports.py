@@ -345,3 +345,19 @@ async def exported_pages(
         return batch.items, batch.next_cursor
 
     return await export_response(request, export, source, _columns(model), name)
+
+
+async def page_or_file(
+    request: Request,
+    export: Export | None,
+    session: AsyncSession,
+    cursor: str | None,
+    limit: int,
+    page: PageFunction,
+    model: type[BaseModel],
+    name: str,
+) -> Any:
+    """A keyset-paged list operation's answer: the page asked for, or the whole list as the file asked for."""
+    if export is not None:
+        return await exported_pages(request, export, page, model, name)
+    return await page(session, cursor, limit)

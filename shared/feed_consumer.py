@@ -80,11 +80,14 @@ class FeedConsumer:
         state: Any,
         page_size: int = 500,
         max_backoff_seconds: float = 15.0,
+        default_handler: Handler | None = None,
     ) -> None:
-        """``state`` is the app's state: its sessionmaker, HTTP client and credentials are read per poll."""
+        """``state`` is the app's state: its sessionmaker, HTTP client and credentials are read per poll.
+        ``default_handler`` takes every event of a type ``handlers`` does not name (the gateway's webhooks)."""
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.handlers = handlers
+        self.default_handler = default_handler
         self.cursors = cursors
         self.state = state
         self.page_size = page_size
@@ -150,7 +153,7 @@ class FeedConsumer:
                 self.pages_dropped += 1
                 return 0
             for event in page["items"]:
-                handler = self.handlers.get(event["type"])
+                handler = self.handlers.get(event["type"], self.default_handler)
                 if handler is not None:
                     await handler(session, event)
             await session.execute(

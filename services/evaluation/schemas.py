@@ -6,10 +6,11 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from shared.problems import FieldError
 from shared.regions import CommunityCode, TownshipCode
 
 
@@ -253,16 +254,94 @@ class VisitIn(BaseModel):
     )
 
 
+def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON Schema with references into the OpenAPI components (its enums are there)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
+
+
+# Each visit of a batch is checked on its own (a malformed one is refused, the others stored), so the
+# body takes objects and the contract shows them as VisitIn.
+VisitItem = Annotated[dict[str, Any], WithJsonSchema(_inline_schema(VisitIn))]
+
+
 class VisitBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    visits: list[VisitIn] = Field(min_length=1, max_length=500, description="走访记录 an offline batch from the app")
+    visits: list[VisitItem] = Field(
+        min_length=1, max_length=500, description="走访记录 an offline batch from the app, each a VisitIn"
+    )
+
+
+VisitOutcome = Literal["stored", "duplicate", "conflict", "refused"]
 
 
 class VisitResult(BaseModel):
-    id: uuid.UUID
-    outcome: Literal["created", "duplicate", "conflict"] = Field(
-        description="结果 created; duplicate (already here, same content); conflict (same id, other content)"
+    index: int = Field(description="序号 the visit's position in the batch, from 0")
+    id: uuid.UUID | None = Field(description="走访编号 the app's id (null when it was not a valid id)")
+    outcome: VisitOutcome = Field(
+        description="结果 stored; duplicate (already stored, same content: not stored twice); conflict (same id, "
+        "other content: not stored); refused (see errors: field, reason in Chinese and English, rule)"
     )
+    errors: list[FieldError] = Field(default_factory=list, description="原因 why it was not stored")
+
+
+class VisitBatchOut(BaseModel):
+    """The outcome of each visit: the good ones are stored whatever happens to the others."""
+
+    results: list[VisitResult] = Field(description="逐条结果 one per visit, in the batch's order")
+    stored: int = Field(description="已保存 visits stored now")
+    duplicates: int = Field(description="重复 visits already stored before")
+    refused: int = Field(description="未保存 visits refused or in conflict")
+
+
+class VisitOut(BaseModel):
+    id: uuid.UUID = Field(description="走访编号 the app's id")
+    worker_id: uuid.UUID
+    community_code: str = Field(description="社区代码 community")
+    building: str = Field(description="楼栋 building")
+    unit: str = Field(description="单元 unit")
+    household: str = Field(description="户 door number")
+    must_visit_category: MustVisitCategory | None = Field(None, description="六必访 category (E7)")
+    timely_type: TimelyType | None = Field(None, description="四及时 type (E7)")
+    started_at: datetime = Field(description="开始 start")
+    ended_at: datetime = Field(description="结束 end")
+    note: str | None = Field(None, description="备注 note")
+    received_at: datetime = Field(description="接收时间 when the server stored it")
+
+
+class MustVisitOut(BaseModel):
+    id: uuid.UUID
+    community_code: str = Field(description="社区代码 community")
+    building: str = Field(description="楼栋 building")
+    unit: str = Field(description="单元 unit")
+    household: str = Field(description="户 door number")
+    category: MustVisitCategory = Field(description="六必访 category (E7)")
+    since: date = Field(description="起始日期 since")
+    due: date = Field(description="应访日期 to be visited by (E7: the county's must-visit period)")
+
+
+class SyncTargets(BaseModel):
+    """This month's targets of the worker (E7), always as of now."""
+
+    month: str = Field(description="月份 YYYY-MM")
+    visit_share_required: Decimal = Field(description="走访占比要求 share of working time visiting (E7)")
+    monthly_working_hours: Decimal = Field(description="月工作时长 working hours of the month (E7)")
+    visit_hours_required: Decimal = Field(description="应走访时长 hours to visit this month (E7)")
+    visit_hours: Decimal = Field(description="已走访时长 hours visited so far this month (stored visits)")
+    must_visit_days: int = Field(description="必访期限 days to visit a must-visit household (E7)")
+
+
+class SyncOut(BaseModel):
+    """What the app needs offline: changes to the worker's must-visit households since ``cursor`` (all of them
+    without one), the households removed, and this month's targets."""
+
+    cursor: str = Field(description="游标 pass as ?cursor= next time: nothing is missed, nothing comes twice")
+    full: bool = Field(description="全量 true when this is every household (no cursor given): replace, not merge")
+    has_more: bool = Field(description="还有更多 call again with the cursor at once")
+    households: list[MustVisitOut] = Field(description="必访户 added or changed (upsert by id)")
+    deleted: list[uuid.UUID] = Field(description="已删除 ids of must-visit households removed")
+    targets: SyncTargets = Field(description="本月目标 this month's targets (E7)")
 
 
 class MustVisitIn(BaseModel):

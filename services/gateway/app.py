@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -24,6 +26,8 @@ from services.gateway.rate_limits import EXEMPT_PATHS, RateLimiter, RateLimitMid
 from services.gateway.revocation import CurrentTokenVerifier, TokenVersions
 from services.gateway.settings import Settings
 from services.gateway.upstreams import Balancer
+from services.gateway.webhook_feeds import webhook_feeds
+from services.gateway.webhook_sender import deliver_forever, sender_config
 from shared.service_app import create_service_app
 from shared.tracing import aiohttp_trace_configs
 
@@ -41,9 +45,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.proxy_read_timeout_seconds,
             aiohttp_trace_configs(app.state.tracer_provider),
         )
+        # Webhooks go to the outside world: their own client, no redirects followed (WH2).
+        app.state.webhook_http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+        # The feeds webhooks are made from, and their sender. Not app.state.feeds: a service that is down
+        # delays its webhooks but must not make the suite's one entry unready (/readyz).
+        app.state.webhook_feeds = webhook_feeds(app)
+        tasks = []
+        if settings.feeds_enabled:
+            tasks = [asyncio.create_task(feed.run(settings.feed_poll_seconds)) for feed in app.state.webhook_feeds]
+            tasks.append(
+                asyncio.create_task(
+                    deliver_forever(
+                        lambda: app.state.sessionmaker,
+                        app.state.webhook_http,
+                        sender_config(settings),
+                        settings.webhook_poll_seconds,
+                    )
+                )
+            )
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await app.state.webhook_http.aclose()
             await app.state.proxy_session.close()
 
     assert settings.signing_keys_dir is not None

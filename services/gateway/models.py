@@ -1,4 +1,4 @@
-"""Gateway tables, all in the PostgreSQL schema ``gateway``: identity, sessions and the audit log."""
+"""Gateway tables, all in the PostgreSQL schema ``gateway``: identity, sessions, the audit log, webhooks."""
 
 from __future__ import annotations
 
@@ -17,13 +17,15 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    UniqueConstraint,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
+from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
 
 SCHEMA = "gateway"
@@ -166,3 +168,65 @@ class RateLimitCell(Base):
     tat: Mapped[float] = mapped_column(
         Double, comment="theoretical arrival time, seconds since the epoch by the database's clock"
     )
+
+
+# The services' change feeds the gateway follows for webhooks, and how far it has read each.
+feed_cursors = feed_cursors_table(Base.metadata)
+
+
+class WebhookSubscription(Base):
+    """A platform's subscription: events of these types inside this region, POSTed to ``url`` (Standard
+    Webhooks). Owned by the account (user or API client) that made it; only it sees and changes it."""
+
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (
+        CheckConstraint("(owner_user_id IS NULL) <> (owner_client_pk IS NULL)", name="one_owner"),
+        Index("webhook_subscriptions_owner_idx", "owner"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    owner: Mapped[str] = mapped_column(String(120), comment="the principal's subject, user:<id> or client:<id>")
+    owner_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    owner_client_pk: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    event_types: Mapped[list[str]] = mapped_column(ARRAY(String(100)))
+    region_code: Mapped[str] = mapped_column(String(12), comment="only events inside this region are delivered")
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    secret: Mapped[str] = mapped_column(String(100), comment="whsec_<base64>: signs every delivery")
+    previous_secret: Mapped[str | None] = mapped_column(
+        String(100), comment="the secret before the last rotation: also signs until previous_secret_until"
+    )
+    previous_secret_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class WebhookDelivery(Base):
+    """One event for one subscription: recorded with the feed cursor that reached it, sent until the
+    receiver answers 2xx or the retries run out (parked)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "source", "event_id", name="webhook_deliveries_once"),
+        CheckConstraint("status IN ('pending', 'delivered', 'parked')", name="status"),
+        Index("webhook_deliveries_due_idx", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        Index("webhook_deliveries_subscription_idx", "subscription_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(40), comment="the service whose feed carried the event")
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    webhook_id: Mapped[str] = mapped_column(String(80), comment="webhook-id: the same for every try of this event")
+    event_type: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, comment="the body sent: the event as its feed published it")
+    status: Mapped[str] = mapped_column(String(20), server_default=text("'pending'"))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    status_codes: Mapped[list[int]] = mapped_column(
+        ARRAY(Integer), server_default=text("'{}'::integer[]"), comment="the receiver's answer to each try (0: none)"
+    )
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

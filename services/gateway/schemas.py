@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -146,3 +146,62 @@ class AuditEventOut(BaseModel):
     ip: str | None
     request_id: str | None
     details: dict[str, Any]
+
+
+# Webhooks (docs/webhooks.md)
+EVENT_TYPE_PATTERN = r"^(\*|[a-z][a-z_]*(\.[a-z_]+)+)$"
+EventType = Annotated[str, Field(pattern=EVENT_TYPE_PATTERN, max_length=100)]
+
+
+class SubscriptionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(max_length=2000, description="接收地址 the receiver: http(s); loopback only where allowed (WH2)")
+    event_types: list[EventType] = Field(
+        min_length=1, max_length=100, description="事件类型 e.g. worker.hired, quota.set; * for every type"
+    )
+    region_code: RegionCode = Field(description="区划 only events inside this region are sent (WH1); in your scope")
+
+
+class SubscriptionPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str | None = Field(None, max_length=2000, description="接收地址 the receiver (WH2)")
+    event_types: list[EventType] | None = Field(None, min_length=1, max_length=100, description="事件类型")
+    region_code: RegionCode | None = Field(None, description="区划 (WH1), in your scope")
+    active: bool | None = Field(None, description="启用 false pauses deliveries; they wait, none is lost")
+
+
+class SubscriptionOut(BaseModel):
+    id: uuid.UUID
+    url: str = Field(description="接收地址")
+    event_types: list[str] = Field(description="事件类型")
+    region_code: str = Field(description="区划")
+    active: bool = Field(description="启用")
+    previous_secret_until: datetime | None = Field(
+        None, description="旧密钥有效期 until then deliveries carry a signature with the previous secret too (WH3)"
+    )
+    created_at: datetime
+    updated_at: datetime = Field(description="修改时间 last change")
+
+
+class SubscriptionWithSecret(SubscriptionOut):
+    secret: str = Field(description="签名密钥 whsec_<base64>: shown once, on creation and rotation (WH3)")
+
+
+DeliveryStatus = Literal["pending", "delivered", "parked"]
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    subscription_id: uuid.UUID = Field(description="订阅编号 subscription id")
+    webhook_id: str = Field(description="投递标识 webhook-id, the same on every try: receivers dedupe by it")
+    source: str = Field(description="来源服务 the service whose feed carried the event")
+    event_id: int = Field(description="事件编号 in that service's feed")
+    event_type: str = Field(description="事件类型")
+    status: DeliveryStatus = Field(description="状态 pending, delivered, or parked after the last try (WH4)")
+    parked: bool = Field(description="已搁置 no more tries unless redelivered")
+    attempts: int = Field(description="尝试次数 tries since it was recorded or redelivered")
+    status_codes: list[int] = Field(description="响应码 the receiver's answer to each try; 0 when none came")
+    last_error: str | None = Field(None, description="最近错误")
+    next_attempt_at: datetime | None = Field(None, description="下次尝试 null once delivered or parked")
+    created_at: datetime
+    delivered_at: datetime | None = Field(None, description="送达时间 when the receiver answered 2xx")

@@ -93,6 +93,37 @@ class Settings(ServiceSettings):
     rate_limit_anonymous: int = Field(120, ge=1)
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS (web views, consoles)")
 
+    # Webhooks (docs/webhooks.md, WH1–WH5)
+    webhook_allow_loopback: bool | None = Field(
+        None,
+        description="subscriptions may point at loopback and link-local addresses (WH2); default: everywhere but "
+        "production (development and tests run their receivers on 127.0.0.1)",
+    )
+    webhook_secret_overlap_seconds: int = Field(
+        24 * 3600,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="after a secret rotation the previous secret signs too, this long (WH3)",
+    )
+    webhook_retry_seconds: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0 * 2**attempt for attempt in range(14)],
+        description="base wait after each failed try, comma-separated; a delivery is parked when they are spent "
+        "(WH4; default 5 s doubling, 15 tries over about 23 hours)",
+    )
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60, description="a receiver answers within this")
+    webhook_batch_size: int = Field(50, ge=1, le=1000, description="deliveries claimed by one pass of the worker")
+    webhook_lease_seconds: float = Field(
+        120.0, gt=0, description="a claimed delivery is tried again after this if its sender died mid-send"
+    )
+    webhook_poll_seconds: float = Field(1.0, gt=0, description="how often the delivery worker looks for due work")
+
+    @field_validator("webhook_retry_seconds", mode="before")
+    @classmethod
+    def _split_schedule(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [float(part) for part in value.replace(" ", ",").split(",") if part]
+        return value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: Any) -> Any:
@@ -108,6 +139,8 @@ class Settings(ServiceSettings):
             if self.environment == "production":
                 raise ValueError("SHEGONG_GATEWAY_SIGNING_KEYS_DIR must be set in production")
             self.signing_keys_dir = REPO_ROOT / ".data" / "keys"
+        if self.webhook_allow_loopback is None:
+            self.webhook_allow_loopback = self.environment != "production"
         return self
 
     def upstreams(self) -> dict[str, str]:

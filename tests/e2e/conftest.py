@@ -23,7 +23,10 @@ from conftest import FAST_HASHING
 from deploy.local.postgres import free_port
 from shared.migrations import SERVICE_NAMES
 
+# A bound, not a wait: on a shared two-core machine under load, importing a service alone took 70 s.
+SUITE_START_SECONDS = 180
 RATE_LIMIT_USER = 40
+WEBHOOK_RETRY_SECONDS = "0.2,0.4,0.8"  # three retries: a fourth failed try parks a delivery
 RATE_LIMIT_WINDOW = 2
 REPLICAS = int(os.environ.get("SHEGONG_E2E_REPLICAS", "1"))
 
@@ -160,6 +163,10 @@ def running_suite(
             for other in ("roster", "evaluation"):  # where each service finds the feeds it reads
                 env[prefix + f"{other.upper()}_URL"] = f"http://127.0.0.1:{ports[other]}"
     env["SHEGONG_GATEWAY_PROXY_READ_TIMEOUT_SECONDS"] = "5"
+    # Webhooks: the gateway follows the feeds quickly and retries failed deliveries within seconds.
+    env["SHEGONG_GATEWAY_FEED_POLL_SECONDS"] = "0.2"
+    env["SHEGONG_GATEWAY_WEBHOOK_POLL_SECONDS"] = "0.1"
+    env["SHEGONG_GATEWAY_WEBHOOK_RETRY_SECONDS"] = WEBHOOK_RETRY_SECONDS
     env["SHEGONG_GATEWAY_SIGNING_KEYS_DIR"] = str(signing_keys_dir)
     env["SHEGONG_GATEWAY_RATE_LIMIT_USER"] = str(rate_limit_user)
     env["SHEGONG_GATEWAY_RATE_LIMIT_WINDOW_SECONDS"] = str(rate_limit_window)

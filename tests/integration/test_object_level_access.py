@@ -29,7 +29,7 @@ from services.compensation.projections import apply_worker as compensation_worke
 from services.compensation.tests.test_bonus_api import COEFFICIENTS
 from services.evaluation.projections import apply_worker as evaluation_worker
 from services.evaluation.tests.conftest import NANHU_SCHEME
-from services.gateway.models import Grant, RefreshToken, User
+from services.gateway.models import Grant, RefreshToken, User, WebhookDelivery, WebhookSubscription
 from services.gateway.tests.conftest import make_account
 from services.roster.tests.conftest import Roster, id_number
 from shared.migrations import settings_for
@@ -52,6 +52,7 @@ class Case:
     body: Any = None
     list_filter: bool = False  # a list filtered to the other county may answer an empty list
     expect: int = 404  # 403 where the caller's role is refused before any object is looked at (API5)
+    per_item: bool = False  # a batch answering per item: 200, every item refused as not found
 
 
 TODAY, YEAR = "2026-03-02", 2026
@@ -261,6 +262,7 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("evaluation", "POST", "/v1/visits:batch"): Case(
         "POST",
         "",
+        per_item=True,
         body={
             "visits": [
                 {
@@ -276,6 +278,23 @@ CASES: dict[tuple[str, str, str], Case] = {
             ]
         },
     ),
+    ("evaluation", "DELETE", "/v1/must-visit-households/{household_id}"): Case("DELETE", ""),
+    ("evaluation", "GET", "/v1/visits"): Case("GET", "", {"worker_id": "{worker_id}"}),
+    ("evaluation", "GET", "/v1/communities/{community_code}/households/{building}/{unit}/{household}/visits"): Case(
+        "GET", ""
+    ),
+    # gateway: webhooks of another county's account, and a region outside the caller's
+    ("gateway", "POST", "/api/v1/webhooks/subscriptions"): Case(
+        "POST", "", body={"url": "https://p.example.gov.cn/h", "event_types": ["*"], "region_code": OTHER}
+    ),
+    ("gateway", "GET", "/api/v1/webhooks/subscriptions/{subscription_id}"): Case("GET", ""),
+    ("gateway", "PATCH", "/api/v1/webhooks/subscriptions/{subscription_id}"): Case(
+        "PATCH", "", body={"region_code": OURS}
+    ),
+    ("gateway", "DELETE", "/api/v1/webhooks/subscriptions/{subscription_id}"): Case("DELETE", ""),
+    ("gateway", "POST", "/api/v1/webhooks/subscriptions/{subscription_id}/secret:rotate"): Case("POST", ""),
+    ("gateway", "GET", "/api/v1/webhooks/subscriptions/{subscription_id}/deliveries"): Case("GET", ""),
+    ("gateway", "POST", "/api/v1/webhooks/deliveries/{delivery_id}:redeliver"): Case("POST", ""),
     ("compensation", "GET", "/v1/recuperation-claims/{claim_id}"): Case("GET", ""),
     ("compensation", "PUT", "/v1/policy-profiles/{region_code}/{year}"): Case(
         "PUT", "", body={"parameters": {}, "sources": {}}
@@ -426,8 +445,30 @@ async def two_counties(service_app: ServiceFactory, mint: Mint) -> TwoCounties:
                 expires_at=datetime(2999, 1, 1, tzinfo=UTC),
             )
         )
+        await session.flush()
+        subscription = WebhookSubscription(
+            owner=f"user:{user.id}",
+            owner_user_id=user.id,
+            url="https://longwan.example.gov.cn/hooks",
+            event_types=["*"],
+            region_code=OTHER_COMMUNITY,
+            secret="whsec_" + "A" * 44,
+        )
+        session.add(subscription)
+        await session.flush()
+        delivery = WebhookDelivery(
+            subscription_id=subscription.id,
+            source="roster",
+            event_id=1,
+            webhook_id="evt_roster_1",
+            event_type="worker.hired",
+            payload={},
+            status="parked",
+        )
+        session.add(delivery)
         await session.commit()
         user_id, grant_id = user.id, grant.id
+        subscription_id, delivery_id = subscription.id, delivery.id
     client = await gateway.client.post(
         "/api/v1/identity/clients",
         headers=province,
@@ -513,6 +554,19 @@ async def two_counties(service_app: ServiceFactory, mint: Mint) -> TwoCounties:
         json={"worker_id": worker_id, "year": YEAR, "title": "案例", "content": "内容"},
     )
     assert case.status_code == 201, case.text
+    household = await evaluation.client.post(
+        "/v1/must-visit-households",
+        headers=province,
+        json={
+            "community_code": OTHER_COMMUNITY,
+            "building": "1",
+            "unit": "1",
+            "household": "101",
+            "category": "newly_moved_in",
+            "since": TODAY,
+        },
+    )
+    assert household.status_code == 201, household.text
 
     names = {
         "worker_id": worker_id,
@@ -531,6 +585,13 @@ async def two_counties(service_app: ServiceFactory, mint: Mint) -> TwoCounties:
         "allocation_id": allocation.json()["id"],
         "cycle_id": cycle.json()["id"],
         "case_id": case.json()["id"],
+        "household_id": household.json()["id"],
+        "community_code": OTHER_COMMUNITY,
+        "building": "1",
+        "unit": "1",
+        "household": "101",
+        "subscription_id": str(subscription_id),
+        "delivery_id": str(delivery_id),
     }
     caller = await make_account(services["gateway"], ("county_admin", OURS), pd=(OURS,))
     return TwoCounties(services, names, bearer(caller.token))
@@ -559,7 +620,16 @@ async def test_objects_of_another_county_are_not_found_and_stay_unchanged(
         after = {name: await _digest(s) for name, s in two_counties.services.items()}
         body = response.json() if response.content else None
         empty = response.status_code == 200 and (body == [] or (isinstance(body, dict) and body.get("items") == []))
-        if not (response.status_code == case.expect or (case.list_filter and empty)):
+        refused = (
+            case.per_item
+            and response.status_code == 200
+            and all(
+                r["outcome"] == "refused" and [e["type"] for e in r["errors"]] == ["not-found"]
+                for r in (body or {}).get("results", [None])
+            )
+        )
+        expected = refused if case.per_item else response.status_code == case.expect or (case.list_filter and empty)
+        if not expected:
             failures.append((service, method, path, response.status_code, response.text[:200]))
         if before != after:
             changed = {n: [t for t in after[n] if after[n][t] != before[n].get(t)] for n in after}

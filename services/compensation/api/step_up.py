@@ -132,6 +132,7 @@ async def step_up(
         "step_up.applied",
         f"step-up/{body.region_code}/{body.year}",
         {"workers": len(moving), "effective": effective.isoformat()},
+        region=body.region_code,
     )
     await session.commit()  # the orders stand before anything is sent: never a remote call in a transaction
     state = compensation_state(request)

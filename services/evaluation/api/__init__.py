@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from services.evaluation.api.assessment import router as assessment_router
+from services.evaluation.api.mobile import router as mobile_router
 from services.evaluation.api.residents import router as residents_router
 from services.evaluation.api.training import router as training_router
 from services.evaluation.models import events
@@ -15,5 +16,6 @@ ROUTERS: list[APIRouter] = [
     assessment_router,
     training_router,
     residents_router,
+    mobile_router,
     events_router(events),
 ]

@@ -5,19 +5,15 @@ county's period)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.evaluation import duty_reports
+from services.evaluation import duty_reports, visits
 from services.evaluation.models import (
-    MustVisitHousehold,
-    Visit,
     WorkCase,
     WorkerProjection,
     events,
@@ -28,40 +24,25 @@ from services.evaluation.schemas import (
     CaseReviewIn,
     ComplianceReport,
     MustVisitIn,
+    MustVisitOut,
     VisitBatchIn,
+    VisitBatchOut,
     VisitReport,
-    VisitResult,
 )
+from services.evaluation.visits import acting_worker
 from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
 from shared.dependencies import Writer
 from shared.events import record_event
 from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
-from shared.problems import Conflict, Forbidden, NotFound, UnprocessableContent, problem_responses
+from shared.problems import Conflict, NotFound, problem_responses
 from shared.regions import RegionCode
-from shared.scoping import READ_ROLES, WRITE_ROLES, own_worker_id, require_sees, require_write, sees_region, sees_worker
+from shared.scoping import READ_ROLES, WRITE_ROLES, require_sees, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["residents"])
 NO_SUCH_WORKER = Message("社工不存在", "No such worker")
 HOUR = Decimal(3600)
-
-
-async def acting_worker(session: AsyncSession, principal: Principal, worker_id: uuid.UUID | None) -> WorkerProjection:
-    """A worker acts for themselves (the token says who); an officer names the worker, within its region."""
-    if Role.worker in principal.roles and not principal.has_any(WRITE_ROLES):
-        own = own_worker_id(principal)
-        if own is None or (worker_id is not None and worker_id != own):
-            raise Forbidden(Message("只能为本人录入", "A worker records only for themselves"))
-        worker_id = own
-    if worker_id is None:
-        raise UnprocessableContent(Message("需要 worker_id", "worker_id is required"))
-    worker = await session.get(WorkerProjection, worker_id)
-    if worker is None or not sees_worker(principal, worker.worker_id, worker.community_code):
-        raise NotFound(NO_SUCH_WORKER)
-    if not (str(worker.worker_id) == principal.worker_id or sees_region(principal, worker.community_code, WRITE_ROLES)):
-        raise Forbidden(Message("只读：无权修改", "Read-only: not allowed to change this"))
-    return worker
 
 
 def case_out(c: WorkCase) -> CaseOut:
@@ -109,6 +90,7 @@ async def submit_case(
         "work_case.submitted",
         f"worker/{worker.worker_id}",
         {"worker_id": str(worker.worker_id), "year": body.year},
+        region=worker.community_code,
     )
     return case_out(case)
 
@@ -137,77 +119,53 @@ async def review_case(case_id: uuid.UUID, body: CaseReviewIn, principal: Writer,
     return case_out(case)
 
 
-def _same(visit: Visit, values: dict[str, Any]) -> bool:
-    return all(getattr(visit, k) == v for k, v in values.items() if k not in ("recorded_by",))
-
-
 @router.post(
     "/visits:batch",
-    summary="上传走访记录 a batch of resident visits from the app (E7): idempotent by the app's own ids",
-    response_model=list[VisitResult],
-    responses=problem_responses(401, 403, 404),
+    summary="上传走访记录 a batch of resident visits from the app (E7): a result per visit, the good ones stored",
+    description="Each visit is stored, recognised as a duplicate of its app-made id, or refused with its reasons "
+    "(field, Chinese and English, rule E7: the end after the start, nothing in the future beyond the clock skew); "
+    "a reused id with other content is a conflict. The answer is 200 whatever the outcomes.",
+    response_model=VisitBatchOut,
+    responses=problem_responses(401, 403),
 )
 async def upload_visits(
-    body: VisitBatchIn, principal: Annotated[Principal, require(*WRITE_ROLES, Role.worker)], session: SessionDep
-) -> list[VisitResult]:
-    results = []
-    for item in body.visits:
-        worker = await acting_worker(session, principal, item.worker_id)
-        if item.ended_at <= item.started_at:
-            raise UnprocessableContent(
-                Message("结束时间应晚于开始时间：{id}", "The end must come after the start: {id}"), id=str(item.id)
-            )
-        if not sees_region(principal, item.community_code) and item.community_code != worker.community_code:
-            raise NotFound(Message("社区不存在：{code}", "No such community: {code}"), code=item.community_code)
-        values = item.model_dump(exclude={"worker_id"}) | {
-            "worker_id": worker.worker_id,
-            "must_visit_category": item.must_visit_category.value if item.must_visit_category else None,
-            "timely_type": item.timely_type.value if item.timely_type else None,
-            "recorded_by": principal.subject,
-        }
-        inserted = await session.execute(insert(Visit).values(**values).on_conflict_do_nothing().returning(Visit.id))
-        if inserted.first() is not None:
-            results.append(VisitResult(id=item.id, outcome="created"))
-            continue
-        existing = await session.get(Visit, item.id)
-        results.append(
-            VisitResult(
-                id=item.id, outcome="duplicate" if existing is not None and _same(existing, values) else "conflict"
-            )
-        )
-    created = sum(1 for r in results if r.outcome == "created")
-    if created:
-        await record_event(session, events, "visits.recorded", f"visits/{principal.subject}", {"count": created})
-    return results
+    body: VisitBatchIn,
+    request: Request,
+    principal: Annotated[Principal, require(*WRITE_ROLES, Role.worker)],
+    session: SessionDep,
+) -> VisitBatchOut:
+    skew = timedelta(seconds=request.app.state.settings.visit_clock_skew_seconds)
+    return await visits.upload_visits(session, principal, body.visits, datetime.now(UTC), skew)
 
 
 @router.post(
     "/must-visit-households",
     summary="登记必访户 a household in one of the six must-visit categories since a date (E7)",
     status_code=201,
-    response_model=dict[str, str],
+    response_model=MustVisitOut,
     responses=problem_responses(401, 403, 404),
 )
 async def register_must_visit(
     body: MustVisitIn,
     principal: Annotated[Principal, require_for_record(*WRITE_ROLES, Role.community_secretary, readers=READ_ROLES)],
     session: SessionDep,
-) -> dict[str, str]:
-    require_write(
-        principal,
-        body.community_code,
-        Message("社区不存在：{code}", "No such community: {code}"),
-        frozenset({*WRITE_ROLES, Role.community_secretary}),
-    )
-    statement = insert(MustVisitHousehold).values(
-        **body.model_dump() | {"category": body.category.value, "recorded_by": principal.subject}
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            constraint="must_visit_households_community_code_key", set_={"since": statement.excluded.since}
-        )
-    )
-    return {"status": "registered"}
+) -> MustVisitOut:
+    return await visits.register_must_visit(session, principal, body)
+
+
+@router.delete(
+    "/must-visit-households/{household_id}",
+    summary="移除必访户 the household is no longer a must-visit one (E7); the apps delete it at their next sync",
+    status_code=204,
+    responses=problem_responses(401, 403, 404),
+)
+async def remove_must_visit(
+    household_id: Annotated[uuid.UUID, Path(description="必访户编号 must-visit household id")],
+    principal: Annotated[Principal, require_for_record(*WRITE_ROLES, Role.community_secretary, readers=READ_ROLES)],
+    session: SessionDep,
+) -> Response:
+    await visits.remove_must_visit(session, principal, household_id)
+    return Response(status_code=204)
 
 
 @router.get(

@@ -26,15 +26,18 @@ async def test_offline_batches_are_idempotent_and_a_reused_id_with_other_content
     me = evaluation.as_(("worker", COMMUNITY_A), worker_id=evaluation.workers[0])
     first, second = visit(9, 11), visit(14, 15, timely_type="follow_up")
     uploaded = await evaluation.client.post("/v1/visits:batch", headers=me, json={"visits": [first, second]})
-    assert [r["outcome"] for r in uploaded.json()] == ["created", "created"]
+    assert [r["outcome"] for r in uploaded.json()["results"]] == ["stored", "stored"]
     again = await evaluation.client.post(
         "/v1/visits:batch", headers=me, json={"visits": [first, second | {"note": "改过"}]}
     )
-    assert [r["outcome"] for r in again.json()] == ["duplicate", "conflict"]
+    assert [r["outcome"] for r in again.json()["results"]] == ["duplicate", "conflict"]
+    assert again.json()["results"][1]["errors"][0]["field"] == "id"
     for_someone_else = await evaluation.client.post(
         "/v1/visits:batch", headers=me, json={"visits": [visit(9, 10) | {"worker_id": evaluation.workers[2]}]}
     )
-    assert for_someone_else.status_code == 403  # a worker records only their own visits
+    (refused,) = for_someone_else.json()["results"]  # a worker records only their own visits
+    assert refused["outcome"] == "refused"
+    assert [e["field"] for e in refused["errors"]] == ["worker_id"]
 
 
 async def test_e7_half_of_working_time_visiting(evaluation: Evaluation) -> None:
