@@ -1,7 +1,7 @@
 """``/metrics`` on every service (issue #15): request rate and latency by route template, the database
 pool, the outbox head, each consumed feed's lag (rising while its consumer is stopped, falling once it runs
 again), payroll runs; refused to peers outside ``metrics_networks`` and to requests that came through a
-proxy. Real commits, in a province (广西 450000) no other test uses."""
+proxy. Real commits, in a province (海南 460000) no other test uses."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ async def test_feed_lag_rises_while_the_consumer_is_stopped_and_falls_after(
 ) -> None:
     roster = await service_app("roster", rollback=False)
     evaluation = await service_app("evaluation", rollback=False)
-    await wire(evaluation, roster, mint(("service", "450000"), subject="client:evaluation"))
+    await wire(evaluation, roster, mint(("service", "460000"), subject="client:evaluation"))
     await drain(evaluation, at_least=0)
     before = await scrape(evaluation)
     assert value(before, "shegong_feed_lag_readable", source="roster") == 1
@@ -90,7 +90,7 @@ async def test_feed_lag_rises_while_the_consumer_is_stopped_and_falls_after(
     head_before = value(await scrape(roster), "shegong_outbox_head_position", service="roster")
 
     # The consumer does not poll (feeds are not run in the background in these tests): the roster writes.
-    await region_tree(roster, bearer(mint(("province_admin", "450000"))), "450000")
+    await region_tree(roster, bearer(mint(("province_admin", "460000"))), "460000")
     assert value(await scrape(roster), "shegong_outbox_head_position", service="roster") >= head_before + 5
     behind = await scrape(evaluation)
     assert value(behind, "shegong_feed_lag_events", source="roster") >= 5
