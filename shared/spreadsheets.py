@@ -77,6 +77,13 @@ def _decode(content: bytes) -> str:
         raise UnreadableFile("CSV 编码无法识别（应为 UTF-8 或 GB18030）", "CSV encoding not UTF-8 or GB18030") from exc
 
 
+def _cell(value: Any) -> Cell:
+    """A workbook value as one of the kinds rows hold (formulas' cached values; rich text as text)."""
+    if value is None or isinstance(value, str | int | float | bool | date):
+        return value
+    return str(value)
+
+
 def is_xlsx(content: bytes) -> bool:
     return content[:4] == b"PK\x03\x04"
 
@@ -90,20 +97,21 @@ def read_table(content: bytes, columns: Sequence[SheetColumn]) -> Table:
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise UnreadableFile("无法读取 Excel 文件", "not a readable .xlsx workbook") from exc
         sheet = book.worksheets[0]
-        raw: list[list[Cell]] = [list(row) for row in sheet.iter_rows(values_only=True)]
+        raw: list[list[Cell]] = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         book.close()
         csv_rows = None
     else:
         text = _decode(content)
-        csv_rows = [row for row in csv.reader(io.StringIO(text))]
+        csv_rows = list(csv.reader(io.StringIO(text)))
         raw = [list(row) for row in csv_rows]
     if not raw:
         raise UnreadableFile("文件为空", "the file is empty")
     headers = [str(h).strip() if h is not None else "" for h in raw[0]]
     start = 1
-    if len(raw) > 1 and [str(v).strip() if v is not None else "" for v in raw[1][: len(english)]] == english[
-        : len(raw[1])
-    ]:
+    if (
+        len(raw) > 1
+        and [str(v).strip() if v is not None else "" for v in raw[1][: len(english)]] == english[: len(raw[1])]
+    ):
         start = 2
     table = Table(headers=headers, csv_rows=csv_rows)
     for index, values in enumerate(raw[start:], start=start + 1):
@@ -189,7 +197,7 @@ def marked(content: bytes, marks: Sequence[Mark]) -> bytes:
     """The uploaded workbook (or an ``.xlsx`` of the uploaded CSV) with each bad cell filled and commented."""
     if is_xlsx(content):
         book = load_workbook(io.BytesIO(content))
-        sheet = book.worksheets[0]
+        sheet: Any = book.worksheets[0]
     else:
         book = Workbook()
         sheet = book.active

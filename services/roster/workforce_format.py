@@ -280,7 +280,9 @@ def read_row(line: int, cells: Mapping[str, Cell], today: date) -> tuple[Workfor
     if post is not None or grade is not None or post_start is not None:
         for key, value in (("post", post), ("grade", grade), ("post_start_date", post_start)):
             if value is None and not texts[key]:
-                problems.append(CellProblem(key, "", "岗位、等级、任职日期须一并填写", "post, grade and start go together"))
+                problems.append(
+                    CellProblem(key, "", "岗位、等级、任职日期须一并填写", "post, grade and start go together")
+                )
         if post is not None and grade is not None:
             violation = grade_violation(post, grade)  # C4, as the API checks it
             if violation is not None:

@@ -32,9 +32,7 @@ def upgrade() -> None:
         sa.Column("rows_done", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("rows_loaded", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("error_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column(
-            "failure", sa.String(length=500), nullable=True, comment="why a failed job failed (not bad cells)"
-        ),
+        sa.Column("failure", sa.String(length=500), nullable=True, comment="why a failed job failed (not bad cells)"),
         sa.Column("created_by", sa.String(length=120), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),

@@ -1,0 +1,313 @@
+"""Import jobs (issue #13): an upload becomes a job, run in the background with its progress recorded;
+the same bytes for the same region and kind are one job (sha256), so a re-upload is not applied twice.
+
+A job: ``queued`` → ``validating`` (every cell; progress in ``rows_done``) → ``loading`` → ``succeeded``,
+or ``rejected`` (bad cells in ``all_or_nothing`` mode: nothing written) or ``failed`` (not the file's
+fault). The checks and the load happen in one transaction, so what was checked is what is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from openpyxl.utils import get_column_letter
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.roster import workforce_format, workforce_import
+from services.roster.lifecycle import business_today
+from services.roster.models import ImportCellError, ImportJob
+from services.roster.schemas import ImportErrorOut, ImportJobOut, ImportKind, ImportMode, ImportStatus
+from shared.auth import Principal
+from shared.i18n import Message
+from shared.problems import NotFound
+from shared.regions import normalise
+from shared.request_context import new_request_id, request_id_var
+from shared.scoping import sees_region
+from shared.spreadsheets import Mark, Table, UnreadableFile, column_index, marked, read_table
+
+_log = logging.getLogger("shegong.roster.imports")
+NO_SUCH_JOB = Message("导入任务不存在", "No such import job")
+FIRST_ERRORS = 100
+PROGRESS_EVERY = 500
+Problem = tuple[int, int | None, str, str, str | None, str, str]  # row, column index, header, value, rule, zh, en
+_running: set[asyncio.Task[None]] = set()  # keeps the background runs referenced until they end
+
+
+def job_out(job: ImportJob, errors: Sequence[ImportCellError], duplicate: bool = False) -> ImportJobOut:
+    eta: float | None = None
+    if job.finished_at is not None:
+        eta = 0.0
+    elif job.started_at is not None and job.rows_done and job.rows_total:
+        elapsed = (datetime.now(UTC) - job.started_at).total_seconds()
+        eta = round(elapsed / job.rows_done * (job.rows_total - job.rows_done), 1)
+    return ImportJobOut(
+        id=job.id,
+        kind=ImportKind(job.kind),
+        mode=ImportMode(job.mode),
+        status=ImportStatus(job.status),
+        region_code=job.region_code,
+        file_name=job.file_name,
+        file_sha256=job.file_sha256,
+        rows_total=job.rows_total,
+        rows_done=job.rows_done,
+        rows_loaded=job.rows_loaded,
+        error_count=job.error_count,
+        errors=[error_out(e) for e in errors],
+        eta_seconds=eta,
+        failure=job.failure,
+        duplicate_of=job.id if duplicate else None,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        created_by=job.created_by,
+    )
+
+
+def error_out(e: ImportCellError) -> ImportErrorOut:
+    return ImportErrorOut(
+        row=e.row,
+        column=e.column,
+        header=e.header,
+        value=e.value,
+        rule=e.rule,
+        detail_zh=e.detail_zh,
+        detail_en=e.detail_en,
+    )
+
+
+async def first_errors(session: AsyncSession, job: ImportJob) -> list[ImportCellError]:
+    query = select(ImportCellError).where(ImportCellError.job_id == job.id).order_by(ImportCellError.seq)
+    return list((await session.scalars(query.limit(FIRST_ERRORS))).all())
+
+
+async def visible_job(session: AsyncSession, principal: Principal, job_id: uuid.UUID) -> ImportJob:
+    job = await session.scalar(select(ImportJob).where(ImportJob.id == job_id))
+    if job is None or not sees_region(principal, job.region_code):
+        raise NotFound(NO_SUCH_JOB)
+    return job
+
+
+async def submit(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    kind: ImportKind,
+    mode: ImportMode,
+    region: str,
+    file_name: str,
+    content: bytes,
+    secret: bytes,
+) -> tuple[ImportJob, bool]:
+    """The job for these bytes (region and kind): the existing one (True), or a new one, committed and
+    started in the background (False). The caller has been authorised to write in ``region``."""
+    digest = hashlib.sha256(content).hexdigest()
+    once = (
+        ImportJob.region_code == region,
+        ImportJob.kind == kind.value,
+        ImportJob.file_sha256 == digest,
+        ImportJob.status.not_in([ImportStatus.rejected.value, ImportStatus.failed.value]),
+    )
+    existing = await session.scalar(select(ImportJob).where(*once))
+    if existing is not None:
+        return existing, True
+    job = ImportJob(
+        kind=kind.value,
+        mode=mode.value,
+        status=ImportStatus.queued.value,
+        region_code=region,
+        region_path=normalise(region),
+        file_name=file_name[:255],
+        file_sha256=digest,
+        content=content,
+        created_by=principal.subject,
+    )
+    session.add(job)
+    try:
+        await session.commit()  # the background run reads the job: it must be there first
+    except IntegrityError:  # the same bytes uploaded twice at once: the unique index decides
+        await session.rollback()
+        existing = await session.scalar(select(ImportJob).where(*once))
+        if existing is None:
+            raise
+        return existing, True
+    task = asyncio.create_task(run(sessionmaker, job.id, principal, secret))
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    return job, False
+
+
+async def _set(sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, **values: object) -> None:
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+
+
+async def run(
+    sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, principal: Principal, secret: bytes
+) -> None:
+    """Check every cell, then (all good, or ``good_rows``) load; errors recorded; never raises."""
+    token = request_id_var.set("import-" + new_request_id())
+    try:
+        await _run(sessionmaker, job_id, principal, secret)
+    except Exception as exc:
+        _log.exception("import job %s failed", job_id)
+        await _set(
+            sessionmaker,
+            job_id,
+            status=ImportStatus.failed.value,
+            failure=f"{type(exc).__name__}: {exc}"[:500],
+            finished_at=datetime.now(UTC),
+        )
+    finally:
+        request_id_var.reset(token)
+
+
+async def _run(
+    sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, principal: Principal, secret: bytes
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        job = await session.get_one(ImportJob, job_id)
+        job.status = ImportStatus.validating.value
+        job.started_at = datetime.now(UTC)
+        content, mode, region = job.content, job.mode, job.region_code
+    today = business_today()
+    columns = workforce_format.COLUMNS
+    try:
+        table = await asyncio.to_thread(read_table, content, columns)
+    except UnreadableFile as exc:
+        unreadable: list[Problem] = [(1, None, "", "", None, exc.zh, exc.en)]
+        await _finish(sessionmaker, job_id, unreadable, 0, 0, rejected=True)
+        return
+    places = {c.key: column_index(table.headers, c) for c in columns}
+    missing = [c for c in columns if c.required and places[c.key] is None]
+    if missing:
+        absent: list[Problem] = [
+            (1, None, c.zh, "", None, f"缺少必填列“{c.zh}”", f"required column {c.en!r} is missing") for c in missing
+        ]
+        await _finish(sessionmaker, job_id, absent, len(table.rows), 0, rejected=True)
+        return
+    await _set(sessionmaker, job_id, rows_total=len(table.rows))
+    rows, problems = await _read_rows(sessionmaker, job_id, table, places, today)
+    if rows and not (problems and mode == ImportMode.all_or_nothing.value):
+        await _set(sessionmaker, job_id, status=ImportStatus.loading.value, rows_done=len(table.rows))
+    async with sessionmaker() as session, session.begin():
+        checked = await workforce_import.check_rows(session, principal, region, rows, secret, today)
+        for line, cells in checked.problems.items():
+            problems.extend(_located(table, places, line, cells))
+        problems.sort(key=lambda p: (p[0], p[1] if p[1] is not None else -1))
+        loaded = 0
+        if not (problems and mode == ImportMode.all_or_nothing.value):
+            loaded = await workforce_import.load(session, checked.good, today)
+        await _record(session, job_id, problems, len(table.rows), loaded, rejected=bool(problems) and not loaded)
+
+
+def _located(
+    table: Table, places: dict[str, int | None], line: int, cells: Sequence[workforce_format.CellProblem]
+) -> list[Problem]:
+    out: list[Problem] = []
+    for cell in cells:
+        index = places.get(cell.column)
+        header = table.headers[index] if index is not None else workforce_format.BY_KEY[cell.column].zh
+        out.append((line, index, header, cell.value, cell.rule, cell.zh, cell.en))
+    return out
+
+
+async def _read_rows(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    job_id: uuid.UUID,
+    table: Table,
+    places: dict[str, int | None],
+    today: date,
+) -> tuple[list[workforce_format.WorkforceRow], list[Problem]]:
+    """Every row's cells, checked (pure); progress recorded every ``PROGRESS_EVERY`` rows."""
+    rows: list[workforce_format.WorkforceRow] = []
+    problems: list[Problem] = []
+    last = time.monotonic()
+    for done, (line, values) in enumerate(table.rows, start=1):
+        cells = {key: values[i] if i is not None and i < len(values) else None for key, i in places.items()}
+        row, cell_problems = workforce_format.read_row(line, cells, today)
+        if row is not None:
+            rows.append(row)
+        problems.extend(_located(table, places, line, cell_problems))
+        if done % PROGRESS_EVERY == 0:
+            await _set(sessionmaker, job_id, rows_done=done)
+            if time.monotonic() - last > 0.05:
+                await asyncio.sleep(0)  # let requests (progress reads) in
+                last = time.monotonic()
+    return rows, problems
+
+
+async def _finish(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    job_id: uuid.UUID,
+    problems: list[Problem],
+    total: int,
+    loaded: int,
+    *,
+    rejected: bool,
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        await _record(session, job_id, problems, total, loaded, rejected=rejected)
+
+
+async def _record(
+    session: AsyncSession, job_id: uuid.UUID, problems: list[Problem], total: int, loaded: int, *, rejected: bool
+) -> None:
+    if problems:
+        await session.execute(
+            insert(ImportCellError),
+            [
+                {
+                    "job_id": job_id,
+                    "seq": seq,
+                    "row": row,
+                    "column": get_column_letter(index + 1) if index is not None else "A",
+                    "header": header[:60],
+                    "value": value[:200],
+                    "rule": rule,
+                    "detail_zh": zh[:300],
+                    "detail_en": en[:300],
+                }
+                for seq, (row, index, header, value, rule, zh, en) in enumerate(problems, start=1)
+            ],
+        )
+    await session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job_id)
+        .values(
+            status=(ImportStatus.rejected if rejected else ImportStatus.succeeded).value,
+            rows_total=total,
+            rows_done=total,
+            rows_loaded=loaded,
+            error_count=len(problems),
+            finished_at=func.clock_timestamp(),
+        )
+    )
+
+
+async def marked_workbook(session: AsyncSession, job: ImportJob) -> bytes:
+    """The uploaded workbook (an ``.xlsx`` of an uploaded CSV) with every bad cell filled and commented."""
+    errors = (await session.scalars(select(ImportCellError).where(ImportCellError.job_id == job.id))).all()
+    marks = [
+        Mark(
+            e.row,
+            _column_number(e.column) - 1,
+            f"{e.detail_zh}\n{e.detail_en}" + (f"（{e.rule}）" if e.rule else ""),
+        )
+        for e in errors
+    ]
+    return await asyncio.to_thread(marked, job.content, marks)
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - ord("A") + 1
+    return n
