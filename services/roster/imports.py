@@ -105,7 +105,7 @@ async def submit(
     file_name: str,
     content: bytes,
     secret: bytes,
-) -> tuple[ImportJob, bool]:
+) -> tuple[ImportJobOut, bool]:
     """The job for these bytes (region and kind): the existing one (True), or a new one, committed and
     started in the background (False). The caller has been authorised to write in ``region``."""
     digest = hashlib.sha256(content).hexdigest()
@@ -117,7 +117,7 @@ async def submit(
     )
     existing = await session.scalar(select(ImportJob).where(*once))
     if existing is not None:
-        return existing, True
+        return job_out(existing, await first_errors(session, existing), duplicate=True), True
     job = ImportJob(
         kind=kind.value,
         mode=mode.value,
@@ -137,11 +137,19 @@ async def submit(
         existing = await session.scalar(select(ImportJob).where(*once))
         if existing is None:
             raise
-        return existing, True
+        return job_out(existing, await first_errors(session, existing), duplicate=True), True
+    answer = job_out(job, [])
+    # Nothing more on this session from here: the run has the database to itself until it ends.
     task = asyncio.create_task(run(sessionmaker, job.id, principal, secret))
     _running.add(task)
     task.add_done_callback(_running.discard)
-    return job, False
+    return answer, False
+
+
+async def drain() -> None:
+    """Wait for the runs this process started (shutdown; tests that read a job once it has finished)."""
+    while _running:
+        await asyncio.gather(*list(_running), return_exceptions=True)
 
 
 async def _set(sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, **values: object) -> None:
