@@ -577,16 +577,16 @@ class ImportErrorOut(BaseModel):
     value: str = Field(description="单元格内容 the cell as written")
     rule: str | None = Field(description="政策规则 the rule id (POLICY.md, or GB11643 for ID numbers)")
     detail_zh: str = Field(description="错误说明（中文）")
-    detail_en: str = Field(description="what is wrong, in English")
+    detail_en: str = Field(description="错误说明（英文） what is wrong, in English")
 
 
 class ImportJobOut(BaseModel):
     id: uuid.UUID
     kind: ImportKind
-    mode: ImportMode
+    mode: ImportMode = Field(description="导入方式 all_or_nothing | good_rows")
     status: ImportStatus
     region_code: str = Field(description="区划 the region the upload is for")
-    file_name: str
+    file_name: str = Field(description="文件名 as uploaded")
     file_sha256: str = Field(description="文件摘要 sha256 of the uploaded bytes: the same bytes are imported once")
     rows_total: int = Field(description="总行数 data rows in the file")
     rows_done: int = Field(description="已校验 rows checked so far")
@@ -599,5 +599,5 @@ class ImportJobOut(BaseModel):
         None, description="重复上传 set when these bytes were already imported: this is that job (not applied again)"
     )
     created_at: datetime
-    finished_at: datetime | None
-    created_by: str
+    finished_at: datetime | None = Field(description="完成时间 when the run ended (UTC)")
+    created_by: str = Field(description="上传人 who uploaded it")

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from sqlalchemy import and_, or_, select
 
 from services.roster import imports, workforce_export, workforce_format
@@ -26,6 +26,7 @@ from shared.scoping import WRITE_ROLES, path_filter, require_write
 from shared.spreadsheets import CSV_TYPE, XLSX_TYPE, csv_bytes, template, workbook
 
 router = APIRouter(prefix="/v1", tags=["imports"])
+JobId = Annotated[uuid.UUID, Path(description="导入任务编号 import job id")]
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 XLSX: dict[int | str, dict[str, Any]] = {200: {"content": {XLSX_TYPE: {}}, "description": "Excel 工作簿 .xlsx"}}
 CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}}
@@ -130,7 +131,7 @@ async def list_jobs(
     response_model=ImportJobOut,
     responses=problem_responses(401, 403, 404),
 )
-async def get_job(job_id: uuid.UUID, principal: Reader, session: SessionDep) -> ImportJobOut:
+async def get_job(job_id: JobId, principal: Reader, session: SessionDep) -> ImportJobOut:
     job = await imports.visible_job(session, principal, job_id)
     return imports.job_out(job, await imports.first_errors(session, job))
 
@@ -142,7 +143,7 @@ async def get_job(job_id: uuid.UUID, principal: Reader, session: SessionDep) -> 
     responses=problem_responses(400, 401, 403, 404),
 )
 async def list_errors(
-    job_id: uuid.UUID,
+    job_id: JobId,
     principal: Reader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -168,7 +169,7 @@ async def list_errors(
     response_class=Response,
     responses=problem_responses(401, 403, 404) | XLSX,
 )
-async def errors_workbook(job_id: uuid.UUID, principal: Reader, session: SessionDep) -> Response:
+async def errors_workbook(job_id: JobId, principal: Reader, session: SessionDep) -> Response:
     job = await imports.visible_job(session, principal, job_id)
     content = await imports.marked_workbook(session, job)
     return _download(content, XLSX_TYPE, f"import-{job.id}-errors.xlsx")

@@ -104,9 +104,12 @@ async def test_workers_recorded_as_they_are_today_with_the_api_rows_and_events(r
             await session.execute(text("SELECT type, data FROM roster.events WHERE type <> 'region.created'"))
         ).all()
     kinds = sorted(e.type for e in events if e.type in ("worker.hired", "post.assigned", "contract.signed"))
-    assert kinds.count("worker.hired") == 3 and kinds.count("post.assigned") == 3 and kinds.count("contract.signed") == 2
+    assert kinds.count("worker.hired") == 3
+    assert kinds.count("post.assigned") == 3
+    assert kinds.count("contract.signed") == 2
     hired = next(e.data for e in events if e.type == "worker.hired" and e.data["name"] == "导入3")
-    assert hired["status"] == "left" and hired["employments"] == [{"hire_date": "2020-05-01", "left_date": "2024-06-30"}]
+    assert hired["status"] == "left"
+    assert hired["employments"] == [{"hire_date": "2020-05-01", "left_date": "2024-06-30"}]
     assert id_number(3) not in str(hired)  # never the ID number in an event
 
 
@@ -138,14 +141,18 @@ async def test_bad_rows_write_nothing_and_each_bad_cell_is_reported_with_its_rul
         (9, "身份证号", None),
     }, job["errors"]
     by_row = {e["row"]: e for e in job["errors"]}
-    assert by_row[4]["detail_en"] == "the check digit is wrong" and by_row[4]["column"] == "A"
-    assert by_row[6]["value"] == "13" and "1–12" in by_row[6]["detail_en"]
-    assert "YYYY-MM-DD" in by_row[7]["detail_en"] and by_row[7]["value"] == "2019.03.01"
+    assert by_row[4]["detail_en"] == "the check digit is wrong"
+    assert by_row[4]["column"] == "A"
+    assert by_row[6]["value"] == "13"
+    assert "1–12" in by_row[6]["detail_en"]
+    assert "YYYY-MM-DD" in by_row[7]["detail_en"]
+    assert by_row[7]["value"] == "2019.03.01"
     assert "row 3" in by_row[8]["detail_en"]
     assert "already" in by_row[9]["detail_en"]
     assert await count(roster, "SELECT count(*) FROM roster.workers") == 1  # nothing written
     paged = await roster.client.get(f"/v1/imports/{job['id']}/errors", headers=roster.county_admin, params={"limit": 4})
-    assert len(paged.json()["items"]) == 4 and paged.json()["next_cursor"]
+    assert len(paged.json()["items"]) == 4
+    assert paged.json()["next_cursor"]
 
     # good_rows: the same file loads its two good rows (a rejected job does not hold the file back)
     _, partial = await upload(roster, content, mode="good_rows")
@@ -165,7 +172,8 @@ async def test_marked_workbook_fills_and_comments_each_bad_cell(roster: Roster) 
     bad = sheet.cell(row=4, column=KEYS.index("grade") + 1)
     assert bad.value == 15
     assert bad.fill.fgColor.rgb == "FFFFC7CE"
-    assert bad.comment is not None and "C4" in bad.comment.text
+    assert bad.comment is not None
+    assert "C4" in bad.comment.text
     assert sheet.cell(row=3, column=KEYS.index("grade") + 1).comment is None  # the good row is left alone
 
 
@@ -247,8 +255,11 @@ async def test_export_is_the_import_format_masked_unless_the_personal_data_right
     assert full.content.decode("utf-8-sig").splitlines()[2].split(",")[0] == id_number(80)
     assert await count(roster, "SELECT count(*) FROM roster.personal_data_reads") == 1  # the unmasked read, audited
     exported = dict(zip(KEYS, read_table(full.content, COLUMNS).rows[0][1], strict=True))
-    assert exported["status"] == "在岗" and exported["post"] == "工作人员" and exported["grade"] == "5"
-    assert exported["certificate_level"] == "社会工作师" and exported["community_name"] == "社区A"
+    assert exported["status"] == "在岗"
+    assert exported["post"] == "工作人员"
+    assert exported["grade"] == "5"
+    assert exported["certificate_level"] == "社会工作师"
+    assert exported["community_name"] == "社区A"
     xlsx = await roster.client.get("/v1/workforce.xlsx", headers=roster.as_(("county_admin", "330302"), pd=("330302",)))
     sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
     assert sheet["A3"].value == id_number(80)
