@@ -67,11 +67,14 @@ class Policies:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._years: dict[int, dict[str, StaffingPolicyOverride]] = {}
+        self._resolved: dict[tuple[str, int], StaffingPolicy] = {}
 
     async def of(self, region: str, year: int) -> StaffingPolicy:
-        if year not in self._years:
-            self._years[year] = await policy_overrides(self._session, year)
-        return resolve_policy(self._years[year], region)
+        if (region, year) not in self._resolved:
+            if year not in self._years:
+                self._years[year] = await policy_overrides(self._session, year)
+            self._resolved[region, year] = resolve_policy(self._years[year], region)
+        return self._resolved[region, year]
 
 
 async def check_rows(
