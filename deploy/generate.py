@@ -18,7 +18,7 @@ import argparse
 import csv
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -82,17 +82,19 @@ def _place(rng: random.Random) -> str:
     return rng.choice(PLACE) + rng.choice(PLACE)
 
 
-def communities(seed: int, workers: int) -> Iterator[tuple[str, str, str, str, str | None, int]]:
+def communities(
+    seed: int, workers: int, counties: Sequence[str] = tuple(COUNTIES)
+) -> Iterator[tuple[str, str, str, str, str | None, int]]:
     """(code, name, parent, level, kind, households) of the whole tree, top down, communities streamed."""
     rng = random.Random(f"{seed}-regions")  # noqa: S311 - test data, reproducible by seed
     yield (PROVINCE[0], PROVINCE[1], "", "province", None, 0)
     for code, name in CITIES.items():
-        yield (code, name, PROVINCE[0], "city", None, 0)
-    for code, name in COUNTIES.items():
-        yield (code, name, code[:4] + "00", "county", None, 0)
+        if any(county.startswith(code[:4]) for county in counties):
+            yield (code, name, PROVINCE[0], "city", None, 0)
+    for code in counties:
+        yield (code, COUNTIES[code], code[:4] + "00", "county", None, 0)
     count = math.ceil(workers / WORKERS_PER_COMMUNITY)
     townships = math.ceil(count / COMMUNITIES_PER_TOWNSHIP)
-    counties = list(COUNTIES)
     made = 0
     for t in range(townships):
         county = counties[t % len(counties)]
@@ -114,9 +116,8 @@ def communities(seed: int, workers: int) -> Iterator[tuple[str, str, str, str, s
             )
 
 
-def community_of(index: int) -> str:
+def community_of(index: int, counties: Sequence[str] = tuple(COUNTIES)) -> str:
     """The code of the ``index``-th community (0-based), the same arithmetic as :func:`communities`."""
-    counties = list(COUNTIES)
     t, c = divmod(index, COMMUNITIES_PER_TOWNSHIP)
     county = counties[t % len(counties)]
     return f"{county}{t // len(counties) + 1:03d}{c + 1:03d}"
@@ -135,7 +136,9 @@ def _date_between(rng: random.Random, start: date, end: date) -> date:
     return start + timedelta(days=rng.randint(0, max(0, (end - start).days)))
 
 
-def workforce_rows(seed: int, workers: int, today: date) -> Iterator[list[object]]:
+def workforce_rows(
+    seed: int, workers: int, today: date, counties: Sequence[str] = tuple(COUNTIES)
+) -> Iterator[list[object]]:
     """One row per worker, in the import format's columns."""
     rng = random.Random(f"{seed}-workers")  # noqa: S311 - test data, reproducible by seed
     keys = [c.key for c in COLUMNS]
@@ -143,7 +146,7 @@ def workforce_rows(seed: int, workers: int, today: date) -> Iterator[list[object
     duty_labels = list(DUTIES.values())
     for j in range(workers):
         community_index, position = divmod(j, WORKERS_PER_COMMUNITY)
-        community = community_of(community_index)
+        community = community_of(community_index, counties)
         number = id_number(j, community[:6], today)
         birth = ric.get_birth_date(number)
         post = "chief" if position == 0 else "deputy" if position in (1, 2) else "staff"
@@ -184,11 +187,11 @@ def workforce_rows(seed: int, workers: int, today: date) -> Iterator[list[object
         yield [row[k] for k in keys]
 
 
-def quotas(workers: int, today: date) -> Iterator[tuple[str, int, int]]:
+def quotas(workers: int, today: date, counties: Sequence[str] = tuple(COUNTIES)) -> Iterator[tuple[str, int, int]]:
     """Each county's quota for this year: its share of the workers, with a tenth of room."""
     per_county: dict[str, int] = {}
     for index in range(math.ceil(workers / WORKERS_PER_COMMUNITY)):
-        county = community_of(index)[:6]
+        county = community_of(index, counties)[:6]
         size = min(WORKERS_PER_COMMUNITY, workers - index * WORKERS_PER_COMMUNITY)
         per_county[county] = per_county.get(county, 0) + size
     for county, count in per_county.items():
@@ -199,25 +202,35 @@ def _text(value: object) -> object:
     return "" if value is None else value.isoformat() if isinstance(value, date) else value
 
 
-def write(out: Path, seed: int, workers: int, xlsx: bool = True, today: date | None = None) -> dict[str, Path]:
-    """Write the files; answer their paths."""
+def write(
+    out: Path,
+    seed: int,
+    workers: int,
+    xlsx: bool = True,
+    today: date | None = None,
+    counties: Sequence[str] = tuple(COUNTIES),
+) -> dict[str, Path]:
+    """Write the files (in ``counties``, default every district and county of both cities); their paths."""
+    unknown = set(counties) - set(COUNTIES)
+    if unknown:
+        raise ValueError(f"not a Wenzhou or Taizhou county: {sorted(unknown)}")
     day = today or business_today()
     out.mkdir(parents=True, exist_ok=True)
     paths = {"regions": out / "regions.csv", "quotas": out / "quotas.csv", "workforce_csv": out / "workforce.csv"}
     with paths["regions"].open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["code", "name", "parent_code", "level", "kind", "households"])
-        for code, name, parent, level, kind, households in communities(seed, workers):
+        for code, name, parent, level, kind, households in communities(seed, workers, counties):
             writer.writerow([code, name, parent, level, kind or "", households])
     with paths["quotas"].open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["county_code", "year", "headcount"])
-        writer.writerows(quotas(workers, day))
+        writer.writerows(quotas(workers, day, counties))
     with paths["workforce_csv"].open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f, lineterminator="\r\n")
         writer.writerow([c.zh for c in COLUMNS])
         writer.writerow([c.en for c in COLUMNS])
-        for row in workforce_rows(seed, workers, day):
+        for row in workforce_rows(seed, workers, day, counties):
             writer.writerow([_text(v) for v in row])
     if xlsx:
         paths["workforce_xlsx"] = out / "workforce.xlsx"
@@ -225,7 +238,7 @@ def write(out: Path, seed: int, workers: int, xlsx: bool = True, today: date | N
         sheet = book.create_sheet("社区工作者 workforce")
         sheet.append([c.zh for c in COLUMNS])
         sheet.append([c.en for c in COLUMNS])
-        for row in workforce_rows(seed, workers, day):
+        for row in workforce_rows(seed, workers, day, counties):
             sheet.append(row)
         book.save(paths["workforce_xlsx"])
     return paths
@@ -237,10 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=3000, help="100 to 1,000,000")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--no-xlsx", action="store_true", help="CSV only (faster for a million)")
+    parser.add_argument("--counties", default=",".join(COUNTIES), help="comma-separated county codes (default: all)")
     args = parser.parse_args(argv)
     if not 100 <= args.workers <= 1_000_000:
         parser.error("--workers must be 100 to 1,000,000")
-    for kind, path in write(args.out, args.seed, args.workers, xlsx=not args.no_xlsx).items():
+    for kind, path in write(
+        args.out, args.seed, args.workers, xlsx=not args.no_xlsx, counties=args.counties.split(",")
+    ).items():
         print(f"{kind}: {path}")  # noqa: T201 - a command-line tool
     return 0
 
