@@ -277,7 +277,7 @@ def read_row(line: int, cells: Mapping[str, Cell], today: date) -> tuple[Workfor
         except ValueError:
             bad("grade", _Bad("等级应为1–18的整数", "a grade is a whole number 1–18", "C4"))
     post_start = optional_date("post_start_date")
-    if post is not None or grade is not None or post_start is not None:
+    if texts["post"] or texts["grade"] or texts["post_start_date"]:
         for key, value in (("post", post), ("grade", grade), ("post_start_date", post_start)):
             if value is None and not texts[key]:
                 problems.append(
