@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -36,33 +37,13 @@ from services.roster.app import create_app  # noqa: E402
 from services.roster.settings import Settings  # noqa: E402
 from services.roster.workforce_format import COLUMNS  # noqa: E402
 from shared.auth import Grant, Principal, Role, TokenVerifier  # noqa: E402
-from shared.regions import normalise  # noqa: E402
 
-EMPTY = "TRUNCATE roster.workers, roster.events, roster.event_commits, roster.import_jobs CASCADE"
+EMPTY = "TRUNCATE roster.workers, roster.events, roster.event_commits CASCADE"
 
 
-async def seed_tree(url: str, files: dict[str, Path]) -> None:
+async def seed_quotas(url: str, files: dict[str, Path]) -> None:
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        with files["regions"].open(encoding="utf-8") as f:
-            rows = [
-                (
-                    r["code"],
-                    normalise(r["code"]),
-                    r["parent_code"] or None,
-                    r["level"],
-                    r["name"],
-                    r["kind"] or None,
-                    int(r["households"]),
-                )
-                for r in csv.DictReader(f)
-            ]
-        await conn.copy_records_to_table(
-            "regions",
-            schema_name="roster",
-            columns=["code", "path", "parent_code", "level", "name", "kind", "households"],
-            records=rows,
-        )
         with files["quotas"].open(encoding="utf-8") as f:
             quotas = [(r["county_code"], int(r["year"]), int(r["headcount"])) for r in csv.DictReader(f)]
         await conn.copy_records_to_table(
@@ -70,6 +51,28 @@ async def seed_tree(url: str, files: dict[str, Path]) -> None:
         )
     finally:
         await conn.close()
+
+
+async def imported(
+    client: httpx.AsyncClient, headers: dict[str, str], path: Path, kind: str
+) -> tuple[dict[str, Any], float]:
+    """Upload ``path`` as ``kind`` and wait for the job to end: the job and the seconds it took."""
+    content = await asyncio.to_thread(path.read_bytes)
+    started = time.perf_counter()
+    response = await client.post(
+        "/v1/imports",
+        headers=headers,
+        files={"file": (path.name, content)},
+        params={"region": "330000", "kind": kind},
+    )
+    assert response.status_code == 202, response.text
+    while True:
+        job: dict[str, Any] = (await client.get(response.headers["Location"], headers=headers)).json()
+        if job["finished_at"]:
+            break
+        await asyncio.sleep(0.05)
+    assert job["status"] == "succeeded", job
+    return job, time.perf_counter() - started
 
 
 def _data_lines(csv_path: Path) -> Path:
@@ -111,29 +114,17 @@ async def run(url: str, keys_dir: Path, files: dict[str, Path]) -> None:
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://roster", timeout=3600) as client,
     ):
+        job, elapsed = await imported(client, headers, files["regions"], "regions")
+        print(f"regions.csv     {job['rows_loaded']:>9,} regions loaded in {elapsed:7.2f} s")
+        await seed_quotas(url, files)
         for kind in ("workforce_csv", "workforce_xlsx"):
             if kind not in files:
                 continue
             async with app.state.engine.begin() as conn:
                 await conn.execute(text(EMPTY))
-            path = files[kind]
-            started = time.perf_counter()
-            response = await client.post(
-                "/v1/imports",
-                headers=headers,
-                files={"file": (path.name, path.read_bytes())},
-                params={"region": "330000"},
-            )
-            assert response.status_code == 202, response.text
-            while True:
-                job = (await client.get(response.headers["Location"], headers=headers)).json()
-                if job["finished_at"]:
-                    break
-                await asyncio.sleep(0.1)
-            elapsed = time.perf_counter() - started
-            assert job["status"] == "succeeded", job
+            job, elapsed = await imported(client, headers, files[kind], "workforce")
             print(
-                f"{path.name:15s} {job['rows_loaded']:>9,} workers loaded in {elapsed:7.2f} s  "
+                f"{files[kind].name:15s} {job['rows_loaded']:>9,} workers loaded in {elapsed:7.2f} s  "
                 f"({job['rows_loaded'] / elapsed:,.0f} rows/s, {elapsed / bare:.1f}× the bare COPY)"
             )
 
@@ -150,7 +141,6 @@ def main() -> int:
         started = time.perf_counter()
         files = generate.write(scratch / "data", 1, args.workers, xlsx=not args.no_xlsx)
         print(f"generated {args.workers:,} workers in {time.perf_counter() - started:.1f} s")
-        asyncio.run(seed_tree(url, files))
         asyncio.run(run(url, keys_dir, files))
     return 0
 

@@ -3,12 +3,13 @@ million workers never sit in memory):
 
     python -m deploy.generate --seed 1 --workers 3000 --out DIR [--no-xlsx]
 
-writes ``DIR/regions.csv`` (province, the cities of 温州 330300 and 台州 331000, their real districts and
-counties, plausible townships and communities under them), ``DIR/quotas.csv`` (each county's quota for
-this year, S5, with room), and ``DIR/workforce.csv`` / ``DIR/workforce.xlsx`` in the workforce import
-format. About ten workers a community: one chief (P2), two deputies (P3), the rest staff, each graded
-within their post's range (C4); ID numbers valid (GB 11643 check digit), unique by construction; ages 22–48
-today, hired at 18 or older; a few have left; current contracts start on the last anniversary of the hire
+writes ``DIR/regions.csv`` in the regions import format (province, the cities of 温州 330300 and
+台州 331000, their real districts and counties, plausible townships and communities under them),
+``DIR/quotas.csv`` (each county's quota for this year, S5, with room), and ``DIR/workforce.csv`` /
+``DIR/workforce.xlsx`` in the workforce import format. About ten workers a community: one chief (P2), two
+deputies (P3), the rest staff, each graded within their post's range (C4); ID numbers valid (GB 11643 check
+digit), unique by construction; ages 22–48 today, hired at 18 or older; a few have left; current contracts
+start on the last anniversary of the hire
 (H3).
 """
 
@@ -27,6 +28,7 @@ from dateutil.relativedelta import relativedelta
 from openpyxl import Workbook
 from stdnum.cn import ric
 
+from services.roster import regions_format
 from services.roster.domain.lifecycle import Employment as Period
 from services.roster.domain.lifecycle import status_on
 from services.roster.domain.posts import GRADE_RANGES
@@ -217,11 +219,13 @@ def write(
     day = today or business_today()
     out.mkdir(parents=True, exist_ok=True)
     paths = {"regions": out / "regions.csv", "quotas": out / "quotas.csv", "workforce_csv": out / "workforce.csv"}
-    with paths["regions"].open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["code", "name", "parent_code", "level", "kind", "households"])
+    with paths["regions"].open("w", encoding="utf-8-sig", newline="") as f:  # the regions import format
+        writer = csv.writer(f, lineterminator="\r\n")
+        writer.writerow([c.zh for c in regions_format.COLUMNS])
+        writer.writerow([c.en for c in regions_format.COLUMNS])
         for code, name, parent, level, kind, households in communities(seed, workers, counties):
-            writer.writerow([code, name, parent, level, kind or "", households])
+            kind_label = regions_format.KINDS[kind] if kind else ""
+            writer.writerow([code, name, parent, regions_format.LEVELS[level], kind_label, households, "", "", ""])
     with paths["quotas"].open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["county_code", "year", "headcount"])

@@ -32,6 +32,28 @@ HEADER_FILL = PatternFill(start_color="FFDDEBF7", end_color="FFDDEBF7", fill_typ
 MAX_TEMPLATE_ROWS = 10_000  # rows the template's dropdowns and formats cover
 
 
+@dataclass(frozen=True)
+class CellProblem:
+    """One bad cell: the column's key, the value as written, the reason in both languages, the rule id."""
+
+    column: str
+    value: str
+    zh: str
+    en: str
+    rule: str | None = None
+
+
+@dataclass
+class Checked:
+    """The rows that passed every check, and the bad cells by sheet row."""
+
+    good: list[Any] = field(default_factory=list)
+    problems: dict[int, list[CellProblem]] = field(default_factory=dict)
+
+    def refuse(self, line: int, problem: CellProblem) -> None:
+        self.problems.setdefault(line, []).append(problem)
+
+
 class UnreadableFile(ValueError):
     """The upload is neither a readable workbook nor a CSV in a known encoding."""
 

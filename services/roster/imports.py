@@ -13,15 +13,17 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.roster import workforce_format, workforce_import
+from services.roster import regions_format, regions_import, workforce_format, workforce_import
 from services.roster.lifecycle import business_today
 from services.roster.models import ImportCellError, ImportJob
 from services.roster.schemas import ImportErrorOut, ImportJobOut, ImportKind, ImportMode, ImportStatus
@@ -31,7 +33,19 @@ from shared.problems import NotFound
 from shared.regions import normalise
 from shared.request_context import new_request_id, request_id_var
 from shared.scoping import sees_region
-from shared.spreadsheets import Mark, Table, UnreadableFile, column_index, marked, read_table
+from shared.spreadsheets import (
+    Cell,
+    CellProblem,
+    Checked,
+    Mark,
+    SheetColumn,
+    Table,
+    UnreadableFile,
+    column_index,
+    marked,
+    read_table,
+    template,
+)
 
 _log = logging.getLogger("shegong.roster.imports")
 NO_SUCH_JOB = Message("导入任务不存在", "No such import job")
@@ -39,6 +53,44 @@ FIRST_ERRORS = 100
 PROGRESS_EVERY = 500
 Problem = tuple[int, int | None, str, str, str | None, str, str]  # row, column index, header, value, rule, zh, en
 _running: set[asyncio.Task[None]] = set()  # keeps the background runs referenced until they end
+
+
+@dataclass(frozen=True)
+class ImportFormat:
+    """What an import kind is: its columns, its pure row reader, its database checks and its loader."""
+
+    title: str
+    columns: tuple[SheetColumn, ...]
+    notes: tuple[str, ...]
+    read_row: Callable[[int, Mapping[str, Cell], date], tuple[Any | None, list[CellProblem]]]
+    check_rows: Callable[[AsyncSession, Principal, str, Sequence[Any], bytes, date], Awaitable[Checked]]
+    load: Callable[[AsyncSession, Sequence[Any], date], Awaitable[int]]
+
+
+FORMATS: dict[ImportKind, ImportFormat] = {
+    ImportKind.workforce: ImportFormat(
+        "社区工作者 workforce",
+        workforce_format.COLUMNS,
+        workforce_format.NOTES,
+        workforce_format.read_row,
+        workforce_import.check_rows,
+        workforce_import.load,
+    ),
+    ImportKind.regions: ImportFormat(
+        "区划 regions",
+        regions_format.COLUMNS,
+        regions_format.NOTES,
+        regions_format.read_row,
+        regions_import.check_rows,
+        regions_import.load,
+    ),
+}
+
+
+def template_of(kind: ImportKind) -> bytes:
+    """The kind's empty workbook (two header rows, dropdowns, formats, notes)."""
+    spec = FORMATS[kind]
+    return template(spec.columns, spec.title, spec.notes)
 
 
 def job_out(job: ImportJob, errors: Sequence[ImportCellError], duplicate: bool = False) -> ImportJobOut:
@@ -184,9 +236,10 @@ async def _run(
         job = await session.get_one(ImportJob, job_id)
         job.status = ImportStatus.validating.value
         job.started_at = datetime.now(UTC)
-        content, mode, region = job.content, job.mode, job.region_code
+        content, mode, region, kind = job.content, job.mode, job.region_code, ImportKind(job.kind)
     today = business_today()
-    columns = workforce_format.COLUMNS
+    spec = FORMATS[kind]
+    columns = spec.columns
     try:
         table = await asyncio.to_thread(read_table, content, columns)
     except UnreadableFile as exc:
@@ -202,27 +255,27 @@ async def _run(
         await _finish(sessionmaker, job_id, absent, len(table.rows), 0, rejected=True)
         return
     await _set(sessionmaker, job_id, rows_total=len(table.rows))
-    rows, problems = await _read_rows(sessionmaker, job_id, table, places, today)
+    rows, problems = await _read_rows(sessionmaker, job_id, spec, table, places, today)
     if rows and not (problems and mode == ImportMode.all_or_nothing.value):
         await _set(sessionmaker, job_id, status=ImportStatus.loading.value, rows_done=len(table.rows))
     async with sessionmaker() as session, session.begin():
-        checked = await workforce_import.check_rows(session, principal, region, rows, secret, today)
+        checked = await spec.check_rows(session, principal, region, rows, secret, today)
         for line, cells in checked.problems.items():
-            problems.extend(_located(table, places, line, cells))
+            problems.extend(_located(table, places, spec, line, cells))
         problems.sort(key=lambda p: (p[0], p[1] if p[1] is not None else -1))
         loaded = 0
         if not (problems and mode == ImportMode.all_or_nothing.value):
-            loaded = await workforce_import.load(session, checked.good, today)
+            loaded = await spec.load(session, checked.good, today)
         await _record(session, job_id, problems, len(table.rows), loaded, rejected=bool(problems) and not loaded)
 
 
 def _located(
-    table: Table, places: dict[str, int | None], line: int, cells: Sequence[workforce_format.CellProblem]
+    table: Table, places: dict[str, int | None], spec: ImportFormat, line: int, cells: Sequence[CellProblem]
 ) -> list[Problem]:
     out: list[Problem] = []
     for cell in cells:
         index = places.get(cell.column)
-        header = table.headers[index] if index is not None else workforce_format.BY_KEY[cell.column].zh
+        header = table.headers[index] if index is not None else next(c.zh for c in spec.columns if c.key == cell.column)
         out.append((line, index, header, cell.value, cell.rule, cell.zh, cell.en))
     return out
 
@@ -230,20 +283,21 @@ def _located(
 async def _read_rows(
     sessionmaker: async_sessionmaker[AsyncSession],
     job_id: uuid.UUID,
+    spec: ImportFormat,
     table: Table,
     places: dict[str, int | None],
     today: date,
-) -> tuple[list[workforce_format.WorkforceRow], list[Problem]]:
+) -> tuple[list[Any], list[Problem]]:
     """Every row's cells, checked (pure); progress recorded every ``PROGRESS_EVERY`` rows."""
-    rows: list[workforce_format.WorkforceRow] = []
+    rows: list[Any] = []
     problems: list[Problem] = []
     last = time.monotonic()
     for done, (line, values) in enumerate(table.rows, start=1):
         cells = {key: values[i] if i is not None and i < len(values) else None for key, i in places.items()}
-        row, cell_problems = workforce_format.read_row(line, cells, today)
+        row, cell_problems = spec.read_row(line, cells, today)
         if row is not None:
             rows.append(row)
-        problems.extend(_located(table, places, line, cell_problems))
+        problems.extend(_located(table, places, spec, line, cell_problems))
         if done % PROGRESS_EVERY == 0:
             await _set(sessionmaker, job_id, rows_done=done)
             if time.monotonic() - last > 0.05:

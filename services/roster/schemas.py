@@ -536,6 +536,7 @@ class ImportKind(StrEnum):
     """导入类型 what an upload holds (issue #13): the roster's kinds."""
 
     workforce = "workforce"
+    regions = "regions"
 
 
 class ImportMode(StrEnum):
@@ -557,7 +558,7 @@ class ImportStatus(StrEnum):
 
 
 ENUM_LABELS |= {
-    "import_kind": {ImportKind.workforce: "社区工作者"},
+    "import_kind": {ImportKind.workforce: "社区工作者", ImportKind.regions: "区划与社区"},
     "import_mode": {ImportMode.all_or_nothing: "全部正确才导入", ImportMode.good_rows: "导入正确行"},
     "import_status": {
         ImportStatus.queued: "排队中",

@@ -20,7 +20,7 @@ from services.roster.domain.posts import GRADE_RANGES, grade_violation
 from services.roster.domain.working_age import birth_date_problem, working_age_problem
 from services.roster.schemas import ENUM_LABELS
 from shared.codes import ascii_code
-from shared.spreadsheets import Cell, SheetColumn
+from shared.spreadsheets import Cell, CellProblem, SheetColumn
 
 SEX_LABELS = {"male": "男", "female": "女"}
 STATUS_LABELS = {k: v for k, v in ENUM_LABELS["worker_status"].items() if k != "on_loan"}
@@ -89,17 +89,6 @@ NOTES = (
 
 
 @dataclass(frozen=True)
-class CellProblem:
-    """One bad cell: the column's key, the value as written, the reason in both languages, the rule id."""
-
-    column: str
-    value: str
-    zh: str
-    en: str
-    rule: str | None = None
-
-
-@dataclass(frozen=True)
 class WorkforceRow:
     line: int
     resident: ResidentId
@@ -122,6 +111,9 @@ class WorkforceRow:
     contract_start: date | None
     certificate_level: str | None
     certificate_date: date | None
+
+
+__all__ = ["CellProblem"]  # re-exported: the format's readers name it from here
 
 
 class _Bad(ValueError):

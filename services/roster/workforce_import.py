@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -42,23 +41,13 @@ from services.roster.lifecycle import worker_event_data
 from services.roster.models import Employment, PostAssignment, Quota, Region, StaffingPolicyOverride, Worker
 from services.roster.quota_use import peak_headcounts
 from services.roster.regions import policy_overrides, resolve_policy
-from services.roster.workforce_format import CellProblem, WorkforceRow
+from services.roster.workforce_format import WorkforceRow
 from shared.auth import Principal
 from shared.contracts import PostAssigned
 from shared.regions import RegionLevel, contains, normalise
 from shared.request_context import current_request_id
 from shared.scoping import WRITE_ROLES, sees_region
-
-
-@dataclass
-class Checked:
-    """The rows that passed every check (with their keyed hash and probation end) and the bad cells by line."""
-
-    good: list[tuple[WorkforceRow, str, date]] = field(default_factory=list)
-    problems: dict[int, list[CellProblem]] = field(default_factory=dict)
-
-    def refuse(self, row: WorkforceRow, problem: CellProblem) -> None:
-        self.problems.setdefault(row.line, []).append(problem)
+from shared.spreadsheets import CellProblem, Checked
 
 
 class Policies:
@@ -85,6 +74,7 @@ async def check_rows(
     secret: bytes,
     today: date,
 ) -> Checked:
+    """``Checked.good``: (row, keyed hash of the ID number, probation end) of each row that passed."""
     """The database checks of rows whose cells are good. Locks the quota rows of the counties concerned and
     the communities where chiefs or deputies are imported (as the API's hire and post assignment do)."""
     checked = Checked()
@@ -102,14 +92,14 @@ async def check_rows(
         value = row.resident.number
         if key in seen:
             checked.refuse(
-                row,
+                row.line,
                 CellProblem("id_number", value, f"与第 {seen[key]} 行是同一人", f"the same person as row {seen[key]}"),
             )
             continue
         seen[key] = row.line
         if key in existing:
             checked.refuse(
-                row,
+                row.line,
                 CellProblem(
                     "id_number",
                     value,
@@ -121,11 +111,13 @@ async def check_rows(
         code = row.community_code
         if code not in levels or not contains(region, code) or not sees_region(principal, code, WRITE_ROLES):
             checked.refuse(
-                row, CellProblem("community_code", code, f"区划不存在：{code}", f"no such community: {code}")
+                row.line, CellProblem("community_code", code, f"区划不存在：{code}", f"no such community: {code}")
             )
             continue
         if levels[code] != RegionLevel.community:
-            checked.refuse(row, CellProblem("community_code", code, "应为社区（村）代码", "must be a community", "S1"))
+            checked.refuse(
+                row.line, CellProblem("community_code", code, "应为社区（村）代码", "must be a community", "S1")
+            )
             continue
         candidates.append((row, key))
     policies = Policies(session)
@@ -137,7 +129,7 @@ async def check_rows(
             derived = lifecycle.status_on([lifecycle.Employment(row.hire_date, row.left_date, ends)], [], today)
             if derived != row.status:
                 checked.refuse(
-                    row,
+                    row.line,
                     CellProblem(
                         "status",
                         row.status,
@@ -190,7 +182,9 @@ async def _holders(
             )
             if violation is not None:
                 value = (row.approval or "") if violation.field == "approval" else row.post
-                checked.refuse(row, CellProblem(violation.field, value, violation.zh, violation.en, violation.rule))
+                checked.refuse(
+                    row.line, CellProblem(violation.field, value, violation.zh, violation.en, violation.rule)
+                )
                 continue
             others.append(period)
         kept.append((row, key, ends))
@@ -244,7 +238,7 @@ async def _quota_now(
         else:
             used[county] += 1
             continue
-        checked.refuse(row, problem)
+        checked.refuse(row.line, problem)
         refused.add(row.line)
     return [r for r in rows if r[0].line not in refused]
 

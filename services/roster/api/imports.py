@@ -23,7 +23,7 @@ from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, enc
 from shared.problems import FieldError, UnprocessableContent, problem_responses
 from shared.regions import RegionCode
 from shared.scoping import WRITE_ROLES, path_filter, require_write
-from shared.spreadsheets import CSV_TYPE, XLSX_TYPE, csv_bytes, template, workbook
+from shared.spreadsheets import CSV_TYPE, XLSX_TYPE, csv_bytes, workbook
 
 router = APIRouter(prefix="/v1", tags=["imports"])
 JobId = Annotated[uuid.UUID, Path(description="导入任务编号 import job id")]
@@ -44,14 +44,14 @@ def _download(content: bytes, media_type: str, name: str) -> Response:
     responses=problem_responses(401, 403, 404) | XLSX,
 )
 async def get_template(kind: ImportKind, principal: Reader) -> Response:
-    content = template(workforce_format.COLUMNS, "社区工作者 workforce", workforce_format.NOTES)
-    return _download(content, XLSX_TYPE, f"{kind.value}-template.xlsx")
+    return _download(imports.template_of(kind), XLSX_TYPE, f"{kind.value}-template.xlsx")
 
 
 @router.post(
     "/imports",
     summary="上传导入 upload an .xlsx or .csv (UTF-8, UTF-8 with BOM or GB18030) to import in the background: "
-    "every cell checked (GB11643, S1, S5 now, P2–P4, C4, H3, H4), nothing written unless all are good "
+    "every cell checked (workforce: GB11643, S1, S5 now, P2–P4, C4, H3, H4; regions: GB/T 2260, S1, S3), "
+    "nothing written unless all are good "
     "(mode=all_or_nothing) or the good rows (mode=good_rows)",
     description=(
         "202 with `Location: /v1/imports/{id}` and the job; poll it for progress. The same bytes already "

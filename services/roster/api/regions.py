@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.roster.domain.staffing import EXTRA_STAFF_KINDS, required_staff
+from services.roster.domain.staffing import extra_staff_problem, required_staff
 from services.roster.domain.staffing_policy import StaffingPolicy
 from services.roster.errors import invalid
 from services.roster.models import Quota, Region, StaffingPolicyOverride, events
@@ -71,12 +71,9 @@ def region_view(region: Region, overrides: dict[str, StaffingPolicyOverride]) ->
 
 def check_extra_staff(kind: str | None, extra: int, approval: str | None) -> None:
     """S3: extra posts only for 商住/老旧 communities, and only with the approving document."""
-    if extra and kind not in EXTRA_STAFF_KINDS:
-        raise invalid(
-            "extra_staff", "仅商住、老旧社区可增配", "only commercial-residential and old-town communities", "S3"
-        )
-    if extra and not approval:
-        raise invalid("extra_staff_approval", "增配须有审批文件", "extra posts need the approving document", "S3")
+    violation = extra_staff_problem(kind, extra, approval)
+    if violation is not None:
+        raise invalid(violation.field, violation.zh, violation.en, violation.rule)
 
 
 @router.post(
