@@ -1,8 +1,8 @@
 """Bulk import end to end (issue #13), through the gateway: a generated county (黄岩区 331003, which no other
-test uses) is uploaded as a CSV, imported in the background, its workers appear with their real hire
-dates and statuses, the compensation projection picks them up from the roster's feed and a payroll run
-for this month pays them; the export in the import format gives back the uploaded rows; the same file
-again is not loaded twice."""
+test uses), its tree by the regions import and its workers as a CSV, imported in the background; its
+workers appear with their real hire dates and statuses, the compensation projection picks them up from
+the roster's feed and a payroll run for this month pays them; the export in the import format gives back
+the uploaded rows; the same file again is not loaded twice."""
 
 from __future__ import annotations
 
@@ -49,15 +49,24 @@ def test_generated_county_imported_paid_and_exported_in_the_same_format(suite: S
     admin = bearer(token_for(suite, "admin", ADMIN_PASSWORD)["access_token"])
     roster, pay = (f"{suite.gateway}/api/v1/{s}" for s in ("roster", "compensation"))
     files = generate.write(tmp_path, seed=7, workers=100, xlsx=False, counties=[COUNTY])
-    with files["regions"].open(encoding="utf-8") as f:
-        for region in csv.DictReader(f):
-            body: dict[str, Any] = {"code": region["code"], "name": region["name"]}
-            if region["parent_code"]:
-                body["parent_code"] = region["parent_code"]
-            if region["level"] == "community":
-                body |= {"kind": region["kind"], "households": int(region["households"])}
-            created = httpx.post(f"{roster}/regions", headers=admin, json=body)
-            assert created.status_code in (201, 409), created.text  # province and city may be there already
+    # The tree by the regions import (good rows: the province and the city may be there already).
+    tree = httpx.post(
+        f"{roster}/imports",
+        headers=admin,
+        params={"kind": "regions", "mode": "good_rows", "region": "330000"},
+        files={"file": ("regions.csv", files["regions"].read_bytes(), "text/csv")},
+    )
+    assert tree.status_code == 202, tree.text
+    tree_url = f"{roster}/imports/{tree.json()['id']}"
+
+    def tree_done() -> dict[str, Any] | None:
+        job: dict[str, Any] = httpx.get(tree_url, headers=admin).json()
+        return job if job["finished_at"] else None
+
+    regions = eventually(tree_done)
+    assert regions["status"] == "succeeded", regions
+    assert {e["value"] for e in regions["errors"]} <= {"330000", "331000"}  # already in the tree
+    assert regions["rows_loaded"] + regions["error_count"] == regions["rows_total"]
     today = business_today()
     with files["quotas"].open(encoding="utf-8") as f:
         for quota in csv.DictReader(f):
