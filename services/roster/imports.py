@@ -21,7 +21,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.roster import regions_format, regions_import, workforce_format, workforce_import
 from services.roster.lifecycle import business_today
@@ -146,8 +146,36 @@ async def visible_job(session: AsyncSession, principal: Principal, job_id: uuid.
     return job
 
 
+RUNNING = (ImportStatus.queued.value, ImportStatus.validating.value, ImportStatus.loading.value)
+INTERRUPTED = "interrupted: the process running it stopped (a restart or a crash); upload the file again"
+QUEUE_GRACE_SECONDS = 60
+
+
+def run_lock_key(job_id: uuid.UUID) -> int:
+    """The advisory lock a job's run holds while it is alive (a signed 64-bit number from the job id)."""
+    return int.from_bytes(hashlib.sha256(b"shegong.import." + job_id.bytes).digest()[:8], "big", signed=True)
+
+
+async def _reap(session: AsyncSession, jobs: Sequence[ImportJob]) -> None:
+    """Jobs said to be running whose run holds no lock (its process died) are failed, so that the same
+    file can be uploaded again. A job queued in the last minute is left alone (its run may not have
+    taken its lock yet)."""
+    now = datetime.now(UTC)
+    for job in jobs:
+        if job.status not in RUNNING:
+            continue
+        if job.status == ImportStatus.queued.value and (now - job.created_at).total_seconds() < QUEUE_GRACE_SECONDS:
+            continue
+        if await session.scalar(select(func.pg_try_advisory_xact_lock(run_lock_key(job.id)))):
+            job.status = ImportStatus.failed.value
+            job.failure = INTERRUPTED
+            job.finished_at = now
+            await session.flush()
+
+
 async def submit(
     session: AsyncSession,
+    engine: AsyncEngine,
     sessionmaker: async_sessionmaker[AsyncSession],
     principal: Principal,
     *,
@@ -167,9 +195,11 @@ async def submit(
         ImportJob.file_sha256 == digest,
         ImportJob.status.not_in([ImportStatus.rejected.value, ImportStatus.failed.value]),
     )
-    existing = await session.scalar(select(ImportJob).where(*once))
+    existing = await session.scalar(select(ImportJob).where(*once).with_for_update())
     if existing is not None:
-        return job_out(existing, await first_errors(session, existing), duplicate=True), True
+        await _reap(session, [existing])
+        if existing.status not in (ImportStatus.failed.value, ImportStatus.rejected.value):
+            return job_out(existing, await first_errors(session, existing), duplicate=True), True
     job = ImportJob(
         kind=kind.value,
         mode=mode.value,
@@ -192,7 +222,7 @@ async def submit(
         return job_out(existing, await first_errors(session, existing), duplicate=True), True
     answer = job_out(job, [])
     # Nothing more on this session from here: the run has the database to itself until it ends.
-    task = asyncio.create_task(run(sessionmaker, job.id, principal, secret))
+    task = asyncio.create_task(run(engine, sessionmaker, job.id, principal, secret))
     _running.add(task)
     task.add_done_callback(_running.discard)
     return answer, False
@@ -210,12 +240,25 @@ async def _set(sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID
 
 
 async def run(
-    sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, principal: Principal, secret: bytes
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    job_id: uuid.UUID,
+    principal: Principal,
+    secret: bytes,
 ) -> None:
-    """Check every cell, then (all good, or ``good_rows``) load; errors recorded; never raises."""
+    """Check every cell, then (all good, or ``good_rows``) load; errors recorded; never raises. The run
+    holds its job's advisory lock on a connection of its own while alive (see ``_reap``)."""
     token = request_id_var.set("import-" + new_request_id())
+    key = run_lock_key(job_id)
     try:
-        await _run(sessionmaker, job_id, principal, secret)
+        async with engine.connect() as holder:
+            await holder.execute(select(func.pg_advisory_lock(key)))
+            await holder.commit()
+            try:
+                await _run(sessionmaker, job_id, principal, secret)
+            finally:
+                await holder.execute(select(func.pg_advisory_unlock(key)))
+                await holder.commit()
     except Exception as exc:
         _log.exception("import job %s failed", job_id)
         await _set(

@@ -87,6 +87,7 @@ async def upload(
         )
     job, duplicate = await imports.submit(
         session,
+        request.app.state.engine,
         request.app.state.sessionmaker,
         principal,
         kind=kind,

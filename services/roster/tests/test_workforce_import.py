@@ -4,6 +4,7 @@ and events the API writes, the marked error workbook, and the export in the impo
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import timedelta
 from typing import Any
@@ -263,3 +264,28 @@ async def test_export_is_the_import_format_masked_unless_the_personal_data_right
     xlsx = await roster.client.get("/v1/workforce.xlsx", headers=roster.as_(("county_admin", "330302"), pd=("330302",)))
     sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
     assert sheet["A3"].value == id_number(80)
+
+
+async def test_a_job_whose_process_died_does_not_hold_its_file_back(roster: Roster) -> None:
+    content = csv_bytes(COLUMNS, [person(90)])
+    async with roster.service.app.state.sessionmaker() as session, session.begin():
+        dead = await session.scalar(
+            text(
+                "INSERT INTO roster.import_jobs (kind, mode, status, region_code, region_path, file_name, file_sha256,"
+                " content, created_by, created_at, started_at) VALUES ('workforce', 'all_or_nothing', 'validating',"
+                " :region, :path, 'w.csv', :sha, :content, 'user:gone', now() - interval '1 hour',"
+                " now() - interval '1 hour') RETURNING id"
+            ),
+            {
+                "region": "330302",
+                "path": "330302000000",
+                "sha": hashlib.sha256(content).hexdigest(),
+                "content": content,
+            },
+        )
+    code, job = await upload(roster, content)
+    assert code == 202  # not answered with the dead job
+    assert job["status"] == "succeeded"
+    old = await roster.client.get(f"/v1/imports/{dead}", headers=roster.county_admin)
+    assert old.json()["status"] == "failed"
+    assert old.json()["failure"] == imports.INTERRUPTED
