@@ -28,8 +28,12 @@ from shared.spreadsheets import CSV_TYPE, XLSX_TYPE, csv_bytes, workbook
 router = APIRouter(prefix="/v1", tags=["imports"])
 JobId = Annotated[uuid.UUID, Path(description="导入任务编号 import job id")]
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-XLSX: dict[int | str, dict[str, Any]] = {200: {"content": {XLSX_TYPE: {}}, "description": "Excel 工作簿 .xlsx"}}
-CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}}
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+# The workbook's own type, and octet-stream for generated clients that read any file as bytes.
+XLSX: dict[int | str, dict[str, Any]] = {
+    200: {"content": {XLSX_TYPE: BINARY, "application/octet-stream": BINARY}, "description": "Excel 工作簿 .xlsx"}
+}
+CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": BINARY}, "description": "CSV, UTF-8 with BOM"}}
 
 
 def _download(content: bytes, media_type: str, name: str) -> Response:

@@ -106,5 +106,5 @@ def test_generated_files_are_deterministic_by_seed(tmp_path: object) -> None:
     xlsx_rows = read_table(one["workforce_xlsx"].read_bytes(), COLUMNS).rows
     assert len(csv_rows) == len(xlsx_rows) == 150
     regions = one["regions"].read_text(encoding="utf-8").splitlines()
-    assert regions[1].startswith("330000,浙江省")
-    assert any(line.startswith("331082,临海市,331000,county") for line in regions)
+    assert regions[2].startswith("330000,浙江省")  # after the Chinese and English header rows
+    assert any(line.startswith("331082,临海市,331000,") for line in regions)
