@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -216,24 +218,40 @@ class Mark:
 
 
 def marked(content: bytes, marks: Sequence[Mark]) -> bytes:
-    """The uploaded workbook (or an ``.xlsx`` of the uploaded CSV) with each bad cell filled and commented."""
-    if is_xlsx(content):
-        book = load_workbook(io.BytesIO(content))
-        sheet: Any = book.worksheets[0]
-    else:
+    """The uploaded workbook (or an ``.xlsx`` of the uploaded CSV) with each bad cell filled and commented.
+
+    A file that cannot be read at all comes back as a workbook listing the reasons on its first row."""
+    try:
+        book, sheet = _uploaded_sheet(content)
+    except (UnreadableFile, ValueError, KeyError, OSError, zipfile.BadZipFile):
         book = Workbook()
         sheet = book.active
         assert sheet is not None
-        for values in csv.reader(io.StringIO(_decode(content))):
-            sheet.append(values)
     notes: dict[tuple[int, int], list[str]] = {}
     for mark in marks:
         notes.setdefault((mark.row, (mark.column or 0) + 1), []).append(mark.text)
     for (row, column), texts in notes.items():
         cell = sheet.cell(row=row, column=column)
         cell.fill = BAD_FILL
-        cell.comment = Comment("\n".join(texts), "shegong")
+        cell.comment = Comment(_legal("\n".join(texts)), "shegong")
     return _save(book)
+
+
+def _legal(text: str) -> str:
+    """Without the control characters a workbook cannot hold (they are shown as U+FFFD)."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+
+
+def _uploaded_sheet(content: bytes) -> tuple[Any, Any]:
+    if is_xlsx(content):
+        book = load_workbook(io.BytesIO(content))
+        return book, book.worksheets[0]
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for values in csv.reader(io.StringIO(_decode(content))):
+        sheet.append([_legal(v) for v in values])
+    return book, sheet
 
 
 def _save(book: Any) -> bytes:

@@ -16,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.domain import lifecycle
 from services.roster.models import Contract, Employment, PersonalDataRead, PostAssignment, Region, Worker
+from services.roster.regions import NO_SUCH_REGION
 from services.roster.workforce_format import COLUMNS, NO, YES, duties_text, label
 from shared.auth import Principal
 from shared.masking import mask_id_number, mask_phone
+from shared.problems import NotFound
 from shared.regions import scope_prefix
 from shared.request_context import current_request_id
-from shared.scoping import path_filter
+from shared.scoping import path_filter, sees_region
 from shared.spreadsheets import Cell
 
 
@@ -38,7 +40,10 @@ def _latest(rows: Any, key: str) -> dict[Any, Any]:
 async def workforce_rows(
     session: AsyncSession, principal: Principal, region: str | None, today: date
 ) -> list[list[Cell]]:
-    """The workers the caller sees (within ``region``), one row each in the import format's columns."""
+    """The workers the caller sees (within ``region``, 404 when the caller cannot see it), one row each in
+    the import format's columns."""
+    if region and not sees_region(principal, region):
+        raise NotFound(NO_SUCH_REGION, code=region)
     query = select(Worker).where(path_filter(principal, Worker.community_path))
     if region:
         query = query.where(Worker.community_path.startswith(scope_prefix(region)))

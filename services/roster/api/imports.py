@@ -41,14 +41,16 @@ def _download(content: bytes, media_type: str, name: str) -> Response:
 
 
 @router.get(
-    "/imports/templates/{kind}.xlsx",
+    "/imports/templates/{import_kind}.xlsx",
     summary="导入模板 the .xlsx template of an import kind: Chinese headers, English names in row 2, dropdowns "
     "for code lists, ID-number and code columns as text",
     response_class=Response,
     responses=problem_responses(401, 403, 404) | XLSX,
 )
-async def get_template(kind: ImportKind, principal: Reader) -> Response:
-    return _download(imports.template_of(kind), XLSX_TYPE, f"{kind.value}-template.xlsx")
+async def get_template(
+    import_kind: Annotated[ImportKind, Path(description="导入类型 workforce | regions")], principal: Reader
+) -> Response:
+    return _download(imports.template_of(import_kind), XLSX_TYPE, f"{import_kind.value}-template.xlsx")
 
 
 @router.post(
