@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.roster.domain.staffing import EXTRA_STAFF_KINDS
+from services.roster.domain.staffing import extra_staff_problem
 from services.roster.domain.staffing_policy import StaffingPolicy
 from services.roster.errors import invalid
 from services.roster.models import Quota, Region, StaffingPolicyOverride, events
@@ -27,13 +27,10 @@ from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, see
 
 
 def check_extra_staff(kind: str | None, extra: int, approval: str | None) -> None:
-    """S3: extra posts only for 商住/老旧 communities, and only with the approving document."""
-    if extra and kind not in EXTRA_STAFF_KINDS:
-        raise invalid(
-            "extra_staff", "仅商住、老旧社区可增配", "only commercial-residential and old-town communities", "S3"
-        )
-    if extra and not approval:
-        raise invalid("extra_staff_approval", "增配须有审批文件", "extra posts need the approving document", "S3")
+    """S3 (``domain.staffing.extra_staff_problem``), as a 422 naming the field."""
+    violation = extra_staff_problem(kind, extra, approval)
+    if violation is not None:
+        raise invalid(violation.field, violation.zh, violation.en, violation.rule)
 
 
 async def create_region(session: AsyncSession, principal: Principal, body: RegionCreate) -> Region:

@@ -51,6 +51,7 @@ class Case:
     params: dict[str, Any] = field(default_factory=dict)
     body: Any = None
     list_filter: bool = False  # a list filtered to the other county may answer an empty list
+    files: dict[str, Any] | None = None  # a multipart upload (then no JSON body)
     expect: int = 404  # 403 where the caller's role is refused before any object is looked at (API5)
     per_item: bool = False  # a batch answering per item: 200, every item refused as not found
 
@@ -92,6 +93,16 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("gateway", "DELETE", "/api/v1/identity/sessions/{session_id}"): Case("DELETE", ""),
     # roster
     ("roster", "GET", "/v1/quotas/{county_code}/{year}"): Case("GET", ""),
+    # imports (issue #13): a job of the other county, an upload for it, its export
+    ("roster", "GET", "/v1/imports/templates/{import_kind}.xlsx"): Case("GET", "", expect=200),  # not an object
+    ("roster", "POST", "/v1/imports"): Case(
+        "POST", "", {"kind": "workforce", "region": OTHER}, files={"file": ("w.csv", b"\xe8\xba\xab\n")}
+    ),
+    ("roster", "GET", "/v1/imports/{job_id}"): Case("GET", ""),
+    ("roster", "GET", "/v1/imports/{job_id}/errors"): Case("GET", ""),
+    ("roster", "GET", "/v1/imports/{job_id}/errors.xlsx"): Case("GET", ""),
+    ("roster", "GET", "/v1/workforce.xlsx"): Case("GET", "", {"region": OTHER}),
+    ("roster", "GET", "/v1/workforce.csv"): Case("GET", "", {"region": OTHER}),
     ("roster", "PUT", "/v1/quotas/{county_code}/{year}"): Case("PUT", "", body={"headcount": 99}),
     ("roster", "POST", "/v1/recruitment-rounds"): Case(
         "POST",
@@ -574,6 +585,16 @@ async def two_counties(service_app: ServiceFactory, mint: Mint) -> TwoCounties:
     )
     assert household.status_code == 201, household.text
 
+    async with services["roster"].app.state.sessionmaker() as session:  # an import job of the other county
+        job_id = await session.scalar(
+            text(
+                "INSERT INTO roster.import_jobs (kind, mode, status, region_code, region_path, file_name, file_sha256,"
+                " content, created_by) VALUES ('workforce', 'all_or_nothing', 'rejected', :region, :path, 'w.csv',"
+                " 'x', '\\x00', 'user:longwan') RETURNING id"
+            ),
+            {"region": OTHER, "path": OTHER + "000000"},
+        )
+        await session.commit()
     names = {
         "worker_id": worker_id,
         "round_id": round_.json()["id"],
@@ -598,6 +619,8 @@ async def two_counties(service_app: ServiceFactory, mint: Mint) -> TwoCounties:
         "household": "101",
         "subscription_id": str(subscription_id),
         "delivery_id": str(delivery_id),
+        "job_id": str(job_id),
+        "import_kind": "workforce",
     }
     caller = await make_account(services["gateway"], ("county_admin", OURS), pd=(OURS,))
     return TwoCounties(services, names, bearer(caller.token))
@@ -622,9 +645,11 @@ async def test_objects_of_another_county_are_not_found_and_stay_unchanged(
             params=_fill(case.params, names),
             headers={**headers, **content_type},
             json=_fill(case.body, names) if case.body is not None else None,
+            files=case.files,
         )
         after = {name: await _digest(s) for name, s in two_counties.services.items()}
-        body = response.json() if response.content else None
+        json_answer = response.headers.get("content-type", "").split(";")[0].endswith("json")
+        body = response.json() if response.content and json_answer else None  # a template is a workbook
         empty = response.status_code == 200 and (body == [] or (isinstance(body, dict) and body.get("items") == []))
         refused = (
             case.per_item

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from services.roster.api.hr import router as hr_router
+from services.roster.api.imports import router as imports_router
 from services.roster.api.regions import router as regions_router
 from services.roster.api.reports import router as reports_router
 from services.roster.api.workers import router as workers_router
@@ -17,5 +18,6 @@ ROUTERS: list[APIRouter] = [
     workers_router,
     hr_router,
     reports_router,
+    imports_router,
     events_router(events),
 ]

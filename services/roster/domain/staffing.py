@@ -9,13 +9,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from services.roster.domain.posts import Violation
 from services.roster.domain.staffing_policy import StaffingPolicy
 from shared.policy_rules import decides
 
 EXTRA_STAFF_KINDS = frozenset({"commercial_residential", "old_town"})  # S3
 
 
-@decides("S1", "S2", "S3", "S4")
+@decides("S3")
+def extra_staff_problem(kind: str | None, extra: int, approval: str | None) -> Violation | None:
+    """S3: extra posts only for 商住/老旧 communities, and only with the approving document."""
+    if extra and kind not in EXTRA_STAFF_KINDS:
+        return Violation(
+            "extra_staff", "仅商住、老旧社区可增配", "only commercial-residential and old-town communities", "S3"
+        )
+    if extra and not approval:
+        return Violation("extra_staff_approval", "增配须有审批文件", "extra posts need the approving document", "S3")
+    return None
+
+
+@decides("S1", "S2", "S4")
 def required_staff(kind: str, households: int, extra_staff: int, policy: StaffingPolicy) -> tuple[int, int]:
     """(minimum, maximum or 0 for none) workers a community needs.
 

@@ -1,0 +1,388 @@
+"""Workforce import (issue #13): workers recorded as they are today, checked against the rules that govern
+the present state, then loaded set-based with COPY.
+
+Not a replay of recruitment: a worker hired in 2016 is recorded with that hire date, their employment and
+its probation (H4, already over), their current post and grade and current contract. What is checked,
+with the functions the API uses:
+
+- each cell (``workforce_format.read_row``): GB 11643 ID numbers, working age on the hire date, C4 grade
+  ranges, dates, code lists;
+- one person one record: an ID number twice in the file, or already on record, is refused;
+- the community exists, is a community, lies in the job's region and the caller may write there;
+- H4: a given status agrees with the dates (the probation of the policy in force in the hire year);
+- P2/P3: chiefs and deputies held at once in a community (``domain.posts.holders_violation`` over the
+  recorded holders and the file's, with ``max_concurrent``);
+- S5 now: the county's quota of this year holds today with the file's workers employed today added
+  (``quota_use.peak_headcounts``; quota rows locked, as a hire locks them).
+
+The rows and events written are the API's: ``workers``, ``employments``, ``post_assignments``,
+``contracts`` and ``worker.hired`` (``lifecycle.worker_event_data``), ``post.assigned``
+(``shared.contracts.PostAssigned``) and ``contract.signed`` in the outbox, so the compensation and
+evaluation projections see imported workers as they see hired ones.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.roster.domain import lifecycle
+from services.roster.domain.careers import contract_end, probation_end
+from services.roster.domain.id_numbers import id_number_key
+from services.roster.domain.posts import Period, holders_violation, max_concurrent
+from services.roster.domain.staffing_policy import StaffingPolicy
+from services.roster.lifecycle import worker_event_data
+from services.roster.models import Employment, PostAssignment, Quota, Region, StaffingPolicyOverride, Worker
+from services.roster.quota_use import peak_headcounts
+from services.roster.regions import policy_overrides, resolve_policy
+from services.roster.workforce_format import WorkforceRow
+from shared.auth import Principal
+from shared.contracts import PostAssigned
+from shared.regions import RegionLevel, contains, normalise
+from shared.request_context import current_request_id
+from shared.scoping import WRITE_ROLES, sees_region
+from shared.spreadsheets import CellProblem, Checked
+
+
+class Policies:
+    """The staffing policy in force per (region, year), overrides read once per year."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._years: dict[int, dict[str, StaffingPolicyOverride]] = {}
+        self._resolved: dict[tuple[str, int], StaffingPolicy] = {}
+
+    async def of(self, region: str, year: int) -> StaffingPolicy:
+        if (region, year) not in self._resolved:
+            if year not in self._years:
+                self._years[year] = await policy_overrides(self._session, year)
+            self._resolved[region, year] = resolve_policy(self._years[year], region)
+        return self._resolved[region, year]
+
+
+async def check_rows(
+    session: AsyncSession,
+    principal: Principal,
+    region: str,
+    rows: Sequence[WorkforceRow],
+    secret: bytes,
+    today: date,
+) -> Checked:
+    """``Checked.good``: (row, keyed hash of the ID number, probation end) of each row that passed."""
+    """The database checks of rows whose cells are good. Locks the quota rows of the counties concerned and
+    the communities where chiefs or deputies are imported (as the API's hire and post assignment do)."""
+    checked = Checked()
+    keyed = [(row, id_number_key(row.resident.number, secret)) for row in rows]
+    seen: dict[str, int] = {}
+    existing = set(
+        (await session.scalars(select(Worker.id_number_key).where(Worker.id_number_key.in_([k for _, k in keyed]))))
+        if keyed
+        else []
+    )
+    codes = sorted({row.community_code for row in rows})
+    levels = dict((await session.execute(select(Region.code, Region.level).where(Region.code.in_(codes)))).all())
+    candidates: list[tuple[WorkforceRow, str]] = []
+    for row, key in keyed:
+        value = row.resident.number
+        if key in seen:
+            checked.refuse(
+                row.line,
+                CellProblem("id_number", value, f"与第 {seen[key]} 行是同一人", f"the same person as row {seen[key]}"),
+            )
+            continue
+        seen[key] = row.line
+        if key in existing:
+            checked.refuse(
+                row.line,
+                CellProblem(
+                    "id_number",
+                    value,
+                    "此人已有社工档案（全省唯一）",
+                    "this person already has a worker record (one per province)",
+                ),
+            )
+            continue
+        code = row.community_code
+        if code not in levels or not contains(region, code) or not sees_region(principal, code, WRITE_ROLES):
+            checked.refuse(
+                row.line, CellProblem("community_code", code, f"区划不存在：{code}", f"no such community: {code}")
+            )
+            continue
+        if levels[code] != RegionLevel.community:
+            checked.refuse(
+                row.line, CellProblem("community_code", code, "应为社区（村）代码", "must be a community", "S1")
+            )
+            continue
+        candidates.append((row, key))
+    policies = Policies(session)
+    dated: list[tuple[WorkforceRow, str, date]] = []
+    for row, key in candidates:
+        policy = await policies.of(row.community_code, row.hire_date.year)
+        ends = probation_end(row.hire_date, policy)  # H4, as a hire computes it
+        if row.status is not None:
+            derived = lifecycle.status_on([lifecycle.Employment(row.hire_date, row.left_date, ends)], [], today)
+            if derived != row.status:
+                checked.refuse(
+                    row.line,
+                    CellProblem(
+                        "status",
+                        row.status,
+                        f"与日期不符：{today} 应为 {derived}（试用期至 {ends}）",
+                        f"does not agree with the dates: {derived} on {today} (probation to {ends})",
+                        "H4",
+                    ),
+                )
+                continue
+        dated.append((row, key, ends))
+    dated = await _holders(session, policies, dated, checked)
+    dated = await _quota_now(session, dated, checked, today)
+    checked.good = dated
+    return checked
+
+
+def _post_period(row: WorkforceRow) -> Period:
+    assert row.post_start_date is not None
+    return (row.post_start_date, lifecycle.end_after_leaving(row.left_date) if row.left_date else None)
+
+
+async def _holders(
+    session: AsyncSession, policies: Policies, rows: list[tuple[WorkforceRow, str, date]], checked: Checked
+) -> list[tuple[WorkforceRow, str, date]]:
+    """P2/P3 over the recorded holders and the file's, in file order (a later row is the one refused)."""
+    led = sorted({row.community_code for row, _, _ in rows if row.post in ("chief", "deputy")})
+    if not led:
+        return rows
+    await session.execute(select(Region.code).where(Region.code.in_(led)).order_by(Region.code).with_for_update())
+    held: dict[tuple[str, str], list[Period]] = {}
+    for code, post, start, end in await session.execute(
+        select(
+            PostAssignment.community_code, PostAssignment.post, PostAssignment.start_date, PostAssignment.end_date
+        ).where(PostAssignment.community_code.in_(led), PostAssignment.post.in_(["chief", "deputy"]))
+    ):
+        held.setdefault((code, post), []).append((start, end))
+    kept = []
+    for row, key, ends in rows:
+        if row.post in ("chief", "deputy"):
+            assert row.post_start_date is not None
+            period = _post_period(row)
+            others = held.setdefault((row.community_code, row.post), [])
+            policy = await policies.of(row.community_code, row.post_start_date.year)
+            violation = holders_violation(
+                row.post,
+                max_concurrent(others, period),
+                bool(row.approval),
+                policy.max_chiefs_with_approval,
+                policy.max_deputies,
+            )
+            if violation is not None:
+                value = (row.approval or "") if violation.field == "approval" else row.post
+                checked.refuse(
+                    row.line, CellProblem(violation.field, value, violation.zh, violation.en, violation.rule)
+                )
+                continue
+            others.append(period)
+        kept.append((row, key, ends))
+    return kept
+
+
+async def _quota_now(
+    session: AsyncSession, rows: list[tuple[WorkforceRow, str, date]], checked: Checked, today: date
+) -> list[tuple[WorkforceRow, str, date]]:
+    """S5 in force now: the county's quota of this year, with the recorded and the file's workers employed today."""
+    employed_today = [
+        r for r in rows if r[0].hire_date <= today and (r[0].left_date is None or r[0].left_date >= today)
+    ]
+    counties = sorted({row.community_code[:6] for row, _, _ in employed_today})
+    if not counties:
+        return rows
+    quotas = dict(
+        (
+            await session.execute(
+                select(Quota.county_code, Quota.headcount)
+                .where(Quota.county_code.in_(counties), Quota.year == today.year)
+                .order_by(Quota.county_code)
+                .with_for_update()
+            )
+        ).all()
+    )
+    used = {
+        county: (await peak_headcounts(session, county, today, today)).get((county, today.year), 0)
+        for county in counties
+    }
+    refused: set[int] = set()
+    for row, _, _ in employed_today:
+        county = row.community_code[:6]
+        headcount = quotas.get(county)
+        if headcount is None:
+            problem = CellProblem(
+                "hire_date",
+                row.hire_date.isoformat(),
+                f"{county} 未核定 {today.year} 年员额",
+                f"no {today.year} quota for {county}",
+                "S5",
+            )
+        elif used[county] + 1 > headcount:
+            problem = CellProblem(
+                "hire_date",
+                row.hire_date.isoformat(),
+                f"{today.year} 年员额已满（{used[county]}/{headcount}）",
+                f"the {today.year} quota is full ({used[county]} of {headcount})",
+                "S5",
+            )
+        else:
+            used[county] += 1
+            continue
+        checked.refuse(row.line, problem)
+        refused.add(row.line)
+    return [r for r in rows if r[0].line not in refused]
+
+
+WORKER_COLUMNS = (
+    "id",
+    "id_number_key",
+    "id_number",
+    "name",
+    "sex",
+    "birth_date",
+    "phone",
+    "education",
+    "political_status",
+    "community_code",
+    "community_path",
+    "lives_in_community",
+    "generalist",
+    "grid_duties",
+    "certificate_level",
+    "certificate_date",
+    "status",
+    "hire_date",
+    "left_date",
+    "version",
+)
+
+
+async def load(session: AsyncSession, good: Sequence[tuple[WorkforceRow, str, date]], today: date) -> int:
+    """Write the checked rows with COPY (workers, employments, posts, contracts, outbox) in the session's
+    transaction; the rows and events are those the API's hire, post assignment and contract would write."""
+    if not good:
+        return 0
+    policies = Policies(session)
+    request_id = current_request_id()
+    workers: list[tuple[Any, ...]] = []
+    employments: list[tuple[Any, ...]] = []
+    posts: list[tuple[Any, ...]] = []
+    contracts: list[tuple[Any, ...]] = []
+    hired: list[tuple[Any, ...]] = []
+    later: list[tuple[Any, ...]] = []
+    for row, key, ends in good:
+        worker_id = uuid.uuid4()
+        status = lifecycle.status_on([lifecycle.Employment(row.hire_date, row.left_date, ends)], [], today)
+        worker = Worker(
+            id=worker_id,
+            id_number_key=key,
+            id_number=row.resident.number,
+            name=row.name,
+            sex=row.resident.sex,
+            birth_date=row.resident.birth_date,
+            phone=row.phone,
+            education=row.education,
+            political_status=row.political_status,
+            community_code=row.community_code,
+            community_path=normalise(row.community_code),
+            lives_in_community=row.lives_in_community,
+            generalist=row.generalist,
+            grid_duties=row.grid_duties,
+            certificate_level=row.certificate_level,
+            certificate_date=row.certificate_date,
+            status=status,
+            hire_date=row.hire_date,
+            left_date=row.left_date,
+            version=1,
+        )
+        workers.append(tuple(getattr(worker, c) for c in WORKER_COLUMNS))
+        employment = Employment(
+            worker_id=worker_id, hire_date=row.hire_date, left_date=row.left_date, probation_end=ends
+        )
+        employments.append((uuid.uuid4(), worker_id, row.hire_date, row.left_date, ends))
+        subject = f"worker/{worker_id}"
+        hired.append(("worker.hired", subject, json.dumps(worker_event_data(worker, [employment])), request_id))
+        cut = lifecycle.end_after_leaving(row.left_date) if row.left_date else None
+        if row.post is not None and row.grade is not None and row.post_start_date is not None:
+            posts.append(
+                (
+                    uuid.uuid4(),
+                    worker_id,
+                    row.community_code,
+                    row.post,
+                    row.grade,
+                    row.post_start_date,
+                    cut,
+                    row.approval,
+                    json.dumps(list(row.duties)),
+                )
+            )
+            event = PostAssigned(
+                worker_id=worker_id,
+                community_code=row.community_code,
+                post=row.post,
+                grade=row.grade,
+                start_date=row.post_start_date,
+                duties=list(row.duties),
+            )
+            later.append(("post.assigned", subject, json.dumps(event.to_data()), request_id))
+        if row.contract_start is not None:
+            policy = await policies.of(row.community_code, row.contract_start.year)
+            end = contract_end(row.contract_start, policy)  # H3
+            if cut is not None and end > cut:
+                end = cut
+            first = row.contract_start <= ends  # H4: the employment's first contract carries its probation
+            contracts.append(
+                (
+                    uuid.uuid4(),
+                    worker_id,
+                    row.community_code[:9] + "000",
+                    row.contract_start,
+                    end,
+                    ends if first else None,
+                )
+            )
+            data = {
+                "worker_id": str(worker_id),
+                "start_date": row.contract_start.isoformat(),
+                "end_date": end.isoformat(),
+                "renewal": False,
+            }
+            later.append(("contract.signed", subject, json.dumps(data), request_id))
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    copy = raw.driver_connection
+    assert copy is not None
+    await copy.copy_records_to_table("workers", schema_name="roster", columns=WORKER_COLUMNS, records=workers)
+    await copy.copy_records_to_table(
+        "employments",
+        schema_name="roster",
+        columns=("id", "worker_id", "hire_date", "left_date", "probation_end"),
+        records=employments,
+    )
+    await copy.copy_records_to_table(
+        "post_assignments",
+        schema_name="roster",
+        columns=("id", "worker_id", "community_code", "post", "grade", "start_date", "end_date", "approval", "duties"),
+        records=posts,
+    )
+    await copy.copy_records_to_table(
+        "contracts",
+        schema_name="roster",
+        columns=("id", "worker_id", "township_code", "start_date", "end_date", "probation_end"),
+        records=contracts,
+    )
+    await copy.copy_records_to_table(
+        "events", schema_name="roster", columns=("type", "subject", "data", "request_id"), records=hired + later
+    )
+    return len(workers)
