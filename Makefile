@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: up down status demo test test-property fuzz lint format install lock openapi bench bench-payroll clean
+.PHONY: up down status demo vendor browser test test-property fuzz lint format install lock openapi bench bench-payroll clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,3 +76,8 @@ bench-payroll: install
 
 clean: down
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache clients/node_modules
+
+# Refresh the committed browser assets (shared/static/vendor: Swagger UI, Redoc, htmx, ECharts) from the
+# versions clients/package.json pins; `make up` never needs npm.
+vendor: clients/node_modules/.installed install
+	$(BIN)/python -m shared.vendor_assets write
