@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from services.gateway.api import ROUTERS
 from services.gateway.client_address import ClientAddresses
+from services.gateway.console import install_console
 from services.gateway.keys import SigningKeys
 from services.gateway.models import Base
 from services.gateway.openapi_merge import MergedOpenAPI
@@ -107,5 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_route("/openapi.json", merged_openapi, include_in_schema=False)
     # Swagger UI 5 and Redoc of the merged document, from the suite's own files (no CDN: intranets).
     install_api_docs(app, title="shegong 社工 API")
+    # The web console for county and township staff at / and /console/ (its pages call the services with
+    # the signed-in user's token: the services decide what each user sees).
+    install_console(app)
     app.add_route("/api/v1/{service}/{path:path}", forward, methods=PROXY_METHODS, include_in_schema=False)
     return app

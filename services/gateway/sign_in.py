@@ -4,6 +4,7 @@ repeated failures, records the audit and mints tokens)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -137,4 +138,24 @@ async def refresh_sign_in(
         access_token=issue_access_token(keys, principal, ttl, token_version=version),
         expires_in=ttl,
         refresh_token=rotation.successor,
+    )
+
+
+async def step_up(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    keys: SigningKeys,
+    hasher: SecretHasher,
+    user_id: uuid.UUID,
+    password: str | None,
+    caller: Caller,
+) -> TokenResponse:
+    """Step-up confirmation of a signed-in user before a consequential act (approving a payroll run): the
+    password again, through the same checks, throttle and audit as a sign-in; fresh tokens for the act."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise oauth_error(BAD_CREDENTIALS, "invalid_grant")
+    return await password_sign_in(
+        session, settings=settings, keys=keys, hasher=hasher, username=user.username, password=password, caller=caller
     )
