@@ -27,9 +27,9 @@ import httpx
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
+from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -202,7 +202,7 @@ class Traffic:
 def traffic(driver: WebDriver) -> Traffic:
     urls: dict[str, str] = {}
     blocked: list[str] = []
-    for entry in driver.get_log("performance"):
+    for entry in driver.get_log("performance")  # type: ignore[no-untyped-call]:
         message = json.loads(entry["message"])["message"]
         params = message.get("params", {})
         if message.get("method") == "Network.requestWillBeSent":
@@ -219,7 +219,7 @@ def requested_urls(driver: WebDriver) -> list[str]:
 def csp_violations(driver: WebDriver) -> list[str]:
     return [
         e["message"]
-        for e in driver.get_log("browser")
+        for e in driver.get_log("browser")  # type: ignore[no-untyped-call]
         if "Content Security Policy" in e["message"] or "Refused to" in e["message"]
     ]
 
