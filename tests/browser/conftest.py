@@ -202,7 +202,7 @@ class Traffic:
 def traffic(driver: WebDriver) -> Traffic:
     urls: dict[str, str] = {}
     blocked: list[str] = []
-    for entry in driver.get_log("performance")  # type: ignore[no-untyped-call]:
+    for entry in driver.get_log("performance"):  # type: ignore[no-untyped-call]
         message = json.loads(entry["message"])["message"]
         params = message.get("params", {})
         if message.get("method") == "Network.requestWillBeSent":
