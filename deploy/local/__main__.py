@@ -172,7 +172,8 @@ def up() -> int:
         return 1
     gateway = f"http://127.0.0.1:{port_of('gateway')}"
     print(f"shegong is up: {gateway}/healthz says every service is ready")
-    print(f"API docs: {gateway}/docs   OpenAPI: {gateway}/openapi.json   logs: {LOGS}   stop: make down")
+    print(f"console: {gateway}/   API docs: {gateway}/docs (and /redoc)   OpenAPI: {gateway}/openapi.json")
+    print(f"logs: {LOGS}   stop: make down")
     if (DATA / "admin-password").exists():
         print(f"sign in as admin with the password in {DATA / 'admin-password'}")
     return 0

@@ -148,6 +148,7 @@ def main() -> int:
             },
         )
     print(f"demo data for 台州市椒江区 {COUNTY}: {GATEWAY}/api/v1/roster/reports/staffing?region={COUNTY}")
+    print(f"in the console: {GATEWAY}/console/staffing?region={COUNTY} (sign in as admin)")
     return 0
 
 

@@ -256,10 +256,11 @@ def screenshot(driver: WebDriver, name: str, tmp_path: Path) -> Path:
     """Save a screenshot: under ``docs/img/`` when SHEGONG_CONSOLE_SCREENSHOTS=1 (for docs/console.md),
     else beside the test's temporary files."""
     folder = ROOT / "docs" / "img" if os.environ.get("SHEGONG_CONSOLE_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"console-{name}.png"
     height = driver.execute_script("return document.documentElement.scrollHeight")
     width = driver.get_window_size()["width"]
     driver.set_window_size(width, min(max(900, height + 120), 2400))
-    driver.save_screenshot(str(path))
+    assert driver.save_screenshot(str(path))
     driver.set_window_size(width, 900)
     return path

@@ -263,3 +263,32 @@ def test_redoc_renders_locally(demo: Demo, browser: WebDriver) -> None:
     assert seen.foreign() == []
     # Redoc's bundle always shows Redocly's logo from its CDN: the page's CSP refuses it, it is never sent
     assert seen.csp_blocked in ([], ["https://cdn.redoc.ly/redoc/logo-mini.svg"])
+
+
+def test_pay_against_the_policy_chart(demo: Demo, browser: WebDriver, tmp_path: Path) -> None:
+    gateway = demo.suite.gateway
+    sign_in(browser, gateway, demo.accounts.county_a)
+    browser.get(f"{gateway}/console/pay?region={COUNTY_A}&year=2026")
+    table = wait_for(browser, "#pay-table")
+    assert "椒江区" in table.text  # May's approved run counts (C1: without the employer's parts)
+    WebDriverWait(browser, WAIT).until(
+        lambda d: d.find_element(By.ID, "pay-chart").get_attribute("data-rendered") == "true"
+    )
+    assert browser.find_elements(By.CSS_SELECTOR, "#pay-chart canvas")  # ECharts from the local copy
+    screenshot(browser, "pay", tmp_path)
+    assert_stayed_local(browser)
+
+
+def test_assessment_shows_training_shortfalls_and_the_renewal_worklist(
+    demo: Demo, browser: WebDriver, tmp_path: Path
+) -> None:
+    gateway = demo.suite.gateway
+    sign_in(browser, gateway, demo.accounts.county_a)
+    browser.get(f"{gateway}/console/assessment?region={COUNTY_A}&year=2026")
+    training = wait_for(browser, "#training")
+    # no course recorded in the demo: every worker of the county is short of the 40 hours (E5)
+    assert len(training.find_elements(By.CSS_SELECTOR, "tbody tr")) == len(demo.workers_a)
+    renewals = wait_for(browser, "#renewals")
+    assert len(renewals.find_elements(By.CSS_SELECTOR, "tbody tr")) == len(demo.workers_a)  # contracts end 2026-03
+    screenshot(browser, "assessment", tmp_path)
+    assert_stayed_local(browser)

@@ -13,11 +13,12 @@ from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from services.roster.tests.conftest import id_number
 from tests.browser.conftest import COUNTY_A, Demo, assert_stayed_local, screenshot, sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
-GOOD_ID = "331002199001010018"  # checksum ok (GB 11643)
-BAD_ID = "331002199001010019"  # last digit wrong
+GOOD_ID = id_number(90, region=COUNTY_A)  # check digit right (GB 11643)
+BAD_ID = GOOD_ID[:-1] + ("1" if GOOD_ID[-1] != "1" else "2")  # and wrong
 
 
 def workforce_csv() -> bytes:

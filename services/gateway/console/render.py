@@ -39,6 +39,8 @@ NAV = (
     ("/console/staffing", "人员配备", "Staffing", REGION_ROLES | {Role.auditor}),
     ("/console/workers", "社工", "Workers", REGION_ROLES | {Role.auditor}),
     ("/console/payroll", "薪酬", "Payroll", REGION_ROLES | {Role.auditor}),
+    ("/console/pay", "薪酬达标", "Pay vs policy", REGION_ROLES | {Role.auditor}),
+    ("/console/assessment", "考核", "Assessment", REGION_ROLES | {Role.auditor}),
     ("/console/imports", "导入", "Import", ADMIN_ROLES | {Role.township_officer}),
 )
 
