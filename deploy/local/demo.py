@@ -133,6 +133,12 @@ def main() -> int:
             for g in range(1, 19)
         ]
         put(client, f"/compensation/pay-scales/{COUNTY}/2026", {"cells": cells})
+        # The statistic the city's C3 target of 2026 is computed from (the console's pay-against-policy page).
+        put(
+            client,
+            f"/compensation/reference-statistics/{CITY}/2025/average_wage_all_employed",
+            {"value": "98000.00", "source": "示例数据：台州市2025年全口径城镇单位就业人员平均工资（演示用，非公布数）"},
+        )
         put(
             client,
             f"/evaluation/schemes/{COUNTY}/2025",

@@ -22,6 +22,7 @@ from tests.browser.conftest import (
     WAIT,
     Demo,
     assert_stayed_local,
+    csp_violations,
     requested_urls,
     screenshot,
     sign_in,
@@ -263,6 +264,7 @@ def test_redoc_renders_locally(demo: Demo, browser: WebDriver) -> None:
     assert seen.foreign() == []
     # Redoc's bundle always shows Redocly's logo from its CDN: the page's CSP refuses it, it is never sent
     assert seen.csp_blocked in ([], ["https://cdn.redoc.ly/redoc/logo-mini.svg"])
+    assert all("cdn.redoc.ly/redoc/logo-mini.svg" in v for v in csp_violations(browser))
 
 
 def test_pay_against_the_policy_chart(demo: Demo, browser: WebDriver, tmp_path: Path) -> None:
@@ -291,4 +293,29 @@ def test_assessment_shows_training_shortfalls_and_the_renewal_worklist(
     renewals = wait_for(browser, "#renewals")
     assert len(renewals.find_elements(By.CSS_SELECTOR, "tbody tr")) == len(demo.workers_a)  # contracts end 2026-03
     screenshot(browser, "assessment", tmp_path)
+    assert_stayed_local(browser)
+
+
+def test_swagger_ui_try_it_out_with_a_token_from_the_password_flow(demo: Demo, browser: WebDriver) -> None:
+    gateway = demo.suite.gateway
+    browser.delete_all_cookies()
+    browser.get(f"{gateway}/docs#/auth/auth-who_am_i")
+    wait_for(browser, ".opblock", timeout=60)
+    browser.find_element(By.CSS_SELECTOR, ".auth-wrapper .authorize").click()
+    username = wait_for(browser, "#oauth_username")
+    username.send_keys(demo.accounts.township_a)
+    browser.find_element(By.ID, "oauth_password").send_keys(PASSWORD)
+    flow = username.find_element(By.XPATH, "./ancestor::div[contains(@class, 'auth-container')]")
+    flow.find_element(By.CSS_SELECTOR, "button.authorize").click()
+    WebDriverWait(browser, WAIT).until(lambda d: "Authorized" in flow.text)  # the gateway issued a token
+    browser.find_element(By.CSS_SELECTOR, ".modal-ux .close-modal").click()
+    operation = wait_for(browser, "#operations-auth-auth-who_am_i")
+    if "is-open" not in (operation.get_attribute("class") or ""):
+        operation.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
+    wait_for(browser, "#operations-auth-auth-who_am_i .try-out__btn").click()
+    wait_for(browser, "#operations-auth-auth-who_am_i .execute").click()
+    status = wait_for(browser, "#operations-auth-auth-who_am_i .live-responses-table tbody .response-col_status")
+    assert status.text.strip().startswith("200")
+    body = browser.find_element(By.CSS_SELECTOR, "#operations-auth-auth-who_am_i .live-responses-table").text
+    assert "township_officer" in body
     assert_stayed_local(browser)

@@ -13,9 +13,9 @@ document.addEventListener("DOMContentLoaded", function () {
     xAxis: { type: "category", data: data.counties },
     yAxis: { type: "value" },
     series: [
-      { name: data.series[0].name, type: "bar", data: data.series[0].values.map(Number), itemStyle: { color: "#b3261e" } },
+      { name: data.series[0].name, type: "bar", data: data.series[0].values.map(Number), itemStyle: { color: "#b3261e" }, barMaxWidth: 64 },
       { name: data.series[1].name, type: "line", data: data.series[1].values.map(function (v) { return v === "" ? null : Number(v); }),
-        symbol: "diamond", symbolSize: 12, lineStyle: { type: "dashed" }, itemStyle: { color: "#283593" } },
+        symbol: "diamond", symbolSize: 12, lineStyle: { type: "dashed", width: 0 }, itemStyle: { color: "#283593" } },
     ],
   });
   window.addEventListener("resize", function () { chart.resize(); });
