@@ -15,7 +15,7 @@ document.addEventListener("DOMContentLoaded", function () {
     series: [
       { name: data.series[0].name, type: "bar", data: data.series[0].values.map(Number), itemStyle: { color: "#b3261e" }, barMaxWidth: 64 },
       { name: data.series[1].name, type: "line", data: data.series[1].values.map(function (v) { return v === "" ? null : Number(v); }),
-        symbol: "diamond", symbolSize: 12, lineStyle: { type: "dashed", width: 0 }, itemStyle: { color: "#283593" } },
+        symbol: "diamond", symbolSize: 14, showAllSymbol: true, lineStyle: { type: "dashed", width: 0 }, itemStyle: { color: "#283593" } },
     ],
   });
   window.addEventListener("resize", function () { chart.resize(); });
