@@ -21,6 +21,7 @@ from services.gateway.console.session import (
 )
 from shared.auth import ADMIN_ROLES, REGION_ROLES, Role
 
+REGION = r"^([0-9]{6}([0-9]{6})?)?$"  # a region code as the API takes it (6 digits to county, 12 below), or none
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "

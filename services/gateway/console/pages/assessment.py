@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.gateway.console.i18n import language_of
-from services.gateway.console.render import default_region, page
+from services.gateway.console.render import REGION, default_region, page
 from services.gateway.console.session import ConsoleUser, current_user
 from services.gateway.console.upstream import ApiError, ConsoleApi
 
@@ -43,7 +43,7 @@ async def _cycle(api: ConsoleApi, cycle_id: uuid.UUID) -> dict[str, Any]:
 async def assessment(
     request: Request,
     user: User,
-    region: Annotated[str | None, Query(max_length=12)] = None,
+    region: Annotated[str | None, Query(pattern=REGION)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     cycle: uuid.UUID | None = None,
 ) -> HTMLResponse:

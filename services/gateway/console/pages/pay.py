@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.gateway.console.i18n import language_of, translator
-from services.gateway.console.render import default_region, page
+from services.gateway.console.render import REGION, default_region, page
 from services.gateway.console.session import ConsoleUser, current_user
 from services.gateway.console.upstream import ApiError, ConsoleApi
 
@@ -53,7 +53,7 @@ def _chart(reports: list[dict[str, Any]], t: Callable[[str, str], str]) -> dict[
 async def pay_against_policy(
     request: Request,
     user: User,
-    region: Annotated[str | None, Query(max_length=12)] = None,
+    region: Annotated[str | None, Query(pattern=REGION)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> HTMLResponse:
     language = language_of(request)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.console.i18n import language_of
-from services.gateway.console.render import default_region, page, redirect
+from services.gateway.console.render import REGION, default_region, page, redirect
 from services.gateway.console.session import ConsoleUser, caller_of, csrf_ok, current_user
 from services.gateway.console.upstream import ApiError, ConsoleApi
 from services.gateway.sign_in import step_up
@@ -70,7 +70,7 @@ async def _payslips(api: ConsoleApi, run_id: str) -> list[dict[str, Any]]:
 async def runs(
     request: Request,
     user: User,
-    region: Annotated[str | None, Query(max_length=12)] = None,
+    region: Annotated[str | None, Query(pattern=REGION)] = None,
     month: Annotated[str | None, Query(pattern=MONTH)] = None,
 ) -> HTMLResponse:
     api = ConsoleApi(request, user, language_of(request))

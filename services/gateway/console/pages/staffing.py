@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.gateway.console.i18n import language_of
-from services.gateway.console.render import default_region, page
+from services.gateway.console.render import REGION, default_region, page
 from services.gateway.console.session import ConsoleUser, current_user
 from services.gateway.console.upstream import ApiError, ConsoleApi
 
@@ -23,7 +23,7 @@ User = Annotated[ConsoleUser, Depends(current_user)]
 async def staffing(
     request: Request,
     user: User,
-    region: Annotated[str | None, Query(max_length=12)] = None,
+    region: Annotated[str | None, Query(pattern=REGION)] = None,
     on: Annotated[date | None, Query(alias="date")] = None,
 ) -> HTMLResponse:
     api = ConsoleApi(request, user, language_of(request))

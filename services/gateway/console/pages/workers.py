@@ -4,13 +4,14 @@ ID numbers come masked unless the user holds the personal-data right (the roster
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.gateway.console.i18n import language_of
-from services.gateway.console.render import default_region, page
+from services.gateway.console.render import REGION, default_region, page
 from services.gateway.console.session import ConsoleUser, current_user
 from services.gateway.console.upstream import ApiError, ConsoleApi
 
@@ -23,7 +24,7 @@ SEARCH_PAGE = 500  # the roster's largest page; a name is matched within it
 async def workers(
     request: Request,
     user: User,
-    region: Annotated[str | None, Query(max_length=12)] = None,
+    region: Annotated[str | None, Query(pattern=REGION)] = None,
     name: Annotated[str | None, Query(max_length=50)] = None,
     id_number: Annotated[str | None, Query(max_length=18)] = None,
     post: Annotated[str | None, Query(max_length=20)] = None,
@@ -50,7 +51,7 @@ async def workers(
 
 
 @router.get("/console/workers/{worker_id}")
-async def worker(request: Request, user: User, worker_id: str) -> HTMLResponse:
+async def worker(request: Request, user: User, worker_id: uuid.UUID) -> HTMLResponse:
     api = ConsoleApi(request, user, language_of(request))
     sections: dict[str, Any] = {}
     errors: dict[str, ApiError] = {}
