@@ -6,6 +6,7 @@ document.addEventListener("DOMContentLoaded", function () {
   var data = JSON.parse(el.dataset.chart);
   var chart = echarts.init(el, null, { renderer: "canvas" });
   chart.setOption({
+    animation: false,
     title: { text: data.title, left: "center", textStyle: { fontSize: 14 } },
     tooltip: { trigger: "axis", renderMode: "richText" },  // no HTML with style attributes (CSP)
     legend: { bottom: 0 },
