@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: up down status demo test test-property fuzz lint format install lock openapi bench bench-payroll clean
+.PHONY: up down status demo vendor browser screenshots test test-property fuzz lint format install lock openapi bench bench-payroll clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,22 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint clients/node_modules/.installed
+# Headless Chromium for the console's browser tests (tests/browser): Debian's chromium and chromedriver,
+# and a Chinese font for the screenshots, installed when chromedriver is missing and we are root (CI
+# containers); otherwise say what to install.
+browser:
+	@if command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+			fonts-wqy-microhei >/dev/null; \
+	else echo "tests/browser need chromium and chromedriver (Debian: apt-get install chromium chromium-driver fonts-wqy-microhei)" >&2; exit 1; fi
+
+test: lint clients/node_modules/.installed browser
 	$(BIN)/pytest
+
+# The console's screenshots in docs/img (docs/console.md), taken by its browser tests.
+screenshots: install browser
+	SHEGONG_CONSOLE_SCREENSHOTS=1 $(BIN)/pytest tests/browser
 
 # The payroll property (paid once, exactly the policy amount) with many more examples than `make test`.
 test-property: install
@@ -77,3 +91,8 @@ bench-payroll: install
 
 clean: down
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache clients/node_modules
+
+# Refresh the committed browser assets (shared/static/vendor: Swagger UI, Redoc, htmx, ECharts) from the
+# versions clients/package.json pins; `make up` never needs npm.
+vendor: clients/node_modules/.installed install
+	$(BIN)/python -m shared.vendor_assets write

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData
 
 from shared import tracing
+from shared.api_docs import install_api_docs
 from shared.auth import TokenVerifier, http_jwks_source, roles_of_route
 from shared.concurrency import check_if_match
 from shared.db import DatabaseUnavailableMiddleware, make_engine, make_read_engine, make_sessionmaker
@@ -239,7 +240,7 @@ def create_service_app(
         # the response types of a split model.
         separate_input_output_schemas=False,
         openapi_url="/openapi.json" if serve_openapi else None,
-        docs_url="/docs" if serve_openapi else None,
+        docs_url=None,  # Swagger UI 5 and Redoc from the suite's own files (shared.api_docs)
         redoc_url=None,
     )
     app.state.settings = settings
@@ -282,4 +283,6 @@ def create_service_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    if serve_openapi:
+        install_api_docs(app, title=title)
     return app

@@ -235,7 +235,8 @@ def up() -> int:
     if replicas() > 1:
         layout = ", ".join(f"{s} {'/'.join(map(str, p))}" for s, p in planned_layout().items())
         print(f"{replicas()} replicas of each service: {layout}")
-    print(f"API docs: {gateway}/docs   OpenAPI: {gateway}/openapi.json   logs: {LOGS}   stop: make down")
+    print(f"console: {gateway}/   API docs: {gateway}/docs (and /redoc)   OpenAPI: {gateway}/openapi.json")
+    print(f"logs: {LOGS}   stop: make down")
     if (DATA / "admin-password").exists():
         print(f"sign in as admin with the password in {DATA / 'admin-password'}")
     return 0

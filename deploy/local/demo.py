@@ -132,6 +132,12 @@ def load(client: httpx.Client, county: str = COUNTY) -> None:
         for g in range(1, 19)
     ]
     put(client, f"/compensation/pay-scales/{county}/2026", {"cells": cells})
+    # The statistic the city's C3 target of 2026 is computed from (the console's pay-against-policy page).
+    put(
+        client,
+        f"/compensation/reference-statistics/{county[:4]}00/2025/average_wage_all_employed",
+        {"value": "98000.00", "source": "示例数据：台州市2025年全口径城镇单位就业人员平均工资（演示用，非公布数）"},
+    )
     put(
         client,
         f"/evaluation/schemes/{county}/2025",
@@ -156,6 +162,7 @@ def main() -> int:
     with httpx.Client(base_url=f"{GATEWAY}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
         load(client)
     print(f"demo data for 台州市椒江区 {COUNTY}: {GATEWAY}/api/v1/roster/reports/staffing?region={COUNTY}")
+    print(f"in the console: {GATEWAY}/console/staffing?region={COUNTY} (sign in as admin)")
     return 0
 
 

@@ -8,15 +8,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
-from starlette.staticfiles import StaticFiles
 
 from services.gateway.api import ROUTERS
 from services.gateway.client_address import ClientAddresses
+from services.gateway.console import install_console
 from services.gateway.keys import SigningKeys
 from services.gateway.models import Base
 from services.gateway.openapi_merge import MergedOpenAPI
@@ -28,6 +26,7 @@ from services.gateway.settings import Settings
 from services.gateway.upstreams import Balancer
 from services.gateway.webhook_feeds import webhook_feeds
 from services.gateway.webhook_sender import deliver_forever, sender_config
+from shared.api_docs import install_api_docs
 from shared.service_app import create_service_app
 from shared.tracing import aiohttp_trace_configs
 
@@ -136,18 +135,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         doc: dict[str, Any] = await merger.document(request.app.state.http, app.openapi())
         return JSONResponse(doc)
 
-    async def docs(request: Request) -> HTMLResponse:
-        # Swagger UI from the package, not a CDN: government intranets often have no internet.
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="shegong 社工 API — docs",
-            swagger_js_url="/docs/static/swagger-ui-bundle.js",
-            swagger_css_url="/docs/static/swagger-ui.css",
-            swagger_favicon_url="/docs/static/favicon-32x32.png",
-        )
-
     app.add_route("/openapi.json", merged_openapi, include_in_schema=False)
-    app.add_route("/docs", docs, include_in_schema=False)
-    app.mount("/docs/static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+    # Swagger UI 5 and Redoc of the merged document, from the suite's own files (no CDN: intranets).
+    install_api_docs(app, title="shegong 社工 API")
+    # The web console for county and township staff at / and /console/ (its pages call the services with
+    # the signed-in user's token: the services decide what each user sees).
+    install_console(app)
     app.add_route("/api/v1/{service}/{path:path}", forward, methods=PROXY_METHODS, include_in_schema=False)
     return app

@@ -30,6 +30,8 @@ from shared.i18n import Message as Text
 from shared.problems import Problem, TooManyRequests, problem_response
 
 EXEMPT_PATHS = frozenset({"/livez", "/readyz", "/healthz", "/metrics", "/.well-known/jwks.json"})
+# The files of /docs and the console (scripts, styles): one page loads several, and they are public.
+EXEMPT_PREFIXES = ("/docs/static/", "/console/static/")
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,12 @@ class RateLimitMiddleware:
         return "anonymous", f"ip:{address}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS or scope["method"] == "OPTIONS":
+        if (
+            scope["type"] != "http"
+            or scope["path"] in EXEMPT_PATHS
+            or scope["path"].startswith(EXEMPT_PREFIXES)
+            or scope["method"] == "OPTIONS"
+        ):
             await self.app(scope, receive, send)
             return
         request = Request(scope)

@@ -76,10 +76,14 @@ def test_merged_openapi_and_docs(suite: Suite) -> None:
     docs = httpx.get(f"{suite.gateway}/docs")
     assert docs.status_code == 200
     assert "/openapi.json" in docs.text
-    assert "/docs/static/swagger-ui-bundle.js" in docs.text  # served here, not from a CDN
-    bundle = httpx.get(f"{suite.gateway}/docs/static/swagger-ui-bundle.js")
+    assert "/docs/static/vendor/swagger-ui-bundle.js" in docs.text  # served here, not from a CDN
+    assert "default-src 'self'" in docs.headers["content-security-policy"]
+    bundle = httpx.get(f"{suite.gateway}/docs/static/vendor/swagger-ui-bundle.js")
     assert bundle.status_code == 200
     assert len(bundle.content) > 100_000
+    redoc = httpx.get(f"{suite.gateway}/redoc")
+    assert "/docs/static/vendor/redoc.standalone.js" in redoc.text
+    assert httpx.get(f"{suite.gateway}/docs/static/vendor/redoc.standalone.js").status_code == 200
 
 
 def test_a_stopped_service_gives_503_problems_and_degraded_health(suite: Suite) -> None:

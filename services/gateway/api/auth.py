@@ -14,39 +14,27 @@ from sqlalchemy import select
 
 from services.gateway.audit import AuditAction, record
 from services.gateway.client_address import client_address
-from services.gateway.models import ApiClient, User
+from services.gateway.models import ApiClient
 from services.gateway.schemas import GrantIn, PrincipalOut, TokenResponse
 from services.gateway.settings import Settings
-from services.gateway.sign_in_throttle import Thresholds, wait_seconds
+from services.gateway.sign_in import Caller, oauth_error, password_sign_in, refresh_sign_in
 from services.gateway.state import gateway_state
 from services.gateway.tokens import (
     client_principal,
     client_secret_matches,
     find_refresh_token,
     issue_access_token,
-    new_refresh_token,
     revoke_family,
     revoke_user_sessions,
-    rotate_refresh_token,
-    user_principal,
 )
 from shared.auth import CurrentPrincipal
 from shared.db import SessionDep
 from shared.i18n import Message
-from shared.problems import BadRequest, Forbidden, TooManyRequests, Unauthorized, problem_responses
+from shared.problems import BadRequest, Forbidden, problem_responses
 
 router = APIRouter(tags=["auth"])
 
-# One message for unknown account and wrong password: the answer must not tell which.
-BAD_CREDENTIALS = Message("用户名或密码错误", "Wrong user name or password")
 BAD_CLIENT = Message("客户端编号或密钥错误", "Wrong client id or secret")
-BAD_REFRESH = Message("刷新令牌无效、已过期或已撤销", "The refresh token is invalid, expired or revoked")
-
-
-def _oauth_error(detail: Message, error: str) -> Unauthorized:
-    problem = Unauthorized(detail)
-    problem.extra = {"error": error}
-    return problem
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -91,57 +79,16 @@ async def issue_token(
     settings: Settings = gateway_state(request).settings
     keys = gateway_state(request).signing_keys
     ttl = settings.access_token_ttl_seconds
+    caller = Caller(ip=_address(request), user_agent=request.headers.get("user-agent"))
     if grant_type == "password":
-        if not username or password is None:
-            raise BadRequest(Message("需要 username 和 password", "username and password are required"))
-        limits = Thresholds(
-            account_failures=settings.signin_max_failures,
-            address_failures=settings.signin_address_max_failures,
-            window_seconds=settings.signin_failure_window_seconds,
-            max_delay_seconds=settings.signin_max_delay_seconds,
-        )
-        wait = await wait_seconds(session, account=username, address=_address(request), limits=limits)
-        if wait:
-            raise TooManyRequests(
-                Message("登录失败次数过多，请 {seconds} 秒后再试", "Too many failed sign-ins; retry in {seconds} s"),
-                headers={"Retry-After": str(wait)},
-                seconds=wait,
-            )
-        user = await session.scalar(select(User).where(User.username == username))
-        ok = gateway_state(request).hasher.verify(user.password_hash if user else None, password)
-        if user is None or not ok or not user.active:
-            record(
-                session,
-                AuditAction.sign_in_failed,
-                actor=None,
-                subject=username,
-                ip=_address(request),
-                details={"grant_type": "password"},
-            )
-            await session.commit()  # kept, though the request fails: it is what slows the next attempt
-            raise _oauth_error(BAD_CREDENTIALS, "invalid_grant")
-        version = user.token_version  # read before the grants: a grant changed meanwhile makes it stale
-        principal = await user_principal(session, user)
-        _, refresh = await new_refresh_token(
+        return await password_sign_in(
             session,
-            user.id,
-            settings.refresh_token_ttl_seconds,
-            user_agent=request.headers.get("user-agent"),
-            ip=_address(request),
-        )
-        record(
-            session,
-            AuditAction.sign_in,
-            actor=principal.subject,
-            subject=principal.subject,
-            region=principal.regions()[0] if principal.grants else None,
-            ip=_address(request),
-            details={"username": username, "grant_type": "password"},
-        )
-        return TokenResponse(
-            access_token=issue_access_token(keys, principal, ttl, token_version=version),
-            expires_in=ttl,
-            refresh_token=refresh,
+            settings=settings,
+            keys=keys,
+            hasher=request.app.state.hasher,
+            username=username,
+            password=password,
+            caller=caller,
         )
 
     if grant_type == "client_credentials":
@@ -164,7 +111,7 @@ async def issue_token(
                 details={"grant_type": "client_credentials"},
             )
             await session.commit()
-            raise _oauth_error(BAD_CLIENT, "invalid_client")
+            raise oauth_error(BAD_CLIENT, "invalid_client")
         version = client.token_version
         principal = await client_principal(session, client)
         # Client credentials get no refresh token (RFC 6749 §4.4.3): they ask again.
@@ -173,39 +120,7 @@ async def issue_token(
         )
 
     if grant_type == "refresh_token":
-        if not refresh_token:
-            raise BadRequest(Message("需要 refresh_token", "refresh_token is required"))
-        rotation = await rotate_refresh_token(
-            session,
-            refresh_token,
-            ttl_seconds=settings.refresh_token_ttl_seconds,
-            reuse_grace_seconds=settings.refresh_token_reuse_grace_seconds,
-            user_agent=request.headers.get("user-agent"),
-            ip=_address(request),
-        )
-        if rotation.reused and rotation.token is not None:
-            # Commit the family's revocation before refusing: the copy must be dead too.
-            record(
-                session,
-                AuditAction.refresh_token_reused,
-                actor=None,
-                subject=f"user:{rotation.token.user_id}",
-                ip=_address(request),
-                details={"family_id": str(rotation.token.family_id)},
-            )
-            await session.commit()
-            raise _oauth_error(BAD_REFRESH, "invalid_grant")
-        token = rotation.token
-        user = await session.get(User, token.user_id) if token else None
-        if token is None or rotation.successor is None or user is None or not user.active:
-            raise _oauth_error(BAD_REFRESH, "invalid_grant")
-        version = user.token_version
-        principal = await user_principal(session, user)  # roles as they are now, not as at sign-in
-        return TokenResponse(
-            access_token=issue_access_token(keys, principal, ttl, token_version=version),
-            expires_in=ttl,
-            refresh_token=rotation.successor,
-        )
+        return await refresh_sign_in(session, settings=settings, keys=keys, refresh_token=refresh_token, caller=caller)
 
     problem = BadRequest(
         Message("不支持的 grant_type：{grant_type}", "Unsupported grant_type: {grant_type}"), grant_type=grant_type[:40]

@@ -1,0 +1,163 @@
+"""薪酬 Payroll: a month's runs with their totals, one run's payslips beside last month's (who joined, who
+left, whose pay changed and by which lines), approval after a step-up confirmation (the password again),
+and a payslip that prints cleanly. The compensation service computes and checks everything (C4–C9)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from services.gateway.console.i18n import language_of
+from services.gateway.console.render import REGION, default_region, page, redirect
+from services.gateway.console.session import ConsoleUser, caller_of, csrf_ok, current_user
+from services.gateway.console.upstream import ApiError, ConsoleApi
+from services.gateway.sign_in import step_up
+from shared.problems import Problem
+
+router = APIRouter()
+User = Annotated[ConsoleUser, Depends(current_user)]
+CHINA = ZoneInfo("Asia/Shanghai")
+MONTH = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
+
+
+def previous_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def differences(current: list[dict[str, Any]], previous: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per worker: joined (no payslip last month), left (none this month), or the lines whose amounts moved."""
+    before = {p["worker_id"]: p for p in previous}
+    now = {p["worker_id"]: p for p in current}
+    rows: list[dict[str, Any]] = []
+    for worker_id, slip in now.items():
+        old = before.get(worker_id)
+        if old is None:
+            rows.append({"worker_id": worker_id, "name": slip["name"], "change": "joined", "gross": slip["gross"]})
+            continue
+        delta = Decimal(str(slip["gross"])) - Decimal(str(old["gross"]))
+        if delta:
+            old_lines = {line["kind"]: Decimal(str(line["amount"])) for line in old["lines"]}
+            new_lines = {line["kind"]: Decimal(str(line["amount"])) for line in slip["lines"]}
+            moved = sorted(k for k in old_lines.keys() | new_lines.keys() if old_lines.get(k) != new_lines.get(k))
+            rows.append(
+                {"worker_id": worker_id, "name": slip["name"], "change": "changed", "delta": delta, "lines": moved}
+            )
+    for worker_id, old in before.items():
+        if worker_id not in now:
+            rows.append({"worker_id": worker_id, "name": old["name"], "change": "left", "gross": old["gross"]})
+    return rows
+
+
+async def _payslips(api: ConsoleApi, run_id: str) -> list[dict[str, Any]]:
+    slips: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        batch = await api.get("compensation", f"/payroll-runs/{run_id}/payslips", limit=500, after=after)
+        slips.extend(batch)
+        if len(batch) < 500:
+            return slips
+        after = batch[-1]["worker_id"]
+
+
+@router.get("/console/payroll")
+async def runs(
+    request: Request,
+    user: User,
+    region: Annotated[str | None, Query(pattern=REGION)] = None,
+    month: Annotated[str | None, Query(pattern=MONTH)] = None,
+) -> HTMLResponse:
+    api = ConsoleApi(request, user, language_of(request))
+    region = region or default_region(user)
+    error: ApiError | None = None
+    listing: list[dict[str, Any]] = []
+    try:
+        listing = (await api.get("compensation", "/payroll-runs", region_code=region, month=month, limit=200))["items"]
+    except ApiError as exc:
+        error = exc
+    return page(request, "payroll.html", user, runs=listing, region=region, month=month or "", error=error)
+
+
+@router.get("/console/payroll/{run_id}")
+async def run(request: Request, user: User, run_id: uuid.UUID) -> HTMLResponse:
+    api = ConsoleApi(request, user, language_of(request))
+    try:
+        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
+        slips = await _payslips(api, str(run_id))
+        earlier = await api.get(
+            "compensation", "/payroll-runs", region_code=detail["region_code"], month=previous_month(detail["month"])
+        )
+        live = [r for r in earlier["items"] if r["status"] in ("approved", "paid", "calculated")]
+        previous = await _payslips(api, live[0]["id"]) if live else []
+    except ApiError as exc:
+        return page(request, "error.html", user, status_code=exc.status, error=exc)
+    changes = differences(slips, previous) if live else []
+    return page(request, "payroll_run.html", user, run=detail, slips=slips, changes=changes, compared=bool(live))
+
+
+@router.get("/console/payroll/{run_id}/approve")
+async def confirm_approval(request: Request, user: User, run_id: uuid.UUID) -> HTMLResponse:
+    api = ConsoleApi(request, user, language_of(request))
+    try:
+        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
+    except ApiError as exc:
+        return page(request, "error.html", user, status_code=exc.status, error=exc)
+    return page(request, "payroll_approve.html", user, run=detail, error=None)
+
+
+@router.post("/console/payroll/{run_id}/approve")
+async def approve(
+    request: Request,
+    user: User,
+    run_id: uuid.UUID,
+    password: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    api = ConsoleApi(request, user, language_of(request))
+    try:
+        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
+    except ApiError as exc:
+        return page(request, "error.html", user, status_code=exc.status, error=exc)
+    if not csrf_ok(request, csrf):
+        return page(request, "payroll_approve.html", user, status_code=403, run=detail, error="csrf")
+    app = request.app
+    async with app.state.sessionmaker() as session:
+        try:
+            fresh = await step_up(
+                session,
+                settings=app.state.settings,
+                keys=app.state.signing_keys,
+                hasher=app.state.hasher,
+                user_id=uuid.UUID(user.principal.subject.removeprefix("user:")),
+                password=password,
+                caller=caller_of(request),
+            )
+            await session.commit()
+        except Problem as exc:
+            await session.commit()
+            return page(request, "payroll_approve.html", user, status_code=exc.status, run=detail, error="password")
+    confirmed = ConsoleApi(request, ConsoleUser(user.principal, fresh.access_token), language_of(request))
+    try:
+        await confirmed.post("compensation", f"/payroll-runs/{run_id}/approve", None)
+    except ApiError as exc:
+        return page(request, "payroll_approve.html", user, status_code=exc.status, run=detail, error=exc.detail)
+    return redirect(request, f"/console/payroll/{run_id}", user)
+
+
+@router.get("/console/payroll/{run_id}/payslips/{worker_id}")
+async def payslip(request: Request, user: User, run_id: uuid.UUID, worker_id: uuid.UUID) -> HTMLResponse:
+    api = ConsoleApi(request, user, language_of(request))
+    try:
+        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
+        slips = [s for s in await _payslips(api, str(run_id)) if s["worker_id"] == str(worker_id)]
+    except ApiError as exc:
+        return page(request, "error.html", user, status_code=exc.status, error=exc)
+    if not slips:
+        return page(request, "error.html", user, status_code=404, error=None)
+    return page(request, "payslip.html", user, run=detail, slip=slips[0], printed=datetime.now(CHINA).date())

@@ -1,0 +1,72 @@
+"""社工 Workers: search a region's workers (roster's list, or the ID-number lookup), and one worker's
+page: posts, grade history, contracts, assessments and payslips, each from the service that owns it.
+ID numbers come masked unless the user holds the personal-data right (the roster decides)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from services.gateway.console.i18n import language_of
+from services.gateway.console.render import REGION, default_region, page
+from services.gateway.console.session import ConsoleUser, current_user
+from services.gateway.console.upstream import ApiError, ConsoleApi
+
+router = APIRouter()
+User = Annotated[ConsoleUser, Depends(current_user)]
+SEARCH_PAGE = 500  # the roster's largest page; a name is matched within it
+
+
+@router.get("/console/workers")
+async def workers(
+    request: Request,
+    user: User,
+    region: Annotated[str | None, Query(pattern=REGION)] = None,
+    name: Annotated[str | None, Query(max_length=50)] = None,
+    id_number: Annotated[str | None, Query(max_length=18)] = None,
+    post: Annotated[str | None, Query(max_length=20)] = None,
+    grade: Annotated[str | None, Query(max_length=2)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+) -> HTMLResponse:
+    api = ConsoleApi(request, user, language_of(request))
+    region = region or default_region(user)
+    query = {"region": region, "name": name, "id_number": id_number, "post": post, "grade": grade, "status": status}
+    error: ApiError | None = None
+    found: list[dict[str, Any]] = []
+    try:
+        if id_number:
+            found = [await api.post("roster", "/workers/lookup", {"id_number": id_number})]
+        else:
+            listing = await api.get(
+                "roster", "/workers", region=region, post=post, grade=grade, status=status, limit=SEARCH_PAGE
+            )
+            found = [w for w in listing["items"] if not name or name in w["name"]]
+    except ApiError as exc:
+        error = exc
+    template = "workers_results.html" if request.headers.get("hx-request") else "workers.html"
+    return page(request, template, user, workers=found, query=query, error=error)
+
+
+@router.get("/console/workers/{worker_id}")
+async def worker(request: Request, user: User, worker_id: uuid.UUID) -> HTMLResponse:
+    api = ConsoleApi(request, user, language_of(request))
+    sections: dict[str, Any] = {}
+    errors: dict[str, ApiError] = {}
+    calls = {
+        "worker": ("roster", f"/workers/{worker_id}"),
+        "posts": ("roster", f"/workers/{worker_id}/posts"),
+        "contracts": ("roster", f"/workers/{worker_id}/contracts"),
+        "assessments": ("evaluation", f"/workers/{worker_id}/assessments"),
+        "payslips": ("compensation", f"/workers/{worker_id}/payslips"),
+    }
+    for key, (service, path) in calls.items():
+        try:
+            sections[key] = await api.get(service, path)
+        except ApiError as exc:
+            errors[key] = exc
+            if key == "worker":  # not found or not the user's to see: nothing else is asked
+                return page(request, "error.html", user, status_code=exc.status, error=exc)
+    return page(request, "worker.html", user, sections=sections, errors=errors)

@@ -1,0 +1,161 @@
+"""Signing in a user: the password grant and the refresh-token grant of ``POST /api/v1/auth/token``, also
+what the console's sign-in form and its cookie session use (one place that checks passwords, slows down
+repeated failures, records the audit and mints tokens)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.audit import AuditAction, record
+from services.gateway.keys import SigningKeys
+from services.gateway.models import User
+from services.gateway.passwords import SecretHasher
+from services.gateway.schemas import TokenResponse
+from services.gateway.settings import Settings
+from services.gateway.sign_in_throttle import Thresholds, wait_seconds
+from services.gateway.tokens import issue_access_token, new_refresh_token, rotate_refresh_token, user_principal
+from shared.i18n import Message
+from shared.problems import BadRequest, TooManyRequests, Unauthorized
+
+# One message for unknown account and wrong password: the answer must not tell which.
+BAD_CREDENTIALS = Message("用户名或密码错误", "Wrong user name or password")
+BAD_REFRESH = Message("刷新令牌无效、已过期或已撤销", "The refresh token is invalid, expired or revoked")
+
+
+def oauth_error(detail: Message, error: str) -> Unauthorized:
+    problem = Unauthorized(detail)
+    problem.extra = {"error": error}  # RFC 6749 §5.2 error code, alongside the problem details
+    return problem
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is signing in, as far as the request tells: for the throttle and the audit."""
+
+    ip: str | None
+    user_agent: str | None
+
+
+async def password_sign_in(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    keys: SigningKeys,
+    hasher: SecretHasher,
+    username: str | None,
+    password: str | None,
+    caller: Caller,
+) -> TokenResponse:
+    """The password grant: an access token and a refresh token, or 401 (one answer for either mistake)."""
+    if not username or password is None:
+        raise BadRequest(Message("需要 username 和 password", "username and password are required"))
+    limits = Thresholds(
+        account_failures=settings.signin_max_failures,
+        address_failures=settings.signin_address_max_failures,
+        window_seconds=settings.signin_failure_window_seconds,
+        max_delay_seconds=settings.signin_max_delay_seconds,
+    )
+    wait = await wait_seconds(session, account=username, address=caller.ip, limits=limits)
+    if wait:
+        raise TooManyRequests(
+            Message("登录失败次数过多，请 {seconds} 秒后再试", "Too many failed sign-ins; retry in {seconds} s"),
+            headers={"Retry-After": str(wait)},
+            seconds=wait,
+        )
+    user = await session.scalar(select(User).where(User.username == username))
+    ok = hasher.verify(user.password_hash if user else None, password)
+    if user is None or not ok or not user.active:
+        record(
+            session,
+            AuditAction.sign_in_failed,
+            actor=None,
+            subject=username,
+            ip=caller.ip,
+            details={"grant_type": "password"},
+        )
+        await session.commit()  # kept, though the request fails: it is what slows the next attempt
+        raise oauth_error(BAD_CREDENTIALS, "invalid_grant")
+    version = user.token_version  # read before the grants: a grant changed meanwhile makes it stale
+    principal = await user_principal(session, user)
+    _, refresh = await new_refresh_token(
+        session, user.id, settings.refresh_token_ttl_seconds, user_agent=caller.user_agent, ip=caller.ip
+    )
+    record(
+        session,
+        AuditAction.sign_in,
+        actor=principal.subject,
+        subject=principal.subject,
+        region=principal.regions()[0] if principal.grants else None,
+        ip=caller.ip,
+        details={"username": username, "grant_type": "password"},
+    )
+    ttl = settings.access_token_ttl_seconds
+    return TokenResponse(
+        access_token=issue_access_token(keys, principal, ttl, token_version=version),
+        expires_in=ttl,
+        refresh_token=refresh,
+    )
+
+
+async def refresh_sign_in(
+    session: AsyncSession, *, settings: Settings, keys: SigningKeys, refresh_token: str | None, caller: Caller
+) -> TokenResponse:
+    """The refresh-token grant: the token rotates; a reused one ends its whole session."""
+    if not refresh_token:
+        raise BadRequest(Message("需要 refresh_token", "refresh_token is required"))
+    rotation = await rotate_refresh_token(
+        session,
+        refresh_token,
+        ttl_seconds=settings.refresh_token_ttl_seconds,
+        reuse_grace_seconds=settings.refresh_token_reuse_grace_seconds,
+        user_agent=caller.user_agent,
+        ip=caller.ip,
+    )
+    if rotation.reused and rotation.token is not None:
+        # Commit the family's revocation before refusing: the copy must be dead too.
+        record(
+            session,
+            AuditAction.refresh_token_reused,
+            actor=None,
+            subject=f"user:{rotation.token.user_id}",
+            ip=caller.ip,
+            details={"family_id": str(rotation.token.family_id)},
+        )
+        await session.commit()
+        raise oauth_error(BAD_REFRESH, "invalid_grant")
+    token = rotation.token
+    user = await session.get(User, token.user_id) if token else None
+    if token is None or rotation.successor is None or user is None or not user.active:
+        raise oauth_error(BAD_REFRESH, "invalid_grant")
+    version = user.token_version
+    principal = await user_principal(session, user)  # roles as they are now, not as at sign-in
+    ttl = settings.access_token_ttl_seconds
+    return TokenResponse(
+        access_token=issue_access_token(keys, principal, ttl, token_version=version),
+        expires_in=ttl,
+        refresh_token=rotation.successor,
+    )
+
+
+async def step_up(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    keys: SigningKeys,
+    hasher: SecretHasher,
+    user_id: uuid.UUID,
+    password: str | None,
+    caller: Caller,
+) -> TokenResponse:
+    """Step-up confirmation of a signed-in user before a consequential act (approving a payroll run): the
+    password again, through the same checks, throttle and audit as a sign-in; fresh tokens for the act."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise oauth_error(BAD_CREDENTIALS, "invalid_grant")
+    return await password_sign_in(
+        session, settings=settings, keys=keys, hasher=hasher, username=user.username, password=password, caller=caller
+    )
