@@ -149,7 +149,7 @@ def render(results: Sequence[Result], info: dict[str, str]) -> str:
             f"{checks} | {r.peak_rss_mib:.0f} MiB |"
         )
     notes = [f"- {r.path}: {r.notes}" for r in results if r.notes]
-    return "\n".join(lines + ([""] + notes if notes else []))
+    return "\n".join(lines + (["", *notes] if notes else []))
 
 
 def _num(value: float | None) -> str:

@@ -39,7 +39,7 @@ from deploy.local.postgres import scratch_database
 from services.compensation.app import create_app
 from services.compensation.domain.contributions import EMPLOYER_SHARES, WORKER_SHARES, expected_contributions
 from services.compensation.domain.income_tax import cumulative_tax
-from services.compensation.domain.policy import preset_for
+from services.compensation.domain.policy import PayPolicy, preset_for
 from services.compensation.settings import Settings
 from services.gateway.keys import new_key
 from shared.auth import Role
@@ -108,8 +108,8 @@ def expected_totals(rows: list[Any], cells: dict[tuple[str, str, int], Decimal])
     C5 base share ÷ 12 by days (C6, joining month in full where the county's policy says so), C8 allowance,
     C9 contributions on the clamped base, income tax by cumulative withholding (first approved month)."""
     gross = net = employer = Decimal(0)
-    policies = {}
-    for worker_id, county, level, cert_date, hire, left, starts, ends, posts, grades in rows:
+    policies: dict[str, PayPolicy] = {}
+    for _worker, county, level, cert_date, hire, left, starts, ends, posts, grades in rows:
         policy = policies.get(county) or policies.setdefault(county, preset_for(county))
         if hire > M_END or (left is not None and left < MONTH):
             continue
