@@ -83,11 +83,13 @@ openapi: install
 	$(BIN)/python -m shared.rule_index write
 	$(BIN)/python -m shared.contracts write
 
+# Every hot path beside its floor, measured in the same run on the same data (benchmarks/README.md).
+# Small sizes by default (a minute or two); `make bench ARGS=--full` for the sizes of issue #16.
 bench: install
-	$(BIN)/python benchmarks/gateway_proxy.py
+	$(BIN)/python -m benchmarks $(ARGS)
 
 bench-payroll: install
-	$(BIN)/python benchmarks/payroll.py
+	$(BIN)/python -m benchmarks --only payroll $(ARGS)
 
 clean: down
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache clients/node_modules
