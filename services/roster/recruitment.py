@@ -97,6 +97,18 @@ async def add_to_reserve(
     return await round_out(session, row)
 
 
+async def county_rounds(session: AsyncSession, county: str) -> list[RoundOut]:
+    """H1, H2: the county's rounds, newest announcement first, each with its reserve capacity and use."""
+    rows = (
+        await session.scalars(
+            select(RecruitmentRound)
+            .where(RecruitmentRound.county_code == county)
+            .order_by(RecruitmentRound.announced_on.desc(), RecruitmentRound.id)
+        )
+    ).all()
+    return [await round_out(session, row) for row in rows]
+
+
 async def live_reserve(session: AsyncSession, county: str) -> list[ReserveEntryOut]:
     """H2: the entries of the county's latest announced round; they expire when the next round is announced."""
     today = business_today()

@@ -137,6 +137,26 @@ async def create_round(body: RoundIn, principal: Admin, session: SessionDep) -> 
     return await recruitment.announce_round(session, principal, body)
 
 
+@router.get(
+    "/recruitment-rounds",
+    summary="招聘批次 a county's recruitment rounds, newest first, with reserve capacity and use (H1, H2)",
+    description="H1 channel, announcement date and hires of every round; H2 the reserve's cap (1:1 of hires) and use.",
+    response_model=list[RoundOut],
+    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
+)
+async def list_rounds(
+    request: Request,
+    export: ExportDep,
+    principal: Annotated[Principal, require(*READ_ROLES)],
+    session: SessionDep,
+    county: Annotated[CountyCode, Query(description="县级区划 the county")],
+) -> list[RoundOut] | StreamingResponse:
+    require_sees(principal, county)
+    return await exported(
+        request, export, await recruitment.county_rounds(session, county), RoundOut, "recruitment-rounds"
+    )
+
+
 @router.post(
     "/recruitment-rounds/{round_id}/reserve",
     summary="入储备库 add candidates who sat the exam but were not hired, at most 1:1 of hires (H2)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from services.roster.tests.conftest import COMMUNITY_A, COMMUNITY_B, COUNTY, NEXT_COMMUNITY, Roster, id_number
+from services.roster.tests.conftest import COMMUNITY_A, COMMUNITY_B, COUNTY, NEXT_COMMUNITY, NEXT_COUNTY, Roster, id_number
 
 
 async def test_first_contract_one_year_with_probation_then_contiguous_renewal(roster: Roster) -> None:
@@ -171,3 +171,42 @@ async def test_k1_career_eligibility_of_wenzhou_chiefs(roster: Roster) -> None:
     assert [(r["worker_id"], r["rule"], r["required_years"]) for r in rows] == [(long_serving["id"], "K1", 6)]
     assert rows[0]["years_as_chief"] >= 6
     assert rows[0]["community_code"] == COMMUNITY_A
+
+
+async def test_h1_h2_list_of_a_countys_rounds_with_reserve_use_scoped_and_exportable(roster: Roster) -> None:
+    """H1/H2: ``GET /v1/recruitment-rounds?county=`` lists the county's rounds, newest first, each with its
+    reserve capacity (1:1 of hires) and use; another county's officer gets 404; CSV export works."""
+    rounds = []
+    for announced, hires, channel in (("2025-03-01", 3, "recruitment"), ("2026-03-01", 2, "election")):
+        created = await roster.client.post(
+            "/v1/recruitment-rounds",
+            headers=roster.county_admin,
+            json={
+                "county_code": COUNTY,
+                "channel": channel,
+                "announced_on": announced,
+                "hires": hires,
+                "title": f"{announced[:4]}年招聘",
+            },
+        )
+        assert created.status_code == 201
+        rounds.append(created.json()["id"])
+    await roster.client.post(
+        f"/v1/recruitment-rounds/{rounds[0]}/reserve",
+        headers=roster.county_admin,
+        json={"candidates": [{"name": "候选甲", "id_number": id_number(91), "score": "70.00"}]},
+    )
+    listed = await roster.client.get("/v1/recruitment-rounds", headers=roster.county_admin, params={"county": COUNTY})
+    assert listed.status_code == 200
+    assert [(r["id"], r["channel"], r["hires"], r["reserve_capacity"], r["reserve_used"]) for r in listed.json()] == [
+        (rounds[1], "election", 2, 2, 0),
+        (rounds[0], "recruitment", 3, 3, 1),
+    ]
+    other = roster.as_(("county_admin", NEXT_COUNTY))
+    refused = await roster.client.get("/v1/recruitment-rounds", headers=other, params={"county": COUNTY})
+    assert refused.status_code == 404
+    csv = await roster.client.get(
+        "/v1/recruitment-rounds", headers=roster.county_admin, params={"county": COUNTY, "format": "csv"}
+    )
+    assert csv.status_code == 200
+    assert csv.text.count("\n") >= 3 and "election" in csv.text
