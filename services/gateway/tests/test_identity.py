@@ -193,3 +193,30 @@ async def test_audit_log_is_scoped_and_append_only(gateway: InProcessService, ac
             with pytest.raises(DBAPIError, match="append-only"):
                 await session.execute(text(statement))
             await session.rollback()
+
+
+async def test_audit_log_filters_by_actor_and_date_range(gateway: InProcessService, account: AccountFactory) -> None:
+    """The console's 审计 page asks for one actor's events in a date range (since inclusive, until exclusive)."""
+    first, second = await account(("county_admin", LUCHENG)), await account(("county_admin", LUCHENG))
+    made = {}
+    for admin, name in ((first, "by-first"), (second, "by-second")):
+        created = await gateway.client.post(
+            "/api/v1/identity/users", headers=admin.headers, json=new_user(name, ("worker", COMMUNITY_A))
+        )
+        assert created.status_code == 201, created.text
+        made[name] = f"user:{created.json()['id']}"
+    auditor = await account(("auditor", LUCHENG))
+
+    async def events(**params: str) -> list[dict[str, object]]:
+        answer = await gateway.client.get("/api/v1/audit/events", headers=auditor.headers, params=params)
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["items"])
+
+    everything = await events(action="user_created")
+    assert {e["subject"] for e in everything} >= set(made.values())
+    actor = next(str(e["actor"]) for e in everything if e["subject"] == made["by-first"])
+    (one,) = await events(action="user_created", actor=actor)
+    assert one["subject"] == made["by-first"]
+    assert await events(action="user_created", actor=actor, until=str(one["occurred_at"])) == []
+    assert await events(actor=actor, since="2100-01-01T00:00:00Z") == []
+    assert await events(actor="nobody-at-all") == []

@@ -5,7 +5,7 @@ check P2/P3 at every date. Every read derives the status as of ``as_of`` (H4, H6
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -266,15 +266,24 @@ async def list_personal_data_reads(
     principal: Annotated[Principal, require(Role.auditor, Role.province_admin)],
     session: SessionDep,
     worker_id: uuid.UUID | None = None,
+    actor: Annotated[str | None, Query(max_length=200, description="读取人 who read it")] = None,
+    since: Annotated[datetime | None, Query(description="起始时间 ISO 8601, inclusive")] = None,
+    until: Annotated[datetime | None, Query(description="截止时间 ISO 8601, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page[PersonalDataReadOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[PersonalDataReadOut]:
-        filters = {"worker_id": worker_id}
+        filters = {"worker_id": worker_id, "actor": actor, "since": since, "until": until}
         scope = path_filter(principal, PersonalDataRead.region, frozenset({Role.auditor, Role.province_admin}))
         query = select(PersonalDataRead).where(scope).order_by(PersonalDataRead.id.desc())
         if worker_id:
             query = query.where(PersonalDataRead.worker_ids.contains([worker_id]))  # single and bulk reads
+        if actor:
+            query = query.where(PersonalDataRead.actor == actor)
+        if since:
+            query = query.where(PersonalDataRead.occurred_at >= since)
+        if until:
+            query = query.where(PersonalDataRead.occurred_at < until)
         if cursor:
             (before,) = decode_cursor(cursor, filters, (int,))
             query = query.where(PersonalDataRead.id < int(before))

@@ -228,3 +228,27 @@ async def test_bulk_personal_data_one_audit_record_naming_every_worker(roster: R
     async with roster.service.app.state.sessionmaker() as session:
         count = await session.scalar(text("SELECT count(*) FROM roster.personal_data_reads"))
     assert count == 1  # the refused reads left no record
+
+
+async def test_personal_data_reads_filtered_by_actor_and_date_range(roster: Roster) -> None:
+    """The audit of unmasked reads (the console's 审计 page) filters by who read and when: ``since``
+    inclusive, ``until`` exclusive; a bulk record still names every worker read."""
+    hired = await hire_ten(roster)
+    ids = [w["id"] for w in hired[:3]]
+    entitled = roster.as_(("county_admin", COUNTY), pd=(COUNTY,))
+    read = await roster.client.post("/v1/workers:personal-data", headers=entitled, json={"worker_ids": ids})
+    assert read.status_code == 200
+    auditor = roster.as_(("auditor", COUNTY))
+    (record,) = (await roster.client.get("/v1/personal-data-reads", headers=auditor)).json()["items"]
+    at = record["occurred_at"]
+
+    async def items(**params: str) -> list[dict[str, Any]]:
+        answer = await roster.client.get("/v1/personal-data-reads", headers=auditor, params=params)
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["items"])
+
+    assert [r["worker_ids"] for r in await items(actor=record["actor"], since=at)] == [ids]
+    assert await items(actor="someone-else") == []
+    assert await items(until=at) == []  # exclusive
+    assert await items(since="2100-01-01T00:00:00+08:00") == []
+    assert len(await items(since="2000-01-01T00:00:00+08:00", until="2100-01-01T00:00:00+08:00")) == 1
