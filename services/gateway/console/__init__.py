@@ -12,7 +12,18 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from services.gateway.console.pages import assessment, auth, home, imports, pay, payroll, staffing, workers
+from services.gateway.console.pages import (
+    assessment,
+    audit,
+    auth,
+    home,
+    imports,
+    pay,
+    payroll,
+    recruitment,
+    staffing,
+    workers,
+)
 from services.gateway.console.render import not_signed_in
 from services.gateway.console.session import NotSignedIn
 
@@ -21,7 +32,7 @@ VENDOR = Path(__file__).resolve().parents[3] / "shared" / "static" / "vendor"
 
 
 def install_console(app: FastAPI) -> None:
-    for module in (home, auth, workers, staffing, payroll, pay, assessment, imports):
+    for module in (home, auth, workers, staffing, payroll, pay, assessment, recruitment, imports, audit):
         app.include_router(module.router, include_in_schema=False)
     app.add_exception_handler(NotSignedIn, not_signed_in)
     app.mount("/console/static/vendor", StaticFiles(directory=VENDOR), name="console-vendor")

@@ -42,7 +42,9 @@ NAV = (
     ("/console/payroll", "薪酬", "Payroll", REGION_ROLES | {Role.auditor}),
     ("/console/pay", "薪酬达标", "Pay vs policy", REGION_ROLES | {Role.auditor}),
     ("/console/assessment", "考核", "Assessment", REGION_ROLES | {Role.auditor}),
+    ("/console/recruitment", "招聘", "Recruitment", REGION_ROLES | {Role.auditor}),
     ("/console/imports", "导入", "Import", ADMIN_ROLES | {Role.township_officer}),
+    ("/console/audit", "审计", "Audit", frozenset({Role.auditor, Role.province_admin})),
 )
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from services.roster.tests.conftest import COMMUNITY_A, COMMUNITY_B, COUNTY, NEXT_COMMUNITY, NEXT_COUNTY, Roster, id_number
+from services.roster.tests.conftest import (
+    COMMUNITY_A,
+    COMMUNITY_B,
+    COUNTY,
+    NEXT_COMMUNITY,
+    NEXT_COUNTY,
+    Roster,
+    id_number,
+)
 
 
 async def test_first_contract_one_year_with_probation_then_contiguous_renewal(roster: Roster) -> None:
@@ -209,4 +217,5 @@ async def test_h1_h2_list_of_a_countys_rounds_with_reserve_use_scoped_and_export
         "/v1/recruitment-rounds", headers=roster.county_admin, params={"county": COUNTY, "format": "csv"}
     )
     assert csv.status_code == 200
-    assert csv.text.count("\n") >= 3 and "election" in csv.text
+    assert csv.text.count("\n") >= 3
+    assert "election" in csv.text

@@ -1,0 +1,87 @@
+"""审计 Audit (auditors and province admins): who did what and who read which personal data, when — the
+gateway's audit log (sign-ins, role changes, unmasked reads; ``services.gateway.audit_log``, the same use
+case as ``GET /api/v1/audit/events``) and the roster's record of unmasked reads
+(``GET /v1/personal-data-reads``: a bulk read names every worker in ``worker_ids``). Filtered by a date
+range (China time, both days included) and an actor; each list paged on its own cursor. Both are scoped
+to the reader's regions by the code that answers the API; anyone else is refused (403)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from services.gateway.audit_log import READERS, AuditFilters, audit_page
+from services.gateway.console.i18n import language_of
+from services.gateway.console.render import page
+from services.gateway.console.session import ConsoleUser, current_user
+from services.gateway.console.upstream import ApiError, ConsoleApi
+from services.gateway.schemas import AuditEventOut
+from shared.db import SessionDep
+from shared.pagination import Page
+from shared.problems import Problem
+
+router = APIRouter()
+User = Annotated[ConsoleUser, Depends(current_user)]
+CHINA = ZoneInfo("Asia/Shanghai")
+PAGE_SIZE = 50
+
+
+def day_start(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.min, CHINA) if day else None
+
+
+@router.get("/console/audit")
+async def audit(
+    request: Request,
+    user: User,
+    session: SessionDep,
+    since: date | None = None,
+    until: date | None = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    events_cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    reads_cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> HTMLResponse:
+    language = language_of(request)
+    if not user.principal.roles & set(READERS):
+        detail = "Auditors and province admins only" if language == "en" else "仅审计人员和省级管理员可查看"
+        return page(request, "error.html", user, status_code=403, error=ApiError(403, detail, {}))
+    api = ConsoleApi(request, user, language)
+    start, end = day_start(since), day_start(until + timedelta(days=1) if until else None)
+    errors: dict[str, ApiError] = {}
+    events: Page[AuditEventOut] | None = None
+    try:
+        filters = AuditFilters(actor=actor or None, since=start, until=end)
+        events = await audit_page(session, user.principal, filters, events_cursor, PAGE_SIZE)
+    except Problem as exc:
+        message = exc.detail or exc.title
+        errors["events"] = ApiError(exc.status, message.render("en" if language == "en" else "zh-CN", **exc.params), {})
+    reads: dict[str, Any] = {"items": [], "next_cursor": None}
+    try:
+        reads = await api.get(
+            "roster",
+            "/personal-data-reads",
+            actor=actor,
+            since=start.isoformat() if start else None,
+            until=end.isoformat() if end else None,
+            cursor=reads_cursor,
+            limit=PAGE_SIZE,
+        )
+    except ApiError as exc:
+        errors["reads"] = exc
+    base = {"since": since or "", "until": until or "", "actor": actor or ""}
+    return page(
+        request,
+        "audit.html",
+        user,
+        filters=base,
+        events=events,
+        reads=reads,
+        errors=errors,
+        events_cursor=events_cursor,
+        reads_cursor=reads_cursor,
+        china=CHINA,
+    )
