@@ -126,6 +126,7 @@ def load(client: httpx.Client, county: str = COUNTY) -> None:
             )
             for start in ("2024-03-01", "2025-03-01"):
                 post(client, f"/roster/workers/{worker}/contracts", {"start_date": start})
+    recruitment(client, county)
     cells = [
         {"post": p, "grade": g, "annual_amount": f"{base + 2800 * g}.00"}
         for p, base in (("chief", 98000), ("deputy", 86000), ("staff", 74000))
@@ -152,6 +153,36 @@ def load(client: httpx.Client, county: str = COUNTY) -> None:
             "source": "示例：参照嘉兴南湖区做法",
         },
     )
+
+
+def recruitment(client: httpx.Client, county: str) -> None:
+    """Two recruitment rounds (H1) with reserve candidates (H2, at most 1:1 of hires): the 2025 round's
+    reserve expired when the 2026 round was announced; the 2026 round's is the live pool. Made once."""
+    existing = client.get("/roster/recruitment-rounds", params={"county": county})
+    if existing.status_code != 200:
+        raise SystemExit(f"/roster/recruitment-rounds: {existing.status_code} {existing.text}")
+    titles = {r["title"] for r in existing.json()}
+    rounds = (
+        ("2025-04-01", "recruitment", 4, f"{county} 2025年社区工作者公开招聘", 2),
+        ("2026-04-01", "election", 3, f"{county} 2026年社区工作者选任", 3),
+    )
+    for serial, (announced, channel, hires, title, reserve) in enumerate(rounds):
+        if title in titles:
+            continue
+        created = post(
+            client,
+            "/roster/recruitment-rounds",
+            {"county_code": county, "channel": channel, "announced_on": announced, "hires": hires, "title": title},
+        )
+        candidates = [
+            {
+                "name": f"候选{serial}{n}",
+                "id_number": id_number(500 + 10 * serial + n, county),
+                "score": f"{88 - 3 * n}.50",
+            }
+            for n in range(reserve)
+        ]
+        post(client, f"/roster/recruitment-rounds/{created.json()['id']}/reserve", {"candidates": candidates})
 
 
 def main() -> int:

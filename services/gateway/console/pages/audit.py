@@ -44,6 +44,7 @@ async def audit(
     actor: Annotated[str | None, Query(max_length=200)] = None,
     events_cursor: Annotated[str | None, Query(max_length=2000)] = None,
     reads_cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = PAGE_SIZE,
 ) -> HTMLResponse:
     language = language_of(request)
     if not user.principal.roles & set(READERS):
@@ -55,7 +56,7 @@ async def audit(
     events: Page[AuditEventOut] | None = None
     try:
         filters = AuditFilters(actor=actor or None, since=start, until=end)
-        events = await audit_page(session, user.principal, filters, events_cursor, PAGE_SIZE)
+        events = await audit_page(session, user.principal, filters, events_cursor, limit)
     except Problem as exc:
         message = exc.detail or exc.title
         errors["events"] = ApiError(exc.status, message.render("en" if language == "en" else "zh-CN", **exc.params), {})
@@ -68,11 +69,11 @@ async def audit(
             since=start.isoformat() if start else None,
             until=end.isoformat() if end else None,
             cursor=reads_cursor,
-            limit=PAGE_SIZE,
+            limit=limit,
         )
     except ApiError as exc:
         errors["reads"] = exc
-    base = {"since": since or "", "until": until or "", "actor": actor or ""}
+    base = {"since": since or "", "until": until or "", "actor": actor or "", "limit": limit}
     return page(
         request,
         "audit.html",
