@@ -133,7 +133,8 @@ def test_audit_page_for_auditors_with_actor_and_date_filters_and_paging(
     assert audited[f"reader_{COUNTY_B}"] not in source
     assert not any(f"/console/workers/{w}" in source for w in audited[f"read_{COUNTY_B}"])
     events = rows(browser, "events")
-    assert events and "没有记录" not in events[0]
+    assert events
+    assert "没有记录" not in events[0]
     assert not any(f" {COUNTY_B}" in e for e in events)  # none of county B's events (regions 331003…)
     screenshot(browser, "audit", tmp_path)
     assert_stayed_local(browser)
@@ -151,6 +152,13 @@ def test_audit_page_for_auditors_with_actor_and_date_filters_and_paging(
     browser.get(f"{gateway}/console/audit?since=2020-01-01&until=2100-12-31")
     wait_for(browser, "#reads")
     assert any(audited[f"reader_{COUNTY_A}"] in r for r in rows(browser, "reads"))
+    # the form's empty date inputs mean no bound; an impossible day is refused on the page (422)
+    browser.get(f"{gateway}/console/audit?since=&until=&actor=")
+    wait_for(browser, "#reads")
+    assert any(audited[f"reader_{COUNTY_A}"] in r for r in rows(browser, "reads"))
+    browser.get(f"{gateway}/console/audit?since=2026-02-30")
+    wait_for(browser, "main")
+    assert "(422)" in browser.find_element(By.TAG_NAME, "main").text
     # paged: one record a page, the next page shows an older one
     browser.get(f"{gateway}/console/audit?limit=1")
     wait_for(browser, "#events-next")

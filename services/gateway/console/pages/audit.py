@@ -30,8 +30,23 @@ CHINA = ZoneInfo("Asia/Shanghai")
 PAGE_SIZE = 50
 
 
+DAY = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"  # a date input's value: a day, or empty (no bound)
+
+
 def day_start(day: date | None) -> datetime | None:
     return datetime.combine(day, time.min, CHINA) if day else None
+
+
+def parse_day(value: str | None) -> date | None:
+    """An empty date input is no bound; an impossible day (e.g. 2026-02-30) is refused by the caller."""
+    return date.fromisoformat(value) if value else None
+
+
+def in_china(reads: dict[str, Any]) -> dict[str, Any]:
+    """The roster's UTC timestamps as China time, like the audit log's."""
+    for item in reads.get("items", []):
+        item["when"] = datetime.fromisoformat(item["occurred_at"]).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    return reads
 
 
 @router.get("/console/audit")
@@ -39,8 +54,8 @@ async def audit(
     request: Request,
     user: User,
     session: SessionDep,
-    since: date | None = None,
-    until: date | None = None,
+    since_day: Annotated[str | None, Query(alias="since", pattern=DAY)] = None,
+    until_day: Annotated[str | None, Query(alias="until", pattern=DAY)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     events_cursor: Annotated[str | None, Query(max_length=2000)] = None,
     reads_cursor: Annotated[str | None, Query(max_length=2000)] = None,
@@ -51,6 +66,11 @@ async def audit(
         detail = "Auditors and province admins only" if language == "en" else "仅审计人员和省级管理员可查看"
         return page(request, "error.html", user, status_code=403, error=ApiError(403, detail, {}))
     api = ConsoleApi(request, user, language)
+    try:
+        since, until = parse_day(since_day), parse_day(until_day)
+    except ValueError:
+        detail = "No such day" if language == "en" else "日期无效"
+        return page(request, "error.html", user, status_code=422, error=ApiError(422, detail, {}))
     start, end = day_start(since), day_start(until + timedelta(days=1) if until else None)
     errors: dict[str, ApiError] = {}
     events: Page[AuditEventOut] | None = None
@@ -80,7 +100,7 @@ async def audit(
         user,
         filters=base,
         events=events,
-        reads=reads,
+        reads=in_china(reads),
         errors=errors,
         events_cursor=events_cursor,
         reads_cursor=reads_cursor,
