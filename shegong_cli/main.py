@@ -33,7 +33,7 @@ console = Console()
 
 Url = Annotated[str | None, typer.Option("--url", help="the gateway (default: the signed-in one, else :8000)")]
 POLL_SECONDS = 0.5
-RUNNING_IMPORT = frozenset({"pending", "queued", "running", "processing", "validating"})
+RUNNING_IMPORT = frozenset({"queued", "validating", "loading"})
 
 
 def fail(message: str) -> typer.Exit:
@@ -78,7 +78,10 @@ def logout() -> None:
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX to import")],
     kind: Annotated[str, typer.Option("--kind", help="what the file holds, e.g. workforce")] = "workforce",
-    mode: Annotated[str, typer.Option("--mode", help="how rows meet existing records, e.g. upsert")] = "upsert",
+    mode: Annotated[
+        str, typer.Option("--mode", help="all_or_nothing (nothing written unless every row is good) or good_rows")
+    ] = "all_or_nothing",
+    region: Annotated[str | None, typer.Option(help="区划 the region the file is for (default: the caller's)")] = None,
     url: Url = None,
 ) -> None:
     """导入 upload a file to the roster and follow the import with a progress bar."""
@@ -88,7 +91,7 @@ def import_file(
                 started = api.call(
                     "POST",
                     "/roster/imports",
-                    params={"kind": kind, "mode": mode},
+                    params={"kind": kind, "mode": mode} | ({"region": region} if region else {}),
                     files={"file": (file.name, content)},
                     ok=(200, 201, 202),
                 )
@@ -97,17 +100,18 @@ def import_file(
             raise fail(str(exc)) from exc
     errors = job.get("errors") or []
     if errors:
-        table = Table("row", "field", "reason", "rule", title=f"{job.get('error_count', len(errors))} errors")
+        table = Table("row", "column", "value", "reason", "rule", title=f"{job.get('error_count', len(errors))} errors")
         for error in errors[:50]:
             table.add_row(
                 str(error.get("row", "")),
-                str(error.get("field", "")),
-                str(error.get("detail") or error.get("detail_en") or ""),
+                str(error.get("header") or error.get("column") or ""),
+                str(error.get("value") or ""),
+                f"{error.get('detail_zh') or ''} {error.get('detail_en') or ''}".strip(),
                 str(error.get("rule") or ""),
             )
         console.print(table)
     console.print(f"import {job['id']}: {job['status']}, {job.get('rows_done')}/{job.get('rows_total')} rows")
-    if job["status"] == "failed" or job.get("error_count"):
+    if job["status"] in ("failed", "rejected") or job.get("error_count"):
         raise typer.Exit(1)
 
 

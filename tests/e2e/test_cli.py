@@ -9,6 +9,7 @@ import json
 import stat
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -62,11 +63,16 @@ def test_the_operators_cli_against_the_suite(suite: Suite, shegong: CliRunner, t
     approved = run(shegong, "payroll", "approve", run_id.strip()).output
     assert "approved" in approved
 
-    # The imports endpoint is being built elsewhere: until it exists the CLI says so and exits 1.
+    # The county's workers in the import format, imported again: every person is already on record, so the
+    # all-or-nothing import is rejected, nothing is written, and the CLI lists the bad cells and exits 1.
+    admin = {"Authorization": f"Bearer {token_for(suite, 'admin', ADMIN_PASSWORD)['access_token']}"}
+    exported = httpx.get(f"{suite.gateway}/api/v1/roster/workforce.csv", params={"region": COUNTY}, headers=admin)
+    assert exported.status_code == 200, exported.text
     upload = tmp_path / "workforce.csv"
-    upload.write_text("name,id_number\n", encoding="utf-8")
-    missing = run(shegong, "import", str(upload), "--kind", "workforce", code=1)
-    assert "HTTP 404" in missing.output
+    upload.write_bytes(exported.content)
+    rejected = run(shegong, "import", str(upload), "--kind", "workforce", "--region", COUNTY, code=1)
+    assert "rejected" in rejected.output
+    assert "errors" in rejected.output  # the table of bad cells, each with its rule
 
     # A token from the environment works without a stored sign-in.
     run(shegong, "logout")
