@@ -13,7 +13,7 @@ from pathlib import Path
 from benchmarks.__main__ import discover
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = {"payroll": 200, "feed": 1000, "staffing": 2000, "gateway": 1, "import": 200, "export": 1000}
+TINY = {"payroll": 200, "feed": 1000, "staffing": 2000, "gateway": 1, "import": 200, "export": 1000, "mixed": 2}
 
 
 def test_every_benchmark_is_discovered_by_its_convention() -> None:
