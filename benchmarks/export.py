@@ -1,22 +1,19 @@
-"""Benchmark: exporting the workers list (CSV, NDJSON, .xlsx) stays flat in memory; its time against
+"""Benchmark: exporting the workers list (CSV, .xlsx) of a province stays flat in memory; its time against
 ``COPY … TO STDOUT`` of the same rows (the floor: PostgreSQL writing CSV with no application at all).
 
-Seeds a throw-away PostgreSQL with 100,000 roster workers (ten counties of 10,000, an employment and a
-post each) by set-based SQL, then streams ``GET /v1/workers?format=…`` through the roster app in-process
-(the ASGI app called directly; the body is counted and dropped, as a socket would) for one county
-(10^4 rows) and for the province (10^5 rows). Peak RSS growth is sampled every 20 ms during each export.
+Seeds a throw-away PostgreSQL with N roster workers (ten counties, an employment and a post each) by
+set-based SQL, then streams ``GET /v1/workers?format=…`` through the roster app in-process (the ASGI app
+called directly; the body is counted and dropped, as a socket would) for one county (N/10 rows) and for the
+province (N rows): two sizes, so the peak RSS growth (sampled every 20 ms during each export) shows whether
+memory stays flat. N is 20,000 by default, 100,000 with ``--full``.
 
-    .venv/bin/python benchmarks/export.py [--workers 100000] [--formats csv,ndjson,xlsx]
+    .venv/bin/python -m benchmarks --only export [--size export=100000]
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,15 +22,18 @@ import asyncpg
 import psutil
 from sqlalchemy import text
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.common import Result, bench_token, peak_rss_mib, trust_keys
+from deploy.local.postgres import scratch_database
+from services.gateway.keys import new_key
+from services.roster.app import create_app
+from services.roster.settings import Settings
+from shared.auth import Role
 
-from deploy.local.postgres import scratch_database  # noqa: E402
-from services.gateway.keys import SigningKeys, new_key  # noqa: E402
-from services.gateway.tokens import issue_access_token  # noqa: E402
-from services.roster.app import create_app  # noqa: E402
-from services.roster.settings import Settings  # noqa: E402
-from shared.auth import Grant, Principal, Role, TokenVerifier  # noqa: E402
+NAME = "export"
+ORDER = 60
+SMALL, FULL = 20_000, 100_000
+FORMATS = ("csv", "xlsx")
+FLAT_MIB = 32  # "flat": the province's peak growth stays within this of the county's, at 10× the rows
 
 COUNTIES = [f"3301{n:02d}" for n in range(2, 12)]  # ten counties of 杭州 (codes need only be well-formed)
 SEED = """
@@ -150,15 +150,13 @@ async def copy_floor(url: str, prefix: str) -> tuple[float, int]:
         await conn.close()
 
 
-async def run(url: str, keys_dir: Path, workers: int, formats: list[str]) -> None:
-    keys = SigningKeys(keys_dir)
-    token = issue_access_token(keys, Principal("user:bench", "bench", (Grant(Role.province_admin, "330000"),)), 7200)
+async def measure(url: str, scratch: Path, workers: int) -> list[Result]:
+    new_key(scratch / "keys")
+    token = bench_token(scratch / "keys", (Role.province_admin, "330000"), ttl=7200)
     app = create_app(Settings(database_url=url, access_log=False, feeds_enabled=False, lifecycle_enabled=False))
-
-    async def jwks() -> dict[str, object]:
-        return keys.jwks()
-
-    app.state.token_verifier = TokenVerifier(jwks)
+    trust_keys(app, scratch / "keys")
+    # (format, rows) -> (seconds, bytes, peak growth MiB, COPY seconds, status)
+    seen: dict[tuple[str, int], tuple[float, int, float, float, int]] = {}
     async with app.router.lifespan_context(app):
         started = time.perf_counter()
         async with app.state.engine.begin() as conn:
@@ -170,37 +168,56 @@ async def run(url: str, keys_dir: Path, workers: int, formats: list[str]) -> Non
                     if ":workers" in statement:
                         params["workers"] = workers
                     await conn.execute(text(statement), params)
-        print(f"seeded {workers:,} workers in {time.perf_counter() - started:.1f} s")
+        print(f"seeded {workers:,} workers in {time.perf_counter() - started:.1f} s", flush=True)
         await stream(app, "/v1/workers", "format=csv&region=330102", token)  # warm up: pools, imports
-        print(
-            f"{'format':7s} {'rows':>8s} {'seconds':>8s} {'MB out':>8s} {'peak RSS +MB':>13s} {'COPY s':>7s} {'ratio':>6s}"
-        )
-        for region, rows in (("330102", workers // 10), ("330000", workers)):
-            prefix = "330102" if region == "330102" else "33"
-            floor, _ = await copy_floor(url, prefix)
-            for fmt in formats:
+        await stream(app, "/v1/workers", "format=xlsx&region=330102", token)
+        for region, prefix in (("330102", "330102"), ("330000", "33")):
+            floor, floor_bytes = await copy_floor(url, prefix)
+            async with app.state.engine.connect() as conn:
+                rows = int(
+                    await conn.scalar(
+                        text("SELECT count(*) FROM roster.workers WHERE community_path LIKE :p"), {"p": prefix + "%"}
+                    )
+                    or 0
+                )
+            for fmt in FORMATS:
                 (status, size), growth, elapsed = await peak_rss_during(
                     stream(app, "/v1/workers", f"format={fmt}&region={region}", token)
                 )
-                assert status == 200, status
+                seen[(fmt, rows)] = (elapsed, size, growth / 2**20, floor, status)
                 print(
-                    f"{fmt:7s} {rows:8,d} {elapsed:8.2f} {size / 1e6:8.1f} {growth / 1e6:13.1f} {floor:7.2f} "
-                    f"{elapsed / floor:6.1f}"
+                    f"{fmt:5s} {rows:8,d} rows {elapsed:7.2f} s {size / 1e6:7.1f} MB, peak RSS +{growth / 2**20:.1f} MiB; "
+                    f"COPY {floor:.2f} s ({floor_bytes / 1e6:.1f} MB)",
+                    flush=True,
                 )
+    results = []
+    for fmt in FORMATS:
+        (small_rows, small), (big_rows, big) = sorted((k[1], v) for k, v in seen.items() if k[0] == fmt)
+        flat = big[2] <= small[2] + FLAT_MIB
+        results.append(
+            Result(
+                path=f"workers export, {fmt} (GET /v1/workers?format={fmt}, province, streamed in-process)",
+                size=f"{big_rows:,} workers",
+                figure=big[0],
+                unit="s",
+                floor_label="COPY … TO STDOUT (csv) of the same rows",
+                floor=big[3],
+                target=f"flat memory: peak growth at {big_rows:,} ≤ at {small_rows:,} + {FLAT_MIB} MiB",
+                met=flat,
+                checks=[
+                    f"200 at both sizes, {big[1] / 1e6:.1f} MB streamed",
+                    f"peak RSS growth {small[2]:.1f} MiB at {small_rows:,} rows, {big[2]:.1f} MiB at {big_rows:,}",
+                ],
+                checks_passed=small[4] == big[4] == 200 and big[1] > small[1] > 0,
+                peak_rss_mib=peak_rss_mib(),
+                notes=f"{fmt}: {big_rows / big[0]:,.0f} rows/s at {big_rows:,}; {small[0]:.2f} s at {small_rows:,} "
+                f"(COPY {small[3]:.3f} s)",
+            )
+        )
+    return results
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--workers", type=int, default=100_000)
-    parser.add_argument("--formats", default="csv,ndjson,xlsx")
-    args = parser.parse_args()
+def run(size: int | None, full: bool) -> list[Result]:
+    workers = size or (FULL if full else SMALL)
     with scratch_database(["roster"]) as (url, scratch):
-        keys_dir = scratch / "keys"
-        new_key(keys_dir)
-        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-        asyncio.run(run(url, keys_dir, args.workers, args.formats.split(",")))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        return asyncio.run(measure(url, scratch, workers))

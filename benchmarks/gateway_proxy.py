@@ -1,8 +1,11 @@
-"""Benchmark: a small JSON read from the roster service through the gateway, beside the same read directly.
+"""Benchmark: JSON reads through the gateway, beside the same reads at the service directly.
 
-Starts its own PostgreSQL (in a temporary folder), migrates, runs roster and gateway as real processes
-(one uvicorn process each, as `make up` does), then loads loopback with wrk (64 connections, 4 threads,
-10 s per target) and prints requests/s and latency. Without wrk it uses a bounded aiohttp load loop.
+Starts its own PostgreSQL (in a temporary folder), migrates, runs the four services as real processes (one
+uvicorn process each, as `make up` does; ``benchmarks/_suite.py``), signs in a real account (the gateway
+refuses tokens of accounts it does not know), seeds one worker and one payslip through the API, then loads
+loopback with wrk (64 connections, 4 threads) or, without wrk, a bounded aiohttp load loop, for three reads:
+the anonymous enums (``/meta/enums``), a worker (``GET roster /workers/{id}``) and a payslip (``GET
+compensation /payroll-runs/{id}/payslips``), each through the gateway and at the service.
 
 The direct read is the floor (same request, same process, same run); the ratio is direct ÷ gateway
 throughput (target ≥ 0.55 of direct, i.e. ratio ≤ 1.82) and the p99 the gateway adds (≤ 5 ms).
@@ -14,20 +17,17 @@ Default 3 s per target, 10 s with --full; ``--size gateway=N`` for N seconds.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import aiohttp
 import httpx
 
+from benchmarks._suite import Suite, running_suite
 from benchmarks.common import Result, children_peak_rss_mib
-from deploy.local.postgres import free_port, scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "gateway"
@@ -52,9 +52,10 @@ def _ms(value: str) -> float:
     return number * {"us": 0.001, "ms": 1.0, "s": 1000.0}[re.sub(r"^[\d.]+", "", value)]
 
 
-def run_wrk(url: str, seconds: int, connections: int) -> tuple[float, str, str]:
+def run_wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> tuple[float, str, str]:
+    header_args = [arg for k, v in headers.items() for arg in ("-H", f"{k}: {v}")]
     out = subprocess.run(
-        ["wrk", "-t4", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", "-t4", f"-c{connections}", f"-d{seconds}s", "--latency", *header_args, url],
         capture_output=True,
         text=True,
         check=True,
@@ -69,7 +70,7 @@ def run_wrk(url: str, seconds: int, connections: int) -> tuple[float, str, str]:
     return rps, p50, p99
 
 
-async def python_load(url: str, seconds: int, connections: int) -> tuple[float, str, str]:
+async def python_load(url: str, seconds: int, connections: int, headers: dict[str, str]) -> tuple[float, str, str]:
     latencies: list[float] = []
     stop = time.monotonic() + seconds
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections)) as session:
@@ -77,7 +78,7 @@ async def python_load(url: str, seconds: int, connections: int) -> tuple[float, 
         async def worker() -> None:
             while time.monotonic() < stop:
                 started = time.perf_counter()
-                async with session.get(url) as response:
+                async with session.get(url, headers=headers) as response:
                     await response.read()
                     response.raise_for_status()
                 latencies.append(time.perf_counter() - started)
@@ -91,71 +92,67 @@ async def python_load(url: str, seconds: int, connections: int) -> tuple[float, 
     return len(latencies) / seconds, ms(0.5), ms(0.99)
 
 
+def reads(suite: Suite) -> dict[str, tuple[str, str, str, bool]]:
+    """name -> (direct URL, through the gateway, label, authenticated)."""
+    roster, pay = suite.direct["roster"], suite.direct["compensation"]
+    worker, slips = f"workers/{suite.worker_id}", f"payroll-runs/{suite.run_id}/payslips"
+    return {
+        "enums": (
+            f"{roster}/v1/meta/enums",
+            f"{suite.gateway}/api/v1/roster/meta/enums",
+            "GET roster /meta/enums",
+            False,
+        ),
+        "worker": (
+            f"{roster}/v1/{worker}",
+            f"{suite.gateway}/api/v1/roster/{worker}",
+            "GET roster /workers/{id}",
+            True,
+        ),
+        "payslip": (
+            f"{pay}/v1/{slips}",
+            f"{suite.gateway}/api/v1/compensation/{slips}",
+            "GET compensation /payroll-runs/{id}/payslips (one payslip)",
+            True,
+        ),
+    }
+
+
+def load(url: str, seconds: int, headers: dict[str, str], tool: str) -> tuple[float, str, str]:
+    if tool == "wrk":
+        return run_wrk(url, seconds, CONNECTIONS, headers)
+    return asyncio.run(python_load(url, seconds, CONNECTIONS, headers))
+
+
 def run(size: int | None, full: bool) -> list[Result]:
     seconds = size or (10 if full else 3)
-    processes: list[subprocess.Popen[bytes]] = []
-    with scratch_database(["roster", "gateway"]) as (url, scratch):
-        try:
-            roster_port, gateway_port = free_port(), free_port()
-            env = dict(os.environ) | {
-                "SHEGONG_ROSTER_DATABASE_URL": url,
-                "SHEGONG_ROSTER_PORT": str(roster_port),
-                "SHEGONG_ROSTER_HOST": "127.0.0.1",
-                "SHEGONG_GATEWAY_DATABASE_URL": url,
-                "SHEGONG_GATEWAY_PORT": str(gateway_port),
-                "SHEGONG_GATEWAY_HOST": "127.0.0.1",
-                "SHEGONG_GATEWAY_ROSTER_URL": f"http://127.0.0.1:{roster_port}",
-                "SHEGONG_GATEWAY_SIGNING_KEYS_DIR": str(scratch / "keys"),
-                # The load is anonymous and from one address: lift the limit, or most answers are 429s.
-                "SHEGONG_GATEWAY_RATE_LIMIT_ANONYMOUS": "100000000",
-            }
-            for service in ("roster", "gateway"):
-                log = (scratch / f"{service}.log").open("wb")
-                command = [sys.executable, "-m", "shared.serve", service]
-                processes.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log))
-            try:
-                wait_ready(f"http://127.0.0.1:{roster_port}/readyz")
-                wait_ready(f"http://127.0.0.1:{gateway_port}/readyz")
-            except RuntimeError:
-                for service in ("roster", "gateway"):
-                    print(service, (scratch / f"{service}.log").read_text()[-1500:])
-                raise
-            targets = {
-                "direct": f"http://127.0.0.1:{roster_port}/v1/meta/enums",
-                "gateway": f"http://127.0.0.1:{gateway_port}/api/v1/roster/meta/enums",
-            }
-            tool = "wrk" if shutil.which("wrk") else "aiohttp loop"
-            figures: dict[str, tuple[float, str, str]] = {}
-            bodies = {}
-            for name, target in targets.items():
-                bodies[name] = httpx.get(target).json()  # warm, and the answer to compare
-                if tool == "wrk":
-                    figures[name] = run_wrk(target, seconds, CONNECTIONS)
-                else:
-                    figures[name] = asyncio.run(python_load(target, seconds, CONNECTIONS))
-                print(f"{name:8s} {figures[name][0]:9.0f} requests/s   p50 {figures[name][1]}   p99 {figures[name][2]}")
-        finally:
-            for proc in processes:
-                proc.send_signal(signal.SIGTERM)
-            for proc in processes:
-                proc.wait(timeout=15)
-    (direct, _, direct_p99), (through, p50, p99) = figures["direct"], figures["gateway"]
-    added = _ms(p99) - _ms(direct_p99)
-    return [
-        Result(
-            path="gateway: JSON read (GET roster /meta/enums), 64 connections",
-            size=f"{seconds} s per target, {tool}",
-            figure=through,
-            unit="requests/s",
-            floor_label="the same request at the roster directly",
-            floor=direct,
-            higher_is_better=True,
-            target="≥ 0.55 of direct, p99 added ≤ 5 ms",
-            met=through >= 0.55 * direct and added <= 5,
-            checks=["every answer 2xx", "gateway's body = the service's body"],
-            checks_passed=bodies["direct"] == bodies["gateway"],
-            peak_rss_mib=children_peak_rss_mib(),
-            notes=f"gateway p50 {p50}, p99 {p99}; direct p99 {direct_p99}; p99 added {added:.1f} ms; "
-            f"{through / direct:.2f} of direct throughput",
-        )
-    ]
+    tool = "wrk" if shutil.which("wrk") else "aiohttp loop"
+    results = []
+    with running_suite() as suite:
+        for name, (direct_url, gateway_url, label, authenticated) in reads(suite).items():
+            headers = suite.headers if authenticated else {}
+            bodies = [httpx.get(u, headers=headers).json() for u in (direct_url, gateway_url)]  # warm; compared
+            (direct, _, direct_p99) = load(direct_url, seconds, headers, tool)
+            (through, p50, p99) = load(gateway_url, seconds, headers, tool)
+            print(f"{name:8s} direct {direct:7.0f}/s p99 {direct_p99}; gateway {through:7.0f}/s p50 {p50} p99 {p99}")
+            added = _ms(p99) - _ms(direct_p99)
+            nonempty = bool(bodies[0]) and (not isinstance(bodies[0], list) or len(bodies[0]) == 1)
+            results.append(
+                Result(
+                    path=f"gateway: {label}, {CONNECTIONS} connections",
+                    size=f"{seconds} s per target, {tool}" + (", signed-in account" if authenticated else ""),
+                    figure=through,
+                    unit="requests/s",
+                    floor_label="the same request at the service directly",
+                    floor=direct,
+                    higher_is_better=True,
+                    target="≥ 0.55 of direct, p99 added ≤ 5 ms",
+                    met=through >= 0.55 * direct and added <= 5,
+                    checks=["every answer 2xx", "gateway's body = the service's body", "the seeded row answered"],
+                    checks_passed=bodies[0] == bodies[1] and nonempty,
+                    peak_rss_mib=children_peak_rss_mib(),
+                    notes=f"gateway p50 {p50}, p99 {p99}; direct p99 {direct_p99}; p99 added {added:.1f} ms; "
+                    f"{through / direct:.2f} of direct throughput",
+                )
+            )
+    return results

@@ -13,7 +13,9 @@ from pathlib import Path
 from benchmarks.__main__ import discover
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = {"payroll": 200, "feed": 1000, "staffing": 2000, "gateway": 1}
+TINY = {"payroll": 200, "feed": 1000, "staffing": 2000, "gateway": 1, "import": 200, "export": 1000, "mixed": 2}
+# Rows per module: the gateway reads the enums, a worker and a payslip; import and export do CSV and .xlsx.
+ROWS = {"payroll": 1, "feed": 1, "staffing": 1, "gateway": 3, "import": 2, "export": 2, "mixed": 1}
 
 
 def test_every_benchmark_is_discovered_by_its_convention() -> None:
@@ -35,7 +37,8 @@ def test_the_runner_prints_every_path_with_its_floor_and_ratio_and_its_checks_pa
     report = json.loads(out.read_text())
     assert {"cpu", "cores", "ram", "python", "postgresql"} <= set(report["machine"])
     rows = report["rows"]
-    assert len(rows) == len(TINY)
+    assert set(ROWS) == set(TINY)
+    assert len(rows) == sum(ROWS.values())
     for row in rows:
         assert (row["floor"] or 0) > 0, row
         assert (row["ratio"] or 0) > 0, row
