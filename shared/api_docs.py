@@ -7,6 +7,7 @@ viewers from ``shared/static/docs/*.js``), a Content-Security-Policy that admits
 
 from __future__ import annotations
 
+import json
 from html import escape
 from pathlib import Path
 
@@ -35,13 +36,14 @@ def _page(title: str, head: str, body: str) -> HTMLResponse:
     return HTMLResponse(html, headers={"Content-Security-Policy": DOCS_CSP, "Referrer-Policy": "no-referrer"})
 
 
-def swagger_ui_page(title: str, openapi_url: str) -> HTMLResponse:
+def swagger_ui_page(title: str, openapi_url: str, parts: dict[str, str] | None = None) -> HTMLResponse:
     head = (
         f'<link rel="stylesheet" href="{STATIC_PREFIX}/vendor/swagger-ui.css">\n'
         f'<link rel="icon" type="image/png" href="{STATIC_PREFIX}/vendor/swagger-favicon-32x32.png">'
     )
     body = (
         f'<div id="swagger-ui" data-openapi-url="{escape(openapi_url)}" '
+        f'data-openapi-parts="{escape(json.dumps(parts or {}))}" '
         'data-oauth2-redirect-url="/docs/oauth2-redirect"></div>\n'
         f'<script src="{STATIC_PREFIX}/vendor/swagger-ui-bundle.js"></script>\n'
         f'<script src="{STATIC_PREFIX}/docs/swagger-init.js"></script>'
@@ -62,11 +64,18 @@ def oauth2_redirect_page() -> HTMLResponse:
     return _page("OAuth2 redirect", "", f'<script src="{STATIC_PREFIX}/vendor/oauth2-redirect.js"></script>')
 
 
-def install_api_docs(app: FastAPI, *, title: str, openapi_url: str = "/openapi.json") -> None:
-    """Serve ``/docs``, ``/redoc``, ``/docs/oauth2-redirect`` and their assets under ``/docs/static``."""
+def install_api_docs(
+    app: FastAPI, *, title: str, openapi_url: str = "/openapi.json", parts: dict[str, str] | None = None
+) -> None:
+    """Serve ``/docs``, ``/redoc``, ``/docs/oauth2-redirect`` and their assets under ``/docs/static``.
+
+    ``parts`` (name → document URL) makes Swagger UI offer one document per part in its selector instead of
+    ``openapi_url``: Swagger UI 5.35 stops drawing a document of more than 124 operations after its first
+    tags (measured on the gateway's merged document), so the gateway shows it service by service; ReDoc and
+    ``openapi_url`` keep the whole."""
 
     async def docs(request: Request) -> HTMLResponse:
-        return swagger_ui_page(f"{title} — docs", openapi_url)
+        return swagger_ui_page(f"{title} — docs", openapi_url, parts)
 
     async def redoc(request: Request) -> HTMLResponse:
         return redoc_page(f"{title} — ReDoc", openapi_url)

@@ -24,8 +24,10 @@ def layout(ports: dict[str, int], replicas: int) -> dict[str, list[int]]:
 
 
 def port_taken(port: int) -> bool:
-    """Whether something listens on 127.0.0.1:``port`` (or holds it)."""
+    """Whether something listens on 127.0.0.1:``port`` (or holds it). Connections of a suite just stopped
+    (TIME_WAIT) do not count: the servers bind with SO_REUSEADDR, and so does this check."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

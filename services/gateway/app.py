@@ -17,7 +17,7 @@ from services.gateway.client_address import ClientAddresses
 from services.gateway.console import install_console
 from services.gateway.keys import SigningKeys
 from services.gateway.models import Base
-from services.gateway.openapi_merge import MergedOpenAPI
+from services.gateway.openapi_merge import MergedOpenAPI, document_part
 from services.gateway.passwords import SecretHasher
 from services.gateway.proxy import forward, make_proxy_session
 from services.gateway.rate_limits import EXEMPT_PATHS, RateLimiter, RateLimitMiddleware
@@ -135,9 +135,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         doc: dict[str, Any] = await merger.document(request.app.state.http, app.openapi())
         return JSONResponse(doc)
 
+    async def openapi_part(request: Request) -> JSONResponse:
+        doc: dict[str, Any] = await merger.document(request.app.state.http, app.openapi())
+        return JSONResponse(document_part(doc, request.path_params["part"], list(app.state.upstreams)))
+
     app.add_route("/openapi.json", merged_openapi, include_in_schema=False)
-    # Swagger UI 5 and Redoc of the merged document, from the suite's own files (no CDN: intranets).
-    install_api_docs(app, title="shegong 社工 API")
+    app.add_route("/openapi/{part}.json", openapi_part, include_in_schema=False)
+    # Swagger UI 5 (the merged document service by service) and Redoc (the whole), from the suite's own
+    # files (no CDN: intranets).
+    parts = {name: f"/openapi/{name}.json" for name in ("gateway", *settings.upstreams())}
+    install_api_docs(app, title="shegong 社工 API", parts=parts)
     # The web console for county and township staff at / and /console/ (its pages call the services with
     # the signed-in user's token: the services decide what each user sees).
     install_console(app)

@@ -119,3 +119,18 @@ class MergedOpenAPI:
             # Only a document built from live services is cached: a service coming back shows at once.
             self._cached, self._cached_at = merged, now
         return merged
+
+
+def document_part(document: dict[str, Any], part: str, services: list[str]) -> dict[str, Any]:
+    """The merged document narrowed to one service's operations (``/api/v1/<service>/…``) or, for
+    ``gateway``, to the gateway's own; components stay whole. An unknown part has no operations."""
+    prefixes = tuple(f"/api/v1/{service}/" for service in services)
+    if part == "gateway":
+        paths = {p: item for p, item in document["paths"].items() if not p.startswith(prefixes)}
+    else:
+        paths = {p: item for p, item in document["paths"].items() if p.startswith(f"/api/v1/{part}/")}
+    used = {
+        tag for item in paths.values() for op in item.values() if isinstance(op, dict) for tag in op.get("tags", [])
+    }
+    tags = [t for t in document.get("tags", []) if t.get("name") in used]
+    return document | {"paths": paths, "tags": tags}
