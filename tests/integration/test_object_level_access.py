@@ -132,6 +132,7 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("roster", "GET", "/v1/reports/renewals"): Case("GET", "", {"region": OTHER, "year": YEAR}),
     ("roster", "GET", "/v1/reports/staffing"): Case("GET", "", {"region": OTHER}),
     ("roster", "GET", "/v1/reserve-pool"): Case("GET", "", {"county": OTHER}, list_filter=True),
+    ("roster", "GET", "/v1/recruitment-rounds"): Case("GET", "", {"county": OTHER}),
     ("roster", "GET", "/v1/staffing-policies/{region_code}/{year}"): Case("GET", ""),
     ("roster", "PUT", "/v1/staffing-policies/{region_code}/{year}"): Case(
         "PUT", "", body={"parameters": {}, "source": "越权"}
