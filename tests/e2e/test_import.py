@@ -11,6 +11,7 @@ import io
 import time
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,9 @@ def test_generated_county_imported_paid_and_exported_in_the_same_format(suite: S
         return body if body.get("workers") == len(employed) else None
 
     run = eventually(calculated)
-    assert float(run["gross_total"]) > 0
+    gross = Decimal(run["gross_total"])  # money is a decimal string, exact to the cent
+    assert gross > 0
+    assert gross == gross.quantize(Decimal("0.01"))
 
     # The export is the import format, the same rows (the admin holds the personal-data right).
     exported = httpx.get(f"{roster}/workforce.csv", headers=admin, params={"region": COUNTY})
