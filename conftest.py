@@ -12,7 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,17 +76,28 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
         shutil.rmtree(cluster.data_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def database_url(postgres_server: PostgresServer) -> Iterator[str]:
-    """One database for the run, every service migrated to head."""
+@contextmanager
+def migrated_database(postgres_server: PostgresServer, prefix: str) -> Iterator[str]:
+    """A new database named ``<prefix>_<random>``, every service migrated to head, dropped afterwards."""
     import asyncio
 
-    name = f"shegong_test_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     url = asyncio.run(postgres_server.create(name))
     for service in SERVICE_NAMES:
         upgrade(service, "head", url)
-    yield url
-    asyncio.run(postgres_server.drop(name))
+    try:
+        yield url
+    finally:
+        asyncio.run(postgres_server.drop(name))
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """One database for the in-process tests of the run. The suites of real processes (tests/e2e,
+    tests/browser, tests/fuzz) each have their own: their background feed consumers must not take the
+    events that an in-process test polls for itself."""
+    with migrated_database(postgres_server, "shegong_test") as url:
+        yield url
 
 
 @pytest_asyncio.fixture

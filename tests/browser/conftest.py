@@ -9,7 +9,6 @@ log) and for Content-Security-Policy violations (its console log).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -33,8 +32,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import PostgresServer, bearer
-from shared.migrations import SERVICE_NAMES, upgrade
+from conftest import PostgresServer, bearer, migrated_database
 from tests.e2e.conftest import ADMIN_PASSWORD, Suite, make_user, run_bootstrap, running_suite, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,12 +45,8 @@ WAIT = 20
 
 @pytest.fixture(scope="package")
 def browser_database_url(postgres_server: PostgresServer) -> Iterator[str]:
-    name = f"shegong_browser_{uuid.uuid4().hex[:8]}"
-    url = asyncio.run(postgres_server.create(name))
-    for service in SERVICE_NAMES:
-        upgrade(service, "head", url)
-    yield url
-    asyncio.run(postgres_server.drop(name))
+    with migrated_database(postgres_server, "shegong_browser") as url:
+        yield url
 
 
 @pytest.fixture(scope="package")

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import FAST_HASHING
+from conftest import FAST_HASHING, PostgresServer, migrated_database
 from deploy.local.postgres import free_port
 from shared.migrations import SERVICE_NAMES
 
@@ -97,7 +97,16 @@ def wait_until_healthy(
 ADMIN_PASSWORD = "e2e admin password 0001"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
+def database_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The end-to-end suite's own database (it overrides the run's): the suite's processes, stopped when the
+    package's tests end, consume feeds in the background, and must not take the events that in-process tests
+    elsewhere poll for themselves, nor see their data."""
+    with migrated_database(postgres_server, "shegong_e2e") as url:
+        yield url
+
+
+@pytest.fixture(scope="package")
 def bootstrap_dir(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What ``make up`` does after migrating: the bootstrap admin and each service's own API client."""
     return run_bootstrap(database_url, tmp_path_factory.mktemp("bootstrap"))
@@ -114,7 +123,7 @@ def run_bootstrap(database_url: str, folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def suite(
     database_url: str, signing_keys_dir: Path, bootstrap_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Suite]:
@@ -192,7 +201,7 @@ def running_suite(
                 proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def data_dir(suite: Suite, bootstrap_dir: Path) -> Path:
     """The bootstrap folder, once the suite runs (admin password from the environment, client secrets)."""
     return bootstrap_dir

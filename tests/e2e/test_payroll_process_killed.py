@@ -22,8 +22,10 @@ from deploy.local.postgres import free_port
 from services.compensation.tests.committed import PAYSLIP_INSERT, raw_url, remove, seed, waiting_insert
 from tests.e2e.conftest import Suite, signed_in, wait_until_healthy
 
-COUNTIES = ("331083", "331084")  # 玉环市, 天台县 (台州): no other test pays them
-CITY = "331000"
+# 柯城区, 衢江区 of 衢州: no other end-to-end test puts anyone in this city, so the run is exactly these workers
+# (a city that another test fills, with workers on no scale of 2028, fails its run before any partition waits).
+COUNTIES = ("330802", "330803")
+CITY = "330800"
 
 
 def start_compensation(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -57,18 +59,24 @@ async def test_a_killed_calculation_is_failed_by_another_replica_and_calculated_
             assert created.status_code == 201, created.text
             run_id = created.json()["id"]
             holder = await asyncpg.connect(raw_url(database_url))
-            blocking = holder.transaction()
-            await blocking.start()
-            await holder.execute(PAYSLIP_INSERT, uuid.uuid4(), uuid.UUID(workers[COUNTIES[1]][0]))
-            calculation = asyncio.create_task(direct.post(f"/v1/payroll-runs/{run_id}/calculate", headers=headers))
-            await waiting_insert(db)  # one county's lines are committed, the other's partition waits
-            status = await db.fetchval("SELECT status FROM compensation.payroll_runs WHERE id = $1", uuid.UUID(run_id))
-            assert status == "calculating"
-            os.kill(doomed.pid, signal.SIGKILL)
-            doomed.wait(timeout=10)
-            await blocking.rollback()
-            await holder.close()
-            calculation.cancel()
+            calculation: asyncio.Task[httpx.Response] | None = None
+            try:
+                blocking = holder.transaction()
+                await blocking.start()
+                await holder.execute(PAYSLIP_INSERT, uuid.uuid4(), uuid.UUID(workers[COUNTIES[1]][0]))
+                calculation = asyncio.create_task(direct.post(f"/v1/payroll-runs/{run_id}/calculate", headers=headers))
+                await waiting_insert(db)  # one county's lines are committed, the other's partition waits
+                status = await db.fetchval(
+                    "SELECT status FROM compensation.payroll_runs WHERE id = $1", uuid.UUID(run_id)
+                )
+                assert status == "calculating"
+                os.kill(doomed.pid, signal.SIGKILL)
+                doomed.wait(timeout=10)
+                await blocking.rollback()
+            finally:
+                await holder.close()
+                if calculation is not None:
+                    calculation.cancel()
         started = time.monotonic()
         async with httpx.AsyncClient(base_url=suite.gateway, timeout=30) as gateway:
             path = f"/api/v1/compensation/payroll-runs/{run_id}"

@@ -2,7 +2,7 @@
 (Standard Webhooks), to a receiver on loopback that is down for the first tries of every event. In the
 end the receiver holds every event of its region exactly once (deduplicated by webhook-id), every
 signature verifies, nothing of another region arrives (WH1), and after a secret rotation either secret
-verifies (WH3). In 绍兴市 330600 and 金华市 330700, which no other test uses."""
+verifies (WH3). In 绍兴市 330600 and 宁波市 330200, which no other test uses."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.e2e.conftest import ADMIN_PASSWORD, Suite, signed_in, token_for
 from tests.e2e.test_pay_and_assessment import eventually
 
 pytestmark = pytest.mark.e2e
-OURS, OTHERS = ("330600", "330602"), ("330700", "330702")
+OURS, OTHERS = ("330600", "330602"), ("330200", "330203")
 REFUSED_TRIES = 2  # of every event: fewer than the three retries the suite allows (tests/e2e/conftest.py)
 
 
@@ -68,7 +68,7 @@ def test_a_receiver_down_for_the_first_tries_gets_every_event_of_its_region_once
             got = receiver.by_webhook_id()
             return got if len(got) >= 3 else None
 
-        # The county's creation and its two quotas; not the city (outside the county), nothing of 330700.
+        # The county's creation and its two quotas; not the city (outside the county), nothing of 330200.
         received = eventually(all_three, timeout=60)
         events = {wid: json.loads(r.body) for wid, r in received.items()}
         kinds = sorted((e["type"], e["region"], e["data"].get("year")) for e in events.values())

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +21,8 @@ import pytest
 import schemathesis
 from schemathesis.schemas import BaseSchema
 
-from conftest import Mint, PostgresServer
+from conftest import Mint, PostgresServer, migrated_database
 from services.gateway.openapi_merge import committed_document, merge_documents
-from shared.migrations import SERVICE_NAMES, upgrade
 from shared.openapi_contract import contract_path
 from tests.e2e.conftest import Suite, run_bootstrap, running_suite
 
@@ -45,15 +43,11 @@ SEED = 20251130
 PROVINCE = "330000"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fuzz_database_url(postgres_server: PostgresServer) -> Iterator[str]:
     """A database of the fuzzer's own, every service migrated to head."""
-    name = f"shegong_fuzz_{uuid.uuid4().hex[:8]}"
-    url = asyncio.run(postgres_server.create(name))
-    for service in SERVICE_NAMES:
-        upgrade(service, "head", url)
-    yield url
-    asyncio.run(postgres_server.drop(name))
+    with migrated_database(postgres_server, "shegong_fuzz") as url:
+        yield url
 
 
 CHECKS = ("not_a_server_error", "response_schema_conformance", "status_code_conformance", "content_type_conformance")
@@ -109,7 +103,7 @@ def fuzz_suite(
         yield suite
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fuzz_auth(fuzz_database_url: str, mint: Mint) -> dict[str, str]:
     """Bearer headers of a real account of the fuzzer's database: ``province_admin`` of 330000 with the
     personal-data right. The gateway refuses tokens of accounts it does not know (token versions), so the
