@@ -19,7 +19,7 @@ from shared.problems import problem_responses
 from shared.regions import CountyCode, RegionCode
 from shared.scoping import require_sees
 
-router = APIRouter(prefix="/v1", tags=["annual"])
+router = APIRouter(prefix="/v1", tags=["annual"], responses=problem_responses(401, 403, 404))
 
 
 @router.get(
@@ -44,8 +44,6 @@ async def recuperation_due(
 @router.get(
     "/reports/budget",
     summary="薪酬预算 a county's pay budget for a year: workforce and vacancies to the quota on the scale (C11)",
-    response_model=BudgetOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def pay_budget(
     principal: Reader,
@@ -60,8 +58,6 @@ async def pay_budget(
 @router.get(
     "/reports/pay-compliance",
     summary="薪酬达标 actual average annual pay per post and overall (without employer parts, C1) against C2 / C3",
-    response_model=PayComplianceOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def pay_compliance(
     principal: Reader,

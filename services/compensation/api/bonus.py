@@ -22,7 +22,7 @@ from shared.problems import NotFound, problem_responses
 from shared.regions import TownshipCode
 from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write, sees_region, visible_or_404
 
-router = APIRouter(prefix="/v1", tags=["bonus"])
+router = APIRouter(prefix="/v1", tags=["bonus"], responses=problem_responses(401, 403, 404))
 AllocationId = Annotated[uuid.UUID, Path(description="奖金分配编号 allocation id")]
 NO_SUCH_ALLOCATION = Message("奖金分配不存在", "No such bonus allocation")
 
@@ -36,8 +36,7 @@ NO_SUCH_ALLOCATION = Message("奖金分配不存在", "No such bonus allocation"
         "and body answer the first result again). To change an allocation, replace it."
     ),
     status_code=201,
-    response_model=BonusOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def allocate_bonus(body: BonusIn, principal: Writer, session: SessionDep) -> BonusOut:
     require_write(principal, body.township_code, NO_SUCH_REGION, WRITE_ROLES)
@@ -59,8 +58,7 @@ async def _visible_allocation(session: SessionDep, principal: Principal, allocat
         "Only the live allocation can be replaced (409 otherwise, naming the one that replaced it)."
     ),
     status_code=201,
-    response_model=BonusOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def replace_bonus(
     allocation_id: AllocationId, body: BonusReplaceIn, principal: Writer, session: SessionDep
@@ -74,8 +72,6 @@ async def replace_bonus(
 @router.get(
     "/bonus-allocations/{allocation_id}",
     summary="查看奖金分配 one allocation, live or reversed (C5)",
-    response_model=BonusOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_bonus(allocation_id: AllocationId, principal: Reader, session: SessionDep) -> BonusOut:
     return allocation_out(await _visible_allocation(session, principal, allocation_id))

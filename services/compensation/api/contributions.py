@@ -19,7 +19,7 @@ from shared.problems import problem_responses
 from shared.regions import RegionCode
 from shared.scoping import require_sees
 
-router = APIRouter(prefix="/v1", tags=["annual"])
+router = APIRouter(prefix="/v1", tags=["annual"], responses=problem_responses(401, 403, 404))
 
 
 class ContributionShortfall(BaseModel):
@@ -64,8 +64,6 @@ class ContributionReportOut(BaseModel):
         "on the month's wage clamped to the year's contribution base floor and cap, at the county's rates. "
         "Lists every worker-month where one is missing or below that."
     ),
-    response_model=ContributionReportOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def contributions_report(
     principal: Reader,

@@ -44,7 +44,7 @@ from shared.scoping import (
     visible_projected_worker,
 )
 
-router = APIRouter(prefix="/v1", tags=["payroll"])
+router = APIRouter(prefix="/v1", tags=["payroll"], responses=problem_responses(401, 403, 404))
 NO_SUCH_RUN = Message("工资核算批次不存在", "No such payroll run")
 
 
@@ -79,8 +79,6 @@ async def visible_run(
     "/payroll-runs",
     summary="新建工资核算 a draft run for a region and month",
     status_code=201,
-    response_model=RunOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def create_run(body: RunIn, principal: Writer, session: SessionDep) -> RunOut:
     require_write(principal, body.region_code, NO_SUCH_REGION, WRITE_ROLES)
@@ -144,8 +142,7 @@ async def list_runs(
         "and is all or nothing: any failure ends it `failed` with no lines (calculate again); a run whose "
         "process died is failed within a minute by its expired lease."
     ),
-    response_model=RunOut,
-    responses=problem_responses(401, 403, 404, 409, 422, 503),
+    responses=problem_responses(409, 422, 503),
 )
 async def calculate_run(
     run_id: uuid.UUID,
@@ -166,8 +163,7 @@ async def calculate_run(
 @router.post(
     "/payroll-runs/{run_id}/cancel",
     summary="撤销 cancel a run not yet approved: its lines go and its workers' month is free for another run",
-    response_model=RunOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def cancel_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
     run = await visible_run(session, principal, run_id, lock=True)
@@ -184,8 +180,7 @@ async def _advance(session: AsyncSession, principal: Principal, run_id: uuid.UUI
 @router.post(
     "/payroll-runs/{run_id}/approve",
     summary="审批 approve a calculated run (who and when are kept)",
-    response_model=RunOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def approve_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
     return await _advance(session, principal, run_id, PayrollRunStatus.approved)
@@ -194,8 +189,7 @@ async def approve_run(run_id: uuid.UUID, principal: Writer, session: SessionDep)
 @router.post(
     "/payroll-runs/{run_id}/pay",
     summary="发放 mark an approved run paid",
-    response_model=RunOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def pay_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
     return await _advance(session, principal, run_id, PayrollRunStatus.paid)
@@ -204,8 +198,6 @@ async def pay_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> 
 @router.get(
     "/payroll-runs/{run_id}",
     summary="查看工资核算 a run with its totals",
-    response_model=RunOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_run(
     run_id: uuid.UUID, principal: Annotated[Principal, require(*READ_ROLES)], session: SessionDep

@@ -46,7 +46,7 @@ from shared.projections import NOT_ON_ROLL
 from shared.regions import CountyCode, RegionCode, contains
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region
 
-router = APIRouter(prefix="/v1", tags=["policy"])
+router = APIRouter(prefix="/v1", tags=["policy"], responses=problem_responses(401, 403, 404))
 CENT = Decimal("0.01")
 RegionPath = Annotated[RegionCode, Path()]
 Year = YearPath
@@ -117,8 +117,6 @@ async def _store_profile(session: AsyncSession, region_code: str, year: int, bod
         "known and sourced, C2 multiplier 1.2–1.8, maps complete (C3 posts, C5 grades, C8 levels, C9 every "
         "contribution, rates between 0 and 1), C9 floor ≤ cap."
     ),
-    response_model=PayPolicyOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def set_profile(
     region_code: RegionCode, year: Year, body: ProfileIn, principal: Admin, session: SessionDep
@@ -146,8 +144,7 @@ def merge_patch_body(request: Request) -> None:
         "its source, the preset), maps merge key by key; overrides not mentioned are kept. The result is checked "
         "by the same rules as PUT. The profile must exist (create it with PUT)."
     ),
-    response_model=PayPolicyOut,
-    responses=problem_responses(401, 403, 404, 415),
+    responses=problem_responses(415),
     dependencies=[Depends(merge_patch_body)],
 )
 async def patch_profile(
@@ -182,8 +179,6 @@ async def patch_profile(
 @router.get(
     "/policy-profiles/{region_code}/{year}",
     summary="生效的薪酬政策 the pay policy in force (walked up the region tree over the city's preset)",
-    response_model=PayPolicyOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_profile(region_code: RegionPath, year: Year, principal: Reader, session: SessionDep) -> PayPolicyOut:
     _visible(principal, region_code)
@@ -193,8 +188,6 @@ async def get_profile(region_code: RegionPath, year: Year, principal: Reader, se
 @router.put(
     "/reference-statistics/{region_code}/{year}/{kind}",
     summary="录入统计数据 a statistic the targets use (C2 disposable income, C3 average wage, last year's actual pay)",
-    response_model=dict[str, str],
-    responses=problem_responses(401, 403, 404),
 )
 async def set_statistic(
     region_code: RegionPath, year: Year, kind: StatisticKind, body: StatisticIn, principal: Admin, session: SessionDep
@@ -215,8 +208,6 @@ async def set_statistic(
 @router.get(
     "/targets/{region_code}/{year}",
     summary="薪酬目标 the pay target of a region for a year (C2 or C3)",
-    response_model=TargetOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_target(region_code: RegionPath, year: Year, principal: Reader, session: SessionDep) -> TargetOut:
     _visible(principal, region_code)
@@ -263,8 +254,6 @@ async def _store_cells(session: AsyncSession, county: str, year: int, cells: lis
 @router.put(
     "/pay-scales/{county_code}/{year}",
     summary="薪酬表 set cells of a county's 三岗十八级 scale (C4)",
-    response_model=ScaleOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def set_scale(
     county_code: Annotated[CountyCode, Path()],
@@ -281,8 +270,6 @@ async def set_scale(
 @router.get(
     "/pay-scales/{county_code}/{year}",
     summary="查看薪酬表 a county's scale (C4)",
-    response_model=ScaleOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_scale(
     county_code: Annotated[CountyCode, Path()], year: Year, principal: Reader, session: SessionDep
@@ -310,8 +297,6 @@ async def workforce(session: AsyncSession, county: str, on: datetime) -> Counter
 @router.post(
     "/pay-scales/{county_code}/{year}/calibrate",
     summary="校准薪酬表 compute the scale from relative steps so that the workforce's projected average meets C2 / C3",
-    response_model=ScaleOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def calibrate_scale(
     county_code: Annotated[CountyCode, Path()],

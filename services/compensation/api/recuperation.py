@@ -40,7 +40,7 @@ from shared.scoping import (
     visible_projected_worker,
 )
 
-router = APIRouter(prefix="/v1", tags=["annual"])
+router = APIRouter(prefix="/v1", tags=["annual"], responses=problem_responses(401, 403, 404))
 ClaimId = Annotated[uuid.UUID, Path(description="疗休养记录编号 claim id")]
 NO_SUCH_CLAIM = Message("疗休养记录不存在", "No such recuperation claim")
 
@@ -116,8 +116,7 @@ async def _visible_worker(session: SessionDep, principal: Principal, worker_id: 
         "more than 5 days (422) or nothing left of the year's allowance (409), both naming C10 and the field."
     ),
     status_code=201,
-    response_model=RecuperationOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def claim_recuperation(
     body: RecuperationIn,
@@ -145,8 +144,6 @@ async def claim_recuperation(
 @router.get(
     "/recuperation-claims/{claim_id}",
     summary="疗休养记录 one claim: asked, allowed, why, and the worker's year used and left (C10)",
-    response_model=RecuperationOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_recuperation(claim_id: ClaimId, principal: Reader, session: SessionDep) -> RecuperationOut:
     claim = await session.get(RecuperationClaim, claim_id)

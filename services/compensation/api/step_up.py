@@ -34,7 +34,7 @@ from shared.projections import NOT_ON_ROLL
 from shared.regions import RegionCode, scope_prefix
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, READ_ROLES, require_write, sees_region
 
-router = APIRouter(prefix="/v1", tags=["step-up"])
+router = APIRouter(prefix="/v1", tags=["step-up"], responses=problem_responses(401, 403, 404))
 
 
 class StepUpIn(BaseModel):
@@ -71,8 +71,7 @@ class StepUpOrderOut(BaseModel):
 @router.post(
     "/step-ups",
     summary="晋档 grade step-up of a region (C7): preview, or apply through the roster",
-    response_model=list[StepUpRow],
-    responses=problem_responses(401, 403, 404, 503),
+    responses=problem_responses(503),
 )
 async def step_up(
     body: StepUpIn,

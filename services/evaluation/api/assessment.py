@@ -47,7 +47,7 @@ from shared.scoping import (
     visible_projected_worker,
 )
 
-router = APIRouter(prefix="/v1", tags=["assessment"])
+router = APIRouter(prefix="/v1", tags=["assessment"], responses=problem_responses(401, 403, 404))
 NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
 
 
@@ -71,8 +71,6 @@ def scheme_out(row: SchemeRow) -> SchemeOut:
 @router.put(
     "/schemes/{county_code}/{year}",
     summary="考核方案 a county's assessment scheme: rater weights (E2), thresholds (E3), cap, daily weight (E1)",
-    response_model=SchemeOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def set_scheme(
     county_code: Annotated[CountyCode, Path()],
@@ -88,8 +86,6 @@ async def set_scheme(
 @router.get(
     "/schemes/{county_code}/{year}",
     summary="查看考核方案 a county's scheme",
-    response_model=SchemeOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_scheme(
     county_code: Annotated[CountyCode, Path()], year: YearPath, principal: Reader, session: SessionDep
@@ -112,8 +108,7 @@ def cycle_out(c: Cycle) -> CycleOut:
     "/cycles",
     summary="开启考核 open a township's annual assessment under the county's scheme (E1)",
     status_code=201,
-    response_model=CycleOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def open_cycle(body: CycleIn, principal: Writer, session: SessionDep) -> CycleOut:
     require_write(principal, body.township_code, NO_SUCH_REGION)
@@ -131,8 +126,6 @@ async def visible_cycle(
 @router.get(
     "/cycles/{cycle_id}",
     summary="查看考核周期 a cycle",
-    response_model=CycleOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_cycle(cycle_id: uuid.UUID, principal: Reader, session: SessionDep) -> CycleOut:
     return cycle_out(await visible_cycle(session, principal, cycle_id))
@@ -141,8 +134,7 @@ async def get_cycle(cycle_id: uuid.UUID, principal: Reader, session: SessionDep)
 @router.post(
     "/cycles/{cycle_id}/scores",
     summary="录入评分 enter scores by rater group: one from a mobile app or a whole township at once (E2)",
-    response_model=dict[str, int],
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def enter_scores(cycle_id: uuid.UUID, body: ScoresIn, principal: Writer, session: SessionDep) -> dict[str, int]:
     cycle = await visible_cycle(session, principal, cycle_id, lock=True)
@@ -153,8 +145,7 @@ async def enter_scores(cycle_id: uuid.UUID, body: ScoresIn, principal: Writer, s
 @router.post(
     "/cycles/{cycle_id}/daily-scores",
     summary="录入平时考核 the rolled-up daily/quarterly score of each worker (E1)",
-    response_model=dict[str, int],
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def enter_daily_scores(
     cycle_id: uuid.UUID, body: DailyScoresIn, principal: Writer, session: SessionDep
@@ -171,8 +162,7 @@ def result_out(r: Result) -> ResultOut:
 @router.post(
     "/cycles/{cycle_id}/close",
     summary="关闭考核 compute weighted scores and grades, apply the 优秀 cap, publish results; then immutable (E1–E4)",
-    response_model=list[ResultOut],
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDep) -> list[ResultOut]:
     cycle = await visible_cycle(session, principal, cycle_id, lock=True)
@@ -198,8 +188,7 @@ async def list_results(
 @router.post(
     "/cycles/{cycle_id}/results/{worker_id}/appeal",
     summary="申诉改判 a recorded appeal changes one result, with the reason and who decided (E4)",
-    response_model=ResultOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def appeal(
     cycle_id: uuid.UUID, worker_id: uuid.UUID, body: AppealIn, principal: Writer, session: SessionDep

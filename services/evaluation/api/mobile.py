@@ -21,7 +21,7 @@ from shared.problems import problem_responses
 from shared.regions import CommunityCode
 from shared.scoping import READ_ROLES
 
-router = APIRouter(prefix="/v1", tags=["mobile"])
+router = APIRouter(prefix="/v1", tags=["mobile"], responses=problem_responses(401, 403, 404))
 ReaderOrWorker = Annotated[Principal, require(*READ_ROLES, Role.worker)]
 Worker = Annotated[Principal, require(Role.worker)]
 Cursor = Annotated[str | None, Query(description="游标 next_cursor of the previous page")]
@@ -80,8 +80,6 @@ async def household_visits(
     "/mobile/sync",
     summary="移动端同步 the worker's must-visit households (changes and deletions since the cursor) and this "
     "month's targets (E7)",
-    response_model=SyncOut,
-    responses=problem_responses(404),
 )
 async def mobile_sync_endpoint(
     session: SessionDep,

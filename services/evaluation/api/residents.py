@@ -40,7 +40,7 @@ from shared.problems import Conflict, NotFound, problem_responses
 from shared.regions import RegionCode
 from shared.scoping import READ_ROLES, WRITE_ROLES, require_sees, require_write, sees_region
 
-router = APIRouter(prefix="/v1", tags=["residents"])
+router = APIRouter(prefix="/v1", tags=["residents"], responses=problem_responses(401, 403, 404))
 NO_SUCH_WORKER = Message("社工不存在", "No such worker")
 HOUR = Decimal(3600)
 
@@ -53,8 +53,7 @@ def case_out(c: WorkCase) -> CaseOut:
     "/work-cases",
     summary="提交工作案例 submit the year's case or experience summary (E6); a returned one may be submitted again",
     status_code=201,
-    response_model=CaseOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def submit_case(
     body: CaseIn, principal: Annotated[Principal, require(*WRITE_ROLES, Role.worker)], session: SessionDep
@@ -98,8 +97,7 @@ async def submit_case(
 @router.post(
     "/work-cases/{case_id}/review",
     summary="审核工作案例 approve, or return with comments (E6)",
-    response_model=CaseOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def review_case(case_id: uuid.UUID, body: CaseReviewIn, principal: Writer, session: SessionDep) -> CaseOut:
     case = await session.get(WorkCase, case_id, with_for_update=True)
@@ -125,8 +123,6 @@ async def review_case(case_id: uuid.UUID, body: CaseReviewIn, principal: Writer,
     description="Each visit is stored, recognised as a duplicate of its app-made id, or refused with its reasons "
     "(field, Chinese and English, rule E7: the end after the start, nothing in the future beyond the clock skew); "
     "a reused id with other content is a conflict. The answer is 200 whatever the outcomes.",
-    response_model=VisitBatchOut,
-    responses=problem_responses(401, 403),
 )
 async def upload_visits(
     body: VisitBatchIn,
@@ -142,8 +138,6 @@ async def upload_visits(
     "/must-visit-households",
     summary="登记必访户 a household in one of the six must-visit categories since a date (E7)",
     status_code=201,
-    response_model=MustVisitOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def register_must_visit(
     body: MustVisitIn,
@@ -157,7 +151,6 @@ async def register_must_visit(
     "/must-visit-households/{household_id}",
     summary="移除必访户 the household is no longer a must-visit one (E7); the apps delete it at their next sync",
     status_code=204,
-    responses=problem_responses(401, 403, 404),
 )
 async def remove_must_visit(
     household_id: Annotated[uuid.UUID, Path(description="必访户编号 must-visit household id")],
@@ -171,8 +164,6 @@ async def remove_must_visit(
 @router.get(
     "/reports/visits",
     summary="走访报告 visit hours against working hours per worker (E7: 50 %), must-visit households overdue",
-    response_model=VisitReport,
-    responses=problem_responses(401, 403, 404),
 )
 async def visit_report(
     principal: Annotated[Principal, require(*READ_ROLES)],
@@ -187,8 +178,6 @@ async def visit_report(
 @router.get(
     "/reports/compliance",
     summary="社工履职合规 per worker: training hours (E5), the year's case (E6), visit share (E7); rolled up",
-    response_model=ComplianceReport,
-    responses=problem_responses(401, 403, 404),
 )
 async def compliance_report(
     principal: Annotated[Principal, require(*READ_ROLES)],

@@ -22,15 +22,13 @@ from shared.problems import FieldError, NotFound, UnprocessableContent, problem_
 from shared.regions import RegionCode
 from shared.scoping import READ_ROLES, WRITE_ROLES, path_filter, require_sees
 
-router = APIRouter(prefix="/v1", tags=["training"])
+router = APIRouter(prefix="/v1", tags=["training"], responses=problem_responses(401, 403, 404))
 
 
 @router.post(
     "/training-records",
     summary="录入培训 record a course and its attendance list (E5); repeating the same list changes nothing",
     status_code=201,
-    response_model=dict[str, int],
-    responses=problem_responses(401, 403, 404),
 )
 async def record_training(
     body: TrainingIn,

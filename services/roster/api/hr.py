@@ -36,7 +36,7 @@ from shared.problems import problem_responses
 from shared.regions import CountyCode
 from shared.scoping import READ_ROLES, require_sees
 
-router = APIRouter(prefix="/v1", tags=["hr"])
+router = APIRouter(prefix="/v1", tags=["hr"], responses=problem_responses(401, 403, 404))
 
 
 def contract_out(c: Contract) -> ContractOut:
@@ -48,8 +48,6 @@ def contract_out(c: Contract) -> ContractOut:
     summary="签订/续签合同 sign the first contract or renew: one year (H3), probation in the first (H4), "
     "no renewal without a certificate 3 years after hire (H7) or after two 不合格 years (H8)",
     status_code=201,
-    response_model=ContractOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def sign_contract(worker_id: uuid.UUID, body: ContractIn, principal: Writer, session: SessionDep) -> ContractOut:
     worker = await writable_worker(session, principal, worker_id)
@@ -65,8 +63,7 @@ async def sign_contract(worker_id: uuid.UUID, body: ContractIn, principal: Write
         "(H9). The contract is flagged `h9_recontract` and the `contract.recontracted` event records who did it."
     ),
     status_code=201,
-    response_model=ContractOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def recontract_worker(
     worker_id: uuid.UUID, body: RecontractIn, principal: Writer, session: SessionDep
@@ -93,8 +90,6 @@ async def list_contracts(
     "/workers/{worker_id}/secondments",
     summary="借用/跟岗锻炼 lend to a department (county approval, ≤ 6 months) or post for practice (≤ 1 year) (H6)",
     status_code=201,
-    response_model=SecondmentOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def second_worker(
     worker_id: uuid.UUID, body: SecondmentIn, principal: Writer, session: SessionDep
@@ -109,8 +104,7 @@ async def second_worker(
     summary="转岗 move to another community, after 2 years of service (H5), 3 years after taking a career-staff "
     "post (K3, 409); quota of a new county (S5)",
     status_code=201,
-    response_model=TransferOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def transfer_worker(
     worker_id: uuid.UUID, body: TransferIn, principal: Writer, session: SessionDep
@@ -130,8 +124,6 @@ async def transfer_worker(
     "/recruitment-rounds",
     summary="招聘（选任）批次 record a county's recruitment round (H1)",
     status_code=201,
-    response_model=RoundOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def create_round(body: RoundIn, principal: Admin, session: SessionDep) -> RoundOut:
     return await recruitment.announce_round(session, principal, body)
@@ -161,8 +153,6 @@ async def list_rounds(
     "/recruitment-rounds/{round_id}/reserve",
     summary="入储备库 add candidates who sat the exam but were not hired, at most 1:1 of hires (H2)",
     status_code=201,
-    response_model=RoundOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def add_reserve(
     round_id: uuid.UUID, body: ReserveIn, principal: Admin, session: SessionDep, request: Request

@@ -24,7 +24,7 @@ from shared.regions import RegionCode
 from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write
 from shared.spreadsheets import CSV_TYPE, XLSX_TYPE, csv_bytes, workbook
 
-router = APIRouter(prefix="/v1", tags=["imports"])
+router = APIRouter(prefix="/v1", tags=["imports"], responses=problem_responses(401, 403, 404))
 JobId = Annotated[uuid.UUID, Path(description="导入任务编号 import job id")]
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -64,7 +64,6 @@ async def get_template(
         "once. `region` (default: the caller's first region it may write in) scopes the job and its rows."
     ),
     status_code=202,
-    response_model=ImportJobOut,
     responses=problem_responses(401, 403, 404, 413, 422) | {200: {"description": "已导入过 the existing job"}},
 )
 async def upload(
@@ -131,8 +130,6 @@ async def list_jobs(
 @router.get(
     "/imports/{job_id}",
     summary="导入任务 an import job: status, progress, the first 100 bad cells",
-    response_model=ImportJobOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_job(job_id: JobId, principal: Reader, session: SessionDep) -> ImportJobOut:
     job = await imports.visible_job(session, principal, job_id)

@@ -31,7 +31,7 @@ from shared.problems import problem_responses
 from shared.regions import RegionCode, RegionLevel, ancestors, scope_prefix
 from shared.scoping import NO_SUCH_REGION, path_filter, require_write
 
-router = APIRouter(prefix="/v1", tags=["regions"])
+router = APIRouter(prefix="/v1", tags=["regions"], responses=problem_responses(401, 403, 404))
 RegionPath = Annotated[RegionCode, Path(description="区划代码 region code (6 digits to county, 12 below)")]
 
 
@@ -69,8 +69,7 @@ def region_view(region: Region, overrides: dict[str, StaffingPolicyOverride]) ->
     "/regions",
     summary="新增区划 add a region under its parent (communities with kind and households)",
     status_code=201,
-    response_model=RegionOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def create_region(body: RegionCreate, principal: Admin, session: SessionDep, response: Response) -> RegionOut:
     region = await region_records.create_region(session, principal, body)
@@ -81,8 +80,6 @@ async def create_region(body: RegionCreate, principal: Admin, session: SessionDe
 @router.get(
     "/regions/{code}",
     summary="查看区划 one region",
-    response_model=RegionOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_region(code: RegionPath, principal: Reader, session: SessionDep, response: Response) -> RegionOut:
     region = await visible_region(session, principal, code)
@@ -93,8 +90,7 @@ async def get_region(code: RegionPath, principal: Reader, session: SessionDep, r
 @router.patch(
     "/regions/{code}",
     summary="修改区划 change name, kind, households, population, extra posts (If-Match)",
-    response_model=RegionOut,
-    responses=problem_responses(401, 403, 404, 412, 428),
+    responses=problem_responses(412, 428),
 )
 async def update_region(
     code: RegionPath, body: RegionPatch, principal: Writer, session: SessionDep, request: Request, response: Response
@@ -193,8 +189,6 @@ async def list_ancestors(
 @router.put(
     "/quotas/{county_code}/{year}",
     summary="核定员额 set a county's headcount quota for a year (S5)",
-    response_model=QuotaOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def set_quota(
     county_code: RegionPath,
@@ -209,8 +203,6 @@ async def set_quota(
 @router.get(
     "/quotas/{county_code}/{year}",
     summary="查看员额 a county's quota and its use (S5)",
-    response_model=QuotaOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_quota(
     county_code: RegionPath, year: Annotated[int, Path(ge=2000, le=2100)], principal: Reader, session: SessionDep
@@ -233,8 +225,6 @@ class StaffingPolicyIn(BaseModel):
 @router.put(
     "/staffing-policies/{region_code}/{year}",
     summary="设定配备参数 set a region's staffing parameters for a year (S1–S8, P2–P3)",
-    response_model=StaffingPolicyOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def set_staffing_policy(
     region_code: RegionPath, year: YearPath, body: StaffingPolicyIn, principal: Admin, session: SessionDep
@@ -248,8 +238,6 @@ async def set_staffing_policy(
 @router.get(
     "/staffing-policies/{region_code}/{year}",
     summary="生效的配备参数 the staffing parameters in force for a region and year (walked up the tree)",
-    response_model=StaffingPolicyOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_staffing_policy(
     region_code: RegionPath, year: YearPath, principal: Reader, session: SessionDep

@@ -57,7 +57,7 @@ from shared.problems import problem_responses
 from shared.regions import RegionCode
 from shared.scoping import path_filter
 
-router = APIRouter(prefix="/v1", tags=["workers"])
+router = APIRouter(prefix="/v1", tags=["workers"], responses=problem_responses(401, 403, 404))
 WORKER_COLUMNS = columns_of(WorkerOut)
 AsOf = Annotated[
     date | None,
@@ -75,8 +75,7 @@ AsOf = Annotated[
         "`worker.hired` again). A person still employed (or leaving on or after `hire_date`) is a 409."
     ),
     status_code=201,
-    response_model=WorkerOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(409),
 )
 async def hire_worker(
     body: WorkerCreate, principal: Writer, session: SessionDep, request: Request, response: Response
@@ -150,8 +149,6 @@ async def list_workers(
         "All or nothing: an id the caller cannot see is a 404 (as if it did not exist), one outside the caller's "
         "personal-data right a 403; each error points at the id's place in `worker_ids`."
     ),
-    response_model=PersonalDataBatch,
-    responses=problem_responses(401, 403, 404),
 )
 async def read_personal_data_batch(
     body: PersonalDataRequest, principal: Reader, session: SessionDep
@@ -162,8 +159,6 @@ async def read_personal_data_batch(
 @router.get(
     "/workers/{worker_id}",
     summary="查看社工 one worker (masked)",
-    response_model=WorkerOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def get_worker(
     worker_id: uuid.UUID, principal: Reader, session: SessionDep, response: Response, as_of: AsOf = None
@@ -176,8 +171,6 @@ async def get_worker(
 @router.post(
     "/workers/lookup",
     summary="按身份证号查找 find a worker by ID number (keyed hash; the number is not stored searchable)",
-    response_model=WorkerOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def lookup_worker(
     body: IdNumberLookup, principal: Reader, session: SessionDep, request: Request, as_of: AsOf = None
@@ -189,8 +182,6 @@ async def lookup_worker(
 @router.get(
     "/workers/{worker_id}/personal-data",
     summary="查看完整个人信息 unmasked ID number and phone: personal_data right required, every read audited",
-    response_model=PersonalData,
-    responses=problem_responses(401, 403, 404),
 )
 async def read_personal_data(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> PersonalData:
     return await personal_data.read_one(session, principal, worker_id)
@@ -205,8 +196,7 @@ async def read_personal_data(worker_id: uuid.UUID, principal: Reader, session: S
         "(exclusive end = left_date + 1) and `worker.left` is published; the status is `left` from the next day. "
         "Other statuses are not set by hand: they follow from the dates (H4 probation, H6 loans)."
     ),
-    response_model=WorkerOut,
-    responses=problem_responses(401, 403, 404, 409, 412, 428),
+    responses=problem_responses(409, 412, 428),
 )
 async def update_worker(
     worker_id: uuid.UUID,
@@ -227,8 +217,6 @@ async def update_worker(
     "/workers/{worker_id}/posts",
     summary="任职 assign a post and grade from a date (P1–P3, C4); the post held before ends that day",
     status_code=201,
-    response_model=PostOut,
-    responses=problem_responses(401, 403, 404),
 )
 async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer, session: SessionDep) -> PostOut:
     worker = await writable_worker(session, principal, worker_id)
