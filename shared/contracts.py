@@ -20,6 +20,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.vocabulary import AssessmentGrade, Post
+
 SCHEMAS = Path(__file__).with_name("event-schemas.json")
 
 
@@ -73,7 +75,7 @@ class PostAssigned(EventData):
 
     worker_id: uuid.UUID
     community_code: str | None = None
-    post: str
+    post: Post
     grade: int
     start_date: date
     duties: list[str] = Field(default_factory=list, description="P4 areas")
@@ -93,7 +95,7 @@ class AssessmentGraded(EventData):
 
     worker_id: uuid.UUID
     year: int
-    grade: str
+    grade: AssessmentGrade
     score: Decimal | None = None
     cycle_id: uuid.UUID | None = None
     township_code: str | None = None

@@ -12,23 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.inputs import MONTH_PATTERN, Money
 from shared.regions import RegionCode, TownshipCode
-
-
-class Post(StrEnum):
-    """岗位 post (P1)."""
-
-    chief = "chief"
-    deputy = "deputy"
-    staff = "staff"
-
-
-class AssessmentGrade(StrEnum):
-    """考核等次 grade (E3)."""
-
-    excellent = "excellent"
-    competent = "competent"
-    basically_competent = "basically_competent"
-    incompetent = "incompetent"
+from shared.vocabulary import AssessmentGrade, Post
 
 
 class PayrollRunStatus(StrEnum):

@@ -13,15 +13,7 @@ from shared.codes import IdNumberText, PhoneNumber
 from shared.inputs import Count
 from shared.policy_rules import decides
 from shared.regions import CommunityCode, CountyCode, RegionCode
-
-
-@decides("P1")
-class Post(StrEnum):
-    """岗位 post (P1: 三岗)."""
-
-    chief = "chief"
-    deputy = "deputy"
-    staff = "staff"
+from shared.vocabulary import Post
 
 
 class WorkerStatus(StrEnum):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.lifecycle import business_today, status_expression
 from services.roster.models import PersonalDataRead, PostAssignment, Worker, events
-from services.roster.schemas import CertificateLevel, Post, WorkerOut, WorkerStatus
+from services.roster.schemas import CertificateLevel, WorkerOut, WorkerStatus
 from services.roster.worker_access import held_on
 from services.roster.worker_views import workers_out
 from shared.auth import Principal
@@ -26,6 +26,7 @@ from shared.regions import common_region, scope_prefix
 from shared.request_context import current_request_id
 from shared.scoping import own_worker_filter, path_filter
 from shared.sync import decode_sync_cursor, encode_sync_cursor, in_commit_order
+from shared.vocabulary import Post
 
 UNMASKED_FIELDS = ["id_number", "phone"]
 

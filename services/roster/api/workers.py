@@ -26,7 +26,6 @@ from services.roster.schemas import (
     PersonalDataBatch,
     PersonalDataReadOut,
     PersonalDataRequest,
-    Post,
     PostAssign,
     PostOut,
     WorkerCreate,
@@ -56,6 +55,7 @@ from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, enc
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 from shared.scoping import path_filter
+from shared.vocabulary import Post
 
 router = APIRouter(prefix="/v1", tags=["workers"], responses=problem_responses(401, 403, 404))
 WORKER_COLUMNS = columns_of(WorkerOut)
