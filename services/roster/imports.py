@@ -24,10 +24,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.roster import regions_format, regions_import, workforce_format, workforce_import
-from services.roster.lifecycle import business_today
 from services.roster.models import ImportCellError, ImportJob
 from services.roster.schemas import ImportErrorOut, ImportJobOut, ImportKind, ImportMode, ImportStatus
 from shared.auth import Principal
+from shared.business_time import business_today
 from shared.i18n import Message
 from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import NotFound

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.roster.domain.careers import reserve_capacity
 from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, parse_id_number
 from services.roster.errors import invalid, refused
-from services.roster.lifecycle import business_today
 from services.roster.models import RecruitmentRound, ReserveEntry, events
 from services.roster.regions import staffing_policy, visible_region
 from services.roster.schemas import ReserveEntryOut, ReserveIn, RoundIn, RoundOut
 from shared.auth import Principal
+from shared.business_time import business_today
 from shared.events import record_event
 from shared.i18n import Message
 from shared.policy_rules import decides

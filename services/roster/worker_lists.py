@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.roster.lifecycle import business_today, status_expression
+from services.roster.lifecycle import status_expression
 from services.roster.models import PersonalDataRead, PostAssignment, Worker, events
 from services.roster.schemas import CertificateLevel, WorkerOut, WorkerStatus
 from services.roster.worker_access import held_on
 from services.roster.worker_views import workers_out
 from shared.auth import Principal
+from shared.business_time import business_today
 from shared.events import commits_of
 from shared.i18n import Message
 from shared.pagination import Page, decode_cursor, encode_cursor

@@ -7,10 +7,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.roster.lifecycle import Lifecycles, business_today
+from services.roster.lifecycle import Lifecycles
 from services.roster.models import PostAssignment, Worker
 from services.roster.schemas import EmploymentOut, PostOut, WorkerOut, WorkerStatus
 from services.roster.worker_access import held_on
+from shared.business_time import business_today
 from shared.masking import mask_id_number, mask_phone
 from shared.read_models import from_row
 

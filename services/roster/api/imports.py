@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
 from services.roster import imports, workforce_export, workforce_format
-from services.roster.lifecycle import business_today
 from services.roster.schemas import ImportErrorOut, ImportJobOut, ImportKind, ImportMode
+from shared.business_time import business_today
 from shared.db import SessionDep
 from shared.dependencies import Reader, Writer
 from shared.exports import EXPORT_RESPONSES, ExportDep, page_or_file
