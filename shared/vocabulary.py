@@ -22,3 +22,8 @@ class AssessmentGrade(StrEnum):
     competent = "competent"
     basically_competent = "basically_competent"
     incompetent = "incompetent"
+
+
+# C4 grade ranges per post (三岗十八级 practice: chief 7–18, deputy 4–15, staff 1–12): the roster checks an
+# assignment against them, the C7 step-up stops at the top of its post's range.
+GRADE_RANGES: dict[str, tuple[int, int]] = {"chief": (7, 18), "deputy": (4, 15), "staff": (1, 12)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -301,3 +301,34 @@ class RecuperationDueRow(BaseModel):
     name: str = Field(description="姓名 name")
     community_code: str = Field(description="社区代码 community code")
     rule: str = Field(description="政策规则 C10")
+
+
+class StepUpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    region_code: RegionCode = Field(description="区划 region (a county, usually)")
+    year: int = Field(ge=2000, le=2100, description="晋档年度 step-ups take effect on 1 January of this year (C7)")
+    apply: bool = Field(False, description="执行 send the new grades to the roster; false: preview only")
+
+
+class StepUpRow(BaseModel):
+    worker_id: str = Field(description="社工编号 worker id")
+    post: str = Field(description="岗位 post")
+    grade: int = Field(description="现等级 current grade")
+    new_grade: int | None = Field(description="新等级 the grade from 1 January, or null")
+    years: list[int] = Field(description="考核年度 the assessment years examined (C7)")
+    reason: str = Field(description="说明 C7, or why not")
+    applied: bool = Field(description="已提交花名册 the roster confirmed the new grade")
+    order_status: str | None = Field(
+        None, description="指令状态 pending (to be sent again) | confirmed | rejected; null when not applied"
+    )
+
+
+class StepUpOrderOut(BaseModel):
+    id: uuid.UUID
+    worker_id: uuid.UUID = Field(description="社工编号 worker id")
+    post: str = Field(description="岗位 post")
+    grade: int = Field(description="新等级 the new grade (C7)")
+    effective: date = Field(description="生效日期 1 January of the step-up year")
+    status: str = Field(description="指令状态 pending | sending | confirmed | rejected")
+    attempts: int = Field(description="发送次数 times sent")
+    last_error: str | None = Field(description="最近错误 why the last attempt did not confirm")
