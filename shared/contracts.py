@@ -81,6 +81,16 @@ class PostAssigned(EventData):
     duties: list[str] = Field(default_factory=list, description="P4 areas")
 
 
+class ContractSigned(EventData):
+    """``contract.signed`` (roster): a labour contract from ``start_date`` to ``end_date`` (H3: three years, a
+    first contract carrying the probation, H4), or a renewal of the previous one (H7, H8)."""
+
+    worker_id: uuid.UUID
+    start_date: date
+    end_date: date
+    renewal: bool
+
+
 class QuotaSet(EventData):
     """``quota.set`` (roster): a county's headcount quota for a year (S5)."""
 
@@ -107,6 +117,7 @@ EVENTS: dict[str, type[EventData]] = {
     "worker.left": WorkerChanged,
     "worker.transferred": WorkerChanged,
     "post.assigned": PostAssigned,
+    "contract.signed": ContractSigned,
     "quota.set": QuotaSet,
     "assessment.finalized": AssessmentGraded,
     "assessment.appealed": AssessmentGraded,
