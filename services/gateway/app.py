@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def proxy_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keys.current()  # no signing key: refuse to start, naming the command (never a 500 at the first sign-in)
         app.state.proxy_session = make_proxy_session(
             settings.proxy_max_connections,
             settings.proxy_connect_timeout_seconds,
