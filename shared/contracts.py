@@ -99,6 +99,21 @@ class AssessmentGraded(EventData):
     township_code: str | None = None
 
 
+class PayrollRunReversed(EventData):
+    """``payroll_run.reversed`` (compensation): an approved run taken back before it was paid; its payslips
+    are gone and its workers' month is free for another run (paid once). The totals are those it had."""
+
+    run_id: uuid.UUID
+    region_code: str
+    month: str = Field(description="YYYY-MM")
+    workers: int
+    gross_total: Decimal
+    net_total: Decimal
+    approved_by: str | None = None
+    by: str = Field(description="who reversed it")
+    reason: str
+
+
 EVENTS: dict[str, type[EventData]] = {
     "worker.hired": WorkerChanged,
     "worker.updated": WorkerChanged,
@@ -109,6 +124,7 @@ EVENTS: dict[str, type[EventData]] = {
     "assessment.finalized": AssessmentGraded,
     "assessment.appealed": AssessmentGraded,
     "assessment.second_incompetent": AssessmentGraded,
+    "payroll_run.reversed": PayrollRunReversed,
 }
 
 
