@@ -147,7 +147,8 @@ class PayrollRun(Base):
             name="status",
         ),
         CheckConstraint(
-            "(status = 'reversed') = (reversed_at IS NOT NULL AND reversed_by IS NOT NULL AND reversal_reason IS NOT NULL)",
+            "(status = 'reversed') = "
+            "(reversed_at IS NOT NULL AND reversed_by IS NOT NULL AND reversal_reason IS NOT NULL)",
             name="reversal",
         ),
     )

@@ -41,7 +41,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.compensation.models import PayrollAdjustment, PayrollRun, Payslip, events
-from shared.contracts import PayrollRunReversed
 from services.compensation.payroll import (
     adjustment_only_lines,
     balanced_partitions,
@@ -57,6 +56,7 @@ from services.compensation.payroll_metrics import observe_calculation
 from services.compensation.policies import policy_for
 from services.compensation.schemas import PayrollRunStatus as RunStatus
 from services.compensation.settings import Settings
+from shared.contracts import PayrollRunReversed
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, ServiceUnavailable, UnprocessableContent

@@ -106,9 +106,7 @@ def audited(demo: Demo) -> dict[str, Any]:
     made: dict[str, Any] = {}
     for county, workers in ((COUNTY_A, demo.workers_a), (COUNTY_B, demo.workers_b)):
         made[f"auditor_{county}"] = make_account(admin, gateway, ("auditor", county))[0]
-        username, subject, reader = make_account(
-            admin, gateway, ("county_admin", county), ("personal_data", county)
-        )
+        username, subject, reader = make_account(admin, gateway, ("county_admin", county), ("personal_data", county))
         made[f"reader_username_{county}"] = username
         ids = [w["id"] for w in workers[:3]]
         read = httpx.post(f"{gateway}/api/v1/roster/workers:personal-data", headers=reader, json={"worker_ids": ids})

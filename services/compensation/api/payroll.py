@@ -33,8 +33,8 @@ from services.compensation.schemas import (
 from services.compensation.state import compensation_state
 from shared.auth import Principal, require
 from shared.db import SessionDep
-from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Admin, Writer
+from shared.dependencies import ReaderOrWorker as Reader
 from shared.exports import EXPORT_RESPONSES, ExportDep, exported, exported_pages
 from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN

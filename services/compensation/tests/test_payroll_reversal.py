@@ -37,7 +37,8 @@ async def test_reversing_an_approved_run_frees_its_month_for_a_new_run(compensat
     body = response.json()
     assert body["status"] == "reversed"
     assert body["reversal_reason"] == REASON["reason"]
-    assert body["reversed_by"].startswith("user:") and body["reversed_at"]
+    assert body["reversed_by"].startswith("user:")
+    assert body["reversed_at"]
     assert body["gross_total"] == june["gross_total"]  # the totals it had stay on the run
     assert body["version"] == june["version"] + 1
     # no payslips any more; a worker's own payslips no longer show it
@@ -83,9 +84,11 @@ async def test_a_paid_run_cannot_be_reversed(compensation: Compensation) -> None
     assert paid.status_code == 200
     refused = await reverse(compensation, run["id"])
     assert refused.status_code == 409
-    assert "不能冲销" in refused.json()["detail"] and "paid" in refused.json()["detail"]
+    assert "不能冲销" in refused.json()["detail"]
+    assert "paid" in refused.json()["detail"]
     en = await reverse(compensation, run["id"], compensation.county | {"Accept-Language": "en"})
-    assert "The run is paid" in en.json()["detail"] and "negative correction" in en.json()["detail"]
+    assert "The run is paid" in en.json()["detail"]
+    assert "negative correction" in en.json()["detail"]
     after = await compensation.client.get(f"/v1/payroll-runs/{run['id']}", headers=compensation.county)
     assert after.json()["status"] == "paid"
 
@@ -117,7 +120,10 @@ async def test_refused_while_a_later_run_holds_a_correction_of_its_month(compens
     worker = await compensation.worker("staff", 3)
     january = await approved(compensation, "2026-01")
     await compensation.feed(
-        {"type": "post.assigned", "data": {"worker_id": worker, "post": "staff", "grade": 4, "start_date": "2026-01-01"}}
+        {
+            "type": "post.assigned",
+            "data": {"worker_id": worker, "post": "staff", "grade": 4, "start_date": "2026-01-01"},
+        }
     )
     february = await compensation.run("2026-02")  # holds January's +175.00 computed against January's payslip
     assert lines(await compensation.payslip(february["id"], worker))["adjustment"] == "175.00"

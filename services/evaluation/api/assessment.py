@@ -130,7 +130,8 @@ async def list_cycles(
     principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
     region: Annotated[
-        RegionCode | None, Query(description="区划 cycles of the townships of this region (E1: one per township a year)")
+        RegionCode | None,
+        Query(description="区划 cycles of the townships of this region (E1: one per township a year)"),
     ] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="考核年度 year assessed")] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$", description="状态 open | closed")] = None,

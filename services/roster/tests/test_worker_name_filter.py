@@ -36,8 +36,10 @@ async def test_the_cursor_is_tied_to_the_name(roster: Roster) -> None:
     for serial in range(1, 4):
         await roster.hire(serial, name=f"陈{serial}")
     await roster.hire(9, name="周九")
-    first = (await roster.client.get("/v1/workers", headers=roster.county_admin, params={"name": "陈", "limit": 2})).json()
-    assert len(first["items"]) == 2 and first["next_cursor"]
+    params: dict[str, str | int] = {"name": "陈", "limit": 2}
+    first = (await roster.client.get("/v1/workers", headers=roster.county_admin, params=params)).json()
+    assert len(first["items"]) == 2
+    assert first["next_cursor"]
     rest = (
         await roster.client.get(
             "/v1/workers",
@@ -46,7 +48,8 @@ async def test_the_cursor_is_tied_to_the_name(roster: Roster) -> None:
         )
     ).json()
     assert [w["name"] for w in first["items"] + rest["items"]].count("周九") == 0
-    assert len(rest["items"]) == 1 and rest["next_cursor"] is None
+    assert len(rest["items"]) == 1
+    assert rest["next_cursor"] is None
     other = await roster.client.get(
         "/v1/workers", headers=roster.county_admin, params={"name": "周", "cursor": first["next_cursor"]}
     )
@@ -65,9 +68,7 @@ async def test_the_prefix_search_uses_the_name_index(roster: Roster) -> None:
         plan = "\n".join(
             row[0]
             for row in (
-                await session.execute(
-                    text("EXPLAIN SELECT id FROM roster.workers WHERE name LIKE :p"), {"p": "张伟%"}
-                )
+                await session.execute(text("EXPLAIN SELECT id FROM roster.workers WHERE name LIKE :p"), {"p": "张伟%"})
             ).all()
         )
     assert "workers_name_prefix_idx" in plan, plan

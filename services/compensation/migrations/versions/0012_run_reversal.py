@@ -28,9 +28,7 @@ def upgrade() -> None:
         schema=S,
     )
     op.add_column("payroll_runs", sa.Column("reversed_by", sa.String(120), comment="who reversed it"), schema=S)
-    op.add_column(
-        "payroll_runs", sa.Column("reversal_reason", sa.String(300), comment="why it was reversed"), schema=S
-    )
+    op.add_column("payroll_runs", sa.Column("reversal_reason", sa.String(300), comment="why it was reversed"), schema=S)
     op.drop_constraint(op.f("payroll_runs_status_check"), "payroll_runs", schema=S, type_="check")
     op.create_check_constraint(op.f("payroll_runs_status_check"), "payroll_runs", f"status IN ({STATUSES})", schema=S)
     op.create_check_constraint(
