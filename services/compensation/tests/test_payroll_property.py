@@ -326,6 +326,16 @@ class PaidOnce(RuleBasedStateMachine):
 
     @rule(run=runs, again=st.booleans(), overlap=st.sampled_from(("refuse", "exclude")))
     def reverse(self, run: str, again: bool, overlap: str) -> None:
+        self._reverse(run, again, overlap)
+
+    @rule(pick=st.integers(0, 20), again=st.booleans(), overlap=st.sampled_from(("refuse", "exclude")))
+    def reverse_an_approved_run(self, pick: int, again: bool, overlap: str) -> None:
+        """Most runs of the bundle are not approved: this one picks among those that are."""
+        approved = self.sql("SELECT id::text FROM compensation.payroll_runs WHERE status = 'approved' ORDER BY id")
+        if approved:
+            self._reverse(approved[pick % len(approved)][0], again, overlap)
+
+    def _reverse(self, run: str, again: bool, overlap: str) -> None:
         """Reverse a run (only an approved one not paid, and not while another run holds a correction
         computed against it); its worker-months are no longer settled, and may be paid by a new run of
         the same region and month (``again``), once."""
