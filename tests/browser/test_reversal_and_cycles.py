@@ -133,12 +133,12 @@ def test_assessment_page_lists_the_regions_cycles_to_choose_from(
     sign_in(browser, gateway, demo.accounts.county_a)
     browser.get(f"{gateway}/console/assessment?region={COUNTY_A}&year=2025")
     choice = Select(wait_for(browser, "#cycle-choice"))
-    (option,) = [o for o in choice.options if TOWNSHIP_A in o.text]
-    assert option.text.startswith("2025")
-    choice.select_by_visible_text(option.text)
+    (label,) = [o.text for o in choice.options if TOWNSHIP_A in o.text]
+    assert label.startswith("2025")
+    choice.select_by_visible_text(label)
     browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
     section = wait_for(browser, "#cycle")
     assert f"{TOWNSHIP_A} 2025" in section.text
-    assert Select(browser.find_element(By.ID, "cycle-choice")).first_selected_option.text == option.text
+    assert Select(browser.find_element(By.ID, "cycle-choice")).first_selected_option.text == label
     screenshot(browser, "assessment-cycle", tmp_path)
     assert_stayed_local(browser)
