@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from services.gateway.account_names import account_names
 from services.gateway.console.i18n import language_of
 from services.gateway.console.render import REGION, default_region, page, redirect
 from services.gateway.console.session import ConsoleUser, caller_of, csrf_ok, current_user
 from services.gateway.console.upstream import ApiError, ConsoleApi
 from services.gateway.sign_in import step_up
 from shared.auth import ADMIN_ROLES
+from shared.db import SessionDep
 from shared.problems import Problem
 
 router = APIRouter()
@@ -88,7 +90,7 @@ async def runs(
 
 
 @router.get("/console/payroll/{run_id}")
-async def run(request: Request, user: User, run_id: uuid.UUID) -> HTMLResponse:
+async def run(request: Request, user: User, run_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
     api = ConsoleApi(request, user, language_of(request))
     try:
         detail = await api.get("compensation", f"/payroll-runs/{run_id}")
@@ -101,6 +103,8 @@ async def run(request: Request, user: User, run_id: uuid.UUID) -> HTMLResponse:
     except ApiError as exc:
         return page(request, "error.html", user, status_code=exc.status, error=exc)
     changes = differences(slips, previous) if live else []
+    # who approved and who reversed, by name: the gateway owns the accounts
+    accounts = await account_names(session, [detail.get("approved_by"), detail.get("reversed_by")])
     return page(
         request,
         "payroll_run.html",
@@ -110,6 +114,7 @@ async def run(request: Request, user: User, run_id: uuid.UUID) -> HTMLResponse:
         changes=changes,
         compared=bool(live),
         can_reverse=bool(user.principal.roles & ADMIN_ROLES),
+        accounts=accounts,
     )
 
 
