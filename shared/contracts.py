@@ -304,6 +304,21 @@ class MustVisitChanged(EventData):
     since: date
 
 
+class PayrollRunReversed(EventData):
+    """``payroll_run.reversed`` (compensation): an approved run taken back before it was paid; its payslips
+    are gone and its workers' month is free for another run (paid once). The totals are those it had."""
+
+    run_id: uuid.UUID
+    region_code: str
+    month: str = Field(description="YYYY-MM")
+    workers: int
+    gross_total: Decimal
+    net_total: Decimal
+    approved_by: str | None = None
+    by: str = Field(description="who reversed it")
+    reason: str
+
+
 EVENTS: dict[str, type[EventData]] = {
     "worker.hired": WorkerChanged,
     "worker.updated": WorkerChanged,
@@ -338,6 +353,7 @@ EVENTS: dict[str, type[EventData]] = {
     "bonus.allocated": BonusAllocated,
     "bonus.reversed": BonusReversed,
     "recuperation.recorded": RecuperationRecorded,
+    "payroll_run.reversed": PayrollRunReversed,
 }
 
 

@@ -138,8 +138,13 @@ class PayrollRun(Base):
         # pays a worker hired late into it, and payslips (unique per worker and month) keep it paid once.
         Index("payroll_runs_month_idx", "month", "status"),
         CheckConstraint(
-            "status IN ('draft', 'calculating', 'calculated', 'approved', 'paid', 'failed', 'cancelled')",
+            "status IN ('draft', 'calculating', 'calculated', 'approved', 'paid', 'failed', 'cancelled', 'reversed')",
             name="status",
+        ),
+        CheckConstraint(
+            "(status = 'reversed') = "
+            "(reversed_at IS NOT NULL AND reversed_by IS NOT NULL AND reversal_reason IS NOT NULL)",
+            name="reversal",
         ),
     )
 
@@ -161,6 +166,11 @@ class PayrollRun(Base):
         DateTime(timezone=True), comment="while calculating: the calculation's heartbeat lease"
     )
     failure: Mapped[str | None] = mapped_column(String(500), comment="why the last calculation failed")
+    reversed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="when the approved run was reversed"
+    )
+    reversed_by: Mapped[str | None] = mapped_column(String(120), comment="who reversed it")
+    reversal_reason: Mapped[str | None] = mapped_column(String(300), comment="why it was reversed")
     excluded: Mapped[list[dict[str, Any]] | None] = mapped_column(
         JSONB, comment="workers left out because another run already pays their month, per run"
     )

@@ -18,7 +18,8 @@ from shared.vocabulary import AssessmentGrade, Post
 class PayrollRunStatus(StrEnum):
     """工资核算状态 payroll run status: draft → calculated → approved → paid; a large run is ``calculating``
     meanwhile; a calculation that fails or whose process dies ends ``failed`` with no lines (calculate
-    again); ``cancelled`` frees its workers' month."""
+    again); ``cancelled`` frees its workers' month; ``reversed``: an approved run taken back before it was paid,
+    which frees its workers' month too."""
 
     draft = "draft"
     calculating = "calculating"
@@ -27,6 +28,7 @@ class PayrollRunStatus(StrEnum):
     paid = "paid"
     failed = "failed"
     cancelled = "cancelled"
+    reversed = "reversed"
 
 
 class PolicyPreset(StrEnum):
@@ -43,6 +45,7 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         PayrollRunStatus.calculated: "已计算",
         PayrollRunStatus.approved: "已审批",
         PayrollRunStatus.paid: "已发放",
+        PayrollRunStatus.reversed: "已冲销",
     },
     "policy_preset": {PolicyPreset.wenzhou: "温州", PolicyPreset.taizhou: "台州"},
 }
@@ -168,7 +171,17 @@ class RunOut(BaseModel):
         default_factory=list,
         description="剔除 workers left out because another run of the month already pays them (overlap=exclude)",
     )
+    reversed_by: str | None = Field(None, description="冲销人 who reversed the approved run")
+    reversed_at: datetime | None = Field(None, description="冲销时间 when")
+    reversal_reason: str | None = Field(None, description="冲销原因 why")
     version: int
+
+
+class ReversalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(
+        min_length=1, max_length=300, description="冲销原因 why the approved run is taken back (kept on the run)"
+    )
 
 
 class LineOut(BaseModel):

@@ -102,6 +102,8 @@ class Worker(Base):
         Index("workers_community_path_idx", "community_path", postgresql_ops={"community_path": "text_pattern_ops"}),
         Index("workers_status_idx", "status"),
         Index("workers_change_txid_idx", "change_txid"),
+        # the list's name filter: a surname or full name as a prefix (roster_0011 says why not pg_trgm)
+        Index("workers_name_prefix_idx", "name", postgresql_ops={"name": "text_pattern_ops"}),
         # the status last published (WorkerStatus): anything else is refused by the database too
         CheckConstraint("status IN ('pending', 'probation', 'active', 'on_loan', 'left')", name="status"),
     )

@@ -43,6 +43,7 @@ class WorkerFilters:
     hired_to: date | None = None
     as_of: date | None = None
     updated_since: datetime | None = None
+    name: str | None = None
 
     @property
     def day(self) -> date:
@@ -60,6 +61,7 @@ class WorkerFilters:
             "from": self.hired_from,
             "to": self.hired_to,
             **({"updated_since": self.updated_since.isoformat()} if self.updated_since else {}),
+            **({"name": self.name} if self.name else {}),
         }
 
 
@@ -70,6 +72,8 @@ def _visible(principal: Principal, f: WorkerFilters) -> Select[Any]:
     query = select(Worker).where(visible)
     if f.region:
         query = query.where(Worker.community_path.startswith(scope_prefix(f.region)))
+    if f.name:  # a prefix, wildcards escaped (the workers_name_prefix_idx index serves it)
+        query = query.where(Worker.name.startswith(f.name, autoescape=True))
     if f.status:
         query = query.where(status_expression(f.day) == f.status.value)
     if f.certificate_level:
