@@ -56,11 +56,13 @@ from services.compensation.payroll_metrics import observe_calculation
 from services.compensation.policies import policy_for
 from services.compensation.schemas import PayrollRunStatus as RunStatus
 from services.compensation.settings import Settings
+from shared.auth import Principal
 from shared.contracts import PayrollRunReversed
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, ServiceUnavailable, UnprocessableContent
 from shared.regions import contains, scope_prefix
+from shared.scoping import sees_region, visible_or_404
 
 _log = logging.getLogger("shegong.payroll")
 
@@ -513,3 +515,14 @@ async def reverse(session: AsyncSession, run_id: uuid.UUID, reason: str, by: str
     )
     await record_event(session, events, "payroll_run.reversed", f"payroll-run/{run.id}", event.to_data())
     return run
+
+
+NO_SUCH_RUN = Message("工资核算批次不存在", "No such payroll run")
+
+
+async def visible_run(
+    session: AsyncSession, principal: Principal, run_id: uuid.UUID, *, lock: bool = False
+) -> PayrollRun:
+    query = select(PayrollRun).where(PayrollRun.id == run_id)
+    run = await session.scalar(query.with_for_update() if lock else query)
+    return visible_or_404(run, lambda r: sees_region(principal, r.region_code), NO_SUCH_RUN)

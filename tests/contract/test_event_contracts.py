@@ -71,9 +71,13 @@ def test_every_event_type_the_code_names_has_a_contract() -> None:
                 args = node.args[2:3] if getattr(node.func, "id", "") == "record_event" else node.args[:1]
                 for arg in args:
                     literal = arg.elts[0] if isinstance(arg, ast.Tuple) and arg.elts else arg
-                    if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
-                        if literal.value.count(".") == 1 and literal.value.replace(".", "").replace("_", "").isalpha():
-                            named.add(literal.value)
+                    value = literal.value if isinstance(literal, ast.Constant) else None
+                    if (
+                        isinstance(value, str)
+                        and value.count(".") == 1
+                        and value.replace(".", "").replace("_", "").isalpha()
+                    ):
+                        named.add(value)
     named |= {f"payroll_run.{status}" for status in ("approved", "paid")}
     assert len(named) > 30  # the scan finds the producers
     assert named - set(EVENTS) == set()

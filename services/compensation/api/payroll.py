@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -17,13 +16,11 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
-from services.compensation import payroll_runs
-from services.compensation.models import PayrollRun, Payslip, WorkerProjection
-from services.compensation.payroll import EARNINGS, EMPLOYER, TAX_BASIS, WORKER_DEDUCTIONS
+from services.compensation import payroll_runs, payslips
+from services.compensation.models import PayrollRun
 from services.compensation.payroll_runs import Overlap
 from services.compensation.schemas import (
     CoveringRun,
-    LineOut,
     PayrollRunStatus,
     PayslipOut,
     ReversalIn,
@@ -39,7 +36,7 @@ from shared.exports import EXPORT_RESPONSES, ExportDep, exported, exported_pages
 from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
-from shared.problems import Conflict, problem_responses
+from shared.problems import problem_responses
 from shared.regions import RegionCode, scope_prefix
 from shared.scoping import (
     ADMIN_WRITE_ROLES,
@@ -48,9 +45,6 @@ from shared.scoping import (
     WRITE_ROLES,
     path_filter,
     require_write,
-    sees_region,
-    visible_or_404,
-    visible_projected_worker,
 )
 
 router = APIRouter(prefix="/v1", tags=["payroll"], responses=problem_responses(401, 403, 404))
@@ -77,14 +71,6 @@ def run_out(r: PayrollRun) -> RunOut:
         reversal_reason=r.reversal_reason,
         version=r.version,
     )
-
-
-async def visible_run(
-    session: AsyncSession, principal: Principal, run_id: uuid.UUID, *, lock: bool = False
-) -> PayrollRun:
-    query = select(PayrollRun).where(PayrollRun.id == run_id)
-    run = await session.scalar(query.with_for_update() if lock else query)
-    return visible_or_404(run, lambda r: sees_region(principal, r.region_code), NO_SUCH_RUN)
 
 
 @router.post(
@@ -165,7 +151,7 @@ async def calculate_run(
         Overlap, Query(description="重叠处理 refuse: 409 when another run holds workers; exclude: leave them out")
     ] = Overlap.refuse,
 ) -> RunOut:
-    run = await visible_run(session, principal, run_id, lock=True)
+    run = await payroll_runs.visible_run(session, principal, run_id, lock=True)
     require_write(principal, run.region_code, NO_SUCH_RUN)
     state = compensation_state(request)
     run = await payroll_runs.calculate(session, state.engine, state.settings, run, overlap)
@@ -178,13 +164,13 @@ async def calculate_run(
     responses=problem_responses(409),
 )
 async def cancel_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
-    run = await visible_run(session, principal, run_id, lock=True)
+    run = await payroll_runs.visible_run(session, principal, run_id, lock=True)
     require_write(principal, run.region_code, NO_SUCH_RUN)
     return run_out(await payroll_runs.cancel(session, run, principal.subject))
 
 
 async def _advance(session: AsyncSession, principal: Principal, run_id: uuid.UUID, target: PayrollRunStatus) -> RunOut:
-    run = await visible_run(session, principal, run_id, lock=True)
+    run = await payroll_runs.visible_run(session, principal, run_id, lock=True)
     require_write(principal, run.region_code, NO_SUCH_RUN)
     return run_out(await payroll_runs.advance(session, run, target, principal.subject))
 
@@ -221,7 +207,7 @@ async def pay_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> 
     responses=problem_responses(409, 422),
 )
 async def reverse_run(run_id: uuid.UUID, body: ReversalIn, principal: Admin, session: SessionDep) -> RunOut:
-    run = await visible_run(session, principal, run_id)
+    run = await payroll_runs.visible_run(session, principal, run_id)
     require_write(principal, run.region_code, NO_SUCH_RUN, ADMIN_WRITE_ROLES)
     return run_out(await payroll_runs.reverse(session, run.id, body.reason, principal.subject))
 
@@ -233,36 +219,7 @@ async def reverse_run(run_id: uuid.UUID, body: ReversalIn, principal: Admin, ses
 async def get_run(
     run_id: uuid.UUID, principal: Annotated[Principal, require(*READ_ROLES)], session: SessionDep
 ) -> RunOut:
-    return run_out(await visible_run(session, principal, run_id))
-
-
-def payslip(run: PayrollRun, worker: WorkerProjection, row: Payslip) -> PayslipOut:
-    """The payslip's lines: earnings positive, deductions negative, employer contributions apart."""
-    lines = [LineOut(kind="base", amount=row.base, basis=row.basis)]
-    for kind in EARNINGS[1:]:
-        amount: Decimal = getattr(row, kind)
-        if amount:
-            lines.append(LineOut(kind=kind, amount=amount, basis=None))
-    for kind in WORKER_DEDUCTIONS:
-        amount = getattr(row, kind)
-        if amount:
-            lines.append(LineOut(kind=kind, amount=-amount, basis=TAX_BASIS if kind == "income_tax" else None))
-    for kind in EMPLOYER:
-        amount = getattr(row, kind)
-        if amount:
-            lines.append(LineOut(kind=kind, amount=amount, basis=None))
-    gross = sum((getattr(row, k) for k in EARNINGS), Decimal(0))
-    return PayslipOut(
-        worker_id=worker.worker_id,
-        name=worker.name,
-        month=run.month.strftime("%Y-%m"),
-        run_id=run.id,
-        status=PayrollRunStatus(run.status),
-        lines=lines,
-        gross=gross,
-        net=gross - sum((getattr(row, k) for k in WORKER_DEDUCTIONS), Decimal(0)),
-        employer=sum((getattr(row, k) for k in EMPLOYER), Decimal(0)),
-    )
+    return run_out(await payroll_runs.visible_run(session, principal, run_id))
 
 
 @router.get(
@@ -282,22 +239,10 @@ async def list_payslips(
         uuid.UUID | None, Query(description="上一页最后的社工编号 the last worker id of the previous page")
     ] = None,
 ) -> list[PayslipOut] | StreamingResponse:
-    run = await visible_run(session, principal, run_id)
-    if run.status not in (PayrollRunStatus.calculated, PayrollRunStatus.approved, PayrollRunStatus.paid):
-        raise Conflict(
-            Message("状态为 {status} 的核算批次没有工资条", "A run that is {status} has no payslips"), status=run.status
-        )
+    run = await payslips.run_with_payslips(session, principal, run_id)
 
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[PayslipOut]:
-        query = select(Payslip, WorkerProjection).join(
-            WorkerProjection, WorkerProjection.worker_id == Payslip.worker_id
-        )
-        query = query.where(Payslip.run_id == run.id)
-        if cursor:
-            query = query.where(Payslip.worker_id > uuid.UUID(cursor))
-        rows = (await session.execute(query.order_by(Payslip.worker_id).limit(limit))).all()
-        items = [payslip(run, worker, row) for row, worker in rows]
-        return Page[PayslipOut](items=items, next_cursor=str(items[-1].worker_id) if len(items) == limit else None)
+        return await payslips.payslips_page(session, run, cursor, limit)
 
     if export is not None:  # the whole run, batch after batch (`limit` and `after` do not apply)
         return await exported_pages(request, export, page, PayslipOut, "payslips")
@@ -313,13 +258,5 @@ async def list_payslips(
 async def worker_payslips(
     request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> list[PayslipOut] | StreamingResponse:
-    worker = await visible_projected_worker(session, WorkerProjection, principal, worker_id)
-    rows = (
-        await session.execute(
-            select(PayrollRun, Payslip)
-            .join(Payslip, Payslip.run_id == PayrollRun.id)
-            .where(Payslip.worker_id == worker_id, PayrollRun.status.in_(("approved", "paid")))
-            .order_by(PayrollRun.month)
-        )
-    ).all()
-    return await exported(request, export, [payslip(run, worker, row) for run, row in rows], PayslipOut, "payslips")
+    slips = await payslips.of_worker(session, principal, worker_id)
+    return await exported(request, export, slips, PayslipOut, "payslips")
