@@ -25,12 +25,14 @@ from services.evaluation.domain.assessment import (
 )
 from services.evaluation.models import Cycle, DailyScore, Result, Score, WorkerProjection, events
 from services.evaluation.models import Scheme as SchemeRow
+from shared.auth import Principal
 from shared.contracts import AssessmentGraded
 from shared.events import record_event
 from shared.i18n import Message
 from shared.policy_rules import consecutive_incompetent
 from shared.problems import Conflict, FieldError, UnprocessableContent
 from shared.projections import NOT_ON_ROLL
+from shared.scoping import sees_region, visible_or_404, visible_projected_worker
 
 
 def to_scheme(row: SchemeRow) -> Scheme:
@@ -170,3 +172,27 @@ async def close(session: AsyncSession, cycle: Cycle, by: str) -> list[Result]:
                 assessment_data(cycle, result) | {"rule": "H8"},
             )
     return results
+
+
+NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
+
+
+async def visible_cycle(
+    session: AsyncSession, principal: Principal, cycle_id: uuid.UUID, *, lock: bool = False
+) -> Cycle:
+    query = select(Cycle).where(Cycle.id == cycle_id)
+    cycle = await session.scalar(query.with_for_update() if lock else query)
+    return visible_or_404(cycle, lambda c: sees_region(principal, c.township_code), NO_SUCH_CYCLE)
+
+
+async def results_of(session: AsyncSession, cycle: Cycle) -> list[Result]:
+    """A closed cycle's results by rank (an open cycle has none)."""
+    return list((await session.scalars(select(Result).where(Result.cycle_id == cycle.id).order_by(Result.rank))).all())
+
+
+async def results_of_worker(session: AsyncSession, principal: Principal, worker_id: uuid.UUID) -> list[Result]:
+    """A visible worker's annual results, by year."""
+    await visible_projected_worker(session, WorkerProjection, principal, worker_id)
+    return list(
+        (await session.scalars(select(Result).where(Result.worker_id == worker_id).order_by(Result.year))).all()
+    )

@@ -8,16 +8,16 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
 from services.evaluation import assessments, cycles
 from services.evaluation.cycle_lists import CycleFilters, cycle_page
+from services.evaluation.cycles import NO_SUCH_CYCLE, visible_cycle
 from services.evaluation.domain.assessment import (
     scheme_problems,
 )
-from services.evaluation.models import Cycle, Result, WorkerProjection
+from services.evaluation.models import Cycle, Result
 from services.evaluation.models import Scheme as SchemeRow
 from services.evaluation.schemas import (
     AppealIn,
@@ -46,12 +46,9 @@ from shared.scoping import (
     READ_ROLES,
     require_write,
     sees_region,
-    visible_or_404,
-    visible_projected_worker,
 )
 
 router = APIRouter(prefix="/v1", tags=["assessment"], responses=problem_responses(401, 403, 404))
-NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
 
 
 def scheme_out(row: SchemeRow) -> SchemeOut:
@@ -146,14 +143,6 @@ async def list_cycles(
     return await page_or_file(request, export, session, cursor, limit, page, CycleOut, "cycles")  # type: ignore[no-any-return]
 
 
-async def visible_cycle(
-    session: AsyncSession, principal: Principal, cycle_id: uuid.UUID, *, lock: bool = False
-) -> Cycle:
-    query = select(Cycle).where(Cycle.id == cycle_id)
-    cycle = await session.scalar(query.with_for_update() if lock else query)
-    return visible_or_404(cycle, lambda c: sees_region(principal, c.township_code), NO_SUCH_CYCLE)
-
-
 @router.get(
     "/cycles/{cycle_id}",
     summary="查看考核周期 a cycle",
@@ -211,8 +200,7 @@ async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDe
 async def list_results(
     request: Request, export: ExportDep, cycle_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> list[ResultOut] | StreamingResponse:
-    cycle = await visible_cycle(session, principal, cycle_id)
-    rows = (await session.scalars(select(Result).where(Result.cycle_id == cycle.id).order_by(Result.rank))).all()
+    rows = await cycles.results_of(session, await visible_cycle(session, principal, cycle_id))
     return await exported(request, export, [result_out(r) for r in rows], ResultOut, "results")
 
 
@@ -238,6 +226,5 @@ async def appeal(
 async def worker_assessments(
     request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> list[ResultOut] | StreamingResponse:
-    await visible_projected_worker(session, WorkerProjection, principal, worker_id)
-    rows = (await session.scalars(select(Result).where(Result.worker_id == worker_id).order_by(Result.year))).all()
+    rows = await cycles.results_of_worker(session, principal, worker_id)
     return await exported(request, export, [result_out(r) for r in rows], ResultOut, "assessments")
