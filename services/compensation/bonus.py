@@ -236,3 +236,13 @@ async def replace(
         {"township_code": row.township_code, "year": row.year, "pool": str(pool), "replaces": str(locked.id)},
     )
     return row
+
+
+async def ledger(session: AsyncSession, township_code: str, year: int) -> list[BonusAllocation]:
+    """A township's allocations of a year: the reversed ones by reversal, the live one last (C5)."""
+    rows = await session.scalars(
+        select(BonusAllocation)
+        .where(BonusAllocation.township_code == township_code, BonusAllocation.year == year)
+        .order_by(BonusAllocation.reversed_at.asc().nulls_last(), BonusAllocation.created_at)
+    )
+    return list(rows.all())

@@ -85,3 +85,11 @@ async def assign_post(session: AsyncSession, worker: Worker, body: PostAssign) -
         ).to_data(),
     )
     return assignment
+
+
+async def post_history(session: AsyncSession, worker: Worker) -> list[PostAssignment]:
+    """The worker's post assignments, oldest first."""
+    rows = await session.scalars(
+        select(PostAssignment).where(PostAssignment.worker_id == worker.id).order_by(PostAssignment.start_date)
+    )
+    return list(rows.all())

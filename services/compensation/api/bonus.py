@@ -7,9 +7,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy import select
 from starlette.responses import StreamingResponse
 
+from services.compensation import bonus
 from services.compensation.bonus import allocate, allocation_out, replace
 from services.compensation.models import BonusAllocation
 from services.compensation.schemas import BonusIn, BonusOut, BonusReplaceIn
@@ -93,11 +93,5 @@ async def bonus_ledger(
 ) -> list[BonusOut] | StreamingResponse:
     if not sees_region(principal, township_code):
         raise NotFound(NO_SUCH_REGION, code=township_code)
-    rows = (
-        await session.scalars(
-            select(BonusAllocation)
-            .where(BonusAllocation.township_code == township_code, BonusAllocation.year == year)
-            .order_by(BonusAllocation.reversed_at.asc().nulls_last(), BonusAllocation.created_at)
-        )
-    ).all()
+    rows = await bonus.ledger(session, township_code, year)
     return await exported(request, export, [allocation_out(r) for r in rows], BonusOut, "bonus-allocations")

@@ -17,7 +17,6 @@ from starlette.responses import StreamingResponse
 from services.roster import employment, hiring, personal_data, posts, worker_lists
 from services.roster.models import (
     PersonalDataRead,
-    PostAssignment,
 )
 from services.roster.schemas import (
     CertificateLevel,
@@ -243,12 +242,7 @@ async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer,
 async def list_posts(
     request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> list[PostOut] | StreamingResponse:
-    worker = await visible_worker(session, principal, worker_id)
-    rows = (
-        await session.scalars(
-            select(PostAssignment).where(PostAssignment.worker_id == worker.id).order_by(PostAssignment.start_date)
-        )
-    ).all()
+    rows = await posts.post_history(session, await visible_worker(session, principal, worker_id))
     return await exported(request, export, [post_out(p) for p in rows], PostOut, "posts")
 
 
