@@ -21,6 +21,8 @@ from pathlib import Path
 from types import ModuleType
 
 from benchmarks.common import Result, machine, render
+from shared.migrations import SERVICE_NAMES
+from shared.serve import freeze_startup_heap
 
 ROOT = Path(__file__).resolve().parents[1]
 MARK = "RESULT-JSON "
@@ -43,6 +45,8 @@ def discover() -> dict[str, ModuleType]:
 def child(name: str, size: int | None, full: bool) -> int:
     """Run one module in this process and hand its rows back to the parent."""
     module = discover()[name]
+    for service in SERVICE_NAMES:  # the heap of a served process (shared.serve), every service imported
+        freeze_startup_heap(service)
     outcome = module.run(size, full)
     results: list[Result] = asyncio.run(outcome) if asyncio.iscoroutine(outcome) else outcome
     print(MARK + json.dumps([r.as_json() for r in results]), flush=True)

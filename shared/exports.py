@@ -197,8 +197,26 @@ def columns_of(model: type[BaseModel], prefix: tuple[str, ...] = (), zh_prefix: 
 BatchSource = Callable[[AsyncSession, str | None], Awaitable[tuple[Sequence[BaseModel], str | None]]]
 
 
-async def _batches(request: Request, source: BatchSource | Sequence[BaseModel]) -> AsyncIterator[list[dict[str, Any]]]:
-    """The items as JSON objects, one batch at a time; each batch read in a transaction of its own."""
+@dataclass(frozen=True)
+class Streamed:
+    """A set-based row source: ``rows(session)`` yields the list's items batch by batch from one query read
+    through a server-side cursor, in one read transaction (the list's keyset pages re-run the list's query
+    for every batch: a province's export then scans the province once per thousand rows, issue #16)."""
+
+    rows: Callable[[AsyncSession], AsyncIterator[Sequence[BaseModel]]]
+
+
+Source = BatchSource | Sequence[BaseModel] | Streamed
+
+
+async def _batches(request: Request, source: Source) -> AsyncIterator[list[dict[str, Any]]]:
+    """The items as JSON objects, one batch at a time; each batch read in a transaction of its own (a
+    :class:`Streamed` source: all in one)."""
+    if isinstance(source, Streamed):
+        async with request.app.state.sessionmaker() as session:
+            async for items in source.rows(session):
+                yield [item.model_dump(mode="json") for item in items]
+        return
     if not callable(source):
         for start in range(0, len(source), EXPORT_BATCH):
             yield [item.model_dump(mode="json") for item in source[start : start + EXPORT_BATCH]]
@@ -284,7 +302,7 @@ async def _xlsx(
 async def export_response(
     request: Request,
     export: Export,
-    source: BatchSource | Sequence[BaseModel],
+    source: Source,
     columns: list[Column],
     name: str,
 ) -> StreamingResponse:

@@ -31,6 +31,9 @@ from shared.http_client import request_with_retries
 from shared.service_auth import ServiceCredentials
 
 Handler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+# Applies a whole page set-wise, with the effect of the per-event handlers in the page's order
+# (shared/projection_pages.py).
+PageHandler = Callable[[AsyncSession, list[dict[str, Any]]], Awaitable[None]]
 _log = logging.getLogger("shegong.feed")
 
 
@@ -78,16 +81,20 @@ class FeedConsumer:
         handlers: Mapping[str, Handler],
         cursors: Table,
         state: Any,
-        page_size: int = 500,
+        page_size: int = 1000,
         max_backoff_seconds: float = 15.0,
         default_handler: Handler | None = None,
+        page_handler: PageHandler | None = None,
     ) -> None:
         """``state`` is the app's state: its sessionmaker, HTTP client and credentials are read per poll.
-        ``default_handler`` takes every event of a type ``handlers`` does not name (the gateway's webhooks)."""
+        ``default_handler`` takes every event of a type ``handlers`` does not name (the gateway's webhooks).
+        ``page_handler``, when given, applies each page in place of ``handlers`` (which stay the per-event
+        reference of what it must do)."""
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.handlers = handlers
         self.default_handler = default_handler
+        self.page_handler = page_handler
         self.cursors = cursors
         self.state = state
         self.page_size = page_size
@@ -152,10 +159,7 @@ class FeedConsumer:
                 await session.rollback()
                 self.pages_dropped += 1
                 return 0
-            for event in page["items"]:
-                handler = self.handlers.get(event["type"], self.default_handler)
-                if handler is not None:
-                    await handler(session, event)
+            await self._apply(session, page["items"])
             await session.execute(
                 update(self.cursors)
                 .where(self.cursors.c.source == self.source)
@@ -164,6 +168,15 @@ class FeedConsumer:
             await session.commit()
             self.events_applied += len(page["items"])
             return len(page["items"])
+
+    async def _apply(self, session: AsyncSession, items: list[dict[str, Any]]) -> None:
+        if self.page_handler is not None:
+            await self.page_handler(session, items)
+            return
+        for event in items:
+            handler = self.handlers.get(event["type"], self.default_handler)
+            if handler is not None:
+                await handler(session, event)
 
     async def cursor(self, session: AsyncSession) -> str | None:
         cursor: str | None = await session.scalar(

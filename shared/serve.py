@@ -5,6 +5,8 @@ Settings come from the service's own environment prefix (``SHEGONG_ROSTER_PORT``
 
 from __future__ import annotations
 
+import gc
+import importlib
 import sys
 
 import uvicorn
@@ -13,12 +15,23 @@ from shared.logs import logging_config
 from shared.migrations import SERVICE_NAMES, settings_for
 
 
+def freeze_startup_heap(service: str) -> None:
+    """Import the service's code, then move every object alive so far (modules, classes, schemas) out of
+    the cyclic garbage collector's sight: its full collections otherwise walk these ~170,000 long-lived
+    objects again and again while a request allocates (a streamed export of 5,000 workers spent about a
+    third of its time there, issue #16). Reference counting still frees what it always did."""
+    importlib.import_module(f"services.{service}.app")
+    gc.collect()
+    gc.freeze()
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in SERVICE_NAMES:
         print(f"usage: python -m shared.serve ({'|'.join(SERVICE_NAMES)})", file=sys.stderr)
         return 2
     service = argv[0]
     settings = settings_for(service)
+    freeze_startup_heap(service)
     uvicorn.run(
         f"services.{service}.app:create_app",
         factory=True,

@@ -53,7 +53,7 @@ from services.compensation.payroll import (
     workers_per_county,
 )
 from services.compensation.payroll_metrics import observe_calculation
-from services.compensation.policies import policy_for
+from services.compensation.policies import policies_for, policy_for
 from services.compensation.schemas import PayrollRunStatus as RunStatus
 from services.compensation.settings import Settings
 from shared.auth import Principal
@@ -169,6 +169,14 @@ class Policies:
         self.session = session
         self._known: dict[tuple[str, int], Any] = {}
 
+    async def many(self, counties: list[str], year: int) -> dict[str, Any]:
+        """The policies of many counties, the unknown ones read in one query."""
+        unknown = [c for c in counties if (c, year) not in self._known]
+        if unknown:
+            for county, policy in (await policies_for(self.session, unknown, year)).items():
+                self._known[(county, year)] = policy
+        return {county: self._known[(county, year)] for county in counties}
+
     async def __call__(self, county: str, year: int) -> Any:
         if (county, year) not in self._known:
             self._known[(county, year)] = await policy_for(self.session, county, year)
@@ -191,7 +199,7 @@ async def calculate(
     sizes = await workers_per_county(session, run)
     counties = sorted(sizes)
     load_policy = Policies(session)
-    policies = {county: await load_policy(county, run.month.year) for county in counties}
+    policies = await load_policy.many(counties, run.month.year)
     missing = await missing_scale_cells(session, run, policies)
     if missing:
         cells = ", ".join(f"{county} {post} {grade}" for county, post, grade in missing[:10])

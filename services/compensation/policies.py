@@ -3,6 +3,8 @@ city's preset (ARCHITECTURE rule 6)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,20 +19,30 @@ def ancestors_and_self(code: str) -> list[str]:
 
 
 async def policy_for(session: AsyncSession, region_code: str, year: int) -> PayPolicy:
-    chain = ancestors_and_self(region_code)
+    return (await policies_for(session, [region_code], year))[region_code]
+
+
+async def policies_for(session: AsyncSession, region_codes: Sequence[str], year: int) -> dict[str, PayPolicy]:
+    """The policy of each region in one query (a province's run has 100-odd counties: a query each cost
+    a fifth of its calculation, issue #16)."""
+    chains = {code: ancestors_and_self(code) for code in region_codes}
+    wanted = sorted({code for chain in chains.values() for code in chain})
     rows = {
         r.region_code: r
         for r in (
             await session.scalars(
                 select(PolicyProfile)
-                .where(PolicyProfile.year == year, PolicyProfile.region_code.in_(chain))
+                .where(PolicyProfile.year == year, PolicyProfile.region_code.in_(wanted))
                 .execution_options(populate_existing=True)  # a profile just upserted by a Core statement
             )
         ).all()
     }
-    policy = preset_for(region_code)
-    for code in chain:
-        row = rows.get(code)
-        if row is not None:
-            policy = with_overrides(policy, row.preset, row.parameters)
-    return policy
+    policies: dict[str, PayPolicy] = {}
+    for region_code, chain in chains.items():
+        policy = preset_for(region_code)
+        for code in chain:
+            row = rows.get(code)
+            if row is not None:
+                policy = with_overrides(policy, row.preset, row.parameters)
+        policies[region_code] = policy
+    return policies

@@ -1,9 +1,14 @@
 """What compensation keeps of the other services' feeds: workers and post periods from the roster,
-annual grades from the evaluation service. Every handler is idempotent (the feeds may repeat)."""
+annual grades from the evaluation service. Every handler is idempotent (the feeds may repeat).
+
+The ``apply_*`` handlers apply one event; the consumers apply a whole page with :func:`apply_roster_page`
+and :func:`apply_evaluation_page`, set-wise (a few statements per page, ``shared/projection_pages.py``), with
+exactly the effect of the handlers applied one by one in the page's order (a property test checks)."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,7 +28,18 @@ from services.compensation.models import (
 from services.compensation.state import compensation_state
 from shared.contracts import AssessmentGraded, PostAssigned, QuotaSet, WorkerChanged
 from shared.feed_consumer import FeedConsumer
+from shared.projection_pages import (
+    WORKER_TYPES,
+    WorkerFold,
+    apply_worker_events,
+    by_type,
+    last_per_key,
+    table_of,
+    upsert_records,
+)
 from shared.projections import upsert_newer, worker_values
+
+GRADE_TYPES = ("assessment.finalized", "assessment.appealed")
 
 
 def _date(value: str | None) -> date | None:
@@ -118,6 +134,121 @@ async def apply_quota(session: AsyncSession, event: dict[str, Any]) -> None:
     )
 
 
+def _worker_extra(d: WorkerChanged) -> dict[str, Any]:
+    return {
+        "township_code": d.community_code[:9] + "000",
+        "education": d.education,
+        "certificate_level": d.certificate_level,
+        "certificate_date": d.certificate_date,
+    }
+
+
+async def apply_roster_page(session: AsyncSession, page: list[dict[str, Any]]) -> None:
+    """A page of the roster's feed, set-wise: the same result as ``apply_worker`` / ``apply_post`` /
+    ``apply_quota`` event by event in the page's order."""
+    fold = await apply_worker_events(
+        session, WorkerProjection, by_type(page, WORKER_TYPES), _worker_extra, touch={"recorded_at": func.now()}
+    )
+    await _apply_employment_fold(session, fold)
+    await _apply_post_periods(session, page)
+    quotas = [QuotaSet.from_event(event) for _, event in by_type(page, ["quota.set"])]
+    await upsert_records(
+        session,
+        table_of(QuotaProjection),
+        last_per_key(
+            ((q.county_code, q.year), {"county_code": q.county_code, "year": q.year, "headcount": q.headcount})
+            for q in quotas
+        ),
+        ["county_code", "year"],
+    )
+
+
+async def _apply_employment_fold(session: AsyncSession, fold: WorkerFold) -> None:
+    """Each stored worker event replaces the worker's employments (a full list) or the one of its hire date:
+    folded per worker into the rows to write, after deleting the employments of the workers a list reset."""
+    reset: set[uuid.UUID] = set()
+    rows: list[dict[str, Any]] = []
+    for worker_id, stored in fold.stored.items():
+        periods: dict[date, date | None] = {}
+        for _, d in stored:
+            if d.employments is not None:
+                reset.add(worker_id)
+                periods = {}
+            for period in d.periods():
+                periods[period.hire_date] = period.left_date
+        rows += [{"worker_id": worker_id, "hire_date": h, "left_date": left} for h, left in periods.items()]
+    if reset:
+        await session.execute(delete(Employment).where(Employment.worker_id.in_(list(reset))))
+    await upsert_records(session, table_of(Employment), rows, ["worker_id", "hire_date"])
+
+
+@dataclass
+class _Period:
+    start: date
+    end: date | None
+    post: str
+    grade: int
+    changed: bool = False
+
+    def close(self, on: date) -> None:
+        if self.start < on and (self.end is None or self.end > on):
+            self.end, self.changed = on, True
+
+
+async def _apply_post_periods(session: AsyncSession, page: list[dict[str, Any]]) -> None:
+    """``post.assigned`` and the period closing of ``worker.transferred``, replayed per worker in page order
+    over the worker's stored periods (read once), then the changed periods written in one upsert."""
+    steps: list[tuple[uuid.UUID, date, PostAssigned | None]] = []
+    for _, event in by_type(page, ["post.assigned", "worker.transferred"]):
+        if event["type"] == "post.assigned":
+            p = PostAssigned.from_event(event)
+            steps.append((p.worker_id, p.start_date, p))
+        else:
+            d = WorkerChanged.from_event(event)
+            if d.effective_date:
+                steps.append((d.worker_id, d.effective_date, None))
+    if not steps:
+        return
+    ids = list({worker_id for worker_id, _, _ in steps})
+    periods: dict[uuid.UUID, dict[date, _Period]] = {worker_id: {} for worker_id in ids}
+    stored = await session.execute(
+        select(
+            PostPeriod.worker_id, PostPeriod.start_date, PostPeriod.end_date, PostPeriod.post, PostPeriod.grade
+        ).where(PostPeriod.worker_id.in_(ids))
+    )
+    for worker_id, start, end, post, grade in stored:
+        periods[worker_id][start] = _Period(start, end, post, grade)
+    for worker_id, on, assigned in steps:
+        mine = periods[worker_id]
+        for period in mine.values():
+            period.close(on)
+        if assigned is not None:
+            following = min((s for s in mine if s > on), default=None)
+            mine[on] = _Period(on, following, assigned.post, assigned.grade, changed=True)
+    rows = [
+        {"worker_id": worker_id, "start_date": p.start, "end_date": p.end, "post": p.post, "grade": p.grade}
+        for worker_id, mine in periods.items()
+        for p in mine.values()
+        if p.changed
+    ]
+    await upsert_records(
+        session, table_of(PostPeriod), rows, ["worker_id", "start_date"], touch={"recorded_at": func.now()}
+    )
+
+
+async def apply_evaluation_page(session: AsyncSession, page: list[dict[str, Any]]) -> None:
+    """A page of the evaluation service's feed: each worker's grade for a year, the last of the page winning."""
+    grades = [AssessmentGraded.from_event(event) for _, event in by_type(page, GRADE_TYPES)]
+    await upsert_records(
+        session,
+        table_of(AssessmentGrade),
+        last_per_key(
+            ((g.worker_id, g.year), {"worker_id": g.worker_id, "year": g.year, "grade": g.grade}) for g in grades
+        ),
+        ["worker_id", "year"],
+    )
+
+
 def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
     settings = compensation_state(app).settings
     roster = {
@@ -134,6 +265,7 @@ def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
             source="roster",
             base_url=settings.roster_url,
             handlers=roster,
+            page_handler=apply_roster_page,
             cursors=feed_cursors,
             state=compensation_state(app),
         ),
@@ -141,6 +273,7 @@ def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
             source="evaluation",
             base_url=settings.evaluation_url,
             handlers=evaluation,
+            page_handler=apply_evaluation_page,
             cursors=feed_cursors,
             state=compensation_state(app),
         ),

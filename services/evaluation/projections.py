@@ -1,4 +1,5 @@
-"""The roster's workers and posts, kept from the roster's feed (applied idempotently)."""
+"""The roster's workers and posts, kept from the roster's feed (applied idempotently): event by event with
+the ``apply_*`` handlers, or a page at a time set-wise with :func:`apply_roster_page` (same effect)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from services.evaluation.models import WorkerProjection, feed_cursors
 from services.evaluation.state import evaluation_state
 from shared.contracts import PostAssigned, WorkerChanged
 from shared.feed_consumer import FeedConsumer
+from shared.projection_pages import WORKER_TYPES, apply_worker_events, by_type, last_per_key, recordset, table_of
 from shared.projections import upsert_newer, worker_values
 
 
@@ -24,6 +26,22 @@ async def apply_worker(session: AsyncSession, event: dict[str, Any]) -> None:
 async def apply_post(session: AsyncSession, event: dict[str, Any]) -> None:
     d = PostAssigned.from_event(event)
     await session.execute(update(WorkerProjection).where(WorkerProjection.worker_id == d.worker_id).values(post=d.post))
+
+
+async def apply_roster_page(session: AsyncSession, page: list[dict[str, Any]]) -> None:
+    """A page of the roster's feed: the newest copy of each worker (one upsert), then each worker's post from
+    the page's last ``post.assigned`` that finds the worker's row (as ``apply_post`` in order would)."""
+    fold = await apply_worker_events(session, WorkerProjection, by_type(page, WORKER_TYPES))
+    posts = [(position, PostAssigned.from_event(event)) for position, event in by_type(page, ["post.assigned"])]
+    rows = last_per_key(
+        ((p.worker_id,), {"worker_id": p.worker_id, "post": p.post})
+        for position, p in posts
+        if fold.exists_at(p.worker_id, position) or p.worker_id not in fold.first_event
+    )
+    if rows:
+        table = table_of(WorkerProjection)
+        source = recordset(table, ["worker_id", "post"], rows)
+        await session.execute(update(table).where(table.c.worker_id == source.c.worker_id).values(post=source.c.post))
 
 
 def evaluation_feeds(app: FastAPI) -> list[FeedConsumer]:
@@ -39,6 +57,7 @@ def evaluation_feeds(app: FastAPI) -> list[FeedConsumer]:
             source="roster",
             base_url=evaluation_state(app).settings.roster_url,
             handlers=handlers,
+            page_handler=apply_roster_page,
             cursors=feed_cursors,
             state=evaluation_state(app),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +13,9 @@ from services.roster.models import AssessmentResult, feed_cursors
 from services.roster.state import roster_state
 from shared.contracts import AssessmentGraded
 from shared.feed_consumer import FeedConsumer
+from shared.projection_pages import by_type, last_per_key, table_of, upsert_records
+
+GRADE_TYPES = ("assessment.finalized", "assessment.appealed")
 
 
 async def apply_assessment(session: AsyncSession, event: dict[str, Any]) -> None:
@@ -26,13 +30,28 @@ async def apply_assessment(session: AsyncSession, event: dict[str, Any]) -> None
     )
 
 
+async def apply_assessment_page(session: AsyncSession, page: list[dict[str, Any]]) -> None:
+    """A page of grades set-wise (one upsert; the page's last grade of a worker and year wins)."""
+    grades = [AssessmentGraded.from_event(event) for _, event in by_type(page, GRADE_TYPES)]
+    await upsert_records(
+        session,
+        table_of(AssessmentResult),
+        last_per_key(
+            ((g.worker_id, g.year), {"worker_id": g.worker_id, "year": g.year, "grade": g.grade}) for g in grades
+        ),
+        ["worker_id", "year"],
+        touch={"updated_at": func.now()},
+    )
+
+
 def roster_feeds(app: FastAPI) -> list[FeedConsumer]:
     settings = roster_state(app).settings
     return [
         FeedConsumer(
             source="evaluation",
             base_url=settings.evaluation_url,
-            handlers={"assessment.finalized": apply_assessment, "assessment.appealed": apply_assessment},
+            handlers=dict.fromkeys(GRADE_TYPES, apply_assessment),
+            page_handler=apply_assessment_page,
             cursors=feed_cursors,
             state=roster_state(app),
         )

@@ -5,6 +5,7 @@ unmasked with every batch audited first."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -128,6 +129,18 @@ async def workers_page(
     if unmask:
         items = _unmasked(session, principal, rows, items)
     return Page[WorkerOut](items=items, next_cursor=next_cursor)
+
+
+async def workers_stream(
+    session: AsyncSession, principal: Principal, f: WorkerFilters, batch: int
+) -> AsyncIterator[list[WorkerOut]]:
+    """The whole list (masked) for an export: the list's query read once through a server-side cursor in id
+    order, each ``batch`` of workers shown as the JSON pages show them (``workers_out``: current post,
+    employments, status). Not for pull sync (``updated_since`` pages in commit order)."""
+    assert f.updated_since is None
+    result = await session.stream_scalars(_visible(principal, f).order_by(Worker.id).execution_options(yield_per=batch))
+    async for rows in result.partitions(batch):
+        yield await workers_out(session, list(rows), f.day)
 
 
 def _unmasked(

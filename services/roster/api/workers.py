@@ -4,6 +4,7 @@ check P2/P3 at every date. Every read derives the status as of ``as_of`` (H4, H6
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import date, datetime
 from typing import Annotated
@@ -45,6 +46,7 @@ from shared.exports import (
     EXPORT_BATCH,
     EXPORT_RESPONSES,
     ExportDep,
+    Streamed,
     columns_of,
     export_response,
     exported,
@@ -142,6 +144,9 @@ async def list_workers(
         return await worker_lists.workers_page(session, principal, filters, limit, cursor)
     if unmasked:
         worker_lists.require_unmask_right(principal)
+    elif updated_since is None:  # one query through a server-side cursor (issue #16)
+        rows = functools.partial(worker_lists.workers_stream, principal=principal, f=filters, batch=EXPORT_BATCH)
+        return await export_response(request, export, Streamed(rows), WORKER_COLUMNS, "workers")
 
     async def batch(batch_session: AsyncSession, after: str | None) -> tuple[list[WorkerOut], str | None]:
         page = await worker_lists.workers_page(batch_session, principal, filters, EXPORT_BATCH, after, unmask=unmasked)
