@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.roster import imports
+from shared import import_jobs as imports
 from services.roster.api import ROUTERS
 from services.roster.lifecycle import lifecycle_lifespan
 from services.roster.models import Base
