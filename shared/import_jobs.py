@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl.utils import get_column_letter
 from sqlalchemy import (
@@ -73,6 +74,11 @@ INTERRUPTED = "interrupted: the process running it stopped (a restart or a crash
 QUEUE_GRACE_SECONDS = 60
 Problem = tuple[int, int | None, str, str, str | None, str, str]  # row, column index, header, value, rule, zh, en
 _running: set[asyncio.Task[None]] = set()  # keeps the background runs referenced until they end
+BUSINESS_TIME_ZONE = ZoneInfo("Asia/Shanghai")  # CONVENTIONS: business dates are Shanghai dates
+
+
+def shanghai_today() -> date:
+    return datetime.now(BUSINESS_TIME_ZONE).date()
 
 
 class ImportJobColumns:
@@ -196,7 +202,7 @@ class ImportJobs:
         error: type[ImportErrorColumns],
         formats: Mapping[str, ImportFormat],
         out: type[ImportJobBase],
-        today: Callable[[], date],
+        today: Callable[[], date] = shanghai_today,
     ) -> None:
         self.job = job
         self.error = error
@@ -300,17 +306,11 @@ class ImportJobs:
             await self._reap(session, [existing])
             if existing.status not in (ImportStatus.failed.value, ImportStatus.rejected.value):
                 return self.job_out(existing, await self.first_errors(session, existing), duplicate=True), True
-        job = model(
-            kind=kind,
-            mode=mode.value,
-            status=ImportStatus.queued.value,
-            region_code=region,
-            region_path=normalise(region),
-            file_name=file_name[:255],
-            file_sha256=digest,
-            content=content,
-            created_by=principal.subject,
-        )
+        job = model()
+        job.kind, job.mode, job.status = kind, mode.value, ImportStatus.queued.value
+        job.region_code, job.region_path = region, normalise(region)
+        job.file_name, job.file_sha256, job.content = file_name[:255], digest, content
+        job.created_by = principal.subject
         session.add(job)
         try:
             await session.commit()  # the background run reads the job: it must be there first

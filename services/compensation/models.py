@@ -27,6 +27,7 @@ from shared.db import schema_metadata
 from shared.events import outbox_table
 from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
+from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
 
 SCHEMA = "compensation"
@@ -313,3 +314,11 @@ class StepUpOrder(Base):
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ImportJob(ImportJobColumns, Base):
+    """A spreadsheet upload and its background run (issue #13; the shape is ``shared.import_jobs``)."""
+
+
+class ImportCellError(ImportErrorColumns, Base):
+    """One bad cell of an import job (``shared.import_jobs``)."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.import_schemas import IMPORT_LABELS, ImportJobBase
 from shared.inputs import MONTH_PATTERN, Money
 from shared.regions import RegionCode, TownshipCode
 
@@ -317,3 +318,17 @@ class RecuperationDueRow(BaseModel):
     name: str = Field(description="姓名 name")
     community_code: str = Field(description="社区代码 community code")
     rule: str = Field(description="政策规则 C10")
+
+
+class ImportKind(StrEnum):
+    """导入类型 what an upload holds (issue #13): the compensation service's kinds."""
+
+    statistics = "statistics"
+
+
+ENUM_LABELS["import_kind"] = {ImportKind.statistics: "统计数据"}
+ENUM_LABELS |= IMPORT_LABELS
+
+
+class ImportJobOut(ImportJobBase):
+    kind: ImportKind = Field(description="导入类型 statistics")

@@ -28,6 +28,7 @@ from shared.db import schema_metadata
 from shared.events import outbox_table
 from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
+from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
 
 SCHEMA = "evaluation"
@@ -220,3 +221,11 @@ class MustVisitHousehold(Base):
     category: Mapped[str] = mapped_column(String(30))
     since: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(120))
+
+
+class ImportJob(ImportJobColumns, Base):
+    """A spreadsheet upload and its background run (issue #13; the shape is ``shared.import_jobs``)."""
+
+
+class ImportCellError(ImportErrorColumns, Base):
+    """One bad cell of an import job (``shared.import_jobs``)."""

@@ -558,7 +558,8 @@ class ImportKind(StrEnum):
     regions = "regions"
 
 
-ENUM_LABELS |= {"import_kind": {ImportKind.workforce: "社区工作者", ImportKind.regions: "区划与社区"}} | IMPORT_LABELS
+ENUM_LABELS["import_kind"] = {ImportKind.workforce: "社区工作者", ImportKind.regions: "区划与社区"}
+ENUM_LABELS |= IMPORT_LABELS
 
 
 class ImportJobOut(ImportJobBase):
