@@ -114,6 +114,13 @@ class StatisticKind(StrEnum):
     community_worker_average_pay = "community_worker_average_pay"  # C2 社工上年实际平均工资
 
 
+ENUM_LABELS["statistic_kind"] = {
+    StatisticKind.urban_disposable_income: "城镇常住居民人均可支配收入",
+    StatisticKind.average_wage_all_employed: "全社会单位就业人员年平均工资",
+    StatisticKind.community_worker_average_pay: "社区工作者上年实际平均工资",
+}
+
+
 class TargetOut(BaseModel):
     region_code: str
     year: int
