@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from openpyxl.utils import get_column_letter
 from sqlalchemy import (
     CheckConstraint,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     and_,
     func,
     insert,
+    inspect,
     or_,
     select,
     text,
@@ -45,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from shared.auth import Principal
+from shared.events import COMMITS_TABLE
 from shared.i18n import Message
 from shared.import_schemas import ImportErrorOut, ImportJobBase, ImportMode, ImportStatus
 from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
@@ -65,6 +68,7 @@ from shared.spreadsheets import (
     read_table,
     template,
 )
+from shared.sync import ChangeTracked, synced_rows
 
 NO_SUCH_JOB = Message("导入任务不存在", "No such import job")
 FIRST_ERRORS = 100
@@ -81,7 +85,7 @@ def shanghai_today() -> date:
     return datetime.now(BUSINESS_TIME_ZONE).date()
 
 
-class ImportJobColumns:
+class ImportJobColumns(ChangeTracked):
     """A spreadsheet upload and its background run (a declarative mixin: each service's ``import_jobs``).
 
     The same bytes (sha256) for the same region and kind are one job: a re-upload answers with it. A
@@ -106,6 +110,7 @@ class ImportJobColumns:
                 "status IN ('queued', 'validating', 'loading', 'succeeded', 'rejected', 'failed')", name="status"
             ),
             CheckConstraint("mode IN ('all_or_nothing', 'good_rows')", name="mode"),
+            Index("import_jobs_change_txid_idx", "change_txid"),
         )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
@@ -210,6 +215,13 @@ class ImportJobs:
         self.out = out
         self.today = today
         self.log = logging.getLogger(f"shegong.{service}.imports")
+
+    @property
+    def commits(self) -> sa.Table:
+        """The service's ``event_commits`` (the outbox's commit order, which the job list syncs in)."""
+        table = inspect(self.job).local_table
+        commits: sa.Table = table.metadata.tables[f"{table.schema}.{COMMITS_TABLE}"]
+        return commits
 
     def template_of(self, kind: str) -> bytes:
         """The kind's empty workbook (two header rows, dropdowns, formats, notes)."""
@@ -500,17 +512,38 @@ class ImportJobs:
         ]
         return await asyncio.to_thread(marked, job.content, marks)
 
-    async def list_jobs(self, session: AsyncSession, principal: Principal, cursor: str | None, limit: int) -> Page[Any]:
-        """Import jobs of the caller's regions, newest first (keyset pages)."""
+    async def list_jobs(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        cursor: str | None,
+        limit: int,
+        updated_since: datetime | None = None,
+    ) -> Page[Any]:
+        """Import jobs of the caller's regions, newest first (keyset pages); with ``updated_since``, the
+        jobs whose last change committed since then, in commit order (pull sync, ``shared.sync``)."""
         model = self.job
         query = select(model).where(path_filter(principal, model.region_path))
+        if updated_since is not None:
+            rows, next_cursor = await synced_rows(
+                session,
+                query,
+                commits=self.commits,
+                change_txid=model.change_txid,
+                row_id=model.id,
+                since=updated_since,
+                cursor=cursor,
+                limit=limit,
+                filters={"updated_since": updated_since.isoformat()},
+            )
+            return Page[self.out](items=[self.job_out(j, []) for j in rows], next_cursor=next_cursor)  # type: ignore[name-defined]
         if cursor:
             created, after = decode_cursor(cursor, {}, (str, uuid.UUID))
             at, last = datetime.fromisoformat(created), uuid.UUID(after)
             query = query.where(or_(model.created_at < at, and_(model.created_at == at, model.id < last)))
-        rows, more = await fetch_page(session, query.order_by(model.created_at.desc(), model.id.desc()), limit)
-        items = [self.job_out(job, []) for job in rows]
-        next_cursor = encode_cursor([rows[-1].created_at.isoformat(), str(rows[-1].id)], {}) if more else None
+        found, more = await fetch_page(session, query.order_by(model.created_at.desc(), model.id.desc()), limit)
+        items = [self.job_out(job, []) for job in found]
+        next_cursor = encode_cursor([found[-1].created_at.isoformat(), str(found[-1].id)], {}) if more else None
         return Page[self.out](items=items, next_cursor=next_cursor)  # type: ignore[name-defined]
 
     async def list_errors(

@@ -27,6 +27,7 @@ from shared.problems import FieldError, UnprocessableContent, problem_responses
 from shared.regions import RegionCode
 from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write
 from shared.spreadsheets import XLSX_TYPE
+from shared.sync import UpdatedSince
 
 JobId = Annotated[uuid.UUID, Path(description="导入任务编号 import job id")]
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -143,7 +144,7 @@ def add_import_routes(
 
     @router.get(
         "/imports",
-        summary="导入任务列表 import jobs of the caller's regions, newest first",
+        summary="导入任务列表 import jobs of the caller's regions, newest first; pull sync with `updated_since`",
         response_model=Page[out],  # type: ignore[valid-type]
         responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
     )
@@ -154,9 +155,10 @@ def add_import_routes(
         session: SessionDep,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         cursor: str | None = None,
+        updated_since: UpdatedSince = None,
     ) -> Any:
         async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[Any]:
-            return await jobs.list_jobs(session, principal, cursor, limit)
+            return await jobs.list_jobs(session, principal, cursor, limit, updated_since)
 
         return await page_or_file(request, export, session, cursor, limit, page, out, "imports")
 

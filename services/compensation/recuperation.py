@@ -119,5 +119,6 @@ async def record_claim(
             "amount_requested": str(outcome.requested),
             "amount": str(outcome.allowed),
         },
+        region=worker.community_code,  # county feeds follow their workers' claims
     )
     return claim, year_left(policy, used + outcome.allowed)

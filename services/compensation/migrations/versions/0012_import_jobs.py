@@ -15,6 +15,9 @@ down_revision: str | None = "compensation_0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+SCHEMA = "compensation"
+TXID = "(pg_current_xact_id()::text)::bigint"
+
 
 def upgrade() -> None:
     op.create_table(
@@ -37,6 +40,13 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "change_txid",
+            sa.BigInteger(),
+            server_default=sa.text(TXID),
+            nullable=False,
+            comment="the transaction that last wrote the row (pull sync)",
+        ),
         sa.CheckConstraint(
             "status IN ('queued', 'validating', 'loading', 'succeeded', 'rejected', 'failed')",
             name=op.f("import_jobs_status_check"),
@@ -78,9 +88,42 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("job_id", "seq", name=op.f("import_errors_pkey")),
         schema="compensation",
     )
+    _sync_in_commit_order("import_jobs", create_function=True)
+
+
+def _sync_in_commit_order(table: str, *, create_function: bool) -> None:
+    """Pull sync of ``table`` (shared/sync.py): its change_txid stamped on update, and the outbox's
+    commit-position trigger on every write (as roster_0009 did for workers)."""
+    if create_function:
+        op.execute(
+            f"""
+            CREATE FUNCTION "{SCHEMA}".stamp_change_txid() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                NEW.change_txid := {TXID};
+                RETURN NEW;
+            END
+            $$
+            """
+        )
+    op.create_index(f"{table}_change_txid_idx", table, ["change_txid"], schema=SCHEMA)
+    op.execute(
+        f"""
+        CREATE TRIGGER {table}_change_txid BEFORE UPDATE ON "{SCHEMA}".{table}
+        FOR EACH ROW EXECUTE FUNCTION "{SCHEMA}".stamp_change_txid()
+        """
+    )
+    op.execute(
+        f"""
+        CREATE CONSTRAINT TRIGGER {table}_commit_position AFTER INSERT OR UPDATE ON "{SCHEMA}".{table}
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "{SCHEMA}".events_commit_position()
+        """
+    )
 
 
 def downgrade() -> None:
+    op.execute(f'DROP TRIGGER import_jobs_commit_position ON "{SCHEMA}".import_jobs')
+    op.execute(f'DROP TRIGGER import_jobs_change_txid ON "{SCHEMA}".import_jobs')
+    op.execute(f'DROP FUNCTION "{SCHEMA}".stamp_change_txid()')
     op.drop_table("import_errors", schema="compensation")
     op.drop_index("import_jobs_region_path_idx", table_name="import_jobs", schema="compensation")
     op.drop_index("import_jobs_once_idx", table_name="import_jobs", schema="compensation")

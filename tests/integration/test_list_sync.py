@@ -1,0 +1,120 @@
+"""Pull sync (``updated_since`` + cursor in commit order, shared/sync.py) of lists beyond the workers list:
+a follower paging with ``updated_since`` sees a row whose transaction started first but committed last,
+exactly once, and every change of every row once.
+
+Real commits (``rollback=False``); each service's rows in a province no other test uses (广东 440000)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from conftest import InProcessService, Mint, ServiceFactory, bearer
+
+PROVINCE = "440000"
+COUNTY = {"roster": "440103", "evaluation": "440104", "compensation": "440105"}
+KIND = {"roster": "workforce", "evaluation": "training", "compensation": "statistics"}
+
+
+class Follower:
+    """A platform following a list: keeps ``updated_since``, follows ``next_cursor``."""
+
+    def __init__(self, service: InProcessService, path: str, headers: dict[str, str], since: datetime) -> None:
+        self.client, self.path, self.headers, self.since = service.client, path, headers, since
+        self.cursor: str | None = None
+        self.seen: list[tuple[str, str]] = []  # (id, status), in the order received
+        self.latest: dict[str, dict[str, Any]] = {}
+
+    async def catch_up(self) -> None:
+        while True:
+            params: dict[str, Any] = {"updated_since": self.since.isoformat(), "limit": 2}
+            if self.cursor:
+                params["cursor"] = self.cursor
+            response = await self.client.get(self.path, headers=self.headers, params=params)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            for item in page["items"]:
+                self.seen.append((item["id"], item["status"]))
+                self.latest[item["id"]] = item
+            assert page["next_cursor"] is not None  # always a cursor to follow on from
+            self.cursor = page["next_cursor"]
+            if len(page["items"]) < 2:
+                return
+
+
+async def new_job(connection: AsyncConnection, service: str, county: str, n: int) -> str:
+    job_id = str(uuid.uuid4())
+    await connection.execute(
+        text(
+            f'INSERT INTO "{service}".import_jobs (id, kind, mode, status, region_code, region_path, file_name,'
+            " file_sha256, content, created_by) VALUES (:id, :kind, 'all_or_nothing', 'queued', :region, :path,"
+            " 'f.csv', :sha, 'x', 'user:sync')"
+        ),
+        {
+            "id": job_id,
+            "kind": KIND[service],
+            "region": county,
+            "path": county + "000000",
+            "sha": hashlib.sha256(f"{job_id}{n}".encode()).hexdigest(),
+        },
+    )
+    return job_id
+
+
+@pytest.mark.parametrize("service", ["roster", "evaluation", "compensation"])
+async def test_import_jobs_follow_in_commit_order_and_a_late_commit_is_not_missed(
+    service: str, service_app: ServiceFactory, mint: Mint
+) -> None:
+    app = await service_app(service, rollback=False)
+    engine = app.app.state.engine
+    county = COUNTY[service]
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    async with engine.begin() as connection:
+        first, second = [await new_job(connection, service, county, n) for n in (1, 2)]
+    follower = Follower(app, "/v1/imports", bearer(mint(("auditor", county), subject="client:platform")), since)
+    await follower.catch_up()
+    assert sorted(follower.seen) == sorted([(first, "queued"), (second, "queued")])
+
+    # Two writers: the one that starts first commits last.
+    schema = f'"{service}"'
+    async with engine.connect() as early, engine.connect() as late:
+        await early.begin()
+        await early.execute(
+            text(f"UPDATE {schema}.import_jobs SET status = 'validating' WHERE id = :id"),
+            {"id": first},
+        )
+        await late.begin()
+        await late.execute(
+            text(f"UPDATE {schema}.import_jobs SET status = 'failed' WHERE id = :id"),
+            {"id": second},
+        )
+        await late.commit()
+        await follower.catch_up()  # reads past the second's change while the first is still open
+        assert follower.latest[second]["status"] == "failed"
+        assert follower.latest[first]["status"] == "queued"
+        async with engine.begin() as connection:
+            third = await new_job(connection, service, county, 3)  # and more commits after it
+        await follower.catch_up()
+        await early.commit()
+    await follower.catch_up()
+    assert follower.latest[first]["status"] == "validating"  # the late commit was not skipped
+    assert len(follower.seen) == len(set(follower.seen))  # every change exactly once
+    assert sorted(follower.seen) == sorted(
+        [(first, "queued"), (first, "validating"), (second, "queued"), (second, "failed"), (third, "queued")]
+    )
+    before = follower.cursor
+    await follower.catch_up()
+    assert follower.cursor == before  # nothing new: the same cursor
+    paging = (await app.client.get("/v1/imports", headers=follower.headers, params={"limit": 1})).json()
+    mixed = await app.client.get(
+        "/v1/imports",
+        headers=follower.headers,
+        params={"updated_since": since.isoformat(), "cursor": paging["next_cursor"]},
+    )
+    assert mixed.status_code == 400  # a paging cursor is not a sync cursor
