@@ -30,6 +30,7 @@ from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
+from shared.sync import ChangeTracked
 
 SCHEMA = "evaluation"
 
@@ -182,13 +183,14 @@ class WorkCase(Base):
     comment: Mapped[str | None] = mapped_column(String(2000))
 
 
-class Visit(Base):
+class Visit(ChangeTracked, Base):
     """A resident visit (E7) from the mobile app; its id is made by the app, so an upload can be repeated."""
 
     __tablename__ = "visits"
     __table_args__ = (
         Index("visits_worker_started_idx", "worker_id", "started_at"),
         Index("visits_household_idx", "community_code", "building", "unit", "household"),
+        Index("visits_change_txid_idx", "change_txid"),
         CheckConstraint("ended_at > started_at", name="period"),
     )
 

@@ -118,3 +118,79 @@ async def test_import_jobs_follow_in_commit_order_and_a_late_commit_is_not_misse
         params={"updated_since": since.isoformat(), "cursor": paging["next_cursor"]},
     )
     assert mixed.status_code == 400  # a paging cursor is not a sync cursor
+
+
+async def new_visit(connection: AsyncConnection, worker_id: str, community: str, day: int) -> str:
+    visit_id = str(uuid.uuid4())
+    await connection.execute(
+        text(
+            "INSERT INTO evaluation.visits (id, worker_id, community_code, building, unit, household, started_at,"
+            " ended_at, recorded_by) VALUES (:id, :worker, :community, '1', '1', :door,"
+            " :started, :ended, 'user:sync')"
+        ),
+        {
+            "id": visit_id,
+            "worker": worker_id,
+            "community": community,
+            "door": str(day),
+            "started": datetime(2026, 3, day, 9, tzinfo=UTC),
+            "ended": datetime(2026, 3, day, 10, tzinfo=UTC),
+        },
+    )
+    return visit_id
+
+
+async def test_a_workers_visits_follow_in_commit_order_and_a_late_upload_is_not_missed(
+    service_app: ServiceFactory, mint: Mint
+) -> None:
+    evaluation = await service_app("evaluation", rollback=False)
+    engine = evaluation.app.state.engine
+    community = "440106001001"
+    worker_id = str(uuid.uuid4())
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO evaluation.workers (worker_id, name, community_code, community_path, status,"
+                " hire_date, source_version, post) VALUES (:id, '走访同步', :c, :c, 'active', '2025-01-01', 1, 'staff')"
+            ),
+            {"id": worker_id, "c": community},
+        )
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    async with engine.begin() as connection:
+        first = await new_visit(connection, worker_id, community, 1)
+    path = "/v1/visits"
+    platform = bearer(mint(("auditor", "440106"), subject="client:platform"))
+    seen: list[str] = []
+    cursor: list[str] = []
+
+    async def catch_up() -> None:
+        while True:
+            params: dict[str, Any] = {"worker_id": worker_id, "updated_since": since.isoformat(), "limit": 2} | (
+                {"cursor": cursor[-1]} if cursor else {}
+            )
+            response = await evaluation.client.get(path, headers=platform, params=params)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            seen.extend(item["id"] for item in page["items"])
+            cursor.append(page["next_cursor"])
+            if len(page["items"]) < 2:
+                return
+
+    await catch_up()
+    assert seen == [first]
+    async with engine.connect() as early, engine.connect() as late:
+        await early.begin()
+        slow = await new_visit(early, worker_id, community, 2)  # an upload that commits late
+        await late.begin()
+        quick = await new_visit(late, worker_id, community, 3)
+        await late.commit()
+        await catch_up()  # reads past the quick one while the slow one is still open
+        assert seen == [first, quick]
+        async with engine.begin() as connection:
+            after = await new_visit(connection, worker_id, community, 4)
+        await catch_up()
+        await early.commit()
+    await catch_up()
+    assert seen == [first, quick, after, slow]  # the late commit comes after the cursor, not behind it
+    oldest_first = (await evaluation.client.get(path, headers=platform, params={"worker_id": worker_id})).json()
+    assert [v["id"] for v in oldest_first["items"]] == [first, slow, quick, after]  # without: by start
