@@ -31,6 +31,7 @@ from shared.events import CURRENT_TXID, outbox_table
 from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
+from shared.sync import ChangeTracked
 
 SCHEMA = "roster"
 
@@ -47,13 +48,14 @@ idempotency_keys = idempotency_table(Base.metadata)
 feed_cursors = feed_cursors_table(Base.metadata)
 
 
-class Region(Base):
+class Region(ChangeTracked, Base):
     """A node of the division tree: province, city, county, township, community/village."""
 
     __tablename__ = "regions"
     __table_args__ = (
         Index("regions_parent_code_idx", "parent_code"),
         Index("regions_path_idx", "path", postgresql_ops={"path": "text_pattern_ops"}),
+        Index("regions_change_txid_idx", "change_txid"),
         CheckConstraint("households >= 0 AND population >= 0 AND extra_staff >= 0", name="counts"),
     )
 

@@ -194,3 +194,68 @@ async def test_a_workers_visits_follow_in_commit_order_and_a_late_upload_is_not_
     assert seen == [first, quick, after, slow]  # the late commit comes after the cursor, not behind it
     oldest_first = (await evaluation.client.get(path, headers=platform, params={"worker_id": worker_id})).json()
     assert [v["id"] for v in oldest_first["items"]] == [first, slow, quick, after]  # without: by start
+
+
+async def new_region(connection: AsyncConnection, code: str, parent: str | None, level: str) -> str:
+    await connection.execute(
+        text(
+            "INSERT INTO roster.regions (code, path, parent_code, level, name)"
+            " VALUES (:code, :path, :parent, :level, :code)"
+        ),
+        {"code": code, "path": code.ljust(12, "0"), "parent": parent, "level": level},
+    )
+    return code
+
+
+async def test_a_countys_descendants_follow_in_commit_order_and_a_late_commit_is_not_missed(
+    service_app: ServiceFactory, mint: Mint
+) -> None:
+    roster = await service_app("roster", rollback=False)
+    engine = roster.app.state.engine
+    county = "440111"
+    async with engine.begin() as connection:
+        if not await connection.scalar(text("SELECT 1 FROM roster.regions WHERE code = '440000'")):
+            await new_region(connection, "440000", None, "province")
+        if not await connection.scalar(text("SELECT 1 FROM roster.regions WHERE code = '440100'")):
+            await new_region(connection, "440100", "440000", "city")
+        await new_region(connection, county, "440100", "county")
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    async with engine.begin() as connection:
+        first = await new_region(connection, f"{county}001000", county, "township")
+    path = f"/v1/regions/{county}/descendants"
+    platform = bearer(mint(("auditor", county), subject="client:platform"))
+    seen: list[tuple[str, str]] = []
+    cursor: list[str] = []
+
+    async def catch_up() -> None:
+        while True:
+            params: dict[str, Any] = {"updated_since": since.isoformat(), "limit": 2} | (
+                {"cursor": cursor[-1]} if cursor else {}
+            )
+            response = await roster.client.get(path, headers=platform, params=params)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            seen.extend((item["code"], item["name"]) for item in page["items"])
+            cursor.append(page["next_cursor"])
+            if len(page["items"]) < 2:
+                return
+
+    await catch_up()
+    assert seen == [(first, first)]
+    async with engine.connect() as early, engine.connect() as late:
+        await early.begin()
+        await early.execute(text("UPDATE roster.regions SET name = '先改后提交' WHERE code = :c"), {"c": first})
+        await late.begin()
+        second = await new_region(late, f"{county}002000", county, "township")
+        await late.commit()
+        await catch_up()  # reads past the second while the first's change is still open
+        assert seen == [(first, first), (second, second)]
+        async with engine.begin() as connection:
+            third = await new_region(connection, f"{county}003000", county, "township")
+        await catch_up()
+        await early.commit()
+    await catch_up()
+    # the late change comes after the cursor, not behind it; every change exactly once
+    assert seen == [(first, first), (second, second), (third, third), (first, "先改后提交")]
+    by_path = (await roster.client.get(path, headers=platform)).json()
+    assert [r["code"] for r in by_path["items"]] == [first, second, third]  # without: by path
