@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
+from pydantic import AwareDatetime
 from sqlalchemy import BigInteger, Select, Table, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,7 +36,7 @@ SYNC_DESCRIPTION = (
     "passing `updated_since` with `next_cursor` (always set in this mode) to follow on: a change that commits "
     "late is never behind the cursor"
 )
-UpdatedSince = Annotated[datetime | None, Query(description=SYNC_DESCRIPTION)]
+UpdatedSince = Annotated[AwareDatetime | None, Query(description=SYNC_DESCRIPTION)]
 """The ``updated_since`` parameter of a list operation (every list documents it the same way)."""
 
 

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
@@ -56,6 +55,7 @@ from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, enc
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 from shared.scoping import path_filter
+from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["workers"], responses=problem_responses(401, 403, 404))
 WORKER_COLUMNS = columns_of(WorkerOut)
@@ -115,12 +115,7 @@ async def list_workers(
     hired_from: date | None = None,
     hired_to: date | None = None,
     as_of: AsOf = None,
-    updated_since: Annotated[
-        AwareDatetime | None,
-        Query(
-            description="变更起 pull sync: workers whose last change committed at or after this time, in commit order"
-        ),
-    ] = None,
+    updated_since: UpdatedSince = None,
     unmasked: Annotated[
         bool,
         Query(description="不打码导出 exports only: unmasked ID numbers and phones (personal-data right, audited)"),
