@@ -29,6 +29,7 @@ from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
+from shared.sync import ChangeTracked
 
 SCHEMA = "compensation"
 Money = Numeric(12, 2)
@@ -255,13 +256,14 @@ class BonusAllocation(Base):
     reversed_by: Mapped[str | None] = mapped_column(String(120), comment="who replaced it")
 
 
-class RecuperationClaim(Base):
+class RecuperationClaim(ChangeTracked, Base):
     """Recuperation leave taken (疗休养, C10): the amount asked and the amount allowed within the caps,
     side by side, with the reasons for any difference."""
 
     __tablename__ = "recuperation_claims"
     __table_args__ = (
         Index("recuperation_claims_worker_idx", "worker_id", "start_date"),
+        Index("recuperation_claims_change_txid_idx", "change_txid"),
         CheckConstraint("amount_allowed > 0 AND amount_allowed <= amount_requested", name="amounts"),
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -339,3 +339,40 @@ ENUM_LABELS |= IMPORT_LABELS
 
 class ImportJobOut(ImportJobBase):
     kind: ImportKind = Field(description="导入类型 statistics")
+
+
+class RecuperationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    worker_id: uuid.UUID = Field(description="社工编号 worker")
+    start_date: date = Field(description="开始日期 start; the claim counts to this year's allowance")
+    days: int = Field(ge=1, le=30, description="天数 days (C10: at most 5; more is refused)")
+    amount: Money = Field(
+        gt=0,
+        description="申请金额 cost claimed (C10: allowed ≤ 400 a day, ≤ 2,000 a year), " + MONEY,
+    )
+    note: str | None = Field(None, max_length=200, description="备注 note")
+
+
+class ReductionOut(BaseModel):
+    rule: str = Field(description="政策规则 C10")
+    code: str = Field(description="核减原因 per_day_cap (400 a day) or year_allowance (2,000 a year)")
+    zh: str = Field(description="说明（中文）")
+    en: str = Field(description="说明（英文） explanation in English")
+
+
+class RecuperationOut(BaseModel):
+    id: uuid.UUID
+    worker_id: uuid.UUID
+    name: str = Field(description="姓名 name")
+    community_code: str = Field(description="社区 community")
+    start_date: date
+    days: int = Field(description="天数 days")
+    amount_requested: Decimal = Field(description="申请金额 cost claimed, " + MONEY)
+    amount_allowed: Decimal = Field(description="核准金额 allowed within the caps (C10), " + MONEY)
+    reductions: list[ReductionOut] = Field(description="核减原因 why less was allowed than asked (C10)")
+    note: str | None = Field(description="备注 note")
+    created_by: str = Field(description="录入人 who recorded it")
+    created_at: datetime = Field(description="录入时间 when")
+    year: int = Field(description="年度 the allowance year (of the start date)")
+    year_used: Decimal = Field(description="本年已用 allowed to the worker this year so far (C10)")
+    year_left: Decimal = Field(description="本年剩余 left of the year's allowance (C10: 2,000)")

@@ -20,10 +20,9 @@ NOT_SYNCED = {
     ("roster", "/v1/imports/{job_id}/errors"),
     ("evaluation", "/v1/imports/{job_id}/errors"),
     ("compensation", "/v1/imports/{job_id}/errors"),
-    # Not yet: their tables need change_txid and the commit-order triggers (as regions and visits have).
+    # Not yet: their tables need change_txid and the commit-order triggers (as regions and claims have).
     ("roster", "/v1/personal-data-reads"),
     ("compensation", "/v1/payroll-runs"),
-    ("compensation", "/v1/recuperation-claims"),
     # The gateway has no outbox, hence no commit order to follow its tables in.
     ("gateway", "/api/v1/audit/events"),
     ("gateway", "/api/v1/identity/users"),

@@ -259,3 +259,76 @@ async def test_a_countys_descendants_follow_in_commit_order_and_a_late_commit_is
     assert seen == [(first, first), (second, second), (third, third), (first, "先改后提交")]
     by_path = (await roster.client.get(path, headers=platform)).json()
     assert [r["code"] for r in by_path["items"]] == [first, second, third]  # without: by path
+
+
+async def new_claim(connection: AsyncConnection, worker_id: str, day: int) -> str:
+    claim_id = str(uuid.uuid4())
+    await connection.execute(
+        text(
+            "INSERT INTO compensation.recuperation_claims (id, worker_id, start_date, days, amount_requested,"
+            " amount_allowed, created_by) VALUES (:id, :worker, :start, 1, 300, 300, 'user:sync')"
+        ),
+        {"id": claim_id, "worker": worker_id, "start": datetime(2026, 4, day, tzinfo=UTC).date()},
+    )
+    return claim_id
+
+
+async def test_a_countys_recuperation_claims_follow_in_commit_order_and_a_late_commit_is_not_missed(
+    service_app: ServiceFactory, mint: Mint
+) -> None:
+    compensation = await service_app("compensation", rollback=False)
+    engine = compensation.app.state.engine
+    county, community = "440107", "440107001001"
+    worker_id = str(uuid.uuid4())
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO compensation.workers (worker_id, name, community_code, community_path, status, hire_date,"
+                " source_version, township_code) VALUES (:id, '疗休养同步', :c, :c, 'active', '2025-01-01', 1, :t)"
+            ),
+            {"id": worker_id, "c": community, "t": community[:9] + "000"},
+        )
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    async with engine.begin() as connection:
+        first = await new_claim(connection, worker_id, 1)
+    path = "/v1/recuperation-claims"
+    platform = bearer(mint(("auditor", county), subject="client:platform"))
+    seen: list[str] = []
+    cursor: list[str] = []
+
+    async def catch_up() -> None:
+        while True:
+            params: dict[str, Any] = {
+                "year": 2026,
+                "county_code": county,
+                "updated_since": since.isoformat(),
+                "limit": 2,
+            } | ({"cursor": cursor[-1]} if cursor else {})
+            response = await compensation.client.get(path, headers=platform, params=params)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            seen.extend(item["id"] for item in page["items"])
+            cursor.append(page["next_cursor"])
+            if len(page["items"]) < 2:
+                return
+
+    await catch_up()
+    assert seen == [first]
+    async with engine.connect() as early, engine.connect() as late:
+        await early.begin()
+        slow = await new_claim(early, worker_id, 2)  # recorded first, committed last
+        await late.begin()
+        quick = await new_claim(late, worker_id, 3)
+        await late.commit()
+        await catch_up()
+        assert seen == [first, quick]
+        async with engine.begin() as connection:
+            after = await new_claim(connection, worker_id, 4)
+        await catch_up()
+        await early.commit()
+    await catch_up()
+    assert seen == [first, quick, after, slow]  # the late commit is not missed, every claim once
+    by_start = (
+        await compensation.client.get(path, headers=platform, params={"year": 2026, "county_code": county})
+    ).json()
+    assert [c["id"] for c in by_start["items"]] == [first, slow, quick, after]
