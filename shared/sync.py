@@ -70,7 +70,7 @@ def in_commit_order(
 
 
 def encode_sync_cursor(position: int, row_id: Any, filters: dict[str, Any]) -> str:
-    return encode_cursor(["sync", position, str(row_id)], filters)
+    return encode_cursor(["sync", position, row_id if isinstance(row_id, int) else str(row_id)], filters)
 
 
 def decode_sync_cursor(cursor: str, filters: dict[str, Any], id_type: type = uuid.UUID) -> tuple[int, Any]:

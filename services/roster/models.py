@@ -186,11 +186,14 @@ class PostAssignment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class PersonalDataRead(Base):
+class PersonalDataRead(ChangeTracked, Base):
     """Append-only record of every unmasked read of personal data: who, what, when, request id."""
 
     __tablename__ = "personal_data_reads"
-    __table_args__ = (Index("personal_data_reads_worker_ids_idx", "worker_ids", postgresql_using="gin"),)
+    __table_args__ = (
+        Index("personal_data_reads_worker_ids_idx", "worker_ids", postgresql_using="gin"),
+        Index("personal_data_reads_change_txid_idx", "change_txid"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())

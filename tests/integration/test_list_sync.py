@@ -332,3 +332,56 @@ async def test_a_countys_recuperation_claims_follow_in_commit_order_and_a_late_c
         await compensation.client.get(path, headers=platform, params={"year": 2026, "county_code": county})
     ).json()
     assert [c["id"] for c in by_start["items"]] == [first, slow, quick, after]
+
+
+async def new_read(connection: AsyncConnection, region: str, actor: str) -> int:
+    read_id: int = await connection.scalar(
+        text(
+            "INSERT INTO roster.personal_data_reads (actor, worker_ids, region, fields)"
+            " VALUES (:actor, ARRAY[gen_random_uuid()], :region, '[\"id_number\"]') RETURNING id"
+        ),
+        {"actor": actor, "region": region},
+    )
+    return read_id
+
+
+async def test_the_audit_of_personal_data_reads_follows_in_commit_order(
+    service_app: ServiceFactory, mint: Mint
+) -> None:
+    roster = await service_app("roster", rollback=False)
+    engine = roster.app.state.engine
+    region = "440109"
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    async with engine.begin() as connection:
+        first = await new_read(connection, region, "user:a")
+    auditor = bearer(mint(("auditor", region), subject="client:audit-platform"))
+    seen: list[int] = []
+    cursor: list[str] = []
+
+    async def catch_up() -> None:
+        while True:
+            params: dict[str, Any] = {"updated_since": since.isoformat(), "limit": 2} | (
+                {"cursor": cursor[-1]} if cursor else {}
+            )
+            response = await roster.client.get("/v1/personal-data-reads", headers=auditor, params=params)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            seen.extend(item["id"] for item in page["items"])
+            cursor.append(page["next_cursor"])
+            if len(page["items"]) < 2:
+                return
+
+    await catch_up()
+    assert seen == [first]
+    async with engine.connect() as early, engine.connect() as late:
+        await early.begin()
+        slow = await new_read(early, region, "user:slow")  # the lower id, committed last
+        await late.begin()
+        quick = await new_read(late, region, "user:quick")
+        await late.commit()
+        await catch_up()
+        assert seen == [first, quick]
+        await early.commit()
+    await catch_up()
+    assert seen == [first, quick, slow]
+    assert slow < quick  # an id order follower would have skipped it
