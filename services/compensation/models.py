@@ -136,7 +136,7 @@ class PayScaleCell(Base):
     annual_amount: Mapped[Decimal] = mapped_column(Money)
 
 
-class PayrollRun(Base):
+class PayrollRun(ChangeTracked, Base):
     """A month's payroll of a township (or a county or city at once): draft → calculated → approved → paid."""
 
     __tablename__ = "payroll_runs"
@@ -144,6 +144,7 @@ class PayrollRun(Base):
         # No "one approved run per region and month": a supplementary run of the same township and month
         # pays a worker hired late into it, and payslips (unique per worker and month) keep it paid once.
         Index("payroll_runs_month_idx", "month", "status"),
+        Index("payroll_runs_change_txid_idx", "change_txid"),
         CheckConstraint(
             "status IN ('draft', 'calculating', 'calculated', 'approved', 'paid', 'failed', 'cancelled')",
             name="status",

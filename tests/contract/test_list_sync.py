@@ -20,8 +20,6 @@ NOT_SYNCED = {
     ("roster", "/v1/imports/{job_id}/errors"),
     ("evaluation", "/v1/imports/{job_id}/errors"),
     ("compensation", "/v1/imports/{job_id}/errors"),
-    # Not yet: its table needs change_txid and the commit-order triggers (as regions and claims have).
-    ("compensation", "/v1/payroll-runs"),
     # The gateway has no outbox, hence no commit order to follow its tables in.
     ("gateway", "/api/v1/audit/events"),
     ("gateway", "/api/v1/identity/users"),

@@ -385,3 +385,49 @@ async def test_the_audit_of_personal_data_reads_follows_in_commit_order(
     await catch_up()
     assert seen == [first, quick, slow]
     assert slow < quick  # an id order follower would have skipped it
+
+
+async def test_payroll_runs_follow_in_commit_order_and_a_late_status_change_is_not_missed(
+    service_app: ServiceFactory, mint: Mint
+) -> None:
+    compensation = await service_app("compensation", rollback=False)
+    engine = compensation.app.state.engine
+    township = "440110001000"
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    runs = []
+    async with engine.begin() as connection:
+        for month in ("2026-01-01", "2026-02-01"):
+            runs.append(
+                str(
+                    await connection.scalar(
+                        text(
+                            "INSERT INTO compensation.payroll_runs (region_code, month, status, created_by)"
+                            " VALUES (:r, :m, 'draft', 'user:sync') RETURNING id"
+                        ),
+                        {"r": township, "m": datetime.fromisoformat(month).date()},
+                    )
+                )
+            )
+    january, february = runs
+    platform = bearer(mint(("auditor", "440110"), subject="client:platform"))
+    follower = Follower(compensation, "/v1/payroll-runs", platform, since)
+    await follower.catch_up()
+    assert sorted(follower.seen) == sorted([(january, "draft"), (february, "draft")])
+    async with engine.connect() as early, engine.connect() as late:
+        await early.begin()
+        await early.execute(
+            text("UPDATE compensation.payroll_runs SET status = 'calculated' WHERE id = :id"), {"id": january}
+        )
+        await late.begin()
+        await late.execute(
+            text("UPDATE compensation.payroll_runs SET status = 'cancelled' WHERE id = :id"), {"id": february}
+        )
+        await late.commit()
+        await follower.catch_up()
+        assert follower.latest[february]["status"] == "cancelled"
+        assert follower.latest[january]["status"] == "draft"
+        await early.commit()
+    await follower.catch_up()
+    assert follower.latest[january]["status"] == "calculated"  # the late commit was not skipped
+    assert sorted(follower.seen[:2]) == sorted([(january, "draft"), (february, "draft")])
+    assert follower.seen[2:] == [(february, "cancelled"), (january, "calculated")]  # in commit order, once each
