@@ -18,11 +18,11 @@ from services.evaluation.domain.duties import TRAINING_HOURS, training_short
 from services.evaluation.models import Scheme, TrainingRecord, WorkerProjection, events
 from services.evaluation.schemas import TrainingIn, TrainingRow
 from shared.auth import Principal
-from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import FieldError, NotFound, UnprocessableContent
 from shared.projections import NOT_ON_ROLL
 from shared.regions import common_region, scope_prefix
+from shared.request_context import current_request_id
 from shared.scoping import WRITE_ROLES, path_filter
 
 INSERT_CHUNK = 3000  # rows per multi-row INSERT (7 parameters each, under PostgreSQL's 32,767)
@@ -81,39 +81,49 @@ async def record_training(session: AsyncSession, principal: Principal, body: Tra
 
 
 async def record_attendance(session: AsyncSession, courses: dict[Course, dict[uuid.UUID, str]], by: str) -> int:
-    """The attendance of each course (worker → community), set-based, a repeated attendance ignored; one
-    ``training.recorded`` event per course with the attendees it added and the region they share."""
-    added = 0
-    for course, attendees in courses.items():
-        rows = [
-            {
-                "worker_id": w,
-                "course": course.course,
-                "organiser": course.organiser,
-                "hours": course.hours,
-                "start_date": course.start_date,
-                "end_date": course.end_date,
-                "entered_by": by,
-            }
-            for w in attendees
-        ]
-        new = 0
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = rows[start : start + INSERT_CHUNK]
-            result = await session.execute(
-                insert(TrainingRecord).values(chunk).on_conflict_do_nothing().returning(TrainingRecord.id)
-            )
-            new += len(result.all())
-        await record_event(
-            session,
-            events,
-            "training.recorded",
-            f"course/{course.course}",
-            {"course": course.course, "hours": str(course.hours), "attendees": new},
-            region=common_region(list(attendees.values())),
+    """The attendance of each course (worker → community), set-based (multi-row inserts across courses),
+    a repeated attendance ignored; one ``training.recorded`` event per course with the attendees it added
+    and the region they share (one multi-row insert into the outbox)."""
+    rows = [
+        {
+            "worker_id": w,
+            "course": course.course,
+            "organiser": course.organiser,
+            "hours": course.hours,
+            "start_date": course.start_date,
+            "end_date": course.end_date,
+            "entered_by": by,
+        }
+        for course, attendees in courses.items()
+        for w in attendees
+    ]
+    # An attendance is one worker, course and start (the table's unique key); the file checks refuse twins.
+    course_of = {(w, c.course, c.start_date): c for c in courses for w in courses[c]}
+    added: dict[Course, int] = dict.fromkeys(courses, 0)
+    for start in range(0, len(rows), INSERT_CHUNK):
+        result = await session.execute(
+            insert(TrainingRecord)
+            .values(rows[start : start + INSERT_CHUNK])
+            .on_conflict_do_nothing()
+            .returning(TrainingRecord.worker_id, TrainingRecord.course, TrainingRecord.start_date)
         )
-        added += new
-    return added
+        for worker, name, day in result.all():
+            added[course_of[(worker, name, day)]] += 1
+    request_id = current_request_id()
+    await session.execute(
+        events.insert(),
+        [
+            {
+                "type": "training.recorded",
+                "subject": f"course/{course.course}",
+                "data": {"course": course.course, "hours": str(course.hours), "attendees": added[course]},
+                "request_id": request_id,
+                "region": common_region(list(attendees.values())),
+            }
+            for course, attendees in courses.items()
+        ],
+    )
+    return sum(added.values())
 
 
 def courses_of(rows: Sequence[tuple[Course, uuid.UUID, str]]) -> dict[Course, dict[uuid.UUID, str]]:
