@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from services.compensation import statistic_import
-from shared.spreadsheets import csv_bytes
+from shared.spreadsheets import Cell, csv_bytes
 from shegong_cli.main import app
 from tests.e2e.conftest import ADMIN_PASSWORD, Suite, token_for
 
@@ -78,7 +78,7 @@ def test_the_operators_cli_against_the_suite(suite: Suite, shegong: CliRunner, t
 
     # Each kind goes to the service that imports it: reference statistics to compensation (C2).
     statistics = tmp_path / "statistics.csv"
-    row = [COUNTY, 2025, "城镇常住居民人均可支配收入", "70000.00", "定海区2025年统计公报"]
+    row: list[Cell] = [COUNTY, 2025, "城镇常住居民人均可支配收入", "70000.00", "定海区2025年统计公报"]
     statistics.write_bytes(csv_bytes(statistic_import.COLUMNS, [row]))
     loaded = run(shegong, "import", str(statistics), "--kind", "statistics", "--region", COUNTY)
     assert "succeeded, 1/1 rows" in loaded.output
