@@ -2,24 +2,56 @@
 a follower paging with ``updated_since`` sees a row whose transaction started first but committed last,
 exactly once, and every change of every row once.
 
-Real commits (``rollback=False``); each service's rows in a province no other test uses (广东 440000)."""
+Real commits (``rollback=False``); each service's rows in a province no other test uses (广东 440000),
+removed after each test (other tests count whole tables)."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from conftest import InProcessService, Mint, ServiceFactory, bearer
 
 PROVINCE = "440000"
 COUNTY = {"roster": "440103", "evaluation": "440104", "compensation": "440105"}
 KIND = {"roster": "workforce", "evaluation": "training", "compensation": "statistics"}
+
+
+CLEANUP = (
+    "DELETE FROM roster.import_jobs WHERE region_path LIKE '44%'",
+    "DELETE FROM evaluation.import_jobs WHERE region_path LIKE '44%'",
+    "DELETE FROM compensation.import_jobs WHERE region_path LIKE '44%'",
+    "DELETE FROM evaluation.visits WHERE community_code LIKE '44%'",
+    "DELETE FROM evaluation.workers WHERE community_code LIKE '44%'",
+    "DELETE FROM compensation.recuperation_claims WHERE worker_id IN"
+    " (SELECT worker_id FROM compensation.workers WHERE community_code LIKE '44%')",
+    "DELETE FROM compensation.workers WHERE community_code LIKE '44%'",
+    "DELETE FROM compensation.payroll_runs WHERE region_code LIKE '44%'",
+    "DELETE FROM roster.regions WHERE path LIKE '44%'",
+    # The audit is append-only: its guard is lifted for this one statement (a test database).
+    "ALTER TABLE roster.personal_data_reads DISABLE TRIGGER personal_data_reads_append_only",
+    "DELETE FROM roster.personal_data_reads WHERE region LIKE '44%'",
+    "ALTER TABLE roster.personal_data_reads ENABLE TRIGGER personal_data_reads_append_only",
+)
+
+
+@pytest.fixture(autouse=True)
+async def _remove_what_the_test_committed(database_url: str) -> AsyncIterator[None]:
+    yield
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            for statement in CLEANUP:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
 
 
 class Follower:
