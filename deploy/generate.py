@@ -31,10 +31,10 @@ from stdnum.cn import ric
 from services.roster import regions_format
 from services.roster.domain.lifecycle import Employment as Period
 from services.roster.domain.lifecycle import status_on
-from services.roster.domain.posts import GRADE_RANGES
 from services.roster.domain.staffing_policy import preset_for
-from services.roster.lifecycle import business_today
 from services.roster.workforce_format import CHOICES, COLUMNS, DUTIES, DUTY_SEPARATOR, NO, YES
+from shared.business_time import business_today
+from shared.vocabulary import GRADE_RANGES
 
 PROVINCE = ("330000", "浙江省")
 CITIES = {"330300": "温州市", "331000": "台州市"}

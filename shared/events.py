@@ -50,6 +50,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, require
+from shared.contracts import check_contract
 from shared.db import SessionDep
 from shared.i18n import Message
 from shared.problems import BadRequest, FieldError, Forbidden, problem_responses
@@ -168,9 +169,12 @@ async def record_event(
 ) -> None:
     """Write an event in the session's transaction; it is published when that transaction commits.
 
-    ``region`` (default: the one the payload names) is what region-scoped feeds filter on; an event of no
-    region is served to province-wide readers only.
+    The payload must fit its type's contract (``shared.contracts.EVENTS``): a type without one, or a payload
+    that does not fit, is a programming error raised here, before anything is published. ``region``
+    (default: the one the payload names) is what region-scoped feeds filter on; an event of no region is
+    served to province-wide readers only.
     """
+    check_contract(type_, data)
     await session.execute(
         table.insert().values(
             type=type_,

@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from openpyxl.utils import get_column_letter
@@ -47,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from shared.auth import Principal
+from shared.business_time import business_today
 from shared.events import COMMITS_TABLE
 from shared.i18n import Message
 from shared.import_schemas import ImportErrorOut, ImportJobBase, ImportMode, ImportStatus
@@ -78,11 +78,6 @@ INTERRUPTED = "interrupted: the process running it stopped (a restart or a crash
 QUEUE_GRACE_SECONDS = 60
 Problem = tuple[int, int | None, str, str, str | None, str, str]  # row, column index, header, value, rule, zh, en
 _running: set[asyncio.Task[None]] = set()  # keeps the background runs referenced until they end
-BUSINESS_TIME_ZONE = ZoneInfo("Asia/Shanghai")  # CONVENTIONS: business dates are Shanghai dates
-
-
-def shanghai_today() -> date:
-    return datetime.now(BUSINESS_TIME_ZONE).date()
 
 
 class ImportJobColumns(ChangeTracked):
@@ -207,7 +202,7 @@ class ImportJobs:
         error: type[ImportErrorColumns],
         formats: Mapping[str, ImportFormat],
         out: type[ImportJobBase],
-        today: Callable[[], date] = shanghai_today,
+        today: Callable[[], date] = business_today,
     ) -> None:
         self.job = job
         self.error = error

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -16,6 +15,7 @@ from sqlalchemy import MetaData
 from shared import tracing
 from shared.api_docs import install_api_docs
 from shared.auth import TokenVerifier, http_jwks_source, roles_of_route
+from shared.background import running
 from shared.concurrency import check_if_match
 from shared.db import DatabaseUnavailableMiddleware, make_engine, make_read_engine, make_sessionmaker
 from shared.feed_consumer import FeedConsumer
@@ -210,19 +210,11 @@ def create_service_app(
         if not hasattr(app.state, "token_verifier"):
             app.state.token_verifier = TokenVerifier(http_jwks_source(app.state.http, settings.jwks_url))
         app.state.feeds = feeds(app) if feeds is not None else []
-        tasks = [
-            asyncio.create_task(f.run(settings.feed_poll_seconds)) for f in app.state.feeds if settings.feeds_enabled
-        ]
+        loops = [f.run(settings.feed_poll_seconds) for f in app.state.feeds] if settings.feeds_enabled else []
         try:
-            if extra_lifespan is not None:
-                async with extra_lifespan(app):
-                    yield
-            else:
+            async with running(*loops), extra_lifespan(app) if extra_lifespan else nullcontext():
                 yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             await app.state.http.aclose()
             await app.state.engine.dispose()
             if app.state.tracer_provider is not None:

@@ -1,6 +1,5 @@
 """Compensation service app factory: policy profiles, pay scales, payroll, bonus, step-ups (POLICY C)."""
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -15,6 +14,7 @@ from services.compensation.settings import Settings
 from services.compensation.state import compensation_state
 from services.compensation.step_ups import dispatch_forever
 from shared import import_jobs
+from shared.background import running
 from shared.service_app import create_service_app
 
 
@@ -24,25 +24,21 @@ async def background_jobs(app: FastAPI) -> AsyncIterator[None]:
     orders the roster has not confirmed are sent again (C7 saga); on the way out, import runs finish."""
     state = compensation_state(app)
     settings = state.settings
-    tasks = [asyncio.create_task(reap_forever(state.engine, settings.payroll_reaper_seconds))]
+    loops = [reap_forever(state.engine, settings.payroll_reaper_seconds)]
     if settings.feeds_enabled:  # in-process tests drive the dispatcher themselves, as they do the feeds
-        tasks.append(
-            asyncio.create_task(
-                dispatch_forever(
-                    state.engine,
-                    state.http,
-                    state.service_credentials,
-                    settings.roster_url,
-                    settings.step_up_dispatch_seconds,
-                )
+        loops.append(
+            dispatch_forever(
+                state.engine,
+                state.http,
+                state.service_credentials,
+                settings.roster_url,
+                settings.step_up_dispatch_seconds,
             )
         )
     try:
-        yield
+        async with running(*loops):
+            yield
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await import_jobs.drain()  # the import runs this process started finish
 
 

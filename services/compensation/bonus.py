@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compensation.domain.bonus import Claim, share_pool
 from services.compensation.models import AssessmentGrade, BonusAllocation, PostPeriod, WorkerProjection, events
 from services.compensation.policies import policy_for
-from services.compensation.schemas import AssessmentGrade as AssessmentGradeCode
 from services.compensation.schemas import BonusOut, BonusShare
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, LocalizedFieldError, UnprocessableContent
+from shared.read_models import from_row
+from shared.vocabulary import AssessmentGrade as AssessmentGradeCode
 
 LIVE_INDEX = "bonus_allocations_live_key"
 
@@ -38,21 +39,7 @@ def months_in_post(periods: list[tuple[date, date | None]], year: int) -> Decima
 
 
 def allocation_out(row: BonusAllocation) -> BonusOut:
-    return BonusOut(
-        id=row.id,
-        township_code=row.township_code,
-        year=row.year,
-        pool=row.pool,
-        shares=[BonusShare.model_validate(s) for s in row.shares],
-        live=row.reversed_at is None,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        replaces=row.replaces,
-        reason=row.reason,
-        replaced_by=row.replaced_by,
-        reversed_at=row.reversed_at,
-        reversed_by=row.reversed_by,
-    )
+    return from_row(BonusOut, row, live=row.reversed_at is None)
 
 
 def already_allocated(existing: BonusAllocation) -> Conflict:

@@ -24,11 +24,9 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
-from shared.events import outbox_table
-from shared.feed_consumer import feed_cursors_table
-from shared.idempotency import idempotency_table
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
+from shared.service_tables import service_tables
 from shared.sync import ChangeTracked
 
 SCHEMA = "compensation"
@@ -39,12 +37,9 @@ class Base(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
 
 
-# Transactional outbox (ARCHITECTURE rule 4): every change writes its event here in its own transaction.
-events = outbox_table(Base.metadata)
-# Idempotency-Key records of POSTs (CONVENTIONS: writes).
-idempotency_keys = idempotency_table(Base.metadata)
+# The outbox, Idempotency-Key records and feed cursors (shared/service_tables.py).
 # Where compensation is in the roster's and the evaluation service's feeds.
-feed_cursors = feed_cursors_table(Base.metadata)
+events, idempotency_keys, feed_cursors = service_tables(Base.metadata)
 
 
 class WorkerProjection(ProjectedWorker, Base):
@@ -146,8 +141,13 @@ class PayrollRun(ChangeTracked, Base):
         Index("payroll_runs_month_idx", "month", "status"),
         Index("payroll_runs_change_txid_idx", "change_txid"),
         CheckConstraint(
-            "status IN ('draft', 'calculating', 'calculated', 'approved', 'paid', 'failed', 'cancelled')",
+            "status IN ('draft', 'calculating', 'calculated', 'approved', 'paid', 'failed', 'cancelled', 'reversed')",
             name="status",
+        ),
+        CheckConstraint(
+            "(status = 'reversed') = "
+            "(reversed_at IS NOT NULL AND reversed_by IS NOT NULL AND reversal_reason IS NOT NULL)",
+            name="reversal",
         ),
     )
 
@@ -169,6 +169,11 @@ class PayrollRun(ChangeTracked, Base):
         DateTime(timezone=True), comment="while calculating: the calculation's heartbeat lease"
     )
     failure: Mapped[str | None] = mapped_column(String(500), comment="why the last calculation failed")
+    reversed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="when the approved run was reversed"
+    )
+    reversed_by: Mapped[str | None] = mapped_column(String(120), comment="who reversed it")
+    reversal_reason: Mapped[str | None] = mapped_column(String(300), comment="why it was reversed")
     excluded: Mapped[list[dict[str, Any]] | None] = mapped_column(
         JSONB, comment="workers left out because another run already pays their month, per run"
     )

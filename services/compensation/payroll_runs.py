@@ -14,6 +14,14 @@ counties commits on its own. It ends ``calculated`` only when every group is in;
 ``failed`` with every line removed, and a run whose process died is found by its expired lease and failed
 the same way by ``reap_expired_runs`` (every ``payroll_reaper_seconds``, on every replica). A failed run
 can be calculated again.
+
+**Reversal.** An approved run not yet paid can be reversed (``reverse``): its lines go, like a cancelled
+run's, and its workers' month is free for a new run. It is refused while another live run holds a
+correction computed against one of its payslips (that correction would be paid on top of the new run's
+full month), and for a paid run: money paid out is not taken back by a state change (a clawback is a
+negative correction in a later run, ``compute_adjustments``). A reversal holds an EXCLUSIVE lock on
+``payroll_runs`` for its short transaction, so no calculation (which locks its run row FOR UPDATE for the
+whole of its transaction) computes corrections against the run meanwhile.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ from services.compensation.payroll_metrics import observe_calculation
 from services.compensation.policies import policy_for
 from services.compensation.schemas import PayrollRunStatus as RunStatus
 from services.compensation.settings import Settings
+from shared.contracts import PayrollRunReversed
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, ServiceUnavailable, UnprocessableContent
@@ -423,4 +432,84 @@ async def cancel(session: AsyncSession, run: PayrollRun, by: str) -> PayrollRun:
         f"payroll-run/{run.id}",
         {"region_code": run.region_code, "month": run.month.strftime("%Y-%m"), "by": by},
     )
+    return run
+
+
+# Live runs other than the one reversed that hold a correction of one of its worker-months: computed
+# against its payslip, they would be paid on top of a new run's full month.
+DEPENDENT_SQL = text(
+    """
+SELECT r.id, r.region_code, r.status, count(*) FROM compensation.payroll_adjustments a
+JOIN compensation.payslips ps ON ps.worker_id = a.worker_id AND ps.month = a.month AND ps.run_id = :run_id
+JOIN compensation.payroll_runs r ON r.id = a.run_id
+WHERE a.run_id <> :run_id AND r.status IN ('calculating', 'calculated', 'approved', 'paid')
+GROUP BY r.id, r.region_code, r.status ORDER BY r.region_code, r.id
+"""
+)
+
+
+async def reverse(session: AsyncSession, run_id: uuid.UUID, reason: str, by: str) -> PayrollRun:
+    """Reverse an approved run that was not paid: status ``reversed`` (reason, who, when kept), its lines
+    removed, its workers' month free for another run; refused (409) for any other state and while another
+    live run holds a correction computed against it. Paid once holds throughout (see the module doc)."""
+    # First the table lock (no calculation runs or starts meanwhile), then the run: a reversal never
+    # waits on a row lock while holding a lock another reversal waits for.
+    await session.execute(text("LOCK TABLE compensation.payroll_runs IN EXCLUSIVE MODE"))
+    run = await session.scalar(
+        select(PayrollRun).where(PayrollRun.id == run_id).execution_options(populate_existing=True)
+    )
+    assert run is not None  # runs are never deleted, and the caller saw it
+    if run.status == RunStatus.paid:
+        raise Conflict(
+            Message(
+                "该批次状态为 {status}（{paid_at} 已发放），不能冲销：已发出的工资不能通过改变状态收回。"
+                "多发部分请在以后月份的核算中以负数更正扣回（每人每月只发一次）",
+                "The run is {status} (paid {paid_at}): it cannot be reversed, money paid out is not taken back by a "
+                "change of state. Recover an overpayment as a negative correction in a later run "
+                "(a worker-month is paid once)",
+            ),
+            status=run.status,
+            paid_at=run.paid_at.isoformat() if run.paid_at else "-",
+        )
+    if run.status != RunStatus.approved:
+        raise Conflict(
+            Message(
+                "状态为 {status}，不能冲销：只有已审批未发放的批次可以冲销（未审批的批次请撤销）",
+                "The run is {status}: only an approved run not yet paid can be reversed (cancel one not approved)",
+            ),
+            status=run.status,
+        )
+    dependents = (await session.execute(DEPENDENT_SQL, {"run_id": run.id})).all()
+    if dependents:
+        problem = Conflict(
+            Message(
+                "其他核算批次已含有针对本批次工资条的更正：{runs}。冲销后这些更正会与新核算重复发放，"
+                "请先撤销或冲销这些批次（每人每月只发一次）",
+                "Other runs hold corrections computed against this run's payslips: {runs}. Reversed, those "
+                "corrections would be paid on top of a new run; cancel or reverse them first "
+                "(a worker-month is paid once)",
+            ),
+            runs="; ".join(f"{r[0]} ({r[1]}, {r[2]}, {r[3]})" for r in dependents),
+        )
+        problem.extra["dependent_runs"] = [
+            {"run_id": str(r[0]), "region_code": r[1], "status": r[2], "corrections": int(r[3])} for r in dependents
+        ]
+        raise problem
+    await clear_lines(session, run)
+    run.status = RunStatus.reversed
+    run.reversed_by, run.reversed_at, run.reversal_reason = by, datetime.now(UTC), reason
+    run.version += 1
+    await session.flush()
+    event = PayrollRunReversed(
+        run_id=run.id,
+        region_code=run.region_code,
+        month=run.month.strftime("%Y-%m"),
+        workers=run.workers,
+        gross_total=run.gross_total,
+        net_total=run.net_total,
+        approved_by=run.approved_by,
+        by=by,
+        reason=reason,
+    )
+    await record_event(session, events, "payroll_run.reversed", f"payroll-run/{run.id}", event.to_data())
     return run

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select, tuple_
@@ -14,9 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compensation.domain.policy import PayPolicy
 from services.compensation.domain.recuperation import Assessment, assess_claim, year_left
 from services.compensation.models import RecuperationClaim, WorkerProjection, events
-from shared.events import record_event
+from services.compensation.policies import policy_for
+from services.compensation.schemas import RecuperationIn, RecuperationOut, ReductionOut
+from shared.auth import Principal
+from shared.events import commits_of, record_event
 from shared.i18n import Message
-from shared.problems import Conflict, LocalizedFieldError, UnprocessableContent
+from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.problems import Conflict, LocalizedFieldError, NotFound, UnprocessableContent
+from shared.read_models import from_row
+from shared.scoping import NO_SUCH_WORKER, require_sees, require_write, sees_worker, visible_projected_worker
+from shared.sync import synced_rows
+
+NO_SUCH_CLAIM = Message("疗休养记录不存在", "No such recuperation claim")
 
 
 def in_year(year: int) -> tuple[date, date]:
@@ -122,3 +131,134 @@ async def record_claim(
         region=worker.community_code,  # county feeds follow their workers' claims
     )
     return claim, year_left(policy, used + outcome.allowed)
+
+
+def claim_out(claim: RecuperationClaim, worker: WorkerProjection, used: Decimal, policy: PayPolicy) -> RecuperationOut:
+    return from_row(
+        RecuperationOut,
+        claim,
+        name=worker.name,
+        community_code=worker.community_code,
+        reductions=[ReductionOut.model_validate(r) for r in claim.reductions],
+        year=claim.start_date.year,
+        year_used=used.quantize(Decimal("0.01")),
+        year_left=year_left(policy, used),
+    )
+
+
+async def claim(session: AsyncSession, principal: Principal, body: RecuperationIn) -> RecuperationOut:
+    """A claim for a worker the caller may write for, recorded at what the caps allow (C10)."""
+    worker = await visible_projected_worker(session, WorkerProjection, principal, body.worker_id)
+    require_write(principal, worker.community_code, NO_SUCH_WORKER)
+    policy = await policy_for(session, worker.community_code, body.start_date.year)
+    row, left = await record_claim(
+        session,
+        worker,
+        policy,
+        start_date=body.start_date,
+        days=body.days,
+        amount=body.amount,
+        note=body.note,
+        by=principal.subject,
+    )
+    return claim_out(row, worker, policy.recuperation_per_year - left, policy)
+
+
+async def visible_claim(session: AsyncSession, principal: Principal, claim_id: uuid.UUID) -> RecuperationOut:
+    row = await session.get(RecuperationClaim, claim_id)
+    worker = await session.get(WorkerProjection, row.worker_id) if row is not None else None
+    if row is None or worker is None or not sees_worker(principal, worker.worker_id, worker.community_code):
+        raise NotFound(NO_SUCH_CLAIM)
+    year = row.start_date.year
+    used = (await used_per_worker_year(session, {(worker.worker_id, year)}))[(worker.worker_id, year)]
+    return claim_out(row, worker, used, await policy_for(session, worker.community_code, year))
+
+
+def _one_of_worker_or_county(worker_id: uuid.UUID | None, county_code: str | None) -> None:
+    if (worker_id is None) == (county_code is None):
+        raise UnprocessableContent(
+            Message("请给出 worker_id 或 county_code 之一", "Give exactly one of worker_id and county_code"),
+            errors=[
+                LocalizedFieldError(
+                    "/query/worker_id",
+                    "worker_id",
+                    Message("worker_id 与 county_code 须且仅须给出一个", "Exactly one of worker_id and county_code"),
+                    type="value_error",
+                )
+            ],
+        )
+
+
+async def claims_page(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    year: int,
+    worker_id: uuid.UUID | None,
+    county_code: str | None,
+    cursor: str | None,
+    limit: int,
+    updated_since: datetime | None = None,
+) -> Page[RecuperationOut]:
+    """A year's claims of one worker or of a county, by start date, each with its worker's year used and left;
+    or, with ``updated_since`` (pull sync), those recorded since then in commit order (``shared.sync``)."""
+    _one_of_worker_or_county(worker_id, county_code)
+    start, end = in_year(year)
+    query = (
+        select(RecuperationClaim)
+        .join(WorkerProjection, WorkerProjection.worker_id == RecuperationClaim.worker_id)
+        .where(RecuperationClaim.start_date >= start, RecuperationClaim.start_date < end)
+    )
+    if worker_id is not None:
+        await visible_projected_worker(session, WorkerProjection, principal, worker_id)
+        query = query.where(RecuperationClaim.worker_id == worker_id)
+    else:
+        assert county_code is not None
+        require_sees(principal, county_code)
+        query = query.where(WorkerProjection.community_path.startswith(county_code))
+    filters = {"year": year, "worker_id": worker_id, "county_code": county_code}
+    next_cursor: str | None = None
+    if updated_since is not None:
+        synced, next_cursor = await synced_rows(
+            session,
+            query,
+            commits=commits_of(events),
+            change_txid=RecuperationClaim.change_txid,
+            row_id=RecuperationClaim.id,
+            since=updated_since,
+            cursor=cursor,
+            limit=limit,
+            filters=filters | {"updated_since": updated_since.isoformat()},
+        )
+        claims, more = list(synced), False
+    else:
+        if cursor:
+            after_date, after_id = decode_cursor(cursor, filters, (date, uuid.UUID))
+            query = query.where(
+                tuple_(RecuperationClaim.start_date, RecuperationClaim.id)
+                > (date.fromisoformat(after_date), uuid.UUID(after_id))
+            )
+        claims, more = await fetch_page(
+            session, query.order_by(RecuperationClaim.start_date, RecuperationClaim.id), limit
+        )
+    workers = {
+        w.worker_id: w
+        for w in (
+            await session.scalars(
+                select(WorkerProjection).where(WorkerProjection.worker_id.in_({c.worker_id for c in claims}))
+            )
+        ).all()
+    }
+    used = await used_per_worker_year(session, {(c.worker_id, year) for c in claims})
+    policies = {
+        community: await policy_for(session, community, year)
+        for community in {w.community_code for w in workers.values()}
+    }
+    items = [
+        claim_out(c, workers[c.worker_id], used[(c.worker_id, year)], policies[workers[c.worker_id].community_code])
+        for c in claims
+    ]
+    last = claims[-1] if claims else None
+    if more and last:
+        next_cursor = encode_cursor([last.start_date.isoformat(), str(last.id)], filters)
+    return Page[RecuperationOut](items=items, next_cursor=next_cursor)

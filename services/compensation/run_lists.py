@@ -35,6 +35,9 @@ def run_out(r: PayrollRun) -> RunOut:
         calculated_at=r.calculated_at,
         failure=r.failure,
         excluded=[CoveringRun.model_validate(e) for e in r.excluded or []],
+        reversed_by=r.reversed_by,
+        reversed_at=r.reversed_at,
+        reversal_reason=r.reversal_reason,
         version=r.version,
     )
 

@@ -13,29 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.import_schemas import IMPORT_LABELS, ImportJobBase
 from shared.inputs import MONTH_PATTERN, Money
 from shared.regions import RegionCode, TownshipCode
-
-
-class Post(StrEnum):
-    """岗位 post (P1)."""
-
-    chief = "chief"
-    deputy = "deputy"
-    staff = "staff"
-
-
-class AssessmentGrade(StrEnum):
-    """考核等次 grade (E3)."""
-
-    excellent = "excellent"
-    competent = "competent"
-    basically_competent = "basically_competent"
-    incompetent = "incompetent"
+from shared.vocabulary import AssessmentGrade, Post
 
 
 class PayrollRunStatus(StrEnum):
     """工资核算状态 payroll run status: draft → calculated → approved → paid; a large run is ``calculating``
     meanwhile; a calculation that fails or whose process dies ends ``failed`` with no lines (calculate
-    again); ``cancelled`` frees its workers' month."""
+    again); ``cancelled`` frees its workers' month; ``reversed``: an approved run taken back before it was paid,
+    which frees its workers' month too."""
 
     draft = "draft"
     calculating = "calculating"
@@ -44,6 +29,7 @@ class PayrollRunStatus(StrEnum):
     paid = "paid"
     failed = "failed"
     cancelled = "cancelled"
+    reversed = "reversed"
 
 
 class PolicyPreset(StrEnum):
@@ -60,6 +46,7 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         PayrollRunStatus.calculated: "已计算",
         PayrollRunStatus.approved: "已审批",
         PayrollRunStatus.paid: "已发放",
+        PayrollRunStatus.reversed: "已冲销",
     },
     "policy_preset": {PolicyPreset.wenzhou: "温州", PolicyPreset.taizhou: "台州"},
 }
@@ -192,7 +179,17 @@ class RunOut(BaseModel):
         default_factory=list,
         description="剔除 workers left out because another run of the month already pays them (overlap=exclude)",
     )
+    reversed_by: str | None = Field(None, description="冲销人 who reversed the approved run")
+    reversed_at: datetime | None = Field(None, description="冲销时间 when")
+    reversal_reason: str | None = Field(None, description="冲销原因 why")
     version: int
+
+
+class ReversalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(
+        min_length=1, max_length=300, description="冲销原因 why the approved run is taken back (kept on the run)"
+    )
 
 
 class LineOut(BaseModel):
@@ -339,6 +336,37 @@ ENUM_LABELS |= IMPORT_LABELS
 
 class ImportJobOut(ImportJobBase):
     kind: ImportKind = Field(description="导入类型 statistics")
+
+
+class StepUpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    region_code: RegionCode = Field(description="区划 region (a county, usually)")
+    year: int = Field(ge=2000, le=2100, description="晋档年度 step-ups take effect on 1 January of this year (C7)")
+    apply: bool = Field(False, description="执行 send the new grades to the roster; false: preview only")
+
+
+class StepUpRow(BaseModel):
+    worker_id: str = Field(description="社工编号 worker id")
+    post: str = Field(description="岗位 post")
+    grade: int = Field(description="现等级 current grade")
+    new_grade: int | None = Field(description="新等级 the grade from 1 January, or null")
+    years: list[int] = Field(description="考核年度 the assessment years examined (C7)")
+    reason: str = Field(description="说明 C7, or why not")
+    applied: bool = Field(description="已提交花名册 the roster confirmed the new grade")
+    order_status: str | None = Field(
+        None, description="指令状态 pending (to be sent again) | confirmed | rejected; null when not applied"
+    )
+
+
+class StepUpOrderOut(BaseModel):
+    id: uuid.UUID
+    worker_id: uuid.UUID = Field(description="社工编号 worker id")
+    post: str = Field(description="岗位 post")
+    grade: int = Field(description="新等级 the new grade (C7)")
+    effective: date = Field(description="生效日期 1 January of the step-up year")
+    status: str = Field(description="指令状态 pending | sending | confirmed | rejected")
+    attempts: int = Field(description="发送次数 times sent")
+    last_error: str | None = Field(description="最近错误 why the last attempt did not confirm")
 
 
 class RecuperationIn(BaseModel):

@@ -23,6 +23,7 @@ from services.evaluation.models import MustVisitHousehold, Scheme, Visit, WorkCa
 from services.evaluation.schemas import ComplianceReport, ComplianceRow, OpenMustVisit, VisitReport, VisitRow
 from services.evaluation.training import training_rows
 from shared.projections import NOT_ON_ROLL
+from shared.read_models import from_row
 from shared.regions import scope_prefix
 
 
@@ -107,17 +108,7 @@ async def _overdue(session: AsyncSession, prefix: str, schemes: dict[str, Scheme
         times = visits.get((h.community_code, h.building, h.unit, h.household), [])
         seen = any(start <= at < end for at in times)
         if not seen:
-            open_visits.append(
-                OpenMustVisit(
-                    community_code=h.community_code,
-                    building=h.building,
-                    unit=h.unit,
-                    household=h.household,
-                    category=h.category,
-                    since=h.since,
-                    due=deadline,
-                )
-            )
+            open_visits.append(from_row(OpenMustVisit, h, due=deadline))
     return open_visits
 
 

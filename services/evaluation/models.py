@@ -25,11 +25,9 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
-from shared.events import outbox_table
-from shared.feed_consumer import feed_cursors_table
-from shared.idempotency import idempotency_table
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
+from shared.service_tables import service_tables
 from shared.sync import ChangeTracked
 
 SCHEMA = "evaluation"
@@ -39,12 +37,9 @@ class Base(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
 
 
-# Transactional outbox (ARCHITECTURE rule 4): every change writes its event here in its own transaction.
-events = outbox_table(Base.metadata)
-# Idempotency-Key records of POSTs (CONVENTIONS: writes).
-idempotency_keys = idempotency_table(Base.metadata)
+# The outbox, Idempotency-Key records and feed cursors (shared/service_tables.py).
 # Where the evaluation service is in the roster's feed.
-feed_cursors = feed_cursors_table(Base.metadata)
+events, idempotency_keys, feed_cursors = service_tables(Base.metadata)
 
 
 class WorkerProjection(ProjectedWorker, Base):

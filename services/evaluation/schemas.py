@@ -13,15 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from shared.import_schemas import IMPORT_LABELS, ImportJobBase
 from shared.problems import FieldError
 from shared.regions import CommunityCode, TownshipCode
-
-
-class AssessmentGrade(StrEnum):
-    """考核等次 assessment grade (E3)."""
-
-    excellent = "excellent"
-    competent = "competent"
-    basically_competent = "basically_competent"
-    incompetent = "incompetent"
+from shared.vocabulary import AssessmentGrade
 
 
 class MustVisitCategory(StrEnum):

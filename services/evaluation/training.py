@@ -18,6 +18,7 @@ from services.evaluation.domain.duties import TRAINING_HOURS, training_short
 from services.evaluation.models import Scheme, TrainingRecord, WorkerProjection, events
 from services.evaluation.schemas import TrainingIn, TrainingRow
 from shared.auth import Principal
+from shared.contracts import check_contract
 from shared.i18n import Message
 from shared.problems import FieldError, NotFound, UnprocessableContent
 from shared.projections import NOT_ON_ROLL
@@ -110,19 +111,20 @@ async def record_attendance(session: AsyncSession, courses: dict[Course, dict[uu
         for worker, name, day in result.all():
             added[course_of[(worker, name, day)]] += 1
     request_id = current_request_id()
-    await session.execute(
-        events.insert(),
-        [
+    outbox = []
+    for course, attendees in courses.items():
+        data = {"course": course.course, "hours": str(course.hours), "attendees": added[course]}
+        check_contract("training.recorded", data)  # as record_event checks each payload
+        outbox.append(
             {
                 "type": "training.recorded",
                 "subject": f"course/{course.course}",
-                "data": {"course": course.course, "hours": str(course.hours), "attendees": added[course]},
+                "data": data,
                 "request_id": request_id,
                 "region": common_region(list(attendees.values())),
             }
-            for course, attendees in courses.items()
-        ],
-    )
+        )
+    await session.execute(events.insert(), outbox)
     return sum(added.values())
 
 

@@ -42,6 +42,7 @@ from shared.problems import (
     UnprocessableContent,
     field_errors_from_validation,
 )
+from shared.read_models import from_row
 from shared.scoping import READ_ROLES, WORKER_ROLES, WRITE_ROLES, own_worker_id, require_write, sees_region, sees_worker
 from shared.sync import synced_rows
 
@@ -307,16 +308,7 @@ async def must_visit_days(session: AsyncSession, county: str, year: int) -> int:
 
 
 def must_visit_out(row: MustVisitHousehold, days: int) -> MustVisitOut:
-    return MustVisitOut(
-        id=row.id,
-        community_code=row.community_code,
-        building=row.building,
-        unit=row.unit,
-        household=row.household,
-        category=row.category,
-        since=row.since,
-        due=due_date(row.since, days),
-    )
+    return from_row(MustVisitOut, row, due=due_date(row.since, days))
 
 
 def due_date(since: date, days: int) -> date:

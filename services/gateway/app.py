@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,6 +26,7 @@ from services.gateway.upstreams import Balancer
 from services.gateway.webhook_feeds import webhook_feeds
 from services.gateway.webhook_sender import deliver_forever, sender_config
 from shared.api_docs import install_api_docs
+from shared.background import running
 from shared.service_app import create_service_app
 from shared.tracing import aiohttp_trace_configs
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def proxy_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keys.current()  # no signing key: refuse to start, naming the command (never a 500 at the first sign-in)
         app.state.proxy_session = make_proxy_session(
             settings.proxy_max_connections,
             settings.proxy_connect_timeout_seconds,
@@ -49,25 +50,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The feeds webhooks are made from, and their sender. Not app.state.feeds: a service that is down
         # delays its webhooks but must not make the suite's one entry unready (/readyz).
         app.state.webhook_feeds = webhook_feeds(app)
-        tasks = []
+        loops = []
         if settings.feeds_enabled:
-            tasks = [asyncio.create_task(feed.run(settings.feed_poll_seconds)) for feed in app.state.webhook_feeds]
-            tasks.append(
-                asyncio.create_task(
-                    deliver_forever(
-                        lambda: app.state.sessionmaker,
-                        app.state.webhook_http,
-                        sender_config(settings),
-                        settings.webhook_poll_seconds,
-                    )
+            loops = [feed.run(settings.feed_poll_seconds) for feed in app.state.webhook_feeds]
+            loops.append(
+                deliver_forever(
+                    lambda: app.state.sessionmaker,
+                    app.state.webhook_http,
+                    sender_config(settings),
+                    settings.webhook_poll_seconds,
                 )
             )
         try:
-            yield
+            async with running(*loops):
+                yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             await app.state.webhook_http.aclose()
             await app.state.proxy_session.close()
 

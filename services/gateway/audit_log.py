@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.gateway.account_names import account_names
 from services.gateway.models import AuditEvent
 from services.gateway.schemas import AuditEventOut
 from shared.auth import Principal, Role
@@ -31,7 +32,8 @@ async def audit_page(
     session: AsyncSession, principal: Principal, filters: AuditFilters, cursor: str | None, limit: int
 ) -> Page[AuditEventOut]:
     """The events of the reader's regions (province readers also see events of no region, e.g. failed
-    sign-ins), ``since`` inclusive, ``until`` exclusive; keyset-paged on the id."""
+    sign-ins), ``since`` inclusive, ``until`` exclusive; keyset-paged on the id; the accounts behind
+    ``user:<uuid>`` actors and subjects named (username, name)."""
     bound = asdict(filters)  # a cursor made under other filters is refused
     regions = principal.regions(READERS)
     conditions = [AuditEvent.region.startswith(scope_prefix(r)) for r in regions]
@@ -52,6 +54,7 @@ async def audit_page(
         (before,) = decode_cursor(cursor, bound, (int,))
         query = query.where(AuditEvent.id < int(before))
     rows, more = await fetch_page(session, query, limit)
+    accounts = await account_names(session, [s for r in rows for s in (r.actor, r.subject)])
     items = [
         AuditEventOut(
             id=r.id,
@@ -63,6 +66,8 @@ async def audit_page(
             ip=r.ip,
             request_id=r.request_id,
             details=r.details,
+            actor_account=accounts.get(r.actor or ""),
+            subject_account=accounts.get(r.subject or ""),
         )
         for r in rows
     ]

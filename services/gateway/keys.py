@@ -15,6 +15,7 @@ CLI: ``python -m services.gateway.keys (new|ensure|list) [folder]``.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import sys
 import time
@@ -25,6 +26,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
+
+_log = logging.getLogger("shegong.gateway.keys")
 
 
 def _created(kid: str, now: datetime) -> datetime:
@@ -66,6 +69,10 @@ class SigningKeys:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
             if isinstance(key, Ed25519PrivateKey):
                 keys[path.stem] = key
+        if not keys and self._keys:  # the folder emptied while running (a botched rotation): keep signing
+            _log.error("no Ed25519 signing key in %s any more; keeping the %d loaded", self.folder, len(self._keys))
+            self._loaded_at = time.monotonic()
+            return
         if not keys:
             raise RuntimeError(f"no Ed25519 signing key in {self.folder}: python -m services.gateway.keys new")
         self._keys = keys

@@ -136,6 +136,13 @@ class PrincipalOut(BaseModel):
     worker_id: str | None
 
 
+class AccountRef(BaseModel):
+    """An account behind a ``user:<uuid>``."""
+
+    username: str = Field(description="用户名 sign-in name")
+    name: str = Field(description="姓名 the person's name")
+
+
 class AuditEventOut(BaseModel):
     id: int
     occurred_at: datetime
@@ -146,6 +153,8 @@ class AuditEventOut(BaseModel):
     ip: str | None
     request_id: str | None
     details: dict[str, Any]
+    actor_account: AccountRef | None = Field(None, description="操作人账号 the account when the actor is a user")
+    subject_account: AccountRef | None = Field(None, description="对象账号 the account when the subject is a user")
 
 
 # Webhooks (docs/webhooks.md)

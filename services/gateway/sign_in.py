@@ -1,4 +1,4 @@
-"""Signing in a user: the password grant and the refresh-token grant of ``POST /api/v1/auth/token``, also
+"""Signing in: the password, client-credentials and refresh-token grants of ``POST /api/v1/auth/token``, also
 what the console's sign-in form and its cookie session use (one place that checks passwords, slows down
 repeated failures, records the audit and mints tokens)."""
 
@@ -12,17 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.audit import AuditAction, record
 from services.gateway.keys import SigningKeys
-from services.gateway.models import User
+from services.gateway.models import ApiClient, User
 from services.gateway.passwords import SecretHasher
 from services.gateway.schemas import TokenResponse
 from services.gateway.settings import Settings
 from services.gateway.sign_in_throttle import Thresholds, wait_seconds
-from services.gateway.tokens import issue_access_token, new_refresh_token, rotate_refresh_token, user_principal
+from services.gateway.tokens import (
+    client_principal,
+    client_secret_matches,
+    issue_access_token,
+    new_refresh_token,
+    rotate_refresh_token,
+    user_principal,
+)
 from shared.i18n import Message
 from shared.problems import BadRequest, TooManyRequests, Unauthorized
 
 # One message for unknown account and wrong password: the answer must not tell which.
 BAD_CREDENTIALS = Message("用户名或密码错误", "Wrong user name or password")
+BAD_CLIENT = Message("客户端编号或密钥错误", "Wrong client id or secret")
 BAD_REFRESH = Message("刷新令牌无效、已过期或已撤销", "The refresh token is invalid, expired or revoked")
 
 
@@ -99,6 +107,38 @@ async def password_sign_in(
         expires_in=ttl,
         refresh_token=refresh,
     )
+
+
+async def client_sign_in(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    keys: SigningKeys,
+    hasher: SecretHasher,
+    client_id: str,
+    client_secret: str,
+    caller: Caller,
+) -> TokenResponse:
+    """The client-credentials grant: an access token (no refresh token, RFC 6749 §4.4.3: the client asks
+    again), or 401 for an unknown client, a wrong secret (the previous one works for the rotation's grace
+    period) or a disabled client, audited."""
+    client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    ok = client_secret_matches(hasher, client, client_secret, settings.client_secret_grace_seconds)
+    if client is None or not ok or not client.active:
+        record(
+            session,
+            AuditAction.sign_in_failed,
+            actor=None,
+            subject=client_id,
+            ip=caller.ip,
+            details={"grant_type": "client_credentials"},
+        )
+        await session.commit()
+        raise oauth_error(BAD_CLIENT, "invalid_client")
+    version = client.token_version
+    principal = await client_principal(session, client)
+    ttl = settings.access_token_ttl_seconds
+    return TokenResponse(access_token=issue_access_token(keys, principal, ttl, token_version=version), expires_in=ttl)
 
 
 async def refresh_sign_in(

@@ -24,6 +24,7 @@ from shared.auth import Principal
 from shared.i18n import Message
 from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import FieldError, Forbidden, NotFound, UnprocessableContent
+from shared.read_models import from_row
 from shared.scoping import READ_ROLES, sees_region
 
 NO_SUCH_SUBSCRIPTION = Message("订阅不存在", "No such subscription")
@@ -80,35 +81,11 @@ async def _owner(session: AsyncSession, principal: Principal) -> tuple[uuid.UUID
 def subscription_out(row: WebhookSubscription) -> SubscriptionOut:
     now = datetime.now(UTC)
     until = row.previous_secret_until if row.previous_secret_until and row.previous_secret_until > now else None
-    return SubscriptionOut(
-        id=row.id,
-        url=row.url,
-        event_types=list(row.event_types),
-        region_code=row.region_code,
-        active=row.active,
-        previous_secret_until=until,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return from_row(SubscriptionOut, row, previous_secret_until=until)
 
 
 def delivery_out(row: WebhookDelivery) -> DeliveryOut:
-    return DeliveryOut(
-        id=row.id,
-        subscription_id=row.subscription_id,
-        webhook_id=row.webhook_id,
-        source=row.source,
-        event_id=row.event_id,
-        event_type=row.event_type,
-        status=row.status,
-        parked=row.status == "parked",
-        attempts=row.attempts,
-        status_codes=list(row.status_codes),
-        last_error=row.last_error,
-        next_attempt_at=row.next_attempt_at,
-        created_at=row.created_at,
-        delivered_at=row.delivered_at,
-    )
+    return from_row(DeliveryOut, row, parked=row.status == "parked")
 
 
 async def create_subscription(

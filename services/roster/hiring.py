@@ -15,12 +15,13 @@ from services.roster.domain.careers import probation_end
 from services.roster.domain.id_numbers import InvalidIdNumber, ResidentId, id_number_key, parse_id_number
 from services.roster.domain.working_age import birth_date_problem, working_age_problem
 from services.roster.errors import invalid
-from services.roster.lifecycle import Lifecycles, business_today, worker_event
+from services.roster.lifecycle import Lifecycles, worker_event
 from services.roster.models import Employment, Worker, events
 from services.roster.quota_use import check_quota
 from services.roster.regions import staffing_policy, visible_region
 from services.roster.schemas import WorkerCreate, WorkerStatus
 from shared.auth import Principal
+from shared.business_time import business_today
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, FieldError, UnprocessableContent

@@ -5,7 +5,6 @@ workbook) on the roster's own ``import_jobs`` table."""
 from __future__ import annotations
 
 from services.roster import regions_format, regions_import, workforce_format, workforce_import
-from services.roster.lifecycle import business_today
 from services.roster.models import ImportCellError, ImportJob
 from services.roster.schemas import ImportJobOut, ImportKind
 from shared.import_jobs import INTERRUPTED, ImportFormat, ImportJobs, drain
@@ -35,5 +34,4 @@ IMPORTS = ImportJobs(
         ),
     },
     out=ImportJobOut,
-    today=business_today,
 )

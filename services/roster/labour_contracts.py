@@ -15,6 +15,7 @@ from services.roster.models import AssessmentResult, Contract, Employment, Worke
 from services.roster.regions import staffing_policy
 from services.roster.schemas import ContractIn, RecontractIn
 from shared.auth import Principal
+from shared.contracts import ContractSigned
 from shared.events import record_event
 from shared.i18n import Message
 from shared.policy_rules import decides
@@ -86,12 +87,12 @@ async def sign_contract(session: AsyncSession, worker: Worker, body: ContractIn)
         events,
         "contract.signed",
         f"worker/{worker.id}",
-        {
-            "worker_id": str(worker.id),
-            "start_date": contract.start_date.isoformat(),
-            "end_date": contract.end_date.isoformat(),
-            "renewal": previous is not None,
-        },
+        ContractSigned(
+            worker_id=worker.id,
+            start_date=contract.start_date,
+            end_date=contract.end_date,
+            renewal=previous is not None,
+        ).to_data(),
         region=worker.community_code,
     )
     return contract

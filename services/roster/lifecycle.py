@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from sqlalchemy import ColumnElement, case, or_, select
@@ -30,16 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.roster.domain import lifecycle
 from services.roster.models import Employment, Secondment, Worker, events
 from services.roster.state import roster_state
+from shared.background import running
+from shared.business_time import business_today
 from shared.contracts import EmploymentPeriod, WorkerChanged
 from shared.events import record_event
 from shared.request_context import new_request_id, request_id_var
 
-BUSINESS_TIME_ZONE = ZoneInfo("Asia/Shanghai")  # CONVENTIONS: business dates are Shanghai dates
 _log = logging.getLogger("shegong.roster.lifecycle")
-
-
-def business_today() -> date:
-    return datetime.now(BUSINESS_TIME_ZONE).date()
 
 
 def status_expression(day: date) -> ColumnElement[str]:
@@ -203,14 +199,6 @@ async def run_transitions(app: FastAPI, interval_seconds: float) -> None:
 @asynccontextmanager
 async def lifecycle_lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = roster_state(app).settings
-    task = (
-        asyncio.create_task(run_transitions(app, settings.lifecycle_interval_seconds))
-        if settings.lifecycle_enabled
-        else None
-    )
-    try:
+    loops = [run_transitions(app, settings.lifecycle_interval_seconds)] if settings.lifecycle_enabled else []
+    async with running(*loops):
         yield
-    finally:
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)

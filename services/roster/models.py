@@ -27,10 +27,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
-from shared.events import CURRENT_TXID, outbox_table
-from shared.feed_consumer import feed_cursors_table
-from shared.idempotency import idempotency_table
+from shared.events import CURRENT_TXID
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
+from shared.service_tables import service_tables
 from shared.sync import ChangeTracked
 
 SCHEMA = "roster"
@@ -40,12 +39,9 @@ class Base(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
 
 
-# Transactional outbox (ARCHITECTURE rule 4): every change writes its event here in its own transaction.
-events = outbox_table(Base.metadata)
-# Idempotency-Key records of POSTs (CONVENTIONS: writes).
-idempotency_keys = idempotency_table(Base.metadata)
+# The outbox, Idempotency-Key records and feed cursors (shared/service_tables.py).
 # Where the roster is in the feeds it consumes (evaluation: assessment grades for H8).
-feed_cursors = feed_cursors_table(Base.metadata)
+events, idempotency_keys, feed_cursors = service_tables(Base.metadata)
 
 
 class Region(ChangeTracked, Base):
@@ -108,6 +104,8 @@ class Worker(Base):
         Index("workers_community_path_idx", "community_path", postgresql_ops={"community_path": "text_pattern_ops"}),
         Index("workers_status_idx", "status"),
         Index("workers_change_txid_idx", "change_txid"),
+        # the list's name filter: a surname or full name as a prefix (roster_0011 says why not pg_trgm)
+        Index("workers_name_prefix_idx", "name", postgresql_ops={"name": "text_pattern_ops"}),
         # the status last published (WorkerStatus): anything else is refused by the database too
         CheckConstraint("status IN ('pending', 'probation', 'active', 'on_loan', 'left')", name="status"),
     )

@@ -12,10 +12,11 @@ from services.roster.domain.posts import Violation, grade_violation, holders_vio
 from services.roster.errors import invalid
 from services.roster.models import PostAssignment, Region, Worker, events
 from services.roster.regions import staffing_policy
-from services.roster.schemas import Post, PostAssign
+from services.roster.schemas import PostAssign
 from shared.contracts import PostAssigned
 from shared.events import record_event
 from shared.problems import UnprocessableContent
+from shared.vocabulary import Post
 
 
 def _refused(violation: Violation) -> UnprocessableContent:

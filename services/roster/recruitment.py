@@ -11,14 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.roster.domain.careers import reserve_capacity
 from services.roster.domain.id_numbers import InvalidIdNumber, id_number_key, parse_id_number
 from services.roster.errors import invalid, refused
-from services.roster.lifecycle import business_today
 from services.roster.models import RecruitmentRound, ReserveEntry, events
 from services.roster.regions import staffing_policy, visible_region
 from services.roster.schemas import ReserveEntryOut, ReserveIn, RoundIn, RoundOut
 from shared.auth import Principal
+from shared.business_time import business_today
 from shared.events import record_event
 from shared.i18n import Message
 from shared.policy_rules import decides
+from shared.read_models import from_row
 from shared.regions import RegionLevel
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region, visible_or_404
 
@@ -28,16 +29,7 @@ NO_SUCH_ROUND = Message("招聘批次不存在", "No such recruitment round")
 async def round_out(session: AsyncSession, row: RecruitmentRound) -> RoundOut:
     policy = await staffing_policy(session, row.county_code, row.announced_on.year)
     used = await session.scalar(select(func.count()).select_from(ReserveEntry).where(ReserveEntry.round_id == row.id))
-    return RoundOut(
-        id=row.id,
-        county_code=row.county_code,
-        channel=row.channel,
-        announced_on=row.announced_on,
-        hires=row.hires,
-        title=row.title,
-        reserve_capacity=reserve_capacity(row.hires, policy),
-        reserve_used=int(used or 0),
-    )
+    return from_row(RoundOut, row, reserve_capacity=reserve_capacity(row.hires, policy), reserve_used=int(used or 0))
 
 
 @decides("H1")

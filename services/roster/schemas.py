@@ -14,15 +14,7 @@ from shared.import_schemas import IMPORT_LABELS, ImportJobBase
 from shared.inputs import Count
 from shared.policy_rules import decides
 from shared.regions import CommunityCode, CountyCode, RegionCode
-
-
-@decides("P1")
-class Post(StrEnum):
-    """岗位 post (P1: 三岗)."""
-
-    chief = "chief"
-    deputy = "deputy"
-    staff = "staff"
+from shared.vocabulary import Post
 
 
 class WorkerStatus(StrEnum):

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.roster.lifecycle import business_today
 from services.roster.models import PostAssignment, Worker
 from shared.auth import Principal
+from shared.business_time import business_today
 from shared.scoping import NO_SUCH_WORKER, require_write, sees_worker, visible_or_404
 
 

@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.roster.lifecycle import business_today, status_expression
+from services.roster.lifecycle import status_expression
 from services.roster.models import PersonalDataRead, PostAssignment, Worker, events
-from services.roster.schemas import CertificateLevel, Post, WorkerOut, WorkerStatus
+from services.roster.schemas import CertificateLevel, WorkerOut, WorkerStatus
 from services.roster.worker_access import held_on
 from services.roster.worker_views import workers_out
 from shared.auth import Principal
+from shared.business_time import business_today
 from shared.events import commits_of
 from shared.i18n import Message
 from shared.pagination import Page, decode_cursor, encode_cursor
@@ -26,6 +27,7 @@ from shared.regions import common_region, scope_prefix
 from shared.request_context import current_request_id
 from shared.scoping import own_worker_filter, path_filter
 from shared.sync import synced_rows
+from shared.vocabulary import Post
 
 UNMASKED_FIELDS = ["id_number", "phone"]
 
@@ -41,6 +43,7 @@ class WorkerFilters:
     hired_to: date | None = None
     as_of: date | None = None
     updated_since: datetime | None = None
+    name: str | None = None
 
     @property
     def day(self) -> date:
@@ -58,6 +61,7 @@ class WorkerFilters:
             "from": self.hired_from,
             "to": self.hired_to,
             **({"updated_since": self.updated_since.isoformat()} if self.updated_since else {}),
+            **({"name": self.name} if self.name else {}),
         }
 
 
@@ -68,6 +72,8 @@ def _visible(principal: Principal, f: WorkerFilters) -> Select[Any]:
     query = select(Worker).where(visible)
     if f.region:
         query = query.where(Worker.community_path.startswith(scope_prefix(f.region)))
+    if f.name:  # a prefix, wildcards escaped (the workers_name_prefix_idx index serves it)
+        query = query.where(Worker.name.startswith(f.name, autoescape=True))
     if f.status:
         query = query.where(status_expression(f.day) == f.status.value)
     if f.certificate_level:

@@ -7,25 +7,17 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.roster.lifecycle import Lifecycles, business_today
+from services.roster.lifecycle import Lifecycles
 from services.roster.models import PostAssignment, Worker
-from services.roster.schemas import Duty, EmploymentOut, Post, PostOut, WorkerOut, WorkerStatus
+from services.roster.schemas import EmploymentOut, PostOut, WorkerOut, WorkerStatus
 from services.roster.worker_access import held_on
+from shared.business_time import business_today
 from shared.masking import mask_id_number, mask_phone
+from shared.read_models import from_row
 
 
 def post_out(p: PostAssignment) -> PostOut:
-    return PostOut(
-        id=p.id,
-        worker_id=p.worker_id,
-        community_code=p.community_code,
-        post=Post(p.post),
-        grade=p.grade,
-        start_date=p.start_date,
-        end_date=p.end_date,
-        approval=p.approval,
-        duties=[Duty(d) for d in p.duties],
-    )
+    return PostOut.model_validate(p, from_attributes=True)
 
 
 async def worker_out(session: AsyncSession, w: Worker, as_of: date | None = None) -> WorkerOut:
@@ -48,33 +40,14 @@ async def workers_out(session: AsyncSession, workers: list[Worker], as_of: date 
 
 def worker_view(w: Worker, post: PostAssignment | None, lifecycles: Lifecycles, day: date) -> WorkerOut:
     employments = lifecycles.employments(w.id)
-    return WorkerOut(
-        id=w.id,
+    return from_row(
+        WorkerOut,
+        w,
         id_number=mask_id_number(w.id_number) or "",
-        name=w.name,
-        sex=w.sex,
-        birth_date=w.birth_date,
         phone=mask_phone(w.phone),
-        education=w.education,
-        political_status=w.political_status,
-        community_code=w.community_code,
-        lives_in_community=w.lives_in_community,
-        generalist=w.generalist,
-        grid_duties=w.grid_duties,
-        certificate_level=w.certificate_level,
-        certificate_date=w.certificate_date,
         status=WorkerStatus(lifecycles.status_on(w.id, day)),
         status_as_of=day,
-        hire_date=w.hire_date,
-        left_date=w.left_date,
         probation_end=employments[-1].probation_end if employments else None,
-        employments=[
-            EmploymentOut(hire_date=e.hire_date, left_date=e.left_date, probation_end=e.probation_end)
-            for e in employments
-        ],
-        career_staff_date=w.career_staff_date,
-        career_staff_document=w.career_staff_document,
+        employments=[from_row(EmploymentOut, e) for e in employments],
         current_post=post_out(post) if post else None,
-        version=w.version,
-        updated_at=w.updated_at,
     )

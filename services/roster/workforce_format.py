@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from services.roster.domain.id_numbers import InvalidIdNumber, ResidentId, parse_id_number
-from services.roster.domain.posts import GRADE_RANGES, grade_violation
+from services.roster.domain.posts import grade_violation
 from services.roster.domain.working_age import birth_date_problem, working_age_problem
 from services.roster.schemas import ENUM_LABELS
 from shared.codes import ascii_code
 from shared.spreadsheets import Cell, CellProblem, SheetColumn
+from shared.vocabulary import GRADE_RANGES
 
 SEX_LABELS = {"male": "男", "female": "女"}
 STATUS_LABELS = {k: v for k, v in ENUM_LABELS["worker_status"].items() if k != "on_loan"}

@@ -43,7 +43,7 @@ from services.roster.quota_use import peak_headcounts
 from services.roster.regions import policy_overrides, resolve_policy
 from services.roster.workforce_format import WorkforceRow
 from shared.auth import Principal
-from shared.contracts import PostAssigned
+from shared.contracts import ContractSigned, PostAssigned
 from shared.regions import RegionLevel, contains, normalise
 from shared.request_context import current_request_id
 from shared.scoping import WRITE_ROLES, sees_region
@@ -352,13 +352,8 @@ async def load(session: AsyncSession, good: Sequence[tuple[WorkforceRow, str, da
                     ends if first else None,
                 )
             )
-            data = {
-                "worker_id": str(worker_id),
-                "start_date": row.contract_start.isoformat(),
-                "end_date": end.isoformat(),
-                "renewal": False,
-            }
-            later.append(("contract.signed", subject, json.dumps(data), request_id))
+            signed = ContractSigned(worker_id=worker_id, start_date=row.contract_start, end_date=end, renewal=False)
+            later.append(("contract.signed", subject, json.dumps(signed.to_data()), request_id))
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     copy = raw.driver_connection

@@ -85,7 +85,7 @@ def make_account(admin: dict[str, str], gateway: str, *grants: tuple[str, str]) 
         headers=admin,
         json={
             "username": username,
-            "name": username,
+            "name": f"审计{username[-4:]}",
             "password": PASSWORD,
             "grants": [{"right": right, "region": region} for right, region in grants],
         },
@@ -106,7 +106,8 @@ def audited(demo: Demo) -> dict[str, Any]:
     made: dict[str, Any] = {}
     for county, workers in ((COUNTY_A, demo.workers_a), (COUNTY_B, demo.workers_b)):
         made[f"auditor_{county}"] = make_account(admin, gateway, ("auditor", county))[0]
-        _, subject, reader = make_account(admin, gateway, ("county_admin", county), ("personal_data", county))
+        username, subject, reader = make_account(admin, gateway, ("county_admin", county), ("personal_data", county))
+        made[f"reader_username_{county}"] = username
         ids = [w["id"] for w in workers[:3]]
         read = httpx.post(f"{gateway}/api/v1/roster/workers:personal-data", headers=reader, json={"worker_ids": ids})
         assert read.status_code == 200, read.text
@@ -126,8 +127,11 @@ def test_audit_page_for_auditors_with_actor_and_date_filters_and_paging(
     wait_for(browser, "#reads")
     source = browser.page_source
     reads = rows(browser, "reads")
-    bulk = [r for r in reads if audited[f"reader_{COUNTY_A}"] in r]
+    # the account is shown by its name and username (the gateway resolves user:<uuid>), not by its id
+    reader = audited[f"reader_username_{COUNTY_A}"]
+    bulk = [r for r in reads if f"审计{reader[-4:]} {reader}" in r]
     assert len(bulk) == 1
+    assert not any("user:" in r for r in reads)
     assert "批量 3" in bulk[0]  # one bulk record naming the three workers
     assert all(f"/console/workers/{w}" in source for w in audited[f"read_{COUNTY_A}"])
     assert audited[f"reader_{COUNTY_B}"] not in source
@@ -139,11 +143,12 @@ def test_audit_page_for_auditors_with_actor_and_date_filters_and_paging(
     screenshot(browser, "audit", tmp_path)
     assert_stayed_local(browser)
 
+    assert any(f"审计{reader[-4:]} {reader}" in e for e in events)  # the log names accounts too
     # the actor filter (clicking an actor): only that reader's records, in both lists
-    browser.find_element(By.LINK_TEXT, audited[f"reader_{COUNTY_A}"]).click()
+    browser.find_element(By.CSS_SELECTOR, f'#reads a[title="{audited[f"reader_{COUNTY_A}"]}"]').click()
     wait_for(browser, "#reads")
-    assert [audited[f"reader_{COUNTY_A}"] in r for r in rows(browser, "reads")] == [True]
-    assert all(audited[f"reader_{COUNTY_A}"] in e for e in rows(browser, "events") if "没有记录" not in e)
+    assert [reader in r for r in rows(browser, "reads")] == [True]
+    assert all(reader in e for e in rows(browser, "events") if "没有记录" not in e)
     # a date range that ended before the read: nothing; one that holds today: the record
     browser.get(f"{gateway}/console/audit?since=2020-01-01&until=2020-12-31")
     wait_for(browser, "#reads")
@@ -151,11 +156,11 @@ def test_audit_page_for_auditors_with_actor_and_date_filters_and_paging(
     assert rows(browser, "events") == ["没有记录"]
     browser.get(f"{gateway}/console/audit?since=2020-01-01&until=2100-12-31")
     wait_for(browser, "#reads")
-    assert any(audited[f"reader_{COUNTY_A}"] in r for r in rows(browser, "reads"))
+    assert any(reader in r for r in rows(browser, "reads"))
     # the form's empty date inputs mean no bound; an impossible day is refused on the page (422)
     browser.get(f"{gateway}/console/audit?since=&until=&actor=")
     wait_for(browser, "#reads")
-    assert any(audited[f"reader_{COUNTY_A}"] in r for r in rows(browser, "reads"))
+    assert any(reader in r for r in rows(browser, "reads"))
     browser.get(f"{gateway}/console/audit?since=2026-02-30")
     wait_for(browser, "main")
     assert "(422)" in browser.find_element(By.TAG_NAME, "main").text
@@ -178,8 +183,9 @@ def test_audit_records_of_another_county_stay_hidden_and_non_auditors_are_refuse
     browser.get(f"{gateway}/console/audit?limit=200")
     wait_for(browser, "#reads")
     source = browser.page_source
-    assert any(audited[f"reader_{COUNTY_B}"] in r for r in rows(browser, "reads"))
+    assert any(audited[f"reader_username_{COUNTY_B}"] in r for r in rows(browser, "reads"))
     assert audited[f"reader_{COUNTY_A}"] not in source
+    assert audited[f"reader_username_{COUNTY_A}"] not in source
     assert not any(w["id"] in source for w in demo.workers_a)
     assert not any(f" {COUNTY_A}" in e for e in rows(browser, "events"))
     browser.get(f"{gateway}/console/audit?actor={audited[f'reader_{COUNTY_A}']}")

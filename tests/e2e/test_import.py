@@ -20,8 +20,8 @@ import pytest
 
 from conftest import bearer
 from deploy import generate
-from services.roster.lifecycle import business_today
 from services.roster.workforce_format import COLUMNS
+from shared.business_time import business_today
 from tests.e2e.conftest import ADMIN_PASSWORD, Suite, token_for
 
 pytestmark = pytest.mark.e2e

@@ -21,12 +21,12 @@ from services.compensation.models import PayrollRun, Payslip, WorkerProjection
 from services.compensation.payroll import EARNINGS, EMPLOYER, TAX_BASIS, WORKER_DEDUCTIONS
 from services.compensation.payroll_runs import Overlap
 from services.compensation.run_lists import run_out
-from services.compensation.schemas import LineOut, PayrollRunStatus, PayslipOut, RunIn, RunOut
+from services.compensation.schemas import LineOut, PayrollRunStatus, PayslipOut, ReversalIn, RunIn, RunOut
 from services.compensation.state import compensation_state
 from shared.auth import Principal, require
 from shared.db import SessionDep
+from shared.dependencies import Admin, Writer
 from shared.dependencies import ReaderOrWorker as Reader
-from shared.dependencies import Writer
 from shared.exports import EXPORT_RESPONSES, ExportDep, exported, exported_pages, page_or_file
 from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
@@ -34,6 +34,7 @@ from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import Conflict, problem_responses
 from shared.regions import RegionCode
 from shared.scoping import (
+    ADMIN_WRITE_ROLES,
     NO_SUCH_REGION,
     READ_ROLES,
     WRITE_ROLES,
@@ -158,6 +159,25 @@ async def approve_run(run_id: uuid.UUID, principal: Writer, session: SessionDep)
 )
 async def pay_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
     return await _advance(session, principal, run_id, PayrollRunStatus.paid)
+
+
+@router.post(
+    "/payroll-runs/{run_id}/reverse",
+    summary="冲销 reverse an approved run not yet paid: its lines go and its workers' month is free for a new run",
+    description=(
+        "County level and above (like the budget it pays from, C11). Only an `approved` run can be reversed: "
+        "the reason, who and when are kept on the run, its payslips and corrections are removed (a new run of "
+        "the month may then be calculated; a worker-month is paid once) and `payroll_run.reversed` is "
+        "published. 409 for a `paid` run (money paid out is not taken back by a change of state: recover it "
+        "as a negative correction in a later run), for any other state, and while another live run holds a "
+        "correction computed against this run's payslips (`dependent_runs`: cancel or reverse them first)."
+    ),
+    responses=problem_responses(409, 422),
+)
+async def reverse_run(run_id: uuid.UUID, body: ReversalIn, principal: Admin, session: SessionDep) -> RunOut:
+    run = await visible_run(session, principal, run_id)
+    require_write(principal, run.region_code, NO_SUCH_RUN, ADMIN_WRITE_ROLES)
+    return run_out(await payroll_runs.reverse(session, run.id, body.reason, principal.subject))
 
 
 @router.get(

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Request
-from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.compensation import statistics
-from services.compensation.domain.profiles import merge_patch, profile_errors
-from services.compensation.models import (
-    PayScaleCell,
-    PolicyProfile,
-    PostPeriod,
-    WorkerProjection,
-    events,
-)
+from services.compensation import pay_scales, policy_profiles, statistics
 from services.compensation.policies import policy_for
 from services.compensation.schemas import (
     CalibrationIn,
     PayPolicyOut,
     ProfileIn,
     ProfilePatch,
-    ScaleCellIn,
     ScaleIn,
     ScaleOut,
     StatisticIn,
@@ -35,16 +21,14 @@ from services.compensation.schemas import (
     TargetOut,
 )
 from services.compensation.targets import compute_target
-from shared.auth import Principal
+from shared.business_time import business_today
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader
-from shared.events import record_event
 from shared.i18n import Message
 from shared.inputs import YearPath
-from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent, UnsupportedMediaType, problem_responses
-from shared.projections import NOT_ON_ROLL
-from shared.regions import CountyCode, RegionCode, contains
-from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region
+from shared.problems import UnsupportedMediaType, problem_responses
+from shared.regions import CountyCode, RegionCode
+from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write
 
 router = APIRouter(prefix="/v1", tags=["policy"], responses=problem_responses(401, 403, 404))
 CENT = Decimal("0.01")
@@ -52,60 +36,7 @@ RegionPath = Annotated[RegionCode, Path()]
 Year = YearPath
 
 
-def _visible(principal: Principal, region: str) -> None:
-    """A policy is read in the caller's region, in its county, and up its ancestors (whose policy it inherits).
-
-    Not across: a county does not read a sibling county's scale or targets (AC1, ``docs/security.md``).
-    """
-    if not sees_region(principal, region) and not any(
-        region.startswith(r[:6]) or contains(region, r) for r in principal.regions()
-    ):
-        raise NotFound(NO_SUCH_REGION, code=region)
-
-
 MERGE_PATCH = "application/merge-patch+json"
-
-
-def _check_profile(body: ProfileIn) -> None:
-    """422 naming every bad member and its rule (the same checks for PUT and for the result of a PATCH)."""
-    errors = profile_errors(body.parameters, body.sources)
-    if not errors:
-        return
-    rules = {e.rule for e in errors}
-    raise UnprocessableContent(
-        Message("政策参数不正确：{fields}", "Invalid policy parameters: {fields}"),
-        rule=rules.pop() if len(rules) == 1 else None,
-        errors=[
-            LocalizedFieldError("/body" + e.pointer, e.field, Message(e.zh, e.en), type="rule", rule=e.rule)
-            for e in errors
-        ],
-        fields=", ".join(dict.fromkeys(e.field for e in errors)),
-    )
-
-
-async def _store_profile(session: AsyncSession, region_code: str, year: int, body: ProfileIn) -> PayPolicyOut:
-    _check_profile(body)
-    statement = insert(PolicyProfile).values(
-        region_code=region_code,
-        year=year,
-        preset=body.preset.value if body.preset else None,
-        parameters=body.parameters,
-        sources=body.sources,
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[PolicyProfile.region_code, PolicyProfile.year],
-            set_={
-                "preset": statement.excluded.preset,
-                "parameters": statement.excluded.parameters,
-                "sources": statement.excluded.sources,
-            },
-        )
-    )
-    await record_event(
-        session, events, "policy_profile.set", f"policy/{region_code}/{year}", body.model_dump(mode="json")
-    )
-    return PayPolicyOut(**(await policy_for(session, region_code, year)).as_dict())
 
 
 @router.put(
@@ -122,7 +53,7 @@ async def set_profile(
     region_code: RegionCode, year: Year, body: ProfileIn, principal: Admin, session: SessionDep
 ) -> PayPolicyOut:
     require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-    return await _store_profile(session, region_code, year, body)
+    return await policy_profiles.replace_profile(session, region_code, year, body)
 
 
 def merge_patch_body(request: Request) -> None:
@@ -155,25 +86,7 @@ async def patch_profile(
     session: SessionDep,
 ) -> PayPolicyOut:
     require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-    row = await session.get(PolicyProfile, (region_code, year), with_for_update=True)
-    if row is None:
-        raise NotFound(
-            Message("{code} 无 {year} 年政策参数，请先以 PUT 设定", "No {year} profile for {code}; create it with PUT"),
-            code=region_code,
-            year=year,
-        )
-    stored: dict[str, Any] = {"parameters": row.parameters, "sources": row.sources}
-    if row.preset:
-        stored["preset"] = row.preset
-    merged = merge_patch(stored, body.model_dump(mode="json", exclude_unset=True))
-    document = ProfileIn.model_validate(
-        {
-            "preset": merged.get("preset"),
-            "parameters": merged.get("parameters", {}),
-            "sources": merged.get("sources", {}),
-        }
-    )
-    return await _store_profile(session, region_code, year, document)
+    return await policy_profiles.patch_profile(session, region_code, year, body)
 
 
 @router.get(
@@ -181,8 +94,8 @@ async def patch_profile(
     summary="生效的薪酬政策 the pay policy in force (walked up the region tree over the city's preset)",
 )
 async def get_profile(region_code: RegionPath, year: Year, principal: Reader, session: SessionDep) -> PayPolicyOut:
-    _visible(principal, region_code)
-    return PayPolicyOut(**(await policy_for(session, region_code, year)).as_dict())
+    policy_profiles.require_policy_reader(principal, region_code)
+    return await policy_profiles.policy_in_force(session, region_code, year)
 
 
 @router.put(
@@ -201,45 +114,8 @@ async def set_statistic(
     summary="薪酬目标 the pay target of a region for a year (C2 or C3)",
 )
 async def get_target(region_code: RegionPath, year: Year, principal: Reader, session: SessionDep) -> TargetOut:
-    _visible(principal, region_code)
+    policy_profiles.require_policy_reader(principal, region_code)
     return await compute_target(session, region_code, year, await policy_for(session, region_code, year))
-
-
-async def _scale_out(session: AsyncSession, county: str, year: int, **extra: Any) -> ScaleOut:
-    cells = (
-        await session.scalars(
-            select(PayScaleCell)
-            .where(PayScaleCell.region_code == county, PayScaleCell.year == year)
-            .order_by(PayScaleCell.post, PayScaleCell.grade)
-        )
-    ).all()
-    return ScaleOut(
-        region_code=county,
-        year=year,
-        cells=[ScaleCellIn(post=c.post, grade=c.grade, annual_amount=c.annual_amount) for c in cells],
-        **extra,
-    )
-
-
-async def _store_cells(session: AsyncSession, county: str, year: int, cells: list[ScaleCellIn]) -> None:
-    rows = [
-        {"region_code": county, "year": year, "post": c.post.value, "grade": c.grade, "annual_amount": c.annual_amount}
-        for c in cells
-    ]
-    statement = insert(PayScaleCell).values(rows)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[PayScaleCell.region_code, PayScaleCell.year, PayScaleCell.post, PayScaleCell.grade],
-            set_={"annual_amount": statement.excluded.annual_amount},
-        )
-    )
-    await record_event(
-        session,
-        events,
-        "pay_scale.set",
-        f"pay-scale/{county}/{year}",
-        {"county_code": county, "year": year, "cells": len(rows)},
-    )
 
 
 @router.put(
@@ -254,8 +130,7 @@ async def set_scale(
     session: SessionDep,
 ) -> ScaleOut:
     require_write(principal, county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-    await _store_cells(session, county_code, year, body.cells)
-    return await _scale_out(session, county_code, year)
+    return await pay_scales.set_cells(session, county_code, year, body.cells)
 
 
 @router.get(
@@ -265,24 +140,8 @@ async def set_scale(
 async def get_scale(
     county_code: Annotated[CountyCode, Path()], year: Year, principal: Reader, session: SessionDep
 ) -> ScaleOut:
-    _visible(principal, county_code)
-    return await _scale_out(session, county_code, year)
-
-
-async def workforce(session: AsyncSession, county: str, on: datetime) -> Counter[tuple[str, int]]:
-    """(post, grade) → workers holding it on the date: the actual workforce the scale is calibrated on."""
-    day = on.date()
-    rows = await session.execute(
-        select(PostPeriod.post, PostPeriod.grade)
-        .join(WorkerProjection, WorkerProjection.worker_id == PostPeriod.worker_id)
-        .where(
-            WorkerProjection.community_path.startswith(county),
-            WorkerProjection.status.not_in(NOT_ON_ROLL),
-            PostPeriod.start_date <= day,
-            or_(PostPeriod.end_date.is_(None), and_(PostPeriod.end_date > day)),
-        )
-    )
-    return Counter((post, grade) for post, grade in rows.all())
+    policy_profiles.require_policy_reader(principal, county_code)
+    return await pay_scales.scale_out(session, county_code, year)
 
 
 @router.post(
@@ -297,46 +156,4 @@ async def calibrate_scale(
     session: SessionDep,
 ) -> ScaleOut:
     require_write(principal, county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-    policy = await policy_for(session, county_code, year)
-    target = await compute_target(session, county_code, year, policy)
-    counts = await workforce(session, county_code, datetime.now(UTC))
-    if not counts:
-        raise UnprocessableContent(
-            Message("该县无在岗社工，无法校准", "No workers in post in the county to calibrate on"), rule="C4"
-        )
-
-    def relative(post: str, grade: int) -> Decimal:
-        return body.post_factors[post] * (1 + body.step) ** (grade - 1)  # type: ignore[index]
-
-    scale: dict[tuple[str, int], Decimal] = {}
-    if target.post_floors is not None:  # C3: each post's average meets its floor
-        for post, floor in target.post_floors.items():
-            held = {k: n for k, n in counts.items() if k[0] == post}
-            mean = (
-                sum((relative(*k) * n for k, n in held.items()), Decimal(0)) / sum(held.values())
-                if held
-                else relative(post, 1)
-            )
-            for grade in range(1, 19):
-                scale[(post, grade)] = (floor * relative(post, grade) / mean).quantize(CENT, rounding=ROUND_HALF_UP)
-    else:  # C2: the overall average meets the target
-        total = sum(counts.values())
-        mean = sum((relative(*k) * n for k, n in counts.items()), Decimal(0)) / total
-        assert target.target_average is not None
-        for post in body.post_factors:
-            for grade in range(1, 19):
-                scale[(post.value, grade)] = (target.target_average * relative(post.value, grade) / mean).quantize(
-                    CENT, rounding=ROUND_HALF_UP
-                )
-    cells = [
-        ScaleCellIn(post=post, grade=grade, annual_amount=amount) for (post, grade), amount in sorted(scale.items())
-    ]
-    await _store_cells(session, county_code, year, cells)
-    projected: dict[str, Decimal] = {}
-    for post in {k[0] for k in counts}:
-        held = {k: n for k, n in counts.items() if k[0] == post}
-        projected[post] = (sum((scale[k] * n for k, n in held.items()), Decimal(0)) / sum(held.values())).quantize(CENT)
-    projected["all"] = (sum((scale[k] * n for k, n in counts.items()), Decimal(0)) / sum(counts.values())).quantize(
-        CENT
-    )
-    return await _scale_out(session, county_code, year, projected_average=projected, targets=target)
+    return await pay_scales.calibrate_scale(session, county_code, year, body, business_today())

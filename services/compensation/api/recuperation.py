@@ -11,36 +11,20 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
-from services.compensation import recuperation_claims
-from services.compensation.models import RecuperationClaim, WorkerProjection
-from services.compensation.policies import policy_for
-from services.compensation.recuperation import record_claim, used_per_worker_year
+from services.compensation import recuperation
 from services.compensation.schemas import RecuperationIn, RecuperationOut
 from shared.auth import Principal, require_for_record
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.exports import EXPORT_RESPONSES, ExportDep, page_or_file
-from shared.i18n import Message
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from shared.problems import NotFound, problem_responses
+from shared.problems import problem_responses
 from shared.regions import CountyCode
-from shared.scoping import (
-    NO_SUCH_WORKER,
-    READ_ROLES,
-    WRITE_ROLES,
-    require_write,
-    sees_worker,
-    visible_projected_worker,
-)
+from shared.scoping import READ_ROLES, WRITE_ROLES
 from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["annual"], responses=problem_responses(401, 403, 404))
 ClaimId = Annotated[uuid.UUID, Path(description="疗休养记录编号 claim id")]
-NO_SUCH_CLAIM = Message("疗休养记录不存在", "No such recuperation claim")
-
-
-async def _visible_worker(session: SessionDep, principal: Principal, worker_id: uuid.UUID) -> WorkerProjection:
-    return await visible_projected_worker(session, WorkerProjection, principal, worker_id)
 
 
 @router.post(
@@ -61,21 +45,9 @@ async def claim_recuperation(
     session: SessionDep,
     response: Response,
 ) -> RecuperationOut:
-    worker = await _visible_worker(session, principal, body.worker_id)
-    require_write(principal, worker.community_code, NO_SUCH_WORKER)
-    policy = await policy_for(session, worker.community_code, body.start_date.year)
-    claim, left = await record_claim(
-        session,
-        worker,
-        policy,
-        start_date=body.start_date,
-        days=body.days,
-        amount=body.amount,
-        note=body.note,
-        by=principal.subject,
-    )
+    claim = await recuperation.claim(session, principal, body)
     response.headers["Location"] = f"/v1/recuperation-claims/{claim.id}"
-    return recuperation_claims.claim_out(claim, worker, policy.recuperation_per_year - left, policy)
+    return claim
 
 
 @router.get(
@@ -83,15 +55,7 @@ async def claim_recuperation(
     summary="疗休养记录 one claim: asked, allowed, why, and the worker's year used and left (C10)",
 )
 async def get_recuperation(claim_id: ClaimId, principal: Reader, session: SessionDep) -> RecuperationOut:
-    claim = await session.get(RecuperationClaim, claim_id)
-    if claim is None:
-        raise NotFound(NO_SUCH_CLAIM)
-    worker = await session.get(WorkerProjection, claim.worker_id)
-    if worker is None or not sees_worker(principal, worker.worker_id, worker.community_code):
-        raise NotFound(NO_SUCH_CLAIM)
-    year = claim.start_date.year
-    used = (await used_per_worker_year(session, {(worker.worker_id, year)}))[(worker.worker_id, year)]
-    return recuperation_claims.claim_out(claim, worker, used, await policy_for(session, worker.community_code, year))
+    return await recuperation.visible_claim(session, principal, claim_id)
 
 
 @router.get(
@@ -113,8 +77,15 @@ async def list_recuperation(
     updated_since: UpdatedSince = None,
 ) -> Page[RecuperationOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RecuperationOut]:
-        return await recuperation_claims.claims_page(
-            session, principal, year, worker_id, county_code, cursor, limit, updated_since
+        return await recuperation.claims_page(
+            session,
+            principal,
+            year=year,
+            worker_id=worker_id,
+            county_code=county_code,
+            cursor=cursor,
+            limit=limit,
+            updated_since=updated_since,
         )
 
     return await page_or_file(request, export, session, cursor, limit, page, RecuperationOut, "recuperation-claims")  # type: ignore[no-any-return]

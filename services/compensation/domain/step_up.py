@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from shared.policy_rules import decides
+from shared.vocabulary import GRADE_RANGES
 
 QUALIFYING = frozenset({"excellent", "competent"})
-GRADE_CEILING = {"chief": 18, "deputy": 15, "staff": 12}  # practice ranges: chief 7–18, deputy 4–15, staff 1–12
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,6 @@ def decide(
     failing = [y for y in years if grades[y] not in QUALIFYING]
     if failing:
         return StepUp(worker_id, post, grade, None, years, f"{failing} not 优秀/合格")
-    if grade >= GRADE_CEILING.get(post, 18):
+    if grade >= GRADE_RANGES[post][1]:
         return StepUp(worker_id, post, grade, None, years, f"grade {grade} is the top of the {post} range")
     return StepUp(worker_id, post, grade, grade + 1, years, "C7")

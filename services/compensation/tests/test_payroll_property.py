@@ -1,6 +1,7 @@
 """Paid once, and exactly right, as a property (hypothesis, stateful): random sequences of hires,
 leavings, back-dated grade and certificate changes, and payroll runs at township, county and city level
-(refused or leaving out what another run holds, approved or not, cancelled), driven through the
+(refused or leaving out what another run holds, approved or not, cancelled, paid, reversed after approval
+and the month run again), driven through the
 compensation service's HTTP API and feed handlers on the real PostgreSQL.
 
 After every step: no worker-month is on two payslips of live runs, and no approved money is attached to a
@@ -319,6 +320,60 @@ class PaidOnce(RuleBasedStateMachine):
         assert response.status_code in (200, 409)
 
     @rule(run=runs)
+    def pay(self, run: str) -> None:
+        response = self.post(f"/v1/payroll-runs/{run}/pay")
+        assert response.status_code in (200, 409)
+
+    @rule(run=runs, again=st.booleans(), overlap=st.sampled_from(("refuse", "exclude")))
+    def reverse(self, run: str, again: bool, overlap: str) -> None:
+        self._reverse(run, again, overlap)
+
+    @rule(pick=st.integers(0, 20), again=st.booleans(), overlap=st.sampled_from(("refuse", "exclude")))
+    def reverse_an_approved_run(self, pick: int, again: bool, overlap: str) -> None:
+        """Most runs of the bundle are not approved: this one picks among those that are."""
+        approved = self.sql("SELECT id::text FROM compensation.payroll_runs WHERE status = 'approved' ORDER BY id")
+        if approved:
+            self._reverse(approved[pick % len(approved)][0], again, overlap)
+
+    def _reverse(self, run: str, again: bool, overlap: str) -> None:
+        """Reverse a run (only an approved one not paid, and not while another run holds a correction
+        computed against it); its worker-months are no longer settled, and may be paid by a new run of
+        the same region and month (``again``), once."""
+        ((status, region, month),) = self.sql(
+            "SELECT status, region_code, extract(month FROM month)::int FROM compensation.payroll_runs WHERE id = :r",
+            r=run,
+        )
+        held = self.sql(
+            "SELECT worker_id::text, extract(month FROM month)::int FROM compensation.payslips WHERE run_id = :r",
+            r=run,
+        )
+        response: httpx.Response = self.call(
+            self.client.post(f"/v1/payroll-runs/{run}/reverse", headers=self.headers, json={"reason": "性质测试 test"})
+        )
+        if status != "approved":
+            assert response.status_code == 409, response.text  # paid runs above all: never reversed
+            return
+        if response.status_code == 409:
+            assert response.json()["dependent_runs"], response.text
+            return
+        assert response.status_code == 200, response.text
+        assert self.sql("SELECT count(*) FROM compensation.payslips WHERE run_id = :r", r=run) == [(0,)]
+        self.settled -= {(worker_id, int(m)) for worker_id, m in held}
+        if again:
+            created = self.call(
+                self.client.post(
+                    "/v1/payroll-runs", headers=self.headers, json={"region_code": region, "month": f"2026-{month:02d}"}
+                )
+            )
+            assert created.status_code == 201, created.text
+            run_id = created.json()["id"]
+            calculated = self.post(f"/v1/payroll-runs/{run_id}/calculate", overlap=overlap)
+            assert calculated.status_code in (200, 409), calculated.text
+            if calculated.status_code == 200:
+                assert self.post(f"/v1/payroll-runs/{run_id}/approve").status_code == 200
+                self._note_settled(run_id)
+
+    @rule(run=runs)
     def approve_later(self, run: str) -> None:
         response = self.post(f"/v1/payroll-runs/{run}/approve")
         assert response.status_code in (200, 409)
@@ -395,9 +450,15 @@ SELECT worker_id::text, extract(month FROM month)::int, sum(amount) FROM (
         orphans = self.sql(
             """SELECT count(*) FROM compensation.payslips ps
                LEFT JOIN compensation.payroll_runs r ON r.id = ps.run_id
-               WHERE r.id IS NULL OR r.status IN ('failed', 'cancelled', 'draft')"""
+               WHERE r.id IS NULL OR r.status IN ('failed', 'cancelled', 'draft', 'reversed')"""
         )
         assert orphans[0][0] == 0
+        stale = self.sql(
+            """SELECT count(*) FROM compensation.payroll_adjustments a
+               JOIN compensation.payroll_runs r ON r.id = a.run_id
+               WHERE r.status IN ('failed', 'cancelled', 'draft', 'reversed')"""
+        )
+        assert stale[0][0] == 0
 
     @invariant()
     def approved_money_only_for_settled_months(self) -> None:

@@ -108,3 +108,21 @@ async def test_bonus_pool_shared_to_the_cent_with_the_countys_coefficients(compe
     assert shares[workers[2]]["share"] == "0.00"  # 不合格
     assert Decimal(shares[late]["months"]) < Decimal("6.1")
     assert Decimal(shares[workers[0]]["share"]) > Decimal(shares[workers[1]]["share"]) > Decimal(shares[late]["share"])
+
+
+async def test_calibration_refuses_factors_missing_a_post_naming_it(compensation: Compensation) -> None:
+    """C4: the scale has all three posts; a calibration without the staff post's factor (or with a factor of 0)
+    is a 422 naming each missing factor, not a failure half-way."""
+    await compensation.worker("staff", 3, start="2025-01-05")
+    before = (await compensation.client.get("/v1/pay-scales/330302/2026", headers=compensation.county)).json()
+    refused = await compensation.client.post(
+        "/v1/pay-scales/330302/2026/calibrate",
+        headers=compensation.county,
+        json={"post_factors": {"chief": "1.3", "deputy": "0"}, "step": "0.04"},
+    )
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert body["rule"] == "C4"
+    assert sorted(e["field"] for e in body["errors"]) == ["post_factors.deputy", "post_factors.staff"]
+    after = await compensation.client.get("/v1/pay-scales/330302/2026", headers=compensation.county)
+    assert after.json() == before  # nothing stored

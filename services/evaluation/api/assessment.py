@@ -7,12 +7,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
 from services.evaluation import assessments, cycles
+from services.evaluation.cycle_lists import CycleFilters, cycle_page
 from services.evaluation.domain.assessment import (
     scheme_problems,
 )
@@ -28,19 +29,21 @@ from services.evaluation.schemas import (
     SchemeOut,
     ScoresIn,
 )
-from shared.auth import Principal
+from shared.auth import Principal, require
 from shared.db import SessionDep
 from shared.dependencies import Admin as CountyAdmin
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported, page_or_file
 from shared.i18n import Message
 from shared.inputs import YearPath
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import NotFound, problem_responses
-from shared.regions import CountyCode
+from shared.regions import CountyCode, RegionCode
 from shared.scoping import (
     ADMIN_WRITE_ROLES,
     NO_SUCH_REGION,
+    READ_ROLES,
     require_write,
     sees_region,
     visible_or_404,
@@ -113,6 +116,34 @@ def cycle_out(c: Cycle) -> CycleOut:
 async def open_cycle(body: CycleIn, principal: Writer, session: SessionDep) -> CycleOut:
     require_write(principal, body.township_code, NO_SUCH_REGION)
     return cycle_out(await assessments.open_cycle(session, body.township_code, body.year, principal.subject))
+
+
+@router.get(
+    "/cycles",
+    summary="考核周期列表 the cycles of the caller's regions, newest year first, by township (E1)",
+    response_model=Page[CycleOut],
+    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
+)
+async def list_cycles(
+    request: Request,
+    export: ExportDep,
+    principal: Annotated[Principal, require(*READ_ROLES)],
+    session: SessionDep,
+    region: Annotated[
+        RegionCode | None,
+        Query(description="区划 cycles of the townships of this region (E1: one per township a year)"),
+    ] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="考核年度 year assessed")] = None,
+    status: Annotated[str | None, Query(pattern="^(open|closed)$", description="状态 open | closed")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(description="上一页返回的游标 next_cursor of the previous page")] = None,
+) -> Page[CycleOut] | StreamingResponse:
+    filters = CycleFilters(region=region, year=year, status=status)
+
+    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[CycleOut]:
+        return await cycle_page(session, principal, filters, cursor, limit)
+
+    return await page_or_file(request, export, session, cursor, limit, page, CycleOut, "cycles")  # type: ignore[no-any-return]
 
 
 async def visible_cycle(

@@ -10,14 +10,8 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import select
 
-from services.evaluation import duty_reports, visits
-from services.evaluation.models import (
-    WorkCase,
-    WorkerProjection,
-    events,
-)
+from services.evaluation import duty_reports, visits, work_cases
 from services.evaluation.schemas import (
     CaseIn,
     CaseOut,
@@ -29,24 +23,17 @@ from services.evaluation.schemas import (
     VisitBatchOut,
     VisitReport,
 )
-from services.evaluation.visits import acting_worker
+from services.evaluation.state import evaluation_state
 from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
 from shared.dependencies import Writer
-from shared.events import record_event
-from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
-from shared.problems import Conflict, NotFound, problem_responses
+from shared.problems import problem_responses
 from shared.regions import RegionCode
-from shared.scoping import READ_ROLES, WRITE_ROLES, require_sees, require_write, sees_region
+from shared.scoping import READ_ROLES, WRITE_ROLES, require_sees
 
 router = APIRouter(prefix="/v1", tags=["residents"], responses=problem_responses(401, 403, 404))
-NO_SUCH_WORKER = Message("社工不存在", "No such worker")
 HOUR = Decimal(3600)
-
-
-def case_out(c: WorkCase) -> CaseOut:
-    return CaseOut.model_validate(c, from_attributes=True)
 
 
 @router.post(
@@ -58,40 +45,7 @@ def case_out(c: WorkCase) -> CaseOut:
 async def submit_case(
     body: CaseIn, principal: Annotated[Principal, require(*WRITE_ROLES, Role.worker)], session: SessionDep
 ) -> CaseOut:
-    worker = await acting_worker(session, principal, body.worker_id)
-    case = await session.scalar(
-        select(WorkCase).where(WorkCase.worker_id == worker.worker_id, WorkCase.year == body.year).with_for_update()
-    )
-    if case is not None and case.status != "returned":
-        raise Conflict(Message("{year} 年案例已提交", "The {year} case is already submitted"), year=body.year)
-    if case is None:
-        case = WorkCase(
-            worker_id=worker.worker_id,
-            year=body.year,
-            title=body.title,
-            content=body.content,
-            status="submitted",
-            submitted_by=principal.subject,
-        )
-        session.add(case)
-    else:
-        case.title, case.content, case.status, case.submitted_at = (
-            body.title,
-            body.content,
-            "submitted",
-            datetime.now(UTC),
-        )
-    await session.flush()
-    await session.refresh(case)
-    await record_event(
-        session,
-        events,
-        "work_case.submitted",
-        f"worker/{worker.worker_id}",
-        {"worker_id": str(worker.worker_id), "year": body.year},
-        region=worker.community_code,
-    )
-    return case_out(case)
+    return await work_cases.submit(session, principal, body)
 
 
 @router.post(
@@ -100,21 +54,7 @@ async def submit_case(
     responses=problem_responses(409),
 )
 async def review_case(case_id: uuid.UUID, body: CaseReviewIn, principal: Writer, session: SessionDep) -> CaseOut:
-    case = await session.get(WorkCase, case_id, with_for_update=True)
-    worker = await session.get(WorkerProjection, case.worker_id) if case else None
-    if case is None or worker is None or not sees_region(principal, worker.community_code):
-        raise NotFound(Message("案例不存在", "No such case"))
-    require_write(principal, worker.community_code, NO_SUCH_WORKER)
-    if case.status != "submitted":
-        raise Conflict(Message("案例状态为 {status}", "The case is {status}"), status=case.status)
-    case.status, case.comment, case.reviewed_by, case.reviewed_at = (
-        body.decision,
-        body.comment,
-        principal.subject,
-        datetime.now(UTC),
-    )
-    await session.flush()
-    return case_out(case)
+    return await work_cases.review(session, principal, case_id, body)
 
 
 @router.post(
@@ -130,7 +70,7 @@ async def upload_visits(
     principal: Annotated[Principal, require(*WRITE_ROLES, Role.worker)],
     session: SessionDep,
 ) -> VisitBatchOut:
-    skew = timedelta(seconds=request.app.state.settings.visit_clock_skew_seconds)
+    skew = timedelta(seconds=evaluation_state(request).settings.visit_clock_skew_seconds)
     return await visits.upload_visits(session, principal, body.visits, datetime.now(UTC), skew)
 
 

@@ -10,20 +10,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
 from services.gateway.audit import AuditAction, record
 from services.gateway.client_address import client_address
-from services.gateway.models import ApiClient
 from services.gateway.schemas import GrantIn, PrincipalOut, TokenResponse
 from services.gateway.settings import Settings
-from services.gateway.sign_in import Caller, oauth_error, password_sign_in, refresh_sign_in
+from services.gateway.sign_in import Caller, client_sign_in, password_sign_in, refresh_sign_in
 from services.gateway.state import gateway_state
 from services.gateway.tokens import (
-    client_principal,
-    client_secret_matches,
     find_refresh_token,
-    issue_access_token,
     revoke_family,
     revoke_user_sessions,
 )
@@ -33,8 +28,6 @@ from shared.i18n import Message
 from shared.problems import BadRequest, Forbidden, problem_responses
 
 router = APIRouter(tags=["auth"])
-
-BAD_CLIENT = Message("客户端编号或密钥错误", "Wrong client id or secret")
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -78,14 +71,13 @@ async def issue_token(
 ) -> TokenResponse:
     settings: Settings = gateway_state(request).settings
     keys = gateway_state(request).signing_keys
-    ttl = settings.access_token_ttl_seconds
     caller = Caller(ip=_address(request), user_agent=request.headers.get("user-agent"))
     if grant_type == "password":
         return await password_sign_in(
             session,
             settings=settings,
             keys=keys,
-            hasher=request.app.state.hasher,
+            hasher=gateway_state(request).hasher,
             username=username,
             password=password,
             caller=caller,
@@ -97,26 +89,14 @@ async def issue_token(
             client_id, client_secret = basic
         if not client_id or client_secret is None:
             raise BadRequest(Message("需要 client_id 和 client_secret", "client_id and client_secret are required"))
-        client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
-        ok = client_secret_matches(
-            gateway_state(request).hasher, client, client_secret, settings.client_secret_grace_seconds
-        )
-        if client is None or not ok or not client.active:
-            record(
-                session,
-                AuditAction.sign_in_failed,
-                actor=None,
-                subject=client_id,
-                ip=_address(request),
-                details={"grant_type": "client_credentials"},
-            )
-            await session.commit()
-            raise oauth_error(BAD_CLIENT, "invalid_client")
-        version = client.token_version
-        principal = await client_principal(session, client)
-        # Client credentials get no refresh token (RFC 6749 §4.4.3): they ask again.
-        return TokenResponse(
-            access_token=issue_access_token(keys, principal, ttl, token_version=version), expires_in=ttl
+        return await client_sign_in(
+            session,
+            settings=settings,
+            keys=keys,
+            hasher=gateway_state(request).hasher,
+            client_id=client_id,
+            client_secret=client_secret,
+            caller=caller,
         )
 
     if grant_type == "refresh_token":

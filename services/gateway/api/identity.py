@@ -1,25 +1,17 @@
-"""Administration of accounts: users, API clients, their grants, their sessions.
-
-Scoped like everything else: an admin sees an account when one of its grants lies in the admin's
-region and manages it when all of them do (``services.gateway.admin_scope``); accounts outside are 404.
-"""
+"""Administration of accounts: users, API clients, their grants, their sessions (use cases in
+``services.gateway.accounts``; who may see and change what in ``services.gateway.admin_scope``, AC1–AC4)."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
-from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import ColumnElement, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
-from services.gateway import admin_scope
-from services.gateway.audit import AuditAction, record
-from services.gateway.models import PERSONAL_DATA, ApiClient, Grant, RefreshToken, User
+from services.gateway import accounts
 from services.gateway.schemas import (
     ClientCreate,
     ClientOut,
@@ -32,189 +24,24 @@ from services.gateway.schemas import (
     UserPatch,
 )
 from services.gateway.state import gateway_state
-from services.gateway.tokens import active_grants, active_grants_of_users, revoke_family, revoke_user_sessions
 from services.gateway.worker_lookup import worker_community
 from shared.auth import ADMIN_ROLES, Principal, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.exports import EXPORT_RESPONSES, ExportDep, exported, exported_pages
-from shared.i18n import Message
-from shared.masking import mask_phone
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
-from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent, problem_responses
-from shared.regions import RegionCode, contains, scope_prefix
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.problems import problem_responses
+from shared.regions import RegionCode
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"])
 Admin = Annotated[Principal, require(*ADMIN_ROLES)]
-NOT_FOUND_USER = Message("用户不存在", "No such user")
-NOT_FOUND_CLIENT = Message("客户端不存在", "No such client")
 
 
-def _grant_out(grant: Grant) -> GrantOut:
-    return GrantOut(
-        id=grant.id, right=grant.right, region=grant.region, granted_by=grant.granted_by, granted_at=grant.granted_at
-    )
+def _community_of(request: Request) -> accounts.CommunityOf:
+    async def community_of(worker_id: uuid.UUID) -> str | None:
+        return await worker_community(request, worker_id)
 
-
-def _check_grants(admin: Principal, grants: list[GrantIn], pointer: str = "/body/grants") -> None:
-    """Every requested grant is a known right, at the right level (422), and one the admin may give (403, AC2)."""
-    errors: list[FieldError] = []
-    refused: list[FieldError] = []
-    for index, grant in enumerate(grants):
-        at = f"{pointer}/{index}" if pointer.endswith("grants") else pointer
-        if grant.right not in admin_scope.GRANTABLE:
-            errors.append(
-                FieldError.of(
-                    "right",
-                    Message(f"未知的权限：{grant.right}", f"unknown right: {grant.right}"),
-                    pointer=at + "/right",
-                    type="enum",
-                )
-            )
-        elif not admin_scope.fits_level(grant.right, grant.region):
-            errors.append(
-                FieldError.of(
-                    "region",
-                    Message(
-                        f"{grant.right} 不在 {grant.region} 这一级授予",
-                        f"{grant.right} is granted at another level of the region tree than {grant.region}",
-                    ),
-                    pointer=at + "/region",
-                    type="region_level",
-                )
-            )
-        elif not admin_scope.may_grant(admin, grant.right, grant.region):
-            refused.append(
-                FieldError.of(
-                    "grants",
-                    Message(
-                        f"{grant.right}@{grant.region} 超出本账号可授予的范围：只能在本辖区内授予本账号持有的权限",
-                        f"{grant.right}@{grant.region} is outside what this account may grant: "
-                        "only rights it holds, only inside its own region",
-                    ),
-                    pointer=at,
-                    rule=admin_scope.RULE_GRANT_HELD,
-                    type="grant_not_allowed",
-                )
-            )
-    if errors:
-        raise UnprocessableContent(
-            Message("授权不合规：{count} 项", "Grants not valid: {count}"), errors=errors, count=len(errors)
-        )
-    if refused:
-        raise Forbidden(
-            Message(
-                "无权授予：{count} 项（只能在本辖区内授予本账号持有的权限）",
-                "Grants not allowed: {count} (an administrator grants only rights it holds, inside its region)",
-            ),
-            rule=admin_scope.RULE_GRANT_HELD,
-            errors=refused,
-            count=len(refused),
-        )
-
-
-def _not_self(admin: Principal, user_id: uuid.UUID) -> None:
-    """AC3: no administrator widens its own account."""
-    if admin_scope.is_self(admin, user_id):
-        raise Forbidden(
-            Message("不能给自己授权", "An administrator cannot grant rights to its own account"),
-            rule=admin_scope.RULE_NOT_SELF,
-        )
-
-
-READ_ONLY_ACCOUNT = Message(
-    "只读：该账号持有本账号无权授予的权限（辖区外、更高角色或本账号没有的权限）",
-    "Read-only: this account holds rights this administrator could not grant "
-    "(outside its region, a wider role, or a right it does not hold)",
-)
-
-
-def _managed(admin: Principal, grants: list[Grant]) -> None:
-    """AC4: 403 for a visible account the admin may not change."""
-    if not admin_scope.manages(admin, [(g.right, g.region) for g in grants]):
-        raise Forbidden(READ_ONLY_ACCOUNT, rule=admin_scope.RULE_READ_ONLY_ABOVE)
-
-
-async def _check_worker(
-    request: Request, admin: Principal, worker_id: uuid.UUID, grants: list[tuple[str, str]]
-) -> None:
-    """AC1: the worker bound to an account is one of the admin's region, inside one of the account's grants.
-
-    The roster is asked (``worker_lookup``); a worker it does not know, or of another region, is 404.
-    """
-    community = await worker_community(request, worker_id)
-    if community is None or not admin_scope.sees(admin, [community]):
-        raise NotFound(
-            Message("社工不存在：{id}", "No such worker: {id}"),
-            rule=admin_scope.RULE_OBJECT_SCOPE,
-            errors=[
-                FieldError.of(
-                    "worker_id",
-                    Message("本辖区没有该社工", "No such worker in this administrator's region"),
-                    rule=admin_scope.RULE_OBJECT_SCOPE,
-                    type="not_found",
-                )
-            ],
-            id=str(worker_id),
-        )
-    if not any(right != PERSONAL_DATA and contains(region, community) for right, region in grants):
-        raise UnprocessableContent(
-            Message("社工所在社区不在该账号的授权范围内", "The worker's community lies outside the account's grants"),
-            rule=admin_scope.RULE_OBJECT_SCOPE,
-            errors=[
-                FieldError.of(
-                    "worker_id",
-                    Message(
-                        f"社工在 {community}，该账号没有覆盖它的角色授权",
-                        f"the worker works in {community}, which no role grant of the account covers",
-                    ),
-                    rule=admin_scope.RULE_OBJECT_SCOPE,
-                    type="worker_outside_grants",
-                )
-            ],
-        )
-
-
-def _add_grants(session: AsyncSession, admin: Principal, grants: list[GrantIn], **holder: uuid.UUID) -> list[Grant]:
-    rows = [Grant(right=g.right, region=g.region, granted_by=admin.subject, **holder) for g in grants]
-    session.add_all(rows)
-    for grant in grants:
-        record(
-            session,
-            AuditAction.role_granted,
-            actor=admin.subject,
-            subject=f"{'user' if 'user_id' in holder else 'client'}:{next(iter(holder.values()))}",
-            region=grant.region,
-            details={"right": grant.right},
-        )
-    return rows
-
-
-async def _visible_user(session: AsyncSession, admin: Principal, user_id: uuid.UUID) -> tuple[User, list[Grant]]:
-    user = await session.get(User, user_id)
-    grants = await active_grants(session, user_id=user_id) if user else []
-    if user is None or not admin_scope.sees(admin, [g.region for g in grants]):
-        raise NotFound(NOT_FOUND_USER)
-    return user, grants
-
-
-def _user_out(user: User, grants: list[Grant], *, unmask: bool = False) -> UserOut:
-    return UserOut(
-        id=user.id,
-        username=user.username,
-        name=user.name,
-        phone=user.phone if unmask else mask_phone(user.phone),
-        active=user.active,
-        worker_id=user.worker_id,
-        grants=[_grant_out(g) for g in grants],
-        created_at=user.created_at,
-        version=user.version,
-    )
-
-
-def _in_scope(admin: Principal) -> ColumnElement[bool]:
-    """SQL condition: the grant lies in one of the admin's regions."""
-    return or_(*(Grant.region.startswith(scope_prefix(region)) for region in admin.regions(ADMIN_ROLES)))
+    return community_of
 
 
 @router.post(
@@ -227,33 +54,12 @@ def _in_scope(admin: Principal) -> ColumnElement[bool]:
 async def create_user(
     body: UserCreate, admin: Admin, session: SessionDep, request: Request, response: Response
 ) -> UserOut:
-    _check_grants(admin, body.grants)
-    if body.worker_id is not None:
-        await _check_worker(request, admin, body.worker_id, [(g.right, g.region) for g in body.grants])
-    user = User(
-        username=body.username,
-        name=body.name,
-        phone=body.phone,
-        password_hash=gateway_state(request).hasher.hash(body.password),
-        worker_id=str(body.worker_id) if body.worker_id else None,
-        created_by=admin.subject,
+    user, shown = await accounts.create_user(
+        session, admin, body, gateway_state(request).hasher, _community_of(request)
     )
-    session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            Message("用户名已存在：{username}", "User name taken: {username}"), username=body.username
-        ) from exc
-    grants = _add_grants(session, admin, body.grants, user_id=user.id)
-    record(
-        session, AuditAction.user_created, actor=admin.subject, subject=f"user:{user.id}", region=body.grants[0].region
-    )
-    await session.flush()
-    await session.refresh(user)
     response.headers["ETag"] = etag(user.id, user.version)
     response.headers["Location"] = f"/api/v1/identity/users/{user.id}"
-    return _user_out(user, grants)
+    return shown
 
 
 @router.get(
@@ -274,23 +80,9 @@ async def list_users(
     cursor: Annotated[str | None, Query()] = None,
 ) -> Page[UserOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[UserOut]:
-        filters = {"region": region, "right": right, "active": active}
-        grant_filter = [Grant.user_id == User.id, Grant.revoked_at.is_(None), _in_scope(admin)]
-        if region:
-            grant_filter.append(Grant.region.startswith(scope_prefix(region)))
-        if right:
-            grant_filter.append(Grant.right == right)
-        query = select(User).where(exists().where(*grant_filter)).order_by(User.username)
-        if active is not None:
-            query = query.where(User.active.is_(active))
-        if cursor:
-            (after,) = decode_cursor(cursor, filters)
-            query = query.where(User.username > str(after))
-        users, more = await fetch_page(session, query, limit)
-        grants = await active_grants_of_users(session, [u.id for u in users])
-        items = [_user_out(u, grants[u.id]) for u in users]
-        next_cursor = encode_cursor([users[-1].username], filters) if more else None
-        return Page[UserOut](items=items, next_cursor=next_cursor)
+        return await accounts.users_page(
+            session, admin, region=region, right=right, active=active, cursor=cursor, limit=limit
+        )
 
     if export is not None:
         return await exported_pages(request, export, page, UserOut, "users")
@@ -310,20 +102,9 @@ async def get_user(
     response: Response,
     unmasked: Annotated[bool, Query(description="显示完整手机号（需 personal_data 授权，留审计）")] = False,
 ) -> UserOut:
-    user, grants = await _visible_user(session, admin, user_id)
-    regions = [g.region for g in grants]
-    unmask = unmasked and any(admin.may_unmask(r) for r in regions)
-    if unmask:
-        record(
-            session,
-            AuditAction.personal_data_read,
-            actor=admin.subject,
-            subject=f"user:{user.id}",
-            region=regions[0],
-            details={"fields": ["phone"]},
-        )
+    user, shown = await accounts.read_user(session, admin, user_id, unmasked)
     response.headers["ETag"] = etag(user.id, user.version)
-    return _user_out(user, grants, unmask=unmask)
+    return shown
 
 
 @router.patch(
@@ -335,40 +116,12 @@ async def get_user(
 async def update_user(
     user_id: uuid.UUID, body: UserPatch, admin: Admin, session: SessionDep, request: Request, response: Response
 ) -> UserOut:
-    user, grants = await _visible_user(session, admin, user_id)
-    _managed(admin, grants)  # visible, but holding what this admin could not grant: read-only (AC4)
-    check_if_match(request, user.id, user.version)
-    changes = body.model_dump(exclude_unset=True)
-    if "worker_id" in changes:
-        worker_id = changes.pop("worker_id")
-        if worker_id is not None:
-            await _check_worker(request, admin, worker_id, [(g.right, g.region) for g in grants])
-        if (str(worker_id) if worker_id else None) != user.worker_id:
-            user.worker_id = str(worker_id) if worker_id else None
-            await revoke_user_sessions(session, user.id)  # no session keeps reading the former worker
-            changes["worker_id"] = user.worker_id
-    if "password" in changes:
-        user.password_hash = gateway_state(request).hasher.hash(changes.pop("password"))
-        await revoke_user_sessions(session, user.id)
-        changes["password"] = "changed"
-    for field in ("name", "phone", "active"):
-        if field in changes:
-            setattr(user, field, changes[field])
-    if changes.get("active") is False:
-        await revoke_user_sessions(session, user.id)
-    user.version += 1
-    user.updated_at = datetime.now(UTC)
-    record(
-        session,
-        AuditAction.user_updated,
-        actor=admin.subject,
-        subject=f"user:{user.id}",
-        region=grants[0].region if grants else None,
-        details={"fields": sorted(changes)},
+    if_match = partial(check_if_match, request)  # the stored version is read under the use case's lock
+    user, shown = await accounts.update_user(
+        session, admin, user_id, body, if_match, gateway_state(request).hasher, _community_of(request)
     )
-    await session.flush()
     response.headers["ETag"] = etag(user.id, user.version)
-    return _user_out(user, grants)
+    return shown
 
 
 @router.post(
@@ -379,14 +132,7 @@ async def update_user(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def grant_to_user(user_id: uuid.UUID, body: GrantIn, admin: Admin, session: SessionDep) -> GrantOut:
-    _, grants = await _visible_user(session, admin, user_id)
-    _not_self(admin, user_id)
-    _managed(admin, grants)
-    _check_grants(admin, [body], pointer="/body")
-    (grant,) = _add_grants(session, admin, [body], user_id=user_id)
-    await session.flush()
-    await session.refresh(grant)
-    return _grant_out(grant)
+    return await accounts.grant_to_user(session, admin, user_id, body)
 
 
 @router.delete(
@@ -396,25 +142,7 @@ async def grant_to_user(user_id: uuid.UUID, body: GrantIn, admin: Admin, session
     responses=problem_responses(401, 403, 404),
 )
 async def revoke_grant(grant_id: uuid.UUID, admin: Admin, session: SessionDep) -> Response:
-    grant = await session.get(Grant, grant_id)
-    if grant is None or grant.revoked_at is not None or not admin_scope.sees(admin, [grant.region]):
-        raise NotFound(Message("授权不存在", "No such grant"))
-    if grant.user_id is not None:
-        holder_grants = await active_grants(session, user_id=grant.user_id)
-    else:
-        holder_grants = await active_grants(session, client_pk=grant.client_pk)
-    _managed(admin, holder_grants)  # AC4: covers the grant itself (AC2) and the rest of its account
-    grant.revoked_at = datetime.now(UTC)
-    grant.revoked_by = admin.subject
-    holder = f"user:{grant.user_id}" if grant.user_id else f"client:{grant.client_pk}"
-    record(
-        session,
-        AuditAction.role_revoked,
-        actor=admin.subject,
-        subject=holder,
-        region=grant.region,
-        details={"right": grant.right},
-    )
+    await accounts.revoke_grant(session, admin, grant_id)
     return Response(status_code=204)
 
 
@@ -426,31 +154,7 @@ async def revoke_grant(grant_id: uuid.UUID, admin: Admin, session: SessionDep) -
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_client(body: ClientCreate, admin: Admin, session: SessionDep, request: Request) -> ClientSecret:
-    _check_grants(admin, body.grants)
-    secret = secrets.token_urlsafe(32)
-    client = ApiClient(
-        client_id=body.client_id,
-        name=body.name,
-        department=body.department,
-        secret_hash=gateway_state(request).hasher.hash(secret),
-        created_by=admin.subject,
-    )
-    session.add(client)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(Message("客户端编号已存在：{id}", "Client id taken: {id}"), id=body.client_id) from exc
-    _add_grants(session, admin, body.grants, client_pk=client.id)
-    record(session, AuditAction.client_created, actor=admin.subject, subject=f"client:{client.client_id}")
-    return ClientSecret(client_id=client.client_id, client_secret=secret)
-
-
-async def _visible_client(session: AsyncSession, admin: Principal, client_id: str) -> tuple[ApiClient, list[Grant]]:
-    client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
-    grants = await active_grants(session, client_pk=client.id) if client else []
-    if client is None or not admin_scope.sees(admin, [g.region for g in grants]):
-        raise NotFound(NOT_FOUND_CLIENT)
-    return client, grants
+    return await accounts.create_client(session, admin, body, gateway_state(request).hasher)
 
 
 @router.get(
@@ -462,26 +166,7 @@ async def _visible_client(session: AsyncSession, admin: Principal, client_id: st
 async def list_clients(
     request: Request, export: ExportDep, admin: Admin, session: SessionDep
 ) -> list[ClientOut] | StreamingResponse:
-    query = (
-        select(ApiClient)
-        .where(exists().where(Grant.client_pk == ApiClient.id, Grant.revoked_at.is_(None), _in_scope(admin)))
-        .order_by(ApiClient.client_id)
-    )
-    out = []
-    for client in (await session.scalars(query)).all():
-        grants = await active_grants(session, client_pk=client.id)
-        out.append(
-            ClientOut(
-                id=client.id,
-                client_id=client.client_id,
-                name=client.name,
-                department=client.department,
-                active=client.active,
-                grants=[_grant_out(g) for g in grants],
-                created_at=client.created_at,
-            )
-        )
-    return await exported(request, export, out, ClientOut, "clients")
+    return await exported(request, export, await accounts.clients(session, admin), ClientOut, "clients")
 
 
 @router.post(
@@ -491,13 +176,7 @@ async def list_clients(
     responses=problem_responses(401, 403, 404),
 )
 async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep, request: Request) -> ClientSecret:
-    client, grants = await _visible_client(session, admin, client_id)
-    _managed(admin, grants)
-    secret = secrets.token_urlsafe(32)
-    client.secret_hash = gateway_state(request).hasher.hash(secret)
-    client.version += 1
-    record(session, AuditAction.client_secret_rotated, actor=admin.subject, subject=f"client:{client.client_id}")
-    return ClientSecret(client_id=client.client_id, client_secret=secret)
+    return await accounts.rotate_client_secret(session, admin, client_id, gateway_state(request).hasher)
 
 
 @router.get(
@@ -513,45 +192,9 @@ async def list_sessions(
     session: SessionDep,
     user_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> list[SessionOut] | StreamingResponse:
-    now = datetime.now(UTC)
-    visible_user = exists().where(Grant.user_id == RefreshToken.user_id, Grant.revoked_at.is_(None), _in_scope(admin))
-    query = (
-        select(
-            RefreshToken.family_id,
-            RefreshToken.user_id,
-            func.min(RefreshToken.issued_at),
-            func.max(RefreshToken.issued_at),
-            func.max(RefreshToken.expires_at),
-        )
-        .where(visible_user)
-        .group_by(RefreshToken.family_id, RefreshToken.user_id)
-        .having(func.bool_and(RefreshToken.revoked_at.is_(None)))
-        .having(func.max(RefreshToken.expires_at) > now)
-        .order_by(func.max(RefreshToken.issued_at).desc())
+    return await exported(
+        request, export, await accounts.live_sessions(session, admin, user_id), SessionOut, "sessions"
     )
-    if user_id is not None:
-        query = query.where(RefreshToken.user_id == user_id)
-    rows = (await session.execute(query)).all()
-    out = []
-    for family_id, owner, started, last, expires in rows:
-        latest = await session.scalar(
-            select(RefreshToken)
-            .where(RefreshToken.family_id == family_id)
-            .order_by(RefreshToken.issued_at.desc())
-            .limit(1)
-        )
-        out.append(
-            SessionOut(
-                id=family_id,
-                user_id=owner,
-                started_at=started,
-                last_refreshed_at=last,
-                expires_at=expires,
-                user_agent=latest.user_agent if latest else None,
-                ip=latest.ip if latest else None,
-            )
-        )
-    return await exported(request, export, out, SessionOut, "sessions")
 
 
 @router.delete(
@@ -561,18 +204,5 @@ async def list_sessions(
     responses=problem_responses(401, 403, 404),
 )
 async def end_session(session_id: uuid.UUID, admin: Admin, session: SessionDep) -> Response:
-    owner = await session.scalar(select(RefreshToken.user_id).where(RefreshToken.family_id == session_id).limit(1))
-    if owner is None:
-        raise NotFound(Message("会话不存在", "No such session"))
-    _, grants = await _visible_user(session, admin, owner)
-    _managed(admin, grants)
-    await revoke_family(session, session_id)
-    record(
-        session,
-        AuditAction.session_revoked,
-        actor=admin.subject,
-        subject=f"user:{owner}",
-        region=grants[0].region if grants else None,
-        details={"family_id": str(session_id)},
-    )
+    await accounts.end_session(session, admin, session_id)
     return Response(status_code=204)

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from services.roster import imports, workforce_export, workforce_format
-from services.roster.lifecycle import business_today
 from services.roster.schemas import ImportJobOut, ImportKind
 from services.roster.state import id_number_secret
+from shared.business_time import business_today
 from shared.db import SessionDep
 from shared.dependencies import Reader
 from shared.import_routes import BINARY, XLSX, add_import_routes, download

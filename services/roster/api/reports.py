@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import func, select
 from starlette.responses import StreamingResponse
 
+from services.roster import career_reports
 from services.roster.compliance import staffing_compliance
-from services.roster.domain.careers import consecutive_chief_years, renewal_bars
 from services.roster.domain.staffing import Finding
-from services.roster.lifecycle import employed_on
-from services.roster.models import AssessmentResult, Contract, PostAssignment, Worker
-from services.roster.regions import policy_overrides, resolve_policy
 from services.roster.schemas import (
     CareerRow,
     CommunityKind,
@@ -26,11 +21,12 @@ from services.roster.schemas import (
     StaffingReport,
 )
 from shared.auth import Principal, require
+from shared.business_time import business_today
 from shared.db import ReadSessionDep, SessionDep
 from shared.exports import EXPORT_RESPONSES, ExportDep, exported
 from shared.i18n import negotiate
 from shared.problems import NotFound, problem_responses
-from shared.regions import RegionCode, scope_prefix
+from shared.regions import RegionCode
 from shared.scoping import NO_SUCH_REGION, READ_ROLES, sees_region
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -56,7 +52,7 @@ async def staffing_report(
 ) -> StaffingReport:
     if not sees_region(principal, region):
         raise NotFound(NO_SUCH_REGION, code=region)
-    on = day or datetime.now(UTC).date()
+    on = day or business_today()
     result = await staffing_compliance(session, region, on)
     english = negotiate(request.headers.get("accept-language")) == "en"
 
@@ -99,64 +95,8 @@ async def renewal_worklist(
     if not sees_region(principal, region):
         raise NotFound(NO_SUCH_REGION, code=region)
     english = negotiate(request.headers.get("accept-language")) == "en"
-    latest = (
-        select(Contract.worker_id, func.max(Contract.end_date).label("end_date"))
-        .group_by(Contract.worker_id)
-        .subquery()
-    )
-    rows = (
-        await session.execute(
-            select(Worker, latest.c.end_date)
-            .join(latest, latest.c.worker_id == Worker.id)
-            .where(
-                Worker.community_path.startswith(scope_prefix(region)),
-                employed_on(latest.c.end_date),  # still employed on the renewal date
-                func.extract("year", latest.c.end_date) == year,
-            )
-            .order_by(latest.c.end_date, Worker.name)
-        )
-    ).all()
-    worker_ids = [w.id for w, _ in rows]
-    grades: dict[object, dict[int, str]] = {}
-    if worker_ids:
-        for wid, y, grade in (
-            await session.execute(
-                select(AssessmentResult.worker_id, AssessmentResult.year, AssessmentResult.grade).where(
-                    AssessmentResult.worker_id.in_(worker_ids)
-                )
-            )
-        ).all():
-            grades.setdefault(wid, {})[y] = grade
-    overrides = await policy_overrides(session, year)
-    out = []
-    for worker, end in rows:
-        bars = renewal_bars(
-            hire_date=worker.hire_date,
-            certificate_date=worker.certificate_date if worker.certificate_level else None,
-            renewal_date=end,
-            grades=grades.get(worker.id, {}),
-            policy=resolve_policy(overrides, worker.community_code),
-        )
-        out.append(
-            RenewalRow(
-                worker_id=worker.id,
-                name=worker.name,
-                community_code=worker.community_code,
-                contract_end=end,
-                renewable=not bars,
-                bars=[
-                    FindingOut(
-                        rule=b.rule,
-                        region=worker.community_code,
-                        message=b.en if english else b.zh,
-                        expected=None,
-                        actual=None,
-                    )
-                    for b in bars
-                ],
-            )
-        )
-    return await exported(request, export, out, RenewalRow, "renewals")
+    rows = await career_reports.renewal_worklist(session, region, year, english=english)
+    return await exported(request, export, rows, RenewalRow, "renewals")
 
 
 @router.get(
@@ -175,37 +115,5 @@ async def career_eligibility(
 ) -> list[CareerRow] | StreamingResponse:
     if not sees_region(principal, region):
         raise NotFound(NO_SUCH_REGION, code=region)
-    on = day or datetime.now(UTC).date()
-    rows = (
-        await session.execute(
-            select(Worker.id, Worker.name, Worker.community_code, PostAssignment.start_date, PostAssignment.end_date)
-            .join(PostAssignment, PostAssignment.worker_id == Worker.id)
-            .where(Worker.community_path.startswith(scope_prefix(region)), PostAssignment.post == "chief")
-        )
-    ).all()
-    periods: dict[uuid.UUID, list[tuple[date, date | None]]] = {}
-    names: dict[uuid.UUID, tuple[str, str]] = {}
-    for wid, name, community, start, end in rows:
-        periods.setdefault(wid, []).append((start, end))
-        names[wid] = (name, community)
-    overrides = await policy_overrides(session, on.year)
-    out = []
-    for wid, spans in periods.items():
-        name, community = names[wid]
-        policy = resolve_policy(overrides, community)
-        years = consecutive_chief_years(spans, on)
-        if years >= policy.career_chief_years:
-            rule = "K2" if policy.career_chief_years == 5 else "K1"
-            out.append(
-                CareerRow(
-                    worker_id=wid,
-                    name=name,
-                    community_code=community,
-                    years_as_chief=round(years, 2),
-                    required_years=policy.career_chief_years,
-                    rule=rule,
-                )
-            )
-    return await exported(
-        request, export, sorted(out, key=lambda r: -r.years_as_chief), CareerRow, "career-eligibility"
-    )
+    rows = await career_reports.career_eligibility(session, region, day or business_today())
+    return await exported(request, export, rows, CareerRow, "career-eligibility")

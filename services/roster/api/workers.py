@@ -24,7 +24,6 @@ from services.roster.schemas import (
     PersonalDataBatch,
     PersonalDataReadOut,
     PersonalDataRequest,
-    Post,
     PostAssign,
     PostOut,
     WorkerCreate,
@@ -54,6 +53,7 @@ from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 from shared.sync import UpdatedSince
+from shared.vocabulary import Post
 
 router = APIRouter(prefix="/v1", tags=["workers"], responses=problem_responses(401, 403, 404))
 WORKER_COLUMNS = columns_of(WorkerOut)
@@ -106,6 +106,14 @@ async def list_workers(
     request: Request,
     export: ExportDep,
     region: Annotated[RegionCode | None, Query(description="区划 within this region")] = None,
+    name: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=50,
+            description="姓名 names starting with this: a surname (张) or a full name (张伟); indexed",
+        ),
+    ] = None,
     status: Annotated[WorkerStatus | None, Query(description="人员状态 status as of `as_of` (H4, H6)")] = None,
     certificate_level: CertificateLevel | None = None,
     post: Annotated[Post | None, Query(description="当前岗位 post held on `as_of`")] = None,
@@ -121,7 +129,9 @@ async def list_workers(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page[WorkerOut] | StreamingResponse:
-    filters = WorkerFilters(region, status, certificate_level, post, grade, hired_from, hired_to, as_of, updated_since)
+    filters = WorkerFilters(
+        region, status, certificate_level, post, grade, hired_from, hired_to, as_of, updated_since, name=name
+    )
     if export is None:
         return await worker_lists.workers_page(session, principal, filters, limit, cursor)
     if unmasked:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from shared.policy_rules import decides
+from shared.vocabulary import GRADE_RANGES
 
 Period = tuple[date, date | None]  # [start, end), end None = open
 
@@ -31,10 +32,6 @@ def max_concurrent(existing: Iterable[Period], new: Period) -> int:
         held = sum(1 for s, e in relevant if s <= day and (e is None or day < e))
         best = max(best, held)
     return best
-
-
-# Grade ranges per post (三岗十八级 practice: chief 7–18, deputy 4–15, staff 1–12): policy parameters.
-GRADE_RANGES = {"chief": (7, 18), "deputy": (4, 15), "staff": (1, 12)}
 
 
 @dataclass(frozen=True)

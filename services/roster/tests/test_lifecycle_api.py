@@ -12,8 +12,9 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 
 from conftest import Mint, ServiceFactory, bearer
-from services.roster.lifecycle import business_today, publish_due_transitions
+from services.roster.lifecycle import publish_due_transitions
 from services.roster.tests.conftest import COMMUNITY_A, COMMUNITY_B, COUNTY, Roster, id_number
+from shared.business_time import business_today
 
 
 async def status(roster: Roster, worker_id: str, as_of: str) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from services.roster.lifecycle import business_today
 from services.roster.tests.conftest import (
     COMMUNITY_A,
     COMMUNITY_B,
@@ -15,6 +14,7 @@ from services.roster.tests.conftest import (
     Roster,
     id_number,
 )
+from shared.business_time import business_today
 
 
 async def test_hire_derives_birth_date_and_sex_masks_personal_data_and_starts_probation(roster: Roster) -> None:

@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from services.roster import imports
-from services.roster.lifecycle import business_today
 from services.roster.tests.conftest import COMMUNITY_A, COMMUNITY_B, NEXT_COMMUNITY, Roster, id_number
 from services.roster.workforce_format import COLUMNS
+from shared.business_time import business_today
 from shared.spreadsheets import csv_bytes, read_table, workbook
 
 KEYS = [c.key for c in COLUMNS]

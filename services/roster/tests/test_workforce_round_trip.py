@@ -10,7 +10,6 @@ from datetime import timedelta
 from openpyxl import load_workbook
 
 from conftest import Mint, ServiceFactory
-from services.roster.lifecycle import business_today
 from services.roster.tests.conftest import (
     CITY,
     COMMUNITY_A,
@@ -22,6 +21,7 @@ from services.roster.tests.conftest import (
 )
 from services.roster.tests.test_workforce_import import person, upload
 from services.roster.workforce_format import COLUMNS
+from shared.business_time import business_today
 from shared.migrations import upgrade
 from shared.spreadsheets import csv_bytes
 

@@ -1,6 +1,7 @@
-"""考核 Assessment: a township cycle's grade distribution beside the county scheme's 优秀 cap (E3), with
-appeals (E4); training-hour shortfalls (E5); the renewal worklist — who must not be renewed and why
-(H7 no certificate three years after hire, H8 two 不合格 years). Each from the service that decides it."""
+"""考核 Assessment: the region's cycles to choose from (``GET /v1/cycles``), a township cycle's grade
+distribution beside the county scheme's 优秀 cap (E3), with appeals (E4); training-hour shortfalls (E5);
+the renewal worklist — who must not be renewed and why (H7 no certificate three years after hire, H8 two
+不合格 years). Each from the service that decides it."""
 
 from __future__ import annotations
 
@@ -52,6 +53,10 @@ async def assessment(
     year = year or datetime.now(ZoneInfo("Asia/Shanghai")).year
     sections: dict[str, Any] = {}
     errors: dict[str, ApiError] = {}
+    try:  # the region's cycles, newest year first, to choose one from
+        sections["cycles"] = (await api.get("evaluation", "/cycles", region=region, limit=200))["items"]
+    except ApiError as exc:
+        errors["cycles"] = exc
     calls = {
         "training": ("evaluation", "/reports/training"),
         "renewals": ("roster", "/reports/renewals"),
@@ -74,7 +79,7 @@ async def assessment(
         user,
         region=region,
         year=year,
-        cycle_id=cycle or "",
+        cycle_id=str(cycle) if cycle else "",
         sections=sections,
         errors=errors,
         shortfalls=shortfalls,

@@ -2,7 +2,8 @@
 gateway's audit log (sign-ins, role changes, unmasked reads; ``services.gateway.audit_log``, the same use
 case as ``GET /api/v1/audit/events``) and the roster's record of unmasked reads
 (``GET /v1/personal-data-reads``: a bulk read names every worker in ``worker_ids``). Filtered by a date
-range (China time, both days included) and an actor; each list paged on its own cursor. Both are scoped
+range (China time, both days included) and an actor; each list paged on its own cursor. Accounts are shown
+by username and name (``services.gateway.account_names``), the ``user:<uuid>`` kept for the filter link. Both are scoped
 to the reader's regions by the code that answers the API; anyone else is refused (403)."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from services.gateway.account_names import account_names
 from services.gateway.audit_log import READERS, AuditFilters, audit_page
 from services.gateway.console.i18n import language_of
 from services.gateway.console.render import page
@@ -93,6 +95,8 @@ async def audit(
         )
     except ApiError as exc:
         errors["reads"] = exc
+    # The roster's records name actors by id: the gateway, which owns the accounts, names them.
+    accounts = await account_names(session, [r.get("actor") for r in reads.get("items", [])])
     base = {"since": since or "", "until": until or "", "actor": actor or "", "limit": limit}
     return page(
         request,
@@ -104,5 +108,6 @@ async def audit(
         errors=errors,
         events_cursor=events_cursor,
         reads_cursor=reads_cursor,
+        accounts=accounts,
         china=CHINA,
     )

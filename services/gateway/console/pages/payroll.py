@@ -1,6 +1,7 @@
 """薪酬 Payroll: a month's runs with their totals, one run's payslips beside last month's (who joined, who
-left, whose pay changed and by which lines), approval after a step-up confirmation (the password again),
-and a payslip that prints cleanly. The compensation service computes and checks everything (C4–C9)."""
+left, whose pay changed and by which lines), approval and reversal (of an approved run not yet paid, county
+level and above, with a reason) after a step-up confirmation (the password again), and a payslip that
+prints cleanly. The compensation service computes and checks everything (C4–C9)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,21 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from services.gateway.account_names import account_names
 from services.gateway.console.i18n import language_of
 from services.gateway.console.render import REGION, default_region, page, redirect
 from services.gateway.console.session import ConsoleUser, caller_of, csrf_ok, current_user
 from services.gateway.console.upstream import ApiError, ConsoleApi
 from services.gateway.sign_in import step_up
+from shared.auth import ADMIN_ROLES
+from shared.db import SessionDep
 from shared.problems import Problem
 
 router = APIRouter()
 User = Annotated[ConsoleUser, Depends(current_user)]
 CHINA = ZoneInfo("Asia/Shanghai")
 MONTH = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
+WITH_PAYSLIPS = ("calculated", "approved", "paid")
 
 
 def previous_month(month: str) -> str:
@@ -85,11 +90,11 @@ async def runs(
 
 
 @router.get("/console/payroll/{run_id}")
-async def run(request: Request, user: User, run_id: uuid.UUID) -> HTMLResponse:
+async def run(request: Request, user: User, run_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
     api = ConsoleApi(request, user, language_of(request))
     try:
         detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-        slips = await _payslips(api, str(run_id))
+        slips = await _payslips(api, str(run_id)) if detail["status"] in WITH_PAYSLIPS else []
         earlier = await api.get(
             "compensation", "/payroll-runs", region_code=detail["region_code"], month=previous_month(detail["month"])
         )
@@ -98,7 +103,41 @@ async def run(request: Request, user: User, run_id: uuid.UUID) -> HTMLResponse:
     except ApiError as exc:
         return page(request, "error.html", user, status_code=exc.status, error=exc)
     changes = differences(slips, previous) if live else []
-    return page(request, "payroll_run.html", user, run=detail, slips=slips, changes=changes, compared=bool(live))
+    # who approved and who reversed, by name: the gateway owns the accounts
+    accounts = await account_names(session, [detail.get("approved_by"), detail.get("reversed_by")])
+    return page(
+        request,
+        "payroll_run.html",
+        user,
+        run=detail,
+        slips=slips,
+        changes=changes,
+        compared=bool(live),
+        can_reverse=bool(user.principal.roles & ADMIN_ROLES),
+        accounts=accounts,
+    )
+
+
+async def _stepped_up(request: Request, user: ConsoleUser, password: str) -> ConsoleApi | Problem:
+    """The step-up confirmation (the password again, audited like a sign-in): an API client with the fresh
+    token, or the refusal (a wrong password, a throttled account)."""
+    app = request.app
+    async with app.state.sessionmaker() as session:
+        try:
+            fresh = await step_up(
+                session,
+                settings=app.state.settings,
+                keys=app.state.signing_keys,
+                hasher=app.state.hasher,
+                user_id=uuid.UUID(user.principal.subject.removeprefix("user:")),
+                password=password,
+                caller=caller_of(request),
+            )
+            await session.commit()
+        except Problem as refused:
+            await session.commit()  # the failed attempt is audited and throttled
+            return refused
+    return ConsoleApi(request, ConsoleUser(user.principal, fresh.access_token), language_of(request))
 
 
 @router.get("/console/payroll/{run_id}/approve")
@@ -126,27 +165,57 @@ async def approve(
         return page(request, "error.html", user, status_code=exc.status, error=exc)
     if not csrf_ok(request, csrf):
         return page(request, "payroll_approve.html", user, status_code=403, run=detail, error="csrf")
-    app = request.app
-    async with app.state.sessionmaker() as session:
-        try:
-            fresh = await step_up(
-                session,
-                settings=app.state.settings,
-                keys=app.state.signing_keys,
-                hasher=app.state.hasher,
-                user_id=uuid.UUID(user.principal.subject.removeprefix("user:")),
-                password=password,
-                caller=caller_of(request),
-            )
-            await session.commit()
-        except Problem as exc:
-            await session.commit()
-            return page(request, "payroll_approve.html", user, status_code=exc.status, run=detail, error="password")
-    confirmed = ConsoleApi(request, ConsoleUser(user.principal, fresh.access_token), language_of(request))
+    confirmed = await _stepped_up(request, user, password)
+    if isinstance(confirmed, Problem):
+        return page(request, "payroll_approve.html", user, status_code=confirmed.status, run=detail, error="password")
     try:
         await confirmed.post("compensation", f"/payroll-runs/{run_id}/approve", None)
     except ApiError as exc:
         return page(request, "payroll_approve.html", user, status_code=exc.status, run=detail, error=exc.detail)
+    return redirect(request, f"/console/payroll/{run_id}", user)
+
+
+@router.get("/console/payroll/{run_id}/reverse")
+async def confirm_reversal(request: Request, user: User, run_id: uuid.UUID) -> HTMLResponse:
+    api = ConsoleApi(request, user, language_of(request))
+    try:
+        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
+    except ApiError as exc:
+        return page(request, "error.html", user, status_code=exc.status, error=exc)
+    return page(request, "payroll_reverse.html", user, run=detail, error=None, reason="")
+
+
+@router.post("/console/payroll/{run_id}/reverse")
+async def reverse(
+    request: Request,
+    user: User,
+    run_id: uuid.UUID,
+    reason: Annotated[str, Form(max_length=300)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Reverse an approved run not yet paid after the step-up confirmation; the compensation service
+    decides (county level and above; 409 for a paid run or one another run's corrections depend on)."""
+    api = ConsoleApi(request, user, language_of(request))
+    try:
+        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
+    except ApiError as exc:
+        return page(request, "error.html", user, status_code=exc.status, error=exc)
+
+    def again(status: int, error: str) -> HTMLResponse:
+        return page(request, "payroll_reverse.html", user, status_code=status, run=detail, error=error, reason=reason)
+
+    if not csrf_ok(request, csrf):
+        return again(403, "csrf")
+    if not reason.strip():
+        return again(422, "reason")
+    confirmed = await _stepped_up(request, user, password)
+    if isinstance(confirmed, Problem):
+        return again(confirmed.status, "password")
+    try:
+        await confirmed.post("compensation", f"/payroll-runs/{run_id}/reverse", {"reason": reason.strip()})
+    except ApiError as exc:
+        return again(exc.status, exc.detail)
     return redirect(request, f"/console/payroll/{run_id}", user)
 
 

@@ -1,4 +1,5 @@
-"""社工 Workers: search a region's workers (roster's list, or the ID-number lookup), and one worker's
+"""社工 Workers: search a region's workers (roster's list, its ``name`` filter matching names that start with
+the text — a surname or a full name — over the whole region; or the ID-number lookup), and one worker's
 page: posts, grade history, contracts, assessments and payslips, each from the service that owns it.
 ID numbers come masked unless the user holds the personal-data right (the roster decides)."""
 
@@ -17,7 +18,7 @@ from services.gateway.console.upstream import ApiError, ConsoleApi
 
 router = APIRouter()
 User = Annotated[ConsoleUser, Depends(current_user)]
-SEARCH_PAGE = 500  # the roster's largest page; a name is matched within it
+SEARCH_PAGE = 500  # the roster's largest page
 
 
 @router.get("/console/workers")
@@ -41,9 +42,16 @@ async def workers(
             found = [await api.post("roster", "/workers/lookup", {"id_number": id_number})]
         else:
             listing = await api.get(
-                "roster", "/workers", region=region, post=post, grade=grade, status=status, limit=SEARCH_PAGE
+                "roster",
+                "/workers",
+                region=region,
+                name=name or None,
+                post=post,
+                grade=grade,
+                status=status,
+                limit=SEARCH_PAGE,
             )
-            found = [w for w in listing["items"] if not name or name in w["name"]]
+            found = listing["items"]
     except ApiError as exc:
         error = exc
     template = "workers_results.html" if request.headers.get("hx-request") else "workers.html"

@@ -1,10 +1,10 @@
-"""roster: the audit of personal-data reads synced in commit order (``updated_since`` on its list)
+"""roster: import jobs synced in commit order (``updated_since`` on their list, shared/sync.py)
 
-``personal_data_reads.change_txid`` stamped on update (insert takes the default), and the outbox's deferred
+``import_jobs.change_txid`` stamped on update (insert takes the default), and the outbox's deferred
 commit-position trigger on every write, as ``roster_0009`` did for workers.
 
-Revision ID: roster_0013
-Revises: roster_0012
+Revision ID: roster_0012
+Revises: roster_0011
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "roster_0013"
-down_revision: str | None = "roster_0012"
+revision: str = "roster_0012"
+down_revision: str | None = "roster_0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -24,7 +24,7 @@ TXID = "(pg_current_xact_id()::text)::bigint"
 
 def upgrade() -> None:
     op.add_column(
-        "personal_data_reads",
+        "import_jobs",
         sa.Column(
             "change_txid",
             sa.BigInteger(),
@@ -36,24 +36,23 @@ def upgrade() -> None:
     )
     # The existing rows were all written by this transaction: number it like any other.
     op.execute(f'INSERT INTO "roster".event_commits (txid) VALUES ({TXID}) ON CONFLICT (txid) DO NOTHING')  # noqa: S608 - constants
-    op.create_index("personal_data_reads_change_txid_idx", "personal_data_reads", ["change_txid"], schema=SCHEMA)
+    op.create_index("import_jobs_change_txid_idx", "import_jobs", ["change_txid"], schema=SCHEMA)
     op.execute(
         """
-        CREATE TRIGGER personal_data_reads_change_txid BEFORE UPDATE ON "roster".personal_data_reads
+        CREATE TRIGGER import_jobs_change_txid BEFORE UPDATE ON "roster".import_jobs
         FOR EACH ROW EXECUTE FUNCTION "roster".stamp_change_txid()
         """
     )
     op.execute(
         """
-        CREATE CONSTRAINT TRIGGER personal_data_reads_commit_position
-        AFTER INSERT OR UPDATE ON "roster".personal_data_reads
+        CREATE CONSTRAINT TRIGGER import_jobs_commit_position AFTER INSERT OR UPDATE ON "roster".import_jobs
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "roster".events_commit_position()
         """
     )
 
 
 def downgrade() -> None:
-    op.execute('DROP TRIGGER personal_data_reads_commit_position ON "roster".personal_data_reads')
-    op.execute('DROP TRIGGER personal_data_reads_change_txid ON "roster".personal_data_reads')
-    op.drop_index("personal_data_reads_change_txid_idx", table_name="personal_data_reads", schema=SCHEMA)
-    op.drop_column("personal_data_reads", "change_txid", schema=SCHEMA)
+    op.execute('DROP TRIGGER import_jobs_commit_position ON "roster".import_jobs')
+    op.execute('DROP TRIGGER import_jobs_change_txid ON "roster".import_jobs')
+    op.drop_index("import_jobs_change_txid_idx", table_name="import_jobs", schema=SCHEMA)
+    op.drop_column("import_jobs", "change_txid", schema=SCHEMA)

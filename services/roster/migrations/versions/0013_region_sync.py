@@ -3,8 +3,8 @@
 ``regions.change_txid`` stamped on update (insert takes the default), and the outbox's deferred
 commit-position trigger on every write, as ``roster_0009`` did for workers.
 
-Revision ID: roster_0012
-Revises: roster_0011
+Revision ID: roster_0013
+Revises: roster_0012
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "roster_0012"
-down_revision: str | None = "roster_0011"
+revision: str = "roster_0013"
+down_revision: str | None = "roster_0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,8 +4,8 @@
 province-wide readers saw it; the producer now sets the worker's community, and the events written
 before take it from the worker projection.
 
-Revision ID: compensation_0013
-Revises: compensation_0012
+Revision ID: compensation_0014
+Revises: compensation_0013
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "compensation_0013"
-down_revision: str | None = "compensation_0012"
+revision: str = "compensation_0014"
+down_revision: str | None = "compensation_0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

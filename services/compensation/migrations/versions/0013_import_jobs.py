@@ -1,7 +1,7 @@
 """compensation: import jobs and their bad cells (issue #13, bulk import; the shape is shared.import_jobs)
 
-Revision ID: compensation_0012
-Revises: compensation_0011
+Revision ID: compensation_0013
+Revises: compensation_0012
 Create Date: 2026-11-30
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "compensation_0012"
-down_revision: str | None = "compensation_0011"
+revision: str = "compensation_0013"
+down_revision: str | None = "compensation_0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

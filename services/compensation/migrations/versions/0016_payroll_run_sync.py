@@ -1,10 +1,10 @@
-"""compensation: recuperation claims synced in commit order (``updated_since`` on the claims list)
+"""compensation: payroll runs synced in commit order (``updated_since`` on the runs list)
 
-``recuperation_claims.change_txid`` stamped on update (insert takes the default), and the outbox's deferred
+``payroll_runs.change_txid`` stamped on update (insert takes the default), and the outbox's deferred
 commit-position trigger on every write, as ``roster_0009`` did for workers.
 
-Revision ID: compensation_0014
-Revises: compensation_0013
+Revision ID: compensation_0016
+Revises: compensation_0015
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "compensation_0014"
-down_revision: str | None = "compensation_0013"
+revision: str = "compensation_0016"
+down_revision: str | None = "compensation_0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -24,7 +24,7 @@ TXID = "(pg_current_xact_id()::text)::bigint"
 
 def upgrade() -> None:
     op.add_column(
-        "recuperation_claims",
+        "payroll_runs",
         sa.Column(
             "change_txid",
             sa.BigInteger(),
@@ -36,24 +36,24 @@ def upgrade() -> None:
     )
     # The existing rows were all written by this transaction: number it like any other.
     op.execute(f'INSERT INTO "compensation".event_commits (txid) VALUES ({TXID}) ON CONFLICT (txid) DO NOTHING')  # noqa: S608 - constants
-    op.create_index("recuperation_claims_change_txid_idx", "recuperation_claims", ["change_txid"], schema=SCHEMA)
+    op.create_index("payroll_runs_change_txid_idx", "payroll_runs", ["change_txid"], schema=SCHEMA)
     op.execute(
         """
-        CREATE TRIGGER recuperation_claims_change_txid BEFORE UPDATE ON "compensation".recuperation_claims
+        CREATE TRIGGER payroll_runs_change_txid BEFORE UPDATE ON "compensation".payroll_runs
         FOR EACH ROW EXECUTE FUNCTION "compensation".stamp_change_txid()
         """
     )
     op.execute(
         """
-        CREATE CONSTRAINT TRIGGER recuperation_claims_commit_position
-        AFTER INSERT OR UPDATE ON "compensation".recuperation_claims
+        CREATE CONSTRAINT TRIGGER payroll_runs_commit_position
+        AFTER INSERT OR UPDATE ON "compensation".payroll_runs
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "compensation".events_commit_position()
         """
     )
 
 
 def downgrade() -> None:
-    op.execute('DROP TRIGGER recuperation_claims_commit_position ON "compensation".recuperation_claims')
-    op.execute('DROP TRIGGER recuperation_claims_change_txid ON "compensation".recuperation_claims')
-    op.drop_index("recuperation_claims_change_txid_idx", table_name="recuperation_claims", schema=SCHEMA)
-    op.drop_column("recuperation_claims", "change_txid", schema=SCHEMA)
+    op.execute('DROP TRIGGER payroll_runs_commit_position ON "compensation".payroll_runs')
+    op.execute('DROP TRIGGER payroll_runs_change_txid ON "compensation".payroll_runs')
+    op.drop_index("payroll_runs_change_txid_idx", table_name="payroll_runs", schema=SCHEMA)
+    op.drop_column("payroll_runs", "change_txid", schema=SCHEMA)
