@@ -72,13 +72,14 @@ class Scheme(Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
-class Cycle(Base):
+class Cycle(ChangeTracked, Base):
     """A township's annual assessment, opened and closed by the township under the county's scheme (E1)."""
 
     __tablename__ = "cycles"
     __table_args__ = (
         UniqueConstraint("township_code", "year"),
         CheckConstraint("status IN ('open', 'closed')", name="status"),
+        Index("cycles_change_txid_idx", "change_txid"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))

@@ -29,6 +29,7 @@ CLEANUP = (
     "DELETE FROM evaluation.import_jobs WHERE region_path LIKE '44%'",
     "DELETE FROM compensation.import_jobs WHERE region_path LIKE '44%'",
     "DELETE FROM evaluation.visits WHERE community_code LIKE '44%'",
+    "DELETE FROM evaluation.cycles WHERE township_code LIKE '44%'",
     "DELETE FROM evaluation.workers WHERE community_code LIKE '44%'",
     "DELETE FROM compensation.recuperation_claims WHERE worker_id IN"
     " (SELECT worker_id FROM compensation.workers WHERE community_code LIKE '44%')",
@@ -463,3 +464,41 @@ async def test_payroll_runs_follow_in_commit_order_and_a_late_status_change_is_n
     assert follower.latest[january]["status"] == "calculated"  # the late commit was not skipped
     assert sorted(follower.seen[:2]) == sorted([(january, "draft"), (february, "draft")])
     assert follower.seen[2:] == [(february, "cancelled"), (january, "calculated")]  # in commit order, once each
+
+
+async def test_assessment_cycles_follow_in_commit_order_and_a_late_close_is_not_missed(
+    service_app: ServiceFactory, mint: Mint
+) -> None:
+    evaluation = await service_app("evaluation", rollback=False)
+    engine = evaluation.app.state.engine
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    cycles = []
+    async with engine.begin() as connection:
+        for township in ("440112001000", "440112002000"):
+            cycles.append(
+                str(
+                    await connection.scalar(
+                        text(
+                            "INSERT INTO evaluation.cycles (township_code, year, status, opened_by)"
+                            " VALUES (:t, 2026, 'open', 'user:sync') RETURNING id"
+                        ),
+                        {"t": township},
+                    )
+                )
+            )
+    first, second = cycles
+    follower = Follower(evaluation, "/v1/cycles", bearer(mint(("auditor", "440112"), subject="client:p")), since)
+    await follower.catch_up()
+    assert sorted(follower.seen) == sorted([(first, "open"), (second, "open")])
+    async with engine.connect() as early, engine.connect() as late:
+        await early.begin()
+        await early.execute(text("UPDATE evaluation.cycles SET status = 'closed' WHERE id = :id"), {"id": first})
+        await late.begin()
+        await late.execute(text("UPDATE evaluation.cycles SET status = 'closed' WHERE id = :id"), {"id": second})
+        await late.commit()
+        await follower.catch_up()
+        assert (follower.latest[first]["status"], follower.latest[second]["status"]) == ("open", "closed")
+        await early.commit()
+    await follower.catch_up()
+    assert follower.latest[first]["status"] == "closed"  # the late commit was not skipped
+    assert follower.seen[2:] == [(second, "closed"), (first, "closed")]  # in commit order, once each

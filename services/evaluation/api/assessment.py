@@ -49,6 +49,7 @@ from shared.scoping import (
     visible_or_404,
     visible_projected_worker,
 )
+from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["assessment"], responses=problem_responses(401, 403, 404))
 NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
@@ -137,8 +138,9 @@ async def list_cycles(
     status: Annotated[str | None, Query(pattern="^(open|closed)$", description="状态 open | closed")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="上一页返回的游标 next_cursor of the previous page")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[CycleOut] | StreamingResponse:
-    filters = CycleFilters(region=region, year=year, status=status)
+    filters = CycleFilters(region=region, year=year, status=status, updated_since=updated_since)
 
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[CycleOut]:
         return await cycle_page(session, principal, filters, cursor, limit)
