@@ -220,6 +220,7 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("compensation", "POST", "/v1/payroll-runs/{run_id}/approve"): Case("POST", ""),
     ("compensation", "POST", "/v1/payroll-runs/{run_id}/calculate"): Case("POST", ""),
     ("compensation", "POST", "/v1/payroll-runs/{run_id}/cancel"): Case("POST", ""),
+    ("compensation", "POST", "/v1/payroll-runs/{run_id}/reverse"): Case("POST", "", body={"reason": "冲销"}),
     ("compensation", "POST", "/v1/payroll-runs/{run_id}/pay"): Case("POST", ""),
     ("compensation", "GET", "/v1/payroll-runs/{run_id}/payslips"): Case("GET", ""),
     ("compensation", "GET", "/v1/policy-profiles/{region_code}/{year}"): Case("GET", ""),
@@ -245,6 +246,7 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("compensation", "GET", "/v1/workers/{worker_id}/payslips"): Case("GET", ""),
     # evaluation
     ("evaluation", "POST", "/v1/cycles"): Case("POST", "", body={"township_code": OTHER_TOWNSHIP, "year": YEAR - 1}),
+    ("evaluation", "GET", "/v1/cycles"): Case("GET", "", {"region": OTHER}, list_filter=True),
     ("evaluation", "GET", "/v1/cycles/{cycle_id}"): Case("GET", ""),
     ("evaluation", "POST", "/v1/cycles/{cycle_id}/close"): Case("POST", ""),
     ("evaluation", "POST", "/v1/cycles/{cycle_id}/daily-scores"): Case(

@@ -17,6 +17,7 @@ from shared import import_jobs
 from shared.spreadsheets import csv_bytes, workbook
 
 TRAINING_KEYS = [c.key for c in training_import.COLUMNS]
+OURS = "worker_id IN (SELECT worker_id FROM evaluation.workers WHERE community_path LIKE '330302%')"
 SCORE_KEYS = [c.key for c in score_import.COLUMNS]
 
 
@@ -122,12 +123,18 @@ async def test_an_attendance_file_with_bad_rows_writes_nothing_and_names_each_ba
         (10, "社工编号", None),
     }
     assert all(e["detail_zh"] and e["detail_en"] for e in job["errors"])
-    assert await scalar(evaluation, "SELECT count(*) FROM evaluation.training_records") == 0
-    assert await scalar(evaluation, "SELECT count(*) FROM evaluation.events WHERE type = 'training.recorded'") == 0
+    assert await scalar(evaluation, f"SELECT count(*) FROM evaluation.training_records WHERE {OURS}") == 0
+    assert (
+        await scalar(
+            evaluation,
+            "SELECT count(*) FROM evaluation.events WHERE type = 'training.recorded' AND region LIKE '330302%'",
+        )
+        == 0
+    )
     # good_rows: the good row loads (the file's bytes differ: another job)
     _, partial = await upload(evaluation, "training", content, name="again.csv", mode="good_rows")
     assert (partial["status"], partial["rows_loaded"], partial["error_count"]) == ("succeeded", 1, 7)
-    assert await scalar(evaluation, "SELECT count(*) FROM evaluation.training_records") == 1
+    assert await scalar(evaluation, f"SELECT count(*) FROM evaluation.training_records WHERE {OURS}") == 1
 
 
 async def test_gb18030_reads_as_its_utf8_twin(evaluation: Evaluation) -> None:
@@ -148,8 +155,8 @@ async def test_the_same_bytes_twice_are_one_job(evaluation: Evaluation) -> None:
     second_code, second = await upload(evaluation, "training", content)
     assert (first_code, second_code) == (202, 200)
     assert second["id"] == first["id"]
-    assert await scalar(evaluation, "SELECT count(*) FROM evaluation.training_records") == 1
-    assert await scalar(evaluation, "SELECT count(*) FROM evaluation.import_jobs") == 1
+    assert await scalar(evaluation, f"SELECT count(*) FROM evaluation.training_records WHERE {OURS}") == 1
+    assert await scalar(evaluation, "SELECT count(*) FROM evaluation.import_jobs WHERE region_path LIKE '330302%'") == 1
 
 
 async def test_templates_have_chinese_headers_dropdowns_and_text_ids(evaluation: Evaluation) -> None:
@@ -213,7 +220,7 @@ async def test_bad_scores_write_nothing_and_come_back_marked_in_the_workbook(eva
         (7, "普通居民占比", "E2"),
         (8, "评价主体", "E2"),
     }
-    assert await scalar(evaluation, "SELECT count(*) FROM evaluation.scores") == 0
+    assert await scalar(evaluation, f"SELECT count(*) FROM evaluation.scores WHERE {OURS}") == 0
     marked = await evaluation.client.get(f"/v1/imports/{job['id']}/errors.xlsx", headers=evaluation.township)
     assert marked.status_code == 200
     sheet = load_workbook(io.BytesIO(marked.content)).worksheets[0]
