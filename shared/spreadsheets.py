@@ -72,7 +72,7 @@ class SheetColumn:
     key: str
     zh: str
     en: str
-    kind: str = "text"  # text | date | int | bool | choice
+    kind: str = "text"  # text | date | int | number | bool | choice
     choices: tuple[str, ...] = ()
     required: bool = False
     width: int = 14

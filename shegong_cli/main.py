@@ -74,28 +74,43 @@ def logout() -> None:
     console.print("signed out" if config.forget() else "not signed in")
 
 
+# Which service imports each kind (issue #13): its /imports takes the upload.
+IMPORT_SERVICE = {
+    "workforce": "roster",
+    "regions": "roster",
+    "training": "evaluation",
+    "scores": "evaluation",
+    "statistics": "compensation",
+}
+
+
 @app.command("import")
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX to import")],
-    kind: Annotated[str, typer.Option("--kind", help="what the file holds, e.g. workforce")] = "workforce",
+    kind: Annotated[
+        str, typer.Option("--kind", help="what the file holds: " + ", ".join(IMPORT_SERVICE))
+    ] = "workforce",
     mode: Annotated[
         str, typer.Option("--mode", help="all_or_nothing (nothing written unless every row is good) or good_rows")
     ] = "all_or_nothing",
     region: Annotated[str | None, typer.Option(help="区划 the region the file is for (default: the caller's)")] = None,
     url: Url = None,
 ) -> None:
-    """导入 upload a file to the roster and follow the import with a progress bar."""
+    """导入 upload a file to the service that imports its kind and follow the import with a progress bar."""
+    service = IMPORT_SERVICE.get(kind)
+    if service is None:
+        raise fail(f"未知导入类型 unknown kind {kind!r}: one of {', '.join(IMPORT_SERVICE)}")
     with Api(url) as api:
         try:
             with file.open("rb") as content:
                 started = api.call(
                     "POST",
-                    "/roster/imports",
+                    f"/{service}/imports",
                     params={"kind": kind, "mode": mode} | ({"region": region} if region else {}),
                     files={"file": (file.name, content)},
                     ok=(200, 201, 202),
                 )
-            job = follow_import(api, str(started["id"]))
+            job = follow_import(api, str(started["id"]), service)
         except ApiError as exc:
             raise fail(str(exc)) from exc
     errors = job.get("errors") or []
@@ -115,13 +130,13 @@ def import_file(
         raise typer.Exit(1)
 
 
-def follow_import(api: Api, import_id: str) -> dict[str, Any]:
-    """Poll ``GET /roster/imports/{id}`` until it is no longer running, with a progress bar."""
+def follow_import(api: Api, import_id: str, service: str = "roster") -> dict[str, Any]:
+    """Poll ``GET /{service}/imports/{id}`` until it is no longer running, with a progress bar."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("importing", total=None)
         while True:
-            job: dict[str, Any] = api.call("GET", f"/roster/imports/{import_id}")
+            job: dict[str, Any] = api.call("GET", f"/{service}/imports/{import_id}")
             progress.update(task, total=job.get("rows_total"), completed=job.get("rows_done") or 0)
             if job.get("status") not in RUNNING_IMPORT:
                 return job

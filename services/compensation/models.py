@@ -24,8 +24,10 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
+from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
 from shared.service_tables import service_tables
+from shared.sync import ChangeTracked
 
 SCHEMA = "compensation"
 Money = Numeric(12, 2)
@@ -129,7 +131,7 @@ class PayScaleCell(Base):
     annual_amount: Mapped[Decimal] = mapped_column(Money)
 
 
-class PayrollRun(Base):
+class PayrollRun(ChangeTracked, Base):
     """A month's payroll of a township (or a county or city at once): draft → calculated → approved → paid."""
 
     __tablename__ = "payroll_runs"
@@ -137,6 +139,7 @@ class PayrollRun(Base):
         # No "one approved run per region and month": a supplementary run of the same township and month
         # pays a worker hired late into it, and payslips (unique per worker and month) keep it paid once.
         Index("payroll_runs_month_idx", "month", "status"),
+        Index("payroll_runs_change_txid_idx", "change_txid"),
         CheckConstraint(
             "status IN ('draft', 'calculating', 'calculated', 'approved', 'paid', 'failed', 'cancelled', 'reversed')",
             name="status",
@@ -259,13 +262,14 @@ class BonusAllocation(Base):
     reversed_by: Mapped[str | None] = mapped_column(String(120), comment="who replaced it")
 
 
-class RecuperationClaim(Base):
+class RecuperationClaim(ChangeTracked, Base):
     """Recuperation leave taken (疗休养, C10): the amount asked and the amount allowed within the caps,
     side by side, with the reasons for any difference."""
 
     __tablename__ = "recuperation_claims"
     __table_args__ = (
         Index("recuperation_claims_worker_idx", "worker_id", "start_date"),
+        Index("recuperation_claims_change_txid_idx", "change_txid"),
         CheckConstraint("amount_allowed > 0 AND amount_allowed <= amount_requested", name="amounts"),
     )
 
@@ -318,3 +322,11 @@ class StepUpOrder(Base):
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ImportJob(ImportJobColumns, Base):
+    """A spreadsheet upload and its background run (issue #13; the shape is ``shared.import_jobs``)."""
+
+
+class ImportCellError(ImportErrorColumns, Base):
+    """One bad cell of an import job (``shared.import_jobs``)."""

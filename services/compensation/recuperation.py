@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select, tuple_
@@ -17,12 +17,13 @@ from services.compensation.models import RecuperationClaim, WorkerProjection, ev
 from services.compensation.policies import policy_for
 from services.compensation.schemas import RecuperationIn, RecuperationOut, ReductionOut
 from shared.auth import Principal
-from shared.events import record_event
+from shared.events import commits_of, record_event
 from shared.i18n import Message
 from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, LocalizedFieldError, NotFound, UnprocessableContent
 from shared.read_models import from_row
 from shared.scoping import NO_SUCH_WORKER, require_sees, require_write, sees_worker, visible_projected_worker
+from shared.sync import synced_rows
 
 NO_SUCH_CLAIM = Message("疗休养记录不存在", "No such recuperation claim")
 
@@ -127,6 +128,7 @@ async def record_claim(
             "amount_requested": str(outcome.requested),
             "amount": str(outcome.allowed),
         },
+        region=worker.community_code,  # county feeds follow their workers' claims
     )
     return claim, year_left(policy, used + outcome.allowed)
 
@@ -196,8 +198,10 @@ async def claims_page(
     county_code: str | None,
     cursor: str | None,
     limit: int,
+    updated_since: datetime | None = None,
 ) -> Page[RecuperationOut]:
-    """A year's claims of one worker or of a county, by start date, each with its worker's year used and left."""
+    """A year's claims of one worker or of a county, by start date, each with its worker's year used and left;
+    or, with ``updated_since`` (pull sync), those recorded since then in commit order (``shared.sync``)."""
     _one_of_worker_or_county(worker_id, county_code)
     start, end = in_year(year)
     query = (
@@ -213,13 +217,30 @@ async def claims_page(
         require_sees(principal, county_code)
         query = query.where(WorkerProjection.community_path.startswith(county_code))
     filters = {"year": year, "worker_id": worker_id, "county_code": county_code}
-    if cursor:
-        after_date, after_id = decode_cursor(cursor, filters, (date, uuid.UUID))
-        query = query.where(
-            tuple_(RecuperationClaim.start_date, RecuperationClaim.id)
-            > (date.fromisoformat(after_date), uuid.UUID(after_id))
+    next_cursor: str | None = None
+    if updated_since is not None:
+        synced, next_cursor = await synced_rows(
+            session,
+            query,
+            commits=commits_of(events),
+            change_txid=RecuperationClaim.change_txid,
+            row_id=RecuperationClaim.id,
+            since=updated_since,
+            cursor=cursor,
+            limit=limit,
+            filters=filters | {"updated_since": updated_since.isoformat()},
         )
-    claims, more = await fetch_page(session, query.order_by(RecuperationClaim.start_date, RecuperationClaim.id), limit)
+        claims, more = list(synced), False
+    else:
+        if cursor:
+            after_date, after_id = decode_cursor(cursor, filters, (date, uuid.UUID))
+            query = query.where(
+                tuple_(RecuperationClaim.start_date, RecuperationClaim.id)
+                > (date.fromisoformat(after_date), uuid.UUID(after_id))
+            )
+        claims, more = await fetch_page(
+            session, query.order_by(RecuperationClaim.start_date, RecuperationClaim.id), limit
+        )
     workers = {
         w.worker_id: w
         for w in (
@@ -238,5 +259,6 @@ async def claims_page(
         for c in claims
     ]
     last = claims[-1] if claims else None
-    next_cursor = encode_cursor([last.start_date.isoformat(), str(last.id)], filters) if more and last else None
+    if more and last:
+        next_cursor = encode_cursor([last.start_date.isoformat(), str(last.id)], filters)
     return Page[RecuperationOut](items=items, next_cursor=next_cursor)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.import_schemas import IMPORT_LABELS, ImportJobBase
 from shared.inputs import MONTH_PATTERN, Money
 from shared.regions import RegionCode, TownshipCode
 from shared.vocabulary import AssessmentGrade, Post
@@ -98,6 +99,13 @@ class StatisticKind(StrEnum):
     urban_disposable_income = "urban_disposable_income"  # C2 城镇常住居民人均可支配收入
     average_wage_all_employed = "average_wage_all_employed"  # C3 全社会单位就业人员年平均工资
     community_worker_average_pay = "community_worker_average_pay"  # C2 社工上年实际平均工资
+
+
+ENUM_LABELS["statistic_kind"] = {
+    StatisticKind.urban_disposable_income: "城镇常住居民人均可支配收入",
+    StatisticKind.average_wage_all_employed: "全社会单位就业人员年平均工资",
+    StatisticKind.community_worker_average_pay: "社区工作者上年实际平均工资",
+}
 
 
 class TargetOut(BaseModel):
@@ -314,6 +322,20 @@ class RecuperationDueRow(BaseModel):
     name: str = Field(description="姓名 name")
     community_code: str = Field(description="社区代码 community code")
     rule: str = Field(description="政策规则 C10")
+
+
+class ImportKind(StrEnum):
+    """导入类型 what an upload holds (issue #13): the compensation service's kinds."""
+
+    statistics = "statistics"
+
+
+ENUM_LABELS["import_kind"] = {ImportKind.statistics: "统计数据"}
+ENUM_LABELS |= IMPORT_LABELS
+
+
+class ImportJobOut(ImportJobBase):
+    kind: ImportKind = Field(description="导入类型 statistics")
 
 
 class StepUpIn(BaseModel):

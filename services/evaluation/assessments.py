@@ -5,6 +5,7 @@ transaction each; the rules are in ``domain.assessment`` and ``shared.policy_rul
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,11 +17,13 @@ from services.evaluation import cycles
 from services.evaluation.domain.assessment import scheme_problems
 from services.evaluation.models import Cycle, DailyScore, Result, Score, events
 from services.evaluation.models import Scheme as SchemeRow
-from services.evaluation.schemas import AppealIn, DailyScoresIn, SchemeIn, ScoresIn
+from services.evaluation.schemas import AppealIn, DailyScoresIn, SchemeIn, ScoreIn, ScoresIn
 from shared.events import record_event
 from shared.i18n import Message
 from shared.policy_rules import consecutive_incompetent, decides
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent
+
+SCORE_CHUNK = 3000  # rows per multi-row upsert (8 parameters each, under PostgreSQL's 32,767)
 
 
 async def set_scheme(session: AsyncSession, county_code: str, year: int, body: SchemeIn) -> SchemeRow:
@@ -96,28 +99,38 @@ async def enter_scores(session: AsyncSession, cycle: Cycle, body: ScoresIn, by: 
             n=len(strangers),
         )
     now = datetime.now(UTC)
-    rows = [
-        {
-            "cycle_id": cycle.id,
-            "worker_id": e.worker_id,
-            "rater_group": e.rater_group.value,
-            "score": e.score,
-            "panel_size": e.panel_size,
-            "ordinary_share": e.ordinary_share,
-            "entered_by": by,
-            "entered_at": now,
-        }
-        for e in body.entries
-    ]
-    statement = insert(Score).values(rows)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[Score.cycle_id, Score.worker_id, Score.rater_group],
-            set_={
-                k: statement.excluded[k] for k in ("score", "panel_size", "ordinary_share", "entered_by", "entered_at")
-            },
+    rows = [score_row(cycle.id, e, by, now) for e in body.entries]
+    return await store_scores(session, rows)
+
+
+def score_row(cycle_id: uuid.UUID, e: ScoreIn, by: str, now: datetime) -> dict[str, Any]:
+    """A rater group's score of a worker as stored (E2)."""
+    return {
+        "cycle_id": cycle_id,
+        "worker_id": e.worker_id,
+        "rater_group": e.rater_group.value,
+        "score": e.score,
+        "panel_size": e.panel_size,
+        "ordinary_share": e.ordinary_share,
+        "entered_by": by,
+        "entered_at": now,
+    }
+
+
+async def store_scores(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Scores set-based (multi-row upserts): a score entered again for the same worker and group replaces it.
+    The callers have checked that each cycle is open (E1) and each worker is of its township."""
+    for start in range(0, len(rows), SCORE_CHUNK):
+        statement = insert(Score).values(list(rows[start : start + SCORE_CHUNK]))
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[Score.cycle_id, Score.worker_id, Score.rater_group],
+                set_={
+                    k: statement.excluded[k]
+                    for k in ("score", "panel_size", "ordinary_share", "entered_by", "entered_at")
+                },
+            )
         )
-    )
     return len(rows)
 
 

@@ -25,8 +25,10 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
+from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
 from shared.service_tables import service_tables
+from shared.sync import ChangeTracked
 
 SCHEMA = "evaluation"
 
@@ -70,13 +72,14 @@ class Scheme(Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
-class Cycle(Base):
+class Cycle(ChangeTracked, Base):
     """A township's annual assessment, opened and closed by the township under the county's scheme (E1)."""
 
     __tablename__ = "cycles"
     __table_args__ = (
         UniqueConstraint("township_code", "year"),
         CheckConstraint("status IN ('open', 'closed')", name="status"),
+        Index("cycles_change_txid_idx", "change_txid"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
@@ -176,13 +179,14 @@ class WorkCase(Base):
     comment: Mapped[str | None] = mapped_column(String(2000))
 
 
-class Visit(Base):
+class Visit(ChangeTracked, Base):
     """A resident visit (E7) from the mobile app; its id is made by the app, so an upload can be repeated."""
 
     __tablename__ = "visits"
     __table_args__ = (
         Index("visits_worker_started_idx", "worker_id", "started_at"),
         Index("visits_household_idx", "community_code", "building", "unit", "household"),
+        Index("visits_change_txid_idx", "change_txid"),
         CheckConstraint("ended_at > started_at", name="period"),
     )
 
@@ -215,3 +219,11 @@ class MustVisitHousehold(Base):
     category: Mapped[str] = mapped_column(String(30))
     since: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(120))
+
+
+class ImportJob(ImportJobColumns, Base):
+    """A spreadsheet upload and its background run (issue #13; the shape is ``shared.import_jobs``)."""
+
+
+class ImportCellError(ImportErrorColumns, Base):
+    """One bad cell of an import job (``shared.import_jobs``)."""

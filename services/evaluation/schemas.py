@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from shared.import_schemas import IMPORT_LABELS, ImportJobBase
 from shared.problems import FieldError
 from shared.regions import CommunityCode, TownshipCode
 from shared.vocabulary import AssessmentGrade
@@ -393,3 +394,18 @@ class ComplianceReport(BaseModel):
     open_must_visits: dict[str, int] = Field(
         description="逾期未访户数 overdue must-visit households per community (E7)"
     )
+
+
+class ImportKind(StrEnum):
+    """导入类型 what an upload holds (issue #13): the evaluation service's kinds."""
+
+    training = "training"
+    scores = "scores"
+
+
+ENUM_LABELS["import_kind"] = {ImportKind.training: "培训学时", ImportKind.scores: "考核评分"}
+ENUM_LABELS |= IMPORT_LABELS
+
+
+class ImportJobOut(ImportJobBase):
+    kind: ImportKind = Field(description="导入类型 training | scores")

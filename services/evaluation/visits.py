@@ -30,7 +30,7 @@ from services.evaluation.schemas import (
     VisitResult,
 )
 from shared.auth import Principal, Role
-from shared.events import record_event
+from shared.events import commits_of, record_event
 from shared.i18n import Message
 from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import (
@@ -44,6 +44,7 @@ from shared.problems import (
 )
 from shared.read_models import from_row
 from shared.scoping import READ_ROLES, WORKER_ROLES, WRITE_ROLES, own_worker_id, require_write, sees_region, sees_worker
+from shared.sync import synced_rows
 
 NO_SUCH_WORKER = Message("社工不存在", "No such worker")
 NO_SUCH_COMMUNITY = Message("社区不存在：{code}", "No such community: {code}")
@@ -221,6 +222,33 @@ def _keyset(query: Any, filters: dict[str, Any], cursor: str | None) -> Any:
     return query.order_by(Visit.started_at, Visit.id)
 
 
+async def _visit_page(
+    session: AsyncSession,
+    query: Any,
+    filters: dict[str, Any],
+    cursor: str | None,
+    limit: int,
+    updated_since: datetime | None,
+) -> Page[VisitOut]:
+    """Oldest first in keyset pages; or, with ``updated_since``, in commit order (``shared.sync``)."""
+    if updated_since is not None:
+        synced, next_cursor = await synced_rows(
+            session,
+            query,
+            commits=commits_of(events),
+            change_txid=Visit.change_txid,
+            row_id=Visit.id,
+            since=updated_since,
+            cursor=cursor,
+            limit=limit,
+            filters=filters | {"updated_since": updated_since.isoformat()},
+        )
+        return Page[VisitOut](items=[visit_out(v) for v in synced], next_cursor=next_cursor)
+    rows, more = await fetch_page(session, _keyset(query, filters, cursor), limit)
+    next_cursor = encode_cursor([rows[-1].started_at.isoformat(), str(rows[-1].id)], filters) if more else None
+    return Page[VisitOut](items=[visit_out(v) for v in rows], next_cursor=next_cursor)
+
+
 async def worker_visits(
     session: AsyncSession,
     principal: Principal,
@@ -228,8 +256,10 @@ async def worker_visits(
     since: date | None,
     cursor: str | None,
     limit: int,
+    updated_since: datetime | None = None,
 ) -> Page[VisitOut]:
-    """A worker's visits, oldest first from ``since``: a worker reads only their own."""
+    """A worker's visits, oldest first from ``since``: a worker reads only their own. With
+    ``updated_since``: those stored since then, in commit order (pull sync)."""
     own = own_worker_id(principal)
     if not principal.has_any(READ_ROLES):
         if own is None or (worker_id is not None and worker_id != own):
@@ -247,10 +277,7 @@ async def worker_visits(
     query = select(Visit).where(Visit.worker_id == worker_id)
     if since is not None:
         query = query.where(Visit.started_at >= datetime.combine(since, time(), tzinfo=UTC))
-    query = _keyset(query, filters, cursor)
-    rows, more = await fetch_page(session, query, limit)
-    next_cursor = encode_cursor([rows[-1].started_at.isoformat(), str(rows[-1].id)], filters) if more else None
-    return Page[VisitOut](items=[visit_out(v) for v in rows], next_cursor=next_cursor)
+    return await _visit_page(session, query, filters, cursor, limit, updated_since)
 
 
 async def household_visits(
@@ -262,18 +289,17 @@ async def household_visits(
     household: str,
     cursor: str | None,
     limit: int,
+    updated_since: datetime | None = None,
 ) -> Page[VisitOut]:
-    """A household's visit history, oldest first: for readers of its region and the community's workers."""
+    """A household's visit history, oldest first: for readers of its region and the community's workers.
+    With ``updated_since``: the visits stored since then, in commit order (pull sync)."""
     if not (sees_region(principal, community) or sees_region(principal, community, WORKER_ROLES)):
         raise NotFound(NO_SUCH_COMMUNITY, code=community)
     filters = {"household": [community, building, unit, household]}
     query = select(Visit).where(
         Visit.community_code == community, Visit.building == building, Visit.unit == unit, Visit.household == household
     )
-    query = _keyset(query, filters, cursor)
-    rows, more = await fetch_page(session, query, limit)
-    next_cursor = encode_cursor([rows[-1].started_at.isoformat(), str(rows[-1].id)], filters) if more else None
-    return Page[VisitOut](items=[visit_out(v) for v in rows], next_cursor=next_cursor)
+    return await _visit_page(session, query, filters, cursor, limit, updated_since)
 
 
 async def must_visit_days(session: AsyncSession, county: str, year: int) -> int:

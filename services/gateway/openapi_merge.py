@@ -4,7 +4,8 @@ Each service's own document (fetched live, cached for ``openapi_cache_seconds``;
 ``services/<name>/openapi.json`` when the service cannot be reached) is mounted under
 ``/api/v1/<service>``: ``/v1/events`` of roster becomes ``/api/v1/roster/events``, each operation declaring
 the gateway's 429. Component schemas
-that two services define differently are renamed ``<Service><Name>``; identical ones are shared.
+that two services define differently are renamed ``<Service><Name>`` (title too), as are those that
+refer to a renamed one; identical ones are shared.
 """
 
 from __future__ import annotations
@@ -47,6 +48,22 @@ def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
+def _renames(service: str, own: dict[str, Any], schemas: dict[str, Any]) -> dict[str, str]:
+    """The service's schemas that differ from the same-named ones already merged, and (to a fixed point)
+    those that only refer to one of them: ``Page_ImportJobOut_`` of two services is the same text but
+    not the same schema when their ``ImportJobOut`` differ."""
+    renames: dict[str, str] = {}
+    while True:
+        found = {
+            name: f"{service.capitalize()}{name}"
+            for name, schema in own.items()
+            if name in schemas and schemas[name] != _rewrite_refs(schema, renames)
+        }
+        if found == renames:
+            return renames
+        renames = found
+
+
 def merge_documents(gateway_doc: dict[str, Any], services: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Mount each service's ``/v1/…`` paths under ``/api/v1/<service>/…`` in the gateway's document."""
     merged = copy.deepcopy(gateway_doc)
@@ -55,13 +72,12 @@ def merge_documents(gateway_doc: dict[str, Any], services: dict[str, dict[str, A
     tags: list[dict[str, Any]] = merged.setdefault("tags", [])
     for service, doc in services.items():
         own_schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
-        renames = {
-            name: f"{service.capitalize()}{name}"
-            for name, schema in own_schemas.items()
-            if name in schemas and schemas[name] != _rewrite_refs(schema, {})
-        }
+        renames = _renames(service, own_schemas, schemas)
         for name, schema in own_schemas.items():
-            schemas[renames.get(name, name)] = _rewrite_refs(schema, renames)
+            rewritten = _rewrite_refs(schema, renames)
+            if name in renames and "title" in rewritten:
+                rewritten["title"] = renames[name]  # generators name their classes by the title
+            schemas[renames.get(name, name)] = rewritten
         seen_tags: set[str] = set()
         for path, item in doc.get("paths", {}).items():
             if not path.startswith("/v1/"):

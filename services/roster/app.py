@@ -5,12 +5,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.roster import imports
 from services.roster.api import ROUTERS
 from services.roster.lifecycle import lifecycle_lifespan
 from services.roster.models import Base
 from services.roster.projections import roster_feeds
 from services.roster.settings import Settings
+from shared import import_jobs as imports
 from shared.service_app import create_service_app
 
 

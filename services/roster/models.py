@@ -17,7 +17,6 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
-    LargeBinary,
     Numeric,
     SmallInteger,
     String,
@@ -29,7 +28,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
 from shared.events import CURRENT_TXID
+from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.service_tables import service_tables
+from shared.sync import ChangeTracked
 
 SCHEMA = "roster"
 
@@ -43,13 +44,14 @@ class Base(DeclarativeBase):
 events, idempotency_keys, feed_cursors = service_tables(Base.metadata)
 
 
-class Region(Base):
+class Region(ChangeTracked, Base):
     """A node of the division tree: province, city, county, township, community/village."""
 
     __tablename__ = "regions"
     __table_args__ = (
         Index("regions_parent_code_idx", "parent_code"),
         Index("regions_path_idx", "path", postgresql_ops={"path": "text_pattern_ops"}),
+        Index("regions_change_txid_idx", "change_txid"),
         CheckConstraint("households >= 0 AND population >= 0 AND extra_staff >= 0", name="counts"),
     )
 
@@ -182,11 +184,14 @@ class PostAssignment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class PersonalDataRead(Base):
+class PersonalDataRead(ChangeTracked, Base):
     """Append-only record of every unmasked read of personal data: who, what, when, request id."""
 
     __tablename__ = "personal_data_reads"
-    __table_args__ = (Index("personal_data_reads_worker_ids_idx", "worker_ids", postgresql_using="gin"),)
+    __table_args__ = (
+        Index("personal_data_reads_worker_ids_idx", "worker_ids", postgresql_using="gin"),
+        Index("personal_data_reads_change_txid_idx", "change_txid"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
@@ -298,60 +303,9 @@ class AssessmentResult(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class ImportJob(Base):
-    """A spreadsheet upload and its background run (issue #13): checked cell by cell, then loaded set-based.
-
-    The same bytes (sha256) for the same region and kind are one job: a re-upload answers with it. A
-    rejected or failed job leaves room for the same file again (after the database was put right)."""
-
-    __tablename__ = "import_jobs"
-    __table_args__ = (
-        Index(
-            "import_jobs_once_idx",
-            "region_code",
-            "kind",
-            "file_sha256",
-            unique=True,
-            postgresql_where=text("status NOT IN ('rejected', 'failed')"),
-        ),
-        Index("import_jobs_region_path_idx", "region_path", postgresql_ops={"region_path": "text_pattern_ops"}),
-        CheckConstraint(
-            "status IN ('queued', 'validating', 'loading', 'succeeded', 'rejected', 'failed')", name="status"
-        ),
-        CheckConstraint("mode IN ('all_or_nothing', 'good_rows')", name="mode"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
-    kind: Mapped[str] = mapped_column(String(20), comment="workforce | regions | …")
-    mode: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(12))
-    region_code: Mapped[str] = mapped_column(String(12), comment="the region the upload is for (scope)")
-    region_path: Mapped[str] = mapped_column(String(12), comment="12-digit form, for region scoping")
-    file_name: Mapped[str] = mapped_column(String(255))
-    file_sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary, comment="the uploaded bytes, to mark the bad cells in")
-    rows_total: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    rows_done: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    rows_loaded: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    error_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    failure: Mapped[str | None] = mapped_column(String(500), comment="why a failed job failed (not bad cells)")
-    created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+class ImportJob(ImportJobColumns, Base):
+    """A spreadsheet upload and its background run (issue #13; the shape is ``shared.import_jobs``)."""
 
 
-class ImportCellError(Base):
-    """One bad cell of an import job: sheet row, column, value, reason in both languages, rule id."""
-
-    __tablename__ = "import_errors"
-
-    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    row: Mapped[int] = mapped_column(Integer, comment="sheet row number (headers are rows 1–2)")
-    column: Mapped[str] = mapped_column(String(3), comment="the column letter, A …")
-    header: Mapped[str] = mapped_column(String(60))
-    value: Mapped[str] = mapped_column(String(200))
-    rule: Mapped[str | None] = mapped_column(String(10))
-    detail_zh: Mapped[str] = mapped_column(String(300))
-    detail_en: Mapped[str] = mapped_column(String(300))
+class ImportCellError(ImportErrorColumns, Base):
+    """One bad cell of an import job (``shared.import_jobs``)."""

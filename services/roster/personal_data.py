@@ -4,18 +4,22 @@ authorised platform. Every read is one audit record naming every worker shown (`
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.roster.models import Worker
-from services.roster.schemas import PersonalData
+from services.roster.models import PersonalDataRead, Worker, events
+from services.roster.schemas import PersonalData, PersonalDataReadOut
 from services.roster.worker_access import visible_worker
 from services.roster.worker_lists import audit_record
-from shared.auth import Principal
+from shared.auth import Principal, Role
+from shared.events import commits_of
 from shared.i18n import Message
+from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import FieldError, Forbidden, NotFound
-from shared.scoping import sees_worker
+from shared.scoping import path_filter, sees_worker
+from shared.sync import synced_rows
 
 MAX_BULK = 1000
 NO_RIGHT = Message("需要个人信息查看授权", "The personal-data right is required")
@@ -71,4 +75,64 @@ def _error(worker_ids: list[uuid.UUID], index: int, zh: str, en: str, kind: str)
         Message(f"社工 {who}：{zh}", f"worker {who}: {en}"),
         pointer=f"/body/worker_ids/{index}",
         type=kind,
+    )
+
+
+def _read_out(r: PersonalDataRead) -> PersonalDataReadOut:
+    return PersonalDataReadOut(
+        id=r.id,
+        occurred_at=r.occurred_at,
+        actor=r.actor,
+        worker_id=r.worker_id,
+        worker_ids=r.worker_ids,
+        region=r.region,
+        fields=r.fields,
+        request_id=r.request_id,
+    )
+
+
+async def reads_page(
+    session: AsyncSession,
+    principal: Principal,
+    worker_id: uuid.UUID | None,
+    actor: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    cursor: str | None,
+    limit: int,
+    updated_since: datetime | None,
+) -> Page[PersonalDataReadOut]:
+    """The audit of unmasked reads in the auditor's regions, newest first (a worker's: single and bulk
+    reads naming them); or, with ``updated_since``, the records committed since then in commit order."""
+    filters = {"worker_id": worker_id, "actor": actor, "since": since, "until": until}
+    scope = path_filter(principal, PersonalDataRead.region, frozenset({Role.auditor, Role.province_admin}))
+    query = select(PersonalDataRead).where(scope)
+    if worker_id:
+        query = query.where(PersonalDataRead.worker_ids.contains([worker_id]))  # single and bulk reads
+    if actor:
+        query = query.where(PersonalDataRead.actor == actor)
+    if since:
+        query = query.where(PersonalDataRead.occurred_at >= since)
+    if until:
+        query = query.where(PersonalDataRead.occurred_at < until)
+    if updated_since is not None:
+        synced, next_cursor = await synced_rows(
+            session,
+            query,
+            commits=commits_of(events),
+            change_txid=PersonalDataRead.change_txid,
+            row_id=PersonalDataRead.id,
+            since=updated_since,
+            cursor=cursor,
+            limit=limit,
+            filters=filters | {"updated_since": updated_since},
+            id_type=int,
+        )
+        return Page[PersonalDataReadOut](items=[_read_out(r) for r in synced], next_cursor=next_cursor)
+    if cursor:
+        (before,) = decode_cursor(cursor, filters, (int,))
+        query = query.where(PersonalDataRead.id < int(before))
+    rows, more = await fetch_page(session, query.order_by(PersonalDataRead.id.desc()), limit)
+    return Page[PersonalDataReadOut](
+        items=[_read_out(r) for r in rows], next_cursor=encode_cursor([rows[-1].id], filters) if more else None
     )

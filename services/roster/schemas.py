@@ -10,6 +10,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.codes import IdNumberText, PhoneNumber
+from shared.import_schemas import IMPORT_LABELS, ImportJobBase
 from shared.inputs import Count
 from shared.policy_rules import decides
 from shared.regions import CommunityCode, CountyCode, RegionCode
@@ -549,66 +550,9 @@ class ImportKind(StrEnum):
     regions = "regions"
 
 
-class ImportMode(StrEnum):
-    """导入方式 all_or_nothing: nothing is written unless every row is good; good_rows: the good rows load."""
-
-    all_or_nothing = "all_or_nothing"
-    good_rows = "good_rows"
+ENUM_LABELS["import_kind"] = {ImportKind.workforce: "社区工作者", ImportKind.regions: "区划与社区"}
+ENUM_LABELS |= IMPORT_LABELS
 
 
-class ImportStatus(StrEnum):
-    """导入状态 of a background import job."""
-
-    queued = "queued"
-    validating = "validating"
-    loading = "loading"
-    succeeded = "succeeded"
-    rejected = "rejected"
-    failed = "failed"
-
-
-ENUM_LABELS |= {
-    "import_kind": {ImportKind.workforce: "社区工作者", ImportKind.regions: "区划与社区"},
-    "import_mode": {ImportMode.all_or_nothing: "全部正确才导入", ImportMode.good_rows: "导入正确行"},
-    "import_status": {
-        ImportStatus.queued: "排队中",
-        ImportStatus.validating: "校验中",
-        ImportStatus.loading: "写入中",
-        ImportStatus.succeeded: "已完成",
-        ImportStatus.rejected: "未导入（有错误）",
-        ImportStatus.failed: "失败",
-    },
-}
-
-
-class ImportErrorOut(BaseModel):
-    row: int = Field(description="行号 sheet row (headers are rows 1–2; for a CSV the line number)")
-    column: str = Field(description="列 column letter, A …")
-    header: str = Field(description="表头 the column's header as uploaded")
-    value: str = Field(description="单元格内容 the cell as written")
-    rule: str | None = Field(description="政策规则 the rule id (POLICY.md, or GB11643 for ID numbers)")
-    detail_zh: str = Field(description="错误说明（中文）")
-    detail_en: str = Field(description="错误说明（英文） what is wrong, in English")
-
-
-class ImportJobOut(BaseModel):
-    id: uuid.UUID
-    kind: ImportKind
-    mode: ImportMode = Field(description="导入方式 all_or_nothing | good_rows")
-    status: ImportStatus
-    region_code: str = Field(description="区划 the region the upload is for")
-    file_name: str = Field(description="文件名 as uploaded")
-    file_sha256: str = Field(description="文件摘要 sha256 of the uploaded bytes: the same bytes are imported once")
-    rows_total: int = Field(description="总行数 data rows in the file")
-    rows_done: int = Field(description="已校验 rows checked so far")
-    rows_loaded: int = Field(description="已导入 rows written")
-    error_count: int = Field(description="错误数 bad cells")
-    errors: list[ImportErrorOut] = Field(description="前100个错误 the first 100 bad cells (all: /errors)")
-    eta_seconds: float | None = Field(description="预计剩余秒数 while validating; 0 once finished")
-    failure: str | None = Field(None, description="失败原因 why a failed job failed (not a bad cell)")
-    duplicate_of: uuid.UUID | None = Field(
-        None, description="重复上传 set when these bytes were already imported: this is that job (not applied again)"
-    )
-    created_at: datetime
-    finished_at: datetime | None = Field(description="完成时间 when the run ended (UTC)")
-    created_by: str = Field(description="上传人 who uploaded it")
+class ImportJobOut(ImportJobBase):
+    kind: ImportKind = Field(description="导入类型 workforce | regions")

@@ -27,7 +27,7 @@ from shared.problems import Forbidden
 from shared.regions import common_region, scope_prefix
 from shared.request_context import current_request_id
 from shared.scoping import own_worker_filter, path_filter
-from shared.sync import decode_sync_cursor, encode_sync_cursor, in_commit_order
+from shared.sync import synced_rows
 from shared.vocabulary import Post
 
 UNMASKED_FIELDS = ["id_number", "phone"]
@@ -112,12 +112,18 @@ async def workers_page(
     query = _visible(principal, f)
     digest = f.digest()
     if f.updated_since is not None:
-        after = decode_sync_cursor(cursor, digest) if cursor else None
-        synced = in_commit_order(query, commits_of(events), Worker.change_txid, Worker.id, f.updated_since, after)
-        pairs = (await session.execute(synced.limit(limit + 1))).all()
-        rows, positions = [p[0] for p in pairs[:limit]], [p[1] for p in pairs[:limit]]
-        # Sync: always a cursor to follow on from (the same one when nothing new has committed).
-        next_cursor = encode_sync_cursor(positions[-1], rows[-1].id, digest) if rows else cursor
+        synced, next_cursor = await synced_rows(
+            session,
+            query,
+            commits=commits_of(events),
+            change_txid=Worker.change_txid,
+            row_id=Worker.id,
+            since=f.updated_since,
+            cursor=cursor,
+            limit=limit,
+            filters=digest,
+        )
+        rows = list(synced)
     else:
         if cursor:
             (last,) = decode_cursor(cursor, digest, (uuid.UUID,))

@@ -1,7 +1,7 @@
-"""The console's import page (导入) against the roster's import API (issue #13, built on its own branch
-against the contract in ``services/gateway/console/pages/imports.py``): a county officer uploads a
+"""The console's import page (导入) against the import APIs (issue #13): a county officer uploads a
 workforce CSV with one bad row, follows the job to its end, reads the bad cell with its rule in the
-page, and downloads the error report. It passes once the import API is merged."""
+page, and downloads the error report; then a reference statistics file, which the page sends to the
+compensation service, and follows it to success."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 import pytest
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from services.roster.tests.conftest import id_number
 from tests.browser.conftest import COUNTY_A, Demo, assert_stayed_local, screenshot, sign_in, wait_for
@@ -56,4 +56,22 @@ def test_upload_with_a_bad_row_shows_its_error_and_the_report(demo: Demo, browse
     download = httpx.get(str(report), cookies=cookies)
     assert download.status_code == 200
     assert download.content[:2] == b"PK"  # an .xlsx
+
+    # Another kind goes to the service that imports it: reference statistics to compensation (C2, C3).
+    browser.get(f"{gateway}/console/imports")
+    Select(browser.find_element(By.ID, "kind")).select_by_value("statistics")
+    statistics = tmp_path / "statistics.csv"
+    statistics.write_bytes(
+        f"区划代码,年度,指标,数值（元）,来源\n{COUNTY_A},2025,城镇常住居民人均可支配收入,72000.00,统计公报\n".encode()
+    )
+    browser.find_element(By.ID, "file").send_keys(str(statistics))
+    browser.find_element(By.ID, "upload").click()
+    wait_for(browser, "#job-status")
+    WebDriverWait(browser, 60).until(
+        lambda d: (
+            d.find_element(By.ID, "job-status").get_attribute("data-status") in ("succeeded", "rejected", "failed")
+        )
+    )
+    assert browser.find_element(By.ID, "job-status").get_attribute("data-status") == "succeeded"
+    assert "service=compensation" in browser.current_url
     assert_stayed_local(browser)

@@ -13,6 +13,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
+from services.compensation import statistic_import
+from shared.spreadsheets import Cell, csv_bytes
 from shegong_cli.main import app
 from tests.e2e.conftest import ADMIN_PASSWORD, Suite, token_for
 
@@ -73,6 +75,14 @@ def test_the_operators_cli_against_the_suite(suite: Suite, shegong: CliRunner, t
     rejected = run(shegong, "import", str(upload), "--kind", "workforce", "--region", COUNTY, code=1)
     assert "rejected" in rejected.output
     assert "errors" in rejected.output  # the table of bad cells, each with its rule
+
+    # Each kind goes to the service that imports it: reference statistics to compensation (C2).
+    statistics = tmp_path / "statistics.csv"
+    row: list[Cell] = [COUNTY, 2025, "城镇常住居民人均可支配收入", "70000.00", "定海区2025年统计公报"]
+    statistics.write_bytes(csv_bytes(statistic_import.COLUMNS, [row]))
+    loaded = run(shegong, "import", str(statistics), "--kind", "statistics", "--region", COUNTY)
+    assert "succeeded, 1/1 rows" in loaded.output
+    assert "unknown kind" in run(shegong, "import", str(statistics), "--kind", "pets", code=1).output
 
     # A token from the environment works without a stored sign-in.
     run(shegong, "logout")

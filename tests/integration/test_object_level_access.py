@@ -54,6 +54,7 @@ class Case:
     files: dict[str, Any] | None = None  # a multipart upload (then no JSON body)
     expect: int = 404  # 403 where the caller's role is refused before any object is looked at (API5)
     per_item: bool = False  # a batch answering per item: 200, every item refused as not found
+    names: dict[str, str] = field(default_factory=dict)  # this route's own values of some names
 
 
 TODAY, YEAR = "2026-03-02", 2026
@@ -101,6 +102,25 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("roster", "GET", "/v1/imports/{job_id}"): Case("GET", ""),
     ("roster", "GET", "/v1/imports/{job_id}/errors"): Case("GET", ""),
     ("roster", "GET", "/v1/imports/{job_id}/errors.xlsx"): Case("GET", ""),
+    # imports of the evaluation and the compensation (issue #13, shared.import_routes): the same shape
+    ("evaluation", "GET", "/v1/imports/templates/{import_kind}.xlsx"): Case(
+        "GET", "", expect=200, names={"import_kind": "training"}
+    ),  # not an object
+    ("evaluation", "POST", "/v1/imports"): Case(
+        "POST", "", {"kind": "training", "region": OTHER}, files={"file": ("t.csv", b"\xe8\xba\xab\n")}
+    ),
+    ("evaluation", "GET", "/v1/imports/{job_id}"): Case("GET", ""),
+    ("evaluation", "GET", "/v1/imports/{job_id}/errors"): Case("GET", ""),
+    ("evaluation", "GET", "/v1/imports/{job_id}/errors.xlsx"): Case("GET", ""),
+    ("compensation", "GET", "/v1/imports/templates/{import_kind}.xlsx"): Case(
+        "GET", "", expect=200, names={"import_kind": "statistics"}
+    ),  # not an object
+    ("compensation", "POST", "/v1/imports"): Case(
+        "POST", "", {"kind": "statistics", "region": OTHER}, files={"file": ("t.csv", b"\xe8\xba\xab\n")}
+    ),
+    ("compensation", "GET", "/v1/imports/{job_id}"): Case("GET", ""),
+    ("compensation", "GET", "/v1/imports/{job_id}/errors"): Case("GET", ""),
+    ("compensation", "GET", "/v1/imports/{job_id}/errors.xlsx"): Case("GET", ""),
     ("roster", "GET", "/v1/workforce.xlsx"): Case("GET", "", {"region": OTHER}),
     ("roster", "GET", "/v1/workforce.csv"): Case("GET", "", {"region": OTHER}),
     ("roster", "PUT", "/v1/quotas/{county_code}/{year}"): Case("PUT", "", body={"headcount": 99}),
@@ -200,6 +220,7 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("compensation", "POST", "/v1/payroll-runs/{run_id}/approve"): Case("POST", ""),
     ("compensation", "POST", "/v1/payroll-runs/{run_id}/calculate"): Case("POST", ""),
     ("compensation", "POST", "/v1/payroll-runs/{run_id}/cancel"): Case("POST", ""),
+    ("compensation", "POST", "/v1/payroll-runs/{run_id}/reverse"): Case("POST", "", body={"reason": "冲销"}),
     ("compensation", "POST", "/v1/payroll-runs/{run_id}/pay"): Case("POST", ""),
     ("compensation", "GET", "/v1/payroll-runs/{run_id}/payslips"): Case("GET", ""),
     ("compensation", "GET", "/v1/policy-profiles/{region_code}/{year}"): Case("GET", ""),
@@ -225,6 +246,7 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("compensation", "GET", "/v1/workers/{worker_id}/payslips"): Case("GET", ""),
     # evaluation
     ("evaluation", "POST", "/v1/cycles"): Case("POST", "", body={"township_code": OTHER_TOWNSHIP, "year": YEAR - 1}),
+    ("evaluation", "GET", "/v1/cycles"): Case("GET", "", {"region": OTHER}, list_filter=True),
     ("evaluation", "GET", "/v1/cycles/{cycle_id}"): Case("GET", ""),
     ("evaluation", "POST", "/v1/cycles/{cycle_id}/close"): Case("POST", ""),
     ("evaluation", "POST", "/v1/cycles/{cycle_id}/daily-scores"): Case(
@@ -596,6 +618,17 @@ async def two_counties(service_app: ServiceFactory, mint: Mint) -> TwoCounties:
             {"region": OTHER, "path": OTHER + "000000"},
         )
         await session.commit()
+    for service, kind in (("evaluation", "training"), ("compensation", "statistics")):  # theirs, the same id
+        async with services[service].app.state.sessionmaker() as session:
+            await session.execute(
+                text(
+                    f'INSERT INTO "{service}".import_jobs (id, kind, mode, status, region_code, region_path, file_name,'
+                    " file_sha256, content, created_by) VALUES (:id, :kind, 'all_or_nothing', 'rejected', :region,"
+                    " :path, 't.csv', 'x', '\\x00', 'user:longwan')"
+                ),
+                {"id": job_id, "kind": kind, "region": OTHER, "path": OTHER + "000000"},
+            )
+            await session.commit()
     names = {
         "worker_id": worker_id,
         "round_id": round_.json()["id"],
@@ -636,7 +669,7 @@ async def test_objects_of_another_county_are_not_found_and_stay_unchanged(
         target = two_counties.services[service]
         names = two_counties.names
         before = {name: await _digest(s) for name, s in two_counties.services.items()}
-        url = path.format(**names)
+        url = path.format(**(names | case.names))
         content_type = (
             {"Content-Type": "application/merge-patch+json"} if service == "compensation" and method == "PATCH" else {}
         )

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from services.compensation.api.annual import router as annual_router
 from services.compensation.api.bonus import router as bonus_router
 from services.compensation.api.contributions import router as contributions_router
+from services.compensation.api.imports import router as imports_router
 from services.compensation.api.payroll import router as payroll_router
 from services.compensation.api.policy import router as policy_router
 from services.compensation.api.recuperation import router as recuperation_router
@@ -23,5 +24,6 @@ ROUTERS: list[APIRouter] = [
     annual_router,
     recuperation_router,
     contributions_router,
+    imports_router,
     events_router(events),
 ]

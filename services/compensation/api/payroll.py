@@ -8,69 +8,38 @@ calculated all or nothing (see ``services.compensation.payroll_runs``).
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
-from services.compensation import payroll_runs, payslips
-from services.compensation.models import PayrollRun
+from services.compensation import payroll_runs, payslips, run_lists
 from services.compensation.payroll_runs import Overlap
-from services.compensation.schemas import (
-    CoveringRun,
-    PayrollRunStatus,
-    PayslipOut,
-    ReversalIn,
-    RunIn,
-    RunOut,
-)
+from services.compensation.run_lists import run_out
+from services.compensation.schemas import PayrollRunStatus, PayslipOut, ReversalIn, RunIn, RunOut
 from services.compensation.state import compensation_state
 from shared.auth import Principal, require
 from shared.db import SessionDep
 from shared.dependencies import Admin, Writer
 from shared.dependencies import ReaderOrWorker as Reader
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported, exported_pages
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported, exported_pages, page_or_file
 from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
-from shared.regions import RegionCode, scope_prefix
+from shared.regions import RegionCode
 from shared.scoping import (
     ADMIN_WRITE_ROLES,
     NO_SUCH_REGION,
     READ_ROLES,
     WRITE_ROLES,
-    path_filter,
     require_write,
 )
+from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["payroll"], responses=problem_responses(401, 403, 404))
 NO_SUCH_RUN = Message("工资核算批次不存在", "No such payroll run")
-
-
-def run_out(r: PayrollRun) -> RunOut:
-    return RunOut(
-        id=r.id,
-        region_code=r.region_code,
-        month=r.month.strftime("%Y-%m"),
-        status=PayrollRunStatus(r.status),
-        workers=r.workers,
-        gross_total=r.gross_total,
-        net_total=r.net_total,
-        employer_total=r.employer_total,
-        approved_by=r.approved_by,
-        approved_at=r.approved_at,
-        calculated_at=r.calculated_at,
-        failure=r.failure,
-        excluded=[CoveringRun.model_validate(e) for e in r.excluded or []],
-        reversed_by=r.reversed_by,
-        reversed_at=r.reversed_at,
-        reversal_reason=r.reversal_reason,
-        version=r.version,
-    )
 
 
 @router.post(
@@ -103,28 +72,12 @@ async def list_runs(
     status: PayrollRunStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="上一页返回的游标 next_cursor of the previous page")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[RunOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RunOut]:
-        filters = {"region_code": region_code, "month": month, "status": status}
-        query = select(PayrollRun).where(path_filter(principal, PayrollRun.region_code))
-        if region_code:
-            query = query.where(PayrollRun.region_code.startswith(scope_prefix(region_code)))
-        if month:
-            query = query.where(PayrollRun.month == date.fromisoformat(month + "-01"))
-        if status:
-            query = query.where(PayrollRun.status == status.value)
-        if cursor:
-            last_month, last_id = decode_cursor(cursor, filters, (date, uuid.UUID))
-            query = query.where(
-                tuple_(PayrollRun.month, PayrollRun.id) < tuple_(date.fromisoformat(last_month), uuid.UUID(last_id))
-            )
-        rows, more = await fetch_page(session, query.order_by(PayrollRun.month.desc(), PayrollRun.id.desc()), limit)
-        next_cursor = encode_cursor([rows[-1].month.isoformat(), str(rows[-1].id)], filters) if more else None
-        return Page[RunOut](items=[run_out(r) for r in rows], next_cursor=next_cursor)
+        return await run_lists.runs_page(session, principal, region_code, month, status, cursor, limit, updated_since)
 
-    if export is not None:
-        return await exported_pages(request, export, page, RunOut, "payroll-runs")
-    return await page(session, cursor, limit)
+    return await page_or_file(request, export, session, cursor, limit, page, RunOut, "payroll-runs")  # type: ignore[no-any-return]
 
 
 @router.post(

@@ -6,12 +6,8 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Request
-from sqlalchemy.dialects.postgresql import insert
 
-from services.compensation import pay_scales, policy_profiles
-from services.compensation.models import (
-    ReferenceStatistic,
-)
+from services.compensation import pay_scales, policy_profiles, statistics
 from services.compensation.policies import policy_for
 from services.compensation.schemas import (
     CalibrationIn,
@@ -109,16 +105,7 @@ async def get_profile(region_code: RegionPath, year: Year, principal: Reader, se
 async def set_statistic(
     region_code: RegionPath, year: Year, kind: StatisticKind, body: StatisticIn, principal: Admin, session: SessionDep
 ) -> dict[str, str]:
-    require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
-    statement = insert(ReferenceStatistic).values(
-        region_code=region_code, year=year, kind=kind.value, value=body.value, source=body.source
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ReferenceStatistic.region_code, ReferenceStatistic.year, ReferenceStatistic.kind],
-            set_={"value": statement.excluded.value, "source": statement.excluded.source},
-        )
-    )
+    await statistics.set_statistic(session, principal, region_code, year, kind, body)
     return {"region_code": region_code, "year": str(year), "kind": kind.value, "value": str(body.value)}
 
 

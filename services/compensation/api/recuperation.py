@@ -16,11 +16,12 @@ from services.compensation.schemas import RecuperationIn, RecuperationOut
 from shared.auth import Principal, require_for_record
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported_pages
+from shared.exports import EXPORT_RESPONSES, ExportDep, page_or_file
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
 from shared.regions import CountyCode
 from shared.scoping import READ_ROLES, WRITE_ROLES
+from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["annual"], responses=problem_responses(401, 403, 404))
 ClaimId = Annotated[uuid.UUID, Path(description="疗休养记录编号 claim id")]
@@ -73,12 +74,18 @@ async def list_recuperation(
     county_code: Annotated[CountyCode | None, Query(description="县级区划代码 a county's claims")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="游标 from next_cursor")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[RecuperationOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RecuperationOut]:
         return await recuperation.claims_page(
-            session, principal, year=year, worker_id=worker_id, county_code=county_code, cursor=cursor, limit=limit
+            session,
+            principal,
+            year=year,
+            worker_id=worker_id,
+            county_code=county_code,
+            cursor=cursor,
+            limit=limit,
+            updated_since=updated_since,
         )
 
-    if export is not None:
-        return await exported_pages(request, export, page, RecuperationOut, "recuperation-claims")
-    return await page(session, cursor, limit)
+    return await page_or_file(request, export, session, cursor, limit, page, RecuperationOut, "recuperation-claims")  # type: ignore[no-any-return]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.compensation.tests.conftest import Compensation
+from sqlalchemy import text
+
+from services.compensation.tests.conftest import COMMUNITY, Compensation
 
 URL = "/v1/recuperation-claims"
 
@@ -32,6 +34,12 @@ async def test_c10_above_400_a_day_is_allowed_at_the_cap_and_read_back(compensat
     read = await compensation.client.get(f"{URL}/{body['id']}", headers=compensation.county)
     assert read.status_code == 200
     assert read.json() == body
+    async with compensation.service.app.state.sessionmaker() as session:
+        region = await session.scalar(
+            text("SELECT region FROM compensation.events WHERE type = 'recuperation.recorded' AND subject = :s"),
+            {"s": f"worker/{worker}"},
+        )
+    assert region == COMMUNITY  # the worker's community: county feeds carry the claim (issue #13)
 
 
 async def test_c10_beyond_the_years_2000_is_allowed_up_to_what_is_left_then_refused(

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from services.evaluation.api.assessment import router as assessment_router
+from services.evaluation.api.imports import router as imports_router
 from services.evaluation.api.mobile import router as mobile_router
 from services.evaluation.api.residents import router as residents_router
 from services.evaluation.api.training import router as training_router
@@ -17,5 +18,6 @@ ROUTERS: list[APIRouter] = [
     training_router,
     residents_router,
     mobile_router,
+    imports_router,
     events_router(events),
 ]

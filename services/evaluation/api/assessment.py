@@ -47,6 +47,7 @@ from shared.scoping import (
     require_write,
     sees_region,
 )
+from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["assessment"], responses=problem_responses(401, 403, 404))
 
@@ -134,8 +135,9 @@ async def list_cycles(
     status: Annotated[str | None, Query(pattern="^(open|closed)$", description="状态 open | closed")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="上一页返回的游标 next_cursor of the previous page")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[CycleOut] | StreamingResponse:
-    filters = CycleFilters(region=region, year=year, status=status)
+    filters = CycleFilters(region=region, year=year, status=status, updated_since=updated_since)
 
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[CycleOut]:
         return await cycle_page(session, principal, filters, cursor, limit)

@@ -20,6 +20,7 @@ from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
 from shared.regions import CommunityCode
 from shared.scoping import READ_ROLES
+from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["mobile"], responses=problem_responses(401, 403, 404))
 ReaderOrWorker = Annotated[Principal, require(*READ_ROLES, Role.worker)]
@@ -43,9 +44,10 @@ async def list_visits(
     since: Annotated[date | None, Query(description="起始日期 visits started on or after this day (UTC)")] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
+    updated_since: UpdatedSince = None,
 ) -> Page[VisitOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[VisitOut]:
-        return await visits.worker_visits(session, principal, worker_id, since, cursor, limit)
+        return await visits.worker_visits(session, principal, worker_id, since, cursor, limit, updated_since)
 
     return await page_or_file(request, export, session, cursor, limit, page, VisitOut, "visits")  # type: ignore[no-any-return]
 
@@ -67,10 +69,11 @@ async def household_visits(
     principal: ReaderOrWorker,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
+    updated_since: UpdatedSince = None,
 ) -> Page[VisitOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[VisitOut]:
         return await visits.household_visits(
-            session, principal, community_code, building, unit, household, cursor, limit
+            session, principal, community_code, building, unit, household, cursor, limit, updated_since
         )
 
     return await page_or_file(request, export, session, cursor, limit, page, VisitOut, "household-visits")  # type: ignore[no-any-return]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -11,12 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
-from services.roster import region_records
-from services.roster.domain.staffing import required_staff
-from services.roster.models import Region, StaffingPolicyOverride
+from services.roster import region_lists, region_records
+from services.roster.models import Region
+from services.roster.region_lists import region_out, regions_out
 from services.roster.regions import (
-    policy_overrides,
-    resolve_policy,
     staffing_policy,
     visible_region,
 )
@@ -24,45 +21,16 @@ from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, 
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, Writer
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported, exported_pages
+from shared.exports import EXPORT_RESPONSES, ExportDep, exported, page_or_file
 from shared.inputs import YearPath
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
-from shared.regions import RegionCode, RegionLevel, ancestors, scope_prefix
-from shared.scoping import NO_SUCH_REGION, path_filter, require_write
+from shared.regions import RegionCode, RegionLevel, ancestors
+from shared.scoping import NO_SUCH_REGION, require_write
+from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["regions"], responses=problem_responses(401, 403, 404))
 RegionPath = Annotated[RegionCode, Path(description="区划代码 region code (6 digits to county, 12 below)")]
-
-
-async def region_out(session: SessionDep, region: Region) -> RegionOut:
-    return (await regions_out(session, [region]))[0]
-
-
-async def regions_out(session: SessionDep, regions: list[Region]) -> list[RegionOut]:
-    """Regions with the staffing each community needs this year; the policies are read once for all."""
-    overrides = await policy_overrides(session, datetime.now(UTC).year)
-    return [region_view(r, overrides) for r in regions]
-
-
-def region_view(region: Region, overrides: dict[str, StaffingPolicyOverride]) -> RegionOut:
-    required = None
-    if region.level == RegionLevel.community and region.kind:
-        policy = resolve_policy(overrides, region.code)
-        required = required_staff(region.kind, region.households, region.extra_staff, policy)[0]
-    return RegionOut(
-        code=region.code,
-        name=region.name,
-        parent_code=region.parent_code,
-        level=region.level,
-        kind=region.kind,
-        households=region.households,
-        population=region.population,
-        extra_staff=region.extra_staff,
-        extra_staff_approval=region.extra_staff_approval,
-        required_staff=required,
-        version=region.version,
-    )
 
 
 @router.post(
@@ -103,17 +71,6 @@ async def update_region(
     return await region_out(session, region)
 
 
-async def _region_page(
-    session: SessionDep, query: Any, limit: int, cursor: str | None, filters: dict[str, Any]
-) -> Page[RegionOut]:
-    if cursor:
-        (after,) = decode_cursor(cursor, filters, (str,))
-        query = query.where(Region.path > str(after))
-    rows, more = await fetch_page(session, query.order_by(Region.path), limit)
-    items = await regions_out(session, rows)
-    return Page[RegionOut](items=items, next_cursor=encode_cursor([rows[-1].path], filters) if more else None)
-
-
 @router.get(
     "/regions/{code}/children",
     summary="下级区划 children",
@@ -128,15 +85,12 @@ async def list_children(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[RegionOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RegionOut]:
-        await visible_region(session, principal, code)
-        query = select(Region).where(Region.parent_code == code, path_filter(principal, Region.path))
-        return await _region_page(session, query, limit, cursor, {"children": code})
+        return await region_lists.children(session, principal, code, cursor, limit, updated_since)
 
-    if export is not None:
-        return await exported_pages(request, export, page, RegionOut, "regions")
-    return await page(session, cursor, limit)
+    return await page_or_file(request, export, session, cursor, limit, page, RegionOut, "regions")  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -154,19 +108,12 @@ async def list_descendants(
     level_: Annotated[RegionLevel | None, Query(alias="level")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[RegionOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RegionOut]:
-        region = await visible_region(session, principal, code)
-        query = select(Region).where(
-            Region.path.startswith(scope_prefix(region.code)), Region.code != code, path_filter(principal, Region.path)
-        )
-        if level_ is not None:
-            query = query.where(Region.level == level_.value)
-        return await _region_page(session, query, limit, cursor, {"descendants": code, "level": level_})
+        return await region_lists.descendants(session, principal, code, level_, cursor, limit, updated_since)
 
-    if export is not None:
-        return await exported_pages(request, export, page, RegionOut, "regions")
-    return await page(session, cursor, limit)
+    return await page_or_file(request, export, session, cursor, limit, page, RegionOut, "regions")  # type: ignore[no-any-return]
 
 
 @router.get(

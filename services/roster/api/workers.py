@@ -10,15 +10,10 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
 from services.roster import employment, hiring, personal_data, posts, worker_lists
-from services.roster.models import (
-    PersonalDataRead,
-)
 from services.roster.schemas import (
     CertificateLevel,
     IdNumberLookup,
@@ -50,12 +45,12 @@ from shared.exports import (
     columns_of,
     export_response,
     exported,
-    exported_pages,
+    page_or_file,
 )
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, fetch_page
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode
-from shared.scoping import path_filter
+from shared.sync import UpdatedSince
 from shared.vocabulary import Post
 
 router = APIRouter(prefix="/v1", tags=["workers"], responses=problem_responses(401, 403, 404))
@@ -124,12 +119,7 @@ async def list_workers(
     hired_from: date | None = None,
     hired_to: date | None = None,
     as_of: AsOf = None,
-    updated_since: Annotated[
-        AwareDatetime | None,
-        Query(
-            description="变更起 pull sync: workers whose last change committed at or after this time, in commit order"
-        ),
-    ] = None,
+    updated_since: UpdatedSince = None,
     unmasked: Annotated[
         bool,
         Query(description="不打码导出 exports only: unmasked ID numbers and phones (personal-data right, audited)"),
@@ -268,40 +258,11 @@ async def list_personal_data_reads(
     until: Annotated[datetime | None, Query(description="截止时间 ISO 8601, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[PersonalDataReadOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[PersonalDataReadOut]:
-        filters = {"worker_id": worker_id, "actor": actor, "since": since, "until": until}
-        scope = path_filter(principal, PersonalDataRead.region, frozenset({Role.auditor, Role.province_admin}))
-        query = select(PersonalDataRead).where(scope).order_by(PersonalDataRead.id.desc())
-        if worker_id:
-            query = query.where(PersonalDataRead.worker_ids.contains([worker_id]))  # single and bulk reads
-        if actor:
-            query = query.where(PersonalDataRead.actor == actor)
-        if since:
-            query = query.where(PersonalDataRead.occurred_at >= since)
-        if until:
-            query = query.where(PersonalDataRead.occurred_at < until)
-        if cursor:
-            (before,) = decode_cursor(cursor, filters, (int,))
-            query = query.where(PersonalDataRead.id < int(before))
-        rows, more = await fetch_page(session, query, limit)
-        items = [
-            PersonalDataReadOut(
-                id=r.id,
-                occurred_at=r.occurred_at,
-                actor=r.actor,
-                worker_id=r.worker_id,
-                worker_ids=r.worker_ids,
-                region=r.region,
-                fields=r.fields,
-                request_id=r.request_id,
-            )
-            for r in rows
-        ]
-        return Page[PersonalDataReadOut](
-            items=items, next_cursor=encode_cursor([rows[-1].id], filters) if more else None
+        return await personal_data.reads_page(
+            session, principal, worker_id, actor, since, until, cursor, limit, updated_since
         )
 
-    if export is not None:
-        return await exported_pages(request, export, page, PersonalDataReadOut, "personal-data-reads")
-    return await page(session, cursor, limit)
+    return await page_or_file(request, export, session, cursor, limit, page, PersonalDataReadOut, "personal-data-reads")  # type: ignore[no-any-return]

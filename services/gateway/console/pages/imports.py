@@ -1,6 +1,8 @@
-"""导入 Import: upload a workforce file to the roster's import API, follow its progress (htmx polls the
-status fragment until the job ends), read its errors row by row and download the error report and the
-template. The roster validates and loads; the console only shows what it answers.
+"""导入 Import: upload a file of one kind to the import API of the service that imports it (workforce and
+regions: roster; training attendance and assessment scores: evaluation; reference statistics:
+compensation), follow its progress (htmx polls the status fragment until the job ends), read its errors
+row by row and download the error report and the template. The service validates and loads; the console
+only shows what it answers. The job's pages carry its service (``?service=``, default roster).
 
 The API (``/v1/imports``, roster) is built on its own branch against this contract:
 ``POST /v1/imports?kind=workforce&mode=all_or_nothing|good_rows`` (multipart ``file``) → 202 with the job;
@@ -11,7 +13,7 @@ The API (``/v1/imports``, roster) is built on its own branch against this contra
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -27,11 +29,20 @@ MODES = ("all_or_nothing", "good_rows")
 FINISHED = frozenset({"succeeded", "rejected", "failed"})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 20 * 1024 * 1024
+# Each kind: the service that imports it, its name in Chinese and in English.
+KINDS: dict[str, tuple[str, str, str]] = {
+    "workforce": ("roster", "社区工作者", "The workforce"),
+    "regions": ("roster", "区划与社区", "Regions and communities"),
+    "training": ("evaluation", "培训学时", "Training attendance"),
+    "scores": ("evaluation", "考核评分", "Assessment scores"),
+    "statistics": ("compensation", "统计数据", "Reference statistics"),
+}
+Service = Annotated[Literal["roster", "evaluation", "compensation"], "the service that runs the job"]
 
 
 @router.get("/console/imports")
 async def upload_form(request: Request, user: User) -> HTMLResponse:
-    return page(request, "imports.html", user, error=None)
+    return page(request, "imports.html", user, error=None, kinds=KINDS)
 
 
 @router.post("/console/imports")
@@ -40,42 +51,44 @@ async def upload(
     user: User,
     file: UploadFile,
     mode: Annotated[str, Form(max_length=20)] = "all_or_nothing",
+    kind: Annotated[str, Form(max_length=20)] = "workforce",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     if not csrf_ok(request, csrf):
-        return page(request, "imports.html", user, status_code=403, error="csrf")
+        return page(request, "imports.html", user, status_code=403, error="csrf", kinds=KINDS)
     content = await file.read(MAX_UPLOAD + 1)
-    if mode not in MODES or not content or len(content) > MAX_UPLOAD:
-        return page(request, "imports.html", user, status_code=422, error="file")
+    if mode not in MODES or kind not in KINDS or not content or len(content) > MAX_UPLOAD:
+        return page(request, "imports.html", user, status_code=422, error="file", kinds=KINDS)
+    service = KINDS[kind][0]
     api = ConsoleApi(request, user, language_of(request))
     try:
         response = await api.send(
             "POST",
-            "roster",
+            service,
             "/imports",
-            params={"kind": "workforce", "mode": mode},
+            params={"kind": kind, "mode": mode},
             files={"file": (file.filename or "upload.xlsx", content, file.content_type or XLSX)},
         )
     except ApiError as exc:
-        return page(request, "imports.html", user, status_code=exc.status, error=exc.detail)
-    return redirect(request, f"/console/imports/{response.json()['id']}", user)
+        return page(request, "imports.html", user, status_code=exc.status, error=exc.detail, kinds=KINDS)
+    return redirect(request, f"/console/imports/{response.json()['id']}?service={service}", user)
 
 
 @router.get("/console/imports/{import_id}")
-async def progress(request: Request, user: User, import_id: uuid.UUID) -> HTMLResponse:
+async def progress(request: Request, user: User, import_id: uuid.UUID, service: Service = "roster") -> HTMLResponse:
     api = ConsoleApi(request, user, language_of(request))
     try:
-        job = await api.get("roster", f"/imports/{import_id}")
+        job = await api.get(service, f"/imports/{import_id}")
     except ApiError as exc:
         return page(request, "error.html", user, status_code=exc.status, error=exc)
     template = "import_status.html" if request.headers.get("hx-request") else "import.html"
-    return page(request, template, user, job=job, finished=job["status"] in FINISHED)
+    return page(request, template, user, job=job, service=service, finished=job["status"] in FINISHED)
 
 
-async def _download(request: Request, user: ConsoleUser, path: str, filename: str) -> Response:
+async def _download(request: Request, user: ConsoleUser, service: str, path: str, filename: str) -> Response:
     api = ConsoleApi(request, user, language_of(request))
     try:
-        upstream = await api.send("GET", "roster", path)
+        upstream = await api.send("GET", service, path)
     except ApiError as exc:
         return page(request, "error.html", user, status_code=exc.status, error=exc)
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
@@ -83,10 +96,11 @@ async def _download(request: Request, user: ConsoleUser, path: str, filename: st
 
 
 @router.get("/console/imports/{import_id}/errors.xlsx")
-async def error_report(request: Request, user: User, import_id: uuid.UUID) -> Response:
-    return await _download(request, user, f"/imports/{import_id}/errors.xlsx", f"import-{import_id}-errors.xlsx")
+async def error_report(request: Request, user: User, import_id: uuid.UUID, service: Service = "roster") -> Response:
+    path, name = f"/imports/{import_id}/errors.xlsx", f"import-{import_id}-errors.xlsx"
+    return await _download(request, user, service, path, name)
 
 
-@router.get("/console/import-template/workforce.xlsx")
-async def template(request: Request, user: User) -> Response:
-    return await _download(request, user, "/imports/templates/workforce.xlsx", "workforce.xlsx")
+@router.get("/console/import-template/{kind}.xlsx")
+async def template(request: Request, user: User, kind: Literal[tuple(KINDS)]) -> Response:  # type: ignore[valid-type]
+    return await _download(request, user, KINDS[kind][0], f"/imports/templates/{kind}.xlsx", f"{kind}.xlsx")

@@ -1,0 +1,84 @@
+"""Payroll run lists: runs as the API shows them, filtered by region, month and status, newest month
+first in keyset pages; or, for pull sync (``updated_since``), the runs whose last change committed since
+then, in commit order (``shared.sync``): a run calculated, approved or paid moves to its new position."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.compensation.models import PayrollRun, events
+from services.compensation.schemas import CoveringRun, PayrollRunStatus, RunOut
+from shared.auth import Principal
+from shared.events import commits_of
+from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.regions import scope_prefix
+from shared.scoping import path_filter
+from shared.sync import synced_rows
+
+
+def run_out(r: PayrollRun) -> RunOut:
+    return RunOut(
+        id=r.id,
+        region_code=r.region_code,
+        month=r.month.strftime("%Y-%m"),
+        status=PayrollRunStatus(r.status),
+        workers=r.workers,
+        gross_total=r.gross_total,
+        net_total=r.net_total,
+        employer_total=r.employer_total,
+        approved_by=r.approved_by,
+        approved_at=r.approved_at,
+        calculated_at=r.calculated_at,
+        failure=r.failure,
+        excluded=[CoveringRun.model_validate(e) for e in r.excluded or []],
+        reversed_by=r.reversed_by,
+        reversed_at=r.reversed_at,
+        reversal_reason=r.reversal_reason,
+        version=r.version,
+    )
+
+
+async def runs_page(
+    session: AsyncSession,
+    principal: Principal,
+    region_code: str | None,
+    month: str | None,
+    status: PayrollRunStatus | None,
+    cursor: str | None,
+    limit: int,
+    updated_since: datetime | None,
+) -> Page[RunOut]:
+    """Runs of the caller's regions (of ``region_code`` and the regions inside it, a month, a status)."""
+    filters = {"region_code": region_code, "month": month, "status": status}
+    query = select(PayrollRun).where(path_filter(principal, PayrollRun.region_code))
+    if region_code:
+        query = query.where(PayrollRun.region_code.startswith(scope_prefix(region_code)))
+    if month:
+        query = query.where(PayrollRun.month == date.fromisoformat(month + "-01"))
+    if status:
+        query = query.where(PayrollRun.status == status.value)
+    if updated_since is not None:
+        synced, next_cursor = await synced_rows(
+            session,
+            query,
+            commits=commits_of(events),
+            change_txid=PayrollRun.change_txid,
+            row_id=PayrollRun.id,
+            since=updated_since,
+            cursor=cursor,
+            limit=limit,
+            filters=filters | {"updated_since": updated_since.isoformat()},
+        )
+        return Page[RunOut](items=[run_out(r) for r in synced], next_cursor=next_cursor)
+    if cursor:
+        last_month, last_id = decode_cursor(cursor, filters, (date, uuid.UUID))
+        query = query.where(
+            tuple_(PayrollRun.month, PayrollRun.id) < tuple_(date.fromisoformat(last_month), uuid.UUID(last_id))
+        )
+    rows, more = await fetch_page(session, query.order_by(PayrollRun.month.desc(), PayrollRun.id.desc()), limit)
+    next_cursor = encode_cursor([rows[-1].month.isoformat(), str(rows[-1].id)], filters) if more else None
+    return Page[RunOut](items=[run_out(r) for r in rows], next_cursor=next_cursor)

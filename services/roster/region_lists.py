@@ -1,0 +1,116 @@
+"""Region lists (children, descendants) in keyset pages by path, or for pull sync (``updated_since``):
+the regions whose last change committed since then, in commit order (``shared.sync``); and the regions
+as the API shows them, with the staffing each community needs this year (S1–S4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.roster.domain.staffing import required_staff
+from services.roster.models import Region, StaffingPolicyOverride, events
+from services.roster.regions import policy_overrides, resolve_policy, visible_region
+from services.roster.schemas import RegionOut
+from shared.auth import Principal
+from shared.events import commits_of
+from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.regions import RegionLevel, scope_prefix
+from shared.scoping import path_filter
+from shared.sync import synced_rows
+
+
+async def region_out(session: AsyncSession, region: Region) -> RegionOut:
+    return (await regions_out(session, [region]))[0]
+
+
+async def regions_out(session: AsyncSession, regions: list[Region]) -> list[RegionOut]:
+    """Regions with the staffing each community needs this year; the policies are read once for all."""
+    overrides = await policy_overrides(session, datetime.now(UTC).year)
+    return [region_view(r, overrides) for r in regions]
+
+
+def region_view(region: Region, overrides: dict[str, StaffingPolicyOverride]) -> RegionOut:
+    required = None
+    if region.level == RegionLevel.community and region.kind:
+        policy = resolve_policy(overrides, region.code)
+        required = required_staff(region.kind, region.households, region.extra_staff, policy)[0]
+    return RegionOut(
+        code=region.code,
+        name=region.name,
+        parent_code=region.parent_code,
+        level=region.level,
+        kind=region.kind,
+        households=region.households,
+        population=region.population,
+        extra_staff=region.extra_staff,
+        extra_staff_approval=region.extra_staff_approval,
+        required_staff=required,
+        version=region.version,
+    )
+
+
+async def children(
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    cursor: str | None,
+    limit: int,
+    updated_since: datetime | None,
+) -> Page[RegionOut]:
+    """The children of a region the caller sees."""
+    await visible_region(session, principal, code)
+    query = select(Region).where(Region.parent_code == code, path_filter(principal, Region.path))
+    return await _page(session, query, limit, cursor, {"children": code}, updated_since)
+
+
+async def descendants(
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    level: RegionLevel | None,
+    cursor: str | None,
+    limit: int,
+    updated_since: datetime | None,
+) -> Page[RegionOut]:
+    """Every region below one the caller sees (of one level, if given)."""
+    region = await visible_region(session, principal, code)
+    query = select(Region).where(
+        Region.path.startswith(scope_prefix(region.code)), Region.code != code, path_filter(principal, Region.path)
+    )
+    if level is not None:
+        query = query.where(Region.level == level.value)
+    return await _page(session, query, limit, cursor, {"descendants": code, "level": level}, updated_since)
+
+
+async def _page(
+    session: AsyncSession,
+    query: Any,
+    limit: int,
+    cursor: str | None,
+    filters: dict[str, Any],
+    updated_since: datetime | None,
+) -> Page[RegionOut]:
+    if updated_since is not None:
+        synced, next_cursor = await synced_rows(
+            session,
+            query,
+            commits=commits_of(events),
+            change_txid=Region.change_txid,
+            row_id=Region.code,
+            since=updated_since,
+            cursor=cursor,
+            limit=limit,
+            filters=filters | {"updated_since": updated_since.isoformat()},
+            id_of=lambda r: r.code,
+            id_type=str,
+        )
+        return Page[RegionOut](items=await regions_out(session, list(synced)), next_cursor=next_cursor)
+    if cursor:
+        (after,) = decode_cursor(cursor, filters, (str,))
+        query = query.where(Region.path > str(after))
+    rows, more = await fetch_page(session, query.order_by(Region.path), limit)
+    items = await regions_out(session, rows)
+    return Page[RegionOut](items=items, next_cursor=encode_cursor([rows[-1].path], filters) if more else None)
