@@ -103,8 +103,7 @@ def fuzz_suite(
         yield suite
 
 
-@pytest.fixture(scope="package")
-def fuzz_auth(fuzz_database_url: str, mint: Mint) -> dict[str, str]:
+def fuzz_account(fuzz_database_url: str, mint: Mint, username: str) -> dict[str, str]:
     """Bearer headers of a real account of the fuzzer's database: ``province_admin`` of 330000 with the
     personal-data right. The gateway refuses tokens of accounts it does not know (token versions), so the
     account exists; the token is minted with its id (no sign-in, no expiry during a long run)."""
@@ -114,7 +113,8 @@ def fuzz_auth(fuzz_database_url: str, mint: Mint) -> dict[str, str]:
         try:
             user_id = await conn.fetchval(
                 "INSERT INTO gateway.users (username, name, password_hash, created_by)"
-                " VALUES ('fuzz-admin', '模糊测试', 'not a password hash: no sign-in', 'fuzz') RETURNING id"
+                " VALUES ($1, '模糊测试', 'not a password hash: no sign-in', 'fuzz') RETURNING id",
+                username,
             )
             await conn.executemany(
                 "INSERT INTO gateway.grants (user_id, \"right\", region, granted_by) VALUES ($1, $2, $3, 'fuzz')",
@@ -127,3 +127,16 @@ def fuzz_auth(fuzz_database_url: str, mint: Mint) -> dict[str, str]:
     user_id = asyncio.run(make())
     token = mint(("province_admin", PROVINCE), pd=(PROVINCE,), subject=f"user:{user_id}", ttl=6 * 3600)
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="package")
+def fuzz_auth(fuzz_database_url: str, mint: Mint) -> dict[str, str]:
+    """The fuzzer's account."""
+    return fuzz_account(fuzz_database_url, mint, "fuzz-admin")
+
+
+@pytest.fixture(scope="package")
+def disposable_auth(fuzz_database_url: str, mint: Mint) -> dict[str, str]:
+    """Another account, for the operations that end the caller's own sessions (``/api/v1/auth/revoke-all``):
+    fuzzed with the fuzzer's own token, they would make every later answer a 401."""
+    return fuzz_account(fuzz_database_url, mint, "fuzz-disposable")

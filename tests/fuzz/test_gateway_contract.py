@@ -32,6 +32,13 @@ def test_the_gateway_serves_the_merged_committed_contracts(fuzz_suite: Suite) ->
     assert live == merged_contract()
 
 
+# Operations that end the caller's own sessions: fuzzed with another account's token (see disposable_auth).
+ENDS_OWN_SESSIONS = {"/api/v1/auth/revoke-all"}
+
+
 @merged.parametrize()
-def test_through_the_gateway(case: Case, fuzz_suite: Suite, auth: dict[str, str]) -> None:
-    case.call_and_validate(base_url=fuzz_suite.gateway, headers=auth)
+def test_through_the_gateway(
+    case: Case, fuzz_suite: Suite, auth: dict[str, str], disposable_auth: dict[str, str]
+) -> None:
+    headers = disposable_auth if case.path in ENDS_OWN_SESSIONS else auth
+    case.call_and_validate(base_url=fuzz_suite.gateway, headers=headers)
