@@ -17,7 +17,7 @@ from services.roster.schemas import RegionOut
 from shared.auth import Principal
 from shared.events import commits_of
 from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
-from shared.regions import RegionLevel, scope_prefix
+from shared.regions import RegionLevel, ancestors, scope_prefix
 from shared.scoping import path_filter
 from shared.sync import synced_rows
 
@@ -114,3 +114,11 @@ async def _page(
     rows, more = await fetch_page(session, query.order_by(Region.path), limit)
     items = await regions_out(session, rows)
     return Page[RegionOut](items=items, next_cursor=encode_cursor([rows[-1].path], filters) if more else None)
+
+
+async def ancestors_of(session: AsyncSession, principal: Principal, code: str) -> list[RegionOut]:
+    """The visible region's ancestors in the tree, nearest first."""
+    await visible_region(session, principal, code)
+    nearest_first = ancestors(code)
+    rows = {r.code: r for r in (await session.scalars(select(Region).where(Region.code.in_(nearest_first)))).all()}
+    return await regions_out(session, [rows[c] for c in nearest_first if c in rows])

@@ -6,13 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
 from services.roster import region_lists, region_records
-from services.roster.models import Region
-from services.roster.region_lists import region_out, regions_out
+from services.roster.region_lists import region_out
 from services.roster.regions import (
     staffing_policy,
     visible_region,
@@ -25,7 +23,7 @@ from shared.exports import EXPORT_RESPONSES, ExportDep, exported, page_or_file
 from shared.inputs import YearPath
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
-from shared.regions import RegionCode, RegionLevel, ancestors
+from shared.regions import RegionCode, RegionLevel
 from shared.scoping import NO_SUCH_REGION, require_write
 from shared.sync import UpdatedSince
 
@@ -125,12 +123,8 @@ async def list_descendants(
 async def list_ancestors(
     request: Request, export: ExportDep, code: RegionPath, principal: Reader, session: SessionDep
 ) -> list[RegionOut] | StreamingResponse:
-    await visible_region(session, principal, code)
-    nearest_first = ancestors(code)
-    rows = {r.code: r for r in (await session.scalars(select(Region).where(Region.code.in_(nearest_first)))).all()}
-    return await exported(
-        request, export, await regions_out(session, [rows[c] for c in nearest_first if c in rows]), RegionOut, "regions"
-    )
+    rows = await region_lists.ancestors_of(session, principal, code)
+    return await exported(request, export, rows, RegionOut, "regions")
 
 
 @router.put(
