@@ -228,7 +228,7 @@ async def _batches(request: Request, source: Source) -> AsyncIterator[list[dict[
             items, cursor = await source(session, cursor)
             await session.commit()  # e.g. the audit of the unmasked rows, before they leave
         yield [item.model_dump(mode="json") for item in items]
-        if cursor is None:
+        if cursor is None or not items:  # a pull-sync page always has a cursor: an empty one means caught up
             return
 
 

@@ -185,6 +185,11 @@ async def test_long_transactions_elsewhere_do_not_hold_the_feed_back(
         await postgres_server.drop(other_db)
 
 
+def quota(w: int, i: int) -> dict[str, object]:
+    """A payload that fits its type's contract (``record_event`` checks it)."""
+    return {"county_code": "330302", "year": 2000 + w, "headcount": i}
+
+
 async def test_concurrent_writers_and_a_polling_consumer_lose_nothing(feed: tuple[AsyncEngine, Table]) -> None:
     engine, table = feed
     maker = async_sessionmaker(engine, class_=AsyncSession)
@@ -195,9 +200,9 @@ async def test_concurrent_writers_and_a_polling_consumer_lose_nothing(feed: tupl
         for i in range(15):
             delay = rng.random() / 200
             async with maker() as session:
-                await record_event(session, table, "post.assigned", f"{w}-{i}-a", {"w": w})
+                await record_event(session, table, "quota.set", f"{w}-{i}-a", quota(w, i))
                 await asyncio.sleep(delay)  # hold the transaction open: commits interleave out of order
-                await record_event(session, table, "post.assigned", f"{w}-{i}-b", {"w": w})
+                await record_event(session, table, "quota.set", f"{w}-{i}-b", quota(w, i))
                 if i % 5 == 4:
                     await session.rollback()  # rolled-back events are never published
                     continue

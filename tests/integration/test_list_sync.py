@@ -7,7 +7,9 @@ removed after each test (other tests count whole tables)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -292,6 +294,12 @@ async def test_a_countys_descendants_follow_in_commit_order_and_a_late_commit_is
     assert seen == [(first, first), (second, second), (third, third), (first, "先改后提交")]
     by_path = (await roster.client.get(path, headers=platform)).json()
     assert [r["code"] for r in by_path["items"]] == [first, second, third]  # without: by path
+    # As a file: every change once, and the export ends though a sync page always has a cursor (it hung).
+    exported = await asyncio.wait_for(
+        roster.client.get(path, headers=platform, params={"updated_since": since.isoformat(), "format": "ndjson"}),
+        timeout=30,
+    )
+    assert [json.loads(line)["code"] for line in exported.text.splitlines()] == [second, third, first]
 
 
 async def new_claim(connection: AsyncConnection, worker_id: str, day: int) -> str:

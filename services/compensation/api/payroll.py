@@ -177,9 +177,9 @@ async def get_run(
 
 @router.get(
     "/payroll-runs/{run_id}/payslips",
-    summary="工资条 the payslips of a run",
+    summary="工资条 the payslips of a run (409 for a run with none: draft, calculating, failed, cancelled, reversed)",
     response_model=list[PayslipOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
+    responses=problem_responses(401, 403, 404, 409) | EXPORT_RESPONSES,
 )
 async def list_payslips(
     request: Request,
