@@ -10,8 +10,7 @@ Create Date: 2026-11-30
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from shared.migration_ops import add_commit_order_sync, drop_commit_order_sync
 
 revision: str = "roster_0012"
 down_revision: str | None = "roster_0011"
@@ -19,40 +18,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SCHEMA = "roster"
-TXID = "(pg_current_xact_id()::text)::bigint"
 
 
 def upgrade() -> None:
-    op.add_column(
-        "import_jobs",
-        sa.Column(
-            "change_txid",
-            sa.BigInteger(),
-            server_default=sa.text(TXID),
-            nullable=False,
-            comment="the transaction that last wrote the row (pull sync)",
-        ),
-        schema=SCHEMA,
-    )
-    # The existing rows were all written by this transaction: number it like any other.
-    op.execute(f'INSERT INTO "roster".event_commits (txid) VALUES ({TXID}) ON CONFLICT (txid) DO NOTHING')  # noqa: S608 - constants
-    op.create_index("import_jobs_change_txid_idx", "import_jobs", ["change_txid"], schema=SCHEMA)
-    op.execute(
-        """
-        CREATE TRIGGER import_jobs_change_txid BEFORE UPDATE ON "roster".import_jobs
-        FOR EACH ROW EXECUTE FUNCTION "roster".stamp_change_txid()
-        """
-    )
-    op.execute(
-        """
-        CREATE CONSTRAINT TRIGGER import_jobs_commit_position AFTER INSERT OR UPDATE ON "roster".import_jobs
-        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "roster".events_commit_position()
-        """
-    )
+    add_commit_order_sync(SCHEMA, "import_jobs")
 
 
 def downgrade() -> None:
-    op.execute('DROP TRIGGER import_jobs_commit_position ON "roster".import_jobs')
-    op.execute('DROP TRIGGER import_jobs_change_txid ON "roster".import_jobs')
-    op.drop_index("import_jobs_change_txid_idx", table_name="import_jobs", schema=SCHEMA)
-    op.drop_column("import_jobs", "change_txid", schema=SCHEMA)
+    drop_commit_order_sync(SCHEMA, "import_jobs")
