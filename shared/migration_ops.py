@@ -6,6 +6,8 @@ the old text must stay the same as one migrated with the new).
   (``shared/sync.py``): ``change_txid`` stamped on update (an insert takes the default), and the outbox's
   deferred commit-position trigger on every write, as ``roster_0009`` first did for workers. The schema's
   ``stamp_change_txid()`` and ``events_commit_position()`` functions must exist.
+- ``add_outbox_region`` / ``drop_outbox_region``: ``events.region``, the region an event belongs to (for
+  region-scoped feeds), backfilled from the payload's most specific region key, indexed for prefix search.
 - ``create_import_jobs`` / ``drop_import_jobs``: a service's ``import_jobs`` and ``import_errors`` in the shape
   of ``shared/import_jobs.py``, synced in commit order, with the schema's ``stamp_change_txid()`` (the
   evaluation and compensation services; the roster's came in steps, roster_0010 and roster_0012).
@@ -146,3 +148,33 @@ def drop_import_jobs(schema: str) -> None:
     op.drop_index("import_jobs_region_path_idx", table_name="import_jobs", schema=schema)
     op.drop_index("import_jobs_once_idx", table_name="import_jobs", schema=schema)
     op.drop_table("import_jobs", schema=schema)
+
+
+# shared.events.REGION_KEYS, most specific first (a copy: a migration must not change when that code does)
+REGION_FROM_PAYLOAD = (
+    "coalesce(data->>'community_code', data->>'to_community', data->>'township_code', data->>'county_code', "
+    "data->>'region_code', data->>'code')"
+)
+
+
+def add_outbox_region(schema: str) -> None:
+    op.add_column(
+        "events",
+        sa.Column(
+            "region",
+            sa.String(12),
+            nullable=True,
+            comment="the region the event belongs to (region-scoped feeds); null: province-wide readers only",
+        ),
+        schema=schema,
+    )
+    op.execute(f'UPDATE "{schema}".events SET region = {REGION_FROM_PAYLOAD}')  # noqa: S608 - constants
+    op.execute(f"""UPDATE "{schema}".events SET region = NULL WHERE region !~ '^[0-9]{{6}}([0-9]{{6}})?$'""")  # noqa: S608
+    op.create_index(
+        "events_region_idx", "events", ["region"], postgresql_ops={"region": "text_pattern_ops"}, schema=schema
+    )
+
+
+def drop_outbox_region(schema: str) -> None:
+    op.drop_index("events_region_idx", table_name="events", schema=schema)
+    op.drop_column("events", "region", schema=schema)

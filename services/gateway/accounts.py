@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,12 +31,19 @@ from services.gateway.schemas import (
     UserOut,
     UserPatch,
 )
-from services.gateway.tokens import active_grants, active_grants_of_users, revoke_family, revoke_user_sessions
+from services.gateway.tokens import (
+    active_grants,
+    active_grants_of_clients,
+    active_grants_of_users,
+    revoke_family,
+    revoke_user_sessions,
+)
 from shared.auth import ADMIN_ROLES, Principal
 from shared.i18n import Message
 from shared.masking import mask_phone
 from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent
+from shared.read_models import from_row
 from shared.regions import contains, scope_prefix
 
 NOT_FOUND_USER = Message("用户不存在", "No such user")
@@ -400,20 +408,9 @@ async def clients(session: AsyncSession, admin: Principal) -> list[ClientOut]:
         .where(exists().where(Grant.client_pk == ApiClient.id, Grant.revoked_at.is_(None), in_scope(admin)))
         .order_by(ApiClient.client_id)
     )
-    out = []
-    for client in (await session.scalars(query)).all():
-        grants = await active_grants(session, client_pk=client.id)
-        out.append(
-            ClientOut(
-                id=client.id,
-                client_id=client.client_id,
-                name=client.name,
-                department=client.department,
-                active=client.active,
-                grants=[grant_out(g) for g in grants],
-                created_at=client.created_at,
-            )
-        )
+    found = list((await session.scalars(query)).all())
+    grants = await active_grants_of_clients(session, [c.id for c in found])
+    out = [from_row(ClientOut, client, grants=[grant_out(g) for g in grants[client.id]]) for client in found]
     return out
 
 
@@ -449,25 +446,27 @@ async def live_sessions(session: AsyncSession, admin: Principal, user_id: uuid.U
     if user_id is not None:
         query = query.where(RefreshToken.user_id == user_id)
     rows = (await session.execute(query)).all()
-    out = []
-    for family_id, owner, started, last, expires in rows:
-        latest = await session.scalar(
+    latest = {  # each session's newest refresh token (its device), in one query
+        t.family_id: t
+        for t in await session.scalars(
             select(RefreshToken)
-            .where(RefreshToken.family_id == family_id)
-            .order_by(RefreshToken.issued_at.desc())
-            .limit(1)
+            .where(RefreshToken.family_id.in_([r[0] for r in rows]))
+            .ext(distinct_on(RefreshToken.family_id))
+            .order_by(RefreshToken.family_id, RefreshToken.issued_at.desc())
         )
-        out.append(
-            SessionOut(
-                id=family_id,
-                user_id=owner,
-                started_at=started,
-                last_refreshed_at=last,
-                expires_at=expires,
-                user_agent=latest.user_agent if latest else None,
-                ip=latest.ip if latest else None,
-            )
+    }
+    out = [
+        SessionOut(
+            id=family_id,
+            user_id=owner,
+            started_at=started,
+            last_refreshed_at=last,
+            expires_at=expires,
+            user_agent=latest[family_id].user_agent if family_id in latest else None,
+            ip=latest[family_id].ip if family_id in latest else None,
         )
+        for family_id, owner, started, last, expires in rows
+    ]
     return out
 
 

@@ -26,6 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from sqlalchemy import select, update
@@ -73,15 +74,19 @@ async def active_grants(
 
 async def active_grants_of_users(session: AsyncSession, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Grant]]:
     """The active grants of many users in one query (a page of the admin API)."""
-    query = (
-        select(Grant)
-        .where(Grant.revoked_at.is_(None), Grant.user_id.in_(user_ids))
-        .order_by(Grant.granted_at, Grant.id)
-    )
-    out: dict[uuid.UUID, list[Grant]] = {user_id: [] for user_id in user_ids}
+    return await _active_grants_of(session, Grant.user_id, user_ids)
+
+
+async def active_grants_of_clients(session: AsyncSession, client_pks: list[uuid.UUID]) -> dict[uuid.UUID, list[Grant]]:
+    """The active grants of many API clients in one query."""
+    return await _active_grants_of(session, Grant.client_pk, client_pks)
+
+
+async def _active_grants_of(session: AsyncSession, holder: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Grant]]:
+    query = select(Grant).where(Grant.revoked_at.is_(None), holder.in_(ids)).order_by(Grant.granted_at, Grant.id)
+    out: dict[uuid.UUID, list[Grant]] = {holder_id: [] for holder_id in ids}
     for grant in (await session.scalars(query)).all():
-        assert grant.user_id is not None
-        out[grant.user_id].append(grant)
+        out[getattr(grant, holder.key)].append(grant)
     return out
 
 

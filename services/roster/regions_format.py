@@ -11,8 +11,8 @@ from datetime import date
 
 from services.roster.domain.staffing import extra_staff_problem
 from services.roster.schemas import ENUM_LABELS
-from services.roster.workforce_format import as_text
 from shared.codes import ascii_code
+from shared.import_rows import cell_text
 from shared.regions import RegionLevel, child_code_problem, is_region_code, level, official
 from shared.spreadsheets import Cell, CellProblem, SheetColumn
 
@@ -76,7 +76,7 @@ def read_row(line: int, cells: Mapping[str, Cell], today: date) -> tuple[RegionR
     """A sheet row as a region, or every bad cell in it."""
     del today  # regions have no dates
     problems: list[CellProblem] = []
-    texts = {c.key: as_text(cells.get(c.key)) for c in COLUMNS}
+    texts = {c.key: cell_text(cells.get(c.key)) for c in COLUMNS}
 
     def bad(key: str, zh: str, en: str, rule: str | None = None) -> None:
         problems.append(CellProblem(key, texts[key], zh, en, rule))

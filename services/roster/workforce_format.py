@@ -20,6 +20,7 @@ from services.roster.domain.posts import grade_violation
 from services.roster.domain.working_age import birth_date_problem, working_age_problem
 from services.roster.schemas import ENUM_LABELS
 from shared.codes import ascii_code
+from shared.import_rows import cell_text
 from shared.spreadsheets import Cell, CellProblem, SheetColumn
 from shared.vocabulary import GRADE_RANGES
 
@@ -126,19 +127,6 @@ class _Bad(ValueError):
 _DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 
 
-def as_text(value: Cell) -> str:
-    """A cell as the text a person sees (an Excel date as ISO, a whole float without ``.0``)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def parse_date(value: Cell) -> date:
     """An Excel date, or ``YYYY-MM-DD`` / ``YYYY/M/D`` text; anything else is refused (not guessed)."""
     if isinstance(value, datetime):
@@ -188,7 +176,7 @@ def _duties(text: str) -> tuple[str, ...]:
 def read_row(line: int, cells: Mapping[str, Cell], today: date) -> tuple[WorkforceRow | None, list[CellProblem]]:
     """A sheet row (cells by column key) as a worker, or every bad cell in it."""
     problems: list[CellProblem] = []
-    texts = {key: as_text(cells.get(key)) for key in BY_KEY}
+    texts = {key: cell_text(cells.get(key)) for key in BY_KEY}
 
     def bad(key: str, exc: _Bad) -> None:
         problems.append(CellProblem(key, texts[key], exc.zh, exc.en, exc.rule))

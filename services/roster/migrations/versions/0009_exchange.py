@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from shared.migration_ops import add_outbox_region, drop_outbox_region
+
 revision: str = "roster_0009"
 down_revision: str | None = "roster_0008"
 branch_labels: str | Sequence[str] | None = None
@@ -26,11 +28,6 @@ depends_on: str | Sequence[str] | None = None
 
 SCHEMA = "roster"
 TXID = "(pg_current_xact_id()::text)::bigint"
-# shared.events.REGION_KEYS, most specific first (a migration keeps its own copy)
-REGION_FROM_PAYLOAD = (
-    "coalesce(data->>'community_code', data->>'to_community', data->>'township_code', data->>'county_code', "
-    "data->>'region_code', data->>'code')"
-)
 
 
 def upgrade() -> None:
@@ -109,30 +106,11 @@ def upgrade() -> None:
     )
 
     # Region-scoped feed.
-    op.add_column(
-        "events",
-        sa.Column(
-            "region",
-            sa.String(12),
-            nullable=True,
-            comment="the region the event belongs to (region-scoped feeds); null: province-wide readers only",
-        ),
-        schema=SCHEMA,
-    )
-    op.execute(f'UPDATE "roster".events SET region = {REGION_FROM_PAYLOAD}')  # noqa: S608 - constants
-    op.execute("""UPDATE "roster".events SET region = NULL WHERE region !~ '^[0-9]{6}([0-9]{6})?$'""")
-    op.create_index(
-        "events_region_idx",
-        "events",
-        ["region"],
-        postgresql_ops={"region": "text_pattern_ops"},
-        schema=SCHEMA,
-    )
+    add_outbox_region(SCHEMA)
 
 
 def downgrade() -> None:
-    op.drop_index("events_region_idx", table_name="events", schema=SCHEMA)
-    op.drop_column("events", "region", schema=SCHEMA)
+    drop_outbox_region(SCHEMA)
     op.execute('DROP TRIGGER workers_commit_position ON "roster".workers')
     op.execute('DROP TRIGGER workers_change_txid ON "roster".workers')
     op.execute('DROP FUNCTION "roster".stamp_change_txid()')
