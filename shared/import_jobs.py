@@ -31,11 +31,9 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    and_,
     func,
     insert,
     inspect,
-    or_,
     select,
     text,
     update,
@@ -50,6 +48,7 @@ from shared.business_time import business_today
 from shared.events import COMMITS_TABLE
 from shared.i18n import Message
 from shared.import_schemas import ImportErrorOut, ImportJobBase, ImportMode, ImportStatus
+from shared.listing import Key, Listing
 from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
 from shared.problems import NotFound
 from shared.regions import normalise
@@ -68,7 +67,7 @@ from shared.spreadsheets import (
     read_table,
     template,
 )
-from shared.sync import ChangeTracked, synced_rows
+from shared.sync import ChangeTracked
 
 NO_SUCH_JOB = Message("导入任务不存在", "No such import job")
 FIRST_ERRORS = 100
@@ -217,6 +216,12 @@ class ImportJobs:
         table = inspect(self.job).local_table
         commits: sa.Table = table.metadata.tables[f"{table.schema}.{COMMITS_TABLE}"]
         return commits
+
+    @property
+    def jobs(self) -> Listing:
+        """The job list's paging: newest first; pull sync in the outbox's commit order."""
+        order = (Key(self.job.created_at, datetime, descending=True), Key(self.job.id, uuid.UUID, descending=True))
+        return Listing(self.job, order, self.commits)
 
     def template_of(self, kind: str) -> bytes:
         """The kind's empty workbook (two header rows, dropdowns, formats, notes)."""
@@ -517,29 +522,11 @@ class ImportJobs:
     ) -> Page[Any]:
         """Import jobs of the caller's regions, newest first (keyset pages); with ``updated_since``, the
         jobs whose last change committed since then, in commit order (pull sync, ``shared.sync``)."""
-        model = self.job
-        query = select(model).where(path_filter(principal, model.region_path))
-        if updated_since is not None:
-            rows, next_cursor = await synced_rows(
-                session,
-                query,
-                commits=self.commits,
-                change_txid=model.change_txid,
-                row_id=model.id,
-                since=updated_since,
-                cursor=cursor,
-                limit=limit,
-                filters={"updated_since": updated_since.isoformat()},
-            )
-            return Page[self.out](items=[self.job_out(j, []) for j in rows], next_cursor=next_cursor)  # type: ignore[name-defined]
-        if cursor:
-            created, after = decode_cursor(cursor, {}, (str, uuid.UUID))
-            at, last = datetime.fromisoformat(created), uuid.UUID(after)
-            query = query.where(or_(model.created_at < at, and_(model.created_at == at, model.id < last)))
-        found, more = await fetch_page(session, query.order_by(model.created_at.desc(), model.id.desc()), limit)
-        items = [self.job_out(job, []) for job in found]
-        next_cursor = encode_cursor([found[-1].created_at.isoformat(), str(found[-1].id)], {}) if more else None
-        return Page[self.out](items=items, next_cursor=next_cursor)  # type: ignore[name-defined]
+        query = select(self.job).where(path_filter(principal, self.job.region_path))
+        rows, next_cursor = await self.jobs.rows(
+            session, query, filters={}, cursor=cursor, limit=limit, updated_since=updated_since
+        )
+        return Page[self.out](items=[self.job_out(j, []) for j in rows], next_cursor=next_cursor)  # type: ignore[name-defined]
 
     async def list_errors(
         self, session: AsyncSession, principal: Principal, job_id: uuid.UUID, cursor: str | None, limit: int

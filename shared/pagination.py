@@ -13,7 +13,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -62,6 +62,11 @@ def _sort_value(value: Any, kind: type) -> Any:
         raise ValueError(value)
     if kind is uuid.UUID:
         return str(uuid.UUID(value))
+    if kind is datetime:
+        instant = datetime.fromisoformat(value)
+        if instant.tzinfo is None:  # the lists sort by timestamptz: a cursor made here is always aware
+            raise ValueError(value)
+        return instant.isoformat()
     if kind is date:
         return date.fromisoformat(value).isoformat()
     return value
@@ -71,8 +76,9 @@ def decode_cursor(cursor: str, filters: dict[str, Any], shape: Sequence[type] | 
     """The sort key in ``cursor``, refused (400, naming ``cursor``) unless it is one this list made.
 
     A cursor is opaque but not secret, so its key is checked before it reaches SQL: ``shape`` gives the
-    kind of each value (``int`` within BIGINT, ``str``, ``uuid.UUID``, ``datetime.date``; ISO strings
-    stay strings); without it every value must be such an int or a string of at most 500 characters.
+    kind of each value (``int`` within BIGINT, ``str``; a ``uuid.UUID``, ``datetime.date`` or aware
+    ``datetime.datetime`` comes back as its text); without it every value must be such an int or a string
+    of at most 500 characters.
     """
     if len(cursor) > MAX_CURSOR:
         raise _invalid(_INVALID)

@@ -19,13 +19,19 @@ from services.compensation.schemas import RecuperationIn, RecuperationOut, Reduc
 from shared.auth import Principal
 from shared.events import commits_of, record_event
 from shared.i18n import Message
-from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.listing import Key, Listing
+from shared.pagination import Page
 from shared.problems import Conflict, LocalizedFieldError, NotFound, UnprocessableContent
 from shared.read_models import from_row
 from shared.scoping import NO_SUCH_WORKER, require_sees, require_write, sees_worker, visible_projected_worker
-from shared.sync import synced_rows
 
 NO_SUCH_CLAIM = Message("疗休养记录不存在", "No such recuperation claim")
+CLAIMS = Listing(
+    RecuperationClaim,
+    (Key(RecuperationClaim.start_date, date), Key(RecuperationClaim.id, uuid.UUID)),
+    commits_of(events),
+)
+"""By start date."""
 
 
 def in_year(year: int) -> tuple[date, date]:
@@ -217,30 +223,9 @@ async def claims_page(
         require_sees(principal, county_code)
         query = query.where(WorkerProjection.community_path.startswith(county_code))
     filters = {"year": year, "worker_id": worker_id, "county_code": county_code}
-    next_cursor: str | None = None
-    if updated_since is not None:
-        synced, next_cursor = await synced_rows(
-            session,
-            query,
-            commits=commits_of(events),
-            change_txid=RecuperationClaim.change_txid,
-            row_id=RecuperationClaim.id,
-            since=updated_since,
-            cursor=cursor,
-            limit=limit,
-            filters=filters | {"updated_since": updated_since.isoformat()},
-        )
-        claims, more = list(synced), False
-    else:
-        if cursor:
-            after_date, after_id = decode_cursor(cursor, filters, (date, uuid.UUID))
-            query = query.where(
-                tuple_(RecuperationClaim.start_date, RecuperationClaim.id)
-                > (date.fromisoformat(after_date), uuid.UUID(after_id))
-            )
-        claims, more = await fetch_page(
-            session, query.order_by(RecuperationClaim.start_date, RecuperationClaim.id), limit
-        )
+    claims, next_cursor = await CLAIMS.rows(
+        session, query, filters=filters, cursor=cursor, limit=limit, updated_since=updated_since
+    )
     workers = {
         w.worker_id: w
         for w in (
@@ -258,7 +243,4 @@ async def claims_page(
         claim_out(c, workers[c.worker_id], used[(c.worker_id, year)], policies[workers[c.worker_id].community_code])
         for c in claims
     ]
-    last = claims[-1] if claims else None
-    if more and last:
-        next_cursor = encode_cursor([last.start_date.isoformat(), str(last.id)], filters)
     return Page[RecuperationOut](items=items, next_cursor=next_cursor)

@@ -7,17 +7,24 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.models import PayrollRun, events
 from services.compensation.schemas import CoveringRun, PayrollRunStatus, RunOut
 from shared.auth import Principal
 from shared.events import commits_of
-from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.listing import Key, Listing
+from shared.pagination import Page
 from shared.regions import scope_prefix
 from shared.scoping import path_filter
-from shared.sync import synced_rows
+
+RUNS = Listing(
+    PayrollRun,
+    (Key(PayrollRun.month, date, descending=True), Key(PayrollRun.id, uuid.UUID, descending=True)),
+    commits_of(events),
+)
+"""Newest month first."""
 
 
 def run_out(r: PayrollRun) -> RunOut:
@@ -61,24 +68,6 @@ async def runs_page(
         query = query.where(PayrollRun.month == date.fromisoformat(month + "-01"))
     if status:
         query = query.where(PayrollRun.status == status.value)
-    if updated_since is not None:
-        synced, next_cursor = await synced_rows(
-            session,
-            query,
-            commits=commits_of(events),
-            change_txid=PayrollRun.change_txid,
-            row_id=PayrollRun.id,
-            since=updated_since,
-            cursor=cursor,
-            limit=limit,
-            filters=filters | {"updated_since": updated_since.isoformat()},
-        )
-        return Page[RunOut](items=[run_out(r) for r in synced], next_cursor=next_cursor)
-    if cursor:
-        last_month, last_id = decode_cursor(cursor, filters, (date, uuid.UUID))
-        query = query.where(
-            tuple_(PayrollRun.month, PayrollRun.id) < tuple_(date.fromisoformat(last_month), uuid.UUID(last_id))
-        )
-    rows, more = await fetch_page(session, query.order_by(PayrollRun.month.desc(), PayrollRun.id.desc()), limit)
-    next_cursor = encode_cursor([rows[-1].month.isoformat(), str(rows[-1].id)], filters) if more else None
-    return Page[RunOut](items=[run_out(r) for r in rows], next_cursor=next_cursor)
+    return await RUNS.page(
+        session, query, run_out, filters=filters, cursor=cursor, limit=limit, updated_since=updated_since
+    )

@@ -8,17 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.models import Cycle, events
 from services.evaluation.schemas import CycleOut
 from shared.auth import Principal
 from shared.events import commits_of
-from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.listing import Key, Listing
+from shared.pagination import Page
 from shared.regions import scope_prefix
 from shared.scoping import path_filter
-from shared.sync import synced_rows
+
+CYCLES = Listing(Cycle, (Key(Cycle.year, int, descending=True), Key(Cycle.township_code, str)), commits_of(events))
+"""Newest year first, then by township."""
 
 
 @dataclass(frozen=True)
@@ -46,26 +49,16 @@ async def cycle_page(
         query = query.where(Cycle.year == filters.year)
     if filters.status:
         query = query.where(Cycle.status == filters.status)
-    if filters.updated_since is not None:
-        synced, following = await synced_rows(
-            session,
-            query,
-            commits=commits_of(events),
-            change_txid=Cycle.change_txid,
-            row_id=Cycle.id,
-            since=filters.updated_since,
-            cursor=cursor,
-            limit=limit,
-            filters=filters.as_dict(),
-        )
-        return Page[CycleOut](
-            items=[CycleOut.model_validate(c, from_attributes=True) for c in synced], next_cursor=following
-        )
-    if cursor:
-        year, township = decode_cursor(cursor, filters.as_dict(), (int, str))
-        query = query.where(or_(Cycle.year < year, and_(Cycle.year == year, Cycle.township_code > township)))
-    rows, more = await fetch_page(session, query.order_by(Cycle.year.desc(), Cycle.township_code), limit)
-    next_cursor = encode_cursor([rows[-1].year, rows[-1].township_code], filters.as_dict()) if more else None
-    return Page[CycleOut](
-        items=[CycleOut.model_validate(c, from_attributes=True) for c in rows], next_cursor=next_cursor
+    return await CYCLES.page(
+        session,
+        query,
+        _cycle_out,
+        filters=filters.as_dict(),
+        cursor=cursor,
+        limit=limit,
+        updated_since=filters.updated_since,
     )
+
+
+def _cycle_out(cycle: Cycle) -> CycleOut:
+    return CycleOut.model_validate(cycle, from_attributes=True)

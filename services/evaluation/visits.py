@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,9 +32,9 @@ from services.evaluation.schemas import (
 from shared.auth import Principal, Role
 from shared.events import commits_of, record_event
 from shared.i18n import Message
-from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.listing import Key, Listing
+from shared.pagination import Page
 from shared.problems import (
-    BadRequest,
     FieldError,
     Forbidden,
     NotFound,
@@ -44,7 +44,6 @@ from shared.problems import (
 )
 from shared.read_models import from_row
 from shared.scoping import READ_ROLES, WORKER_ROLES, WRITE_ROLES, own_worker_id, require_write, sees_region, sees_worker
-from shared.sync import synced_rows
 
 NO_SUCH_WORKER = Message("社工不存在", "No such worker")
 NO_SUCH_COMMUNITY = Message("社区不存在：{code}", "No such community: {code}")
@@ -210,43 +209,8 @@ def visit_out(v: Visit) -> VisitOut:
     return VisitOut.model_validate(v, from_attributes=True)
 
 
-def _keyset(query: Any, filters: dict[str, Any], cursor: str | None) -> Any:
-    """Oldest first, past the cursor's (start, id)."""
-    if cursor:
-        started, ident = decode_cursor(cursor, filters, (str, uuid.UUID))
-        try:
-            after = datetime.fromisoformat(started)
-        except ValueError as exc:
-            raise BadRequest(Message("游标无效", "Invalid cursor")) from exc
-        query = query.where(or_(Visit.started_at > after, and_(Visit.started_at == after, Visit.id > ident)))
-    return query.order_by(Visit.started_at, Visit.id)
-
-
-async def _visit_page(
-    session: AsyncSession,
-    query: Any,
-    filters: dict[str, Any],
-    cursor: str | None,
-    limit: int,
-    updated_since: datetime | None,
-) -> Page[VisitOut]:
-    """Oldest first in keyset pages; or, with ``updated_since``, in commit order (``shared.sync``)."""
-    if updated_since is not None:
-        synced, next_cursor = await synced_rows(
-            session,
-            query,
-            commits=commits_of(events),
-            change_txid=Visit.change_txid,
-            row_id=Visit.id,
-            since=updated_since,
-            cursor=cursor,
-            limit=limit,
-            filters=filters | {"updated_since": updated_since.isoformat()},
-        )
-        return Page[VisitOut](items=[visit_out(v) for v in synced], next_cursor=next_cursor)
-    rows, more = await fetch_page(session, _keyset(query, filters, cursor), limit)
-    next_cursor = encode_cursor([rows[-1].started_at.isoformat(), str(rows[-1].id)], filters) if more else None
-    return Page[VisitOut](items=[visit_out(v) for v in rows], next_cursor=next_cursor)
+VISITS = Listing(Visit, (Key(Visit.started_at, datetime), Key(Visit.id, uuid.UUID)), commits_of(events))
+"""Oldest first."""
 
 
 async def worker_visits(
@@ -277,7 +241,9 @@ async def worker_visits(
     query = select(Visit).where(Visit.worker_id == worker_id)
     if since is not None:
         query = query.where(Visit.started_at >= datetime.combine(since, time(), tzinfo=UTC))
-    return await _visit_page(session, query, filters, cursor, limit, updated_since)
+    return await VISITS.page(
+        session, query, visit_out, filters=filters, cursor=cursor, limit=limit, updated_since=updated_since
+    )
 
 
 async def household_visits(
@@ -299,7 +265,9 @@ async def household_visits(
     query = select(Visit).where(
         Visit.community_code == community, Visit.building == building, Visit.unit == unit, Visit.household == household
     )
-    return await _visit_page(session, query, filters, cursor, limit, updated_since)
+    return await VISITS.page(
+        session, query, visit_out, filters=filters, cursor=cursor, limit=limit, updated_since=updated_since
+    )
 
 
 async def must_visit_days(session: AsyncSession, county: str, year: int) -> int:

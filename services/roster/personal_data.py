@@ -16,13 +16,20 @@ from services.roster.worker_lists import audit_record
 from shared.auth import Principal, Role
 from shared.events import commits_of
 from shared.i18n import Message
-from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.listing import Key, Listing
+from shared.pagination import Page
 from shared.problems import FieldError, Forbidden, NotFound
 from shared.scoping import path_filter, sees_worker
-from shared.sync import synced_rows
 
 MAX_BULK = 1000
 NO_RIGHT = Message("需要个人信息查看授权", "The personal-data right is required")
+READS = Listing(
+    PersonalDataRead,
+    (Key(PersonalDataRead.id, int, descending=True),),
+    commits_of(events),
+    sync_id=Key(PersonalDataRead.id, int),
+)
+"""Newest first."""
 
 
 def _shown(worker: Worker) -> PersonalData:
@@ -115,24 +122,8 @@ async def reads_page(
         query = query.where(PersonalDataRead.occurred_at >= since)
     if until:
         query = query.where(PersonalDataRead.occurred_at < until)
-    if updated_since is not None:
-        synced, next_cursor = await synced_rows(
-            session,
-            query,
-            commits=commits_of(events),
-            change_txid=PersonalDataRead.change_txid,
-            row_id=PersonalDataRead.id,
-            since=updated_since,
-            cursor=cursor,
-            limit=limit,
-            filters=filters | {"updated_since": updated_since},
-            id_type=int,
-        )
-        return Page[PersonalDataReadOut](items=[_read_out(r) for r in synced], next_cursor=next_cursor)
-    if cursor:
-        (before,) = decode_cursor(cursor, filters, (int,))
-        query = query.where(PersonalDataRead.id < int(before))
-    rows, more = await fetch_page(session, query.order_by(PersonalDataRead.id.desc()), limit)
-    return Page[PersonalDataReadOut](
-        items=[_read_out(r) for r in rows], next_cursor=encode_cursor([rows[-1].id], filters) if more else None
+    if updated_since is not None:  # tied to the instant as the first followers' cursors were (not its ISO form)
+        filters |= {"updated_since": updated_since}
+    return await READS.page(
+        session, query, _read_out, filters=filters, cursor=cursor, limit=limit, updated_since=updated_since
     )

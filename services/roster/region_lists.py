@@ -16,10 +16,13 @@ from services.roster.regions import policy_overrides, resolve_policy, visible_re
 from services.roster.schemas import RegionOut
 from shared.auth import Principal
 from shared.events import commits_of
-from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.listing import Key, Listing
+from shared.pagination import Page
 from shared.regions import RegionLevel, ancestors, scope_prefix
 from shared.scoping import path_filter
-from shared.sync import synced_rows
+
+REGIONS = Listing(Region, (Key(Region.path, str),), commits_of(events), sync_id=Key(Region.code, str))
+"""By path (a region's subtree follows it); pull sync by code."""
 
 
 async def region_out(session: AsyncSession, region: Region) -> RegionOut:
@@ -93,27 +96,10 @@ async def _page(
     filters: dict[str, Any],
     updated_since: datetime | None,
 ) -> Page[RegionOut]:
-    if updated_since is not None:
-        synced, next_cursor = await synced_rows(
-            session,
-            query,
-            commits=commits_of(events),
-            change_txid=Region.change_txid,
-            row_id=Region.code,
-            since=updated_since,
-            cursor=cursor,
-            limit=limit,
-            filters=filters | {"updated_since": updated_since.isoformat()},
-            id_of=lambda r: r.code,
-            id_type=str,
-        )
-        return Page[RegionOut](items=await regions_out(session, list(synced)), next_cursor=next_cursor)
-    if cursor:
-        (after,) = decode_cursor(cursor, filters, (str,))
-        query = query.where(Region.path > str(after))
-    rows, more = await fetch_page(session, query.order_by(Region.path), limit)
-    items = await regions_out(session, rows)
-    return Page[RegionOut](items=items, next_cursor=encode_cursor([rows[-1].path], filters) if more else None)
+    rows, next_cursor = await REGIONS.rows(
+        session, query, filters=filters, cursor=cursor, limit=limit, updated_since=updated_since
+    )
+    return Page[RegionOut](items=await regions_out(session, rows), next_cursor=next_cursor)
 
 
 async def ancestors_of(session: AsyncSession, principal: Principal, code: str) -> list[RegionOut]:

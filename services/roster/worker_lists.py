@@ -22,15 +22,16 @@ from shared.auth import Principal
 from shared.business_time import business_today
 from shared.events import commits_of
 from shared.i18n import Message
-from shared.pagination import Page, decode_cursor, encode_cursor
+from shared.listing import Key, Listing
+from shared.pagination import Page
 from shared.problems import Forbidden
 from shared.regions import common_region, scope_prefix
 from shared.request_context import current_request_id
 from shared.scoping import own_worker_filter, path_filter
-from shared.sync import synced_rows
 from shared.vocabulary import Post
 
 UNMASKED_FIELDS = ["id_number", "phone"]
+WORKERS = Listing(Worker, (Key(Worker.id, uuid.UUID),), commits_of(events))
 
 
 @dataclass(frozen=True)
@@ -109,28 +110,9 @@ async def workers_page(
 ) -> Page[WorkerOut]:
     """One page of the list. With ``unmask`` (exports of a personal-data holder), the workers the caller's
     right covers are shown unmasked and named in one audit record, written in this transaction."""
-    query = _visible(principal, f)
-    digest = f.digest()
-    if f.updated_since is not None:
-        synced, next_cursor = await synced_rows(
-            session,
-            query,
-            commits=commits_of(events),
-            change_txid=Worker.change_txid,
-            row_id=Worker.id,
-            since=f.updated_since,
-            cursor=cursor,
-            limit=limit,
-            filters=digest,
-        )
-        rows = list(synced)
-    else:
-        if cursor:
-            (last,) = decode_cursor(cursor, digest, (uuid.UUID,))
-            query = query.where(Worker.id > uuid.UUID(str(last)))
-        fetched = list((await session.scalars(query.order_by(Worker.id).limit(limit + 1))).all())
-        rows = fetched[:limit]
-        next_cursor = encode_cursor([str(rows[-1].id)], digest) if len(fetched) > limit else None
+    rows, next_cursor = await WORKERS.rows(
+        session, _visible(principal, f), filters=f.digest(), cursor=cursor, limit=limit, updated_since=f.updated_since
+    )
     items = await workers_out(session, rows, f.day)
     if unmask:
         items = _unmasked(session, principal, rows, items)
