@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from openpyxl.utils import get_column_letter
@@ -159,17 +159,40 @@ class ImportFormat:
     check_rows: Callable[[AsyncSession, Principal, str, Sequence[Any], bytes, date], Awaitable[Checked]]
     load: Callable[[AsyncSession, Sequence[Any], date], Awaitable[int]]
 
+    @classmethod
+    def of(cls, title: str, reading: SheetReading, loading: Loading) -> ImportFormat:
+        """The kind its modules describe: the sheet and row reader in ``reading``, the checks and loader in
+        ``loading`` (one module for both, or the format kept apart as the roster's are)."""
+        return cls(title, reading.COLUMNS, reading.NOTES, reading.read_row, loading.check_rows, loading.load)
+
+
+class SheetReading(Protocol):
+    """A module describing an import's sheet: ``COLUMNS``, ``NOTES`` and the pure ``read_row``."""
+
+    @property
+    def COLUMNS(self) -> tuple[SheetColumn, ...]: ...
+
+    @property
+    def NOTES(self) -> tuple[str, ...]: ...
+
+    @property
+    def read_row(self) -> Callable[[int, Mapping[str, Cell], date], tuple[Any | None, list[CellProblem]]]: ...
+
+
+class Loading(Protocol):
+    """A module checking an import's rows against the database (``check_rows``) and loading them (``load``)."""
+
+    @property
+    def check_rows(
+        self,
+    ) -> Callable[[AsyncSession, Principal, str, Sequence[Any], bytes, date], Awaitable[Checked]]: ...
+
+    @property
+    def load(self) -> Callable[[AsyncSession, Sequence[Any], date], Awaitable[int]]: ...
+
 
 def error_out(e: ImportErrorColumns) -> ImportErrorOut:
-    return ImportErrorOut(
-        row=e.row,
-        column=e.column,
-        header=e.header,
-        value=e.value,
-        rule=e.rule,
-        detail_zh=e.detail_zh,
-        detail_en=e.detail_en,
-    )
+    return ImportErrorOut.model_validate(e, from_attributes=True)
 
 
 def run_lock_key(job_id: uuid.UUID) -> int:

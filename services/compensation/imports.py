@@ -13,14 +13,7 @@ IMPORTS = ImportJobs(
     job=ImportJob,
     error=ImportCellError,
     formats={
-        ImportKind.statistics.value: ImportFormat(
-            "统计数据 statistics",
-            statistic_import.COLUMNS,
-            statistic_import.NOTES,
-            statistic_import.read_row,
-            statistic_import.check_rows,
-            statistic_import.load,
-        ),
+        ImportKind.statistics.value: ImportFormat.of("统计数据 statistics", statistic_import, statistic_import),
     },
     out=ImportJobOut,
 )

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.models import PayrollRun, events
-from services.compensation.schemas import CoveringRun, PayrollRunStatus, RunOut
+from services.compensation.schemas import PayrollRunStatus, RunOut
 from shared.auth import Principal
 from shared.events import commits_of
 from shared.listing import Key, Listing
 from shared.pagination import Page
+from shared.read_models import from_row
 from shared.regions import scope_prefix
 from shared.scoping import path_filter
 
@@ -28,25 +29,7 @@ RUNS = Listing(
 
 
 def run_out(r: PayrollRun) -> RunOut:
-    return RunOut(
-        id=r.id,
-        region_code=r.region_code,
-        month=r.month.strftime("%Y-%m"),
-        status=PayrollRunStatus(r.status),
-        workers=r.workers,
-        gross_total=r.gross_total,
-        net_total=r.net_total,
-        employer_total=r.employer_total,
-        approved_by=r.approved_by,
-        approved_at=r.approved_at,
-        calculated_at=r.calculated_at,
-        failure=r.failure,
-        excluded=[CoveringRun.model_validate(e) for e in r.excluded or []],
-        reversed_by=r.reversed_by,
-        reversed_at=r.reversed_at,
-        reversal_reason=r.reversal_reason,
-        version=r.version,
-    )
+    return from_row(RunOut, r, month=r.month.strftime("%Y-%m"), excluded=r.excluded or [])
 
 
 async def runs_page(

@@ -13,22 +13,8 @@ IMPORTS = ImportJobs(
     job=ImportJob,
     error=ImportCellError,
     formats={
-        ImportKind.training.value: ImportFormat(
-            "培训学时 training",
-            training_import.COLUMNS,
-            training_import.NOTES,
-            training_import.read_row,
-            training_import.check_rows,
-            training_import.load,
-        ),
-        ImportKind.scores.value: ImportFormat(
-            "考核评分 scores",
-            score_import.COLUMNS,
-            score_import.NOTES,
-            score_import.read_row,
-            score_import.check_rows,
-            score_import.load,
-        ),
+        ImportKind.training.value: ImportFormat.of("培训学时 training", training_import, training_import),
+        ImportKind.scores.value: ImportFormat.of("考核评分 scores", score_import, score_import),
     },
     out=ImportJobOut,
 )

@@ -16,22 +16,8 @@ IMPORTS = ImportJobs(
     job=ImportJob,
     error=ImportCellError,
     formats={
-        ImportKind.workforce.value: ImportFormat(
-            "社区工作者 workforce",
-            workforce_format.COLUMNS,
-            workforce_format.NOTES,
-            workforce_format.read_row,
-            workforce_import.check_rows,
-            workforce_import.load,
-        ),
-        ImportKind.regions.value: ImportFormat(
-            "区划 regions",
-            regions_format.COLUMNS,
-            regions_format.NOTES,
-            regions_format.read_row,
-            regions_import.check_rows,
-            regions_import.load,
-        ),
+        ImportKind.workforce.value: ImportFormat.of("社区工作者 workforce", workforce_format, workforce_import),
+        ImportKind.regions.value: ImportFormat.of("区划 regions", regions_format, regions_import),
     },
     out=ImportJobOut,
 )

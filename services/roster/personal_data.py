@@ -86,16 +86,7 @@ def _error(worker_ids: list[uuid.UUID], index: int, zh: str, en: str, kind: str)
 
 
 def _read_out(r: PersonalDataRead) -> PersonalDataReadOut:
-    return PersonalDataReadOut(
-        id=r.id,
-        occurred_at=r.occurred_at,
-        actor=r.actor,
-        worker_id=r.worker_id,
-        worker_ids=r.worker_ids,
-        region=r.region,
-        fields=r.fields,
-        request_id=r.request_id,
-    )
+    return PersonalDataReadOut.model_validate(r, from_attributes=True)
 
 
 async def reads_page(

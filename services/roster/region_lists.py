@@ -18,6 +18,7 @@ from shared.auth import Principal
 from shared.events import commits_of
 from shared.listing import Key, Listing
 from shared.pagination import Page
+from shared.read_models import from_row
 from shared.regions import RegionLevel, ancestors, scope_prefix
 from shared.scoping import path_filter
 
@@ -40,19 +41,7 @@ def region_view(region: Region, overrides: dict[str, StaffingPolicyOverride]) ->
     if region.level == RegionLevel.community and region.kind:
         policy = resolve_policy(overrides, region.code)
         required = required_staff(region.kind, region.households, region.extra_staff, policy)[0]
-    return RegionOut(
-        code=region.code,
-        name=region.name,
-        parent_code=region.parent_code,
-        level=region.level,
-        kind=region.kind,
-        households=region.households,
-        population=region.population,
-        extra_staff=region.extra_staff,
-        extra_staff_approval=region.extra_staff_approval,
-        required_staff=required,
-        version=region.version,
-    )
+    return from_row(RegionOut, region, required_staff=required)
 
 
 async def children(

@@ -115,7 +115,7 @@ class WorkforceRow:
     certificate_date: date | None
 
 
-__all__ = ["CellProblem"]  # re-exported: the format's readers name it from here
+__all__ = ["COLUMNS", "NOTES", "CellProblem", "read_row"]  # CellProblem re-exported: the readers name it here
 
 
 class _Bad(ValueError):
