@@ -414,7 +414,7 @@ class ImportJobs:
             table = await asyncio.to_thread(read_table, content, columns)
         except UnreadableFile as exc:
             unreadable: list[Problem] = [(1, None, "", "", None, exc.zh, exc.en)]
-            await self._finish(sessionmaker, job_id, unreadable, 0, 0, rejected=True)
+            await self._reject(sessionmaker, job_id, unreadable, 0)
             return
         places = {c.key: column_index(table.headers, c) for c in columns}
         missing = [c for c in columns if c.required and places[c.key] is None]
@@ -423,7 +423,7 @@ class ImportJobs:
                 (1, None, c.zh, "", None, f"缺少必填列“{c.zh}”", f"required column {c.en!r} is missing")
                 for c in missing
             ]
-            await self._finish(sessionmaker, job_id, absent, len(table.rows), 0, rejected=True)
+            await self._reject(sessionmaker, job_id, absent, len(table.rows))
             return
         await self._set(sessionmaker, job_id, rows_total=len(table.rows))
         rows, problems = await self._read_rows(sessionmaker, job_id, spec, table, places, today)
@@ -467,18 +467,12 @@ class ImportJobs:
                     last = time.monotonic()
         return rows, problems
 
-    async def _finish(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        job_id: uuid.UUID,
-        problems: list[Problem],
-        total: int,
-        loaded: int,
-        *,
-        rejected: bool,
+    async def _reject(
+        self, sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, problems: list[Problem], total: int
     ) -> None:
+        """The job rejected before any row was checked (a file unreadable, a required column missing)."""
         async with sessionmaker() as session, session.begin():
-            await self._record(session, job_id, problems, total, loaded, rejected=rejected)
+            await self._record(session, job_id, problems, total, 0, rejected=True)
 
     async def _record(
         self,

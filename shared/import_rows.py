@@ -17,6 +17,11 @@ from shared.spreadsheets import Cell, CellProblem
 
 M = TypeVar("M", bound=BaseModel)
 
+LAYOUT_NOTE = (
+    "第1行中文表头、第2行英文名，数据从第3行起。Row 1: Chinese headers; row 2: English names; data from row 3."
+)
+"""The note every import template carries on its layout (``shared.spreadsheets.template``: two header rows)."""
+
 # pydantic's error types in Chinese; the English is pydantic's own message.
 _ZH: dict[str, str] = {
     "missing": "必填",
@@ -42,6 +47,13 @@ _ZH: dict[str, str] = {
     "enum": "应为下拉列表中的一项",
     "literal_error": "应为下拉列表中的一项",
 }
+
+
+def repeated(column: str, value: str, line: int, same: tuple[str, str], rule: str | None = None) -> CellProblem:
+    """A row repeating row ``line`` of the same file (each import refuses the second): ``same`` says, in
+    Chinese and English, what makes two rows one (e.g. 社工与评价主体 / worker and rater group)."""
+    zh, en = same
+    return CellProblem(column, value, f"与第 {line} 行重复（同一{zh}）", f"the same {en} as row {line}", rule)
 
 
 def cell_text(value: Cell) -> str:

@@ -21,16 +21,21 @@ from alembic import op
 TXID = "(pg_current_xact_id()::text)::bigint"
 
 
+def _change_txid_column() -> sa.Column[int]:
+    """The column ``shared.sync.ChangeTracked`` maps: the transaction that last wrote the row."""
+    return sa.Column(
+        "change_txid",
+        sa.BigInteger(),
+        server_default=sa.text(TXID),
+        nullable=False,
+        comment="the transaction that last wrote the row (pull sync)",
+    )
+
+
 def add_commit_order_sync(schema: str, table: str) -> None:
     op.add_column(
         table,
-        sa.Column(
-            "change_txid",
-            sa.BigInteger(),
-            server_default=sa.text(TXID),
-            nullable=False,
-            comment="the transaction that last wrote the row (pull sync)",
-        ),
+        _change_txid_column(),
         schema=schema,
     )
     # The existing rows were all written by this transaction: number it like any other.
@@ -79,13 +84,7 @@ def create_import_jobs(schema: str) -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "change_txid",
-            sa.BigInteger(),
-            server_default=sa.text(TXID),
-            nullable=False,
-            comment="the transaction that last wrote the row (pull sync)",
-        ),
+        _change_txid_column(),
         sa.CheckConstraint(
             "status IN ('queued', 'validating', 'loading', 'succeeded', 'rejected', 'failed')",
             name=op.f("import_jobs_status_check"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.domain.budget import missing_cells, pay_budget
@@ -21,6 +21,7 @@ from services.compensation.models import (
     RecuperationClaim,
     WorkerProjection,
 )
+from services.compensation.pay_scales import posts_held
 from services.compensation.policies import policy_for
 from services.compensation.schemas import BudgetOut, PayComplianceOut, PayFinding, PostPay, RecuperationDueRow
 from services.compensation.targets import compute_target
@@ -62,21 +63,7 @@ async def budget(session: AsyncSession, county: str, year: int) -> BudgetOut:
             Message("{county} 无 {year} 年薪酬表", "No {year} scale for {county}"), rule="C11", county=county, year=year
         )
     day = date(year, 1, 1)
-    held = [
-        (post, grade, level)
-        for post, grade, level in (
-            await session.execute(
-                select(PostPeriod.post, PostPeriod.grade, WorkerProjection.certificate_level)
-                .join(WorkerProjection, WorkerProjection.worker_id == PostPeriod.worker_id)
-                .where(
-                    WorkerProjection.community_path.startswith(county),
-                    WorkerProjection.status.not_in(NOT_ON_ROLL),
-                    PostPeriod.start_date <= day,
-                    or_(PostPeriod.end_date.is_(None), PostPeriod.end_date > day),
-                )
-            )
-        ).all()
-    ]
+    held = [(post, grade, level) for post, grade, level in (await session.execute(posts_held(county, day))).all()]
     missing = missing_cells(cells, [(post, grade) for post, grade, _ in held])
     if missing:
         raise UnprocessableContent(

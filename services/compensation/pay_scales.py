@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,10 +63,11 @@ async def set_cells(session: AsyncSession, county: str, year: int, cells: list[S
     return await scale_out(session, county, year)
 
 
-async def workforce(session: AsyncSession, county: str, day: date) -> Counter[tuple[str, int]]:
-    """(post, grade) → workers holding it on ``day``: the actual workforce the scale is calibrated on."""
-    rows = await session.execute(
-        select(PostPeriod.post, PostPeriod.grade)
+def posts_held(county: str, day: date) -> Select[str, int, str | None]:
+    """Each post held in ``county`` on ``day`` by a worker on the roll: (post, grade, the worker's
+    certificate level), the workforce a scale is calibrated on (C4) and budgeted for (C11)."""
+    return (
+        select(PostPeriod.post, PostPeriod.grade, WorkerProjection.certificate_level)
         .join(WorkerProjection, WorkerProjection.worker_id == PostPeriod.worker_id)
         .where(
             WorkerProjection.community_path.startswith(county),
@@ -75,7 +76,12 @@ async def workforce(session: AsyncSession, county: str, day: date) -> Counter[tu
             or_(PostPeriod.end_date.is_(None), PostPeriod.end_date > day),
         )
     )
-    return Counter((post, grade) for post, grade in rows.all())
+
+
+async def workforce(session: AsyncSession, county: str, day: date) -> Counter[tuple[str, int]]:
+    """(post, grade) → workers holding it on ``day``: the actual workforce the scale is calibrated on."""
+    rows = await session.execute(posts_held(county, day))
+    return Counter((post, grade) for post, grade, _ in rows.all())
 
 
 def _check_factors(body: CalibrationIn) -> None:

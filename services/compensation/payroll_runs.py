@@ -531,6 +531,5 @@ NO_SUCH_RUN = Message("工资核算批次不存在", "No such payroll run")
 async def visible_run(
     session: AsyncSession, principal: Principal, run_id: uuid.UUID, *, lock: bool = False
 ) -> PayrollRun:
-    query = select(PayrollRun).where(PayrollRun.id == run_id)
-    run = await session.scalar(query.with_for_update() if lock else query)
+    run = await session.get(PayrollRun, run_id, with_for_update=lock)
     return visible_or_404(run, lambda r: sees_region(principal, r.region_code), NO_SUCH_RUN)

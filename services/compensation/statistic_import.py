@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compensation.schemas import ENUM_LABELS, StatisticIn, StatisticKind
 from services.compensation.statistics import RULE, Statistic, store_statistics
 from shared.auth import Principal
-from shared.import_rows import cell_value, validated
+from shared.import_rows import LAYOUT_NOTE, cell_value, repeated, validated
 from shared.inputs import Year
 from shared.regions import RegionCode, contains
 from shared.scoping import ADMIN_WRITE_ROLES, sees_region
 from shared.spreadsheets import Cell, CellProblem, Checked, SheetColumn
 
 KINDS = {str(k): v for k, v in ENUM_LABELS["statistic_kind"].items()}
+SAME_ROW = ("区划、年度与指标", "region, year and statistic")  # what makes two rows of a file one
 COLUMNS: tuple[SheetColumn, ...] = (
     SheetColumn("region_code", "区划代码", "region_code", "text", required=True, width=15),
     SheetColumn("year", "年度", "year", "int", required=True, width=8),
@@ -32,7 +33,7 @@ COLUMNS: tuple[SheetColumn, ...] = (
 )
 NOTES = (
     "统计数据导入模板 reference statistics import template (issue #13, C2, C3): one row per region, year, statistic.",
-    "第1行中文表头、第2行英文名，数据从第3行起。Row 1: Chinese headers; row 2: English names; data from row 3.",
+    LAYOUT_NOTE,
     "区划代码: 6 or 12 digits (GB/T 2260), a region you administer (county and above).",
     "指标 from the list: 城镇常住居民人均可支配收入 (C2), 全社会单位就业人员年平均工资 (C3),",
     "  社区工作者上年实际平均工资 (C2).",
@@ -97,13 +98,7 @@ async def check_rows(
                 RULE[row.kind],
             )
         elif key in first:
-            problem = CellProblem(
-                "kind",
-                KINDS[row.kind.value],
-                f"与第 {first[key]} 行重复（同一区划、年度与指标）",
-                f"the same region, year and statistic as row {first[key]}",
-                RULE[row.kind],
-            )
+            problem = repeated("kind", KINDS[row.kind.value], first[key], SAME_ROW, RULE[row.kind])
         else:
             first[key] = line
             checked.good.append(row)

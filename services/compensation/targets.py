@@ -26,16 +26,27 @@ async def _statistic(session: AsyncSession, region: str, year: int, kind: Statis
     return None
 
 
+async def _last_years(
+    session: AsyncSession, region: str, year: int, kind: StatisticKind, missing: Message, rule: str
+) -> Decimal:
+    """The statistic of the year before ``year`` the target needs (``rule``); 422 ``missing`` without it."""
+    value = await _statistic(session, region, year - 1, kind)
+    if value is None:
+        raise UnprocessableContent(missing, rule=rule, year=year - 1)
+    return value
+
+
 async def compute_target(session: AsyncSession, region: str, year: int, policy: PayPolicy) -> TargetOut:
     """C2 or C3 for ``year``, from last year's statistics."""
     if policy.target_method == "post_floors":
-        wage = await _statistic(session, region, year - 1, StatisticKind.average_wage_all_employed)
-        if wage is None:
-            raise UnprocessableContent(
-                Message("缺少 {year} 年全社会单位就业人员年平均工资", "No {year} average wage of all employed persons"),
-                rule="C3",
-                year=year - 1,
-            )
+        wage = await _last_years(
+            session,
+            region,
+            year,
+            StatisticKind.average_wage_all_employed,
+            Message("缺少 {year} 年全社会单位就业人员年平均工资", "No {year} average wage of all employed persons"),
+            "C3",
+        )
         floors = taizhou_floors(policy, wage)
         return TargetOut(
             region_code=region,
@@ -45,13 +56,14 @@ async def compute_target(session: AsyncSession, region: str, year: int, policy: 
             post_floors=floors,
             basis=f"{year - 1} average wage {wage}",
         )
-    income = await _statistic(session, region, year - 1, StatisticKind.urban_disposable_income)
-    if income is None:
-        raise UnprocessableContent(
-            Message("缺少 {year} 年城镇常住居民人均可支配收入", "No {year} urban per-capita disposable income"),
-            rule="C2",
-            year=year - 1,
-        )
+    income = await _last_years(
+        session,
+        region,
+        year,
+        StatisticKind.urban_disposable_income,
+        Message("缺少 {year} 年城镇常住居民人均可支配收入", "No {year} urban per-capita disposable income"),
+        "C2",
+    )
     actual = await _statistic(session, region, year - 1, StatisticKind.community_worker_average_pay)
     try:
         target = wenzhou_target(policy, income, actual)

@@ -32,6 +32,7 @@ from shared.i18n import Message
 from shared.policy_rules import consecutive_incompetent
 from shared.problems import Conflict, FieldError, UnprocessableContent
 from shared.projections import NOT_ON_ROLL
+from shared.read_models import from_row
 from shared.scoping import sees_region, visible_or_404, visible_projected_worker
 
 
@@ -68,14 +69,7 @@ def closed() -> Conflict:
 
 
 def assessment_data(cycle: Cycle, result: Result) -> dict[str, Any]:
-    return AssessmentGraded(
-        worker_id=result.worker_id,
-        year=result.year,
-        grade=result.grade,
-        score=result.score,
-        cycle_id=cycle.id,
-        township_code=cycle.township_code,
-    ).to_data()
+    return from_row(AssessmentGraded, result, cycle_id=cycle.id, township_code=cycle.township_code).to_data()
 
 
 async def close(session: AsyncSession, cycle: Cycle, by: str) -> list[Result]:
@@ -180,8 +174,7 @@ NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
 async def visible_cycle(
     session: AsyncSession, principal: Principal, cycle_id: uuid.UUID, *, lock: bool = False
 ) -> Cycle:
-    query = select(Cycle).where(Cycle.id == cycle_id)
-    cycle = await session.scalar(query.with_for_update() if lock else query)
+    cycle = await session.get(Cycle, cycle_id, with_for_update=lock)
     return visible_or_404(cycle, lambda c: sees_region(principal, c.township_code), NO_SUCH_CYCLE)
 
 

@@ -21,13 +21,14 @@ from services.evaluation.assessments import score_row, store_scores
 from services.evaluation.models import Cycle, WorkerProjection
 from services.evaluation.schemas import ENUM_LABELS, ScoreIn
 from shared.auth import Principal
-from shared.import_rows import cell_text, cell_value, validated
+from shared.import_rows import LAYOUT_NOTE, cell_text, cell_value, repeated, validated
 from shared.projections import NOT_ON_ROLL
 from shared.regions import contains
 from shared.scoping import WRITE_ROLES, sees_region
 from shared.spreadsheets import Cell, CellProblem, Checked, SheetColumn
 
 GROUPS = {str(k): v for k, v in ENUM_LABELS["rater_group"].items()}
+SAME_ROW = ("社工与评价主体", "worker and rater group")  # what makes two rows of a file one
 COLUMNS: tuple[SheetColumn, ...] = (
     SheetColumn("year", "年度", "year", "int", required=True, width=8),
     SheetColumn("worker_id", "社工编号", "worker_id", "text", required=True, width=38),
@@ -39,7 +40,7 @@ COLUMNS: tuple[SheetColumn, ...] = (
 )
 NOTES = (
     "考核评分导入模板 assessment score import template (issue #13, E1, E2): one row per worker and rater group.",
-    "第1行中文表头、第2行英文名，数据从第3行起。Row 1: Chinese headers; row 2: English names; data from row 3.",
+    LAYOUT_NOTE,
     "年度: the township's assessment of that year must be open (E1). 社工编号: the worker's id.",
     "评价主体 from the list (E2); 得分 0–100, two decimals; 评价人数 and 普通居民占比 (0–1) for resident panels.",
     "A score entered again for the same worker and group replaces the earlier one (as the API does).",
@@ -138,13 +139,7 @@ async def check_rows(
                 "E1",
             )
         elif key in first:
-            problem = CellProblem(
-                "rater_group",
-                GROUPS[entry.rater_group.value],
-                f"与第 {first[key]} 行重复（同一社工与评价主体）",
-                f"the same worker and rater group as row {first[key]}",
-                "E2",
-            )
+            problem = repeated("rater_group", GROUPS[entry.rater_group.value], first[key], SAME_ROW, "E2")
         else:
             first[key] = row.line
             checked.good.append(GoodScore(cycle.id, entry, principal.subject))

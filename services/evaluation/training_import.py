@@ -21,7 +21,7 @@ from services.evaluation.models import WorkerProjection
 from services.evaluation.schemas import TrainingIn
 from services.evaluation.training import Course, courses_of, end_before_start, record_attendance
 from shared.auth import Principal
-from shared.import_rows import cell_text, cell_value, validated
+from shared.import_rows import LAYOUT_NOTE, cell_text, cell_value, repeated, validated
 from shared.regions import contains
 from shared.scoping import WRITE_ROLES, sees_region
 from shared.spreadsheets import Cell, CellProblem, Checked, SheetColumn
@@ -37,13 +37,13 @@ COLUMNS: tuple[SheetColumn, ...] = (
 )
 NOTES = (
     "培训学时导入模板 training attendance import template (issue #13, E5): one row per worker and course.",
-    "第1行中文表头、第2行英文名，数据从第3行起。Row 1: Chinese headers; row 2: English names; data from row 3.",
+    LAYOUT_NOTE,
     "社工编号: the worker's id (as in the roster and the worker lists); 姓名, when given, must match it.",
     "学时: class hours of the course, over 0 and at most 200, one decimal (E5: 40 a year by default).",
     "日期 YYYY-MM-DD; the end on or after the start. A course attended twice (same start) is recorded once.",
 )
 RULES = {"hours": "E5"}
-DUPLICATE = ("与第 {line} 行重复（同一社工、课程与开始日期）", "the same attendance as row {line}")
+SAME_ROW = ("社工、课程与开始日期", "attendance")  # what makes two rows of a file one
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,7 @@ async def check_rows(
         elif row.name is not None and row.name != known[0]:
             problem = CellProblem("name", row.name, "姓名与社工编号不符", "the name is not that worker's")
         elif key in first:
-            zh, en = (text.format(line=first[key]) for text in DUPLICATE)
-            problem = CellProblem("worker_id", str(row.worker_id), zh, en)
+            problem = repeated("worker_id", str(row.worker_id), first[key], SAME_ROW)
         else:
             first[key] = row.line
             checked.good.append(GoodAttendance(row, known[1], principal.subject))

@@ -5,11 +5,13 @@ re-contract of workers recruited before these rules. One transaction each; the r
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.domain.careers import contract_end, renewal_bars
+from services.roster.domain.staffing_policy import StaffingPolicy
 from services.roster.errors import invalid, refused
 from services.roster.models import AssessmentResult, Contract, Employment, Worker, events
 from services.roster.regions import staffing_policy
@@ -73,14 +75,11 @@ async def sign_contract(session: AsyncSession, worker: Worker, body: ContractIn)
             raise refused(bars[0].rule, "不予续签：" + bars[0].zh, "Not renewable: " + bars[0].en, "start_date")
     contract = await _add_contract(
         session,
-        Contract(
-            worker_id=worker.id,
-            township_code=worker.community_code[:9] + "000",
-            start_date=body.start_date,
-            end_date=contract_end(body.start_date, policy),
-            probation_end=first_probation,
-            renewal_of=previous.id if previous else None,
-        ),
+        worker,
+        body.start_date,
+        policy,
+        probation_end=first_probation,
+        renewal_of=previous.id if previous else None,
     )
     await record_event(
         session,
@@ -117,15 +116,7 @@ async def recontract(session: AsyncSession, principal: Principal, worker: Worker
         )
     policy = await staffing_policy(session, worker.community_code, body.start_date.year)
     contract = await _add_contract(
-        session,
-        Contract(
-            worker_id=worker.id,
-            township_code=worker.community_code[:9] + "000",
-            start_date=body.start_date,
-            end_date=contract_end(body.start_date, policy),  # H3: one year
-            h9_recontract=True,
-            prior_arrangement=body.prior_arrangement,
-        ),
+        session, worker, body.start_date, policy, h9_recontract=True, prior_arrangement=body.prior_arrangement
     )
     await record_event(
         session,
@@ -153,7 +144,17 @@ async def contracts_of(session: AsyncSession, worker: Worker) -> list[Contract]:
     )
 
 
-async def _add_contract(session: AsyncSession, contract: Contract) -> Contract:
+async def _add_contract(
+    session: AsyncSession, worker: Worker, start: date, policy: StaffingPolicy, **terms: Any
+) -> Contract:
+    """The worker's township contract from ``start`` for the policy's term (H3), with its other ``terms``."""
+    contract = Contract(
+        worker_id=worker.id,
+        township_code=worker.community_code[:9] + "000",
+        start_date=start,
+        end_date=contract_end(start, policy),
+        **terms,
+    )
     session.add(contract)
     await session.flush()
     await session.refresh(contract)

@@ -16,6 +16,7 @@ from services.roster.schemas import PostAssign
 from shared.contracts import PostAssigned
 from shared.events import record_event
 from shared.problems import UnprocessableContent
+from shared.read_models import from_row
 from shared.vocabulary import Post
 
 
@@ -75,14 +76,7 @@ async def assign_post(session: AsyncSession, worker: Worker, body: PostAssign) -
         events,
         "post.assigned",
         f"worker/{worker.id}",
-        PostAssigned(
-            worker_id=worker.id,
-            community_code=worker.community_code,
-            post=body.post.value,
-            grade=body.grade,
-            start_date=body.start_date,
-            duties=assignment.duties,
-        ).to_data(),
+        from_row(PostAssigned, assignment).to_data(),
     )
     return assignment
 

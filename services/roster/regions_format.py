@@ -12,7 +12,7 @@ from datetime import date
 from services.roster.domain.staffing import extra_staff_problem
 from services.roster.schemas import ENUM_LABELS
 from shared.codes import ascii_code
-from shared.import_rows import cell_text
+from shared.import_rows import LAYOUT_NOTE, cell_text
 from shared.regions import RegionLevel, child_code_problem, is_region_code, level, official
 from shared.spreadsheets import Cell, CellProblem, SheetColumn
 
@@ -38,7 +38,7 @@ COLUMNS: tuple[SheetColumn, ...] = (
 )
 NOTES = (
     "区划导入模板 regions import template (issue #13): one row per region, parents before or after children.",
-    "第1行中文表头、第2行英文名，数据从第3行起。Row 1: Chinese headers; row 2: English names; data from row 3.",
+    LAYOUT_NOTE,
     "区划代码: 6 digits to county (GB/T 2260), 12 below; a child's code extends its parent's.",
     "社区类型 for communities only (S1–S4); 增配名额 only for 商住/老旧 communities, with the approval (S3).",
     "层级 is informational: the level follows from the code.",

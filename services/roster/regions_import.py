@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.roster.models import Region
 from services.roster.regions_format import RegionRow
 from shared.auth import Principal
+from shared.import_rows import repeated
 from shared.regions import contains, normalise
 from shared.request_context import current_request_id
 from shared.scoping import ADMIN_WRITE_ROLES, sees_region
@@ -35,9 +36,7 @@ async def check_rows(
     accepted: set[str] = set()
     for row in sorted(rows, key=lambda r: (DEPTH[r.level], r.line)):
         if row.code in first:
-            problem = CellProblem(
-                "code", row.code, f"与第 {first[row.code]} 行重复", f"the same region as row {first[row.code]}"
-            )
+            problem = repeated("code", row.code, first[row.code], ("区划代码", "region"))
         elif row.code in existing:
             problem = CellProblem("code", row.code, f"区划已存在：{row.code}", f"region exists: {row.code}")
         elif not contains(region, row.code) or not sees_region(principal, row.code, ADMIN_WRITE_ROLES):

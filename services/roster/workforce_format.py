@@ -20,7 +20,7 @@ from services.roster.domain.posts import grade_violation
 from services.roster.domain.working_age import birth_date_problem, working_age_problem
 from services.roster.schemas import ENUM_LABELS
 from shared.codes import ascii_code
-from shared.import_rows import cell_text
+from shared.import_rows import LAYOUT_NOTE, cell_text
 from shared.spreadsheets import Cell, CellProblem, SheetColumn
 from shared.vocabulary import GRADE_RANGES
 
@@ -80,7 +80,7 @@ COLUMNS: tuple[SheetColumn, ...] = (
 BY_KEY = {c.key: c for c in COLUMNS}
 NOTES = (
     "社区工作者导入模板 workforce import template (issue #13): one row per worker as they are today.",
-    "第1行中文表头、第2行英文名，数据从第3行起。Row 1: Chinese headers; row 2: English names; data from row 3.",
+    LAYOUT_NOTE,
     "日期格式 dates: YYYY-MM-DD (or an Excel date). 身份证号、社区代码 are text (18 / 12 digits).",
     "离职日期 is inclusive, the last day worked (C6). 人员状态, when given, must agree with the dates (H4).",
     f"岗位等级 C4 ranges: 正职 {GRADE_RANGES['chief']}, 副职 {GRADE_RANGES['deputy']}, "
