@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -44,12 +45,12 @@ def allocation_out(row: BonusAllocation) -> BonusOut:
 
 def already_allocated(existing: BonusAllocation) -> Conflict:
     """409 naming the live allocation (C5: a township's pool is allocated once a year)."""
-    problem = Conflict(
+    return _naming(
+        existing.id,
         Message(
             "{township} {year} 年绩效奖金已分配（{id}），不可重复分配；如需更改请更正该分配（C5）",
             "The {year} bonus of {township} is already allocated ({id}); replace that allocation to change it (C5)",
         ),
-        rule="C5",
         errors=[
             LocalizedFieldError(
                 "/body/year",
@@ -63,7 +64,12 @@ def already_allocated(existing: BonusAllocation) -> Conflict:
         year=existing.year,
         id=existing.id,
     )
-    problem.extra = {"allocation_id": str(existing.id)}
+
+
+def _naming(allocation_id: uuid.UUID | None, detail: Message, **details: Any) -> Conflict:
+    """A 409 (C5) naming an allocation, in ``allocation_id`` too, for the client to follow."""
+    problem = Conflict(detail, rule="C5", **details)
+    problem.extra = {"allocation_id": str(allocation_id)}
     return problem
 
 
@@ -171,16 +177,14 @@ async def allocate(session: AsyncSession, township: str, year: int, pool: Decima
 
 
 def already_replaced(earlier: BonusAllocation) -> Conflict:
-    problem = Conflict(
+    return _naming(
+        earlier.replaced_by,
         Message(
             "该奖金分配已被更正为 {id}，只能更正有效的分配（C5）",
             "This allocation was already replaced by {id}; only the live allocation can be replaced (C5)",
         ),
-        rule="C5",
         id=earlier.replaced_by,
     )
-    problem.extra = {"allocation_id": str(earlier.replaced_by)}
-    return problem
 
 
 async def replace(

@@ -63,6 +63,7 @@ from shared.i18n import Message
 from shared.problems import Conflict, ServiceUnavailable, UnprocessableContent
 from shared.regions import contains, scope_prefix
 from shared.scoping import sees_region, visible_or_404
+from shared.writes import inserted
 
 _log = logging.getLogger("shegong.payroll")
 
@@ -383,9 +384,7 @@ async def reap_forever(engine: AsyncEngine, interval: float) -> None:
 async def create(session: AsyncSession, region_code: str, month: str, by: str) -> PayrollRun:
     """A draft run for a region (township, county or city) and month (``YYYY-MM``)."""
     run = PayrollRun(region_code=region_code, month=date.fromisoformat(month + "-01"), status="draft", created_by=by)
-    session.add(run)
-    await session.flush()
-    await session.refresh(run)
+    await inserted(session, run)
     await record_event(
         session, events, "payroll_run.created", f"payroll-run/{run.id}", {"region_code": region_code, "month": month}
     )

@@ -24,6 +24,7 @@ from shared.pagination import Page
 from shared.problems import Conflict, LocalizedFieldError, NotFound, UnprocessableContent
 from shared.read_models import from_row
 from shared.scoping import NO_SUCH_WORKER, require_sees, require_write, sees_worker, visible_projected_worker
+from shared.writes import inserted
 
 NO_SUCH_CLAIM = Message("疗休养记录不存在", "No such recuperation claim")
 CLAIMS = Listing(
@@ -120,9 +121,7 @@ async def record_claim(
         note=note,
         created_by=by,
     )
-    session.add(claim)
-    await session.flush()
-    await session.refresh(claim)
+    await inserted(session, claim)
     await record_event(
         session,
         events,

@@ -22,6 +22,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.policy_rules import consecutive_incompetent, decides
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent
+from shared.writes import inserted
 
 SCORE_CHUNK = 3000  # rows per multi-row upsert (8 parameters each, under PostgreSQL's 32,767)
 
@@ -68,9 +69,7 @@ async def open_cycle(session: AsyncSession, township_code: str, year: int, by: s
             Message("该乡镇 {year} 年考核已开启", "The township's {year} assessment is already open"), year=year
         )
     cycle = Cycle(township_code=township_code, year=year, status="open", opened_by=by)
-    session.add(cycle)
-    await session.flush()
-    await session.refresh(cycle)
+    await inserted(session, cycle)
     await record_event(
         session, events, "cycle.opened", f"cycle/{cycle.id}", {"township_code": cycle.township_code, "year": cycle.year}
     )

@@ -19,10 +19,10 @@ from services.evaluation.domain.duties import (
     must_visit_due,
     visit_share,
 )
-from services.evaluation.models import MustVisitHousehold, Scheme, Visit, WorkCase, WorkerProjection
+from services.evaluation.models import MustVisitHousehold, Scheme, Visit, WorkCase
+from services.evaluation.roll import roll_with_totals
 from services.evaluation.schemas import ComplianceReport, ComplianceRow, OpenMustVisit, VisitReport, VisitRow
 from services.evaluation.training import training_rows
-from shared.projections import NOT_ON_ROLL
 from shared.read_models import from_row
 from shared.regions import scope_prefix
 
@@ -37,19 +37,12 @@ async def visit_report(session: AsyncSession, region: str, month: str) -> VisitR
     last = date(year, mon, calendar.monthrange(year, mon)[1])
     prefix = scope_prefix(region)
     hours = (
-        select(Visit.worker_id, func.sum(func.extract("epoch", Visit.ended_at - Visit.started_at)).label("seconds"))
+        select(Visit.worker_id, func.sum(func.extract("epoch", Visit.ended_at - Visit.started_at)).label("total"))
         .where(Visit.started_at >= _instant(first), Visit.started_at < _instant(last + timedelta(days=1)))
         .group_by(Visit.worker_id)
         .subquery()
     )
-    rows = (
-        await session.execute(
-            select(WorkerProjection, func.coalesce(hours.c.seconds, 0))
-            .outerjoin(hours, hours.c.worker_id == WorkerProjection.worker_id)
-            .where(WorkerProjection.community_path.startswith(prefix), WorkerProjection.status.not_in(NOT_ON_ROLL))
-            .order_by(WorkerProjection.community_code, WorkerProjection.name)
-        )
-    ).all()
+    rows = await roll_with_totals(session, prefix, hours)
     schemes = {s.county_code: s for s in (await session.scalars(select(Scheme).where(Scheme.year == year))).all()}
     workers = []
     for worker, seconds in rows:

@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.domain.duties import TRAINING_HOURS, training_short
 from services.evaluation.models import Scheme, TrainingRecord, WorkerProjection, events
+from services.evaluation.roll import roll_with_totals
 from services.evaluation.schemas import TrainingIn, TrainingRow
 from shared.auth import Principal
 from shared.contracts import check_contract
 from shared.i18n import Message
 from shared.problems import FieldError, NotFound, UnprocessableContent
-from shared.projections import NOT_ON_ROLL
 from shared.regions import common_region, scope_prefix
 from shared.request_context import current_request_id
 from shared.scoping import WRITE_ROLES, path_filter
@@ -139,22 +139,12 @@ def courses_of(rows: Sequence[tuple[Course, uuid.UUID, str]]) -> dict[Course, di
 async def training_rows(session: AsyncSession, region: str, year: int) -> list[TrainingRow]:
     """Each worker on the roll in ``region``: hours of centralised training in ``year`` and the E5 finding."""
     hours = (
-        select(TrainingRecord.worker_id, func.sum(TrainingRecord.hours).label("hours"))
+        select(TrainingRecord.worker_id, func.sum(TrainingRecord.hours).label("total"))
         .where(func.extract("year", TrainingRecord.start_date) == year)
         .group_by(TrainingRecord.worker_id)
         .subquery()
     )
-    rows = (
-        await session.execute(
-            select(WorkerProjection, func.coalesce(hours.c.hours, 0))
-            .outerjoin(hours, hours.c.worker_id == WorkerProjection.worker_id)
-            .where(
-                WorkerProjection.community_path.startswith(scope_prefix(region)),
-                WorkerProjection.status.not_in(NOT_ON_ROLL),
-            )
-            .order_by(WorkerProjection.community_code, WorkerProjection.name)
-        )
-    ).all()
+    rows = await roll_with_totals(session, scope_prefix(region), hours)
     required = {
         s.county_code: s.training_hours_required
         for s in (await session.scalars(select(Scheme).where(Scheme.year == year))).all()

@@ -22,6 +22,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.policy_rules import decides
 from shared.problems import Conflict
+from shared.writes import inserted
 
 
 def check_employed(worker: Worker, start: date) -> None:
@@ -148,14 +149,13 @@ async def _add_contract(
     session: AsyncSession, worker: Worker, start: date, policy: StaffingPolicy, **terms: Any
 ) -> Contract:
     """The worker's township contract from ``start`` for the policy's term (H3), with its other ``terms``."""
-    contract = Contract(
-        worker_id=worker.id,
-        township_code=worker.community_code[:9] + "000",
-        start_date=start,
-        end_date=contract_end(start, policy),
-        **terms,
+    return await inserted(
+        session,
+        Contract(
+            worker_id=worker.id,
+            township_code=worker.community_code[:9] + "000",
+            start_date=start,
+            end_date=contract_end(start, policy),
+            **terms,
+        ),
     )
-    session.add(contract)
-    await session.flush()
-    await session.refresh(contract)
-    return contract

@@ -22,6 +22,7 @@ from shared.policy_rules import decides
 from shared.read_models import from_row
 from shared.regions import RegionLevel
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region, visible_or_404
+from shared.writes import inserted
 
 NO_SUCH_ROUND = Message("招聘批次不存在", "No such recruitment round")
 
@@ -39,9 +40,7 @@ async def announce_round(session: AsyncSession, principal: Principal, body: Roun
         raise invalid("county_code", "应为县级区划", "must be a county", "H1")
     require_write(principal, county.code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     row = RecruitmentRound(**body.model_dump() | {"channel": body.channel.value})
-    session.add(row)
-    await session.flush()
-    await session.refresh(row)
+    await inserted(session, row)
     await record_event(
         session, events, "recruitment_round.announced", f"recruitment-round/{row.id}", body.model_dump(mode="json")
     )

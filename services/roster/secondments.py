@@ -13,6 +13,7 @@ from services.roster.models import Secondment, Worker, events
 from services.roster.regions import staffing_policy
 from services.roster.schemas import SecondmentIn
 from shared.events import record_event
+from shared.writes import inserted
 
 
 async def second(session: AsyncSession, worker: Worker, body: SecondmentIn) -> Secondment:
@@ -25,9 +26,7 @@ async def second(session: AsyncSession, worker: Worker, body: SecondmentIn) -> S
         field = "approval" if body.kind == "loan" and not body.approval else "end_date"
         raise refused(problem.rule, problem.zh, problem.en, field)
     row = Secondment(worker_id=worker.id, **body.model_dump(mode="python") | {"kind": body.kind.value})
-    session.add(row)
-    await session.flush()
-    await session.refresh(row)
+    await inserted(session, row)
     await record_event(
         session,
         events,
