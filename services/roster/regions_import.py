@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.roster.models import Region
 from services.roster.regions_format import RegionRow
 from shared.auth import Principal
+from shared.db import among
 from shared.import_rows import repeated
 from shared.regions import contains, normalise
 from shared.request_context import current_request_id
@@ -31,7 +32,7 @@ async def check_rows(
     del secret, today
     checked = Checked()
     codes = [r.code for r in rows] + [r.parent_code for r in rows if r.parent_code]
-    existing = set(await session.scalars(select(Region.code).where(Region.code.in_(codes)))) if codes else set()
+    existing = set(await session.scalars(select(Region.code).where(among(Region.code, codes)))) if codes else set()
     first: dict[str, int] = {}
     accepted: set[str] = set()
     for row in sorted(rows, key=lambda r: (DEPTH[r.level], r.line)):

@@ -44,6 +44,7 @@ from services.roster.regions import policy_overrides, resolve_policy
 from services.roster.workforce_format import WorkforceRow
 from shared.auth import Principal
 from shared.contracts import ContractSigned, PostAssigned
+from shared.db import among
 from shared.regions import RegionLevel, contains, normalise
 from shared.request_context import current_request_id
 from shared.scoping import WRITE_ROLES, sees_region
@@ -66,6 +67,13 @@ class Policies:
         return self._resolved[region, year]
 
 
+async def existing_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+    """The keyed ID-number hashes among ``keys`` that the roster already holds (one query, any count)."""
+    if not keys:
+        return set()
+    return set(await session.scalars(select(Worker.id_number_key).where(among(Worker.id_number_key, keys))))
+
+
 async def check_rows(
     session: AsyncSession,
     principal: Principal,
@@ -80,13 +88,9 @@ async def check_rows(
     checked = Checked()
     keyed = [(row, id_number_key(row.resident.number, secret)) for row in rows]
     seen: dict[str, int] = {}
-    existing = set(
-        (await session.scalars(select(Worker.id_number_key).where(Worker.id_number_key.in_([k for _, k in keyed]))))
-        if keyed
-        else []
-    )
+    existing = await existing_keys(session, [k for _, k in keyed])
     codes = sorted({row.community_code for row in rows})
-    levels = dict((await session.execute(select(Region.code, Region.level).where(Region.code.in_(codes)))).all())
+    levels = dict((await session.execute(select(Region.code, Region.level).where(among(Region.code, codes)))).all())
     candidates: list[tuple[WorkforceRow, str]] = []
     for row, key in keyed:
         value = row.resident.number
@@ -158,12 +162,12 @@ async def _holders(
     led = sorted({row.community_code for row, _, _ in rows if row.post in ("chief", "deputy")})
     if not led:
         return rows
-    await session.execute(select(Region.code).where(Region.code.in_(led)).order_by(Region.code).with_for_update())
+    await session.execute(select(Region.code).where(among(Region.code, led)).order_by(Region.code).with_for_update())
     held: dict[tuple[str, str], list[Period]] = {}
     for code, post, start, end in await session.execute(
         select(
             PostAssignment.community_code, PostAssignment.post, PostAssignment.start_date, PostAssignment.end_date
-        ).where(PostAssignment.community_code.in_(led), PostAssignment.post.in_(["chief", "deputy"]))
+        ).where(among(PostAssignment.community_code, led), PostAssignment.post.in_(["chief", "deputy"]))
     ):
         held.setdefault((code, post), []).append((start, end))
     kept = []

@@ -12,7 +12,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from services.roster import imports
+from services.roster import imports, workforce_import
 from services.roster.tests.conftest import COMMUNITY_A, COMMUNITY_B, NEXT_COMMUNITY, Roster, id_number
 from services.roster.workforce_format import COLUMNS
 from shared.business_time import business_today
@@ -300,3 +300,16 @@ async def test_a_job_whose_process_died_does_not_hold_its_file_back(roster: Rost
     old = await roster.client.get(f"/v1/imports/{dead}", headers=roster.county_admin)
     assert old.json()["status"] == "failed"
     assert old.json()["failure"] == imports.INTERRUPTED
+
+
+async def test_a_file_larger_than_the_drivers_parameter_limit_is_checked_in_one_query(roster: Roster) -> None:
+    """A province's file has more people than asyncpg's 32,767 parameters a statement: the check of who is
+    already on the roster sends the keys as one array (it failed at 100,000 rows with ``IN``)."""
+    hired = await roster.hire(88)
+    async with roster.service.app.state.sessionmaker() as session:
+        known = await session.scalar(
+            text("SELECT id_number_key FROM roster.workers WHERE id = :id"), {"id": hired["id"]}
+        )
+        strangers = [hashlib.sha256(str(n).encode()).hexdigest() for n in range(40_000)]
+        found = await workforce_import.existing_keys(session, [*strangers, known])
+    assert found == {known}
