@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
@@ -29,21 +29,21 @@ from services.evaluation.schemas import (
     SchemeOut,
     ScoresIn,
 )
-from shared.auth import Principal, require
 from shared.db import SessionDep
 from shared.dependencies import Admin as CountyAdmin
+from shared.dependencies import Reader as ReaderOnly
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported, page_or_file
+from shared.exports import EXPORT_RESPONSES
 from shared.i18n import Message
 from shared.inputs import YearPath
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.list_answers import ListAnswer, PagedAnswer
+from shared.pagination import Page
 from shared.problems import NotFound, problem_responses
 from shared.regions import CountyCode, RegionCode
 from shared.scoping import (
     ADMIN_WRITE_ROLES,
     NO_SUCH_REGION,
-    READ_ROLES,
     require_write,
     sees_region,
 )
@@ -123,18 +123,14 @@ async def open_cycle(body: CycleIn, principal: Writer, session: SessionDep) -> C
     responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_cycles(
-    request: Request,
-    export: ExportDep,
-    principal: Annotated[Principal, require(*READ_ROLES)],
-    session: SessionDep,
+    answer: PagedAnswer,
+    principal: ReaderOnly,
     region: Annotated[
         RegionCode | None,
         Query(description="区划 cycles of the townships of this region (E1: one per township a year)"),
     ] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="考核年度 year assessed")] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$", description="状态 open | closed")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="上一页返回的游标 next_cursor of the previous page")] = None,
     updated_since: UpdatedSince = None,
 ) -> Page[CycleOut] | StreamingResponse:
     filters = CycleFilters(region=region, year=year, status=status, updated_since=updated_since)
@@ -142,7 +138,7 @@ async def list_cycles(
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[CycleOut]:
         return await cycle_page(session, principal, filters, cursor, limit)
 
-    return await page_or_file(request, export, session, cursor, limit, page, CycleOut, "cycles")  # type: ignore[no-any-return]
+    return await answer(page, CycleOut, "cycles")
 
 
 @router.get(
@@ -200,10 +196,10 @@ async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDe
     responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_results(
-    request: Request, export: ExportDep, cycle_id: uuid.UUID, principal: Reader, session: SessionDep
+    answer: ListAnswer, cycle_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> list[ResultOut] | StreamingResponse:
     rows = await cycles.results_of(session, await visible_cycle(session, principal, cycle_id))
-    return await exported(request, export, [result_out(r) for r in rows], ResultOut, "results")
+    return await answer([result_out(r) for r in rows], ResultOut, "results")
 
 
 @router.post(
@@ -226,7 +222,7 @@ async def appeal(
     responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def worker_assessments(
-    request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+    answer: ListAnswer, worker_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> list[ResultOut] | StreamingResponse:
     rows = await cycles.results_of_worker(session, principal, worker_id)
-    return await exported(request, export, [result_out(r) for r in rows], ResultOut, "assessments")
+    return await answer([result_out(r) for r in rows], ResultOut, "assessments")

@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
@@ -23,8 +23,9 @@ from services.gateway.schemas import (
 from services.gateway.settings import Settings
 from shared.db import SessionDep
 from shared.dependencies import Reader
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported_pages
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.exports import EXPORT_RESPONSES
+from shared.list_answers import PagedAnswer
+from shared.pagination import Page
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -66,20 +67,11 @@ async def create_subscription(
     response_model=Page[SubscriptionOut],
     responses=EXPORT_RESPONSES,
 )
-async def list_subscriptions(
-    request: Request,
-    export: ExportDep,
-    session: SessionDep,
-    principal: Reader,
-    cursor: str | None = Query(None, description="游标 next_cursor of the previous page"),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="每页条数 page size"),
-) -> Page[SubscriptionOut] | StreamingResponse:
+async def list_subscriptions(answer: PagedAnswer, principal: Reader) -> Page[SubscriptionOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[SubscriptionOut]:
         return await webhooks.list_subscriptions(session, principal, cursor, limit)
 
-    if export is not None:
-        return await exported_pages(request, export, page, SubscriptionOut, "webhook-subscriptions")
-    return await page(session, cursor, limit)
+    return await answer(page, SubscriptionOut, "webhook-subscriptions")
 
 
 @router.get(
@@ -136,20 +128,12 @@ async def rotate_secret(
     responses=problem_responses(404) | EXPORT_RESPONSES,
 )
 async def list_deliveries(
-    request: Request,
-    export: ExportDep,
-    subscription_id: SubscriptionId,
-    session: SessionDep,
-    principal: Reader,
-    cursor: str | None = Query(None, description="游标 next_cursor of the previous page"),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="每页条数 page size"),
+    answer: PagedAnswer, subscription_id: SubscriptionId, principal: Reader
 ) -> Page[DeliveryOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[DeliveryOut]:
         return await webhooks.list_deliveries(session, principal, subscription_id, cursor, limit)
 
-    if export is not None:
-        return await exported_pages(request, export, page, DeliveryOut, "webhook-deliveries")
-    return await page(session, cursor, limit)
+    return await answer(page, DeliveryOut, "webhook-deliveries")
 
 
 @router.post(

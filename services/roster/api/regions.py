@@ -19,9 +19,10 @@ from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, 
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, Writer
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported, page_or_file
+from shared.exports import EXPORT_RESPONSES
 from shared.inputs import YearPath
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.list_answers import ListAnswer, PagedAnswer
+from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode, RegionLevel
 from shared.scoping import NO_SUCH_REGION, require_write
@@ -76,19 +77,15 @@ async def update_region(
     responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_children(
-    request: Request,
-    export: ExportDep,
+    answer: PagedAnswer,
     code: RegionPath,
     principal: Reader,
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
     updated_since: UpdatedSince = None,
 ) -> Page[RegionOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RegionOut]:
         return await region_lists.children(session, principal, code, cursor, limit, updated_since)
 
-    return await page_or_file(request, export, session, cursor, limit, page, RegionOut, "regions")  # type: ignore[no-any-return]
+    return await answer(page, RegionOut, "regions")
 
 
 @router.get(
@@ -98,20 +95,16 @@ async def list_children(
     responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_descendants(
-    request: Request,
-    export: ExportDep,
+    answer: PagedAnswer,
     code: RegionPath,
     principal: Reader,
-    session: SessionDep,
     level_: Annotated[RegionLevel | None, Query(alias="level")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
     updated_since: UpdatedSince = None,
 ) -> Page[RegionOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RegionOut]:
         return await region_lists.descendants(session, principal, code, level_, cursor, limit, updated_since)
 
-    return await page_or_file(request, export, session, cursor, limit, page, RegionOut, "regions")  # type: ignore[no-any-return]
+    return await answer(page, RegionOut, "regions")
 
 
 @router.get(
@@ -121,10 +114,10 @@ async def list_descendants(
     responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_ancestors(
-    request: Request, export: ExportDep, code: RegionPath, principal: Reader, session: SessionDep
+    answer: ListAnswer, code: RegionPath, principal: Reader, session: SessionDep
 ) -> list[RegionOut] | StreamingResponse:
     rows = await region_lists.ancestors_of(session, principal, code)
-    return await exported(request, export, rows, RegionOut, "regions")
+    return await answer(rows, RegionOut, "regions")
 
 
 @router.put(
