@@ -18,11 +18,10 @@ from starlette.responses import StreamingResponse
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.dependencies import Reader, Writer
-from shared.exports import EXPORT_RESPONSES
 from shared.i18n import Message
 from shared.import_jobs import ImportJobs
 from shared.import_schemas import ImportErrorOut, ImportJobBase, ImportMode
-from shared.list_answers import PagedAnswer
+from shared.list_answers import PagedAnswer, paged_route
 from shared.pagination import Page
 from shared.problems import FieldError, UnprocessableContent, problem_responses
 from shared.regions import RegionCode
@@ -143,11 +142,11 @@ def add_import_routes(
             response.status_code = 200
         return job
 
-    @router.get(
+    @paged_route(
+        router,
         "/imports",
+        out,
         summary="导入任务列表 import jobs of the caller's regions, newest first; pull sync with `updated_since`",
-        response_model=Page[out],  # type: ignore[valid-type]
-        responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
     )
     async def list_jobs(answer: PagedAnswer, principal: Reader, updated_since: UpdatedSince = None) -> Any:
         async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[Any]:
@@ -163,11 +162,12 @@ def add_import_routes(
     async def get_job(job_id: JobId, principal: Reader, session: SessionDep) -> Any:
         return await jobs.read_job(session, principal, job_id)
 
-    @router.get(
+    @paged_route(
+        router,
         "/imports/{job_id}/errors",
+        ImportErrorOut,
         summary="导入错误 every bad cell of a job (row, column, header, value, rule, reason zh+en), paged",
-        response_model=Page[ImportErrorOut],
-        responses=problem_responses(400, 401, 403, 404) | EXPORT_RESPONSES,
+        problems=(400, 401, 403, 404),
     )
     async def list_errors(
         answer: PagedAnswer, job_id: JobId, principal: Reader

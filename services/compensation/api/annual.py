@@ -14,19 +14,18 @@ from services.compensation import annual_reports
 from services.compensation.schemas import BudgetOut, PayComplianceOut, RecuperationDueRow
 from shared.db import SessionDep
 from shared.dependencies import RegionInScope, region_in_scope
-from shared.exports import EXPORT_RESPONSES
-from shared.list_answers import ListAnswer
+from shared.list_answers import ListAnswer, list_route
 from shared.problems import problem_responses
 from shared.regions import CountyCode
 
 router = APIRouter(prefix="/v1", tags=["annual"], responses=problem_responses(401, 403, 404))
 
 
-@router.get(
+@list_route(
+    router,
     "/reports/recuperation-due",
+    RecuperationDueRow,
     summary="疗休养提醒 workers with no recuperation in the last 2 years (C10: at least one every 2 years)",
-    response_model=list[RecuperationDueRow],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def recuperation_due(
     answer: ListAnswer,

@@ -16,9 +16,8 @@ from services.compensation.schemas import BonusIn, BonusOut, BonusReplaceIn
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.dependencies import Reader, Writer, region_in_scope
-from shared.exports import EXPORT_RESPONSES
 from shared.i18n import Message
-from shared.list_answers import ListAnswer
+from shared.list_answers import ListAnswer, list_route
 from shared.problems import problem_responses
 from shared.regions import TownshipCode
 from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write, sees_region, visible_or_404
@@ -78,11 +77,11 @@ async def get_bonus(allocation_id: AllocationId, principal: Reader, session: Ses
     return allocation_out(await _visible_allocation(session, principal, allocation_id))
 
 
-@router.get(
+@list_route(
+    router,
     "/bonus-allocations",
+    BonusOut,
     summary="奖金分配台账 a township's year: every allocation, reversed ones by reversal, the live one last (C5)",
-    response_model=list[BonusOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def bonus_ledger(
     answer: ListAnswer,

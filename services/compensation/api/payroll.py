@@ -22,10 +22,10 @@ from services.compensation.state import compensation_state
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, ReaderOrWorker, Writer
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported_pages
+from shared.exports import ExportDep, exported_pages
 from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
-from shared.list_answers import ListAnswer, PagedAnswer
+from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode
@@ -52,11 +52,11 @@ async def create_run(body: RunIn, principal: Writer, session: SessionDep) -> Run
     return run_out(run)
 
 
-@router.get(
+@paged_route(
+    router,
     "/payroll-runs",
+    RunOut,
     summary="工资核算列表 runs, filtered by region, month and status, newest month first",
-    response_model=Page[RunOut],
-    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_runs(
     answer: PagedAnswer,
@@ -168,11 +168,12 @@ async def get_run(run_id: uuid.UUID, principal: Reader, session: SessionDep) -> 
     return run_out(await payroll_runs.visible_run(session, principal, run_id))
 
 
-@router.get(
+@list_route(
+    router,
     "/payroll-runs/{run_id}/payslips",
+    PayslipOut,
     summary="工资条 the payslips of a run (409 for a run with none: draft, calculating, failed, cancelled, reversed)",
-    response_model=list[PayslipOut],
-    responses=problem_responses(401, 403, 404, 409) | EXPORT_RESPONSES,
+    problems=(401, 403, 404, 409),
 )
 async def list_payslips(
     request: Request,
@@ -195,11 +196,11 @@ async def list_payslips(
     return (await page(session, str(after) if after else None, limit)).items
 
 
-@router.get(
+@list_route(
+    router,
     "/workers/{worker_id}/payslips",
+    PayslipOut,
     summary="个人工资条 a worker's payslips of approved and paid runs (the worker reads their own)",
-    response_model=list[PayslipOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def worker_payslips(
     answer: ListAnswer, worker_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep

@@ -16,8 +16,7 @@ from services.compensation.schemas import RecuperationIn, RecuperationOut
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
-from shared.exports import EXPORT_RESPONSES
-from shared.list_answers import PagedAnswer
+from shared.list_answers import PagedAnswer, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import CountyCode
@@ -58,11 +57,12 @@ async def get_recuperation(claim_id: ClaimId, principal: Reader, session: Sessio
     return await recuperation.visible_claim(session, principal, claim_id)
 
 
-@router.get(
+@paged_route(
+    router,
     "/recuperation-claims",
+    RecuperationOut,
     summary="疗休养台账 a year's claims of one worker or of a county, each with the worker's year used and left (C10)",
-    response_model=Page[RecuperationOut],
-    responses=problem_responses(400, 401, 403, 404) | EXPORT_RESPONSES,
+    problems=(400, 401, 403, 404),
 )
 async def list_recuperation(
     answer: PagedAnswer,

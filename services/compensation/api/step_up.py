@@ -15,8 +15,7 @@ from services.compensation.schemas import StepUpIn, StepUpOrderOut, StepUpRow
 from services.compensation.state import compensation_state
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader
-from shared.exports import EXPORT_RESPONSES
-from shared.list_answers import ListAnswer
+from shared.list_answers import ListAnswer, list_route
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region
@@ -43,11 +42,12 @@ async def step_up(
     )
 
 
-@router.get(
+@list_route(
+    router,
     "/step-up-orders",
+    StepUpOrderOut,
     summary="晋档指令 step-up orders of a region and year (C7) and whether the roster confirmed them",
-    response_model=list[StepUpOrderOut],
-    responses=problem_responses(401, 403) | EXPORT_RESPONSES,
+    problems=(401, 403),
 )
 async def list_orders(
     answer: ListAnswer,

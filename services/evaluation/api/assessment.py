@@ -34,10 +34,9 @@ from shared.dependencies import Admin as CountyAdmin
 from shared.dependencies import Reader as ReaderOnly
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
-from shared.exports import EXPORT_RESPONSES
 from shared.i18n import Message
 from shared.inputs import YearPath
-from shared.list_answers import ListAnswer, PagedAnswer
+from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import NotFound, problem_responses
 from shared.regions import CountyCode, RegionCode
@@ -116,11 +115,11 @@ async def open_cycle(body: CycleIn, principal: Writer, session: SessionDep) -> C
     return cycle_out(await assessments.open_cycle(session, body.township_code, body.year, principal.subject))
 
 
-@router.get(
+@paged_route(
+    router,
     "/cycles",
+    CycleOut,
     summary="考核周期列表 the cycles of the caller's regions, newest year first, by township (E1)",
-    response_model=Page[CycleOut],
-    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_cycles(
     answer: PagedAnswer,
@@ -189,11 +188,11 @@ async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDe
     return [result_out(r) for r in results]
 
 
-@router.get(
+@list_route(
+    router,
     "/cycles/{cycle_id}/results",
+    ResultOut,
     summary="考核结果 results of a closed cycle, by rank",
-    response_model=list[ResultOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_results(
     answer: ListAnswer, cycle_id: uuid.UUID, principal: Reader, session: SessionDep
@@ -215,11 +214,11 @@ async def appeal(
     return result_out(await assessments.appeal(session, cycle, worker_id, body, principal.subject))
 
 
-@router.get(
+@list_route(
+    router,
     "/workers/{worker_id}/assessments",
+    ResultOut,
     summary="个人考核历史 a worker's annual results (the worker sees their own)",
-    response_model=list[ResultOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def worker_assessments(
     answer: ListAnswer, worker_id: uuid.UUID, principal: Reader, session: SessionDep

@@ -16,8 +16,7 @@ from services.evaluation.schemas import SyncOut, VisitOut
 from shared.auth import Principal, Role, require
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker
-from shared.exports import EXPORT_RESPONSES
-from shared.list_answers import PagedAnswer
+from shared.list_answers import PagedAnswer, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import CommunityCode
@@ -27,11 +26,12 @@ router = APIRouter(prefix="/v1", tags=["mobile"], responses=problem_responses(40
 Worker = Annotated[Principal, require(Role.worker)]
 
 
-@router.get(
+@paged_route(
+    router,
     "/visits",
+    VisitOut,
     summary="走访记录 a worker's visits, oldest first (E7); a worker reads only their own",
-    response_model=Page[VisitOut],
-    responses=problem_responses(404, 422) | EXPORT_RESPONSES,
+    problems=(404, 422),
 )
 async def list_visits(
     answer: PagedAnswer,
@@ -46,11 +46,12 @@ async def list_visits(
     return await answer(page, VisitOut, "visits")
 
 
-@router.get(
+@paged_route(
+    router,
     "/communities/{community_code}/households/{building}/{unit}/{household}/visits",
+    VisitOut,
     summary="住户走访史 a household's visits, oldest first (E7)",
-    response_model=Page[VisitOut],
-    responses=problem_responses(404) | EXPORT_RESPONSES,
+    problems=(404,),
 )
 async def household_visits(
     answer: PagedAnswer,

@@ -12,8 +12,7 @@ from services.evaluation import training
 from services.evaluation.schemas import TrainingIn, TrainingRow
 from shared.db import SessionDep
 from shared.dependencies import RegionInScope, Writer
-from shared.exports import EXPORT_RESPONSES
-from shared.list_answers import ListAnswer
+from shared.list_answers import ListAnswer, list_route
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["training"], responses=problem_responses(401, 403, 404))
@@ -33,11 +32,11 @@ async def record_training(
     return {"recorded": added}
 
 
-@router.get(
+@list_route(
+    router,
     "/reports/training",
+    TrainingRow,
     summary="培训学时 hours per worker in a year against the requirement (E5), with the finding where short",
-    response_model=list[TrainingRow],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def training_report(
     answer: ListAnswer,

@@ -12,18 +12,18 @@ from starlette.responses import StreamingResponse
 from services.gateway.audit_log import READERS, AuditFilters, audit_page
 from services.gateway.schemas import AuditEventOut
 from shared.auth import Principal, require
-from shared.exports import EXPORT_RESPONSES
-from shared.list_answers import PagedAnswer
+from shared.list_answers import PagedAnswer, paged_route
 from shared.pagination import Page
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
-@router.get(
+@paged_route(
+    router,
     "/events",
+    AuditEventOut,
     summary="审计日志 audit log, newest first (sign-ins, failures, role changes, unmasked reads)",
-    response_model=Page[AuditEventOut],
-    responses=EXPORT_RESPONSES,
+    problems=(),
 )
 async def list_audit_events(
     answer: PagedAnswer,

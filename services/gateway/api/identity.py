@@ -28,8 +28,7 @@ from services.gateway.worker_lookup import worker_community
 from shared.auth import ADMIN_ROLES, Principal, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
-from shared.exports import EXPORT_RESPONSES
-from shared.list_answers import ListAnswer, PagedAnswer
+from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode
@@ -63,11 +62,11 @@ async def create_user(
     return shown
 
 
-@router.get(
+@paged_route(
+    router,
     "/users",
+    UserOut,
     summary="用户列表 users the caller may see (phones masked)",
-    response_model=Page[UserOut],
-    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_users(
     answer: PagedAnswer,
@@ -152,11 +151,12 @@ async def create_client(body: ClientCreate, admin: Admin, session: SessionDep, r
     return await accounts.create_client(session, admin, body, gateway_state(request).hasher)
 
 
-@router.get(
+@list_route(
+    router,
     "/clients",
+    ClientOut,
     summary="接入客户端列表 API clients the caller may see",
-    response_model=list[ClientOut],
-    responses=problem_responses(401, 403) | EXPORT_RESPONSES,
+    problems=(401, 403),
 )
 async def list_clients(answer: ListAnswer, admin: Admin, session: SessionDep) -> list[ClientOut] | StreamingResponse:
     return await answer(await accounts.clients(session, admin), ClientOut, "clients")
@@ -172,11 +172,12 @@ async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep
     return await accounts.rotate_client_secret(session, admin, client_id, gateway_state(request).hasher)
 
 
-@router.get(
+@list_route(
+    router,
     "/sessions",
+    SessionOut,
     summary="会话列表 live sessions (refresh-token families) of the users the caller may see",
-    response_model=list[SessionOut],
-    responses=problem_responses(401, 403) | EXPORT_RESPONSES,
+    problems=(401, 403),
 )
 async def list_sessions(
     answer: ListAnswer,

@@ -23,8 +23,7 @@ from services.gateway.schemas import (
 from services.gateway.settings import Settings
 from shared.db import SessionDep
 from shared.dependencies import Reader
-from shared.exports import EXPORT_RESPONSES
-from shared.list_answers import PagedAnswer
+from shared.list_answers import PagedAnswer, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 
@@ -61,11 +60,12 @@ async def create_subscription(
     return _with_secret(row, secret)
 
 
-@router.get(
+@paged_route(
+    router,
     "/subscriptions",
+    SubscriptionOut,
     summary="我的订阅 the caller's own subscriptions",
-    response_model=Page[SubscriptionOut],
-    responses=EXPORT_RESPONSES,
+    problems=(),
 )
 async def list_subscriptions(answer: PagedAnswer, principal: Reader) -> Page[SubscriptionOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[SubscriptionOut]:
@@ -121,11 +121,12 @@ async def rotate_secret(
     return _with_secret(row, secret)
 
 
-@router.get(
+@paged_route(
+    router,
     "/subscriptions/{subscription_id}/deliveries",
+    DeliveryOut,
     summary="投递记录 the delivery log, newest first: attempts, status codes, next try, parked (WH4)",
-    response_model=Page[DeliveryOut],
-    responses=problem_responses(404) | EXPORT_RESPONSES,
+    problems=(404,),
 )
 async def list_deliveries(
     answer: PagedAnswer, subscription_id: SubscriptionId, principal: Reader

@@ -29,8 +29,7 @@ from services.roster.worker_access import visible_worker, writable_worker
 from shared.db import SessionDep
 from shared.dependencies import Admin, CountyInScope, Writer
 from shared.dependencies import ReaderOrWorker as Reader
-from shared.exports import EXPORT_RESPONSES
-from shared.list_answers import ListAnswer
+from shared.list_answers import ListAnswer, list_route
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["hr"], responses=problem_responses(401, 403, 404))
@@ -69,11 +68,11 @@ async def recontract_worker(
     return contract_out(await labour_contracts.recontract(session, principal, worker, body))
 
 
-@router.get(
+@list_route(
+    router,
     "/workers/{worker_id}/contracts",
+    ContractOut,
     summary="合同记录 contracts",
-    response_model=list[ContractOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_contracts(
     answer: ListAnswer, worker_id: uuid.UUID, principal: Reader, session: SessionDep
@@ -126,12 +125,12 @@ async def create_round(body: RoundIn, principal: Admin, session: SessionDep) -> 
     return await recruitment.announce_round(session, principal, body)
 
 
-@router.get(
+@list_route(
+    router,
     "/recruitment-rounds",
+    RoundOut,
     summary="招聘批次 a county's recruitment rounds, newest first, with reserve capacity and use (H1, H2)",
     description="H1 channel, announcement date and hires of every round; H2 the reserve's cap (1:1 of hires) and use.",
-    response_model=list[RoundOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_rounds(
     answer: ListAnswer, county: CountyInScope, session: SessionDep
@@ -150,12 +149,12 @@ async def add_reserve(
     return await recruitment.add_to_reserve(session, principal, round_id, body, id_number_secret(request))
 
 
-@router.get(
+@list_route(
+    router,
     "/reserve-pool",
+    ReserveEntryOut,
     summary="储备库 a county's live reserve (H2)",
     description="Entries of the county's latest announced round; older rounds' entries expired at the next one.",
-    response_model=list[ReserveEntryOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def reserve_pool(
     answer: ListAnswer, county: CountyInScope, session: SessionDep

@@ -19,9 +19,8 @@ from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, 
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, Writer
-from shared.exports import EXPORT_RESPONSES
 from shared.inputs import YearPath
-from shared.list_answers import ListAnswer, PagedAnswer
+from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode, RegionLevel
@@ -70,11 +69,12 @@ async def update_region(
     return await region_out(session, region)
 
 
-@router.get(
+@paged_route(
+    router,
     "/regions/{code}/children",
+    RegionOut,
     summary="下级区划 children",
-    response_model=Page[RegionOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
+    problems=(401, 403, 404),
 )
 async def list_children(
     answer: PagedAnswer,
@@ -88,11 +88,12 @@ async def list_children(
     return await answer(page, RegionOut, "regions")
 
 
-@router.get(
+@paged_route(
+    router,
     "/regions/{code}/descendants",
+    RegionOut,
     summary="全部下级 all descendants, optionally of one level",
-    response_model=Page[RegionOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
+    problems=(401, 403, 404),
 )
 async def list_descendants(
     answer: PagedAnswer,
@@ -107,11 +108,11 @@ async def list_descendants(
     return await answer(page, RegionOut, "regions")
 
 
-@router.get(
+@list_route(
+    router,
     "/regions/{code}/ancestors",
+    RegionOut,
     summary="上级区划 ancestors, nearest first",
-    response_model=list[RegionOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_ancestors(
     answer: ListAnswer, code: RegionPath, principal: Reader, session: SessionDep

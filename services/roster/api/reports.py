@@ -23,9 +23,8 @@ from services.roster.schemas import (
 from shared.business_time import business_today
 from shared.db import ReadSessionDep, SessionDep
 from shared.dependencies import RegionInScope, region_in_scope
-from shared.exports import EXPORT_RESPONSES
 from shared.i18n import negotiate
-from shared.list_answers import ListAnswer
+from shared.list_answers import ListAnswer, list_route
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 
@@ -75,11 +74,11 @@ async def staffing_report(
     return StaffingReport(region=region, date=on, communities=communities, quotas=quotas, findings=result.total)
 
 
-@router.get(
+@list_route(
+    router,
     "/renewals",
+    RenewalRow,
     summary="续签工作清单 contracts ending in a year: who is due, who must not be renewed and why (H7, H8)",
-    response_model=list[RenewalRow],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def renewal_worklist(
     answer: ListAnswer,
@@ -93,11 +92,11 @@ async def renewal_worklist(
     return await answer(rows, RenewalRow, "renewals")
 
 
-@router.get(
+@list_route(
+    router,
     "/career-eligibility",
+    CareerRow,
     summary="职业发展资格 chiefs with enough consecutive years for career-staff recruitment (K1 温州 6, K2 台州 5)",
-    response_model=list[CareerRow],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def career_eligibility(
     answer: ListAnswer,

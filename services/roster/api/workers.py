@@ -39,13 +39,12 @@ from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
 from shared.exports import (
     EXPORT_BATCH,
-    EXPORT_RESPONSES,
     ExportDep,
     Streamed,
     columns_of,
     export_response,
 )
-from shared.list_answers import ListAnswer, PagedAnswer
+from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode
@@ -81,8 +80,10 @@ async def hire_worker(
     return await worker_out(session, worker)
 
 
-@router.get(
+@paged_route(
+    router,
     "/workers",
+    WorkerOut,
     summary="社工列表 workers in the caller's region, filtered (ID numbers and phones masked); as CSV, xlsx or "
     "NDJSON too; pull sync with `updated_since`",
     description=(
@@ -94,8 +95,6 @@ async def hire_worker(
         "change that commits late comes after the cursor, never behind it. Leaving is a change like any other "
         "(`status: left`, `left_date`, `updated_at`)."
     ),
-    response_model=Page[WorkerOut],
-    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_workers(
     principal: Reader,
@@ -227,11 +226,11 @@ async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer,
     return post_out(assignment)
 
 
-@router.get(
+@list_route(
+    router,
     "/workers/{worker_id}/posts",
+    PostOut,
     summary="任职历史 post history",
-    response_model=list[PostOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_posts(
     answer: ListAnswer, worker_id: uuid.UUID, principal: Reader, session: SessionDep
@@ -240,11 +239,11 @@ async def list_posts(
     return await answer([post_out(p) for p in rows], PostOut, "posts")
 
 
-@router.get(
+@paged_route(
+    router,
     "/personal-data-reads",
+    PersonalDataReadOut,
     summary="个人信息查看记录 the audit of unmasked reads, newest first (auditors, province admins)",
-    response_model=Page[PersonalDataReadOut],
-    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_personal_data_reads(
     answer: PagedAnswer,
