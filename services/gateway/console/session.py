@@ -16,7 +16,6 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Response
 
-from services.gateway.client_address import client_address
 from services.gateway.schemas import TokenResponse
 from services.gateway.sign_in import Caller, refresh_sign_in
 from shared.auth import Principal
@@ -40,10 +39,6 @@ class ConsoleUser:
 
 class NotSignedIn(Exception):
     """No usable session: the page answers with the sign-in form."""
-
-
-def caller_of(request: Request) -> Caller:
-    return Caller(ip=client_address(request), user_agent=request.headers.get("user-agent"))
 
 
 def _secure(request: Request) -> bool:
@@ -106,7 +101,7 @@ async def signed_in(request: Request, grant: Callable[..., Awaitable[T]], **cred
                 session,
                 settings=app.state.settings,
                 keys=app.state.signing_keys,
-                caller=caller_of(request),
+                caller=Caller.of(request),
                 **credentials,
             )
         except Problem:
