@@ -30,10 +30,9 @@ from services.evaluation.schemas import (
     ScoresIn,
 )
 from shared.db import SessionDep
-from shared.dependencies import Admin as CountyAdmin
 from shared.dependencies import Reader as ReaderOnly
 from shared.dependencies import ReaderOrWorker as Reader
-from shared.dependencies import Writer
+from shared.dependencies import Writer, region_to_change
 from shared.i18n import Message
 from shared.inputs import YearPath
 from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
@@ -41,7 +40,6 @@ from shared.pagination import Page
 from shared.problems import NotFound, problem_responses
 from shared.regions import CountyCode, RegionCode
 from shared.scoping import (
-    ADMIN_WRITE_ROLES,
     NO_SUCH_REGION,
     require_write,
     sees_region,
@@ -73,13 +71,11 @@ def scheme_out(row: SchemeRow) -> SchemeOut:
     summary="考核方案 a county's assessment scheme: rater weights (E2), thresholds (E3), cap, daily weight (E1)",
 )
 async def set_scheme(
-    county_code: Annotated[CountyCode, Path()],
+    county_code: Annotated[str, region_to_change("county_code", CountyCode)],
     year: YearPath,
     body: SchemeIn,
-    principal: CountyAdmin,
     session: SessionDep,
 ) -> SchemeOut:
-    require_write(principal, county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     return scheme_out(await assessments.set_scheme(session, county_code, year, body))
 
 
