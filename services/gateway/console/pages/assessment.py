@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import datetime
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from services.gateway.console.render import REGION, default_region, page
+from services.gateway.console.filters import Region, Year
+from services.gateway.console.render import page
 from services.gateway.console.session import User
 from services.gateway.console.upstream import Api, ApiError, ConsoleApi
 
@@ -43,12 +42,10 @@ async def assessment(
     request: Request,
     user: User,
     api: Api,
-    region: Annotated[str | None, Query(pattern=REGION)] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    region: Region,
+    year: Year,
     cycle: uuid.UUID | None = None,
 ) -> HTMLResponse:
-    region = region or default_region(user)
-    year = year or datetime.now(ZoneInfo("Asia/Shanghai")).year
     sections: dict[str, Any] = {}
     errors: dict[str, ApiError] = {}
     try:  # the region's cycles, newest year first, to choose one from

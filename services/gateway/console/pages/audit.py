@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.gateway.account_names import account_names
 from services.gateway.audit_log import READERS, AuditFilters, audit_page
+from services.gateway.console.filters import CHINA
 from services.gateway.console.i18n import language_of
 from services.gateway.console.render import page
 from services.gateway.console.session import User
@@ -27,7 +27,6 @@ from shared.pagination import Page
 from shared.problems import Problem
 
 router = APIRouter()
-CHINA = ZoneInfo("Asia/Shanghai")
 PAGE_SIZE = 50
 
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from services.gateway.console.filters import Region, Year
 from services.gateway.console.i18n import language_of, translator
-from services.gateway.console.render import REGION, default_region, page
+from services.gateway.console.render import page
 from services.gateway.console.session import User
 from services.gateway.console.upstream import Api, ApiError
 
@@ -53,12 +52,10 @@ async def pay_against_policy(
     request: Request,
     user: User,
     api: Api,
-    region: Annotated[str | None, Query(pattern=REGION)] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    region: Region,
+    year: Year,
 ) -> HTMLResponse:
     language = language_of(request)
-    region = region or default_region(user)
-    year = year or datetime.now(ZoneInfo("Asia/Shanghai")).year
     error: ApiError | None = None
     reports: list[dict[str, Any]] = []
     try:

@@ -9,14 +9,14 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.account_names import account_names
+from services.gateway.console.filters import CHINA, Region
 from services.gateway.console.i18n import language_of
-from services.gateway.console.render import REGION, default_region, page, redirect
+from services.gateway.console.render import page, redirect
 from services.gateway.console.session import ConsoleUser, User, csrf_ok, signed_in
 from services.gateway.console.upstream import Api, ApiError, ConsoleApi
 from services.gateway.sign_in import step_up
@@ -25,7 +25,6 @@ from shared.db import SessionDep
 from shared.problems import Problem
 
 router = APIRouter()
-CHINA = ZoneInfo("Asia/Shanghai")
 MONTH = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
 WITH_PAYSLIPS = ("calculated", "approved", "paid")
 
@@ -75,10 +74,9 @@ async def runs(
     request: Request,
     user: User,
     api: Api,
-    region: Annotated[str | None, Query(pattern=REGION)] = None,
+    region: Region,
     month: Annotated[str | None, Query(pattern=MONTH)] = None,
 ) -> HTMLResponse:
-    region = region or default_region(user)
     error: ApiError | None = None
     listing: list[dict[str, Any]] = []
     try:

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from services.gateway.console.render import REGION, default_region, page
+from services.gateway.console.filters import Region
+from services.gateway.console.render import page
 from services.gateway.console.session import User
 from services.gateway.console.upstream import Api, ApiError
 
@@ -22,10 +23,9 @@ async def staffing(
     request: Request,
     user: User,
     api: Api,
-    region: Annotated[str | None, Query(pattern=REGION)] = None,
+    region: Region,
     on: Annotated[date | None, Query(alias="date")] = None,
 ) -> HTMLResponse:
-    region = region or default_region(user)
     report: dict[str, Any] | None = None
     place: dict[str, Any] | None = None
     children: list[dict[str, Any]] = []

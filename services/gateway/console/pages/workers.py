@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from services.gateway.console.render import REGION, default_region, page
+from services.gateway.console.filters import Region
+from services.gateway.console.render import page
 from services.gateway.console.session import User
 from services.gateway.console.upstream import Api, ApiError
 
@@ -24,14 +25,13 @@ async def workers(
     request: Request,
     user: User,
     api: Api,
-    region: Annotated[str | None, Query(pattern=REGION)] = None,
+    region: Region,
     name: Annotated[str | None, Query(max_length=50)] = None,
     id_number: Annotated[str | None, Query(max_length=18)] = None,
     post: Annotated[str | None, Query(max_length=20)] = None,
     grade: Annotated[str | None, Query(max_length=2)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
-    region = region or default_region(user)
     query = {"region": region, "name": name, "id_number": id_number, "post": post, "grade": grade, "status": status}
     error: ApiError | None = None
     found: list[dict[str, Any]] = []
