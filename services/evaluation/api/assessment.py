@@ -30,9 +30,7 @@ from services.evaluation.schemas import (
     ScoresIn,
 )
 from shared.db import SessionDep
-from shared.dependencies import Reader as ReaderOnly
-from shared.dependencies import ReaderOrWorker as Reader
-from shared.dependencies import Writer, region_to_change
+from shared.dependencies import Reader, ReaderOrWorker, Writer, region_to_change
 from shared.i18n import Message
 from shared.inputs import YearPath
 from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
@@ -84,7 +82,7 @@ async def set_scheme(
     summary="查看考核方案 a county's scheme",
 )
 async def get_scheme(
-    county_code: Annotated[CountyCode, Path()], year: YearPath, principal: Reader, session: SessionDep
+    county_code: Annotated[CountyCode, Path()], year: YearPath, principal: ReaderOrWorker, session: SessionDep
 ) -> SchemeOut:
     row = await session.get(SchemeRow, (county_code, year))
     if row is None or not (
@@ -119,7 +117,7 @@ async def open_cycle(body: CycleIn, principal: Writer, session: SessionDep) -> C
 )
 async def list_cycles(
     answer: PagedAnswer,
-    principal: ReaderOnly,
+    principal: Reader,
     region: Annotated[
         RegionCode | None,
         Query(description="区划 cycles of the townships of this region (E1: one per township a year)"),
@@ -140,7 +138,7 @@ async def list_cycles(
     "/cycles/{cycle_id}",
     summary="查看考核周期 a cycle",
 )
-async def get_cycle(cycle_id: uuid.UUID, principal: Reader, session: SessionDep) -> CycleOut:
+async def get_cycle(cycle_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep) -> CycleOut:
     return cycle_out(await visible_cycle(session, principal, cycle_id))
 
 
@@ -191,7 +189,7 @@ async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDe
     summary="考核结果 results of a closed cycle, by rank",
 )
 async def list_results(
-    answer: ListAnswer, cycle_id: uuid.UUID, principal: Reader, session: SessionDep
+    answer: ListAnswer, cycle_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep
 ) -> list[ResultOut] | StreamingResponse:
     rows = await cycles.results_of(session, await visible_cycle(session, principal, cycle_id))
     return await answer([result_out(r) for r in rows], ResultOut, "results")
@@ -217,7 +215,7 @@ async def appeal(
     summary="个人考核历史 a worker's annual results (the worker sees their own)",
 )
 async def worker_assessments(
-    answer: ListAnswer, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+    answer: ListAnswer, worker_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep
 ) -> list[ResultOut] | StreamingResponse:
     rows = await cycles.results_of_worker(session, principal, worker_id)
     return await answer([result_out(r) for r in rows], ResultOut, "assessments")
