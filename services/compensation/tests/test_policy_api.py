@@ -140,7 +140,8 @@ async def test_a_county_level_change_checks_its_region_where_it_is_parsed(compen
     auditor = compensation.as_(("auditor", "330302"))
     read_only = await compensation.client.put("/v1/pay-scales/330302/2026", headers=auditor, json={"cells": cells})
     assert read_only.status_code == 403
-    own = await compensation.client.put("/v1/pay-scales/330302/2026", headers=compensation.county, json={"cells": cells})
+    county = compensation.county
+    own = await compensation.client.put("/v1/pay-scales/330302/2026", headers=county, json={"cells": cells})
     assert own.status_code == 200, own.text
     assert (await compensation.client.get("/v1/pay-scales/330302/2026", headers=auditor)).status_code == 200
 
