@@ -150,7 +150,7 @@ async def test_a_report_refuses_a_region_outside_the_scope_as_missing(compensati
     """``RegionInScope`` (shared.dependencies): a report's region the caller cannot see does not exist for it
     (404 naming the region); inside the scope the report runs (here it lacks the C2 statistic: 422 naming C2)."""
     elsewhere = compensation.as_(("county_admin", "330303"))
-    params = {"region": "330302", "year": 2026}
+    params: dict[str, str | int] = {"region": "330302", "year": 2026}
     outside = await compensation.client.get("/v1/reports/pay-compliance", headers=elsewhere, params=params)
     assert outside.status_code == 404
     assert "330302" in outside.json()["detail"]
