@@ -18,11 +18,11 @@ from starlette.responses import StreamingResponse
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.dependencies import Reader, Writer
-from shared.exports import EXPORT_RESPONSES, ExportDep, page_or_file
 from shared.i18n import Message
 from shared.import_jobs import ImportJobs
 from shared.import_schemas import ImportErrorOut, ImportJobBase, ImportMode
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.list_answers import PagedAnswer, paged_route
+from shared.pagination import Page
 from shared.problems import FieldError, UnprocessableContent, problem_responses
 from shared.regions import RegionCode
 from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write
@@ -142,25 +142,17 @@ def add_import_routes(
             response.status_code = 200
         return job
 
-    @router.get(
+    @paged_route(
+        router,
         "/imports",
+        out,
         summary="导入任务列表 import jobs of the caller's regions, newest first; pull sync with `updated_since`",
-        response_model=Page[out],  # type: ignore[valid-type]
-        responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
     )
-    async def list_jobs(
-        request: Request,
-        export: ExportDep,
-        principal: Reader,
-        session: SessionDep,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-        cursor: str | None = None,
-        updated_since: UpdatedSince = None,
-    ) -> Any:
+    async def list_jobs(answer: PagedAnswer, principal: Reader, updated_since: UpdatedSince = None) -> Any:
         async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[Any]:
             return await jobs.list_jobs(session, principal, cursor, limit, updated_since)
 
-        return await page_or_file(request, export, session, cursor, limit, page, out, "imports")
+        return await answer(page, out, "imports")
 
     @router.get(
         "/imports/{job_id}",
@@ -170,25 +162,20 @@ def add_import_routes(
     async def get_job(job_id: JobId, principal: Reader, session: SessionDep) -> Any:
         return await jobs.read_job(session, principal, job_id)
 
-    @router.get(
+    @paged_route(
+        router,
         "/imports/{job_id}/errors",
+        ImportErrorOut,
         summary="导入错误 every bad cell of a job (row, column, header, value, rule, reason zh+en), paged",
-        response_model=Page[ImportErrorOut],
-        responses=problem_responses(400, 401, 403, 404) | EXPORT_RESPONSES,
+        problems=(400, 401, 403, 404),
     )
     async def list_errors(
-        request: Request,
-        export: ExportDep,
-        job_id: JobId,
-        principal: Reader,
-        session: SessionDep,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-        cursor: str | None = None,
+        answer: PagedAnswer, job_id: JobId, principal: Reader
     ) -> Page[ImportErrorOut] | StreamingResponse:
         async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[ImportErrorOut]:
             return await jobs.list_errors(session, principal, job_id, cursor, limit)
 
-        return await page_or_file(request, export, session, cursor, limit, page, ImportErrorOut, "import-errors")  # type: ignore[no-any-return]
+        return await answer(page, ImportErrorOut, "import-errors")
 
     @router.get(
         "/imports/{job_id}/errors.xlsx",

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 from sqlalchemy import MetaData
 
-from shared import tracing
+from shared import import_jobs, tracing
 from shared.api_docs import install_api_docs
 from shared.auth import TokenVerifier, http_jwks_source, roles_of_route
 from shared.background import running
@@ -213,7 +213,10 @@ def create_service_app(
         loops = [f.run(settings.feed_poll_seconds) for f in app.state.feeds] if settings.feeds_enabled else []
         try:
             async with running(*loops), extra_lifespan(app) if extra_lifespan else nullcontext():
-                yield
+                try:
+                    yield
+                finally:
+                    await import_jobs.drain()  # the import runs this process started finish (issue #13)
         finally:
             await app.state.http.aclose()
             await app.state.engine.dispose()

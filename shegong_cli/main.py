@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -39,6 +41,16 @@ RUNNING_IMPORT = frozenset({"queued", "validating", "loading"})
 def fail(message: str) -> typer.Exit:
     console.print(f"[red]✗[/red] {message}")
     return typer.Exit(1)
+
+
+@contextmanager
+def gateway(url: str | None) -> Iterator[Api]:
+    """The gateway's API for one command; a refusal ends the command with the service's message (exit 1)."""
+    with Api(url) as api:
+        try:
+            yield api
+        except ApiError as exc:
+            raise fail(str(exc)) from exc
 
 
 @app.command()
@@ -100,19 +112,16 @@ def import_file(
     service = IMPORT_SERVICE.get(kind)
     if service is None:
         raise fail(f"未知导入类型 unknown kind {kind!r}: one of {', '.join(IMPORT_SERVICE)}")
-    with Api(url) as api:
-        try:
-            with file.open("rb") as content:
-                started = api.call(
-                    "POST",
-                    f"/{service}/imports",
-                    params={"kind": kind, "mode": mode} | ({"region": region} if region else {}),
-                    files={"file": (file.name, content)},
-                    ok=(200, 201, 202),
-                )
-            job = follow_import(api, str(started["id"]), service)
-        except ApiError as exc:
-            raise fail(str(exc)) from exc
+    with gateway(url) as api:
+        with file.open("rb") as content:
+            started = api.call(
+                "POST",
+                f"/{service}/imports",
+                params={"kind": kind, "mode": mode} | ({"region": region} if region else {}),
+                files={"file": (file.name, content)},
+                ok=(200, 201, 202),
+            )
+        job = follow_import(api, str(started["id"]), service)
     errors = job.get("errors") or []
     if errors:
         table = Table("row", "column", "value", "reason", "rule", title=f"{job.get('error_count', len(errors))} errors")
@@ -158,11 +167,8 @@ def export_workers(
 ) -> None:
     """导出社工 the workers of a region (masked as the API masks them) as CSV, XLSX or NDJSON."""
     params: dict[str, Any] = {"region": region} if region else {}
-    with Api(url) as api:
-        try:
-            count = _export(api, "/roster/workers", params, format, out)
-        except ApiError as exc:
-            raise fail(str(exc)) from exc
+    with gateway(url) as api:
+        count = _export(api, "/roster/workers", params, format, out)
     console.print(f"[green]✓[/green] {count if count is not None else 'all'} workers → {out}")
 
 
@@ -225,20 +231,17 @@ def payroll_run(
     url: Url = None,
 ) -> None:
     """核算 create (or reuse the draft of) a run, calculate it, follow it until calculated, print its totals."""
-    with Api(url) as api:
-        try:
-            run = _draft_run(api, region, month)
-            api.call(
-                "POST", f"/compensation/payroll-runs/{run['id']}/calculate", params={"overlap": overlap}, ok=(200, 202)
-            )
-            with console.status("calculating…"):
-                while True:
-                    run = api.call("GET", f"/compensation/payroll-runs/{run['id']}")
-                    if run["status"] != "calculating":
-                        break
-                    time.sleep(POLL_SECONDS)
-        except ApiError as exc:
-            raise fail(str(exc)) from exc
+    with gateway(url) as api:
+        run = _draft_run(api, region, month)
+        api.call(
+            "POST", f"/compensation/payroll-runs/{run['id']}/calculate", params={"overlap": overlap}, ok=(200, 202)
+        )
+        with console.status("calculating…"):
+            while True:
+                run = api.call("GET", f"/compensation/payroll-runs/{run['id']}")
+                if run["status"] != "calculating":
+                    break
+                time.sleep(POLL_SECONDS)
     console.print(_run_table(run))
     if run["status"] != "calculated":
         raise fail(f"run {run['id']} is {run['status']}: {run.get('failure') or ''}")
@@ -260,22 +263,16 @@ def _draft_run(api: Api, region: str, month: str) -> dict[str, Any]:
 @payroll.command("approve")
 def payroll_approve(run_id: Annotated[str, typer.Argument(help="the run")], url: Url = None) -> None:
     """审批 approve a calculated run."""
-    with Api(url) as api:
-        try:
-            run = api.call("POST", f"/compensation/payroll-runs/{run_id}/approve")
-        except ApiError as exc:
-            raise fail(str(exc)) from exc
+    with gateway(url) as api:
+        run = api.call("POST", f"/compensation/payroll-runs/{run_id}/approve")
     console.print(_run_table(run))
 
 
 @cycle.command("close")
 def cycle_close(cycle_id: Annotated[str, typer.Argument(help="the cycle")], url: Url = None) -> None:
     """关闭考核 close a cycle: scores, grades, the 优秀 cap (E3); print the results by rank."""
-    with Api(url) as api:
-        try:
-            results = api.call("POST", f"/evaluation/cycles/{cycle_id}/close")
-        except ApiError as exc:
-            raise fail(str(exc)) from exc
+    with gateway(url) as api:
+        results = api.call("POST", f"/evaluation/cycles/{cycle_id}/close")
     table = Table("rank", "worker", "score", "grade", "capped", title=f"cycle {cycle_id}")
     for r in results:
         table.add_row(
@@ -291,13 +288,8 @@ def report_staffing(
     url: Url = None,
 ) -> None:
     """配备合规 staffing compliance of a region (S1–S8, P2, P3) as a table."""
-    with Api(url) as api:
-        try:
-            data = api.call(
-                "GET", "/roster/reports/staffing", params={"region": region} | ({"date": date} if date else {})
-            )
-        except ApiError as exc:
-            raise fail(str(exc)) from exc
+    with gateway(url) as api:
+        data = api.call("GET", "/roster/reports/staffing", params={"region": region} | ({"date": date} if date else {}))
     table = Table(
         "code",
         "name",

@@ -13,7 +13,6 @@ from services.compensation.projections import compensation_feeds
 from services.compensation.settings import Settings
 from services.compensation.state import compensation_state
 from services.compensation.step_ups import dispatch_forever
-from shared import import_jobs
 from shared.background import running
 from shared.service_app import create_service_app
 
@@ -21,7 +20,7 @@ from shared.service_app import create_service_app
 @contextlib.asynccontextmanager
 async def background_jobs(app: FastAPI) -> AsyncIterator[None]:
     """On every replica: runs whose calculating process died are failed (payroll lease), and step-up
-    orders the roster has not confirmed are sent again (C7 saga); on the way out, import runs finish."""
+    orders the roster has not confirmed are sent again (C7 saga)."""
     state = compensation_state(app)
     settings = state.settings
     loops = [reap_forever(state.engine, settings.payroll_reaper_seconds)]
@@ -35,11 +34,8 @@ async def background_jobs(app: FastAPI) -> AsyncIterator[None]:
                 settings.step_up_dispatch_seconds,
             )
         )
-    try:
-        async with running(*loops):
-            yield
-    finally:
-        await import_jobs.drain()  # the import runs this process started finish
+    async with running(*loops):
+        yield
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

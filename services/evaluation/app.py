@@ -1,25 +1,12 @@
 """Evaluation service app factory: assessment cycles, grades, training, cases, visits (POLICY E)."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from services.evaluation.api import ROUTERS
 from services.evaluation.models import Base
 from services.evaluation.projections import evaluation_feeds
 from services.evaluation.settings import Settings
-from shared import import_jobs
 from shared.service_app import create_service_app
-
-
-@asynccontextmanager
-async def evaluation_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """On the way out, the import runs this process started finish."""
-    try:
-        yield
-    finally:
-        await import_jobs.drain()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,5 +18,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metadata=Base.metadata,
         routers=ROUTERS,
         feeds=evaluation_feeds,
-        extra_lifespan=evaluation_lifespan,
     )

@@ -42,50 +42,49 @@ PERSONAL_DATA = "personal_data"  # the grant that unmasks personal data, beside 
 idempotency_keys = idempotency_table(Base.metadata)
 
 
-class User(Base):
+class Account:
+    """The columns of whoever signs in, a user or an API client: its id and name, whether it may sign in, who
+    made it and when, its edit version, and its token version, bumped by a trigger (migration gateway_0004)
+    when ``active`` or a grant changes (and a user's password; not a client's new secret)."""
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID,
+        primary_key=True,
+        server_default=text("gen_random_uuid()"),
+        sort_order=-1,  # first, as in the table
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    token_version: Mapped[int] = mapped_column(
+        Integer,
+        server_default=text("1"),
+        comment="access tokens carrying another version are refused at the gateway",
+    )
+
+
+class User(Account, Base):
     """A person who signs in: web console or mobile app."""
 
     __tablename__ = "users"
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
-    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     worker_id: Mapped[str | None] = mapped_column(String(64), comment="the roster worker this person is, if any")
-    created_by: Mapped[str | None] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    # Bumped by a trigger (migration gateway_0004) when active, the password or a grant changes.
-    token_version: Mapped[int] = mapped_column(
-        Integer,
-        server_default=text("1"),
-        comment="access tokens carrying another version are refused at the gateway",
-    )
 
 
-class ApiClient(Base):
+class ApiClient(Account, Base):
     """A system that calls the API: a provincial platform, another department, one of our services."""
 
     __tablename__ = "api_clients"
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
     department: Mapped[str] = mapped_column(String(100), comment="owning department")
     secret_hash: Mapped[str] = mapped_column(String(200))
-    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
-    created_by: Mapped[str | None] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    # Bumped by a trigger (migration gateway_0004) when active or a grant changes; not by a new secret.
-    token_version: Mapped[int] = mapped_column(
-        Integer,
-        server_default=text("1"),
-        comment="access tokens carrying another version are refused at the gateway",
-    )
     # Set by the same trigger when secret_hash changes: the old secret stays valid for a grace period.
     previous_secret_hash: Mapped[str | None] = mapped_column(
         String(200), comment="the secret before the last rotation, valid for the rotation grace period"

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 
 from services.gateway.audit import AuditAction, record
+from services.gateway.client_address import client_address
 from services.gateway.keys import SigningKeys
 from services.gateway.models import ApiClient, User
 from services.gateway.passwords import SecretHasher
@@ -25,6 +27,7 @@ from services.gateway.tokens import (
     rotate_refresh_token,
     user_principal,
 )
+from shared.auth import Principal
 from shared.i18n import Message
 from shared.problems import BadRequest, TooManyRequests, Unauthorized
 
@@ -46,6 +49,29 @@ class Caller:
 
     ip: str | None
     user_agent: str | None
+
+    @classmethod
+    def of(cls, request: Request) -> Caller:
+        return cls(ip=client_address(request), user_agent=request.headers.get("user-agent"))
+
+
+async def _refused(
+    session: AsyncSession, caller: Caller, subject: str, grant_type: str, detail: Message, error: str
+) -> Unauthorized:
+    """A failed sign-in, audited and committed though the request fails (it is what slows the next attempt)."""
+    details = {"grant_type": grant_type}
+    record(session, AuditAction.sign_in_failed, actor=None, subject=subject, ip=caller.ip, details=details)
+    await session.commit()
+    return oauth_error(detail, error)
+
+
+def _tokens(
+    keys: SigningKeys, settings: Settings, principal: Principal, version: int, refresh: str | None = None
+) -> TokenResponse:
+    """An access token of ``principal`` at the account's token ``version`` (and the refresh token, if any)."""
+    ttl = settings.access_token_ttl_seconds
+    access = issue_access_token(keys, principal, ttl, token_version=version)
+    return TokenResponse(access_token=access, expires_in=ttl, refresh_token=refresh)
 
 
 async def password_sign_in(
@@ -77,16 +103,7 @@ async def password_sign_in(
     user = await session.scalar(select(User).where(User.username == username))
     ok = hasher.verify(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
-        record(
-            session,
-            AuditAction.sign_in_failed,
-            actor=None,
-            subject=username,
-            ip=caller.ip,
-            details={"grant_type": "password"},
-        )
-        await session.commit()  # kept, though the request fails: it is what slows the next attempt
-        raise oauth_error(BAD_CREDENTIALS, "invalid_grant")
+        raise await _refused(session, caller, username, "password", BAD_CREDENTIALS, "invalid_grant")
     version = user.token_version  # read before the grants: a grant changed meanwhile makes it stale
     principal = await user_principal(session, user)
     _, refresh = await new_refresh_token(
@@ -101,12 +118,7 @@ async def password_sign_in(
         ip=caller.ip,
         details={"username": username, "grant_type": "password"},
     )
-    ttl = settings.access_token_ttl_seconds
-    return TokenResponse(
-        access_token=issue_access_token(keys, principal, ttl, token_version=version),
-        expires_in=ttl,
-        refresh_token=refresh,
-    )
+    return _tokens(keys, settings, principal, version, refresh)
 
 
 async def client_sign_in(
@@ -125,20 +137,9 @@ async def client_sign_in(
     client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
     ok = client_secret_matches(hasher, client, client_secret, settings.client_secret_grace_seconds)
     if client is None or not ok or not client.active:
-        record(
-            session,
-            AuditAction.sign_in_failed,
-            actor=None,
-            subject=client_id,
-            ip=caller.ip,
-            details={"grant_type": "client_credentials"},
-        )
-        await session.commit()
-        raise oauth_error(BAD_CLIENT, "invalid_client")
+        raise await _refused(session, caller, client_id, "client_credentials", BAD_CLIENT, "invalid_client")
     version = client.token_version
-    principal = await client_principal(session, client)
-    ttl = settings.access_token_ttl_seconds
-    return TokenResponse(access_token=issue_access_token(keys, principal, ttl, token_version=version), expires_in=ttl)
+    return _tokens(keys, settings, await client_principal(session, client), version)
 
 
 async def refresh_sign_in(
@@ -173,12 +174,7 @@ async def refresh_sign_in(
         raise oauth_error(BAD_REFRESH, "invalid_grant")
     version = user.token_version
     principal = await user_principal(session, user)  # roles as they are now, not as at sign-in
-    ttl = settings.access_token_ttl_seconds
-    return TokenResponse(
-        access_token=issue_access_token(keys, principal, ttl, token_version=version),
-        expires_in=ttl,
-        refresh_token=rotation.successor,
-    )
+    return _tokens(keys, settings, principal, version, rotation.successor)
 
 
 async def step_up(

@@ -1,8 +1,5 @@
 """Roster service app factory: regions, communities, quotas, workers, posts, contracts (S, P, H, K)."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from services.roster.api import ROUTERS
@@ -10,18 +7,7 @@ from services.roster.lifecycle import lifecycle_lifespan
 from services.roster.models import Base
 from services.roster.projections import roster_feeds
 from services.roster.settings import Settings
-from shared import import_jobs as imports
 from shared.service_app import create_service_app
-
-
-@asynccontextmanager
-async def roster_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The scheduled status transitions; on the way out, the import runs this process started finish."""
-    async with lifecycle_lifespan(app):
-        try:
-            yield
-        finally:
-            await imports.drain()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,5 +19,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metadata=Base.metadata,
         routers=ROUTERS,
         feeds=roster_feeds,
-        extra_lifespan=roster_lifespan,
+        extra_lifespan=lifecycle_lifespan,  # the scheduled status transitions
     )

@@ -207,6 +207,24 @@ def test_a_user_of_one_county_never_sees_another_countys_data(demo: Demo, browse
     assert_stayed_local(browser)
 
 
+def test_a_refusal_a_page_does_not_show_in_place_is_the_error_page(demo: Demo, browser: WebDriver) -> None:
+    """The console's one error page (render.api_error_page): county A's run, payslip, approval form and worker
+    do not exist for a user of county B, and each page says so with the service's status, in the console."""
+    gateway = demo.suite.gateway
+    sign_in(browser, gateway, demo.accounts.county_b)
+    a_worker = demo.workers_a[0]
+    a_run = demo.runs[MONTH]
+    for path in (
+        f"/console/payroll/{a_run['id']}",
+        f"/console/payroll/{a_run['id']}/payslips/{a_worker['id']}",
+        f"/console/payroll/{a_run['id']}/approve",
+        f"/console/workers/{a_worker['id']}",
+    ):
+        browser.get(gateway + path)
+        assert "(404)" in wait_for(browser, "main .alert").text, path
+        assert browser.find_elements(By.CSS_SELECTOR, "nav a"), path  # the signed-in user's page, navigation kept
+
+
 def test_english_switch_and_phone_width(demo: Demo, browser: WebDriver, tmp_path: Path) -> None:
     gateway = demo.suite.gateway
     sign_in(browser, gateway, demo.accounts.county_a)

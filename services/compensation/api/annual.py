@@ -7,38 +7,34 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from starlette.responses import StreamingResponse
 
 from services.compensation import annual_reports
 from services.compensation.schemas import BudgetOut, PayComplianceOut, RecuperationDueRow
 from shared.db import SessionDep
-from shared.dependencies import Reader
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported
+from shared.dependencies import RegionInScope, region_in_scope
+from shared.list_answers import ListAnswer, list_route
 from shared.problems import problem_responses
-from shared.regions import CountyCode, RegionCode
-from shared.scoping import require_sees
+from shared.regions import CountyCode
 
 router = APIRouter(prefix="/v1", tags=["annual"], responses=problem_responses(401, 403, 404))
 
 
-@router.get(
+@list_route(
+    router,
     "/reports/recuperation-due",
+    RecuperationDueRow,
     summary="疗休养提醒 workers with no recuperation in the last 2 years (C10: at least one every 2 years)",
-    response_model=list[RecuperationDueRow],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def recuperation_due(
-    request: Request,
-    export: ExportDep,
-    principal: Reader,
+    answer: ListAnswer,
     session: SessionDep,
-    region: Annotated[RegionCode, Query(description="区划 region")],
+    region: RegionInScope,
     on: Annotated[date, Query(description="日期 as of")],
 ) -> list[RecuperationDueRow] | StreamingResponse:
-    require_sees(principal, region)
     due = await annual_reports.recuperation_due(session, region, on)
-    return await exported(request, export, due, RecuperationDueRow, "recuperation-due")
+    return await answer(due, RecuperationDueRow, "recuperation-due")
 
 
 @router.get(
@@ -46,12 +42,10 @@ async def recuperation_due(
     summary="薪酬预算 a county's pay budget for a year: workforce and vacancies to the quota on the scale (C11)",
 )
 async def pay_budget(
-    principal: Reader,
     session: SessionDep,
-    county: Annotated[CountyCode, Query(description="县级区划代码 county")],
+    county: Annotated[str, region_in_scope("county", CountyCode, "县级区划代码 county")],
     year: Annotated[int, Query(ge=2000, le=2100, description="预算年度 the year budgeted")],
 ) -> BudgetOut:
-    require_sees(principal, county)
     return await annual_reports.budget(session, county, year)
 
 
@@ -60,10 +54,8 @@ async def pay_budget(
     summary="薪酬达标 actual average annual pay per post and overall (without employer parts, C1) against C2 / C3",
 )
 async def pay_compliance(
-    principal: Reader,
     session: SessionDep,
-    region: Annotated[RegionCode, Query(description="区划 region")],
+    region: RegionInScope,
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 year of pay")],
 ) -> PayComplianceOut:
-    require_sees(principal, region)
     return await annual_reports.pay_compliance(session, region, year)

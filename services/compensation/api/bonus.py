@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from starlette.responses import StreamingResponse
 
 from services.compensation import bonus
@@ -15,10 +15,10 @@ from services.compensation.models import BonusAllocation
 from services.compensation.schemas import BonusIn, BonusOut, BonusReplaceIn
 from shared.auth import Principal
 from shared.db import SessionDep
-from shared.dependencies import Reader, Writer
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported
+from shared.dependencies import Reader, Writer, region_in_scope
 from shared.i18n import Message
-from shared.problems import NotFound, problem_responses
+from shared.list_answers import ListAnswer, list_route
+from shared.problems import problem_responses
 from shared.regions import TownshipCode
 from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write, sees_region, visible_or_404
 
@@ -77,21 +77,17 @@ async def get_bonus(allocation_id: AllocationId, principal: Reader, session: Ses
     return allocation_out(await _visible_allocation(session, principal, allocation_id))
 
 
-@router.get(
+@list_route(
+    router,
     "/bonus-allocations",
+    BonusOut,
     summary="奖金分配台账 a township's year: every allocation, reversed ones by reversal, the live one last (C5)",
-    response_model=list[BonusOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def bonus_ledger(
-    request: Request,
-    export: ExportDep,
-    principal: Reader,
+    answer: ListAnswer,
     session: SessionDep,
-    township_code: Annotated[TownshipCode, Query(description="乡镇（街道） township")],
+    township_code: Annotated[str, region_in_scope("township_code", TownshipCode, "乡镇（街道） township")],
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 year assessed")],
 ) -> list[BonusOut] | StreamingResponse:
-    if not sees_region(principal, township_code):
-        raise NotFound(NO_SUCH_REGION, code=township_code)
     rows = await bonus.ledger(session, township_code, year)
-    return await exported(request, export, [allocation_out(r) for r in rows], BonusOut, "bonus-allocations")
+    return await answer([allocation_out(r) for r in rows], BonusOut, "bonus-allocations")

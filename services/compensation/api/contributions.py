@@ -13,11 +13,10 @@ from pydantic import BaseModel, Field
 from services.compensation.contributions import contribution_findings
 from services.compensation.schemas import MONEY
 from shared.db import SessionDep
-from shared.dependencies import Reader
+from shared.dependencies import region_in_scope
 from shared.inputs import MONTH_PATTERN
 from shared.problems import problem_responses
 from shared.regions import RegionCode
-from shared.scoping import require_sees
 
 router = APIRouter(prefix="/v1", tags=["annual"], responses=problem_responses(401, 403, 404))
 
@@ -66,12 +65,10 @@ class ContributionReportOut(BaseModel):
     ),
 )
 async def contributions_report(
-    principal: Reader,
     session: SessionDep,
-    region_code: Annotated[RegionCode, Query(description="区划 region")],
+    region_code: Annotated[str, region_in_scope("region_code", RegionCode, "区划 region")],
     month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")],
 ) -> ContributionReportOut:
-    require_sees(principal, region_code)
     first_day = date.fromisoformat(month + "-01")
     checked, findings = await contribution_findings(session, region_code, first_day)
     return ContributionReportOut(

@@ -19,20 +19,19 @@ from services.compensation.payroll_runs import Overlap
 from services.compensation.run_lists import run_out
 from services.compensation.schemas import PayrollRunStatus, PayslipOut, ReversalIn, RunIn, RunOut
 from services.compensation.state import compensation_state
-from shared.auth import Principal, require
+from shared.auth import Principal
 from shared.db import SessionDep
-from shared.dependencies import Admin, Writer
-from shared.dependencies import ReaderOrWorker as Reader
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported, exported_pages, page_or_file
+from shared.dependencies import Admin, Reader, ReaderOrWorker, Writer
+from shared.exports import ExportDep, exported_pages
 from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 from shared.scoping import (
     ADMIN_WRITE_ROLES,
     NO_SUCH_REGION,
-    READ_ROLES,
     WRITE_ROLES,
     require_write,
 )
@@ -53,31 +52,27 @@ async def create_run(body: RunIn, principal: Writer, session: SessionDep) -> Run
     return run_out(run)
 
 
-@router.get(
+@paged_route(
+    router,
     "/payroll-runs",
+    RunOut,
     summary="工资核算列表 runs, filtered by region, month and status, newest month first",
-    response_model=Page[RunOut],
-    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_runs(
-    request: Request,
-    export: ExportDep,
-    principal: Annotated[Principal, require(*READ_ROLES)],
-    session: SessionDep,
+    answer: PagedAnswer,
+    principal: Reader,
     region_code: Annotated[
         RegionCode | None,
         Query(description="区划 runs of this region and the regions inside it"),
     ] = None,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")] = None,
     status: PayrollRunStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="上一页返回的游标 next_cursor of the previous page")] = None,
     updated_since: UpdatedSince = None,
 ) -> Page[RunOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RunOut]:
         return await run_lists.runs_page(session, principal, region_code, month, status, cursor, limit, updated_since)
 
-    return await page_or_file(request, export, session, cursor, limit, page, RunOut, "payroll-runs")  # type: ignore[no-any-return]
+    return await answer(page, RunOut, "payroll-runs")
 
 
 @router.post(
@@ -169,23 +164,22 @@ async def reverse_run(run_id: uuid.UUID, body: ReversalIn, principal: Admin, ses
     "/payroll-runs/{run_id}",
     summary="查看工资核算 a run with its totals",
 )
-async def get_run(
-    run_id: uuid.UUID, principal: Annotated[Principal, require(*READ_ROLES)], session: SessionDep
-) -> RunOut:
+async def get_run(run_id: uuid.UUID, principal: Reader, session: SessionDep) -> RunOut:
     return run_out(await payroll_runs.visible_run(session, principal, run_id))
 
 
-@router.get(
+@list_route(
+    router,
     "/payroll-runs/{run_id}/payslips",
+    PayslipOut,
     summary="工资条 the payslips of a run (409 for a run with none: draft, calculating, failed, cancelled, reversed)",
-    response_model=list[PayslipOut],
-    responses=problem_responses(401, 403, 404, 409) | EXPORT_RESPONSES,
+    problems=(401, 403, 404, 409),
 )
 async def list_payslips(
     request: Request,
     export: ExportDep,
     run_id: uuid.UUID,
-    principal: Annotated[Principal, require(*READ_ROLES)],
+    principal: Reader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     after: Annotated[
@@ -202,14 +196,14 @@ async def list_payslips(
     return (await page(session, str(after) if after else None, limit)).items
 
 
-@router.get(
+@list_route(
+    router,
     "/workers/{worker_id}/payslips",
+    PayslipOut,
     summary="个人工资条 a worker's payslips of approved and paid runs (the worker reads their own)",
-    response_model=list[PayslipOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def worker_payslips(
-    request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+    answer: ListAnswer, worker_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep
 ) -> list[PayslipOut] | StreamingResponse:
     slips = await payslips.of_worker(session, principal, worker_id)
-    return await exported(request, export, slips, PayslipOut, "payslips")
+    return await answer(slips, PayslipOut, "payslips")

@@ -23,16 +23,18 @@ from services.compensation.schemas import (
 from services.compensation.targets import compute_target
 from shared.business_time import business_today
 from shared.db import SessionDep
-from shared.dependencies import Admin, Reader
+from shared.dependencies import Admin, Reader, region_to_change
 from shared.i18n import Message
 from shared.inputs import YearPath
 from shared.problems import UnsupportedMediaType, problem_responses
 from shared.regions import CountyCode, RegionCode
-from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write
 
 router = APIRouter(prefix="/v1", tags=["policy"], responses=problem_responses(401, 403, 404))
 CENT = Decimal("0.01")
 RegionPath = Annotated[RegionCode, Path()]
+# The region (county) whose pay policy (scale) a county-level admin changes: 404 outside, 403 for a reader.
+RegionToChange = Annotated[str, region_to_change("region_code", RegionCode)]
+CountyToChange = Annotated[str, region_to_change("county_code", CountyCode)]
 Year = YearPath
 
 
@@ -49,10 +51,7 @@ MERGE_PATCH = "application/merge-patch+json"
         "contribution, rates between 0 and 1), C9 floor ≤ cap."
     ),
 )
-async def set_profile(
-    region_code: RegionCode, year: Year, body: ProfileIn, principal: Admin, session: SessionDep
-) -> PayPolicyOut:
-    require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+async def set_profile(region_code: RegionToChange, year: Year, body: ProfileIn, session: SessionDep) -> PayPolicyOut:
     return await policy_profiles.replace_profile(session, region_code, year, body)
 
 
@@ -79,13 +78,11 @@ def merge_patch_body(request: Request) -> None:
     dependencies=[Depends(merge_patch_body)],
 )
 async def patch_profile(
-    region_code: RegionCode,
+    region_code: RegionToChange,
     year: Year,
     body: Annotated[ProfilePatch, Body(media_type=MERGE_PATCH)],
-    principal: Admin,
     session: SessionDep,
 ) -> PayPolicyOut:
-    require_write(principal, region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     return await policy_profiles.patch_profile(session, region_code, year, body)
 
 
@@ -122,14 +119,7 @@ async def get_target(region_code: RegionPath, year: Year, principal: Reader, ses
     "/pay-scales/{county_code}/{year}",
     summary="薪酬表 set cells of a county's 三岗十八级 scale (C4)",
 )
-async def set_scale(
-    county_code: Annotated[CountyCode, Path()],
-    year: Year,
-    body: ScaleIn,
-    principal: Admin,
-    session: SessionDep,
-) -> ScaleOut:
-    require_write(principal, county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
+async def set_scale(county_code: CountyToChange, year: Year, body: ScaleIn, session: SessionDep) -> ScaleOut:
     return await pay_scales.set_cells(session, county_code, year, body.cells)
 
 
@@ -149,11 +139,6 @@ async def get_scale(
     summary="校准薪酬表 compute the scale from relative steps so that the workforce's projected average meets C2 / C3",
 )
 async def calibrate_scale(
-    county_code: Annotated[CountyCode, Path()],
-    year: Year,
-    body: CalibrationIn,
-    principal: Admin,
-    session: SessionDep,
+    county_code: CountyToChange, year: Year, body: CalibrationIn, session: SessionDep
 ) -> ScaleOut:
-    require_write(principal, county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     return await pay_scales.calibrate_scale(session, county_code, year, body, business_today())

@@ -7,20 +7,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
 from services.compensation import recuperation
 from services.compensation.schemas import RecuperationIn, RecuperationOut
-from shared.auth import Principal, require_for_record
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
-from shared.exports import EXPORT_RESPONSES, ExportDep, page_or_file
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.dependencies import Writer
+from shared.list_answers import PagedAnswer, paged_route
+from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import CountyCode
-from shared.scoping import READ_ROLES, WRITE_ROLES
 from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["annual"], responses=problem_responses(401, 403, 404))
@@ -41,7 +40,7 @@ ClaimId = Annotated[uuid.UUID, Path(description="疗休养记录编号 claim id"
 )
 async def claim_recuperation(
     body: RecuperationIn,
-    principal: Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)],
+    principal: Writer,
     session: SessionDep,
     response: Response,
 ) -> RecuperationOut:
@@ -58,22 +57,19 @@ async def get_recuperation(claim_id: ClaimId, principal: Reader, session: Sessio
     return await recuperation.visible_claim(session, principal, claim_id)
 
 
-@router.get(
+@paged_route(
+    router,
     "/recuperation-claims",
+    RecuperationOut,
     summary="疗休养台账 a year's claims of one worker or of a county, each with the worker's year used and left (C10)",
-    response_model=Page[RecuperationOut],
-    responses=problem_responses(400, 401, 403, 404) | EXPORT_RESPONSES,
+    problems=(400, 401, 403, 404),
 )
 async def list_recuperation(
-    request: Request,
-    export: ExportDep,
+    answer: PagedAnswer,
     principal: Reader,
-    session: SessionDep,
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 allowance year")],
     worker_id: Annotated[uuid.UUID | None, Query(description="社工编号 one worker's claims")] = None,
     county_code: Annotated[CountyCode | None, Query(description="县级区划代码 a county's claims")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="游标 from next_cursor")] = None,
     updated_since: UpdatedSince = None,
 ) -> Page[RecuperationOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RecuperationOut]:
@@ -88,4 +84,4 @@ async def list_recuperation(
             updated_since=updated_since,
         )
 
-    return await page_or_file(request, export, session, cursor, limit, page, RecuperationOut, "recuperation-claims")  # type: ignore[no-any-return]
+    return await answer(page, RecuperationOut, "recuperation-claims")

@@ -13,12 +13,12 @@ from starlette.responses import StreamingResponse
 from services.compensation import step_up_cases
 from services.compensation.schemas import StepUpIn, StepUpOrderOut, StepUpRow
 from services.compensation.state import compensation_state
-from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported
+from shared.dependencies import Admin, Reader
+from shared.list_answers import ListAnswer, list_route
 from shared.problems import problem_responses
 from shared.regions import RegionCode
-from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, READ_ROLES, require_write, sees_region
+from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region
 
 router = APIRouter(prefix="/v1", tags=["step-up"], responses=problem_responses(401, 403, 404))
 
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1", tags=["step-up"], responses=problem_responses(4
 )
 async def step_up(
     body: StepUpIn,
-    principal: Annotated[Principal, require_for_record(*ADMIN_WRITE_ROLES, readers=READ_ROLES)],
+    principal: Admin,
     session: SessionDep,
     request: Request,
 ) -> list[StepUpRow]:
@@ -42,19 +42,19 @@ async def step_up(
     )
 
 
-@router.get(
+@list_route(
+    router,
     "/step-up-orders",
+    StepUpOrderOut,
     summary="晋档指令 step-up orders of a region and year (C7) and whether the roster confirmed them",
-    response_model=list[StepUpOrderOut],
-    responses=problem_responses(401, 403) | EXPORT_RESPONSES,
+    problems=(401, 403),
 )
 async def list_orders(
-    request: Request,
-    export: ExportDep,
-    principal: Annotated[Principal, require(*READ_ROLES)],
+    answer: ListAnswer,
+    principal: Reader,
     session: SessionDep,
     region_code: Annotated[RegionCode, Query(description="区划 orders of workers in this region")],
     year: Annotated[int, Query(ge=2000, le=2100, description="晋档年度 step-up year")],
 ) -> list[StepUpOrderOut] | StreamingResponse:
     orders = await step_up_cases.orders_of(session, region_code, year) if sees_region(principal, region_code) else []
-    return await exported(request, export, orders, StepUpOrderOut, "step-up-orders")
+    return await answer(orders, StepUpOrderOut, "step-up-orders")

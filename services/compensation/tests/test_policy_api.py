@@ -126,3 +126,33 @@ async def test_calibration_refuses_factors_missing_a_post_naming_it(compensation
     assert sorted(e["field"] for e in body["errors"]) == ["post_factors.deputy", "post_factors.staff"]
     after = await compensation.client.get("/v1/pay-scales/330302/2026", headers=compensation.county)
     assert after.json() == before  # nothing stored
+
+
+async def test_a_county_level_change_checks_its_region_where_it_is_parsed(compensation: Compensation) -> None:
+    """``region_to_change`` (shared.dependencies): the path's county is checked as it is read — a county admin
+    of another county finds no such region (404 naming it), an auditor of the county may only read it (403);
+    the county's own admin changes it (ARCHITECTURE rule 7)."""
+    cells = [{"post": "staff", "grade": 1, "annual_amount": "80000.00"}]
+    elsewhere = compensation.as_(("county_admin", "330303"))
+    outside = await compensation.client.put("/v1/pay-scales/330302/2026", headers=elsewhere, json={"cells": cells})
+    assert outside.status_code == 404
+    assert "330302" in outside.json()["detail"]
+    auditor = compensation.as_(("auditor", "330302"))
+    read_only = await compensation.client.put("/v1/pay-scales/330302/2026", headers=auditor, json={"cells": cells})
+    assert read_only.status_code == 403
+    county = compensation.county
+    own = await compensation.client.put("/v1/pay-scales/330302/2026", headers=county, json={"cells": cells})
+    assert own.status_code == 200, own.text
+    assert (await compensation.client.get("/v1/pay-scales/330302/2026", headers=auditor)).status_code == 200
+
+
+async def test_a_report_refuses_a_region_outside_the_scope_as_missing(compensation: Compensation) -> None:
+    """``RegionInScope`` (shared.dependencies): a report's region the caller cannot see does not exist for it
+    (404 naming the region); inside the scope the report runs (here it lacks the C2 statistic: 422 naming C2)."""
+    elsewhere = compensation.as_(("county_admin", "330303"))
+    params: dict[str, str | int] = {"region": "330302", "year": 2026}
+    outside = await compensation.client.get("/v1/reports/pay-compliance", headers=elsewhere, params=params)
+    assert outside.status_code == 404
+    assert "330302" in outside.json()["detail"]
+    inside = await compensation.client.get("/v1/reports/pay-compliance", headers=compensation.county, params=params)
+    assert (inside.status_code, inside.json()["rule"]) == (422, "C2")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
@@ -29,21 +29,16 @@ from services.evaluation.schemas import (
     SchemeOut,
     ScoresIn,
 )
-from shared.auth import Principal, require
 from shared.db import SessionDep
-from shared.dependencies import Admin as CountyAdmin
-from shared.dependencies import ReaderOrWorker as Reader
-from shared.dependencies import Writer
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported, page_or_file
+from shared.dependencies import Reader, ReaderOrWorker, Writer, region_to_change
 from shared.i18n import Message
 from shared.inputs import YearPath
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.pagination import Page
 from shared.problems import NotFound, problem_responses
 from shared.regions import CountyCode, RegionCode
 from shared.scoping import (
-    ADMIN_WRITE_ROLES,
     NO_SUCH_REGION,
-    READ_ROLES,
     require_write,
     sees_region,
 )
@@ -74,13 +69,11 @@ def scheme_out(row: SchemeRow) -> SchemeOut:
     summary="考核方案 a county's assessment scheme: rater weights (E2), thresholds (E3), cap, daily weight (E1)",
 )
 async def set_scheme(
-    county_code: Annotated[CountyCode, Path()],
+    county_code: Annotated[str, region_to_change("county_code", CountyCode)],
     year: YearPath,
     body: SchemeIn,
-    principal: CountyAdmin,
     session: SessionDep,
 ) -> SchemeOut:
-    require_write(principal, county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     return scheme_out(await assessments.set_scheme(session, county_code, year, body))
 
 
@@ -89,7 +82,7 @@ async def set_scheme(
     summary="查看考核方案 a county's scheme",
 )
 async def get_scheme(
-    county_code: Annotated[CountyCode, Path()], year: YearPath, principal: Reader, session: SessionDep
+    county_code: Annotated[CountyCode, Path()], year: YearPath, principal: ReaderOrWorker, session: SessionDep
 ) -> SchemeOut:
     row = await session.get(SchemeRow, (county_code, year))
     if row is None or not (
@@ -116,25 +109,21 @@ async def open_cycle(body: CycleIn, principal: Writer, session: SessionDep) -> C
     return cycle_out(await assessments.open_cycle(session, body.township_code, body.year, principal.subject))
 
 
-@router.get(
+@paged_route(
+    router,
     "/cycles",
+    CycleOut,
     summary="考核周期列表 the cycles of the caller's regions, newest year first, by township (E1)",
-    response_model=Page[CycleOut],
-    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_cycles(
-    request: Request,
-    export: ExportDep,
-    principal: Annotated[Principal, require(*READ_ROLES)],
-    session: SessionDep,
+    answer: PagedAnswer,
+    principal: Reader,
     region: Annotated[
         RegionCode | None,
         Query(description="区划 cycles of the townships of this region (E1: one per township a year)"),
     ] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="考核年度 year assessed")] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$", description="状态 open | closed")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="上一页返回的游标 next_cursor of the previous page")] = None,
     updated_since: UpdatedSince = None,
 ) -> Page[CycleOut] | StreamingResponse:
     filters = CycleFilters(region=region, year=year, status=status, updated_since=updated_since)
@@ -142,14 +131,14 @@ async def list_cycles(
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[CycleOut]:
         return await cycle_page(session, principal, filters, cursor, limit)
 
-    return await page_or_file(request, export, session, cursor, limit, page, CycleOut, "cycles")  # type: ignore[no-any-return]
+    return await answer(page, CycleOut, "cycles")
 
 
 @router.get(
     "/cycles/{cycle_id}",
     summary="查看考核周期 a cycle",
 )
-async def get_cycle(cycle_id: uuid.UUID, principal: Reader, session: SessionDep) -> CycleOut:
+async def get_cycle(cycle_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep) -> CycleOut:
     return cycle_out(await visible_cycle(session, principal, cycle_id))
 
 
@@ -193,17 +182,17 @@ async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDe
     return [result_out(r) for r in results]
 
 
-@router.get(
+@list_route(
+    router,
     "/cycles/{cycle_id}/results",
+    ResultOut,
     summary="考核结果 results of a closed cycle, by rank",
-    response_model=list[ResultOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_results(
-    request: Request, export: ExportDep, cycle_id: uuid.UUID, principal: Reader, session: SessionDep
+    answer: ListAnswer, cycle_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep
 ) -> list[ResultOut] | StreamingResponse:
     rows = await cycles.results_of(session, await visible_cycle(session, principal, cycle_id))
-    return await exported(request, export, [result_out(r) for r in rows], ResultOut, "results")
+    return await answer([result_out(r) for r in rows], ResultOut, "results")
 
 
 @router.post(
@@ -219,14 +208,14 @@ async def appeal(
     return result_out(await assessments.appeal(session, cycle, worker_id, body, principal.subject))
 
 
-@router.get(
+@list_route(
+    router,
     "/workers/{worker_id}/assessments",
+    ResultOut,
     summary="个人考核历史 a worker's annual results (the worker sees their own)",
-    response_model=list[ResultOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def worker_assessments(
-    request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+    answer: ListAnswer, worker_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep
 ) -> list[ResultOut] | StreamingResponse:
     rows = await cycles.results_of_worker(session, principal, worker_id)
-    return await exported(request, export, [result_out(r) for r in rows], ResultOut, "assessments")
+    return await answer([result_out(r) for r in rows], ResultOut, "assessments")

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
@@ -15,60 +15,51 @@ from services.evaluation import mobile_sync, visits
 from services.evaluation.schemas import SyncOut, VisitOut
 from shared.auth import Principal, Role, require
 from shared.db import SessionDep
-from shared.exports import EXPORT_RESPONSES, ExportDep, page_or_file
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.dependencies import ReaderOrWorker
+from shared.list_answers import PagedAnswer, paged_route
+from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import CommunityCode
-from shared.scoping import READ_ROLES
 from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["mobile"], responses=problem_responses(401, 403, 404))
-ReaderOrWorker = Annotated[Principal, require(*READ_ROLES, Role.worker)]
 Worker = Annotated[Principal, require(Role.worker)]
-Cursor = Annotated[str | None, Query(description="游标 next_cursor of the previous page")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="每页条数 page size")]
 
 
-@router.get(
+@paged_route(
+    router,
     "/visits",
+    VisitOut,
     summary="走访记录 a worker's visits, oldest first (E7); a worker reads only their own",
-    response_model=Page[VisitOut],
-    responses=problem_responses(404, 422) | EXPORT_RESPONSES,
+    problems=(404, 422),
 )
 async def list_visits(
-    request: Request,
-    export: ExportDep,
-    session: SessionDep,
+    answer: PagedAnswer,
     principal: ReaderOrWorker,
     worker_id: Annotated[uuid.UUID | None, Query(description="社工编号 (a worker's token says who)")] = None,
     since: Annotated[date | None, Query(description="起始日期 visits started on or after this day (UTC)")] = None,
-    cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
     updated_since: UpdatedSince = None,
 ) -> Page[VisitOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[VisitOut]:
         return await visits.worker_visits(session, principal, worker_id, since, cursor, limit, updated_since)
 
-    return await page_or_file(request, export, session, cursor, limit, page, VisitOut, "visits")  # type: ignore[no-any-return]
+    return await answer(page, VisitOut, "visits")
 
 
-@router.get(
+@paged_route(
+    router,
     "/communities/{community_code}/households/{building}/{unit}/{household}/visits",
+    VisitOut,
     summary="住户走访史 a household's visits, oldest first (E7)",
-    response_model=Page[VisitOut],
-    responses=problem_responses(404) | EXPORT_RESPONSES,
+    problems=(404,),
 )
 async def household_visits(
-    request: Request,
-    export: ExportDep,
+    answer: PagedAnswer,
     community_code: Annotated[CommunityCode, Path(description="社区代码 community")],
     building: Annotated[str, Path(min_length=1, max_length=20, description="楼栋 building")],
     unit: Annotated[str, Path(min_length=1, max_length=20, description="单元 unit")],
     household: Annotated[str, Path(min_length=1, max_length=20, description="户 door number")],
-    session: SessionDep,
     principal: ReaderOrWorker,
-    cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
     updated_since: UpdatedSince = None,
 ) -> Page[VisitOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[VisitOut]:
@@ -76,7 +67,7 @@ async def household_visits(
             session, principal, community_code, building, unit, household, cursor, limit, updated_since
         )
 
-    return await page_or_file(request, export, session, cursor, limit, page, VisitOut, "household-visits")  # type: ignore[no-any-return]
+    return await answer(page, VisitOut, "household-visits")
 
 
 @router.get(

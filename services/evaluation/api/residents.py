@@ -26,13 +26,16 @@ from services.evaluation.schemas import (
 from services.evaluation.state import evaluation_state
 from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
-from shared.dependencies import Writer
+from shared.dependencies import RegionInScope, Writer
 from shared.inputs import MONTH_PATTERN
 from shared.problems import problem_responses
-from shared.regions import RegionCode
-from shared.scoping import READ_ROLES, WRITE_ROLES, require_sees
+from shared.scoping import READ_ROLES, WRITE_ROLES
 
 router = APIRouter(prefix="/v1", tags=["residents"], responses=problem_responses(401, 403, 404))
+# Records from the app: a worker's own, or a region's by its writers.
+WriterOrWorker = Annotated[Principal, require(*WRITE_ROLES, Role.worker)]
+# Must-visit households: a region's writers and community secretaries (readers get 403 in their region).
+MustVisitWriter = Annotated[Principal, require_for_record(*WRITE_ROLES, Role.community_secretary, readers=READ_ROLES)]
 HOUR = Decimal(3600)
 
 
@@ -42,9 +45,7 @@ HOUR = Decimal(3600)
     status_code=201,
     responses=problem_responses(409),
 )
-async def submit_case(
-    body: CaseIn, principal: Annotated[Principal, require(*WRITE_ROLES, Role.worker)], session: SessionDep
-) -> CaseOut:
+async def submit_case(body: CaseIn, principal: WriterOrWorker, session: SessionDep) -> CaseOut:
     return await work_cases.submit(session, principal, body)
 
 
@@ -67,7 +68,7 @@ async def review_case(case_id: uuid.UUID, body: CaseReviewIn, principal: Writer,
 async def upload_visits(
     body: VisitBatchIn,
     request: Request,
-    principal: Annotated[Principal, require(*WRITE_ROLES, Role.worker)],
+    principal: WriterOrWorker,
     session: SessionDep,
 ) -> VisitBatchOut:
     skew = timedelta(seconds=evaluation_state(request).settings.visit_clock_skew_seconds)
@@ -81,7 +82,7 @@ async def upload_visits(
 )
 async def register_must_visit(
     body: MustVisitIn,
-    principal: Annotated[Principal, require_for_record(*WRITE_ROLES, Role.community_secretary, readers=READ_ROLES)],
+    principal: MustVisitWriter,
     session: SessionDep,
 ) -> MustVisitOut:
     return await visits.register_must_visit(session, principal, body)
@@ -94,7 +95,7 @@ async def register_must_visit(
 )
 async def remove_must_visit(
     household_id: Annotated[uuid.UUID, Path(description="必访户编号 must-visit household id")],
-    principal: Annotated[Principal, require_for_record(*WRITE_ROLES, Role.community_secretary, readers=READ_ROLES)],
+    principal: MustVisitWriter,
     session: SessionDep,
 ) -> Response:
     await visits.remove_must_visit(session, principal, household_id)
@@ -106,12 +107,10 @@ async def remove_must_visit(
     summary="走访报告 visit hours against working hours per worker (E7: 50 %), must-visit households overdue",
 )
 async def visit_report(
-    principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
-    region: Annotated[RegionCode, Query(description="区划 region")],
+    region: RegionInScope,
     month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")],
 ) -> VisitReport:
-    require_sees(principal, region)
     return await duty_reports.visit_report(session, region, month)
 
 
@@ -120,11 +119,9 @@ async def visit_report(
     summary="社工履职合规 per worker: training hours (E5), the year's case (E6), visit share (E7); rolled up",
 )
 async def compliance_report(
-    principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
-    region: Annotated[RegionCode, Query(description="区划 region")],
+    region: RegionInScope,
     month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM (its year for E5, E6)")],
 ) -> ComplianceReport:
     """Each worker's findings, and their counts per community, township and county (E5–E7)."""
-    require_sees(principal, region)
     return await duty_reports.compliance_report(session, region, month)

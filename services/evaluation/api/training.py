@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from starlette.responses import StreamingResponse
 
 from services.evaluation import training
 from services.evaluation.schemas import TrainingIn, TrainingRow
-from shared.auth import Principal, require, require_for_record
 from shared.db import SessionDep
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported
+from shared.dependencies import RegionInScope, Writer
+from shared.list_answers import ListAnswer, list_route
 from shared.problems import problem_responses
-from shared.regions import RegionCode
-from shared.scoping import READ_ROLES, WRITE_ROLES, require_sees
 
 router = APIRouter(prefix="/v1", tags=["training"], responses=problem_responses(401, 403, 404))
 
@@ -27,26 +25,23 @@ router = APIRouter(prefix="/v1", tags=["training"], responses=problem_responses(
 )
 async def record_training(
     body: TrainingIn,
-    principal: Annotated[Principal, require_for_record(*WRITE_ROLES, readers=READ_ROLES)],
+    principal: Writer,
     session: SessionDep,
 ) -> dict[str, int]:
     added = await training.record_training(session, principal, body)
     return {"recorded": added}
 
 
-@router.get(
+@list_route(
+    router,
     "/reports/training",
+    TrainingRow,
     summary="培训学时 hours per worker in a year against the requirement (E5), with the finding where short",
-    response_model=list[TrainingRow],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def training_report(
-    request: Request,
-    export: ExportDep,
-    principal: Annotated[Principal, require(*READ_ROLES)],
+    answer: ListAnswer,
     session: SessionDep,
-    region: Annotated[RegionCode, Query(description="区划 region")],
+    region: RegionInScope,
     year: Annotated[int, Query(ge=2000, le=2100, description="年度 year")],
 ) -> list[TrainingRow] | StreamingResponse:
-    require_sees(principal, region)
-    return await exported(request, export, await training.training_rows(session, region, year), TrainingRow, "training")
+    return await answer(await training.training_rows(session, region, year), TrainingRow, "training")

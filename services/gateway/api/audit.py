@@ -5,44 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
 from services.gateway.audit_log import READERS, AuditFilters, audit_page
 from services.gateway.schemas import AuditEventOut
 from shared.auth import Principal, require
-from shared.db import SessionDep
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported_pages
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.list_answers import PagedAnswer, paged_route
+from shared.pagination import Page
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
-@router.get(
+@paged_route(
+    router,
     "/events",
+    AuditEventOut,
     summary="审计日志 audit log, newest first (sign-ins, failures, role changes, unmasked reads)",
-    response_model=Page[AuditEventOut],
-    responses=EXPORT_RESPONSES,
+    problems=(),
 )
 async def list_audit_events(
-    request: Request,
-    export: ExportDep,
+    answer: PagedAnswer,
     principal: Annotated[Principal, require(*READERS)],
-    session: SessionDep,
     action: Annotated[str | None, Query(description="动作 e.g. sign_in_failed")] = None,
     subject: Annotated[str | None, Query(description="对象 e.g. user:<id> or a user name")] = None,
     actor: Annotated[str | None, Query(description="操作人 who did it (a user name)")] = None,
     since: Annotated[datetime | None, Query(description="起始时间 ISO 8601, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="截止时间 ISO 8601, exclusive")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query()] = None,
 ) -> Page[AuditEventOut] | StreamingResponse:
     filters = AuditFilters(action=action, subject=subject, actor=actor, since=since, until=until)
 
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[AuditEventOut]:
         return await audit_page(session, principal, filters, cursor, limit)
 
-    if export is not None:
-        return await exported_pages(request, export, page, AuditEventOut, "audit-events")
-    return await page(session, cursor, limit)
+    return await answer(page, AuditEventOut, "audit-events")

@@ -42,10 +42,6 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return client_id, secret
 
 
-def _address(request: Request) -> str | None:
-    return client_address(request)
-
-
 @router.post(
     "/api/v1/auth/token",
     summary="签发令牌 issue tokens (OAuth2: password, client_credentials, refresh_token)",
@@ -71,7 +67,7 @@ async def issue_token(
 ) -> TokenResponse:
     settings: Settings = gateway_state(request).settings
     keys = gateway_state(request).signing_keys
-    caller = Caller(ip=_address(request), user_agent=request.headers.get("user-agent"))
+    caller = Caller.of(request)
     if grant_type == "password":
         return await password_sign_in(
             session,
@@ -124,7 +120,7 @@ async def revoke_token(request: Request, session: SessionDep, token: Annotated[s
             AuditAction.session_revoked,
             actor=f"user:{found.user_id}",
             subject=f"user:{found.user_id}",
-            ip=_address(request),
+            ip=client_address(request),
             details={"family_id": str(found.family_id)},
         )
     # RFC 7009 §2.2: the answer is the same whether or not the token was valid.
@@ -153,7 +149,7 @@ async def revoke_all(request: Request, session: SessionDep, principal: CurrentPr
         AuditAction.session_revoked,
         actor=principal.subject,
         subject=principal.subject,
-        ip=_address(request),
+        ip=client_address(request),
         details={"all": True},
     )
     return Response(status_code=204)

@@ -28,8 +28,8 @@ from services.gateway.worker_lookup import worker_community
 from shared.auth import ADMIN_ROLES, Principal, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported, exported_pages
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 
@@ -62,31 +62,25 @@ async def create_user(
     return shown
 
 
-@router.get(
+@paged_route(
+    router,
     "/users",
+    UserOut,
     summary="用户列表 users the caller may see (phones masked)",
-    response_model=Page[UserOut],
-    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_users(
-    request: Request,
-    export: ExportDep,
+    answer: PagedAnswer,
     admin: Admin,
-    session: SessionDep,
     region: Annotated[RegionCode | None, Query(description="只看该区划内 within this region")] = None,
     right: Annotated[str | None, Query(description="持有该权限 holding this right")] = None,
     active: Annotated[bool | None, Query(description="是否启用")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query()] = None,
 ) -> Page[UserOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[UserOut]:
         return await accounts.users_page(
             session, admin, region=region, right=right, active=active, cursor=cursor, limit=limit
         )
 
-    if export is not None:
-        return await exported_pages(request, export, page, UserOut, "users")
-    return await page(session, cursor, limit)
+    return await answer(page, UserOut, "users")
 
 
 @router.get(
@@ -157,16 +151,15 @@ async def create_client(body: ClientCreate, admin: Admin, session: SessionDep, r
     return await accounts.create_client(session, admin, body, gateway_state(request).hasher)
 
 
-@router.get(
+@list_route(
+    router,
     "/clients",
+    ClientOut,
     summary="接入客户端列表 API clients the caller may see",
-    response_model=list[ClientOut],
-    responses=problem_responses(401, 403) | EXPORT_RESPONSES,
+    problems=(401, 403),
 )
-async def list_clients(
-    request: Request, export: ExportDep, admin: Admin, session: SessionDep
-) -> list[ClientOut] | StreamingResponse:
-    return await exported(request, export, await accounts.clients(session, admin), ClientOut, "clients")
+async def list_clients(answer: ListAnswer, admin: Admin, session: SessionDep) -> list[ClientOut] | StreamingResponse:
+    return await answer(await accounts.clients(session, admin), ClientOut, "clients")
 
 
 @router.post(
@@ -179,22 +172,20 @@ async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep
     return await accounts.rotate_client_secret(session, admin, client_id, gateway_state(request).hasher)
 
 
-@router.get(
+@list_route(
+    router,
     "/sessions",
+    SessionOut,
     summary="会话列表 live sessions (refresh-token families) of the users the caller may see",
-    response_model=list[SessionOut],
-    responses=problem_responses(401, 403) | EXPORT_RESPONSES,
+    problems=(401, 403),
 )
 async def list_sessions(
-    request: Request,
-    export: ExportDep,
+    answer: ListAnswer,
     admin: Admin,
     session: SessionDep,
     user_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> list[SessionOut] | StreamingResponse:
-    return await exported(
-        request, export, await accounts.live_sessions(session, admin, user_id), SessionOut, "sessions"
-    )
+    return await answer(await accounts.live_sessions(session, admin, user_id), SessionOut, "sessions")
 
 
 @router.delete(

@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
@@ -23,8 +23,8 @@ from services.gateway.schemas import (
 from services.gateway.settings import Settings
 from shared.db import SessionDep
 from shared.dependencies import Reader
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported_pages
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.list_answers import PagedAnswer, paged_route
+from shared.pagination import Page
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -60,26 +60,18 @@ async def create_subscription(
     return _with_secret(row, secret)
 
 
-@router.get(
+@paged_route(
+    router,
     "/subscriptions",
+    SubscriptionOut,
     summary="我的订阅 the caller's own subscriptions",
-    response_model=Page[SubscriptionOut],
-    responses=EXPORT_RESPONSES,
+    problems=(),
 )
-async def list_subscriptions(
-    request: Request,
-    export: ExportDep,
-    session: SessionDep,
-    principal: Reader,
-    cursor: str | None = Query(None, description="游标 next_cursor of the previous page"),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="每页条数 page size"),
-) -> Page[SubscriptionOut] | StreamingResponse:
+async def list_subscriptions(answer: PagedAnswer, principal: Reader) -> Page[SubscriptionOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[SubscriptionOut]:
         return await webhooks.list_subscriptions(session, principal, cursor, limit)
 
-    if export is not None:
-        return await exported_pages(request, export, page, SubscriptionOut, "webhook-subscriptions")
-    return await page(session, cursor, limit)
+    return await answer(page, SubscriptionOut, "webhook-subscriptions")
 
 
 @router.get(
@@ -129,27 +121,20 @@ async def rotate_secret(
     return _with_secret(row, secret)
 
 
-@router.get(
+@paged_route(
+    router,
     "/subscriptions/{subscription_id}/deliveries",
+    DeliveryOut,
     summary="投递记录 the delivery log, newest first: attempts, status codes, next try, parked (WH4)",
-    response_model=Page[DeliveryOut],
-    responses=problem_responses(404) | EXPORT_RESPONSES,
+    problems=(404,),
 )
 async def list_deliveries(
-    request: Request,
-    export: ExportDep,
-    subscription_id: SubscriptionId,
-    session: SessionDep,
-    principal: Reader,
-    cursor: str | None = Query(None, description="游标 next_cursor of the previous page"),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="每页条数 page size"),
+    answer: PagedAnswer, subscription_id: SubscriptionId, principal: Reader
 ) -> Page[DeliveryOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[DeliveryOut]:
         return await webhooks.list_deliveries(session, principal, subscription_id, cursor, limit)
 
-    if export is not None:
-        return await exported_pages(request, export, page, DeliveryOut, "webhook-deliveries")
-    return await page(session, cursor, limit)
+    return await answer(page, DeliveryOut, "webhook-deliveries")
 
 
 @router.post(

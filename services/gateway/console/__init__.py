@@ -24,8 +24,9 @@ from services.gateway.console.pages import (
     staffing,
     workers,
 )
-from services.gateway.console.render import not_signed_in
+from services.gateway.console.render import api_error_page, not_signed_in
 from services.gateway.console.session import NotSignedIn
+from services.gateway.console.upstream import ApiError
 
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = Path(__file__).resolve().parents[3] / "shared" / "static" / "vendor"
@@ -35,5 +36,6 @@ def install_console(app: FastAPI) -> None:
     for module in (home, auth, workers, staffing, payroll, pay, assessment, recruitment, imports, audit):
         app.include_router(module.router, include_in_schema=False)
     app.add_exception_handler(NotSignedIn, not_signed_in)
+    app.add_exception_handler(ApiError, api_error_page)
     app.mount("/console/static/vendor", StaticFiles(directory=VENDOR), name="console-vendor")
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

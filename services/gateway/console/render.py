@@ -19,6 +19,7 @@ from services.gateway.console.session import (
     ensure_csrf_cookie,
     set_session_cookies,
 )
+from services.gateway.console.upstream import ApiError
 from shared.auth import ADMIN_ROLES, REGION_ROLES, Role
 
 REGION = r"^([0-9]{6}([0-9]{6})?)?$"  # a region code as the API takes it (6 digits to county, 12 below), or none
@@ -98,3 +99,10 @@ async def not_signed_in(request: Request, exc: Exception) -> RedirectResponse:
     if request.headers.get("hx-request"):
         response.headers["HX-Redirect"] = url
     return response
+
+
+async def api_error_page(request: Request, exc: Exception) -> HTMLResponse:
+    """A service's refusal that the page does not show in place: the error page, with the service's status."""
+    assert isinstance(exc, ApiError)
+    user = getattr(request.state, "console_user", None)
+    return page(request, "error.html", user, status_code=exc.status, error=exc)

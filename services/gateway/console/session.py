@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
-from services.gateway.client_address import client_address
 from services.gateway.schemas import TokenResponse
 from services.gateway.sign_in import Caller, refresh_sign_in
 from shared.auth import Principal
@@ -38,10 +39,6 @@ class ConsoleUser:
 
 class NotSignedIn(Exception):
     """No usable session: the page answers with the sign-in form."""
-
-
-def caller_of(request: Request) -> Caller:
-    return Caller(ip=client_address(request), user_agent=request.headers.get("user-agent"))
 
 
 def _secure(request: Request) -> bool:
@@ -90,6 +87,30 @@ def csrf_ok(request: Request, submitted: str | None) -> bool:
     return bool(cookie and submitted and hmac.compare_digest(cookie.encode(), submitted.encode()))
 
 
+T = TypeVar("T")
+
+
+async def signed_in(request: Request, grant: Callable[..., Awaitable[T]], **credentials: Any) -> T:
+    """One of ``sign_in``'s grants (password, refresh, step-up) with the gateway's settings, signing keys and
+    the caller, in a transaction of its own committed whether the grant succeeds or refuses: a refusal is
+    audited and throttled, a reused refresh token's revocation kept. A refusal is raised (``Problem``)."""
+    app = request.app
+    async with app.state.sessionmaker() as session:
+        try:
+            result = await grant(
+                session,
+                settings=app.state.settings,
+                keys=app.state.signing_keys,
+                caller=Caller.of(request),
+                **credentials,
+            )
+        except Problem:
+            await session.commit()
+            raise
+        await session.commit()
+    return result
+
+
 async def current_user(request: Request) -> ConsoleUser:
     """The user of the session cookies, verified (revocation included); refreshed once when expired."""
     verifier = request.app.state.token_verifier
@@ -102,22 +123,16 @@ async def current_user(request: Request) -> ConsoleUser:
     refresh = request.cookies.get(REFRESH_COOKIE)
     if not refresh:
         raise NotSignedIn
-    app = request.app
-    async with app.state.sessionmaker() as session:
-        try:
-            tokens = await refresh_sign_in(
-                session,
-                settings=app.state.settings,
-                keys=app.state.signing_keys,
-                refresh_token=refresh,
-                caller=caller_of(request),
-            )
-            await session.commit()
-        except Problem as exc:
-            await session.commit()  # a reused refresh token's revocation is kept
-            raise NotSignedIn from exc
+    try:
+        tokens = await signed_in(request, refresh_sign_in, refresh_token=refresh)
+    except Problem as exc:
+        raise NotSignedIn from exc
     try:
         principal = await verifier.verify(tokens.access_token)
     except Problem as exc:
         raise NotSignedIn from exc
     return ConsoleUser(principal, tokens.access_token, renewed=tokens)
+
+
+# The signed-in user of a console page (a page without one redirects to the sign-in form).
+User = Annotated[ConsoleUser, Depends(current_user)]

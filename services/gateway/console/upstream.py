@@ -4,12 +4,13 @@ user's own token, so each service decides what the user may see exactly as for a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from fastapi import Request
+from fastapi import Depends, Request
 
-from services.gateway.console.session import ConsoleUser
+from services.gateway.console.i18n import language_of
+from services.gateway.console.session import ConsoleUser, User
 
 
 @dataclass
@@ -69,3 +70,13 @@ class ConsoleApi:
     async def post(self, service: str, path: str, body: Any = None, **kwargs: Any) -> Any:
         response = await self.send("POST", service, path, json=body, **kwargs)
         return response.json() if response.content else None
+
+
+async def console_api(request: Request, user: User) -> ConsoleApi:
+    """The signed-in user's client in their language; the user is kept for the error page of a refusal no
+    page handles (``render.api_error_page``)."""
+    request.state.console_user = user
+    return ConsoleApi(request, user, language_of(request))
+
+
+Api = Annotated[ConsoleApi, Depends(console_api)]

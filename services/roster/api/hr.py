@@ -5,9 +5,8 @@ the answer; the use cases are ``labour_contracts``, ``secondments``, ``transfers
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import StreamingResponse
 
 from services.roster import labour_contracts, recruitment, secondments, transfers
@@ -27,14 +26,11 @@ from services.roster.schemas import (
 )
 from services.roster.state import id_number_secret
 from services.roster.worker_access import visible_worker, writable_worker
-from shared.auth import Principal, require
 from shared.db import SessionDep
-from shared.dependencies import Admin, Writer
+from shared.dependencies import Admin, CountyInScope, Writer
 from shared.dependencies import ReaderOrWorker as Reader
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported
+from shared.list_answers import ListAnswer, list_route
 from shared.problems import problem_responses
-from shared.regions import CountyCode
-from shared.scoping import READ_ROLES, require_sees
 
 router = APIRouter(prefix="/v1", tags=["hr"], responses=problem_responses(401, 403, 404))
 
@@ -72,18 +68,18 @@ async def recontract_worker(
     return contract_out(await labour_contracts.recontract(session, principal, worker, body))
 
 
-@router.get(
+@list_route(
+    router,
     "/workers/{worker_id}/contracts",
+    ContractOut,
     summary="合同记录 contracts",
-    response_model=list[ContractOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_contracts(
-    request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+    answer: ListAnswer, worker_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> list[ContractOut] | StreamingResponse:
     worker = await visible_worker(session, principal, worker_id)
     rows = [contract_out(c) for c in await labour_contracts.contracts_of(session, worker)]
-    return await exported(request, export, rows, ContractOut, "contracts")
+    return await answer(rows, ContractOut, "contracts")
 
 
 @router.post(
@@ -129,24 +125,17 @@ async def create_round(body: RoundIn, principal: Admin, session: SessionDep) -> 
     return await recruitment.announce_round(session, principal, body)
 
 
-@router.get(
+@list_route(
+    router,
     "/recruitment-rounds",
+    RoundOut,
     summary="招聘批次 a county's recruitment rounds, newest first, with reserve capacity and use (H1, H2)",
     description="H1 channel, announcement date and hires of every round; H2 the reserve's cap (1:1 of hires) and use.",
-    response_model=list[RoundOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_rounds(
-    request: Request,
-    export: ExportDep,
-    principal: Annotated[Principal, require(*READ_ROLES)],
-    session: SessionDep,
-    county: Annotated[CountyCode, Query(description="县级区划 the county")],
+    answer: ListAnswer, county: CountyInScope, session: SessionDep
 ) -> list[RoundOut] | StreamingResponse:
-    require_sees(principal, county)
-    return await exported(
-        request, export, await recruitment.county_rounds(session, county), RoundOut, "recruitment-rounds"
-    )
+    return await answer(await recruitment.county_rounds(session, county), RoundOut, "recruitment-rounds")
 
 
 @router.post(
@@ -160,21 +149,14 @@ async def add_reserve(
     return await recruitment.add_to_reserve(session, principal, round_id, body, id_number_secret(request))
 
 
-@router.get(
+@list_route(
+    router,
     "/reserve-pool",
+    ReserveEntryOut,
     summary="储备库 a county's live reserve (H2)",
     description="Entries of the county's latest announced round; older rounds' entries expired at the next one.",
-    response_model=list[ReserveEntryOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def reserve_pool(
-    request: Request,
-    export: ExportDep,
-    principal: Annotated[Principal, require(*READ_ROLES)],
-    session: SessionDep,
-    county: Annotated[CountyCode, Query(description="县级区划 the county")],
+    answer: ListAnswer, county: CountyInScope, session: SessionDep
 ) -> list[ReserveEntryOut] | StreamingResponse:
-    require_sees(principal, county)
-    return await exported(
-        request, export, await recruitment.live_reserve(session, county), ReserveEntryOut, "reserve-pool"
-    )
+    return await answer(await recruitment.live_reserve(session, county), ReserveEntryOut, "reserve-pool")

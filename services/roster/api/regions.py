@@ -19,9 +19,9 @@ from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, 
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, Writer
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported, page_or_file
 from shared.inputs import YearPath
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode, RegionLevel
 from shared.scoping import NO_SUCH_REGION, require_write
@@ -69,62 +69,56 @@ async def update_region(
     return await region_out(session, region)
 
 
-@router.get(
+@paged_route(
+    router,
     "/regions/{code}/children",
+    RegionOut,
     summary="下级区划 children",
-    response_model=Page[RegionOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
+    problems=(401, 403, 404),
 )
 async def list_children(
-    request: Request,
-    export: ExportDep,
+    answer: PagedAnswer,
     code: RegionPath,
     principal: Reader,
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
     updated_since: UpdatedSince = None,
 ) -> Page[RegionOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RegionOut]:
         return await region_lists.children(session, principal, code, cursor, limit, updated_since)
 
-    return await page_or_file(request, export, session, cursor, limit, page, RegionOut, "regions")  # type: ignore[no-any-return]
+    return await answer(page, RegionOut, "regions")
 
 
-@router.get(
+@paged_route(
+    router,
     "/regions/{code}/descendants",
+    RegionOut,
     summary="全部下级 all descendants, optionally of one level",
-    response_model=Page[RegionOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
+    problems=(401, 403, 404),
 )
 async def list_descendants(
-    request: Request,
-    export: ExportDep,
+    answer: PagedAnswer,
     code: RegionPath,
     principal: Reader,
-    session: SessionDep,
     level_: Annotated[RegionLevel | None, Query(alias="level")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
     updated_since: UpdatedSince = None,
 ) -> Page[RegionOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RegionOut]:
         return await region_lists.descendants(session, principal, code, level_, cursor, limit, updated_since)
 
-    return await page_or_file(request, export, session, cursor, limit, page, RegionOut, "regions")  # type: ignore[no-any-return]
+    return await answer(page, RegionOut, "regions")
 
 
-@router.get(
+@list_route(
+    router,
     "/regions/{code}/ancestors",
+    RegionOut,
     summary="上级区划 ancestors, nearest first",
-    response_model=list[RegionOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_ancestors(
-    request: Request, export: ExportDep, code: RegionPath, principal: Reader, session: SessionDep
+    answer: ListAnswer, code: RegionPath, principal: Reader, session: SessionDep
 ) -> list[RegionOut] | StreamingResponse:
     rows = await region_lists.ancestors_of(session, principal, code)
-    return await exported(request, export, rows, RegionOut, "regions")
+    return await answer(rows, RegionOut, "regions")
 
 
 @router.put(

@@ -20,14 +20,13 @@ from services.roster.schemas import (
     RenewalRow,
     StaffingReport,
 )
-from shared.auth import Principal, require
 from shared.business_time import business_today
 from shared.db import ReadSessionDep, SessionDep
-from shared.exports import EXPORT_RESPONSES, ExportDep, exported
+from shared.dependencies import RegionInScope, region_in_scope
 from shared.i18n import negotiate
-from shared.problems import NotFound, problem_responses
+from shared.list_answers import ListAnswer, list_route
+from shared.problems import problem_responses
 from shared.regions import RegionCode
-from shared.scoping import NO_SUCH_REGION, READ_ROLES, sees_region
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -45,13 +44,10 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 )
 async def staffing_report(
     request: Request,
-    principal: Annotated[Principal, require(*READ_ROLES)],
     session: ReadSessionDep,
-    region: Annotated[RegionCode, Query(description="区划 community, township, county or city")],
+    region: Annotated[str, region_in_scope("region", RegionCode, "区划 community, township, county or city")],
     day: Annotated[date | None, Query(alias="date", description="报告日期 default today")] = None,
 ) -> StaffingReport:
-    if not sees_region(principal, region):
-        raise NotFound(NO_SUCH_REGION, code=region)
     on = day or business_today()
     result = await staffing_compliance(session, region, on)
     english = negotiate(request.headers.get("accept-language")) == "en"
@@ -78,42 +74,35 @@ async def staffing_report(
     return StaffingReport(region=region, date=on, communities=communities, quotas=quotas, findings=result.total)
 
 
-@router.get(
+@list_route(
+    router,
     "/renewals",
+    RenewalRow,
     summary="续签工作清单 contracts ending in a year: who is due, who must not be renewed and why (H7, H8)",
-    response_model=list[RenewalRow],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def renewal_worklist(
-    export: ExportDep,
+    answer: ListAnswer,
     request: Request,
-    principal: Annotated[Principal, require(*READ_ROLES)],
     session: SessionDep,
-    region: Annotated[RegionCode, Query(description="区划 region")],
+    region: RegionInScope,
     year: Annotated[int, Query(ge=2000, le=2100)],
 ) -> list[RenewalRow] | StreamingResponse:
-    if not sees_region(principal, region):
-        raise NotFound(NO_SUCH_REGION, code=region)
     english = negotiate(request.headers.get("accept-language")) == "en"
     rows = await career_reports.renewal_worklist(session, region, year, english=english)
-    return await exported(request, export, rows, RenewalRow, "renewals")
+    return await answer(rows, RenewalRow, "renewals")
 
 
-@router.get(
+@list_route(
+    router,
     "/career-eligibility",
+    CareerRow,
     summary="职业发展资格 chiefs with enough consecutive years for career-staff recruitment (K1 温州 6, K2 台州 5)",
-    response_model=list[CareerRow],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def career_eligibility(
-    request: Request,
-    export: ExportDep,
-    principal: Annotated[Principal, require(*READ_ROLES)],
+    answer: ListAnswer,
     session: SessionDep,
-    region: Annotated[RegionCode, Query(description="区划 region")],
+    region: RegionInScope,
     day: Annotated[date | None, Query(alias="date")] = None,
 ) -> list[CareerRow] | StreamingResponse:
-    if not sees_region(principal, region):
-        raise NotFound(NO_SUCH_REGION, code=region)
     rows = await career_reports.career_eligibility(session, region, day or business_today())
-    return await exported(request, export, rows, CareerRow, "career-eligibility")
+    return await answer(rows, CareerRow, "career-eligibility")

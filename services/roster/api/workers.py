@@ -39,14 +39,12 @@ from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
 from shared.exports import (
     EXPORT_BATCH,
-    EXPORT_RESPONSES,
     ExportDep,
     Streamed,
     columns_of,
     export_response,
-    exported,
-    page_or_file,
 )
+from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode
@@ -82,8 +80,10 @@ async def hire_worker(
     return await worker_out(session, worker)
 
 
-@router.get(
+@paged_route(
+    router,
     "/workers",
+    WorkerOut,
     summary="社工列表 workers in the caller's region, filtered (ID numbers and phones masked); as CSV, xlsx or "
     "NDJSON too; pull sync with `updated_since`",
     description=(
@@ -95,8 +95,6 @@ async def hire_worker(
         "change that commits late comes after the cursor, never behind it. Leaving is a change like any other "
         "(`status: left`, `left_date`, `updated_at`)."
     ),
-    response_model=Page[WorkerOut],
-    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_workers(
     principal: Reader,
@@ -228,36 +226,32 @@ async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer,
     return post_out(assignment)
 
 
-@router.get(
+@list_route(
+    router,
     "/workers/{worker_id}/posts",
+    PostOut,
     summary="任职历史 post history",
-    response_model=list[PostOut],
-    responses=problem_responses(401, 403, 404) | EXPORT_RESPONSES,
 )
 async def list_posts(
-    request: Request, export: ExportDep, worker_id: uuid.UUID, principal: Reader, session: SessionDep
+    answer: ListAnswer, worker_id: uuid.UUID, principal: Reader, session: SessionDep
 ) -> list[PostOut] | StreamingResponse:
     rows = await posts.post_history(session, await visible_worker(session, principal, worker_id))
-    return await exported(request, export, [post_out(p) for p in rows], PostOut, "posts")
+    return await answer([post_out(p) for p in rows], PostOut, "posts")
 
 
-@router.get(
+@paged_route(
+    router,
     "/personal-data-reads",
+    PersonalDataReadOut,
     summary="个人信息查看记录 the audit of unmasked reads, newest first (auditors, province admins)",
-    response_model=Page[PersonalDataReadOut],
-    responses=problem_responses(400, 401, 403) | EXPORT_RESPONSES,
 )
 async def list_personal_data_reads(
-    request: Request,
-    export: ExportDep,
+    answer: PagedAnswer,
     principal: Annotated[Principal, require(Role.auditor, Role.province_admin)],
-    session: SessionDep,
     worker_id: uuid.UUID | None = None,
     actor: Annotated[str | None, Query(max_length=200, description="读取人 who read it")] = None,
     since: Annotated[datetime | None, Query(description="起始时间 ISO 8601, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="截止时间 ISO 8601, exclusive")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
     updated_since: UpdatedSince = None,
 ) -> Page[PersonalDataReadOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[PersonalDataReadOut]:
@@ -265,4 +259,4 @@ async def list_personal_data_reads(
             session, principal, worker_id, actor, since, until, cursor, limit, updated_since
         )
 
-    return await page_or_file(request, export, session, cursor, limit, page, PersonalDataReadOut, "personal-data-reads")  # type: ignore[no-any-return]
+    return await answer(page, PersonalDataReadOut, "personal-data-reads")

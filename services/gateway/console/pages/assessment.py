@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import datetime
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from services.gateway.console.i18n import language_of
-from services.gateway.console.render import REGION, default_region, page
-from services.gateway.console.session import ConsoleUser, current_user
-from services.gateway.console.upstream import ApiError, ConsoleApi
+from services.gateway.console.filters import Region, Year
+from services.gateway.console.render import page
+from services.gateway.console.session import User
+from services.gateway.console.upstream import Api, ApiError, ConsoleApi
 
 router = APIRouter()
-User = Annotated[ConsoleUser, Depends(current_user)]
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
 
 
@@ -44,13 +41,11 @@ async def _cycle(api: ConsoleApi, cycle_id: uuid.UUID) -> dict[str, Any]:
 async def assessment(
     request: Request,
     user: User,
-    region: Annotated[str | None, Query(pattern=REGION)] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    api: Api,
+    region: Region,
+    year: Year,
     cycle: uuid.UUID | None = None,
 ) -> HTMLResponse:
-    api = ConsoleApi(request, user, language_of(request))
-    region = region or default_region(user)
-    year = year or datetime.now(ZoneInfo("Asia/Shanghai")).year
     sections: dict[str, Any] = {}
     errors: dict[str, ApiError] = {}
     try:  # the region's cycles, newest year first, to choose one from

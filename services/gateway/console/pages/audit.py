@@ -10,25 +10,23 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.gateway.account_names import account_names
 from services.gateway.audit_log import READERS, AuditFilters, audit_page
+from services.gateway.console.filters import CHINA
 from services.gateway.console.i18n import language_of
 from services.gateway.console.render import page
-from services.gateway.console.session import ConsoleUser, current_user
-from services.gateway.console.upstream import ApiError, ConsoleApi
+from services.gateway.console.session import User
+from services.gateway.console.upstream import Api, ApiError
 from services.gateway.schemas import AuditEventOut
 from shared.db import SessionDep
 from shared.pagination import Page
 from shared.problems import Problem
 
 router = APIRouter()
-User = Annotated[ConsoleUser, Depends(current_user)]
-CHINA = ZoneInfo("Asia/Shanghai")
 PAGE_SIZE = 50
 
 
@@ -55,6 +53,7 @@ def in_china(reads: dict[str, Any]) -> dict[str, Any]:
 async def audit(
     request: Request,
     user: User,
+    api: Api,
     session: SessionDep,
     since_day: Annotated[str | None, Query(alias="since", pattern=DAY)] = None,
     until_day: Annotated[str | None, Query(alias="until", pattern=DAY)] = None,
@@ -67,7 +66,6 @@ async def audit(
     if not user.principal.roles & set(READERS):
         detail = "Auditors and province admins only" if language == "en" else "仅审计人员和省级管理员可查看"
         return page(request, "error.html", user, status_code=403, error=ApiError(403, detail, {}))
-    api = ConsoleApi(request, user, language)
     try:
         since, until = parse_day(since_day), parse_day(until_day)
     except ValueError:

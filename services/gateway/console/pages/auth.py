@@ -12,10 +12,10 @@ from services.gateway.console.i18n import LANGUAGE_COOKIE, LANGUAGES
 from services.gateway.console.render import SECURITY_HEADERS, page, redirect
 from services.gateway.console.session import (
     REFRESH_COOKIE,
-    caller_of,
     clear_session_cookies,
     csrf_ok,
     set_session_cookies,
+    signed_in,
 )
 from services.gateway.sign_in import password_sign_in
 from services.gateway.tokens import find_refresh_token, revoke_family
@@ -46,22 +46,12 @@ async def sign_in(
 ) -> Response:
     if not csrf_ok(request, csrf):
         return page(request, "sign_in.html", None, status_code=403, next=_safe_next(next), error="csrf")
-    app = request.app
-    async with app.state.sessionmaker() as session:
-        try:
-            tokens = await password_sign_in(
-                session,
-                settings=app.state.settings,
-                keys=app.state.signing_keys,
-                hasher=app.state.hasher,
-                username=username,
-                password=password,
-                caller=caller_of(request),
-            )
-            await session.commit()
-        except Problem as exc:
-            await session.commit()
-            return page(request, "sign_in.html", None, status_code=exc.status, next=_safe_next(next), error="bad")
+    try:
+        tokens = await signed_in(
+            request, password_sign_in, hasher=request.app.state.hasher, username=username, password=password
+        )
+    except Problem as exc:
+        return page(request, "sign_in.html", None, status_code=exc.status, next=_safe_next(next), error="bad")
     response = redirect(request, _safe_next(next))
     set_session_cookies(request, response, tokens)
     return response

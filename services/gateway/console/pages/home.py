@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from services.gateway.console.render import SECURITY_HEADERS, page
-from services.gateway.console.session import ConsoleUser, current_user
+from services.gateway.console.session import User
 from shared.auth import ROLE_LABELS
 
 router = APIRouter()
-User = Annotated[ConsoleUser, Depends(current_user)]
 
 
 @router.get("/")

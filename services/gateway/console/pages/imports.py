@@ -15,16 +15,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from services.gateway.console.i18n import language_of
 from services.gateway.console.render import SECURITY_HEADERS, page, redirect
-from services.gateway.console.session import ConsoleUser, csrf_ok, current_user
-from services.gateway.console.upstream import ApiError, ConsoleApi
+from services.gateway.console.session import User, csrf_ok
+from services.gateway.console.upstream import Api, ApiError, ConsoleApi
 
 router = APIRouter()
-User = Annotated[ConsoleUser, Depends(current_user)]
 MODES = ("all_or_nothing", "good_rows")
 FINISHED = frozenset({"succeeded", "rejected", "failed"})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -49,6 +47,7 @@ async def upload_form(request: Request, user: User) -> HTMLResponse:
 async def upload(
     request: Request,
     user: User,
+    api: Api,
     file: UploadFile,
     mode: Annotated[str, Form(max_length=20)] = "all_or_nothing",
     kind: Annotated[str, Form(max_length=20)] = "workforce",
@@ -60,7 +59,6 @@ async def upload(
     if mode not in MODES or kind not in KINDS or not content or len(content) > MAX_UPLOAD:
         return page(request, "imports.html", user, status_code=422, error="file", kinds=KINDS)
     service = KINDS[kind][0]
-    api = ConsoleApi(request, user, language_of(request))
     try:
         response = await api.send(
             "POST",
@@ -75,32 +73,26 @@ async def upload(
 
 
 @router.get("/console/imports/{import_id}")
-async def progress(request: Request, user: User, import_id: uuid.UUID, service: Service = "roster") -> HTMLResponse:
-    api = ConsoleApi(request, user, language_of(request))
-    try:
-        job = await api.get(service, f"/imports/{import_id}")
-    except ApiError as exc:
-        return page(request, "error.html", user, status_code=exc.status, error=exc)
+async def progress(
+    request: Request, user: User, api: Api, import_id: uuid.UUID, service: Service = "roster"
+) -> HTMLResponse:
+    job = await api.get(service, f"/imports/{import_id}")
     template = "import_status.html" if request.headers.get("hx-request") else "import.html"
     return page(request, template, user, job=job, service=service, finished=job["status"] in FINISHED)
 
 
-async def _download(request: Request, user: ConsoleUser, service: str, path: str, filename: str) -> Response:
-    api = ConsoleApi(request, user, language_of(request))
-    try:
-        upstream = await api.send("GET", service, path)
-    except ApiError as exc:
-        return page(request, "error.html", user, status_code=exc.status, error=exc)
+async def _download(api: ConsoleApi, service: str, path: str, filename: str) -> Response:
+    upstream = await api.send("GET", service, path)
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
     return Response(upstream.content, media_type=upstream.headers.get("content-type", XLSX), headers=headers)
 
 
 @router.get("/console/imports/{import_id}/errors.xlsx")
-async def error_report(request: Request, user: User, import_id: uuid.UUID, service: Service = "roster") -> Response:
+async def error_report(api: Api, import_id: uuid.UUID, service: Service = "roster") -> Response:
     path, name = f"/imports/{import_id}/errors.xlsx", f"import-{import_id}-errors.xlsx"
-    return await _download(request, user, service, path, name)
+    return await _download(api, service, path, name)
 
 
 @router.get("/console/import-template/{kind}.xlsx")
-async def template(request: Request, user: User, kind: Literal[tuple(KINDS)]) -> Response:  # type: ignore[valid-type]
-    return await _download(request, user, KINDS[kind][0], f"/imports/templates/{kind}.xlsx", f"{kind}.xlsx")
+async def template(api: Api, kind: Literal[tuple(KINDS)]) -> Response:  # type: ignore[valid-type]
+    return await _download(api, KINDS[kind][0], f"/imports/templates/{kind}.xlsx", f"{kind}.xlsx")

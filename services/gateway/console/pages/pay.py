@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from services.gateway.console.filters import Region, Year
 from services.gateway.console.i18n import language_of, translator
-from services.gateway.console.render import REGION, default_region, page
-from services.gateway.console.session import ConsoleUser, current_user
-from services.gateway.console.upstream import ApiError, ConsoleApi
+from services.gateway.console.render import page
+from services.gateway.console.session import User
+from services.gateway.console.upstream import Api, ApiError
 
 router = APIRouter()
-User = Annotated[ConsoleUser, Depends(current_user)]
 POSTS = {"chief": "书记（主任）", "deputy": "副职", "staff": "社工"}
 
 
@@ -53,13 +51,11 @@ def _chart(reports: list[dict[str, Any]], t: Callable[[str, str], str]) -> dict[
 async def pay_against_policy(
     request: Request,
     user: User,
-    region: Annotated[str | None, Query(pattern=REGION)] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    api: Api,
+    region: Region,
+    year: Year,
 ) -> HTMLResponse:
     language = language_of(request)
-    api = ConsoleApi(request, user, language)
-    region = region or default_region(user)
-    year = year or datetime.now(ZoneInfo("Asia/Shanghai")).year
     error: ApiError | None = None
     reports: list[dict[str, Any]] = []
     try:

@@ -9,24 +9,22 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.account_names import account_names
+from services.gateway.console.filters import CHINA, Region
 from services.gateway.console.i18n import language_of
-from services.gateway.console.render import REGION, default_region, page, redirect
-from services.gateway.console.session import ConsoleUser, caller_of, csrf_ok, current_user
-from services.gateway.console.upstream import ApiError, ConsoleApi
+from services.gateway.console.render import page, redirect
+from services.gateway.console.session import ConsoleUser, User, csrf_ok, signed_in
+from services.gateway.console.upstream import Api, ApiError, ConsoleApi
 from services.gateway.sign_in import step_up
 from shared.auth import ADMIN_ROLES
 from shared.db import SessionDep
 from shared.problems import Problem
 
 router = APIRouter()
-User = Annotated[ConsoleUser, Depends(current_user)]
-CHINA = ZoneInfo("Asia/Shanghai")
 MONTH = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
 WITH_PAYSLIPS = ("calculated", "approved", "paid")
 
@@ -75,11 +73,10 @@ async def _payslips(api: ConsoleApi, run_id: str) -> list[dict[str, Any]]:
 async def runs(
     request: Request,
     user: User,
-    region: Annotated[str | None, Query(pattern=REGION)] = None,
+    api: Api,
+    region: Region,
     month: Annotated[str | None, Query(pattern=MONTH)] = None,
 ) -> HTMLResponse:
-    api = ConsoleApi(request, user, language_of(request))
-    region = region or default_region(user)
     error: ApiError | None = None
     listing: list[dict[str, Any]] = []
     try:
@@ -90,18 +87,14 @@ async def runs(
 
 
 @router.get("/console/payroll/{run_id}")
-async def run(request: Request, user: User, run_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
-    api = ConsoleApi(request, user, language_of(request))
-    try:
-        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-        slips = await _payslips(api, str(run_id)) if detail["status"] in WITH_PAYSLIPS else []
-        earlier = await api.get(
-            "compensation", "/payroll-runs", region_code=detail["region_code"], month=previous_month(detail["month"])
-        )
-        live = [r for r in earlier["items"] if r["status"] in ("approved", "paid", "calculated")]
-        previous = await _payslips(api, live[0]["id"]) if live else []
-    except ApiError as exc:
-        return page(request, "error.html", user, status_code=exc.status, error=exc)
+async def run(request: Request, user: User, api: Api, run_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
+    detail = await api.get("compensation", f"/payroll-runs/{run_id}")
+    slips = await _payslips(api, str(run_id)) if detail["status"] in WITH_PAYSLIPS else []
+    earlier = await api.get(
+        "compensation", "/payroll-runs", region_code=detail["region_code"], month=previous_month(detail["month"])
+    )
+    live = [r for r in earlier["items"] if r["status"] in ("approved", "paid", "calculated")]
+    previous = await _payslips(api, live[0]["id"]) if live else []
     changes = differences(slips, previous) if live else []
     # who approved and who reversed, by name: the gateway owns the accounts
     accounts = await account_names(session, [detail.get("approved_by"), detail.get("reversed_by")])
@@ -121,32 +114,17 @@ async def run(request: Request, user: User, run_id: uuid.UUID, session: SessionD
 async def _stepped_up(request: Request, user: ConsoleUser, password: str) -> ConsoleApi | Problem:
     """The step-up confirmation (the password again, audited like a sign-in): an API client with the fresh
     token, or the refusal (a wrong password, a throttled account)."""
-    app = request.app
-    async with app.state.sessionmaker() as session:
-        try:
-            fresh = await step_up(
-                session,
-                settings=app.state.settings,
-                keys=app.state.signing_keys,
-                hasher=app.state.hasher,
-                user_id=uuid.UUID(user.principal.subject.removeprefix("user:")),
-                password=password,
-                caller=caller_of(request),
-            )
-            await session.commit()
-        except Problem as refused:
-            await session.commit()  # the failed attempt is audited and throttled
-            return refused
+    user_id = uuid.UUID(user.principal.subject.removeprefix("user:"))
+    try:
+        fresh = await signed_in(request, step_up, hasher=request.app.state.hasher, user_id=user_id, password=password)
+    except Problem as refused:  # the failed attempt is audited and throttled
+        return refused
     return ConsoleApi(request, ConsoleUser(user.principal, fresh.access_token), language_of(request))
 
 
 @router.get("/console/payroll/{run_id}/approve")
-async def confirm_approval(request: Request, user: User, run_id: uuid.UUID) -> HTMLResponse:
-    api = ConsoleApi(request, user, language_of(request))
-    try:
-        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-    except ApiError as exc:
-        return page(request, "error.html", user, status_code=exc.status, error=exc)
+async def confirm_approval(request: Request, user: User, api: Api, run_id: uuid.UUID) -> HTMLResponse:
+    detail = await api.get("compensation", f"/payroll-runs/{run_id}")
     return page(request, "payroll_approve.html", user, run=detail, error=None)
 
 
@@ -154,15 +132,12 @@ async def confirm_approval(request: Request, user: User, run_id: uuid.UUID) -> H
 async def approve(
     request: Request,
     user: User,
+    api: Api,
     run_id: uuid.UUID,
     password: Annotated[str, Form(max_length=200)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    api = ConsoleApi(request, user, language_of(request))
-    try:
-        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-    except ApiError as exc:
-        return page(request, "error.html", user, status_code=exc.status, error=exc)
+    detail = await api.get("compensation", f"/payroll-runs/{run_id}")
     if not csrf_ok(request, csrf):
         return page(request, "payroll_approve.html", user, status_code=403, run=detail, error="csrf")
     confirmed = await _stepped_up(request, user, password)
@@ -176,12 +151,8 @@ async def approve(
 
 
 @router.get("/console/payroll/{run_id}/reverse")
-async def confirm_reversal(request: Request, user: User, run_id: uuid.UUID) -> HTMLResponse:
-    api = ConsoleApi(request, user, language_of(request))
-    try:
-        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-    except ApiError as exc:
-        return page(request, "error.html", user, status_code=exc.status, error=exc)
+async def confirm_reversal(request: Request, user: User, api: Api, run_id: uuid.UUID) -> HTMLResponse:
+    detail = await api.get("compensation", f"/payroll-runs/{run_id}")
     return page(request, "payroll_reverse.html", user, run=detail, error=None, reason="")
 
 
@@ -189,6 +160,7 @@ async def confirm_reversal(request: Request, user: User, run_id: uuid.UUID) -> H
 async def reverse(
     request: Request,
     user: User,
+    api: Api,
     run_id: uuid.UUID,
     reason: Annotated[str, Form(max_length=300)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
@@ -196,11 +168,7 @@ async def reverse(
 ) -> Response:
     """Reverse an approved run not yet paid after the step-up confirmation; the compensation service
     decides (county level and above; 409 for a paid run or one another run's corrections depend on)."""
-    api = ConsoleApi(request, user, language_of(request))
-    try:
-        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-    except ApiError as exc:
-        return page(request, "error.html", user, status_code=exc.status, error=exc)
+    detail = await api.get("compensation", f"/payroll-runs/{run_id}")
 
     def again(status: int, error: str) -> HTMLResponse:
         return page(request, "payroll_reverse.html", user, status_code=status, run=detail, error=error, reason=reason)
@@ -220,13 +188,9 @@ async def reverse(
 
 
 @router.get("/console/payroll/{run_id}/payslips/{worker_id}")
-async def payslip(request: Request, user: User, run_id: uuid.UUID, worker_id: uuid.UUID) -> HTMLResponse:
-    api = ConsoleApi(request, user, language_of(request))
-    try:
-        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-        slips = [s for s in await _payslips(api, str(run_id)) if s["worker_id"] == str(worker_id)]
-    except ApiError as exc:
-        return page(request, "error.html", user, status_code=exc.status, error=exc)
+async def payslip(request: Request, user: User, api: Api, run_id: uuid.UUID, worker_id: uuid.UUID) -> HTMLResponse:
+    detail = await api.get("compensation", f"/payroll-runs/{run_id}")
+    slips = [s for s in await _payslips(api, str(run_id)) if s["worker_id"] == str(worker_id)]
     if not slips:
         return page(request, "error.html", user, status_code=404, error=None)
     return page(request, "payslip.html", user, run=detail, slip=slips[0], printed=datetime.now(CHINA).date())

@@ -6,24 +6,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from services.gateway.console.i18n import language_of
 from services.gateway.console.render import default_region, page
-from services.gateway.console.session import ConsoleUser, current_user
-from services.gateway.console.upstream import ApiError, ConsoleApi
+from services.gateway.console.session import User
+from services.gateway.console.upstream import Api, ApiError
 
 router = APIRouter()
-User = Annotated[ConsoleUser, Depends(current_user)]
 COUNTY = r"^([0-9]{6})?$"
 
 
 @router.get("/console/recruitment")
 async def recruitment(
-    request: Request, user: User, county: Annotated[str | None, Query(pattern=COUNTY)] = None
+    request: Request, user: User, api: Api, county: Annotated[str | None, Query(pattern=COUNTY)] = None
 ) -> HTMLResponse:
-    api = ConsoleApi(request, user, language_of(request))
     county = county or default_region(user)[:6]
     rounds: list[dict[str, Any]] = []
     pool: list[dict[str, Any]] = []

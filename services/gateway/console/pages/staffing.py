@@ -7,27 +7,25 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from services.gateway.console.i18n import language_of
-from services.gateway.console.render import REGION, default_region, page
-from services.gateway.console.session import ConsoleUser, current_user
-from services.gateway.console.upstream import ApiError, ConsoleApi
+from services.gateway.console.filters import Region
+from services.gateway.console.render import page
+from services.gateway.console.session import User
+from services.gateway.console.upstream import Api, ApiError
 
 router = APIRouter()
-User = Annotated[ConsoleUser, Depends(current_user)]
 
 
 @router.get("/console/staffing")
 async def staffing(
     request: Request,
     user: User,
-    region: Annotated[str | None, Query(pattern=REGION)] = None,
+    api: Api,
+    region: Region,
     on: Annotated[date | None, Query(alias="date")] = None,
 ) -> HTMLResponse:
-    api = ConsoleApi(request, user, language_of(request))
-    region = region or default_region(user)
     report: dict[str, Any] | None = None
     place: dict[str, Any] | None = None
     children: list[dict[str, Any]] = []

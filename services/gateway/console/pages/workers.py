@@ -8,16 +8,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from services.gateway.console.i18n import language_of
-from services.gateway.console.render import REGION, default_region, page
-from services.gateway.console.session import ConsoleUser, current_user
-from services.gateway.console.upstream import ApiError, ConsoleApi
+from services.gateway.console.filters import Region
+from services.gateway.console.render import page
+from services.gateway.console.session import User
+from services.gateway.console.upstream import Api, ApiError
 
 router = APIRouter()
-User = Annotated[ConsoleUser, Depends(current_user)]
 SEARCH_PAGE = 500  # the roster's largest page
 
 
@@ -25,15 +24,14 @@ SEARCH_PAGE = 500  # the roster's largest page
 async def workers(
     request: Request,
     user: User,
-    region: Annotated[str | None, Query(pattern=REGION)] = None,
+    api: Api,
+    region: Region,
     name: Annotated[str | None, Query(max_length=50)] = None,
     id_number: Annotated[str | None, Query(max_length=18)] = None,
     post: Annotated[str | None, Query(max_length=20)] = None,
     grade: Annotated[str | None, Query(max_length=2)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
-    api = ConsoleApi(request, user, language_of(request))
-    region = region or default_region(user)
     query = {"region": region, "name": name, "id_number": id_number, "post": post, "grade": grade, "status": status}
     error: ApiError | None = None
     found: list[dict[str, Any]] = []
@@ -59,8 +57,7 @@ async def workers(
 
 
 @router.get("/console/workers/{worker_id}")
-async def worker(request: Request, user: User, worker_id: uuid.UUID) -> HTMLResponse:
-    api = ConsoleApi(request, user, language_of(request))
+async def worker(request: Request, user: User, api: Api, worker_id: uuid.UUID) -> HTMLResponse:
     sections: dict[str, Any] = {}
     errors: dict[str, ApiError] = {}
     calls = {
@@ -74,7 +71,7 @@ async def worker(request: Request, user: User, worker_id: uuid.UUID) -> HTMLResp
         try:
             sections[key] = await api.get(service, path)
         except ApiError as exc:
+            if key == "worker":  # not found or not the user's to see: the error page, nothing else is asked
+                raise
             errors[key] = exc
-            if key == "worker":  # not found or not the user's to see: nothing else is asked
-                return page(request, "error.html", user, status_code=exc.status, error=exc)
     return page(request, "worker.html", user, sections=sections, errors=errors)
