@@ -41,6 +41,7 @@ import xlsxwriter
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import Select
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import StreamingResponse
 
@@ -347,15 +348,17 @@ def crlf_records(chunk: bytes, quoted: bool) -> tuple[bytes, bool]:
     return b'"'.join(parts), quoted ^ (len(parts) % 2 == 0)
 
 
-async def _copied(
-    request: Request, statement: Select[Any], chunks: asyncio.Queue[bytes | Exception | None]
-) -> None:
-    """Run ``COPY (statement) TO STDOUT (FORMAT csv)`` in a read transaction of its own, each chunk PostgreSQL
-    sends put on ``chunks`` (bounded: the copy waits while the response is behind), then ``None``."""
+async def _copied(request: Request, statement: Select[Any], chunks: asyncio.Queue[bytes | Exception | None]) -> None:
+    """Run ``COPY (statement) TO STDOUT (FORMAT csv)`` in a read transaction of its own under DateStyle ISO (a
+    date cast to text is ``YYYY-MM-DD``, as ``date.isoformat``), each chunk PostgreSQL sends put on ``chunks``
+    (bounded: the copy waits while the response is behind), then ``None``."""
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     try:
         async with maker() as session:
             connection = await session.connection()
+            await connection.execute(
+                sql_text("SET LOCAL DateStyle = 'ISO, YMD'")
+            )  # dates as date.isoformat() writes them
             compiled = statement.compile(dialect=connection.dialect)
             params = compiled.construct_params()
             args = [params[name] for name in compiled.positiontup or ()]

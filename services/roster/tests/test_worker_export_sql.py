@@ -74,7 +74,8 @@ def worker(draw: st.DrawFn) -> dict[str, Any]:
             "career_staff_date": draw(st.none() | days),
             "career_staff_document": draw(st.none() | texts.filter(lambda t: len(t) <= 200)),
             "version": draw(st.integers(1, 10**6)),
-            "updated_at": datetime(2026, 1, 5, 1, 2, 3, micro, tzinfo=UTC) + timedelta(seconds=draw(st.integers(0, 10**8))),
+            "updated_at": datetime(2026, 1, 5, 1, 2, 3, micro, tzinfo=UTC)
+            + timedelta(seconds=draw(st.integers(0, 10**8))),
         },
         "employments": [(start, end, start + timedelta(days=draw(st.integers(0, 400)))) for start, end in employments],
         "secondments": [(start, end or start + timedelta(days=90)) for start, end in draw(periods(2))],
