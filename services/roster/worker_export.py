@@ -12,6 +12,7 @@ The rows are the list's own (``worker_lists._visible``: region scoping, filters)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Date, Integer, Select, Text, and_, case, cast, false, func, literal, or_, select
@@ -45,11 +46,13 @@ def _bool(flag: Any) -> ColumnElement[str]:
     return case((flag, literal("true")), else_=literal("false"))
 
 
-def _masked(value: Any, keep_head: int, hidden_over: int) -> ColumnElement[str]:
+def _masked(
+    value: Any, keep_head: int, hidden_over: int, text: Callable[[Any], ColumnElement[str]]
+) -> ColumnElement[str]:
     """``shared.masking``: the first ``keep_head`` and last 4 characters kept, the rest starred; a value of at
     most ``hidden_over`` characters all stars (ID numbers: 6 + 4 of more than 10; phones: 3 + 4 of 8 or more)."""
     length = func.length(value, type_=Integer)
-    return _text(
+    return text(
         case(
             (length <= hidden_over, func.repeat(literal("*"), length, type_=Text)),
             else_=func.left(value, keep_head, type_=Text)
@@ -67,10 +70,13 @@ def _utc_timestamp(moment: Any) -> ColumnElement[str]:
     return case((func.length(iso) == 19, iso), else_=func.rpad(iso, 26, literal("0"), type_=Text)).concat(literal("Z"))
 
 
-def workers_csv_statement(principal: Principal, f: WorkerFilters) -> Select[Any]:
-    """The export's rows, one text cell per column of ``columns_of(WorkerOut)``, in id order (masked)."""
+def workers_csv_statement(principal: Principal, f: WorkerFilters, *, typed: bool = False) -> Select[Any]:
+    """The export's rows, one text cell per column of ``columns_of(WorkerOut)``, in id order (masked). With
+    ``typed`` (the .xlsx), the booleans and integers stay booleans and integers, as the JSON values are."""
     assert f.updated_since is None  # pull sync pages in commit order, batch by batch
     day = f.day
+    # CSV: an empty string as NULL (written as nothing); .xlsx: kept, the Python path writes an empty text cell
+    text = _plain if typed else _text
     covers = and_(Employment.hire_date <= day, or_(Employment.left_date.is_(None), Employment.left_date >= day))
     employment_json = (
         literal('{"hire_date":"')
@@ -122,18 +128,19 @@ def workers_csv_statement(principal: Principal, f: WorkerFilters) -> Select[Any]
     duties_json = func.replace(cast(post.c.duties, Text), literal('", "'), literal('","'), type_=Text)
     columns = [
         _plain(Worker.id),
-        _masked(Worker.id_number, 6, 10),
-        _text(Worker.name),
-        _text(Worker.sex),
+        _masked(Worker.id_number, 6, 10, text),
+        text(Worker.name),
+        text(Worker.sex),
         _plain(Worker.birth_date),
-        _masked(Worker.phone, 3, 7),
-        _text(Worker.education),
-        _text(Worker.political_status),
-        _text(Worker.community_code),
-        _bool(Worker.lives_in_community),
-        _bool(Worker.generalist),
-        _bool(Worker.grid_duties),
-        _text(Worker.certificate_level),
+        _masked(Worker.phone, 3, 7, text),
+        text(Worker.education),
+        text(Worker.political_status),
+        text(Worker.community_code),
+        *(
+            (flag if typed else _bool(flag))
+            for flag in (Worker.lives_in_community, Worker.generalist, Worker.grid_duties)
+        ),
+        text(Worker.certificate_level),
         _plain(Worker.certificate_date),
         status,
         literal(day.isoformat()),
@@ -142,22 +149,22 @@ def workers_csv_statement(principal: Principal, f: WorkerFilters) -> Select[Any]
         _plain(employments.c.probation_end),
         literal("[").concat(func.coalesce(employments.c.periods, literal(""))).concat(literal("]")),
         _plain(Worker.career_staff_date),
-        _text(Worker.career_staff_document),
+        text(Worker.career_staff_document),
         _plain(post.c.id),
         _plain(post.c.worker_id),
-        _text(post.c.community_code),
-        _text(post.c.post),
-        _plain(post.c.grade),
+        text(post.c.community_code),
+        text(post.c.post),
+        post.c.grade if typed else _plain(post.c.grade),
         _plain(post.c.start_date),
         _plain(post.c.end_date),
-        _text(post.c.approval),
+        text(post.c.approval),
         duties_json,
-        _plain(Worker.version),
+        Worker.version if typed else _plain(Worker.version),
         _utc_timestamp(Worker.updated_at),
     ]
     return (
         _visible(principal, f)
-        .with_only_columns(*columns)
+        .with_only_columns(*(column.label(f"c{n}") for n, column in enumerate(columns)))
         .select_from(Worker)
         .outerjoin(employments, employments.c.worker_id == Worker.id)
         .outerjoin(post, post.c.worker_id == Worker.id)

@@ -48,6 +48,7 @@ from shared.exports import (
     export_response,
     exported,
     page_or_file,
+    xlsx_rows_response,
 )
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
@@ -139,6 +140,9 @@ async def list_workers(
     elif updated_since is None and export.format == ExportFormat.csv:  # rendered by PostgreSQL, COPY (issue #16)
         statement = worker_export.workers_csv_statement(principal, filters)
         return await copy_csv_response(request, export, statement, WORKER_COLUMNS, "workers")
+    elif updated_since is None and export.format == ExportFormat.xlsx:  # cells rendered by PostgreSQL
+        statement = worker_export.workers_csv_statement(principal, filters, typed=True)
+        return await xlsx_rows_response(request, export, statement, WORKER_COLUMNS, "workers")
     elif updated_since is None:  # one query through a server-side cursor (issue #16)
         rows = functools.partial(worker_lists.workers_stream, principal=principal, f=filters, batch=EXPORT_BATCH)
         return await export_response(request, export, Streamed(rows), WORKER_COLUMNS, "workers")

@@ -8,12 +8,14 @@ microseconds."""
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert
@@ -22,7 +24,7 @@ from services.roster.api.workers import WORKER_COLUMNS
 from services.roster.models import Employment, PostAssignment, Secondment, Worker
 from services.roster.schemas import CertificateLevel, Duty, Education, PoliticalStatus
 from services.roster.tests.conftest import COMMUNITY_A, COMMUNITY_B, COMMUNITY_C, NEXT_COMMUNITY, Roster
-from shared.exports import Charset, _csv, crlf_records
+from shared.exports import Charset, _csv, _xlsx, crlf_records
 from shared.vocabulary import Post
 
 BASE = date(2020, 1, 1)
@@ -132,18 +134,24 @@ async def erase(roster: Roster, workers: list[dict[str, Any]]) -> None:
         await session.commit()
 
 
-async def python_rendering(roster: Roster, params: dict[str, str], charset: Charset) -> bytes:
-    """The reference: the list's JSON items (as NDJSON streams them) written by ``shared.exports._csv``."""
+async def json_items(roster: Roster, params: dict[str, str]) -> AsyncIterator[list[dict[str, Any]]]:
+    """The list's JSON items, as NDJSON streams them (one batch)."""
     response = await roster.client.get(
         "/v1/workers", headers=roster.province_admin, params=params | {"format": "ndjson"}
     )
     assert response.status_code == 200, response.text
-    items = [json.loads(line) for line in response.text.split("\n") if line]
+    yield [json.loads(line) for line in response.text.split("\n") if line]
 
-    async def batches() -> AsyncIterator[list[dict[str, Any]]]:
-        yield items
 
-    return b"".join([chunk async for chunk in _csv(batches(), WORKER_COLUMNS, charset)])
+async def python_rendering(roster: Roster, params: dict[str, str], charset: Charset) -> bytes:
+    """The reference: the list's JSON items written by ``shared.exports._csv``."""
+    return b"".join([chunk async for chunk in _csv(json_items(roster, params), WORKER_COLUMNS, charset)])
+
+
+def cells(workbook: bytes) -> list[list[Any]]:
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True).active
+    assert sheet is not None
+    return [[(type(c.value).__name__, c.value) for c in row] for row in sheet.iter_rows()]
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
@@ -166,6 +174,29 @@ async def test_the_copy_rendering_is_the_python_rendering_byte_for_byte(
         expected = await python_rendering(roster, params, charset)
         assert response.content == expected
         assert response.content.count(b"\r\n") >= len(workers) + 1  # RFC 4180 record ends, as the Python writer
+    finally:
+        await erase(roster, workers)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(workers=st.lists(worker(), min_size=1, max_size=5), as_of=st.none() | days)
+async def test_the_xlsx_of_sql_rendered_cells_is_the_python_ones_cell_for_cell(
+    roster: Roster, workers: list[dict[str, Any]], as_of: date | None
+) -> None:
+    """The .xlsx fed with PostgreSQL's cells has the Python path's cells: same values, same types (booleans
+    and integers as such, everything else text, empty cells empty)."""
+    await write(roster, workers)
+    try:
+        params = {"as_of": as_of.isoformat()} if as_of else {}
+        response = await roster.client.get(
+            "/v1/workers", headers=roster.province_admin, params=params | {"format": "xlsx"}
+        )
+        assert response.status_code == 200, response.text
+        expected = b"".join([chunk async for chunk in _xlsx(json_items(roster, params), WORKER_COLUMNS, "workers")])
+        got, want = cells(response.content), cells(expected)
+        assert len(got) == len(want) == len(workers) + 1
+        for row, (got_row, want_row) in enumerate(zip(got, want, strict=True)):
+            assert got_row == want_row, [(row, n, a, b) for n, (a, b) in enumerate(zip(got_row, want_row)) if a != b]
     finally:
         await erase(roster, workers)
 
