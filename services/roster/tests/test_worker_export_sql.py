@@ -196,7 +196,8 @@ async def test_the_xlsx_of_sql_rendered_cells_is_the_python_ones_cell_for_cell(
         got, want = cells(response.content), cells(expected)
         assert len(got) == len(want) == len(workers) + 1
         for row, (got_row, want_row) in enumerate(zip(got, want, strict=True)):
-            assert got_row == want_row, [(row, n, a, b) for n, (a, b) in enumerate(zip(got_row, want_row)) if a != b]
+            differing = [(n, a, b) for n, (a, b) in enumerate(zip(got_row, want_row, strict=True)) if a != b]
+            assert got_row == want_row, (row, differing)
     finally:
         await erase(roster, workers)
 
