@@ -6,7 +6,10 @@ keyset page (the list's own page function, so the rows, their region scoping, fi
 JSON list's) and the cursor of the next one — or, for a list the JSON endpoint builds whole anyway, the
 items themselves. Nothing holds the whole result: each batch is read in its own short transaction,
 written out and dropped (CSV and NDJSON stream as they are made; an .xlsx is written row by row to a
-temporary file by xlsxwriter's ``constant_memory`` mode and streamed from there).
+temporary file by xlsxwriter's ``constant_memory`` mode and streamed from there). A list whose cells
+PostgreSQL can render itself (the masked workers list, issue #16) skips the models: its CSV is ``COPY (…) TO
+STDOUT`` streamed chunk by chunk (:func:`copy_csv_response`), its .xlsx fed with the statement's rows
+(:func:`xlsx_rows_response`); tests hold both to this module's Python rendering.
 
 The format is chosen by ``format=csv|xlsx|ndjson`` or else by ``Accept`` (``text/csv``,
 ``application/vnd.openxmlformats-officedocument.spreadsheetml.sheet``, ``application/x-ndjson``); without
