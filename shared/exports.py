@@ -371,9 +371,7 @@ async def _copied(request: Request, statement: Select[Any], chunks: asyncio.Queu
     try:
         async with maker() as session:
             connection = await session.connection()
-            await connection.execute(
-                sql_text("SET LOCAL DateStyle = 'ISO, YMD'")
-            )  # dates as date.isoformat() writes them
+            await connection.execute(sql_text("SET LOCAL DateStyle = 'ISO, YMD'"))  # dates as date.isoformat()
             compiled = statement.compile(dialect=connection.dialect)
             params = compiled.construct_params()
             args = [params[name] for name in compiled.positiontup or ()]
