@@ -6,7 +6,10 @@ keyset page (the list's own page function, so the rows, their region scoping, fi
 JSON list's) and the cursor of the next one — or, for a list the JSON endpoint builds whole anyway, the
 items themselves. Nothing holds the whole result: each batch is read in its own short transaction,
 written out and dropped (CSV and NDJSON stream as they are made; an .xlsx is written row by row to a
-temporary file by xlsxwriter's ``constant_memory`` mode and streamed from there).
+temporary file by xlsxwriter's ``constant_memory`` mode and streamed from there). A list whose cells
+PostgreSQL can render itself (the masked workers list, issue #16) skips the models: its CSV is ``COPY (…) TO
+STDOUT`` streamed chunk by chunk (:func:`copy_csv_response`), its .xlsx fed with the statement's rows
+(:func:`xlsx_rows_response`); tests hold both to this module's Python rendering.
 
 The format is chosen by ``format=csv|xlsx|ndjson`` or else by ``Accept`` (``text/csv``,
 ``application/vnd.openxmlformats-officedocument.spreadsheetml.sheet``, ``application/x-ndjson``); without
@@ -23,6 +26,7 @@ Values are the JSON values: money stays a decimal string (exact to the cent), da
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import functools
 import io
@@ -39,6 +43,8 @@ from typing import Annotated, Any, TypeVar
 import xlsxwriter
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
+from sqlalchemy import Select
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import StreamingResponse
 
@@ -257,6 +263,19 @@ async def _ndjson(batches: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator
 async def _xlsx(
     batches: AsyncIterator[list[dict[str, Any]]], columns: list[Column], sheet: str
 ) -> AsyncIterator[bytes]:
+    async def rows() -> AsyncIterator[Iterable[Sequence[Any]]]:
+        async for batch in batches:
+            yield ([column.value(item) for column in columns] for item in batch)
+
+    async for chunk in _xlsx_rows(rows(), [column.header for column in columns], sheet):
+        yield chunk
+
+
+async def _xlsx_rows(
+    batches: AsyncIterator[Iterable[Sequence[Any]]], headers: list[str], sheet: str
+) -> AsyncIterator[bytes]:
+    """The .xlsx of rows of cell values (None: an empty cell; a bool a boolean cell, a number a number cell,
+    anything else text), written row by row to a temporary file and streamed from there."""
     handle, path = tempfile.mkstemp(prefix="shegong-export-", suffix=".xlsx")
     os.close(handle)
     try:
@@ -272,16 +291,15 @@ async def _xlsx(
         )
         worksheet = workbook.add_worksheet(sheet[:31])
         bold = workbook.add_format({"bold": True})
-        for col, column in enumerate(columns):
-            worksheet.write_string(0, col, column.header, bold)
+        for col, header in enumerate(headers):
+            worksheet.write_string(0, col, header, bold)
         row = 0
         async for batch in batches:
-            for item in batch:
+            for values in batch:
                 row += 1
                 if row > XLSX_MAX_ROWS:
                     break
-                for col, column in enumerate(columns):
-                    value = column.value(item)
+                for col, value in enumerate(values):
                     if value is None:
                         continue
                     if isinstance(value, bool):
@@ -329,6 +347,120 @@ async def export_response(
         body = _xlsx(primed(), columns, name)
     return StreamingResponse(
         body,
+        media_type=export.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{export.format.value}"', "Vary": "Accept"},
+    )
+
+
+def crlf_records(chunk: bytes, quoted: bool) -> tuple[bytes, bool]:
+    """PostgreSQL's CSV ends records with ``\n``, Python's ``csv`` (and RFC 4180) with ``\r\n``: the chunk with
+    every record end outside quotes made ``\r\n`` (a newline inside a quoted cell stays as it is), and whether
+    the chunk ends inside quotes. A ``"`` toggles quoting (a doubled one toggles twice); in UTF-8 and GB18030
+    the bytes ``"`` and ``\n`` are never part of another character."""
+    parts = chunk.split(b'"')
+    first = 1 if quoted else 0  # the parts outside quotes
+    parts[first::2] = [part.replace(b"\n", b"\r\n") for part in parts[first::2]]
+    return b'"'.join(parts), quoted ^ (len(parts) % 2 == 0)
+
+
+async def _copied(request: Request, statement: Select[Any], chunks: asyncio.Queue[bytes | Exception | None]) -> None:
+    """Run ``COPY (statement) TO STDOUT (FORMAT csv)`` in a read transaction of its own under DateStyle ISO (a
+    date cast to text is ``YYYY-MM-DD``, as ``date.isoformat``), each chunk PostgreSQL sends put on ``chunks``
+    (bounded: the copy waits while the response is behind), then ``None``."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    try:
+        async with maker() as session:
+            connection = await session.connection()
+            await connection.execute(sql_text("SET LOCAL DateStyle = 'ISO, YMD'"))  # dates as date.isoformat()
+            compiled = statement.compile(dialect=connection.dialect)
+            params = compiled.construct_params()
+            args = [params[name] for name in compiled.positiontup or ()]
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+
+            async def put(chunk: bytes) -> None:
+                await chunks.put(chunk)
+
+            await driver.copy_from_query(str(compiled), *args, output=put, format="csv")
+            await session.commit()
+        await chunks.put(None)
+    except asyncio.CancelledError:  # the response is gone
+        raise
+    except Exception as error:  # handed to the response, which raises it (it cancels this put when gone)
+        await chunks.put(error)
+
+
+async def copy_csv_response(
+    request: Request, export: Export, statement: Select[Any], columns: list[Column], name: str
+) -> StreamingResponse:
+    """A CSV export rendered by PostgreSQL (issue #16): ``statement`` selects one text cell per column of
+    ``columns`` (NULL for an empty cell) and is streamed with ``COPY … TO STDOUT`` chunk by chunk, the record
+    ends made ``\r\n``, under the same header, byte-order mark and character set as the Python rendering
+    (:func:`_csv`), so the bytes are the same. Memory stays flat: at most a few chunks are held."""
+    assert export.format == ExportFormat.csv
+    chunks: asyncio.Queue[bytes | Exception | None] = asyncio.Queue(maxsize=4)
+    copying = asyncio.create_task(_copied(request, statement, chunks))
+
+    async def next_chunk() -> bytes | None:
+        chunk = await chunks.get()
+        if isinstance(chunk, Exception):
+            await asyncio.gather(copying, return_exceptions=True)
+            raise chunk
+        return chunk
+
+    try:
+        first = await next_chunk()  # a failure before the first row is still a problem answer
+    except BaseException:
+        copying.cancel()
+        raise
+
+    async def body() -> AsyncIterator[bytes]:
+        bom = "\ufeff" if export.charset == Charset.utf8 else ""
+        decoder = codecs.getincrementaldecoder("utf-8")() if export.charset != Charset.utf8 else None
+        head = (bom + _csv_text([[c.header for c in columns]])).encode(export.charset.value)
+        quoted = False
+        chunk = first
+        try:
+            while chunk is not None:
+                data, quoted = crlf_records(chunk, quoted)
+                if decoder is not None:  # GB18030 by Python's codec, as the Python rendering encodes
+                    data = decoder.decode(data).encode(export.charset.value)
+                yield (head + data) if head else data
+                head = b""
+                chunk = await next_chunk()
+            if head:
+                yield head
+        finally:
+            if not copying.done():
+                copying.cancel()
+            await asyncio.gather(copying, return_exceptions=True)
+
+    return StreamingResponse(
+        body(),
+        media_type=export.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{export.format.value}"', "Vary": "Accept"},
+    )
+
+
+async def xlsx_rows_response(
+    request: Request, export: Export, statement: Select[Any], columns: list[Column], name: str
+) -> StreamingResponse:
+    """An .xlsx export of rows PostgreSQL renders (issue #16): ``statement`` selects one cell per column of
+    ``columns``, typed as the JSON values are (text, a boolean, an integer; NULL for none), read through a
+    server-side cursor in one read transaction under DateStyle ISO, ``EXPORT_BATCH`` rows at a time: no ORM
+    rows, no models."""
+    assert export.format == ExportFormat.xlsx
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+
+    async def batches() -> AsyncIterator[Iterable[Sequence[Any]]]:
+        async with maker() as session:
+            await session.execute(sql_text("SET LOCAL DateStyle = 'ISO, YMD'"))
+            result = await session.stream(statement.execution_options(yield_per=EXPORT_BATCH))
+            async for rows in result.partitions(EXPORT_BATCH):
+                yield rows
+
+    return StreamingResponse(
+        _xlsx_rows(batches(), [column.header for column in columns], name),
         media_type=export.media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}.{export.format.value}"', "Vary": "Accept"},
     )

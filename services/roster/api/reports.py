@@ -5,18 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from starlette.responses import StreamingResponse
 
 from services.roster import career_reports
-from services.roster.compliance import staffing_compliance
-from services.roster.domain.staffing import Finding
+from services.roster.compliance import staffing_report_json
 from services.roster.schemas import (
     CareerRow,
-    CommunityKind,
-    CommunityReport,
-    FindingOut,
-    QuotaUse,
     RenewalRow,
     StaffingReport,
 )
@@ -47,31 +42,10 @@ async def staffing_report(
     session: ReadSessionDep,
     region: Annotated[str, region_in_scope("region", RegionCode, "区划 community, township, county or city")],
     day: Annotated[date | None, Query(alias="date", description="报告日期 default today")] = None,
-) -> StaffingReport:
-    on = day or business_today()
-    result = await staffing_compliance(session, region, on)
+) -> Response:
     english = negotiate(request.headers.get("accept-language")) == "en"
-
-    def finding_out(f: Finding) -> FindingOut:
-        message = f.message_en if english else f.message_zh
-        return FindingOut(rule=f.rule, region=f.community, message=message, expected=f.expected, actual=f.actual)
-
-    communities = [
-        CommunityReport(
-            code=c.code,
-            name=c.name,
-            kind=CommunityKind(c.kind) if c.kind else None,
-            households=c.households,
-            required=c.required,
-            actual=c.actual,
-            findings=[finding_out(f) for f in c.findings],
-        )
-        for c in result.communities
-    ]
-    quotas = [QuotaUse(county_code=q.county, headcount=q.headcount, used=q.used, findings=[]) for q in result.quotas]
-    for f in result.quota_findings:
-        next(q for q in quotas if q.county_code == f.community).findings.append(finding_out(f))
-    return StaffingReport(region=region, date=on, communities=communities, quotas=quotas, findings=result.total)
+    body = await staffing_report_json(session, region, day or business_today(), english=english)
+    return Response(body, media_type="application/json")  # StaffingReport's JSON (issue #16: no model per row)
 
 
 @list_route(

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
-from services.roster import employment, hiring, personal_data, posts, worker_lists
+from services.roster import employment, hiring, personal_data, posts, worker_export, worker_lists
 from services.roster.schemas import (
     CertificateLevel,
     IdNumberLookup,
@@ -40,9 +40,12 @@ from shared.dependencies import Writer
 from shared.exports import (
     EXPORT_BATCH,
     ExportDep,
+    ExportFormat,
     Streamed,
     columns_of,
+    copy_csv_response,
     export_response,
+    xlsx_rows_response,
 )
 from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -132,6 +135,12 @@ async def list_workers(
         return await worker_lists.workers_page(session, principal, filters, limit, cursor)
     if unmasked:
         worker_lists.require_unmask_right(principal)
+    elif updated_since is None and export.format == ExportFormat.csv:  # rendered by PostgreSQL, COPY (issue #16)
+        statement = worker_export.workers_csv_statement(principal, filters)
+        return await copy_csv_response(request, export, statement, WORKER_COLUMNS, "workers")
+    elif updated_since is None and export.format == ExportFormat.xlsx:  # cells rendered by PostgreSQL
+        statement = worker_export.workers_csv_statement(principal, filters, typed=True)
+        return await xlsx_rows_response(request, export, statement, WORKER_COLUMNS, "workers")
     elif updated_since is None:  # one query through a server-side cursor (issue #16)
         rows = functools.partial(worker_lists.workers_stream, principal=principal, f=filters, batch=EXPORT_BATCH)
         return await export_response(request, export, Streamed(rows), WORKER_COLUMNS, "workers")
