@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
+import orjson
 from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -195,7 +196,7 @@ class FeedConsumer:
             client, "GET", f"{self.base_url}/v1/events", params=params, headers=headers
         )
         response.raise_for_status()
-        page: dict[str, Any] = response.json()
+        page: dict[str, Any] = orjson.loads(response.content)  # the stdlib's decoder took twice as long
         return page
 
     async def lag(self, session: AsyncSession | None = None) -> FeedLag:

@@ -31,6 +31,7 @@ from shared.feed_consumer import FeedConsumer
 from shared.projection_pages import (
     WORKER_TYPES,
     WorkerFold,
+    any_of,
     apply_worker_events,
     by_type,
     last_per_key,
@@ -178,7 +179,9 @@ async def _apply_employment_fold(session: AsyncSession, fold: WorkerFold) -> Non
                 periods[period.hire_date] = period.left_date
         rows += [{"worker_id": worker_id, "hire_date": h, "left_date": left} for h, left in periods.items()]
     if reset:
-        await session.execute(delete(Employment).where(Employment.worker_id.in_(list(reset))))
+        await session.execute(
+            delete(Employment).where(Employment.worker_id == any_of(table_of(Employment), "worker_id", list(reset)))
+        )
     await upsert_records(session, table_of(Employment), rows, ["worker_id", "hire_date"])
 
 
@@ -214,7 +217,7 @@ async def _apply_post_periods(session: AsyncSession, page: list[dict[str, Any]])
     stored = await session.execute(
         select(
             PostPeriod.worker_id, PostPeriod.start_date, PostPeriod.end_date, PostPeriod.post, PostPeriod.grade
-        ).where(PostPeriod.worker_id.in_(ids))
+        ).where(PostPeriod.worker_id == any_of(table_of(PostPeriod), "worker_id", ids))
     )
     for worker_id, start, end, post, grade in stored:
         periods[worker_id][start] = _Period(start, end, post, grade)
