@@ -151,7 +151,7 @@ async def measure(url: str, scratch: Path, events: int) -> list[Result]:
     return [
         Result(
             path="feed catch-up (compensation's FeedConsumer over the roster's outbox)",
-            size=f"{events:,} events, page {consumer.page_size}",
+            size=f"{events:,} events, page {consumer.page_size} × {consumer.pages_per_poll} a poll",
             figure=rate,
             unit="events/s",
             floor_label="bare SELECT of the same event rows",

@@ -27,7 +27,7 @@ from services.compensation.models import (
 )
 from services.compensation.state import compensation_state
 from shared.contracts import AssessmentGraded, PostAssigned, QuotaSet, WorkerChanged
-from shared.feed_consumer import FeedConsumer
+from shared.feed_consumer import CATCH_UP_PAGES, FeedConsumer
 from shared.projection_pages import (
     WORKER_TYPES,
     WorkerFold,
@@ -270,6 +270,7 @@ def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
             handlers=roster,
             page_handler=apply_roster_page,
             cursors=feed_cursors,
+            pages_per_poll=CATCH_UP_PAGES,
             state=compensation_state(app),
         ),
         FeedConsumer(
@@ -278,6 +279,7 @@ def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
             handlers=evaluation,
             page_handler=apply_evaluation_page,
             cursors=feed_cursors,
+            pages_per_poll=CATCH_UP_PAGES,
             state=compensation_state(app),
         ),
     ]

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.evaluation.models import WorkerProjection, feed_cursors
 from services.evaluation.state import evaluation_state
 from shared.contracts import PostAssigned, WorkerChanged
-from shared.feed_consumer import FeedConsumer
+from shared.feed_consumer import CATCH_UP_PAGES, FeedConsumer
 from shared.projection_pages import WORKER_TYPES, apply_worker_events, by_type, last_per_key, recordset, table_of
 from shared.projections import upsert_newer, worker_values
 
@@ -59,6 +59,7 @@ def evaluation_feeds(app: FastAPI) -> list[FeedConsumer]:
             handlers=handlers,
             page_handler=apply_roster_page,
             cursors=feed_cursors,
+            pages_per_poll=CATCH_UP_PAGES,
             state=evaluation_state(app),
         )
     ]
