@@ -12,21 +12,38 @@ longer held.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
+from pydantic import TypeAdapter
 from sqlalchemy import ARRAY, JSON, ColumnElement, Table, Text, any_, bindparam, cast, column, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
-from shared.contracts import WorkerChanged
+from shared.contracts import EventData, WorkerChanged
 from shared.projections import worker_values
 
 WORKER_TYPES = frozenset({"worker.hired", "worker.updated", "worker.left", "worker.transferred"})
+
+
+E = TypeVar("E", bound=EventData)
+
+
+@functools.cache
+def _page_adapter(model: type[EventData]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def read_page(model: type[E], events: Iterable[dict[str, Any]]) -> list[E]:
+    """Each event's payload read with its contract ``model`` (as ``model.from_event``), a page in one call:
+    a quarter less time than one call per event (issue #16)."""
+    parsed: list[E] = _page_adapter(model).validate_python([event["data"] for event in events])
+    return parsed
 
 
 def table_of(model: type[DeclarativeBase]) -> Table:
@@ -113,7 +130,9 @@ async def apply_worker_events(
     if not events:
         return fold
     table = table_of(model)
-    parsed = [(position, WorkerChanged.from_event(event)) for position, event in events]
+    parsed = list(
+        zip((position for position, _ in events), read_page(WorkerChanged, (e for _, e in events)), strict=True)
+    )
     ids = list({d.worker_id for _, d in parsed})
     versions: dict[uuid.UUID, int] = dict(
         (

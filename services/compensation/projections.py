@@ -35,6 +35,7 @@ from shared.projection_pages import (
     apply_worker_events,
     by_type,
     last_per_key,
+    read_page,
     table_of,
     upsert_records,
 )
@@ -202,9 +203,11 @@ async def _apply_post_periods(session: AsyncSession, page: list[dict[str, Any]])
     """``post.assigned`` and the period closing of ``worker.transferred``, replayed per worker in page order
     over the worker's stored periods (read once), then the changed periods written in one upsert."""
     steps: list[tuple[uuid.UUID, date, PostAssigned | None]] = []
-    for _, event in by_type(page, ["post.assigned", "worker.transferred"]):
+    events = [event for _, event in by_type(page, ["post.assigned", "worker.transferred"])]
+    posts = iter(read_page(PostAssigned, (event for event in events if event["type"] == "post.assigned")))
+    for event in events:
         if event["type"] == "post.assigned":
-            p = PostAssigned.from_event(event)
+            p = next(posts)
             steps.append((p.worker_id, p.start_date, p))
         else:
             d = WorkerChanged.from_event(event)
