@@ -7,7 +7,7 @@ transaction per event as the roster writes them) with N events: per ten, six ``w
 - **product**: the compensation app's own ``FeedConsumer`` for the roster (its handlers, its page size,
   one transaction per page with the cursor) reading ``GET /v1/events`` of the roster app in-process
   (``httpx.ASGITransport``: real routing, token check and serialisation, no socket), from an empty cursor
-  until a poll finds nothing.
+  until a poll finds nothing; the process's startup heap frozen first, as the consumer's loop does.
 - **floor**: a bare ``SELECT`` of the same event rows in the feed's order (commit position, id), fetched.
 - **check**: the projection holds every worker, post period and update the events carry.
 
@@ -34,6 +34,7 @@ from services.gateway.keys import new_key
 from services.roster.app import create_app as roster_app
 from services.roster.settings import Settings as RosterSettings
 from shared.auth import Role
+from shared.feed_consumer import freeze_startup_heap
 
 NAME = "feed"
 ORDER = 20
@@ -128,6 +129,7 @@ async def measure(url: str, scratch: Path, events: int) -> list[Result]:
             bench_token(scratch / "keys", (Role.service, "330000"), subject="client:compensation")
         )
         consumer = next(f for f in compensation.state.feeds if f.source == "roster")
+        freeze_startup_heap()  # as the consumer's loop does when it starts (FeedConsumer.run)
         applied = 0
         started = time.perf_counter()
         while True:
@@ -149,7 +151,7 @@ async def measure(url: str, scratch: Path, events: int) -> list[Result]:
     return [
         Result(
             path="feed catch-up (compensation's FeedConsumer over the roster's outbox)",
-            size=f"{events:,} events, page {consumer.page_size}",
+            size=f"{events:,} events, page {consumer.page_size} × {consumer.pages_per_poll} a poll",
             figure=rate,
             unit="events/s",
             floor_label="bare SELECT of the same event rows",

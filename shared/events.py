@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import (
     DDL,
@@ -40,6 +42,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    cast,
     event,
     func,
     or_,
@@ -250,7 +254,7 @@ def feed_regions(principal: Principal, region: str | None) -> list[str] | None:
     return scopes
 
 
-async def read_feed(
+async def feed_rows(
     session: AsyncSession,
     table: Table,
     after: str | None,
@@ -258,15 +262,28 @@ async def read_feed(
     regions: list[str] | None = None,
     *,
     types: Sequence[str] | None = None,
-) -> EventPage:
-    """Events after ``after`` in commit order (position, then event id): every one committed, none skipped.
+) -> list[dict[str, Any]]:
+    """Events after ``after`` in commit order (position, then event id): every one committed, none skipped,
+    each as the dict of an :class:`Event` (its members in the model's order).
 
     With ``regions``, only the events of those regions (by the outbox's ``region`` column, indexed); the
     cursor is the same kind, so a scoped reader never skips one of its events either. ``types`` narrows
     the page to those event types (the mobile down-sync).
+
+    The payload is read as PostgreSQL's text of the ``jsonb`` and decoded with orjson: the driver's ``jsonb``
+    codec and the stdlib's decoder were a third of a feed page's cost (issue #16).
     """
     commits = commits_of(table)
-    query = select(commits.c.position, table).join(commits, commits.c.txid == table.c.txid)
+    query = select(
+        commits.c.position,
+        table.c.id,
+        table.c.type,
+        table.c.occurred_at,
+        table.c.request_id,
+        table.c.subject,
+        table.c.region,
+        cast(table.c.data, Text).label("data"),
+    ).join(commits, commits.c.txid == table.c.txid)
     if regions is not None:
         query = query.where(or_(*(table.c.region.startswith(scope_prefix(r)) for r in regions)))
     if types is not None:
@@ -285,23 +302,57 @@ async def read_feed(
                 commits.c.position >= position, or_(commits.c.position > position, table.c.id > event_id)
             )
     query = query.order_by(commits.c.position, table.c.id).limit(limit)
-    rows = (await session.execute(query)).mappings().all()
+    rows = (await session.execute(query)).all()
+    return [
+        {
+            "id": id_,
+            "cursor": encode_cursor(at, id_),
+            "type": type_,
+            "occurred_at": occurred_at,
+            "request_id": request_id,
+            "subject": subject,
+            "region": region,
+            "data": _payload(data),
+        }
+        for at, id_, type_, occurred_at, request_id, subject, region, data in rows
+    ]
+
+
+def _payload(text_: str) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = orjson.loads(text_)
+    except orjson.JSONDecodeError:  # what orjson refuses and jsonb allows (an integer beyond 64 bits)
+        data = json.loads(text_)
+    return data
+
+
+async def read_feed(
+    session: AsyncSession,
+    table: Table,
+    after: str | None,
+    limit: int,
+    regions: list[str] | None = None,
+    *,
+    types: Sequence[str] | None = None,
+) -> EventPage:
+    """The page of :func:`feed_rows` as an :class:`EventPage`."""
+    rows = await feed_rows(session, table, after, limit, regions, types=types)
     # The outbox's columns have the model's types already: built without validation (a feed page of a
     # thousand events spent a third of its time validating them, issue #16).
-    items = [
-        Event.model_construct(
-            id=row["id"],
-            cursor=encode_cursor(row["position"], row["id"]),
-            type=row["type"],
-            occurred_at=row["occurred_at"],
-            request_id=row["request_id"],
-            subject=row["subject"],
-            region=row["region"],
-            data=row["data"],
-        )
-        for row in rows
-    ]
+    items = [Event.model_construct(**row) for row in rows]
     return EventPage(items=items, next_cursor=items[-1].cursor if items else after)
+
+
+def render_page(rows: list[dict[str, Any]], after: str | None) -> bytes:
+    """The JSON of the :class:`EventPage` of ``rows`` (from :func:`feed_rows`), byte for byte what pydantic
+    writes for it (a test checks), rendered by orjson: the page's serialisation was a fifth of the feed's
+    cost (issue #16). A page orjson cannot write (an integer beyond 64 bits) is written by pydantic."""
+    page = {"items": rows, "next_cursor": rows[-1]["cursor"] if rows else after}
+    try:
+        return orjson.dumps(page, option=orjson.OPT_UTC_Z)
+    except orjson.JSONEncodeError:
+        items = [Event.model_construct(**row) for row in rows]
+        return EventPage(items=items, next_cursor=page["next_cursor"]).model_dump_json().encode()
 
 
 def events_router(table: Table) -> APIRouter:
@@ -327,7 +378,8 @@ def events_router(table: Table) -> APIRouter:
         region: Annotated[
             RegionCode | None, Query(description="区划 only this region's events (within the caller's grants)")
         ] = None,
-    ) -> EventPage:
-        return await read_feed(session, table, after, limit, feed_regions(principal, region))
+    ) -> Response:
+        rows = await feed_rows(session, table, after, limit, feed_regions(principal, region))
+        return Response(render_page(rows, after), media_type="application/json")
 
     return router

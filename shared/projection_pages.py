@@ -12,21 +12,38 @@ longer held.
 
 from __future__ import annotations
 
-import json
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, ColumnElement, Table, Text, bindparam, cast, column, func, select
+import orjson
+from pydantic import TypeAdapter
+from sqlalchemy import ARRAY, JSON, ColumnElement, Table, Text, any_, bindparam, cast, column, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
-from shared.contracts import WorkerChanged
+from shared.contracts import EventData, WorkerChanged
 from shared.projections import worker_values
 
 WORKER_TYPES = frozenset({"worker.hired", "worker.updated", "worker.left", "worker.transferred"})
+
+
+E = TypeVar("E", bound=EventData)
+
+
+@functools.cache
+def _page_adapter(model: type[EventData]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def read_page(model: type[E], events: Iterable[dict[str, Any]]) -> list[E]:
+    """Each event's payload read with its contract ``model`` (as ``model.from_event``), a page in one call:
+    a quarter less time than one call per event (issue #16)."""
+    parsed: list[E] = _page_adapter(model).validate_python([event["data"] for event in events])
+    return parsed
 
 
 def table_of(model: type[DeclarativeBase]) -> Table:
@@ -37,8 +54,9 @@ def table_of(model: type[DeclarativeBase]) -> Table:
 
 def recordset(table: Table, names: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Any:
     """``json_to_recordset(:rows) AS r(<name> <the table's type>, …)``: the rows as one bind parameter (JSON
-    text: identifiers, dates and times as PostgreSQL reads them back, encoded by the C encoder)."""
-    payload = json.dumps([{name: row[name] for name in names} for row in rows], default=str)
+    text: identifiers, dates and times as PostgreSQL reads them back, encoded by orjson, which writes them
+    natively: the stdlib's encoder called back into Python for each of them)."""
+    payload = orjson.dumps([{name: row[name] for name in names} for row in rows], default=str).decode()
     return (
         func.json_to_recordset(cast(bindparam("rows", payload, type_=Text), JSON))
         .table_valued(*(column(name, table.c[name].type) for name in names))
@@ -66,6 +84,12 @@ async def upsert_records(
     set_ |= dict(touch or {})
     where: ColumnElement[bool] | None = table.c[newer] <= statement.excluded[newer] if newer else None
     await session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=set_, where=where))
+
+
+def any_of(table: Table, name: str, values: Sequence[Any]) -> ColumnElement[Any]:
+    """``ANY(:values)``, the values as one array parameter: ``IN (…)`` of a page's thousand keys rendered a
+    thousand parameters per statement (its compilation was a tenth of a page's cost, issue #16)."""
+    return any_(bindparam(f"{name}_values", list(values), type_=ARRAY(table.c[name].type)))
 
 
 def last_per_key(items: Iterable[tuple[tuple[Any, ...], dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -106,11 +130,17 @@ async def apply_worker_events(
     if not events:
         return fold
     table = table_of(model)
-    parsed = [(position, WorkerChanged.from_event(event)) for position, event in events]
+    parsed = list(
+        zip((position for position, _ in events), read_page(WorkerChanged, (e for _, e in events)), strict=True)
+    )
     ids = list({d.worker_id for _, d in parsed})
     versions: dict[uuid.UUID, int] = dict(
         (
-            await session.execute(select(table.c.worker_id, table.c.source_version).where(table.c.worker_id.in_(ids)))
+            await session.execute(
+                select(table.c.worker_id, table.c.source_version).where(
+                    table.c.worker_id == any_of(table, "worker_id", ids)
+                )
+            )
         ).all()
     )
     fold.existed = set(versions)

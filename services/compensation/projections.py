@@ -27,13 +27,15 @@ from services.compensation.models import (
 )
 from services.compensation.state import compensation_state
 from shared.contracts import AssessmentGraded, PostAssigned, QuotaSet, WorkerChanged
-from shared.feed_consumer import FeedConsumer
+from shared.feed_consumer import CATCH_UP_PAGES, FeedConsumer
 from shared.projection_pages import (
     WORKER_TYPES,
     WorkerFold,
+    any_of,
     apply_worker_events,
     by_type,
     last_per_key,
+    read_page,
     table_of,
     upsert_records,
 )
@@ -178,7 +180,9 @@ async def _apply_employment_fold(session: AsyncSession, fold: WorkerFold) -> Non
                 periods[period.hire_date] = period.left_date
         rows += [{"worker_id": worker_id, "hire_date": h, "left_date": left} for h, left in periods.items()]
     if reset:
-        await session.execute(delete(Employment).where(Employment.worker_id.in_(list(reset))))
+        await session.execute(
+            delete(Employment).where(Employment.worker_id == any_of(table_of(Employment), "worker_id", list(reset)))
+        )
     await upsert_records(session, table_of(Employment), rows, ["worker_id", "hire_date"])
 
 
@@ -199,9 +203,11 @@ async def _apply_post_periods(session: AsyncSession, page: list[dict[str, Any]])
     """``post.assigned`` and the period closing of ``worker.transferred``, replayed per worker in page order
     over the worker's stored periods (read once), then the changed periods written in one upsert."""
     steps: list[tuple[uuid.UUID, date, PostAssigned | None]] = []
-    for _, event in by_type(page, ["post.assigned", "worker.transferred"]):
+    events = [event for _, event in by_type(page, ["post.assigned", "worker.transferred"])]
+    posts = iter(read_page(PostAssigned, (event for event in events if event["type"] == "post.assigned")))
+    for event in events:
         if event["type"] == "post.assigned":
-            p = PostAssigned.from_event(event)
+            p = next(posts)
             steps.append((p.worker_id, p.start_date, p))
         else:
             d = WorkerChanged.from_event(event)
@@ -214,7 +220,7 @@ async def _apply_post_periods(session: AsyncSession, page: list[dict[str, Any]])
     stored = await session.execute(
         select(
             PostPeriod.worker_id, PostPeriod.start_date, PostPeriod.end_date, PostPeriod.post, PostPeriod.grade
-        ).where(PostPeriod.worker_id.in_(ids))
+        ).where(PostPeriod.worker_id == any_of(table_of(PostPeriod), "worker_id", ids))
     )
     for worker_id, start, end, post, grade in stored:
         periods[worker_id][start] = _Period(start, end, post, grade)
@@ -267,6 +273,7 @@ def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
             handlers=roster,
             page_handler=apply_roster_page,
             cursors=feed_cursors,
+            pages_per_poll=CATCH_UP_PAGES,
             state=compensation_state(app),
         ),
         FeedConsumer(
@@ -275,6 +282,7 @@ def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
             handlers=evaluation,
             page_handler=apply_evaluation_page,
             cursors=feed_cursors,
+            pages_per_poll=CATCH_UP_PAGES,
             state=compensation_state(app),
         ),
     ]

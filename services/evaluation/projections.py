@@ -12,8 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.evaluation.models import WorkerProjection, feed_cursors
 from services.evaluation.state import evaluation_state
 from shared.contracts import PostAssigned, WorkerChanged
-from shared.feed_consumer import FeedConsumer
-from shared.projection_pages import WORKER_TYPES, apply_worker_events, by_type, last_per_key, recordset, table_of
+from shared.feed_consumer import CATCH_UP_PAGES, FeedConsumer
+from shared.projection_pages import (
+    WORKER_TYPES,
+    apply_worker_events,
+    by_type,
+    last_per_key,
+    read_page,
+    recordset,
+    table_of,
+)
 from shared.projections import upsert_newer, worker_values
 
 
@@ -32,7 +40,10 @@ async def apply_roster_page(session: AsyncSession, page: list[dict[str, Any]]) -
     """A page of the roster's feed: the newest copy of each worker (one upsert), then each worker's post from
     the page's last ``post.assigned`` that finds the worker's row (as ``apply_post`` in order would)."""
     fold = await apply_worker_events(session, WorkerProjection, by_type(page, WORKER_TYPES))
-    posts = [(position, PostAssigned.from_event(event)) for position, event in by_type(page, ["post.assigned"])]
+    assigned = by_type(page, ["post.assigned"])
+    posts = list(
+        zip((position for position, _ in assigned), read_page(PostAssigned, (e for _, e in assigned)), strict=True)
+    )
     rows = last_per_key(
         ((p.worker_id,), {"worker_id": p.worker_id, "post": p.post})
         for position, p in posts
@@ -59,6 +70,7 @@ def evaluation_feeds(app: FastAPI) -> list[FeedConsumer]:
             handlers=handlers,
             page_handler=apply_roster_page,
             cursors=feed_cursors,
+            pages_per_poll=CATCH_UP_PAGES,
             state=evaluation_state(app),
         )
     ]

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.roster.models import AssessmentResult, feed_cursors
 from services.roster.state import roster_state
 from shared.contracts import AssessmentGraded
-from shared.feed_consumer import FeedConsumer
+from shared.feed_consumer import CATCH_UP_PAGES, FeedConsumer
 from shared.projection_pages import by_type, last_per_key, table_of, upsert_records
 
 GRADE_TYPES = ("assessment.finalized", "assessment.appealed")
@@ -53,6 +53,7 @@ def roster_feeds(app: FastAPI) -> list[FeedConsumer]:
             handlers=dict.fromkeys(GRADE_TYPES, apply_assessment),
             page_handler=apply_assessment_page,
             cursors=feed_cursors,
+            pages_per_poll=CATCH_UP_PAGES,
             state=roster_state(app),
         )
     ]

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from conftest import PostgresServer
 from shared.db import schema_metadata
-from shared.events import decode_cursor, encode_cursor, outbox_table, read_feed, record_event
+from shared.events import decode_cursor, encode_cursor, feed_rows, outbox_table, read_feed, record_event, render_page
 from shared.problems import BadRequest
 
 # A test-only trigger that fires after the outbox's own at commit (same row, later name): while the test
@@ -336,3 +336,33 @@ async def test_cursor_round_trip_and_garbage() -> None:
     ):
         with pytest.raises(BadRequest):
             decode_cursor(garbage)
+
+
+async def test_a_payload_comes_back_as_it_was_written_and_the_page_as_pydantic_writes_it(
+    feed: tuple[AsyncEngine, Table],
+) -> None:
+    """The feed reads the payload as the jsonb's text and decodes it with orjson, and writes the page with
+    orjson (issue #16): every payload comes back as it was written (an integer beyond 64 bits too, which
+    orjson refuses), and the page's bytes are those of its ``EventPage`` as pydantic writes it."""
+    engine, table = feed
+    payloads = [
+        {"name": '张三 \u2028 "quoted" \\ \x01', "nested": {"list": [1, 2.5, None, True, False, -0.0]}},
+        {"big": 2**70, "float": 1e16, "small": 5e-324, "empty": {}, "list": []},
+        {"worker_id": str(uuid.uuid4()), "version": 3, "employments": [{"hire_date": "2025-01-01", "left_date": None}]},
+    ]
+    async with engine.begin() as conn:
+        for n, data in enumerate(payloads):
+            await conn.execute(table.insert().values(type="worker.hired", subject=f"s{n}", data=data))
+    async with async_sessionmaker(engine)() as session:
+        rows = await feed_rows(session, table, None, 10)
+        page = await read_feed(session, table, None, 10)
+    assert [row["data"] for row in rows] == payloads
+    assert [event.data for event in page.items] == payloads
+    assert render_page(rows, None) == page.model_dump_json().encode()
+    assert (
+        render_page(rows[:2], None)
+        == page.model_copy(update={"items": page.items[:2], "next_cursor": page.items[1].cursor})
+        .model_dump_json()
+        .encode()
+    )
+    assert render_page([], "c") == b'{"items":[],"next_cursor":"c"}'

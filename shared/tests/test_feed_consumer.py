@@ -156,3 +156,92 @@ async def test_replicas_polling_one_feed_apply_each_event_once(database_url: str
             await conn.execute(delete(feed_cursors).where(feed_cursors.c.source == name))
         await http.aclose()
         await engine.dispose()
+
+
+async def test_a_catch_up_reads_full_pages_up_to_pages_per_poll_and_applies_them_in_one_transaction(
+    database_url: str,
+) -> None:
+    """Issue #16: while pages come full, one poll reads up to ``pages_per_poll`` of them and hands them to the
+    page handler as one page, with one cursor update; a page that is not full ends the poll (caught up)."""
+    engine = create_async_engine(database_url)
+    feed_source = Feed(13)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(feed_source), base_url="http://source")
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    pages: list[list[int]] = []
+
+    async def page_handler(session: Any, page: list[dict[str, Any]]) -> None:
+        pages.append([event["id"] for event in page])
+
+    state = SimpleNamespace(sessionmaker=make_sessionmaker(engine), http=http, service_credentials=None)
+    feed = FeedConsumer(
+        source=name,
+        base_url="http://source",
+        handlers={},
+        page_handler=page_handler,
+        cursors=feed_cursors,
+        state=state,
+        page_size=2,
+        pages_per_poll=3,
+    )
+    feed.running = True
+    try:
+        assert await feed.poll_once() == 6  # three full pages
+        assert feed.last_poll_full
+        assert feed.caught_up_at is None  # there is more
+        assert await feed.poll_once() == 6
+        assert await feed.poll_once() == 1  # a page of one: the end of the feed
+        assert not feed.last_poll_full
+        assert feed.caught_up_at is not None
+        assert await feed.poll_once() == 0
+        assert pages == [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12], [13]]
+        async with state.sessionmaker() as session:
+            assert await feed.cursor(session) == "c13"
+        assert feed.events_applied == 13
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(delete(feed_cursors).where(feed_cursors.c.source == name))
+        await http.aclose()
+        await engine.dispose()
+
+
+async def test_a_consumer_whose_cursor_another_replica_moved_drops_its_page_and_reads_the_cursor_again(
+    database_url: str,
+) -> None:
+    """A consumer asks the source from the cursor it stored last without reading it first (issue #16); when
+    another replica moved it meanwhile, the check under the row's lock drops the stale page, and the next
+    poll starts from the cursor in the database: no event applied twice, none skipped (issue #15)."""
+    engine = create_async_engine(database_url)
+    feed_source = Feed(10)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(feed_source), base_url="http://source")
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    applied: list[tuple[str, int]] = []
+
+    def consumer(label: str) -> FeedConsumer:
+        async def handler(session: Any, event: dict[str, Any]) -> None:
+            applied.append((label, event["id"]))
+
+        state = SimpleNamespace(sessionmaker=make_sessionmaker(engine), http=http, service_credentials=None)
+        return FeedConsumer(
+            source=name,
+            base_url="http://source",
+            handlers={"worker.hired": handler},
+            cursors=feed_cursors,
+            state=state,
+            page_size=3,
+        )
+
+    a, b = consumer("a"), consumer("b")
+    try:
+        assert await a.poll_once() == 3  # a stores c3 and remembers it
+        assert await b.poll_once() == 3  # b reads c3 from the database, stores c6
+        assert await a.poll_once() == 0  # a asked from c3: the cursor moved, its page is dropped
+        assert a.pages_dropped == 1
+        assert await a.poll_once() == 3  # read again: from c6
+        assert await a.poll_once() == 1
+        assert [event for _, event in applied] == list(range(1, 11))
+        assert applied[3:6] == [("b", 4), ("b", 5), ("b", 6)]
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(delete(feed_cursors).where(feed_cursors.c.source == name))
+        await http.aclose()
+        await engine.dispose()
