@@ -80,7 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     verifier = CurrentTokenVerifier(local_jwks, versions=versions, refresh_seconds=30, min_refetch_seconds=1)
     client_addresses = ClientAddresses(settings.trusted_proxies)
     rate_limits = {
-        "limiter": RateLimiter(settings.rate_limit_window_seconds, lambda: app.state.sessionmaker),
+        "limiter": RateLimiter(
+            settings.rate_limit_window_seconds,
+            lambda: app.state.sessionmaker,
+            lease_share=settings.rate_limit_lease_share,
+            lease_max=settings.rate_limit_lease_max,
+        ),
         "verifier": verifier,
         "user_limit": settings.rate_limit_user,
         "client_limit": settings.rate_limit_client,
