@@ -79,13 +79,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     versions = TokenVersions(lambda: app.state.sessionmaker, settings.token_version_cache_seconds)
     verifier = CurrentTokenVerifier(local_jwks, versions=versions, refresh_seconds=30, min_refetch_seconds=1)
     client_addresses = ClientAddresses(settings.trusted_proxies)
+    limiter = RateLimiter(
+        settings.rate_limit_window_seconds,
+        lambda: app.state.sessionmaker,
+        lease_share=settings.rate_limit_lease_share,
+        lease_max=settings.rate_limit_lease_max,
+    )
     rate_limits = {
-        "limiter": RateLimiter(
-            settings.rate_limit_window_seconds,
-            lambda: app.state.sessionmaker,
-            lease_share=settings.rate_limit_lease_share,
-            lease_max=settings.rate_limit_lease_max,
-        ),
+        "limiter": limiter,
         "verifier": verifier,
         "user_limit": settings.rate_limit_user,
         "client_limit": settings.rate_limit_client,
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.signing_keys = keys
     app.state.token_verifier = verifier
     app.state.client_addresses = client_addresses
+    app.state.rate_limiter = limiter
     app.state.hasher = SecretHasher(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     # Outermost: CORS answers preflights before anything else runs.
     app.add_middleware(
