@@ -30,6 +30,8 @@ from shared.background import running
 from shared.service_app import create_service_app
 from shared.tracing import aiohttp_trace_configs
 
+# Tokens whose signature the gateway remembers as verified (shared.auth.TokenVerifier): at most a few MB.
+TOKENS_REMEMBERED = 20_000
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -77,7 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The gateway checks tokens with its own keys, no HTTP; the services fetch the same JWKS. It also
     # checks each token's version against its holder's (revocation at once; the services cannot).
     versions = TokenVersions(lambda: app.state.sessionmaker, settings.token_version_cache_seconds)
-    verifier = CurrentTokenVerifier(local_jwks, versions=versions, refresh_seconds=30, min_refetch_seconds=1)
+    verifier = CurrentTokenVerifier(
+        local_jwks, versions=versions, refresh_seconds=30, min_refetch_seconds=1, cache_size=TOKENS_REMEMBERED
+    )
     client_addresses = ClientAddresses(settings.trusted_proxies)
     limiter = RateLimiter(
         settings.rate_limit_window_seconds,
