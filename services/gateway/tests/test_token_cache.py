@@ -85,7 +85,7 @@ async def test_concurrent_requests_of_one_holder_share_one_version_read(
         reads += 1
         return await read(who)
 
-    versions._read = counted  # type: ignore[method-assign]
+    versions._read = counted  # type: ignore[method-assign,assignment]
     answers = await asyncio.gather(*(versions.current(subject) for _ in range(20)))
     assert reads == 1
     assert len(set(answers)) == 1
