@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
 
 from services.gateway.api import ROUTERS
 from services.gateway.client_address import ClientAddresses
@@ -18,7 +19,7 @@ from services.gateway.keys import SigningKeys
 from services.gateway.models import Base
 from services.gateway.openapi_merge import MergedOpenAPI, document_part
 from services.gateway.passwords import SecretHasher
-from services.gateway.proxy import forward, make_proxy_session
+from services.gateway.proxy import ProxyRoute, forward, make_proxy_session
 from services.gateway.rate_limits import EXEMPT_PATHS, RateLimiter, RateLimitMiddleware
 from services.gateway.revocation import CurrentTokenVerifier, TokenVersions
 from services.gateway.settings import Settings
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "anonymous_limit": settings.rate_limit_anonymous,
         "client_addresses": client_addresses,
     }
+    proxy_route = Route("/api/v1/{service}/{path:path}", forward, methods=PROXY_METHODS, include_in_schema=False)
     app = create_service_app(
         name="gateway",
         title="shegong 社工 API",
@@ -111,7 +113,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         extra_lifespan=proxy_lifespan,
         liveness_path="/livez",
         serve_openapi=False,
-        middleware=[(RateLimitMiddleware, rate_limits)],
+        # Innermost first: the proxy's route is taken inside the rate limits, before the router.
+        middleware=[
+            (ProxyRoute, {"route": proxy_route, "services": settings.upstreams()}),
+            (RateLimitMiddleware, rate_limits),
+        ],
         rate_limit_exempt=EXEMPT_PATHS,
     )
     app.state.upstreams = settings.upstreams()
@@ -156,5 +162,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The web console for county and township staff at / and /console/ (its pages call the services with
     # the signed-in user's token: the services decide what each user sees).
     install_console(app)
-    app.add_route("/api/v1/{service}/{path:path}", forward, methods=PROXY_METHODS, include_in_schema=False)
+    app.router.routes.append(proxy_route)  # last: the gateway's own /api/v1/… routes come first
     return app

@@ -12,11 +12,13 @@ refuses connections skipped (:mod:`services.gateway.upstreams`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 
 import aiohttp
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from yarl import URL
 
 from services.gateway.client_address import ClientAddresses
@@ -193,6 +195,36 @@ async def forward(request: Request) -> Response:
     streaming = StreamingResponse(stream(), status_code=upstream.status)
     streaming.raw_headers = headers
     return streaming
+
+
+class ProxyRoute:
+    """Pure ASGI, inside the rate limits: ``/api/v1/<service>/…`` of a configured service goes straight to
+    :func:`forward`'s route instead of through the router, which tried every one of the gateway's own
+    routes first (the catch-all comes last so that ``/api/v1/auth/…`` and the others stay the gateway's):
+    a tenth of the gateway's time on a cheap read (issue #16). What the route answers is unchanged; a method
+    it does not take (405) and a POST with an ``Idempotency-Key`` (the gateway's idempotency keys) still go
+    the long way."""
+
+    def __init__(self, app: ASGIApp, *, route: Route, services: Collection[str]) -> None:
+        self.app = app
+        self.route = route
+        self.methods: frozenset[str] = frozenset(route.methods or ())
+        self.prefixes = tuple(f"{API_PREFIX}{service}/" for service in services)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or not scope["path"].startswith(self.prefixes)
+            or scope["method"] not in self.methods  # the router's 405 problem
+            or (scope["method"] == "POST" and any(name == b"idempotency-key" for name, _ in scope["headers"]))
+        ):
+            await self.app(scope, receive, send)
+            return
+        service, _, path = scope["path"][len(API_PREFIX) :].partition("/")
+        scope["endpoint"] = forward
+        scope["path_params"] = {"service": service, "path": path}
+        scope["route"] = self.route  # the metrics' route template, as the router would have set it
+        await self.route.app(scope, receive, send)
 
 
 def _is_stream(body: bytes | AsyncIterator[bytes] | None) -> bool:
