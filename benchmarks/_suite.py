@@ -40,6 +40,7 @@ class Suite:
     worker_id: str = ""
     run_id: str = ""
     logs: dict[str, Path] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)  # service -> its process (CPU time per request)
 
 
 def wait_ready(url: str, seconds: float = 180) -> None:
@@ -177,6 +178,7 @@ def running_suite() -> Iterator[Suite]:
                 log = suite.logs[name].open("wb")
                 command = [sys.executable, "-m", "shared.serve", name]
                 processes.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log))
+                suite.pids[name] = processes[-1].pid
             try:
                 wait_ready(f"{gateway}/readyz")
                 for base in suite.direct.values():

@@ -8,7 +8,9 @@ the anonymous enums (``/meta/enums``), a worker (``GET roster /workers/{id}``) a
 compensation /payroll-runs/{id}/payslips``), each through the gateway and at the service.
 
 The direct read is the floor (same request, same process, same run); the ratio is direct ÷ gateway
-throughput (target ≥ 0.55 of direct, i.e. ratio ≤ 1.82) and the p99 the gateway adds (≤ 5 ms).
+throughput (target ≥ 0.55 of direct, i.e. ratio ≤ 1.82) and the p99 the gateway adds (≤ 5 ms). The notes
+also give the CPU time each process spent per request (``/proc/<pid>/stat``: the gateway's own cost, and
+the service's, through the gateway and directly), steadier than throughput on a shared machine.
 Default 3 s per target, 10 s with --full; ``--size gateway=N`` for N seconds.
 
     .venv/bin/python -m benchmarks --only gateway [--size gateway=10]
@@ -17,6 +19,7 @@ Default 3 s per target, 10 s with --full; ``--size gateway=N`` for N seconds.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -33,6 +36,15 @@ ROOT = Path(__file__).resolve().parents[1]
 NAME = "gateway"
 ORDER = 40
 CONNECTIONS = 64
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_ready(url: str) -> None:
@@ -132,9 +144,22 @@ def run(size: int | None, full: bool) -> list[Result]:
         for name, (direct_url, gateway_url, label, authenticated) in reads(suite).items():
             headers = suite.headers if authenticated else {}
             bodies = [httpx.get(u, headers=headers).json() for u in (direct_url, gateway_url)]  # warm; compared
+            service = "compensation" if name == "payslip" else "roster"
+            pids = (suite.pids.get("gateway", 0), suite.pids.get(service, 0))
+            before = [cpu_seconds(pid) for pid in pids]
             (direct, _, direct_p99) = load(direct_url, seconds, headers, tool)
+            between = [cpu_seconds(pid) for pid in pids]
             (through, p50, p99) = load(gateway_url, seconds, headers, tool)
-            print(f"{name:8s} direct {direct:7.0f}/s p99 {direct_p99}; gateway {through:7.0f}/s p50 {p50} p99 {p99}")
+            after = [cpu_seconds(pid) for pid in pids]
+            cpu = (  # µs of CPU per request: gateway, service through it, service directly
+                (after[0] - between[0]) / max(1.0, through * seconds) * 1e6,
+                (after[1] - between[1]) / max(1.0, through * seconds) * 1e6,
+                (between[1] - before[1]) / max(1.0, direct * seconds) * 1e6,
+            )
+            print(
+                f"{name:8s} direct {direct:7.0f}/s p99 {direct_p99}; gateway {through:7.0f}/s p50 {p50} p99 {p99}; "
+                f"CPU per request: gateway {cpu[0]:.0f} µs, {service} {cpu[1]:.0f} µs (directly {cpu[2]:.0f} µs)"
+            )
             added = _ms(p99) - _ms(direct_p99)
             nonempty = bool(bodies[0]) and (not isinstance(bodies[0], list) or len(bodies[0]) == 1)
             results.append(
@@ -152,7 +177,8 @@ def run(size: int | None, full: bool) -> list[Result]:
                     checks_passed=bodies[0] == bodies[1] and nonempty,
                     peak_rss_mib=children_peak_rss_mib(),
                     notes=f"gateway p50 {p50}, p99 {p99}; direct p99 {direct_p99}; p99 added {added:.1f} ms; "
-                    f"{through / direct:.2f} of direct throughput",
+                    f"{through / direct:.2f} of direct throughput; CPU per request: gateway {cpu[0]:.0f} µs, "
+                    f"{service} {cpu[1]:.0f} µs through it, {cpu[2]:.0f} µs directly",
                 )
             )
     return results

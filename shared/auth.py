@@ -10,6 +10,7 @@ where the caller may see unmasked personal data (a separate grant).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -153,11 +154,22 @@ def http_jwks_source(client: httpx.AsyncClient, url: str) -> JwksSource:
     return fetch
 
 
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    kid: str
+    key: jwt.PyJWK  # the key that verified it: a token whose key has left the JWKS is verified again (and refused)
+
+
 class TokenVerifier:
     """Verifies access tokens against a JWKS, cached for ``refresh_seconds``.
 
     A token whose key id is unknown triggers one fetch (at most every ``min_refetch_seconds``): that is
     how a rotated-in key is picked up without a restart.
+
+    ``cache_size`` > 0 (the gateway, which checks every request's token): a token verified once is not
+    verified again while it has not expired and the key that verified it is still the JWKS's (the same
+    bytes verify the same way; the signature check was most of the cost of a cached token version).
     """
 
     def __init__(
@@ -169,6 +181,7 @@ class TokenVerifier:
         leeway_seconds: float = 30,
         refresh_seconds: float = 300,
         min_refetch_seconds: float = 10,
+        cache_size: int = 0,
     ) -> None:
         self.source = source
         self.issuer = issuer
@@ -179,6 +192,8 @@ class TokenVerifier:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
+        self.cache_size = cache_size
+        self._verified: dict[str, _Verified] = {}
 
     async def _refresh(self, force: bool) -> None:
         async with self._lock:
@@ -207,7 +222,32 @@ class TokenVerifier:
                 ) from exc
         return self._keys.get(kid)
 
+    def _still_verified(self, token: str) -> Principal | None:
+        """The principal of a token verified before, if it has not expired and its key is still current."""
+        known = self._verified.get(token)
+        if known is None:
+            return None
+        if time.time() - self.leeway >= known.principal.expires_at or (self._keys.get(known.kid) is not known.key):
+            del self._verified[token]
+            return None
+        return known.principal
+
+    def _remember(self, token: str, principal: Principal, kid: str, key: jwt.PyJWK) -> None:
+        if len(self._verified) >= self.cache_size:
+            cutoff = time.time() - self.leeway
+            self._verified = {t: v for t, v in self._verified.items() if v.principal.expires_at > cutoff}
+            if len(self._verified) >= self.cache_size:
+                self._verified.clear()
+        self._verified[token] = _Verified(principal, kid, key)
+
     async def verify(self, token: str) -> Principal:
+        if self.cache_size:
+            if time.monotonic() - self._fetched_at >= self.refresh_seconds:
+                with contextlib.suppress(httpx.HTTPError, ValueError):  # verified below as without the cache
+                    await self._refresh(force=False)
+            known = self._still_verified(token)
+            if known is not None:
+                return known
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -230,9 +270,12 @@ class TokenVerifier:
             )
             if claims.get("typ") != "access":
                 raise unauthorized()
-            return Principal.from_claims(claims)
+            principal = Principal.from_claims(claims)
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
             raise unauthorized() from exc
+        if self.cache_size:
+            self._remember(token, principal, kid, key)
+        return principal
 
 
 def bearer_token(request: Request) -> str | None:

@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
 
 from services.gateway.api import ROUTERS
 from services.gateway.client_address import ClientAddresses
@@ -18,7 +19,7 @@ from services.gateway.keys import SigningKeys
 from services.gateway.models import Base
 from services.gateway.openapi_merge import MergedOpenAPI, document_part
 from services.gateway.passwords import SecretHasher
-from services.gateway.proxy import forward, make_proxy_session
+from services.gateway.proxy import ProxyRoute, forward, make_proxy_session
 from services.gateway.rate_limits import EXEMPT_PATHS, RateLimiter, RateLimitMiddleware
 from services.gateway.revocation import CurrentTokenVerifier, TokenVersions
 from services.gateway.settings import Settings
@@ -30,6 +31,8 @@ from shared.background import running
 from shared.service_app import create_service_app
 from shared.tracing import aiohttp_trace_configs
 
+# Tokens whose signature the gateway remembers as verified (shared.auth.TokenVerifier): at most a few MB.
+TOKENS_REMEMBERED = 20_000
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -77,16 +80,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The gateway checks tokens with its own keys, no HTTP; the services fetch the same JWKS. It also
     # checks each token's version against its holder's (revocation at once; the services cannot).
     versions = TokenVersions(lambda: app.state.sessionmaker, settings.token_version_cache_seconds)
-    verifier = CurrentTokenVerifier(local_jwks, versions=versions, refresh_seconds=30, min_refetch_seconds=1)
+    verifier = CurrentTokenVerifier(
+        local_jwks, versions=versions, refresh_seconds=30, min_refetch_seconds=1, cache_size=TOKENS_REMEMBERED
+    )
     client_addresses = ClientAddresses(settings.trusted_proxies)
+    limiter = RateLimiter(
+        settings.rate_limit_window_seconds,
+        lambda: app.state.sessionmaker,
+        lease_share=settings.rate_limit_lease_share,
+        lease_max=settings.rate_limit_lease_max,
+    )
     rate_limits = {
-        "limiter": RateLimiter(settings.rate_limit_window_seconds, lambda: app.state.sessionmaker),
+        "limiter": limiter,
         "verifier": verifier,
         "user_limit": settings.rate_limit_user,
         "client_limit": settings.rate_limit_client,
         "anonymous_limit": settings.rate_limit_anonymous,
         "client_addresses": client_addresses,
     }
+    proxy_route = Route("/api/v1/{service}/{path:path}", forward, methods=PROXY_METHODS, include_in_schema=False)
     app = create_service_app(
         name="gateway",
         title="shegong 社工 API",
@@ -101,7 +113,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         extra_lifespan=proxy_lifespan,
         liveness_path="/livez",
         serve_openapi=False,
-        middleware=[(RateLimitMiddleware, rate_limits)],
+        # Innermost first: the proxy's route is taken inside the rate limits, before the router.
+        middleware=[
+            (ProxyRoute, {"route": proxy_route, "services": settings.upstreams()}),
+            (RateLimitMiddleware, rate_limits),
+        ],
         rate_limit_exempt=EXEMPT_PATHS,
     )
     app.state.upstreams = settings.upstreams()
@@ -109,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.signing_keys = keys
     app.state.token_verifier = verifier
     app.state.client_addresses = client_addresses
+    app.state.rate_limiter = limiter
     app.state.hasher = SecretHasher(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     # Outermost: CORS answers preflights before anything else runs.
     app.add_middleware(
@@ -145,5 +162,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The web console for county and township staff at / and /console/ (its pages call the services with
     # the signed-in user's token: the services decide what each user sees).
     install_console(app)
-    app.add_route("/api/v1/{service}/{path:path}", forward, methods=PROXY_METHODS, include_in_schema=False)
+    app.router.routes.append(proxy_route)  # last: the gateway's own /api/v1/… routes come first
     return app

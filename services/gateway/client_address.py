@@ -39,7 +39,8 @@ class ClientAddresses:
         return any(parsed in network for network in self.trusted)
 
     def peer_is_trusted(self, request: HTTPConnection) -> bool:
-        return request.client is not None and self._is_trusted(request.client.host)
+        # No trusted proxies (the default): no address to parse, on every proxied request.
+        return bool(self.trusted) and request.client is not None and self._is_trusted(request.client.host)
 
     def of(self, request: HTTPConnection) -> str | None:
         """The client's address: the peer, or from a trusted peer the last untrusted forwarded hop."""

@@ -167,6 +167,9 @@ class RateLimitCell(Base):
     tat: Mapped[float] = mapped_column(
         Double, comment="theoretical arrival time, seconds since the epoch by the database's clock"
     )
+    granted: Mapped[int] = mapped_column(
+        Integer, server_default=text("1"), comment="admissions the last lease took (a replica's block)"
+    )
 
 
 # The services' change feeds the gateway follows for webhooks, and how far it has read each.

@@ -4,9 +4,11 @@ A signed token stays valid until it expires (10 minutes); without this check a d
 removed grant or a changed password would keep working that long. The gateway's verifier therefore
 checks, after the signature, that the token's ``ver`` claim is its holder's current ``token_version``
 and that the holder still exists and is active (:mod:`services.gateway.tokens`). It reads the version
-once per holder every ``token_version_cache_seconds`` (default 2 s) per gateway process: that is the
-longest a revoked token still passes. The same verifier serves the rate limiter, the proxy and the
-gateway's own endpoints, so every request through the gateway is checked.
+once per holder every ``token_version_cache_seconds`` (default 2 s) per gateway process, one read at a
+time per holder (concurrent requests share it): that is the longest a revoked token still passes. The
+same verifier serves the rate limiter, the proxy and the gateway's own endpoints, so every request
+through the gateway is checked; it remembers a token whose signature it verified until the token expires
+(``shared.auth.TokenVerifier``'s ``cache_size``), never its version.
 
 The services behind the gateway verify signatures only: a call made straight to a service (service to
 service, inside the cluster) is not checked against versions.
@@ -14,6 +16,7 @@ service, inside the cluster) is not checked against versions.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -58,6 +61,7 @@ class TokenVersions:
         self._sessionmaker = sessionmaker  # read per call: tests swap the app's sessionmaker after startup
         self.cache_seconds = cache_seconds
         self._cache: dict[str, Holder] = {}
+        self._reading: dict[str, asyncio.Future[int | None]] = {}
 
     async def _read(self, subject: str) -> int | None:
         kind, _, ident = subject.partition(":")
@@ -82,10 +86,18 @@ class TokenVersions:
 
     async def current(self, subject: str) -> int | None:
         """The holder's token version, or None when it does not exist or is disabled."""
-        now = time.monotonic()
         cached = self._cache.get(subject)
-        if cached is not None and now - cached.read_at < self.cache_seconds:
+        if cached is not None and time.monotonic() - cached.read_at < self.cache_seconds:
             return cached.version
+        # One read per holder at a time: the requests that find the cache stale together share it.
+        reading = self._reading.get(subject)
+        if reading is None:
+            reading = self._reading[subject] = asyncio.ensure_future(self._read_and_keep(subject))
+            reading.add_done_callback(lambda _: self._reading.pop(subject, None))
+        return await asyncio.shield(reading)
+
+    async def _read_and_keep(self, subject: str) -> int | None:
+        now = time.monotonic()
         try:
             version = await self._read(subject)
         except (SQLAlchemyError, OSError) as exc:

@@ -91,6 +91,15 @@ class Settings(ServiceSettings):
     rate_limit_user: int = Field(600, ge=1)
     rate_limit_client: int = Field(6000, ge=1)
     rate_limit_anonymous: int = Field(120, ge=1)
+    rate_limit_lease_share: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="a replica leases this share of a key's limit from the shared cell at once (a block of "
+        "admissions, one database round trip) instead of a round trip per request; R replicas admit at most "
+        "R × (block − 1) more than the limit in any span (services.gateway.rate_limits); 0: a round trip per request",
+    )
+    rate_limit_lease_max: int = Field(50, ge=1, le=10_000, description="the largest block a replica leases at once")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS (web views, consoles)")
 
     # Webhooks (docs/webhooks.md, WH1–WH5)

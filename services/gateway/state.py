@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from services.gateway.client_address import ClientAddresses
     from services.gateway.keys import SigningKeys
     from services.gateway.passwords import SecretHasher
+    from services.gateway.rate_limits import RateLimiter
     from services.gateway.settings import Settings
     from services.gateway.upstreams import Balancer
 
@@ -27,6 +28,7 @@ class GatewayState(ServiceState, Protocol):
     balancer: Balancer  # which replica is next (services.gateway.upstreams)
     client_addresses: ClientAddresses
     proxy_session: aiohttp.ClientSession
+    rate_limiter: RateLimiter  # the leases of this replica (services.gateway.rate_limits)
 
 
 def gateway_state(source: HTTPConnection | Any) -> GatewayState:

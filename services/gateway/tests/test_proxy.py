@@ -266,3 +266,27 @@ async def test_every_replica_down_is_503(service_app: ServiceFactory) -> None:
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert sorted(svc.app.state.balancer.down()) == sorted(downs)
+
+
+async def test_proxied_requests_take_the_proxy_route_directly_and_keep_its_answers(proxied: InProcessService) -> None:
+    """Issue #16: /api/v1/<service>/… skips the router (services.gateway.proxy.ProxyRoute); the metrics still
+    count it under the proxy's route template, a method it does not take is still 405, and a POST with an
+    Idempotency-Key still goes through the gateway's idempotency keys (replayed the second time)."""
+    from services.gateway.proxy import ProxyRoute
+    from shared.metrics import HTTP_REQUESTS
+
+    template = "/api/v1/{service}/{path}"  # the route template, as through the router
+    counted = HTTP_REQUESTS.labels("gateway", "GET", template, "200")
+    before = counted._value.get()
+    assert (await proxied.client.get("/api/v1/roster/meta/enums")).status_code == 200
+    assert counted._value.get() == before + 1
+    assert ProxyRoute in [m.cls for m in proxied.app.user_middleware]  # type: ignore[comparison-overlap]
+    assert (await proxied.client.request("TRACE", "/api/v1/roster/x")).status_code == 405
+    assert (await proxied.client.get("/api/v1/nowhere/x")).status_code == 404  # not a service: the router's way
+    user = await make_account(proxied, ("worker", "330302001001"))
+    headers = {**user.headers, "Idempotency-Key": "proxy-route-1"}
+    first = await proxied.client.post("/api/v1/roster/visits", headers=headers, json={"n": 1})
+    again = await proxied.client.post("/api/v1/roster/visits", headers=headers, json={"n": 1})
+    assert first.status_code == again.status_code == 200
+    assert again.headers.get("idempotency-replayed") == "true"
+    assert again.content == first.content
