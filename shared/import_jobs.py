@@ -425,10 +425,11 @@ class ImportJobs:
             ]
             await self._reject(sessionmaker, job_id, absent, len(table.rows))
             return
-        await self._set(sessionmaker, job_id, rows_total=len(table.rows))
+        total = len(table.rows)
+        await self._set(sessionmaker, job_id, rows_total=total)
         rows, problems = await self._read_rows(sessionmaker, job_id, spec, table, places, today)
         if rows and not (problems and mode == ImportMode.all_or_nothing.value):
-            await self._set(sessionmaker, job_id, status=ImportStatus.loading.value, rows_done=len(table.rows))
+            await self._set(sessionmaker, job_id, status=ImportStatus.loading.value, rows_done=total)
         async with sessionmaker() as session, session.begin():
             checked = await spec.check_rows(session, principal, region, rows, secret, today)
             for line, cells in checked.problems.items():
@@ -437,9 +438,7 @@ class ImportJobs:
             loaded = 0
             if not (problems and mode == ImportMode.all_or_nothing.value):
                 loaded = await spec.load(session, checked.good, today)
-            await self._record(
-                session, job_id, problems, len(table.rows), loaded, rejected=bool(problems) and not loaded
-            )
+            await self._record(session, job_id, problems, total, loaded, rejected=bool(problems) and not loaded)
 
     async def _read_rows(
         self,
@@ -450,11 +449,18 @@ class ImportJobs:
         places: dict[str, int | None],
         today: date,
     ) -> tuple[list[Any], list[Problem]]:
-        """Every row's cells, checked (pure); progress recorded every ``PROGRESS_EVERY`` rows."""
+        """Every row's cells, checked (pure); progress recorded every ``PROGRESS_EVERY`` rows. The table's
+        rows are let go of as they are read (``table.rows`` is empty afterwards): a file's cells and its
+        checked rows are not held at once."""
         rows: list[Any] = []
         problems: list[Problem] = []
         last = time.monotonic()
-        for done, (line, values) in enumerate(table.rows, start=1):
+        sheet, table.rows = table.rows, []
+        sheet.reverse()
+        done = 0
+        while sheet:
+            line, values = sheet.pop()
+            done += 1
             cells = {key: values[i] if i is not None and i < len(values) else None for key, i in places.items()}
             row, cell_problems = spec.read_row(line, cells, today)
             if row is not None:
