@@ -124,11 +124,6 @@ class _Bad(ValueError):
         self.zh, self.en, self.rule = zh, en, rule
 
 
-def _ascii(text: str) -> str:
-    """``shared.codes.ascii_code``, without its Unicode pass for text that is ASCII already (most cells)."""
-    return text.strip().upper() if text.isascii() else ascii_code(text)
-
-
 _DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 
 
@@ -138,7 +133,7 @@ def parse_date(value: Cell) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    match = _DATE.match(_ascii(str(value)))
+    match = _DATE.match(ascii_code(str(value)))
     if match is None:
         raise _Bad("日期格式应为 YYYY-MM-DD", "a date is written YYYY-MM-DD")
     try:
@@ -181,7 +176,7 @@ def _duties(text: str) -> tuple[str, ...]:
 def read_row(line: int, cells: Mapping[str, Cell], today: date) -> tuple[WorkforceRow | None, list[CellProblem]]:
     """A sheet row (cells by column key) as a worker, or every bad cell in it."""
     problems: list[CellProblem] = []
-    texts = {key: cell_text(cells.get(key)) for key in BY_KEY}
+    texts = {key: value.strip() if isinstance(value := cells.get(key), str) else cell_text(value) for key in BY_KEY}
 
     def bad(key: str, exc: _Bad) -> None:
         problems.append(CellProblem(key, texts[key], exc.zh, exc.en, exc.rule))
@@ -237,12 +232,12 @@ def read_row(line: int, cells: Mapping[str, Cell], today: date) -> tuple[Workfor
     sex = optional_code("sex")
     if resident is not None and sex is not None and sex != resident.sex:
         bad("sex", _Bad("与身份证号中的性别不符", f"does not agree with the ID number's sex ({resident.sex})"))
-    phone = _ascii(texts["phone"]) or None
+    phone = ascii_code(texts["phone"]) or None
     if phone is not None and not re.fullmatch(r"1[0-9]{10}", phone):
         bad("phone", _Bad("手机号应为11位", "a mobile number has 11 digits"))
     education = optional_code("education")
     political = optional_code("political_status")
-    community = _ascii(texts["community_code"])
+    community = ascii_code(texts["community_code"])
     if required("community_code") and not re.fullmatch(r"[0-9]{12}", community):
         bad("community_code", _Bad("应为12位社区（村）代码", "must be a 12-digit community code", "S1"))
     hire = optional_date("hire_date") if required("hire_date") else None
