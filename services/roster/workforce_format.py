@@ -90,7 +90,7 @@ NOTES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkforceRow:
     line: int
     resident: ResidentId
