@@ -393,7 +393,7 @@ async def _batch_records(
             version=1,
             employments=[EmploymentPeriod(hire_date=row.hire_date, left_date=row.left_date)],
         )
-        hired.append(("worker.hired", subject, event.model_dump_json(), request_id))
+        hired.append(("worker.hired", subject, event.model_dump_json(), request_id, community))
         cut = lifecycle.end_after_leaving(row.left_date) if row.left_date else None
         if row.post is not None and row.grade is not None and row.post_start_date is not None:
             duties = list(row.duties)
@@ -418,7 +418,7 @@ async def _batch_records(
                 start_date=row.post_start_date,
                 duties=duties,
             )
-            later.append(("post.assigned", subject, event.model_dump_json(), request_id))
+            later.append(("post.assigned", subject, event.model_dump_json(), request_id, community))
         if row.contract_start is not None:
             policy = await policies.of(community, row.contract_start.year)
             end = dates.contract_end(row.contract_start, policy)  # H3
@@ -429,7 +429,7 @@ async def _batch_records(
                 (next(ids), worker_id, community[:9] + "000", row.contract_start, end, ends if first else None)
             )
             event = ContractSigned(worker_id=worker_id, start_date=row.contract_start, end_date=end, renewal=False)
-            later.append(("contract.signed", subject, event.model_dump_json(), request_id))
+            later.append(("contract.signed", subject, event.model_dump_json(), request_id, None))
     return {
         "workers": workers,
         "employments": employments,
@@ -454,7 +454,7 @@ COPY_COLUMNS: dict[str, tuple[str, ...]] = {
         "duties",
     ),
     "contracts": ("id", "worker_id", "township_code", "start_date", "end_date", "probation_end"),
-    "events": ("type", "subject", "data", "request_id"),
+    "events": ("type", "subject", "data", "request_id", "region"),  # region: what record_event's event_region names
 }
 
 
