@@ -72,6 +72,7 @@ from shared.sync import ChangeTracked
 NO_SUCH_JOB = Message("导入任务不存在", "No such import job")
 FIRST_ERRORS = 100
 PROGRESS_EVERY = 500
+PROGRESS_SECONDS = 1.0  # progress is a committed write (~16 ms on a loaded machine): at most one a second
 RUNNING = (ImportStatus.queued.value, ImportStatus.validating.value, ImportStatus.loading.value)
 INTERRUPTED = "interrupted: the process running it stopped (a restart or a crash); upload the file again"
 QUEUE_GRACE_SECONDS = 60
@@ -449,12 +450,13 @@ class ImportJobs:
         places: dict[str, int | None],
         today: date,
     ) -> tuple[list[Any], list[Problem]]:
-        """Every row's cells, checked (pure); progress recorded every ``PROGRESS_EVERY`` rows. The table's
-        rows are let go of as they are read (``table.rows`` is empty afterwards): a file's cells and its
-        checked rows are not held at once."""
+        """Every row's cells, checked (pure); progress recorded every ``PROGRESS_EVERY`` rows, at most once in
+        ``PROGRESS_SECONDS`` (each record is a transaction of its own: 40 took 0.65 s of a 20,000-row run).
+        The table's rows are let go of as they are read (``table.rows`` is empty afterwards): a file's cells
+        and its checked rows are not held at once."""
         rows: list[Any] = []
         problems: list[Problem] = []
-        last = time.monotonic()
+        last = recorded = time.monotonic()
         sheet, table.rows = table.rows, []
         sheet.reverse()
         done = 0
@@ -467,7 +469,9 @@ class ImportJobs:
                 rows.append(row)
             problems.extend(_located(table, places, spec, line, cell_problems))
             if done % PROGRESS_EVERY == 0:
-                await self._set(sessionmaker, job_id, rows_done=done)
+                if time.monotonic() - recorded >= PROGRESS_SECONDS:
+                    await self._set(sessionmaker, job_id, rows_done=done)
+                    recorded = time.monotonic()
                 if time.monotonic() - last > 0.05:
                     await asyncio.sleep(0)  # let requests (progress reads) in
                     last = time.monotonic()
