@@ -16,6 +16,8 @@ from pydantic import BeforeValidator, StringConstraints
 
 def ascii_code(raw: str) -> str:
     """NFKC, then every Unicode decimal digit to its ASCII digit, upper case (``x`` → ``X``), trimmed."""
+    if raw.isascii():  # NFKC leaves ASCII as it is, and every ASCII digit is already ASCII
+        return raw.strip().upper()
     text = unicodedata.normalize("NFKC", raw).strip()
     return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text).upper()
 

@@ -72,6 +72,7 @@ from shared.sync import ChangeTracked
 NO_SUCH_JOB = Message("导入任务不存在", "No such import job")
 FIRST_ERRORS = 100
 PROGRESS_EVERY = 500
+PROGRESS_SECONDS = 1.0  # progress is a committed write (~16 ms on a loaded machine): at most one a second
 RUNNING = (ImportStatus.queued.value, ImportStatus.validating.value, ImportStatus.loading.value)
 INTERRUPTED = "interrupted: the process running it stopped (a restart or a crash); upload the file again"
 QUEUE_GRACE_SECONDS = 60
@@ -425,10 +426,11 @@ class ImportJobs:
             ]
             await self._reject(sessionmaker, job_id, absent, len(table.rows))
             return
-        await self._set(sessionmaker, job_id, rows_total=len(table.rows))
+        total = len(table.rows)
+        await self._set(sessionmaker, job_id, rows_total=total)
         rows, problems = await self._read_rows(sessionmaker, job_id, spec, table, places, today)
         if rows and not (problems and mode == ImportMode.all_or_nothing.value):
-            await self._set(sessionmaker, job_id, status=ImportStatus.loading.value, rows_done=len(table.rows))
+            await self._set(sessionmaker, job_id, status=ImportStatus.loading.value, rows_done=total)
         async with sessionmaker() as session, session.begin():
             checked = await spec.check_rows(session, principal, region, rows, secret, today)
             for line, cells in checked.problems.items():
@@ -437,9 +439,7 @@ class ImportJobs:
             loaded = 0
             if not (problems and mode == ImportMode.all_or_nothing.value):
                 loaded = await spec.load(session, checked.good, today)
-            await self._record(
-                session, job_id, problems, len(table.rows), loaded, rejected=bool(problems) and not loaded
-            )
+            await self._record(session, job_id, problems, total, loaded, rejected=bool(problems) and not loaded)
 
     async def _read_rows(
         self,
@@ -450,18 +450,28 @@ class ImportJobs:
         places: dict[str, int | None],
         today: date,
     ) -> tuple[list[Any], list[Problem]]:
-        """Every row's cells, checked (pure); progress recorded every ``PROGRESS_EVERY`` rows."""
+        """Every row's cells, checked (pure); progress recorded every ``PROGRESS_EVERY`` rows, at most once in
+        ``PROGRESS_SECONDS`` (each record is a transaction of its own: 40 took 0.65 s of a 20,000-row run).
+        The table's rows are let go of as they are read (``table.rows`` is empty afterwards): a file's cells
+        and its checked rows are not held at once."""
         rows: list[Any] = []
         problems: list[Problem] = []
-        last = time.monotonic()
-        for done, (line, values) in enumerate(table.rows, start=1):
+        last = recorded = time.monotonic()
+        sheet, table.rows = table.rows, []
+        sheet.reverse()
+        done = 0
+        while sheet:
+            line, values = sheet.pop()
+            done += 1
             cells = {key: values[i] if i is not None and i < len(values) else None for key, i in places.items()}
             row, cell_problems = spec.read_row(line, cells, today)
             if row is not None:
                 rows.append(row)
             problems.extend(_located(table, places, spec, line, cell_problems))
             if done % PROGRESS_EVERY == 0:
-                await self._set(sessionmaker, job_id, rows_done=done)
+                if time.monotonic() - recorded >= PROGRESS_SECONDS:
+                    await self._set(sessionmaker, job_id, rows_done=done)
+                    recorded = time.monotonic()
                 if time.monotonic() - last > 0.05:
                     await asyncio.sleep(0)  # let requests (progress reads) in
                     last = time.monotonic()

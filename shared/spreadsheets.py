@@ -84,7 +84,6 @@ class Table:
 
     headers: list[str]
     rows: list[tuple[int, list[Cell]]] = field(default_factory=list)
-    csv_rows: list[list[str]] | None = None  # the CSV as read, to hand back marked
 
 
 def _decode(content: bytes) -> str:
@@ -123,11 +122,9 @@ def read_table(content: bytes, columns: Sequence[SheetColumn]) -> Table:
         sheet = book.worksheets[0]
         raw: list[list[Cell]] = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         book.close()
-        csv_rows = None
     else:
         text = _decode(content)
-        csv_rows = list(csv.reader(io.StringIO(text)))
-        raw = [list(row) for row in csv_rows]
+        raw = list(csv.reader(io.StringIO(text)))  # type: ignore[arg-type]  # rows of str: cells
     if not raw:
         raise UnreadableFile("文件为空", "the file is empty")
     headers = [str(h).strip() if h is not None else "" for h in raw[0]]
@@ -137,7 +134,7 @@ def read_table(content: bytes, columns: Sequence[SheetColumn]) -> Table:
         and [str(v).strip() if v is not None else "" for v in raw[1][: len(english)]] == english[: len(raw[1])]
     ):
         start = 2
-    table = Table(headers=headers, csv_rows=csv_rows)
+    table = Table(headers=headers)
     for index, values in enumerate(raw[start:], start=start + 1):
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue  # blank lines are not rows

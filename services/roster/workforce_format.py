@@ -90,7 +90,7 @@ NOTES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkforceRow:
     line: int
     resident: ResidentId
@@ -176,7 +176,7 @@ def _duties(text: str) -> tuple[str, ...]:
 def read_row(line: int, cells: Mapping[str, Cell], today: date) -> tuple[WorkforceRow | None, list[CellProblem]]:
     """A sheet row (cells by column key) as a worker, or every bad cell in it."""
     problems: list[CellProblem] = []
-    texts = {key: cell_text(cells.get(key)) for key in BY_KEY}
+    texts = {key: value.strip() if isinstance(value := cells.get(key), str) else cell_text(value) for key in BY_KEY}
 
     def bad(key: str, exc: _Bad) -> None:
         problems.append(CellProblem(key, texts[key], exc.zh, exc.en, exc.rule))

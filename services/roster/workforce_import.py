@@ -24,6 +24,7 @@ evaluation projections see imported workers as they see hired ones.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -37,13 +38,12 @@ from services.roster.domain.careers import contract_end, probation_end
 from services.roster.domain.id_numbers import id_number_key
 from services.roster.domain.posts import Period, holders_violation, max_concurrent
 from services.roster.domain.staffing_policy import StaffingPolicy
-from services.roster.lifecycle import worker_event_data
-from services.roster.models import Employment, PostAssignment, Quota, Region, StaffingPolicyOverride, Worker
+from services.roster.models import PostAssignment, Quota, Region, StaffingPolicyOverride, Worker
 from services.roster.quota_use import peak_headcounts
 from services.roster.regions import policy_overrides, resolve_policy
 from services.roster.workforce_format import WorkforceRow
 from shared.auth import Principal
-from shared.contracts import ContractSigned, PostAssigned
+from shared.contracts import ContractSigned, EmploymentPeriod, EventData, PostAssigned, WorkerChanged
 from shared.db import among
 from shared.regions import RegionLevel, contains, normalise
 from shared.request_context import current_request_id
@@ -91,6 +91,7 @@ async def check_rows(
     existing = await existing_keys(session, [k for _, k in keyed])
     codes = sorted({row.community_code for row in rows})
     levels = dict((await session.execute(select(Region.code, Region.level).where(among(Region.code, codes)))).all())
+    writable: dict[str, bool] = {}  # by community code: on record, in the job's region, the caller may write
     candidates: list[tuple[WorkforceRow, str]] = []
     for row, key in keyed:
         value = row.resident.number
@@ -113,7 +114,9 @@ async def check_rows(
             )
             continue
         code = row.community_code
-        if code not in levels or not contains(region, code) or not sees_region(principal, code, WRITE_ROLES):
+        if code not in writable:
+            writable[code] = code in levels and contains(region, code) and sees_region(principal, code, WRITE_ROLES)
+        if not writable[code]:
             checked.refuse(
                 row.line, CellProblem("community_code", code, f"区划不存在：{code}", f"no such community: {code}")
             )
@@ -125,10 +128,11 @@ async def check_rows(
             continue
         candidates.append((row, key))
     policies = Policies(session)
+    dates = _Dates()
     dated: list[tuple[WorkforceRow, str, date]] = []
     for row, key in candidates:
         policy = await policies.of(row.community_code, row.hire_date.year)
-        ends = probation_end(row.hire_date, policy)  # H4, as a hire computes it
+        ends = dates.probation_end(row.hire_date, policy)  # H4, as a hire computes it
         if row.status is not None:
             derived = lifecycle.status_on([lifecycle.Employment(row.hire_date, row.left_date, ends)], [], today)
             if derived != row.status:
@@ -271,117 +275,190 @@ WORKER_COLUMNS = (
 )
 
 
+LOAD_BATCH = 5_000
+"""Rows written per round of COPYs: the tuples and event JSON of one batch are held at a time."""
+
+
+class _Dates:
+    """H3 contract ends and H4 probation ends by (policy, start): a file's dates repeat (a few thousand
+    distinct days), and ``relativedelta`` is the load's costliest date arithmetic."""
+
+    def __init__(self) -> None:
+        self._contract: dict[tuple[int, date], date] = {}
+        self._probation: dict[tuple[int, date], date] = {}
+
+    def contract_end(self, start: date, policy: StaffingPolicy) -> date:
+        key = (id(policy), start)
+        end = self._contract.get(key)
+        if end is None:
+            end = self._contract[key] = contract_end(start, policy)  # H3
+        return end
+
+    def probation_end(self, hire: date, policy: StaffingPolicy) -> date:
+        key = (id(policy), hire)
+        end = self._probation.get(key)
+        if end is None:
+            end = self._probation[key] = probation_end(hire, policy)  # H4
+        return end
+
+
+def _new_ids(count: int) -> list[uuid.UUID]:
+    """``count`` random (version 4) UUIDs from one read of the system's random source."""
+    random = os.urandom(16 * count)
+    return [uuid.UUID(bytes=random[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
+
+
 async def load(session: AsyncSession, good: Sequence[tuple[WorkforceRow, str, date]], today: date) -> int:
     """Write the checked rows with COPY (workers, employments, posts, contracts, outbox) in the session's
-    transaction; the rows and events are those the API's hire, post assignment and contract would write."""
+    transaction, ``LOAD_BATCH`` rows at a time; the rows and events are those the API's hire, post
+    assignment and contract would write. Within a batch the ``worker.hired`` events come first, then the
+    batch's ``post.assigned`` and ``contract.signed``: each worker's hire precedes its post and contract."""
     if not good:
         return 0
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    copy = raw.driver_connection
+    assert copy is not None
     policies = Policies(session)
+    dates = _Dates()
+    paths: dict[str, str] = {}
+    for start in range(0, len(good), LOAD_BATCH):
+        batch = good[start : start + LOAD_BATCH]
+        await _copy_batch(copy, await _batch_records(batch, today, policies, dates, paths))
+    return len(good)
+
+
+async def _batch_records(
+    batch: Sequence[tuple[WorkforceRow, str, date]],
+    today: date,
+    policies: Policies,
+    dates: _Dates,
+    paths: dict[str, str],
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of one batch, table by table (``events``: the hires, then the posts and contracts)."""
     request_id = current_request_id()
+    ids = iter(_new_ids(len(batch) * 4))
     workers: list[tuple[Any, ...]] = []
     employments: list[tuple[Any, ...]] = []
     posts: list[tuple[Any, ...]] = []
     contracts: list[tuple[Any, ...]] = []
     hired: list[tuple[Any, ...]] = []
     later: list[tuple[Any, ...]] = []
-    for row, key, ends in good:
-        worker_id = uuid.uuid4()
+    for row, key, ends in batch:
+        worker_id = next(ids)
+        resident = row.resident
+        community = row.community_code
+        path = paths.get(community)
+        if path is None:
+            path = paths[community] = normalise(community)
         status = lifecycle.status_on([lifecycle.Employment(row.hire_date, row.left_date, ends)], [], today)
-        worker = Worker(
-            id=worker_id,
-            id_number_key=key,
-            id_number=row.resident.number,
+        workers.append(
+            (
+                worker_id,
+                key,
+                resident.number,
+                row.name,
+                resident.sex,
+                resident.birth_date,
+                row.phone,
+                row.education,
+                row.political_status,
+                community,
+                path,
+                row.lives_in_community,
+                row.generalist,
+                row.grid_duties,
+                row.certificate_level,
+                row.certificate_date,
+                status,
+                row.hire_date,
+                row.left_date,
+                1,
+            )
+        )
+        employments.append((next(ids), worker_id, row.hire_date, row.left_date, ends))
+        subject = f"worker/{worker_id}"
+        event: EventData = WorkerChanged(  # lifecycle.worker_event_data of the worker and its one employment
+            worker_id=worker_id,
             name=row.name,
-            sex=row.resident.sex,
-            birth_date=row.resident.birth_date,
-            phone=row.phone,
-            education=row.education,
-            political_status=row.political_status,
-            community_code=row.community_code,
-            community_path=normalise(row.community_code),
-            lives_in_community=row.lives_in_community,
-            generalist=row.generalist,
-            grid_duties=row.grid_duties,
-            certificate_level=row.certificate_level,
-            certificate_date=row.certificate_date,
+            community_code=community,
+            county_code=community[:6],
             status=status,
             hire_date=row.hire_date,
             left_date=row.left_date,
+            education=row.education,
+            certificate_level=row.certificate_level,
+            certificate_date=row.certificate_date,
+            generalist=row.generalist,
             version=1,
+            employments=[EmploymentPeriod(hire_date=row.hire_date, left_date=row.left_date)],
         )
-        workers.append(tuple(getattr(worker, c) for c in WORKER_COLUMNS))
-        employment = Employment(
-            worker_id=worker_id, hire_date=row.hire_date, left_date=row.left_date, probation_end=ends
-        )
-        employments.append((uuid.uuid4(), worker_id, row.hire_date, row.left_date, ends))
-        subject = f"worker/{worker_id}"
-        hired.append(("worker.hired", subject, json.dumps(worker_event_data(worker, [employment])), request_id))
+        hired.append(("worker.hired", subject, event.model_dump_json(), request_id, community))
         cut = lifecycle.end_after_leaving(row.left_date) if row.left_date else None
         if row.post is not None and row.grade is not None and row.post_start_date is not None:
+            duties = list(row.duties)
             posts.append(
                 (
-                    uuid.uuid4(),
+                    next(ids),
                     worker_id,
-                    row.community_code,
+                    community,
                     row.post,
                     row.grade,
                     row.post_start_date,
                     cut,
                     row.approval,
-                    json.dumps(list(row.duties)),
+                    json.dumps(duties),
                 )
             )
             event = PostAssigned(
                 worker_id=worker_id,
-                community_code=row.community_code,
+                community_code=community,
                 post=row.post,
                 grade=row.grade,
                 start_date=row.post_start_date,
-                duties=list(row.duties),
+                duties=duties,
             )
-            later.append(("post.assigned", subject, json.dumps(event.to_data()), request_id))
+            later.append(("post.assigned", subject, event.model_dump_json(), request_id, community))
         if row.contract_start is not None:
-            policy = await policies.of(row.community_code, row.contract_start.year)
-            end = contract_end(row.contract_start, policy)  # H3
+            policy = await policies.of(community, row.contract_start.year)
+            end = dates.contract_end(row.contract_start, policy)  # H3
             if cut is not None and end > cut:
                 end = cut
             first = row.contract_start <= ends  # H4: the employment's first contract carries its probation
             contracts.append(
-                (
-                    uuid.uuid4(),
-                    worker_id,
-                    row.community_code[:9] + "000",
-                    row.contract_start,
-                    end,
-                    ends if first else None,
-                )
+                (next(ids), worker_id, community[:9] + "000", row.contract_start, end, ends if first else None)
             )
-            signed = ContractSigned(worker_id=worker_id, start_date=row.contract_start, end_date=end, renewal=False)
-            later.append(("contract.signed", subject, json.dumps(signed.to_data()), request_id))
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    copy = raw.driver_connection
-    assert copy is not None
-    await copy.copy_records_to_table("workers", schema_name="roster", columns=WORKER_COLUMNS, records=workers)
-    await copy.copy_records_to_table(
-        "employments",
-        schema_name="roster",
-        columns=("id", "worker_id", "hire_date", "left_date", "probation_end"),
-        records=employments,
-    )
-    await copy.copy_records_to_table(
-        "post_assignments",
-        schema_name="roster",
-        columns=("id", "worker_id", "community_code", "post", "grade", "start_date", "end_date", "approval", "duties"),
-        records=posts,
-    )
-    await copy.copy_records_to_table(
-        "contracts",
-        schema_name="roster",
-        columns=("id", "worker_id", "township_code", "start_date", "end_date", "probation_end"),
-        records=contracts,
-    )
-    await copy.copy_records_to_table(
-        "events", schema_name="roster", columns=("type", "subject", "data", "request_id"), records=hired + later
-    )
-    return len(workers)
+            event = ContractSigned(worker_id=worker_id, start_date=row.contract_start, end_date=end, renewal=False)
+            later.append(("contract.signed", subject, event.model_dump_json(), request_id, None))
+    return {
+        "workers": workers,
+        "employments": employments,
+        "post_assignments": posts,
+        "contracts": contracts,
+        "events": hired + later,
+    }
+
+
+COPY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "workers": WORKER_COLUMNS,
+    "employments": ("id", "worker_id", "hire_date", "left_date", "probation_end"),
+    "post_assignments": (
+        "id",
+        "worker_id",
+        "community_code",
+        "post",
+        "grade",
+        "start_date",
+        "end_date",
+        "approval",
+        "duties",
+    ),
+    "contracts": ("id", "worker_id", "township_code", "start_date", "end_date", "probation_end"),
+    "events": ("type", "subject", "data", "request_id", "region"),  # region: what record_event's event_region names
+}
+
+
+async def _copy_batch(copy: Any, records: dict[str, list[tuple[Any, ...]]]) -> None:
+    for table, columns in COPY_COLUMNS.items():
+        if records[table]:
+            await copy.copy_records_to_table(table, schema_name="roster", columns=columns, records=records[table])

@@ -16,6 +16,7 @@ from services.roster import imports, workforce_import
 from services.roster.tests.conftest import COMMUNITY_A, COMMUNITY_B, NEXT_COMMUNITY, Roster, id_number
 from services.roster.workforce_format import COLUMNS
 from shared.business_time import business_today
+from shared.events import event_region
 from shared.spreadsheets import csv_bytes, read_table, workbook
 
 KEYS = [c.key for c in COLUMNS]
@@ -313,3 +314,45 @@ async def test_a_file_larger_than_the_drivers_parameter_limit_is_checked_in_one_
         strangers = [hashlib.sha256(str(n).encode()).hexdigest() for n in range(40_000)]
         found = await workforce_import.existing_keys(session, [*strangers, known])
     assert found == {known}
+
+
+async def test_a_file_loaded_in_several_batches_writes_every_row_and_the_api_events(
+    roster: Roster, monkeypatch: Any
+) -> None:
+    """The load writes ``LOAD_BATCH`` rows a round of COPYs (here 2, for 5 rows: three rounds) in the job's one
+    transaction: every worker, employment, post and contract is written; each worker's ``worker.hired``
+    precedes its ``post.assigned`` and ``contract.signed``; and each event carries the region the API's
+    ``record_event`` gives it (``event_region`` of its data: the community; none for a contract)."""
+    monkeypatch.setattr(workforce_import, "LOAD_BATCH", 2)
+    rows = [person(serial) for serial in range(60, 64)] + [person(64, contract_start="")]
+    _, job = await upload(roster, csv_bytes(COLUMNS, rows))
+    assert job["status"] == "succeeded", job
+    assert (job["rows_total"], job["rows_loaded"]) == (5, 5)
+    names = [f"导入{serial}" for serial in range(60, 65)]
+    async with roster.service.app.state.sessionmaker() as session:
+        written = (
+            await session.execute(
+                text(
+                    "SELECT w.name, (SELECT count(*) FROM roster.employments e WHERE e.worker_id = w.id),"
+                    " (SELECT count(*) FROM roster.post_assignments p WHERE p.worker_id = w.id),"
+                    " (SELECT count(*) FROM roster.contracts c WHERE c.worker_id = w.id), w.id"
+                    " FROM roster.workers w WHERE w.name = ANY(:names) ORDER BY w.name"
+                ),
+                {"names": names},
+            )
+        ).all()
+        assert [tuple(r[:4]) for r in written] == [(n, 1, 1, 0 if n == "导入64" else 1) for n in names]
+        events = (
+            await session.execute(
+                text("SELECT id, type, subject, data, region FROM roster.events WHERE subject = ANY(:s) ORDER BY id"),
+                {"s": [f"worker/{r.id}" for r in written]},
+            )
+        ).all()
+    assert sum(e.type == "worker.hired" for e in events) == 5
+    assert sum(e.type == "post.assigned" for e in events) == 5
+    assert sum(e.type == "contract.signed" for e in events) == 4
+    first: dict[str, str] = {}
+    for e in events:
+        first.setdefault(e.subject, e.type)
+        assert e.region == event_region(e.data)  # as record_event sets it
+    assert set(first.values()) == {"worker.hired"}  # a worker's hire comes before its post and contract
