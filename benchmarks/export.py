@@ -5,7 +5,8 @@ Seeds a throw-away PostgreSQL with N roster workers (ten counties, an employment
 set-based SQL, then streams ``GET /v1/workers?format=…`` through the roster app in-process (the ASGI app
 called directly; the body is counted and dropped, as a socket would) for one county (N/10 rows) and for the
 province (N rows): two sizes, so the peak RSS growth (sampled every 20 ms during each export) shows whether
-memory stays flat. N is 20,000 by default, 100,000 with ``--full``.
+memory stays flat. N is 20,000 by default, 1,000,000 with ``--full`` (the issue's 10^5 and 10^6). The CSV's
+target is also ≤ 2× the floor (issue #16); the .xlsx's only flat memory (a zip of XML has no COPY floor).
 
     .venv/bin/python -m benchmarks --only export [--size export=100000]
 """
@@ -31,8 +32,9 @@ from shared.auth import Role
 
 NAME = "export"
 ORDER = 60
-SMALL, FULL = 20_000, 100_000
+SMALL, FULL = 20_000, 1_000_000  # --full: the issue's 10^5 (a county's tenth) and 10^6 rows
 FORMATS = ("csv", "xlsx")
+CSV_TIMES_FLOOR = 2  # issue #16: the CSV within twice COPY's time
 FLAT_MIB = 32  # "flat": the province's peak growth stays within this of the county's, at 10× the rows
 
 COUNTIES = [f"3301{n:02d}" for n in range(2, 12)]  # ten counties of 杭州 (codes need only be well-formed)
@@ -194,6 +196,7 @@ async def measure(url: str, scratch: Path, workers: int) -> list[Result]:
     for fmt in FORMATS:
         (small_rows, small), (big_rows, big) = sorted((k[1], v) for k, v in seen.items() if k[0] == fmt)
         flat = big[2] <= small[2] + FLAT_MIB
+        fast = fmt != "csv" or big[0] <= CSV_TIMES_FLOOR * big[3]
         results.append(
             Result(
                 path=f"workers export, {fmt} (GET /v1/workers?format={fmt}, province, streamed in-process)",
@@ -202,8 +205,9 @@ async def measure(url: str, scratch: Path, workers: int) -> list[Result]:
                 unit="s",
                 floor_label="COPY … TO STDOUT (csv) of the same rows",
                 floor=big[3],
-                target=f"flat memory: peak growth at {big_rows:,} ≤ at {small_rows:,} + {FLAT_MIB} MiB",
-                met=flat,
+                target=(f"≤ {CSV_TIMES_FLOOR}× floor; " if fmt == "csv" else "")
+                + f"flat memory: peak growth at {big_rows:,} ≤ at {small_rows:,} + {FLAT_MIB} MiB",
+                met=flat and fast,
                 checks=[
                     f"200 at both sizes, {big[1] / 1e6:.1f} MB streamed",
                     f"peak RSS growth {small[2]:.1f} MiB at {small_rows:,} rows, {big[2]:.1f} MiB at {big_rows:,}",

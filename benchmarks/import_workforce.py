@@ -5,9 +5,10 @@ Generates the rows with ``deploy.generate`` (Wenzhou and Taizhou, seed 1), loads
 into a throw-away PostgreSQL, then times ``POST /v1/imports`` until the job has succeeded, for the CSV (every
 cell checked with the API's rules, then loaded by COPY) and, at the small size only, the .xlsx; between the
 two the roster's worker tables are emptied. The floor: the same CSV's data lines COPYed into a table of text
-columns, nothing checked. Sizes: 3,000 workers by default, 100,000 with ``--full``. The import holds a
+columns, nothing checked. Sizes: 3,000 workers by default, 1,000,000 with ``--full`` (CSV only; the .xlsx
+up to 100,000: ``--size import=100000``). The import holds a
 sheet's cells, then its checked rows (each sheet row is let go of as it is read), in memory while it
-checks them; the load writes 5,000 rows a round of COPYs. A million in one file is out of scope today.
+checks them; the load writes 5,000 rows a round of COPYs.
 
     .venv/bin/python -m benchmarks --only import [--size import=100000]
 """
@@ -36,8 +37,11 @@ from shared.auth import Role
 
 NAME = "import"
 ORDER = 50
-SMALL, FULL = 3_000, 100_000
-XLSX_UP_TO = SMALL  # the .xlsx is measured at the small size only
+SMALL, FULL = 3_000, 1_000_000  # --full: the issue's million (CSV)
+XLSX_UP_TO = 100_000  # the .xlsx up to the issue's 100,000 (``--size import=100000``), not at a million
+# Issue #16: a million from CSV in ≤ 20 s and ≤ 10× the floor; 100,000 from .xlsx in ≤ 30 s.
+CSV_SECONDS, CSV_TIMES_FLOOR, CSV_AT = 20, 10, 1_000_000
+XLSX_SECONDS, XLSX_AT = 30, 100_000
 EMPTY = "TRUNCATE roster.workers, roster.events, roster.event_commits CASCADE"
 
 
@@ -139,7 +143,16 @@ async def measure(url: str, scratch: Path, files: dict[str, Path], workers: int)
                     unit="s",
                     floor_label="bare COPY of the same CSV into text columns",
                     floor=floor,
-                    target="(#13/#16: none fixed; 10^5 rows in one file with --full)",
+                    target=(
+                        f"≤ {CSV_SECONDS} s at {CSV_AT:,} and ≤ {CSV_TIMES_FLOOR}× floor"
+                        if label == "CSV"
+                        else f"≤ {XLSX_SECONDS} s at {XLSX_AT:,}"
+                    ),
+                    met=(
+                        elapsed <= CSV_TIMES_FLOOR * floor and (elapsed <= CSV_SECONDS or workers < CSV_AT)
+                        if label == "CSV"
+                        else elapsed <= XLSX_SECONDS * workers / XLSX_AT
+                    ),
                     checks=[
                         f"job {job['status']}",
                         f"{loaded:,} rows loaded = {floor_rows:,} rows in the file = {in_table:,} workers in the table",
@@ -147,7 +160,7 @@ async def measure(url: str, scratch: Path, files: dict[str, Path], workers: int)
                     checks_passed=job["status"] == "succeeded" and loaded == floor_rows == in_table,
                     peak_rss_mib=peak_rss_mib(),
                     notes=f"{label}: {rate:,.0f} rows/s; the import holds the file's checked rows in memory, "
-                    "the load 5,000 rows at a time (a million in one file is out of scope today)",
+                    "the load 5,000 rows at a time",
                 )
             )
     return results
