@@ -6,7 +6,9 @@ different body → 422; same key while the first request still runs → 409. Key
 be retried. A mobile app that loses its connection after sending a resident visit can thus send it
 again without making two.
 
-The key row is written in a transaction of its own before the request runs and completed after it;
+The key row is written in a transaction of its own before the request runs and completed, with the answer,
+before the answer's last byte is sent (so a client that sends the key again once it has the answer is
+replayed, not told 409);
 a process that dies in between leaves a row ``in_progress``, which another attempt takes over after
 ``ABANDONED_AFTER``.
 """
@@ -121,20 +123,27 @@ class IdempotencyMiddleware:
         status = 500
         headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
+        completed = False
 
         async def capture(message: Message) -> None:
-            nonlocal status, headers
+            nonlocal status, headers, completed
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Completed before the client has the whole answer: a client that sends the same key
+                    # again as soon as it has the answer (or has lost it) is replayed, never told 409.
+                    completed = True
+                    await self._complete(engine, principal, key, status, headers, b"".join(chunks))
             await send(message)
 
         try:
             await self.app(scope, replay_body, capture)
         finally:
-            await self._complete(engine, principal, key, status, headers, b"".join(chunks))
+            if not completed:
+                await self._complete(engine, principal, key, status, headers, b"".join(chunks))
 
     async def _claim(
         self, engine: Any, principal: str, key: str, fingerprint: str
