@@ -61,6 +61,10 @@ _READ_FIRST = frozenset({"host", "x-forwarded-for", "x-forwarded-proto", "x-forw
 READ_WHOLE_REQUEST = 1 << 20  # bodies up to 1 MiB are read and sent with a Content-Length
 READ_WHOLE_RESPONSE = 1 << 18  # responses up to 256 KiB are read and sent whole
 
+# An idle upstream connection is kept this long for reuse; the services keep theirs open longer
+# (shared.serve.KEEP_ALIVE_SECONDS), so the gateway never sends on a connection the service is closing.
+UPSTREAM_IDLE_SECONDS = 30
+
 
 def make_proxy_session(
     max_connections: int,
@@ -70,7 +74,9 @@ def make_proxy_session(
 ) -> aiohttp.ClientSession:
     """The gateway's one forwarding session; the lifespan creates and closes it. ``trace_configs``: the
     OpenTelemetry client spans and ``traceparent`` (``shared.tracing``), when tracing is on."""
-    connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections, keepalive_timeout=30)
+    connector = aiohttp.TCPConnector(
+        limit=max_connections, limit_per_host=max_connections, keepalive_timeout=UPSTREAM_IDLE_SECONDS
+    )
     timeout = aiohttp.ClientTimeout(
         total=None, connect=connect_timeout, sock_connect=connect_timeout, sock_read=read_timeout
     )

@@ -290,3 +290,12 @@ async def test_proxied_requests_take_the_proxy_route_directly_and_keep_its_answe
     assert first.status_code == again.status_code == 200
     assert again.headers.get("idempotency-replayed") == "true"
     assert again.content == first.content
+
+
+def test_services_keep_idle_connections_open_longer_than_the_gateway_reuses_them() -> None:
+    """The keep-alive race: a service that closes an idle connection while the gateway sends on it answers
+    nothing, and the gateway answers 503. The service side must outlast the gateway's pool."""
+    from services.gateway.proxy import UPSTREAM_IDLE_SECONDS
+    from shared.serve import KEEP_ALIVE_SECONDS
+
+    assert KEEP_ALIVE_SECONDS > UPSTREAM_IDLE_SECONDS
