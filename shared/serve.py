@@ -28,7 +28,7 @@ def freeze_startup_heap(service: str) -> None:
 # How long an idle keep-alive connection stays open. Longer than the gateway keeps an idle upstream
 # connection in its pool (services.gateway.proxy.UPSTREAM_IDLE_SECONDS): with uvicorn's default of 5 s the
 # service closed connections the gateway was about to reuse, and a request sent on one got "server
-# disconnected", answered 503 (1 in 58,000 requests of the 10-minute mixed load). 75 s also outlasts the
+# disconnected", answered 503 (1 of about 50,000 requests of a 10-minute mixed load). 75 s also outlasts the
 # idle timeouts of the usual load balancers in front of the gateway (60 s).
 KEEP_ALIVE_SECONDS = 75
 
