@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -41,8 +42,9 @@ def test_upload_with_a_bad_row_shows_its_error_and_the_report(demo: Demo, browse
     browser.find_element(By.ID, "file").send_keys(str(upload))
     browser.find_element(By.ID, "upload").click()
     status = wait_for(browser, "#job-status")
-    # htmx polls the job until it ends: all or nothing, so one bad row rejects the file
-    WebDriverWait(browser, 60).until(
+    # htmx polls the job until it ends: all or nothing, so one bad row rejects the file. htmx swaps the status
+    # element as it polls: an element found just before a swap is stale, so look again (not a failure).
+    WebDriverWait(browser, 60, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: d.find_element(By.ID, "job-status").get_attribute("data-status") in ("rejected", "failed")
     )
     assert status is not None
