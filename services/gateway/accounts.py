@@ -10,13 +10,14 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway import admin_scope
+from services.gateway import admin_scope, sign_out, tokens
 from services.gateway.audit import AuditAction, record
 from services.gateway.models import PERSONAL_DATA, ApiClient, Grant, RefreshToken, User
 from services.gateway.passwords import SecretHasher
@@ -30,13 +31,6 @@ from services.gateway.schemas import (
     UserCreate,
     UserOut,
     UserPatch,
-)
-from services.gateway.tokens import (
-    active_grants,
-    active_grants_of_clients,
-    active_grants_of_users,
-    revoke_family,
-    revoke_user_sessions,
 )
 from shared.auth import ADMIN_ROLES, Principal
 from shared.i18n import Message
@@ -191,9 +185,35 @@ def add_grants(session: AsyncSession, admin: Principal, grants: list[GrantIn], *
     return rows
 
 
+async def _added(session: AsyncSession, account: User | ApiClient, taken: Conflict) -> None:
+    """The new account stored; ``taken`` (409) when its name is another's already (the unique key decides)."""
+    session.add(account)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise taken from exc
+
+
+def _region_of(grants: list[Grant]) -> str | None:
+    """The region an account's audit records are filed under: that of its first grant."""
+    return grants[0].region if grants else None
+
+
+def _audit_user(
+    session: AsyncSession,
+    admin: Principal,
+    action: AuditAction,
+    user_id: uuid.UUID,
+    grants: list[Grant],
+    **details: Any,
+) -> None:
+    """An administrator's act on a user account, audited under the account's region."""
+    record(session, action, actor=admin.subject, subject=f"user:{user_id}", region=_region_of(grants), details=details)
+
+
 async def visible_user(session: AsyncSession, admin: Principal, user_id: uuid.UUID) -> tuple[User, list[Grant]]:
     user = await session.get(User, user_id)
-    grants = await active_grants(session, user_id=user_id) if user else []
+    grants = await tokens.active_grants(session, user_id=user_id) if user else []
     if user is None or not admin_scope.sees(admin, [g.region for g in grants]):
         raise NotFound(NOT_FOUND_USER)
     return user, grants
@@ -220,7 +240,7 @@ def in_scope(admin: Principal) -> ColumnElement[bool]:
 
 async def visible_client(session: AsyncSession, admin: Principal, client_id: str) -> tuple[ApiClient, list[Grant]]:
     client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
-    grants = await active_grants(session, client_pk=client.id) if client else []
+    grants = await tokens.active_grants(session, client_pk=client.id) if client else []
     if client is None or not admin_scope.sees(admin, [g.region for g in grants]):
         raise NotFound(NOT_FOUND_CLIENT)
     return client, grants
@@ -240,13 +260,8 @@ async def create_user(
         worker_id=str(body.worker_id) if body.worker_id else None,
         created_by=admin.subject,
     )
-    session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            Message("用户名已存在：{username}", "User name taken: {username}"), username=body.username
-        ) from exc
+    taken = Conflict(Message("用户名已存在：{username}", "User name taken: {username}"), username=body.username)
+    await _added(session, user, taken)
     grants = add_grants(session, admin, body.grants, user_id=user.id)
     record(
         session, AuditAction.user_created, actor=admin.subject, subject=f"user:{user.id}", region=body.grants[0].region
@@ -279,7 +294,7 @@ async def users_page(
         (after,) = decode_cursor(cursor, filters)
         query = query.where(User.username > str(after))
     users, more = await fetch_page(session, query, limit)
-    grants = await active_grants_of_users(session, [u.id for u in users])
+    grants = await tokens.active_grants_of_users(session, [u.id for u in users])
     items = [user_out(u, grants[u.id]) for u in users]
     next_cursor = encode_cursor([users[-1].username], filters) if more else None
     return Page[UserOut](items=items, next_cursor=next_cursor)
@@ -292,14 +307,7 @@ async def read_user(
     regions = [g.region for g in grants]
     unmask = unmasked and any(admin.may_unmask(r) for r in regions)
     if unmask:
-        record(
-            session,
-            AuditAction.personal_data_read,
-            actor=admin.subject,
-            subject=f"user:{user.id}",
-            region=regions[0],
-            details={"fields": ["phone"]},
-        )
+        _audit_user(session, admin, AuditAction.personal_data_read, user.id, grants, fields=["phone"])
     return user, user_out(user, grants, unmask=unmask)
 
 
@@ -322,27 +330,20 @@ async def update_user(
             await check_worker(community_of, admin, worker_id, [(g.right, g.region) for g in grants])
         if (str(worker_id) if worker_id else None) != user.worker_id:
             user.worker_id = str(worker_id) if worker_id else None
-            await revoke_user_sessions(session, user.id)  # no session keeps reading the former worker
+            await tokens.revoke_user_sessions(session, user.id)  # no session keeps reading the former worker
             changes["worker_id"] = user.worker_id
     if "password" in changes:
         user.password_hash = hasher.hash(changes.pop("password"))
-        await revoke_user_sessions(session, user.id)
+        await tokens.revoke_user_sessions(session, user.id)
         changes["password"] = "changed"
     for field in ("name", "phone", "active"):
         if field in changes:
             setattr(user, field, changes[field])
     if changes.get("active") is False:
-        await revoke_user_sessions(session, user.id)
+        await tokens.revoke_user_sessions(session, user.id)
     user.version += 1
     user.updated_at = datetime.now(UTC)
-    record(
-        session,
-        AuditAction.user_updated,
-        actor=admin.subject,
-        subject=f"user:{user.id}",
-        region=grants[0].region if grants else None,
-        details={"fields": sorted(changes)},
-    )
+    _audit_user(session, admin, AuditAction.user_updated, user.id, grants, fields=sorted(changes))
     await session.flush()
     return user, user_out(user, grants)
 
@@ -363,9 +364,9 @@ async def revoke_grant(session: AsyncSession, admin: Principal, grant_id: uuid.U
     if grant is None or grant.revoked_at is not None or not admin_scope.sees(admin, [grant.region]):
         raise NotFound(Message("授权不存在", "No such grant"))
     if grant.user_id is not None:
-        holder_grants = await active_grants(session, user_id=grant.user_id)
+        holder_grants = await tokens.active_grants(session, user_id=grant.user_id)
     else:
-        holder_grants = await active_grants(session, client_pk=grant.client_pk)
+        holder_grants = await tokens.active_grants(session, client_pk=grant.client_pk)
     managed(admin, holder_grants)  # AC4: covers the grant itself (AC2) and the rest of its account
     grant.revoked_at = datetime.now(UTC)
     grant.revoked_by = admin.subject
@@ -392,11 +393,8 @@ async def create_client(
         secret_hash=hasher.hash(secret),
         created_by=admin.subject,
     )
-    session.add(client)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(Message("客户端编号已存在：{id}", "Client id taken: {id}"), id=body.client_id) from exc
+    taken = Conflict(Message("客户端编号已存在：{id}", "Client id taken: {id}"), id=body.client_id)
+    await _added(session, client, taken)
     add_grants(session, admin, body.grants, client_pk=client.id)
     record(session, AuditAction.client_created, actor=admin.subject, subject=f"client:{client.client_id}")
     return ClientSecret(client_id=client.client_id, client_secret=secret)
@@ -409,7 +407,7 @@ async def clients(session: AsyncSession, admin: Principal) -> list[ClientOut]:
         .order_by(ApiClient.client_id)
     )
     found = list((await session.scalars(query)).all())
-    grants = await active_grants_of_clients(session, [c.id for c in found])
+    grants = await tokens.active_grants_of_clients(session, [c.id for c in found])
     out = [from_row(ClientOut, client, grants=[grant_out(g) for g in grants[client.id]]) for client in found]
     return out
 
@@ -476,12 +474,4 @@ async def end_session(session: AsyncSession, admin: Principal, session_id: uuid.
         raise NotFound(Message("会话不存在", "No such session"))
     _, grants = await visible_user(session, admin, owner)
     managed(admin, grants)
-    await revoke_family(session, session_id)
-    record(
-        session,
-        AuditAction.session_revoked,
-        actor=admin.subject,
-        subject=f"user:{owner}",
-        region=grants[0].region if grants else None,
-        details={"family_id": str(session_id)},
-    )
+    await sign_out.end_session(session, session_id, actor=admin.subject, user_id=owner, region=_region_of(grants))

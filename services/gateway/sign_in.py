@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from services.gateway import tokens
 from services.gateway.audit import AuditAction, record
 from services.gateway.client_address import client_address
 from services.gateway.keys import SigningKeys
@@ -19,14 +20,7 @@ from services.gateway.passwords import SecretHasher
 from services.gateway.schemas import TokenResponse
 from services.gateway.settings import Settings
 from services.gateway.sign_in_throttle import Thresholds, wait_seconds
-from services.gateway.tokens import (
-    client_principal,
-    client_secret_matches,
-    issue_access_token,
-    new_refresh_token,
-    rotate_refresh_token,
-    user_principal,
-)
+from services.gateway.state import gateway_state
 from shared.auth import Principal
 from shared.i18n import Message
 from shared.problems import BadRequest, TooManyRequests, Unauthorized
@@ -55,6 +49,28 @@ class Caller:
         return cls(ip=client_address(request), user_agent=request.headers.get("user-agent"))
 
 
+@dataclass(frozen=True)
+class SignInDesk:
+    """What every grant needs besides the credentials: the gateway's settings, signing keys and secret hasher,
+    and who is asking."""
+
+    settings: Settings
+    keys: SigningKeys
+    hasher: SecretHasher
+    caller: Caller
+
+    @classmethod
+    def of(cls, request: Request) -> SignInDesk:
+        state = gateway_state(request)
+        return cls(state.settings, state.signing_keys, state.hasher, Caller.of(request))
+
+    def tokens(self, principal: Principal, version: int, refresh: str | None = None) -> TokenResponse:
+        """An access token of ``principal`` at the account's token ``version`` (and the refresh token, if any)."""
+        ttl = self.settings.access_token_ttl_seconds
+        access = tokens.issue_access_token(self.keys, principal, ttl, token_version=version)
+        return TokenResponse(access_token=access, expires_in=ttl, refresh_token=refresh)
+
+
 async def _refused(
     session: AsyncSession, caller: Caller, subject: str, grant_type: str, detail: Message, error: str
 ) -> Unauthorized:
@@ -65,35 +81,19 @@ async def _refused(
     return oauth_error(detail, error)
 
 
-def _tokens(
-    keys: SigningKeys, settings: Settings, principal: Principal, version: int, refresh: str | None = None
-) -> TokenResponse:
-    """An access token of ``principal`` at the account's token ``version`` (and the refresh token, if any)."""
-    ttl = settings.access_token_ttl_seconds
-    access = issue_access_token(keys, principal, ttl, token_version=version)
-    return TokenResponse(access_token=access, expires_in=ttl, refresh_token=refresh)
-
-
 async def password_sign_in(
-    session: AsyncSession,
-    *,
-    settings: Settings,
-    keys: SigningKeys,
-    hasher: SecretHasher,
-    username: str | None,
-    password: str | None,
-    caller: Caller,
+    session: AsyncSession, desk: SignInDesk, *, username: str | None, password: str | None
 ) -> TokenResponse:
     """The password grant: an access token and a refresh token, or 401 (one answer for either mistake)."""
     if not username or password is None:
         raise BadRequest(Message("需要 username 和 password", "username and password are required"))
     limits = Thresholds(
-        account_failures=settings.signin_max_failures,
-        address_failures=settings.signin_address_max_failures,
-        window_seconds=settings.signin_failure_window_seconds,
-        max_delay_seconds=settings.signin_max_delay_seconds,
+        account_failures=desk.settings.signin_max_failures,
+        address_failures=desk.settings.signin_address_max_failures,
+        window_seconds=desk.settings.signin_failure_window_seconds,
+        max_delay_seconds=desk.settings.signin_max_delay_seconds,
     )
-    wait = await wait_seconds(session, account=username, address=caller.ip, limits=limits)
+    wait = await wait_seconds(session, account=username, address=desk.caller.ip, limits=limits)
     if wait:
         raise TooManyRequests(
             Message("登录失败次数过多，请 {seconds} 秒后再试", "Too many failed sign-ins; retry in {seconds} s"),
@@ -101,13 +101,13 @@ async def password_sign_in(
             seconds=wait,
         )
     user = await session.scalar(select(User).where(User.username == username))
-    ok = hasher.verify(user.password_hash if user else None, password)
+    ok = desk.hasher.verify(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
-        raise await _refused(session, caller, username, "password", BAD_CREDENTIALS, "invalid_grant")
+        raise await _refused(session, desk.caller, username, "password", BAD_CREDENTIALS, "invalid_grant")
     version = user.token_version  # read before the grants: a grant changed meanwhile makes it stale
-    principal = await user_principal(session, user)
-    _, refresh = await new_refresh_token(
-        session, user.id, settings.refresh_token_ttl_seconds, user_agent=caller.user_agent, ip=caller.ip
+    principal = await tokens.user_principal(session, user)
+    _, refresh = await tokens.new_refresh_token(
+        session, user.id, desk.settings.refresh_token_ttl_seconds, user_agent=desk.caller.user_agent, ip=desk.caller.ip
     )
     record(
         session,
@@ -115,46 +115,37 @@ async def password_sign_in(
         actor=principal.subject,
         subject=principal.subject,
         region=principal.regions()[0] if principal.grants else None,
-        ip=caller.ip,
+        ip=desk.caller.ip,
         details={"username": username, "grant_type": "password"},
     )
-    return _tokens(keys, settings, principal, version, refresh)
+    return desk.tokens(principal, version, refresh)
 
 
 async def client_sign_in(
-    session: AsyncSession,
-    *,
-    settings: Settings,
-    keys: SigningKeys,
-    hasher: SecretHasher,
-    client_id: str,
-    client_secret: str,
-    caller: Caller,
+    session: AsyncSession, desk: SignInDesk, *, client_id: str, client_secret: str
 ) -> TokenResponse:
     """The client-credentials grant: an access token (no refresh token, RFC 6749 §4.4.3: the client asks
     again), or 401 for an unknown client, a wrong secret (the previous one works for the rotation's grace
     period) or a disabled client, audited."""
     client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
-    ok = client_secret_matches(hasher, client, client_secret, settings.client_secret_grace_seconds)
+    ok = tokens.client_secret_matches(desk.hasher, client, client_secret, desk.settings.client_secret_grace_seconds)
     if client is None or not ok or not client.active:
-        raise await _refused(session, caller, client_id, "client_credentials", BAD_CLIENT, "invalid_client")
+        raise await _refused(session, desk.caller, client_id, "client_credentials", BAD_CLIENT, "invalid_client")
     version = client.token_version
-    return _tokens(keys, settings, await client_principal(session, client), version)
+    return desk.tokens(await tokens.client_principal(session, client), version)
 
 
-async def refresh_sign_in(
-    session: AsyncSession, *, settings: Settings, keys: SigningKeys, refresh_token: str | None, caller: Caller
-) -> TokenResponse:
+async def refresh_sign_in(session: AsyncSession, desk: SignInDesk, *, refresh_token: str | None) -> TokenResponse:
     """The refresh-token grant: the token rotates; a reused one ends its whole session."""
     if not refresh_token:
         raise BadRequest(Message("需要 refresh_token", "refresh_token is required"))
-    rotation = await rotate_refresh_token(
+    rotation = await tokens.rotate_refresh_token(
         session,
         refresh_token,
-        ttl_seconds=settings.refresh_token_ttl_seconds,
-        reuse_grace_seconds=settings.refresh_token_reuse_grace_seconds,
-        user_agent=caller.user_agent,
-        ip=caller.ip,
+        ttl_seconds=desk.settings.refresh_token_ttl_seconds,
+        reuse_grace_seconds=desk.settings.refresh_token_reuse_grace_seconds,
+        user_agent=desk.caller.user_agent,
+        ip=desk.caller.ip,
     )
     if rotation.reused and rotation.token is not None:
         # Commit the family's revocation before refusing: the copy must be dead too.
@@ -163,7 +154,7 @@ async def refresh_sign_in(
             AuditAction.refresh_token_reused,
             actor=None,
             subject=f"user:{rotation.token.user_id}",
-            ip=caller.ip,
+            ip=desk.caller.ip,
             details={"family_id": str(rotation.token.family_id)},
         )
         await session.commit()
@@ -173,25 +164,16 @@ async def refresh_sign_in(
     if token is None or rotation.successor is None or user is None or not user.active:
         raise oauth_error(BAD_REFRESH, "invalid_grant")
     version = user.token_version
-    principal = await user_principal(session, user)  # roles as they are now, not as at sign-in
-    return _tokens(keys, settings, principal, version, rotation.successor)
+    principal = await tokens.user_principal(session, user)  # roles as they are now, not as at sign-in
+    return desk.tokens(principal, version, rotation.successor)
 
 
 async def step_up(
-    session: AsyncSession,
-    *,
-    settings: Settings,
-    keys: SigningKeys,
-    hasher: SecretHasher,
-    user_id: uuid.UUID,
-    password: str | None,
-    caller: Caller,
+    session: AsyncSession, desk: SignInDesk, *, user_id: uuid.UUID, password: str | None
 ) -> TokenResponse:
     """Step-up confirmation of a signed-in user before a consequential act (approving a payroll run): the
     password again, through the same checks, throttle and audit as a sign-in; fresh tokens for the act."""
     user = await session.get(User, user_id)
     if user is None:
         raise oauth_error(BAD_CREDENTIALS, "invalid_grant")
-    return await password_sign_in(
-        session, settings=settings, keys=keys, hasher=hasher, username=user.username, password=password, caller=caller
-    )
+    return await password_sign_in(session, desk, username=user.username, password=password)

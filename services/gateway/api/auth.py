@@ -5,27 +5,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.gateway.audit import AuditAction, record
+from services.gateway import sign_out
 from services.gateway.client_address import client_address
 from services.gateway.schemas import GrantIn, PrincipalOut, TokenResponse
-from services.gateway.settings import Settings
-from services.gateway.sign_in import Caller, client_sign_in, password_sign_in, refresh_sign_in
+from services.gateway.sign_in import SignInDesk, client_sign_in, password_sign_in, refresh_sign_in
 from services.gateway.state import gateway_state
-from services.gateway.tokens import (
-    find_refresh_token,
-    revoke_family,
-    revoke_user_sessions,
-)
 from shared.auth import CurrentPrincipal
 from shared.db import SessionDep
 from shared.i18n import Message
-from shared.problems import BadRequest, Forbidden, problem_responses
+from shared.problems import BadRequest, problem_responses
 
 router = APIRouter(tags=["auth"])
 
@@ -65,19 +58,9 @@ async def issue_token(
     client_secret: Annotated[str | None, Form()] = None,
     refresh_token: Annotated[str | None, Form()] = None,
 ) -> TokenResponse:
-    settings: Settings = gateway_state(request).settings
-    keys = gateway_state(request).signing_keys
-    caller = Caller.of(request)
+    desk = SignInDesk.of(request)
     if grant_type == "password":
-        return await password_sign_in(
-            session,
-            settings=settings,
-            keys=keys,
-            hasher=gateway_state(request).hasher,
-            username=username,
-            password=password,
-            caller=caller,
-        )
+        return await password_sign_in(session, desk, username=username, password=password)
 
     if grant_type == "client_credentials":
         basic = _basic_credentials(request)
@@ -85,18 +68,10 @@ async def issue_token(
             client_id, client_secret = basic
         if not client_id or client_secret is None:
             raise BadRequest(Message("需要 client_id 和 client_secret", "client_id and client_secret are required"))
-        return await client_sign_in(
-            session,
-            settings=settings,
-            keys=keys,
-            hasher=gateway_state(request).hasher,
-            client_id=client_id,
-            client_secret=client_secret,
-            caller=caller,
-        )
+        return await client_sign_in(session, desk, client_id=client_id, client_secret=client_secret)
 
     if grant_type == "refresh_token":
-        return await refresh_sign_in(session, settings=settings, keys=keys, refresh_token=refresh_token, caller=caller)
+        return await refresh_sign_in(session, desk, refresh_token=refresh_token)
 
     problem = BadRequest(
         Message("不支持的 grant_type：{grant_type}", "Unsupported grant_type: {grant_type}"), grant_type=grant_type[:40]
@@ -112,17 +87,7 @@ async def issue_token(
     responses=problem_responses(422),
 )
 async def revoke_token(request: Request, session: SessionDep, token: Annotated[str, Form()]) -> JSONResponse:
-    found = await find_refresh_token(session, token)
-    if found is not None:
-        await revoke_family(session, found.family_id)
-        record(
-            session,
-            AuditAction.session_revoked,
-            actor=f"user:{found.user_id}",
-            subject=f"user:{found.user_id}",
-            ip=client_address(request),
-            details={"family_id": str(found.family_id)},
-        )
+    await sign_out.revoke_refresh_token(session, token, client_address(request))
     # RFC 7009 §2.2: the answer is the same whether or not the token was valid.
     return JSONResponse({}, status_code=200)
 
@@ -139,19 +104,7 @@ async def revoke_token(request: Request, session: SessionDep, token: Annotated[s
     responses=problem_responses(401, 403),
 )
 async def revoke_all(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    kind, _, ident = principal.subject.partition(":")
-    if kind != "user":
-        raise Forbidden(Message("仅用于用户账号", "For user accounts only"))
-    user_id = uuid.UUID(ident)
-    await revoke_user_sessions(session, user_id)
-    record(
-        session,
-        AuditAction.session_revoked,
-        actor=principal.subject,
-        subject=principal.subject,
-        ip=client_address(request),
-        details={"all": True},
-    )
+    await sign_out.sign_out_everywhere(session, principal, client_address(request))
     return Response(status_code=204)
 
 

@@ -4,25 +4,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.types import DecoratedCallable
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
-from services.gateway import accounts
-from services.gateway.schemas import (
-    ClientCreate,
-    ClientOut,
-    ClientSecret,
-    GrantIn,
-    GrantOut,
-    SessionOut,
-    UserCreate,
-    UserOut,
-    UserPatch,
-)
+from services.gateway import accounts, schemas
 from services.gateway.state import gateway_state
 from services.gateway.worker_lookup import worker_community
 from shared.auth import ADMIN_ROLES, Principal, require
@@ -37,6 +28,11 @@ router = APIRouter(prefix="/api/v1/identity", tags=["identity"])
 Admin = Annotated[Principal, require(*ADMIN_ROLES)]
 
 
+def _ending(path: str, summary: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """``@router.delete`` of what an administrator ends (a grant, a session): 204, or 404 outside its scope."""
+    return router.delete(path, summary=summary, status_code=204, responses=problem_responses(401, 403, 404))
+
+
 def _community_of(request: Request) -> accounts.CommunityOf:
     async def community_of(worker_id: uuid.UUID) -> str | None:
         return await worker_community(request, worker_id)
@@ -48,12 +44,12 @@ def _community_of(request: Request) -> accounts.CommunityOf:
     "/users",
     summary="创建用户 create a user with its grants",
     status_code=201,
-    response_model=UserOut,
+    response_model=schemas.UserOut,
     responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def create_user(
-    body: UserCreate, admin: Admin, session: SessionDep, request: Request, response: Response
-) -> UserOut:
+    body: schemas.UserCreate, admin: Admin, session: SessionDep, request: Request, response: Response
+) -> schemas.UserOut:
     user, shown = await accounts.create_user(
         session, admin, body, gateway_state(request).hasher, _community_of(request)
     )
@@ -65,7 +61,7 @@ async def create_user(
 @paged_route(
     router,
     "/users",
-    UserOut,
+    schemas.UserOut,
     summary="用户列表 users the caller may see (phones masked)",
 )
 async def list_users(
@@ -74,19 +70,19 @@ async def list_users(
     region: Annotated[RegionCode | None, Query(description="只看该区划内 within this region")] = None,
     right: Annotated[str | None, Query(description="持有该权限 holding this right")] = None,
     active: Annotated[bool | None, Query(description="是否启用")] = None,
-) -> Page[UserOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[UserOut]:
+) -> Page[schemas.UserOut] | StreamingResponse:
+    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[schemas.UserOut]:
         return await accounts.users_page(
             session, admin, region=region, right=right, active=active, cursor=cursor, limit=limit
         )
 
-    return await answer(page, UserOut, "users")
+    return await answer(page, schemas.UserOut, "users")
 
 
 @router.get(
     "/users/{user_id}",
     summary="查看用户 one user; ?unmasked=true shows the phone to holders of personal_data (audited)",
-    response_model=UserOut,
+    response_model=schemas.UserOut,
     responses=problem_responses(401, 403, 404),
 )
 async def get_user(
@@ -95,7 +91,7 @@ async def get_user(
     session: SessionDep,
     response: Response,
     unmasked: Annotated[bool, Query(description="显示完整手机号（需 personal_data 授权，留审计）")] = False,
-) -> UserOut:
+) -> schemas.UserOut:
     user, shown = await accounts.read_user(session, admin, user_id, unmasked)
     response.headers["ETag"] = etag(user.id, user.version)
     return shown
@@ -104,12 +100,12 @@ async def get_user(
 @router.patch(
     "/users/{user_id}",
     summary="修改用户 change name, phone, password, active or worker (If-Match required)",
-    response_model=UserOut,
+    response_model=schemas.UserOut,
     responses=problem_responses(401, 403, 404, 412, 422, 428, 503),
 )
 async def update_user(
-    user_id: uuid.UUID, body: UserPatch, admin: Admin, session: SessionDep, request: Request, response: Response
-) -> UserOut:
+    user_id: uuid.UUID, body: schemas.UserPatch, admin: Admin, session: SessionDep, request: Request, response: Response
+) -> schemas.UserOut:
     if_match = partial(check_if_match, request)  # the stored version is read under the use case's lock
     user, shown = await accounts.update_user(
         session, admin, user_id, body, if_match, gateway_state(request).hasher, _community_of(request)
@@ -122,60 +118,62 @@ async def update_user(
     "/users/{user_id}/grants",
     summary="授予角色 grant a role or the personal-data right",
     status_code=201,
-    response_model=GrantOut,
+    response_model=schemas.GrantOut,
     responses=problem_responses(401, 403, 404, 422),
 )
-async def grant_to_user(user_id: uuid.UUID, body: GrantIn, admin: Admin, session: SessionDep) -> GrantOut:
+async def grant_to_user(
+    user_id: uuid.UUID, body: schemas.GrantIn, admin: Admin, session: SessionDep
+) -> schemas.GrantOut:
     return await accounts.grant_to_user(session, admin, user_id, body)
 
 
-@router.delete(
-    "/grants/{grant_id}",
-    summary="撤销授权 revoke a grant (tokens already issued with it are refused within seconds)",
-    status_code=204,
-    responses=problem_responses(401, 403, 404),
-)
-async def revoke_grant(grant_id: uuid.UUID, admin: Admin, session: SessionDep) -> Response:
+@_ending("/grants/{grant_id}", "撤销授权 revoke a grant (tokens already issued with it are refused within seconds)")
+async def revoke_grant(grant_id: uuid.UUID, admin: Admin, session: SessionDep) -> None:
     await accounts.revoke_grant(session, admin, grant_id)
-    return Response(status_code=204)
 
 
 @router.post(
     "/clients",
     summary="创建接入客户端 create an API client (its secret is shown once)",
     status_code=201,
-    response_model=ClientSecret,
+    response_model=schemas.ClientSecret,
     responses=problem_responses(401, 403, 409, 422),
 )
-async def create_client(body: ClientCreate, admin: Admin, session: SessionDep, request: Request) -> ClientSecret:
+async def create_client(
+    body: schemas.ClientCreate, admin: Admin, session: SessionDep, request: Request
+) -> schemas.ClientSecret:
     return await accounts.create_client(session, admin, body, gateway_state(request).hasher)
 
 
 @list_route(
     router,
     "/clients",
-    ClientOut,
+    schemas.ClientOut,
     summary="接入客户端列表 API clients the caller may see",
     problems=(401, 403),
 )
-async def list_clients(answer: ListAnswer, admin: Admin, session: SessionDep) -> list[ClientOut] | StreamingResponse:
-    return await answer(await accounts.clients(session, admin), ClientOut, "clients")
+async def list_clients(
+    answer: ListAnswer, admin: Admin, session: SessionDep
+) -> list[schemas.ClientOut] | StreamingResponse:
+    return await answer(await accounts.clients(session, admin), schemas.ClientOut, "clients")
 
 
 @router.post(
     "/clients/{client_id}/secret",
     summary="更换客户端密钥 rotate an API client's secret (the old one works for the grace period)",
-    response_model=ClientSecret,
+    response_model=schemas.ClientSecret,
     responses=problem_responses(401, 403, 404),
 )
-async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep, request: Request) -> ClientSecret:
+async def rotate_client_secret(
+    client_id: str, admin: Admin, session: SessionDep, request: Request
+) -> schemas.ClientSecret:
     return await accounts.rotate_client_secret(session, admin, client_id, gateway_state(request).hasher)
 
 
 @list_route(
     router,
     "/sessions",
-    SessionOut,
+    schemas.SessionOut,
     summary="会话列表 live sessions (refresh-token families) of the users the caller may see",
     problems=(401, 403),
 )
@@ -184,16 +182,10 @@ async def list_sessions(
     admin: Admin,
     session: SessionDep,
     user_id: Annotated[uuid.UUID | None, Query()] = None,
-) -> list[SessionOut] | StreamingResponse:
-    return await answer(await accounts.live_sessions(session, admin, user_id), SessionOut, "sessions")
+) -> list[schemas.SessionOut] | StreamingResponse:
+    return await answer(await accounts.live_sessions(session, admin, user_id), schemas.SessionOut, "sessions")
 
 
-@router.delete(
-    "/sessions/{session_id}",
-    summary="结束会话 revoke a session: its refresh token stops working at once",
-    status_code=204,
-    responses=problem_responses(401, 403, 404),
-)
-async def end_session(session_id: uuid.UUID, admin: Admin, session: SessionDep) -> Response:
+@_ending("/sessions/{session_id}", "结束会话 revoke a session: its refresh token stops working at once")
+async def end_session(session_id: uuid.UUID, admin: Admin, session: SessionDep) -> None:
     await accounts.end_session(session, admin, session_id)
-    return Response(status_code=204)

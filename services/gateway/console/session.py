@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request, Response
 
 from services.gateway.schemas import TokenResponse
-from services.gateway.sign_in import Caller, refresh_sign_in
+from services.gateway.sign_in import SignInDesk, refresh_sign_in
 from shared.auth import Principal
 from shared.problems import Problem
 
@@ -91,19 +91,13 @@ T = TypeVar("T")
 
 
 async def signed_in(request: Request, grant: Callable[..., Awaitable[T]], **credentials: Any) -> T:
-    """One of ``sign_in``'s grants (password, refresh, step-up) with the gateway's settings, signing keys and
-    the caller, in a transaction of its own committed whether the grant succeeds or refuses: a refusal is
+    """One of ``sign_in``'s grants (password, refresh, step-up) with the gateway's settings, signing keys, hasher
+    and the caller, in a transaction of its own committed whether the grant succeeds or refuses: a refusal is
     audited and throttled, a reused refresh token's revocation kept. A refusal is raised (``Problem``)."""
     app = request.app
     async with app.state.sessionmaker() as session:
         try:
-            result = await grant(
-                session,
-                settings=app.state.settings,
-                keys=app.state.signing_keys,
-                caller=Caller.of(request),
-                **credentials,
-            )
+            result = await grant(session, SignInDesk.of(request), **credentials)
         except Problem:
             await session.commit()
             raise

@@ -47,9 +47,7 @@ async def sign_in(
     if not csrf_ok(request, csrf):
         return page(request, "sign_in.html", None, status_code=403, next=_safe_next(next), error="csrf")
     try:
-        tokens = await signed_in(
-            request, password_sign_in, hasher=request.app.state.hasher, username=username, password=password
-        )
+        tokens = await signed_in(request, password_sign_in, username=username, password=password)
     except Problem as exc:
         return page(request, "sign_in.html", None, status_code=exc.status, next=_safe_next(next), error="bad")
     response = redirect(request, _safe_next(next))

@@ -116,7 +116,7 @@ async def _stepped_up(request: Request, user: ConsoleUser, password: str) -> Con
     token, or the refusal (a wrong password, a throttled account)."""
     user_id = uuid.UUID(user.principal.subject.removeprefix("user:"))
     try:
-        fresh = await signed_in(request, step_up, hasher=request.app.state.hasher, user_id=user_id, password=password)
+        fresh = await signed_in(request, step_up, user_id=user_id, password=password)
     except Problem as refused:  # the failed attempt is audited and throttled
         return refused
     return ConsoleApi(request, ConsoleUser(user.principal, fresh.access_token), language_of(request))
