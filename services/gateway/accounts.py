@@ -17,26 +17,15 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway import admin_scope, sign_out, tokens
+from services.gateway import admin_scope, schemas, sign_out, tokens
 from services.gateway.audit import AuditAction, record
 from services.gateway.models import PERSONAL_DATA, ApiClient, Grant, RefreshToken, User
 from services.gateway.passwords import SecretHasher
-from services.gateway.schemas import (
-    ClientCreate,
-    ClientOut,
-    ClientSecret,
-    GrantIn,
-    GrantOut,
-    SessionOut,
-    UserCreate,
-    UserOut,
-    UserPatch,
-)
 from shared.auth import ADMIN_ROLES, Principal
 from shared.i18n import Message
 from shared.masking import mask_phone
 from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
-from shared.problems import Conflict, FieldError, Forbidden, NotFound, UnprocessableContent
+from shared.problems import Conflict, FieldError, Forbidden, NotFound, Problem, UnprocessableContent
 from shared.read_models import from_row
 from shared.regions import contains, scope_prefix
 
@@ -45,13 +34,13 @@ NOT_FOUND_CLIENT = Message("客户端不存在", "No such client")
 CommunityOf = Callable[[uuid.UUID], Awaitable[str | None]]  # the roster's community of a worker, or None
 
 
-def grant_out(grant: Grant) -> GrantOut:
-    return GrantOut(
+def grant_out(grant: Grant) -> schemas.GrantOut:
+    return schemas.GrantOut(
         id=grant.id, right=grant.right, region=grant.region, granted_by=grant.granted_by, granted_at=grant.granted_at
     )
 
 
-def check_grants(admin: Principal, grants: list[GrantIn], pointer: str = "/body/grants") -> None:
+def check_grants(admin: Principal, grants: list[schemas.GrantIn], pointer: str = "/body/grants") -> None:
     """Every requested grant is a known right, at the right level (422), and one the admin may give (403, AC2)."""
     errors: list[FieldError] = []
     refused: list[FieldError] = []
@@ -130,6 +119,13 @@ def managed(admin: Principal, grants: list[Grant]) -> None:
         raise Forbidden(READ_ONLY_ACCOUNT, rule=admin_scope.RULE_READ_ONLY_ABOVE)
 
 
+def _worker_refused(kind: type[Problem], detail: Message, why: Message, error_type: str, **params: Any) -> Problem:
+    """AC1 refuses the worker bound to an account: ``kind`` with ``detail``, its ``worker_id`` error saying ``why``."""
+    rule = admin_scope.RULE_OBJECT_SCOPE
+    errors = [FieldError.of("worker_id", why, rule=rule, type=error_type)]
+    return kind(detail, rule=rule, errors=errors, **params)
+
+
 async def check_worker(
     community_of: CommunityOf, admin: Principal, worker_id: uuid.UUID, grants: list[tuple[str, str]]
 ) -> None:
@@ -139,38 +135,28 @@ async def check_worker(
     """
     community = await community_of(worker_id)
     if community is None or not admin_scope.sees(admin, [community]):
-        raise NotFound(
+        raise _worker_refused(
+            NotFound,
             Message("社工不存在：{id}", "No such worker: {id}"),
-            rule=admin_scope.RULE_OBJECT_SCOPE,
-            errors=[
-                FieldError.of(
-                    "worker_id",
-                    Message("本辖区没有该社工", "No such worker in this administrator's region"),
-                    rule=admin_scope.RULE_OBJECT_SCOPE,
-                    type="not_found",
-                )
-            ],
+            Message("本辖区没有该社工", "No such worker in this administrator's region"),
+            "not_found",
             id=str(worker_id),
         )
     if not any(right != PERSONAL_DATA and contains(region, community) for right, region in grants):
-        raise UnprocessableContent(
+        raise _worker_refused(
+            UnprocessableContent,
             Message("社工所在社区不在该账号的授权范围内", "The worker's community lies outside the account's grants"),
-            rule=admin_scope.RULE_OBJECT_SCOPE,
-            errors=[
-                FieldError.of(
-                    "worker_id",
-                    Message(
-                        f"社工在 {community}，该账号没有覆盖它的角色授权",
-                        f"the worker works in {community}, which no role grant of the account covers",
-                    ),
-                    rule=admin_scope.RULE_OBJECT_SCOPE,
-                    type="worker_outside_grants",
-                )
-            ],
+            Message(
+                f"社工在 {community}，该账号没有覆盖它的角色授权",
+                f"the worker works in {community}, which no role grant of the account covers",
+            ),
+            "worker_outside_grants",
         )
 
 
-def add_grants(session: AsyncSession, admin: Principal, grants: list[GrantIn], **holder: uuid.UUID) -> list[Grant]:
+def add_grants(
+    session: AsyncSession, admin: Principal, grants: list[schemas.GrantIn], **holder: uuid.UUID
+) -> list[Grant]:
     rows = [Grant(right=g.right, region=g.region, granted_by=admin.subject, **holder) for g in grants]
     session.add_all(rows)
     for grant in grants:
@@ -219,8 +205,8 @@ async def visible_user(session: AsyncSession, admin: Principal, user_id: uuid.UU
     return user, grants
 
 
-def user_out(user: User, grants: list[Grant], *, unmask: bool = False) -> UserOut:
-    return UserOut(
+def user_out(user: User, grants: list[Grant], *, unmask: bool = False) -> schemas.UserOut:
+    return schemas.UserOut(
         id=user.id,
         username=user.username,
         name=user.name,
@@ -247,8 +233,8 @@ async def visible_client(session: AsyncSession, admin: Principal, client_id: str
 
 
 async def create_user(
-    session: AsyncSession, admin: Principal, body: UserCreate, hasher: SecretHasher, community_of: CommunityOf
-) -> tuple[User, UserOut]:
+    session: AsyncSession, admin: Principal, body: schemas.UserCreate, hasher: SecretHasher, community_of: CommunityOf
+) -> tuple[User, schemas.UserOut]:
     check_grants(admin, body.grants)
     if body.worker_id is not None:
         await check_worker(community_of, admin, body.worker_id, [(g.right, g.region) for g in body.grants])
@@ -280,7 +266,7 @@ async def users_page(
     active: bool | None,
     cursor: str | None,
     limit: int,
-) -> Page[UserOut]:
+) -> Page[schemas.UserOut]:
     filters = {"region": region, "right": right, "active": active}
     grant_filter = [Grant.user_id == User.id, Grant.revoked_at.is_(None), in_scope(admin)]
     if region:
@@ -297,12 +283,12 @@ async def users_page(
     grants = await tokens.active_grants_of_users(session, [u.id for u in users])
     items = [user_out(u, grants[u.id]) for u in users]
     next_cursor = encode_cursor([users[-1].username], filters) if more else None
-    return Page[UserOut](items=items, next_cursor=next_cursor)
+    return Page[schemas.UserOut](items=items, next_cursor=next_cursor)
 
 
 async def read_user(
     session: AsyncSession, admin: Principal, user_id: uuid.UUID, unmasked: bool
-) -> tuple[User, UserOut]:
+) -> tuple[User, schemas.UserOut]:
     user, grants = await visible_user(session, admin, user_id)
     regions = [g.region for g in grants]
     unmask = unmasked and any(admin.may_unmask(r) for r in regions)
@@ -315,11 +301,11 @@ async def update_user(
     session: AsyncSession,
     admin: Principal,
     user_id: uuid.UUID,
-    body: UserPatch,
+    body: schemas.UserPatch,
     if_match: Callable[[uuid.UUID, int], None],
     hasher: SecretHasher,
     community_of: CommunityOf,
-) -> tuple[User, UserOut]:
+) -> tuple[User, schemas.UserOut]:
     user, grants = await visible_user(session, admin, user_id)
     managed(admin, grants)  # visible, but holding what this admin could not grant: read-only (AC4)
     if_match(user.id, user.version)
@@ -348,7 +334,9 @@ async def update_user(
     return user, user_out(user, grants)
 
 
-async def grant_to_user(session: AsyncSession, admin: Principal, user_id: uuid.UUID, body: GrantIn) -> GrantOut:
+async def grant_to_user(
+    session: AsyncSession, admin: Principal, user_id: uuid.UUID, body: schemas.GrantIn
+) -> schemas.GrantOut:
     _, grants = await visible_user(session, admin, user_id)
     not_self(admin, user_id)
     managed(admin, grants)
@@ -382,8 +370,8 @@ async def revoke_grant(session: AsyncSession, admin: Principal, grant_id: uuid.U
 
 
 async def create_client(
-    session: AsyncSession, admin: Principal, body: ClientCreate, hasher: SecretHasher
-) -> ClientSecret:
+    session: AsyncSession, admin: Principal, body: schemas.ClientCreate, hasher: SecretHasher
+) -> schemas.ClientSecret:
     check_grants(admin, body.grants)
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
@@ -397,10 +385,10 @@ async def create_client(
     await _added(session, client, taken)
     add_grants(session, admin, body.grants, client_pk=client.id)
     record(session, AuditAction.client_created, actor=admin.subject, subject=f"client:{client.client_id}")
-    return ClientSecret(client_id=client.client_id, client_secret=secret)
+    return schemas.ClientSecret(client_id=client.client_id, client_secret=secret)
 
 
-async def clients(session: AsyncSession, admin: Principal) -> list[ClientOut]:
+async def clients(session: AsyncSession, admin: Principal) -> list[schemas.ClientOut]:
     query = (
         select(ApiClient)
         .where(exists().where(Grant.client_pk == ApiClient.id, Grant.revoked_at.is_(None), in_scope(admin)))
@@ -408,23 +396,23 @@ async def clients(session: AsyncSession, admin: Principal) -> list[ClientOut]:
     )
     found = list((await session.scalars(query)).all())
     grants = await tokens.active_grants_of_clients(session, [c.id for c in found])
-    out = [from_row(ClientOut, client, grants=[grant_out(g) for g in grants[client.id]]) for client in found]
+    out = [from_row(schemas.ClientOut, client, grants=[grant_out(g) for g in grants[client.id]]) for client in found]
     return out
 
 
 async def rotate_client_secret(
     session: AsyncSession, admin: Principal, client_id: str, hasher: SecretHasher
-) -> ClientSecret:
+) -> schemas.ClientSecret:
     client, grants = await visible_client(session, admin, client_id)
     managed(admin, grants)
     secret = secrets.token_urlsafe(32)
     client.secret_hash = hasher.hash(secret)
     client.version += 1
     record(session, AuditAction.client_secret_rotated, actor=admin.subject, subject=f"client:{client.client_id}")
-    return ClientSecret(client_id=client.client_id, client_secret=secret)
+    return schemas.ClientSecret(client_id=client.client_id, client_secret=secret)
 
 
-async def live_sessions(session: AsyncSession, admin: Principal, user_id: uuid.UUID | None) -> list[SessionOut]:
+async def live_sessions(session: AsyncSession, admin: Principal, user_id: uuid.UUID | None) -> list[schemas.SessionOut]:
     now = datetime.now(UTC)
     visible_user = exists().where(Grant.user_id == RefreshToken.user_id, Grant.revoked_at.is_(None), in_scope(admin))
     query = (
@@ -454,7 +442,7 @@ async def live_sessions(session: AsyncSession, admin: Principal, user_id: uuid.U
         )
     }
     out = [
-        SessionOut(
+        schemas.SessionOut(
             id=family_id,
             user_id=owner,
             started_at=started,

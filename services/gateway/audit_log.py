@@ -14,6 +14,7 @@ from services.gateway.models import AuditEvent
 from services.gateway.schemas import AuditEventOut
 from shared.auth import Principal, Role
 from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.read_models import from_row
 from shared.regions import RegionLevel, level, scope_prefix
 
 READERS = (Role.auditor, Role.province_admin)
@@ -56,18 +57,8 @@ async def audit_page(
     rows, more = await fetch_page(session, query, limit)
     accounts = await account_names(session, [s for r in rows for s in (r.actor, r.subject)])
     items = [
-        AuditEventOut(
-            id=r.id,
-            occurred_at=r.occurred_at,
-            action=r.action,
-            actor=r.actor,
-            subject=r.subject,
-            region=r.region,
-            ip=r.ip,
-            request_id=r.request_id,
-            details=r.details,
-            actor_account=accounts.get(r.actor or ""),
-            subject_account=accounts.get(r.subject or ""),
+        from_row(
+            AuditEventOut, r, actor_account=accounts.get(r.actor or ""), subject_account=accounts.get(r.subject or "")
         )
         for r in rows
     ]

@@ -13,7 +13,18 @@ from fastapi.types import DecoratedCallable
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
-from services.gateway import accounts, schemas
+from services.gateway import accounts
+from services.gateway.schemas import (
+    ClientCreate,
+    ClientOut,
+    ClientSecret,
+    GrantIn,
+    GrantOut,
+    SessionOut,
+    UserCreate,
+    UserOut,
+    UserPatch,
+)
 from services.gateway.state import gateway_state
 from services.gateway.worker_lookup import worker_community
 from shared.auth import ADMIN_ROLES, Principal, require
@@ -44,12 +55,12 @@ def _community_of(request: Request) -> accounts.CommunityOf:
     "/users",
     summary="创建用户 create a user with its grants",
     status_code=201,
-    response_model=schemas.UserOut,
+    response_model=UserOut,
     responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def create_user(
-    body: schemas.UserCreate, admin: Admin, session: SessionDep, request: Request, response: Response
-) -> schemas.UserOut:
+    body: UserCreate, admin: Admin, session: SessionDep, request: Request, response: Response
+) -> UserOut:
     user, shown = await accounts.create_user(
         session, admin, body, gateway_state(request).hasher, _community_of(request)
     )
@@ -58,31 +69,26 @@ async def create_user(
     return shown
 
 
-@paged_route(
-    router,
-    "/users",
-    schemas.UserOut,
-    summary="用户列表 users the caller may see (phones masked)",
-)
+@paged_route(router, "/users", UserOut, summary="用户列表 users the caller may see (phones masked)")
 async def list_users(
     answer: PagedAnswer,
     admin: Admin,
     region: Annotated[RegionCode | None, Query(description="只看该区划内 within this region")] = None,
     right: Annotated[str | None, Query(description="持有该权限 holding this right")] = None,
     active: Annotated[bool | None, Query(description="是否启用")] = None,
-) -> Page[schemas.UserOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[schemas.UserOut]:
+) -> Page[UserOut] | StreamingResponse:
+    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[UserOut]:
         return await accounts.users_page(
             session, admin, region=region, right=right, active=active, cursor=cursor, limit=limit
         )
 
-    return await answer(page, schemas.UserOut, "users")
+    return await answer(page, UserOut, "users")
 
 
 @router.get(
     "/users/{user_id}",
     summary="查看用户 one user; ?unmasked=true shows the phone to holders of personal_data (audited)",
-    response_model=schemas.UserOut,
+    response_model=UserOut,
     responses=problem_responses(401, 403, 404),
 )
 async def get_user(
@@ -91,7 +97,7 @@ async def get_user(
     session: SessionDep,
     response: Response,
     unmasked: Annotated[bool, Query(description="显示完整手机号（需 personal_data 授权，留审计）")] = False,
-) -> schemas.UserOut:
+) -> UserOut:
     user, shown = await accounts.read_user(session, admin, user_id, unmasked)
     response.headers["ETag"] = etag(user.id, user.version)
     return shown
@@ -100,12 +106,12 @@ async def get_user(
 @router.patch(
     "/users/{user_id}",
     summary="修改用户 change name, phone, password, active or worker (If-Match required)",
-    response_model=schemas.UserOut,
+    response_model=UserOut,
     responses=problem_responses(401, 403, 404, 412, 422, 428, 503),
 )
 async def update_user(
-    user_id: uuid.UUID, body: schemas.UserPatch, admin: Admin, session: SessionDep, request: Request, response: Response
-) -> schemas.UserOut:
+    user_id: uuid.UUID, body: UserPatch, admin: Admin, session: SessionDep, request: Request, response: Response
+) -> UserOut:
     if_match = partial(check_if_match, request)  # the stored version is read under the use case's lock
     user, shown = await accounts.update_user(
         session, admin, user_id, body, if_match, gateway_state(request).hasher, _community_of(request)
@@ -118,12 +124,10 @@ async def update_user(
     "/users/{user_id}/grants",
     summary="授予角色 grant a role or the personal-data right",
     status_code=201,
-    response_model=schemas.GrantOut,
+    response_model=GrantOut,
     responses=problem_responses(401, 403, 404, 422),
 )
-async def grant_to_user(
-    user_id: uuid.UUID, body: schemas.GrantIn, admin: Admin, session: SessionDep
-) -> schemas.GrantOut:
+async def grant_to_user(user_id: uuid.UUID, body: GrantIn, admin: Admin, session: SessionDep) -> GrantOut:
     return await accounts.grant_to_user(session, admin, user_id, body)
 
 
@@ -136,44 +140,32 @@ async def revoke_grant(grant_id: uuid.UUID, admin: Admin, session: SessionDep) -
     "/clients",
     summary="创建接入客户端 create an API client (its secret is shown once)",
     status_code=201,
-    response_model=schemas.ClientSecret,
+    response_model=ClientSecret,
     responses=problem_responses(401, 403, 409, 422),
 )
-async def create_client(
-    body: schemas.ClientCreate, admin: Admin, session: SessionDep, request: Request
-) -> schemas.ClientSecret:
+async def create_client(body: ClientCreate, admin: Admin, session: SessionDep, request: Request) -> ClientSecret:
     return await accounts.create_client(session, admin, body, gateway_state(request).hasher)
 
 
-@list_route(
-    router,
-    "/clients",
-    schemas.ClientOut,
-    summary="接入客户端列表 API clients the caller may see",
-    problems=(401, 403),
-)
-async def list_clients(
-    answer: ListAnswer, admin: Admin, session: SessionDep
-) -> list[schemas.ClientOut] | StreamingResponse:
-    return await answer(await accounts.clients(session, admin), schemas.ClientOut, "clients")
+@list_route(router, "/clients", ClientOut, summary="接入客户端列表 API clients the caller may see", problems=(401, 403))
+async def list_clients(answer: ListAnswer, admin: Admin, session: SessionDep) -> list[ClientOut] | StreamingResponse:
+    return await answer(await accounts.clients(session, admin), ClientOut, "clients")
 
 
 @router.post(
     "/clients/{client_id}/secret",
     summary="更换客户端密钥 rotate an API client's secret (the old one works for the grace period)",
-    response_model=schemas.ClientSecret,
+    response_model=ClientSecret,
     responses=problem_responses(401, 403, 404),
 )
-async def rotate_client_secret(
-    client_id: str, admin: Admin, session: SessionDep, request: Request
-) -> schemas.ClientSecret:
+async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep, request: Request) -> ClientSecret:
     return await accounts.rotate_client_secret(session, admin, client_id, gateway_state(request).hasher)
 
 
 @list_route(
     router,
     "/sessions",
-    schemas.SessionOut,
+    SessionOut,
     summary="会话列表 live sessions (refresh-token families) of the users the caller may see",
     problems=(401, 403),
 )
@@ -182,8 +174,8 @@ async def list_sessions(
     admin: Admin,
     session: SessionDep,
     user_id: Annotated[uuid.UUID | None, Query()] = None,
-) -> list[schemas.SessionOut] | StreamingResponse:
-    return await answer(await accounts.live_sessions(session, admin, user_id), schemas.SessionOut, "sessions")
+) -> list[SessionOut] | StreamingResponse:
+    return await answer(await accounts.live_sessions(session, admin, user_id), SessionOut, "sessions")
 
 
 @_ending("/sessions/{session_id}", "结束会话 revoke a session: its refresh token stops working at once")

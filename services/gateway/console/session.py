@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Form, Request, Response
 
 from services.gateway.schemas import TokenResponse
 from services.gateway.sign_in import SignInDesk, refresh_sign_in
@@ -79,6 +79,11 @@ def ensure_csrf_cookie(request: Request, response: Response) -> None:
     new = getattr(request.state, "new_csrf", None)
     if new and not request.cookies.get(CSRF_COOKIE):
         response.set_cookie(CSRF_COOKIE, new, httponly=True, samesite="strict", secure=_secure(request), path="/")
+
+
+# The hidden field of every console form (checked by ``csrf_ok``), and a password typed into one.
+CsrfField = Annotated[str, Form(max_length=100)]
+PasswordField = Annotated[str, Form(max_length=200)]
 
 
 def csrf_ok(request: Request, submitted: str | None) -> bool:

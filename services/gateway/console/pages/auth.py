@@ -12,6 +12,8 @@ from services.gateway.console.i18n import LANGUAGE_COOKIE, LANGUAGES
 from services.gateway.console.render import SECURITY_HEADERS, page, redirect
 from services.gateway.console.session import (
     REFRESH_COOKIE,
+    CsrfField,
+    PasswordField,
     clear_session_cookies,
     csrf_ok,
     set_session_cookies,
@@ -40,8 +42,8 @@ async def sign_in_form(request: Request, next: str | None = None) -> HTMLRespons
 async def sign_in(
     request: Request,
     username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=200)],
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    password: PasswordField,
+    csrf: CsrfField = "",
     next: Annotated[str, Form(max_length=500)] = "/console/",
 ) -> Response:
     if not csrf_ok(request, csrf):
@@ -56,7 +58,7 @@ async def sign_in(
 
 
 @router.post("/console/sign-out")
-async def sign_out(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+async def sign_out(request: Request, csrf: CsrfField = "") -> Response:
     response = RedirectResponse("/console/sign-in", status_code=303, headers=SECURITY_HEADERS)
     if not csrf_ok(request, csrf):
         return response

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.console.render import SECURITY_HEADERS, page, redirect
-from services.gateway.console.session import User, csrf_ok
+from services.gateway.console.session import CsrfField, User, csrf_ok
 from services.gateway.console.upstream import Api, ApiError, ConsoleApi
 
 router = APIRouter()
@@ -51,7 +51,7 @@ async def upload(
     file: UploadFile,
     mode: Annotated[str, Form(max_length=20)] = "all_or_nothing",
     kind: Annotated[str, Form(max_length=20)] = "workforce",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
 ) -> Response:
     if not csrf_ok(request, csrf):
         return page(request, "imports.html", user, status_code=403, error="csrf", kinds=KINDS)

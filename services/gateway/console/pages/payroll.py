@@ -17,7 +17,7 @@ from services.gateway.account_names import account_names
 from services.gateway.console.filters import CHINA, Region
 from services.gateway.console.i18n import language_of
 from services.gateway.console.render import page, redirect
-from services.gateway.console.session import ConsoleUser, User, csrf_ok, signed_in
+from services.gateway.console.session import ConsoleUser, CsrfField, PasswordField, User, csrf_ok, signed_in
 from services.gateway.console.upstream import Api, ApiError, ConsoleApi
 from services.gateway.sign_in import step_up
 from shared.auth import ADMIN_ROLES
@@ -128,26 +128,50 @@ async def confirm_approval(request: Request, user: User, api: Api, run_id: uuid.
     return page(request, "payroll_approve.html", user, run=detail, error=None)
 
 
+async def _confirmed(
+    request: Request,
+    user: ConsoleUser,
+    run: dict[str, Any],
+    act: str,
+    password: str,
+    csrf: str,
+    body: dict[str, str] | None = None,
+    *,
+    missing: str | None = None,
+    **shown: Any,
+) -> Response:
+    """Approve or reverse a run (``act``, with ``body``) after the step-up confirmation: the run's page, or
+    ``payroll_<act>.html`` again with what stopped it (the form expired, a ``missing`` field, a wrong
+    password, the compensation service's refusal)."""
+
+    def again(status: int, error: str) -> HTMLResponse:
+        return page(request, f"payroll_{act}.html", user, status_code=status, run=run, error=error, **shown)
+
+    if not csrf_ok(request, csrf):
+        return again(403, "csrf")
+    if missing:
+        return again(422, missing)
+    confirmed = await _stepped_up(request, user, password)
+    if isinstance(confirmed, Problem):
+        return again(confirmed.status, "password")
+    try:
+        await confirmed.post("compensation", f"/payroll-runs/{run['id']}/{act}", body)
+    except ApiError as exc:
+        return again(exc.status, exc.detail)
+    return redirect(request, f"/console/payroll/{run['id']}", user)
+
+
 @router.post("/console/payroll/{run_id}/approve")
 async def approve(
     request: Request,
     user: User,
     api: Api,
     run_id: uuid.UUID,
-    password: Annotated[str, Form(max_length=200)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    password: PasswordField = "",
+    csrf: CsrfField = "",
 ) -> Response:
     detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-    if not csrf_ok(request, csrf):
-        return page(request, "payroll_approve.html", user, status_code=403, run=detail, error="csrf")
-    confirmed = await _stepped_up(request, user, password)
-    if isinstance(confirmed, Problem):
-        return page(request, "payroll_approve.html", user, status_code=confirmed.status, run=detail, error="password")
-    try:
-        await confirmed.post("compensation", f"/payroll-runs/{run_id}/approve", None)
-    except ApiError as exc:
-        return page(request, "payroll_approve.html", user, status_code=exc.status, run=detail, error=exc.detail)
-    return redirect(request, f"/console/payroll/{run_id}", user)
+    return await _confirmed(request, user, detail, "approve", password, csrf)
 
 
 @router.get("/console/payroll/{run_id}/reverse")
@@ -163,28 +187,15 @@ async def reverse(
     api: Api,
     run_id: uuid.UUID,
     reason: Annotated[str, Form(max_length=300)] = "",
-    password: Annotated[str, Form(max_length=200)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    password: PasswordField = "",
+    csrf: CsrfField = "",
 ) -> Response:
     """Reverse an approved run not yet paid after the step-up confirmation; the compensation service
     decides (county level and above; 409 for a paid run or one another run's corrections depend on)."""
     detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-
-    def again(status: int, error: str) -> HTMLResponse:
-        return page(request, "payroll_reverse.html", user, status_code=status, run=detail, error=error, reason=reason)
-
-    if not csrf_ok(request, csrf):
-        return again(403, "csrf")
-    if not reason.strip():
-        return again(422, "reason")
-    confirmed = await _stepped_up(request, user, password)
-    if isinstance(confirmed, Problem):
-        return again(confirmed.status, "password")
-    try:
-        await confirmed.post("compensation", f"/payroll-runs/{run_id}/reverse", {"reason": reason.strip()})
-    except ApiError as exc:
-        return again(exc.status, exc.detail)
-    return redirect(request, f"/console/payroll/{run_id}", user)
+    body = {"reason": reason.strip()}
+    missing = None if body["reason"] else "reason"
+    return await _confirmed(request, user, detail, "reverse", password, csrf, body, missing=missing, reason=reason)
 
 
 @router.get("/console/payroll/{run_id}/payslips/{worker_id}")
