@@ -417,11 +417,11 @@ async def live_sessions(session: AsyncSession, admin: Principal, user_id: uuid.U
     visible_user = exists().where(Grant.user_id == RefreshToken.user_id, Grant.revoked_at.is_(None), in_scope(admin))
     query = (
         select(
-            RefreshToken.family_id,
+            RefreshToken.family_id.label("id"),
             RefreshToken.user_id,
-            func.min(RefreshToken.issued_at),
-            func.max(RefreshToken.issued_at),
-            func.max(RefreshToken.expires_at),
+            func.min(RefreshToken.issued_at).label("started_at"),
+            func.max(RefreshToken.issued_at).label("last_refreshed_at"),
+            func.max(RefreshToken.expires_at).label("expires_at"),
         )
         .where(visible_user)
         .group_by(RefreshToken.family_id, RefreshToken.user_id)
@@ -436,23 +436,16 @@ async def live_sessions(session: AsyncSession, admin: Principal, user_id: uuid.U
         t.family_id: t
         for t in await session.scalars(
             select(RefreshToken)
-            .where(RefreshToken.family_id.in_([r[0] for r in rows]))
+            .where(RefreshToken.family_id.in_([r.id for r in rows]))
             .ext(distinct_on(RefreshToken.family_id))
             .order_by(RefreshToken.family_id, RefreshToken.issued_at.desc())
         )
     }
-    out = [
-        schemas.SessionOut(
-            id=family_id,
-            user_id=owner,
-            started_at=started,
-            last_refreshed_at=last,
-            expires_at=expires,
-            user_agent=latest[family_id].user_agent if family_id in latest else None,
-            ip=latest[family_id].ip if family_id in latest else None,
-        )
-        for family_id, owner, started, last, expires in rows
-    ]
+    out = []
+    for row in rows:  # the columns are named as the answer's fields
+        device = latest.get(row.id)
+        user_agent, ip = (device.user_agent, device.ip) if device else (None, None)
+        out.append(from_row(schemas.SessionOut, row, user_agent=user_agent, ip=ip))
     return out
 
 

@@ -45,7 +45,6 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         "gets the same successor; later, the reuse ends its whole session. A client's previous secret "
         "stays valid for the rotation grace period (an hour) after a rotation."
     ),
-    response_model=TokenResponse,
     responses=problem_responses(400, 401, 429),
 )
 async def issue_token(
@@ -119,7 +118,6 @@ async def jwks(request: Request) -> JSONResponse:
 @router.get(
     "/api/v1/auth/me",
     summary="当前调用方 who the token says the caller is",
-    response_model=PrincipalOut,
     responses=problem_responses(401),
 )
 async def who_am_i(principal: CurrentPrincipal) -> PrincipalOut:

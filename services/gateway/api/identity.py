@@ -55,7 +55,6 @@ def _community_of(request: Request) -> accounts.CommunityOf:
     "/users",
     summary="创建用户 create a user with its grants",
     status_code=201,
-    response_model=UserOut,
     responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def create_user(
@@ -88,7 +87,6 @@ async def list_users(
 @router.get(
     "/users/{user_id}",
     summary="查看用户 one user; ?unmasked=true shows the phone to holders of personal_data (audited)",
-    response_model=UserOut,
     responses=problem_responses(401, 403, 404),
 )
 async def get_user(
@@ -106,7 +104,6 @@ async def get_user(
 @router.patch(
     "/users/{user_id}",
     summary="修改用户 change name, phone, password, active or worker (If-Match required)",
-    response_model=UserOut,
     responses=problem_responses(401, 403, 404, 412, 422, 428, 503),
 )
 async def update_user(
@@ -124,7 +121,6 @@ async def update_user(
     "/users/{user_id}/grants",
     summary="授予角色 grant a role or the personal-data right",
     status_code=201,
-    response_model=GrantOut,
     responses=problem_responses(401, 403, 404, 422),
 )
 async def grant_to_user(user_id: uuid.UUID, body: GrantIn, admin: Admin, session: SessionDep) -> GrantOut:
@@ -140,7 +136,6 @@ async def revoke_grant(grant_id: uuid.UUID, admin: Admin, session: SessionDep) -
     "/clients",
     summary="创建接入客户端 create an API client (its secret is shown once)",
     status_code=201,
-    response_model=ClientSecret,
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_client(body: ClientCreate, admin: Admin, session: SessionDep, request: Request) -> ClientSecret:
@@ -155,7 +150,6 @@ async def list_clients(answer: ListAnswer, admin: Admin, session: SessionDep) ->
 @router.post(
     "/clients/{client_id}/secret",
     summary="更换客户端密钥 rotate an API client's secret (the old one works for the grace period)",
-    response_model=ClientSecret,
     responses=problem_responses(401, 403, 404),
 )
 async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep, request: Request) -> ClientSecret:

@@ -49,7 +49,6 @@ def _with_secret(row: object, secret: str) -> SubscriptionWithSecret:
     "/subscriptions",
     status_code=201,
     summary="订阅事件 subscribe to a region's events (WH1, WH2, WH5); the secret is shown this once",
-    response_model=SubscriptionWithSecret,
     responses=problem_responses(403, 404, 422),
 )
 async def create_subscription(
@@ -77,7 +76,6 @@ async def list_subscriptions(answer: PagedAnswer, principal: Reader) -> Page[Sub
 @router.get(
     "/subscriptions/{subscription_id}",
     summary="查看订阅 one of the caller's subscriptions",
-    response_model=SubscriptionOut,
     responses=problem_responses(404),
 )
 async def get_subscription(subscription_id: SubscriptionId, session: SessionDep, principal: Reader) -> SubscriptionOut:
@@ -87,7 +85,6 @@ async def get_subscription(subscription_id: SubscriptionId, session: SessionDep,
 @router.patch(
     "/subscriptions/{subscription_id}",
     summary="修改订阅 change the URL, types, region (WH1, WH2, WH5) or pause it",
-    response_model=SubscriptionOut,
     responses=problem_responses(404, 422),
 )
 async def update_subscription(
@@ -103,15 +100,13 @@ async def update_subscription(
     summary="取消订阅 delete a subscription and its delivery log",
     responses=problem_responses(404),
 )
-async def delete_subscription(subscription_id: SubscriptionId, session: SessionDep, principal: Reader) -> Response:
+async def delete_subscription(subscription_id: SubscriptionId, session: SessionDep, principal: Reader) -> None:
     await webhooks.delete_subscription(session, principal, subscription_id)
-    return Response(status_code=204)
 
 
 @router.post(
     "/subscriptions/{subscription_id}/secret:rotate",
     summary="轮换密钥 a new secret signs from now on; the previous one also signs during the overlap (WH3)",
-    response_model=SubscriptionWithSecret,
     responses=problem_responses(404),
 )
 async def rotate_secret(
@@ -140,7 +135,6 @@ async def list_deliveries(
 @router.post(
     "/deliveries/{delivery_id}:redeliver",
     summary="重新投递 send a delivery again from the start of the retry schedule, same webhook-id (WH4)",
-    response_model=DeliveryOut,
     responses=problem_responses(404),
 )
 async def redeliver(delivery_id: DeliveryId, session: SessionDep, principal: Reader) -> DeliveryOut:
