@@ -7,7 +7,7 @@ import base64
 import binascii
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
 from services.gateway import sign_out
@@ -102,9 +102,8 @@ async def revoke_token(request: Request, session: SessionDep, token: Annotated[s
     status_code=204,
     responses=problem_responses(401, 403),
 )
-async def revoke_all(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+async def revoke_all(request: Request, session: SessionDep, principal: CurrentPrincipal) -> None:
     await sign_out.sign_out_everywhere(session, principal, client_address(request))
-    return Response(status_code=204)
 
 
 @router.get(

@@ -164,10 +164,7 @@ async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep
     problems=(401, 403),
 )
 async def list_sessions(
-    answer: ListAnswer,
-    admin: Admin,
-    session: SessionDep,
-    user_id: Annotated[uuid.UUID | None, Query()] = None,
+    answer: ListAnswer, admin: Admin, session: SessionDep, user_id: Annotated[uuid.UUID | None, Query()] = None
 ) -> list[SessionOut] | StreamingResponse:
     return await answer(await accounts.live_sessions(session, admin, user_id), SessionOut, "sessions")
 

@@ -59,13 +59,7 @@ async def create_subscription(
     return _with_secret(row, secret)
 
 
-@paged_route(
-    router,
-    "/subscriptions",
-    SubscriptionOut,
-    summary="我的订阅 the caller's own subscriptions",
-    problems=(),
-)
+@paged_route(router, "/subscriptions", SubscriptionOut, summary="我的订阅 the caller's own subscriptions", problems=())
 async def list_subscriptions(answer: PagedAnswer, principal: Reader) -> Page[SubscriptionOut] | StreamingResponse:
     async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[SubscriptionOut]:
         return await webhooks.list_subscriptions(session, principal, cursor, limit)
