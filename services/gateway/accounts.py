@@ -35,9 +35,7 @@ CommunityOf = Callable[[uuid.UUID], Awaitable[str | None]]  # the roster's commu
 
 
 def grant_out(grant: Grant) -> schemas.GrantOut:
-    return schemas.GrantOut(
-        id=grant.id, right=grant.right, region=grant.region, granted_by=grant.granted_by, granted_at=grant.granted_at
-    )
+    return from_row(schemas.GrantOut, grant)
 
 
 def check_grants(admin: Principal, grants: list[schemas.GrantIn], pointer: str = "/body/grants") -> None:
@@ -206,17 +204,8 @@ async def visible_user(session: AsyncSession, admin: Principal, user_id: uuid.UU
 
 
 def user_out(user: User, grants: list[Grant], *, unmask: bool = False) -> schemas.UserOut:
-    return schemas.UserOut(
-        id=user.id,
-        username=user.username,
-        name=user.name,
-        phone=user.phone if unmask else mask_phone(user.phone),
-        active=user.active,
-        worker_id=user.worker_id,
-        grants=[grant_out(g) for g in grants],
-        created_at=user.created_at,
-        version=user.version,
-    )
+    phone = user.phone if unmask else mask_phone(user.phone)
+    return from_row(schemas.UserOut, user, phone=phone, grants=[grant_out(g) for g in grants])
 
 
 def in_scope(admin: Principal) -> ColumnElement[bool]:
