@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.columns import GeneratedId
 from shared.db import schema_metadata
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
@@ -82,7 +83,7 @@ class Cycle(ChangeTracked, Base):
         Index("cycles_change_txid_idx", "change_txid"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     township_code: Mapped[str] = mapped_column(String(12))
     year: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(8), comment="open | closed")
@@ -147,7 +148,7 @@ class TrainingRecord(Base):
         CheckConstraint("hours > 0", name="hours"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
     course: Mapped[str] = mapped_column(String(200))
     organiser: Mapped[str] = mapped_column(String(100))
@@ -166,7 +167,7 @@ class WorkCase(Base):
         CheckConstraint("status IN ('submitted', 'approved', 'returned')", name="status"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
     year: Mapped[int] = mapped_column(SmallInteger)
     title: Mapped[str] = mapped_column(String(200))
@@ -211,7 +212,7 @@ class MustVisitHousehold(Base):
     __tablename__ = "must_visit_households"
     __table_args__ = (UniqueConstraint("community_code", "building", "unit", "household", "category"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     community_code: Mapped[str] = mapped_column(String(12))
     building: Mapped[str] = mapped_column(String(20))
     unit: Mapped[str] = mapped_column(String(20))
