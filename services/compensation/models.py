@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.columns import CreatedAt, GeneratedId
+from shared.columns import CreatedAt, GeneratedId, ProjectedGrade
 from shared.db import schema_metadata
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
@@ -85,14 +85,10 @@ class PostPeriod(Base):
     recorded_at: Mapped[RecordedAt]
 
 
-class AssessmentGrade(Base):
+class AssessmentGrade(ProjectedGrade, Base):
     """Annual grades from the evaluation service's feed (C5 bonus, C7 step-up)."""
 
     __tablename__ = "assessment_grades"
-
-    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
-    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    grade: Mapped[str] = mapped_column(String(24))
 
 
 class PolicyProfile(Base):

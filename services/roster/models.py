@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.columns import CreatedAt, GeneratedId
+from shared.columns import CreatedAt, GeneratedId, ProjectedGrade
 from shared.db import schema_metadata
 from shared.events import CURRENT_TXID
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
@@ -293,14 +293,11 @@ class ReserveEntry(Base):
     created_at: Mapped[CreatedAt]
 
 
-class AssessmentResult(Base):
+class AssessmentResult(ProjectedGrade, Base):
     """Projection of the evaluation service's annual grades (feed ``assessment.finalized``), for H8."""
 
     __tablename__ = "assessment_results"
 
-    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
-    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    grade: Mapped[str] = mapped_column(String(24))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
