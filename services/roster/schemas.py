@@ -496,19 +496,21 @@ class ReserveEntryOut(BaseModel):
     expires_on: date | None = Field(description="失效日期 the next round's announcement date (H2); null while none")
 
 
-class RenewalRow(BaseModel):
+class WorkerRow(BaseModel):
+    """The worker a report's row is about (the rows below add their findings)."""
+
     worker_id: uuid.UUID
     name: str
     community_code: str
+
+
+class RenewalRow(WorkerRow):
     contract_end: date = Field(description="合同到期 end of the current contract")
     renewable: bool
     bars: list[FindingOut] = Field(description="不予续签原因 H7, H8")
 
 
-class CareerRow(BaseModel):
-    worker_id: uuid.UUID
-    name: str
-    community_code: str
+class CareerRow(WorkerRow):
     years_as_chief: float = Field(description="连续任正职年数 consecutive years as chief")
     required_years: int = Field(description="K1 6 (温州) / K2 5 (台州)")
     rule: str
