@@ -329,7 +329,7 @@ class MustVisitOut(BaseModel):
 class SyncTargets(BaseModel):
     """This month's targets of the worker (E7), always as of now."""
 
-    month: str = Field(description="月份 YYYY-MM")
+    month: str
     visit_share_required: Decimal = Field(description="走访占比要求 share of working time visiting (E7)")
     monthly_working_hours: Decimal = Field(description="月工作时长 working hours of the month (E7)")
     visit_hours_required: Decimal = Field(description="应走访时长 hours to visit this month (E7)")
@@ -378,7 +378,7 @@ class OpenMustVisit(BaseModel):
 
 class VisitReport(BaseModel):
     region: str
-    month: str = Field(description="月份 YYYY-MM")
+    month: str
     workers: list[VisitRow]
     open_must_visits: list[OpenMustVisit] = Field(description="逾期未访 must-visit households not visited in time (E7)")
 

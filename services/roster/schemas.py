@@ -14,7 +14,7 @@ from shared.import_schemas import IMPORT_LABELS, ImportJobBase
 from shared.inputs import Count
 from shared.policy_rules import decides
 from shared.regions import CommunityCode, CountyCode, RegionCode
-from shared.vocabulary import Post
+from shared.vocabulary import Grade, Post
 
 
 class WorkerStatus(StrEnum):
@@ -333,7 +333,7 @@ class IdNumberLookup(BaseModel):
 class PostAssign(BaseModel):
     model_config = ConfigDict(extra="forbid")
     post: Post = Field(description="岗位 post (P1)")
-    grade: int = Field(ge=1, le=18, description="岗位等级 grade, 1–18 (C4)")
+    grade: Grade = Field(description="岗位等级 grade, 1–18 (C4)")
     start_date: date = Field(description="任职日期 start; a held post ends the day this one starts (exclusive end)")
     approval: str | None = Field(None, max_length=200, description="审批 approval of a second chief (P2)")
     duties: list[Duty] = Field(
