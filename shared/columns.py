@@ -1,5 +1,5 @@
 """Columns the services' tables declare alike, each defined once as an annotated type (SQLAlchemy's
-``Mapped[Annotated[...]]`` declarations): ``id: Mapped[GeneratedId]``, ``created_at: Mapped[CreatedAt]``."""
+``Mapped[Annotated[...]]`` declarations): ``id: Mapped[GeneratedId]``, ``created_at: Mapped[Timestamp]``."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 GeneratedId = Annotated[uuid.UUID, mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))]
 """A UUID primary key that PostgreSQL generates when the insert gives none."""
 
-CreatedAt = Annotated[datetime, mapped_column(DateTime(timezone=True), server_default=func.now())]
-"""When the row was inserted (UTC), as PostgreSQL's clock says."""
+Timestamp = Annotated[datetime, mapped_column(DateTime(timezone=True), server_default=func.now())]
+"""A time (UTC) that PostgreSQL sets to the insert's when none is given: ``created_at``, ``received_at``, a projected
+copy's ``updated_at`` …; a column adds its comment with ``= mapped_column(comment=...)``."""
 
 
 class ProjectedGrade:

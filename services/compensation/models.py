@@ -5,25 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from sqlalchemy import (
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    Numeric,
-    SmallInteger,
-    String,
-    func,
-    text,
-)
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, SmallInteger, String, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.columns import CreatedAt, GeneratedId, ProjectedGrade
+from shared.columns import GeneratedId, ProjectedGrade, Timestamp
 from shared.db import schema_metadata
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
@@ -32,13 +20,6 @@ from shared.sync import ChangeTracked
 
 SCHEMA = "compensation"
 Money = Numeric(12, 2)
-RecordedAt = Annotated[
-    datetime,
-    mapped_column(
-        DateTime(timezone=True), server_default=func.now(), comment="when this copy last changed (corrections)"
-    ),
-]
-"""When a projected row last changed: a correction from the feed replaces the copy and moves it."""
 
 
 class Base(DeclarativeBase):
@@ -58,7 +39,7 @@ class WorkerProjection(ProjectedWorker, Base):
     education: Mapped[str | None] = mapped_column(String(20))
     certificate_level: Mapped[str | None] = mapped_column(String(20))
     certificate_date: Mapped[date | None] = mapped_column(Date)
-    recorded_at: Mapped[RecordedAt]
+    recorded_at: Mapped[Timestamp] = mapped_column(comment="when this copy last changed (corrections)")
 
 
 class Employment(Base):
@@ -82,7 +63,7 @@ class PostPeriod(Base):
     end_date: Mapped[date | None] = mapped_column(Date)
     post: Mapped[str] = mapped_column(String(10))
     grade: Mapped[int] = mapped_column(SmallInteger)
-    recorded_at: Mapped[RecordedAt]
+    recorded_at: Mapped[Timestamp] = mapped_column(comment="when this copy last changed (corrections)")
 
 
 class AssessmentGrade(ProjectedGrade, Base):
@@ -248,7 +229,7 @@ class BonusAllocation(Base):
     pool: Mapped[Decimal] = mapped_column(Money)
     shares: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[CreatedAt]
+    created_at: Mapped[Timestamp]
     replaces: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("bonus_allocations.id"), comment="the allocation this one replaced and reversed (C5)"
     )
@@ -284,7 +265,7 @@ class RecuperationClaim(ChangeTracked, Base):
     )
     note: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[CreatedAt]
+    created_at: Mapped[Timestamp]
 
 
 class QuotaProjection(Base):
@@ -320,7 +301,7 @@ class StepUpOrder(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), comment="while being sent")
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[CreatedAt]
+    created_at: Mapped[Timestamp]
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

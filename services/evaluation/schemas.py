@@ -229,7 +229,7 @@ class CaseOut(BaseModel):
     id: uuid.UUID
     worker_id: uuid.UUID
     year: int
-    title: str = Field(description="标题 title")
+    title: str
     status: str = Field(description="状态 submitted | approved | returned")
     comment: str | None = Field(description="审核意见 the township's comments")
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.columns import CreatedAt, GeneratedId, ProjectedGrade
+from shared.columns import GeneratedId, ProjectedGrade, Timestamp
 from shared.db import schema_metadata
 from shared.events import CURRENT_TXID
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
@@ -67,8 +67,8 @@ class Region(ChangeTracked, Base):
     extra_staff: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"), comment="S3 extra posts")
     extra_staff_approval: Mapped[str | None] = mapped_column(String(200), comment="S3 approving document")
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
 
 
 class StaffingPolicyOverride(Base):
@@ -80,7 +80,7 @@ class StaffingPolicyOverride(Base):
     year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONB)
     source: Mapped[str] = mapped_column(String(300), comment="the document the parameters come from")
-    created_at: Mapped[CreatedAt]
+    created_at: Mapped[Timestamp]
 
 
 class Quota(Base):
@@ -94,7 +94,7 @@ class Quota(Base):
     headcount: Mapped[int] = mapped_column(Integer)
     approval: Mapped[str | None] = mapped_column(String(200), comment="approving document")
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[Timestamp]
 
 
 class Worker(Base):
@@ -135,8 +135,8 @@ class Worker(Base):
     career_staff_date: Mapped[date | None] = mapped_column(Date, comment="K3: took a career-staff (事业编制) post")
     career_staff_document: Mapped[str | None] = mapped_column(String(200), comment="K3: the appointing document")
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    created_at: Mapped[CreatedAt]
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
     # Pull sync (``updated_since``): the transaction that last wrote the row, stamped by a trigger; the
     # outbox's commit order (event_commits) numbers that transaction as it commits (shared/sync.py).
     change_txid: Mapped[int] = mapped_column(
@@ -159,7 +159,7 @@ class Employment(Base):
     hire_date: Mapped[date] = mapped_column(Date, comment="first day employed")
     left_date: Mapped[date | None] = mapped_column(Date, comment="inclusive: last day worked and paid (C6)")
     probation_end: Mapped[date] = mapped_column(Date, comment="H4, inclusive: last day of probation")
-    created_at: Mapped[CreatedAt]
+    created_at: Mapped[Timestamp]
 
 
 class PostAssignment(Base):
@@ -182,7 +182,7 @@ class PostAssignment(Base):
     end_date: Mapped[date | None] = mapped_column(Date, comment="exclusive; null while held")
     approval: Mapped[str | None] = mapped_column(String(200), comment="P2: approval of a second chief")
     duties: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"), comment="P4 duty areas")
-    created_at: Mapped[CreatedAt]
+    created_at: Mapped[Timestamp]
 
 
 class PersonalDataRead(ChangeTracked, Base):
@@ -227,7 +227,7 @@ class Contract(Base):
         Boolean, server_default=text("false"), comment="H9: re-contracting of a worker recruited before the rules"
     )
     prior_arrangement: Mapped[str | None] = mapped_column(String(200), comment="H9: how the worker was engaged before")
-    created_at: Mapped[CreatedAt]
+    created_at: Mapped[Timestamp]
 
 
 class Secondment(Base):
@@ -246,7 +246,7 @@ class Secondment(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date, comment="exclusive")
     approval: Mapped[str | None] = mapped_column(String(200), comment="H6: the county's approval of a loan")
-    created_at: Mapped[CreatedAt]
+    created_at: Mapped[Timestamp]
 
 
 class Transfer(Base):
@@ -260,7 +260,7 @@ class Transfer(Base):
     from_community: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     to_community: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     effective_date: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[CreatedAt]
+    created_at: Mapped[Timestamp]
 
 
 class RecruitmentRound(Base):
@@ -275,7 +275,7 @@ class RecruitmentRound(Base):
     announced_on: Mapped[date] = mapped_column(Date)
     hires: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[CreatedAt]
+    created_at: Mapped[Timestamp]
 
 
 class ReserveEntry(Base):
@@ -290,7 +290,7 @@ class ReserveEntry(Base):
     id_number_key: Mapped[str] = mapped_column(String(64))
     score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     rank: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[CreatedAt]
+    created_at: Mapped[Timestamp]
 
 
 class AssessmentResult(ProjectedGrade, Base):
@@ -298,7 +298,7 @@ class AssessmentResult(ProjectedGrade, Base):
 
     __tablename__ = "assessment_results"
 
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[Timestamp]
 
 
 class ImportJob(ImportJobColumns, Base):
