@@ -238,6 +238,7 @@ class CaseOut(BaseModel):
 Building = Annotated[str, Field(description="楼栋 building")]
 Unit = Annotated[str, Field(description="单元 unit")]
 DoorNumber = Annotated[str, Field(description="户 door number")]
+HouseholdCategory = Annotated[MustVisitCategory, Field(description="六必访 category (E7)")]
 
 
 class VisitIn(BaseModel):
@@ -321,7 +322,7 @@ class MustVisitOut(BaseModel):
     building: Building
     unit: Unit
     household: DoorNumber
-    category: MustVisitCategory = Field(description="六必访 category (E7)")
+    category: HouseholdCategory
     since: date = Field(description="起始日期 since")
     due: date = Field(description="应访日期 to be visited by (E7: the county's must-visit period)")
 
@@ -355,7 +356,7 @@ class MustVisitIn(BaseModel):
     building: Building = Field(min_length=1, max_length=20)
     unit: Unit = Field(min_length=1, max_length=20)
     household: DoorNumber = Field(min_length=1, max_length=20)
-    category: MustVisitCategory = Field(description="六必访 category (E7)")
+    category: HouseholdCategory
     since: date = Field(description="起始日期 since when (e.g. the move-in date)")
 
 
