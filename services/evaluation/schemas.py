@@ -234,11 +234,13 @@ class CaseOut(BaseModel):
     comment: str | None = Field(description="审核意见 the township's comments")
 
 
-# A household's address (E7): building, unit and door, never a name. Described once, in and out.
+# A household (E7): its address (building, unit and door, never a name), its must-visit category and since
+# when. Each described once, in and out.
 Building = Annotated[str, Field(description="楼栋 building")]
 Unit = Annotated[str, Field(description="单元 unit")]
 DoorNumber = Annotated[str, Field(description="户 door number")]
 HouseholdCategory = Annotated[MustVisitCategory, Field(description="六必访 category (E7)")]
+Since = Annotated[date, Field(description="起始日期 since")]
 
 
 class VisitIn(BaseModel):
@@ -323,7 +325,7 @@ class MustVisitOut(BaseModel):
     unit: Unit
     household: DoorNumber
     category: HouseholdCategory
-    since: date = Field(description="起始日期 since")
+    since: Since
     due: date = Field(description="应访日期 to be visited by (E7: the county's must-visit period)")
 
 
@@ -373,7 +375,7 @@ class OpenMustVisit(BaseModel):
     unit: Unit
     household: DoorNumber
     category: MustVisitCategory = Field(description="六必访 category")
-    since: date = Field(description="起始日期 since")
+    since: Since
     due: date = Field(description="应访日期 visit due by (E7)")
 
 
