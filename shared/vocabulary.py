@@ -2,6 +2,9 @@
 the services' API schemas and by the event contracts (``shared/contracts.py``)."""
 
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
 
 from shared.policy_rules import decides
 
@@ -27,3 +30,6 @@ class AssessmentGrade(StrEnum):
 # C4 grade ranges per post (三岗十八级 practice: chief 7–18, deputy 4–15, staff 1–12): the roster checks an
 # assignment against them, the C7 step-up stops at the top of its post's range.
 GRADE_RANGES: dict[str, tuple[int, int]] = {"chief": (7, 18), "deputy": (4, 15), "staff": (1, 12)}
+
+Grade = Annotated[int, Field(ge=1, le=18)]
+"""A grade of the scale (C4, 三岗十八级): 1–18; :data:`GRADE_RANGES` narrows it per post."""

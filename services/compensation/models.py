@@ -7,22 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    Numeric,
-    SmallInteger,
-    String,
-    func,
-    text,
-)
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, SmallInteger, String, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.columns import GeneratedId, ProjectedGrade, Timestamp
 from shared.db import schema_metadata
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
@@ -50,9 +39,7 @@ class WorkerProjection(ProjectedWorker, Base):
     education: Mapped[str | None] = mapped_column(String(20))
     certificate_level: Mapped[str | None] = mapped_column(String(20))
     certificate_date: Mapped[date | None] = mapped_column(Date)
-    recorded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), comment="when this copy last changed (corrections)"
-    )
+    recorded_at: Mapped[Timestamp] = mapped_column(comment="when this copy last changed (corrections)")
 
 
 class Employment(Base):
@@ -76,19 +63,13 @@ class PostPeriod(Base):
     end_date: Mapped[date | None] = mapped_column(Date)
     post: Mapped[str] = mapped_column(String(10))
     grade: Mapped[int] = mapped_column(SmallInteger)
-    recorded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), comment="when this copy last changed (corrections)"
-    )
+    recorded_at: Mapped[Timestamp] = mapped_column(comment="when this copy last changed (corrections)")
 
 
-class AssessmentGrade(Base):
+class AssessmentGrade(ProjectedGrade, Base):
     """Annual grades from the evaluation service's feed (C5 bonus, C7 step-up)."""
 
     __tablename__ = "assessment_grades"
-
-    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
-    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    grade: Mapped[str] = mapped_column(String(24))
 
 
 class PolicyProfile(Base):
@@ -151,7 +132,7 @@ class PayrollRun(ChangeTracked, Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     region_code: Mapped[str] = mapped_column(String(12))
     month: Mapped[date] = mapped_column(Date, comment="first day of the month")
     status: Mapped[str] = mapped_column(String(12))
@@ -242,13 +223,13 @@ class BonusAllocation(Base):
         CheckConstraint("(reversed_at IS NULL) = (replaced_by IS NULL)", name="reversal"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     township_code: Mapped[str] = mapped_column(String(12))
     year: Mapped[int] = mapped_column(SmallInteger)
     pool: Mapped[Decimal] = mapped_column(Money)
     shares: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
     replaces: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("bonus_allocations.id"), comment="the allocation this one replaced and reversed (C5)"
     )
@@ -273,7 +254,7 @@ class RecuperationClaim(ChangeTracked, Base):
         CheckConstraint("amount_allowed > 0 AND amount_allowed <= amount_requested", name="amounts"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
     start_date: Mapped[date] = mapped_column(Date)
     days: Mapped[int] = mapped_column(SmallInteger)
@@ -284,7 +265,7 @@ class RecuperationClaim(ChangeTracked, Base):
     )
     note: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
 
 
 class QuotaProjection(Base):
@@ -309,7 +290,7 @@ class StepUpOrder(Base):
         CheckConstraint("status IN ('pending', 'sending', 'confirmed', 'rejected')", name="status"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     region_code: Mapped[str] = mapped_column(String(12))
     worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
     post: Mapped[str] = mapped_column(String(10))
@@ -320,7 +301,7 @@ class StepUpOrder(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), comment="while being sent")
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -6,14 +6,14 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.import_schemas import IMPORT_LABELS, ImportJobBase
-from shared.inputs import MONTH_PATTERN, Money
+from shared.inputs import MONTH_PATTERN, Money, Year
 from shared.regions import RegionCode, TownshipCode
-from shared.vocabulary import AssessmentGrade, Post
+from shared.vocabulary import AssessmentGrade, Grade, Post
 
 
 class PayrollRunStatus(StrEnum):
@@ -120,8 +120,8 @@ class TargetOut(BaseModel):
 class ScaleCellIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     post: Post = Field(description="岗位 post (C4)")
-    grade: int = Field(ge=1, le=18, description="等级 grade (C4)")
-    annual_amount: Money = Field(ge=0, description="年薪 annual pay of the cell, " + MONEY)
+    grade: Grade = Field(description="等级 grade (C4)")
+    annual_amount: Money = Field(description="年薪 annual pay of the cell, " + MONEY)
 
 
 class ScaleIn(BaseModel):
@@ -165,7 +165,7 @@ class CoveringRun(BaseModel):
 class RunOut(BaseModel):
     id: uuid.UUID
     region_code: str
-    month: str = Field(description="月份 YYYY-MM")
+    month: str
     status: PayrollRunStatus
     workers: int = Field(description="人数 workers paid")
     gross_total: Decimal = Field(description="应发合计 earnings, " + MONEY)
@@ -206,7 +206,7 @@ class LineOut(BaseModel):
 class PayslipOut(BaseModel):
     worker_id: uuid.UUID
     name: str = Field(description="姓名 name")
-    month: str = Field(description="月份 YYYY-MM")
+    month: str
     run_id: uuid.UUID
     status: PayrollRunStatus
     lines: list[LineOut]
@@ -215,11 +215,14 @@ class PayslipOut(BaseModel):
     employer: Decimal = Field(description="单位缴纳 employer contributions (C1: not pay)")
 
 
+BonusPool = Annotated[Money, Field(description="奖金总额 the township's pool (C5), " + MONEY)]
+
+
 class BonusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     township_code: TownshipCode = Field(description="乡镇（街道） township")
-    year: int = Field(ge=2000, le=2100, description="年度 year assessed")
-    pool: Money = Field(ge=0, description="奖金总额 the township's pool (C5), " + MONEY)
+    year: Year = Field(description="年度 year assessed")
+    pool: BonusPool
 
 
 class BonusShare(BaseModel):
@@ -232,7 +235,7 @@ class BonusShare(BaseModel):
 
 class BonusReplaceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    pool: Money = Field(ge=0, description="奖金总额 the township's pool (C5), " + MONEY)
+    pool: BonusPool
     reason: str = Field(
         min_length=1, max_length=300, description="更正原因 why the allocation is replaced (kept in the ledger)"
     )
@@ -318,9 +321,9 @@ class PayComplianceOut(BaseModel):
 class RecuperationDueRow(BaseModel):
     """A worker with no recuperation in the last years (C10)."""
 
-    worker_id: str = Field(description="社工编号 worker id")
+    worker_id: str
     name: str = Field(description="姓名 name")
-    community_code: str = Field(description="社区代码 community code")
+    community_code: str
     rule: str = Field(description="政策规则 C10")
 
 
@@ -341,12 +344,12 @@ class ImportJobOut(ImportJobBase):
 class StepUpIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     region_code: RegionCode = Field(description="区划 region (a county, usually)")
-    year: int = Field(ge=2000, le=2100, description="晋档年度 step-ups take effect on 1 January of this year (C7)")
+    year: Year = Field(description="晋档年度 step-ups take effect on 1 January of this year (C7)")
     apply: bool = Field(False, description="执行 send the new grades to the roster; false: preview only")
 
 
 class StepUpRow(BaseModel):
-    worker_id: str = Field(description="社工编号 worker id")
+    worker_id: str
     post: str = Field(description="岗位 post")
     grade: int = Field(description="现等级 current grade")
     new_grade: int | None = Field(description="新等级 the grade from 1 January, or null")
@@ -360,7 +363,7 @@ class StepUpRow(BaseModel):
 
 class StepUpOrderOut(BaseModel):
     id: uuid.UUID
-    worker_id: uuid.UUID = Field(description="社工编号 worker id")
+    worker_id: uuid.UUID
     post: str = Field(description="岗位 post")
     grade: int = Field(description="新等级 the new grade (C7)")
     effective: date = Field(description="生效日期 1 January of the step-up year")

@@ -18,12 +18,12 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.columns import GeneratedId, Timestamp
 from shared.db import schema_metadata
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.projections import ProjectedWorker
@@ -82,12 +82,12 @@ class Cycle(ChangeTracked, Base):
         Index("cycles_change_txid_idx", "change_txid"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     township_code: Mapped[str] = mapped_column(String(12))
     year: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(8), comment="open | closed")
     opened_by: Mapped[str] = mapped_column(String(120))
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    opened_at: Mapped[Timestamp]
     closed_by: Mapped[str | None] = mapped_column(String(120))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -105,7 +105,7 @@ class Score(Base):
     panel_size: Mapped[int | None] = mapped_column(Integer)
     ordinary_share: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
     entered_by: Mapped[str] = mapped_column(String(120))
-    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    entered_at: Mapped[Timestamp]
 
 
 class DailyScore(Base):
@@ -147,7 +147,7 @@ class TrainingRecord(Base):
         CheckConstraint("hours > 0", name="hours"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
     course: Mapped[str] = mapped_column(String(200))
     organiser: Mapped[str] = mapped_column(String(100))
@@ -166,14 +166,14 @@ class WorkCase(Base):
         CheckConstraint("status IN ('submitted', 'approved', 'returned')", name="status"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
     year: Mapped[int] = mapped_column(SmallInteger)
     title: Mapped[str] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(String(20000))
     status: Mapped[str] = mapped_column(String(10), comment="submitted | approved | returned")
     submitted_by: Mapped[str] = mapped_column(String(120))
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    submitted_at: Mapped[Timestamp]
     reviewed_by: Mapped[str | None] = mapped_column(String(120))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     comment: Mapped[str | None] = mapped_column(String(2000))
@@ -202,7 +202,7 @@ class Visit(ChangeTracked, Base):
     ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(String(500))
     recorded_by: Mapped[str] = mapped_column(String(120))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    received_at: Mapped[Timestamp]
 
 
 class MustVisitHousehold(Base):
@@ -211,7 +211,7 @@ class MustVisitHousehold(Base):
     __tablename__ = "must_visit_households"
     __table_args__ = (UniqueConstraint("community_code", "building", "unit", "household", "category"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     community_code: Mapped[str] = mapped_column(String(12))
     building: Mapped[str] = mapped_column(String(20))
     unit: Mapped[str] = mapped_column(String(20))

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from shared.import_schemas import IMPORT_LABELS, ImportJobBase
+from shared.inputs import Year
 from shared.problems import FieldError
 from shared.regions import CommunityCode, TownshipCode
 from shared.vocabulary import AssessmentGrade
@@ -129,7 +130,7 @@ class SchemeOut(SchemeIn):
 class CycleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     township_code: TownshipCode = Field(description="乡镇（街道） the township (E1)")
-    year: int = Field(ge=2000, le=2100, description="考核年度 year assessed")
+    year: Year = Field(description="考核年度 year assessed")
 
 
 class CycleOut(BaseModel):
@@ -194,10 +195,15 @@ class TrainingIn(BaseModel):
     worker_ids: list[uuid.UUID] = Field(min_length=1, max_length=5000, description="参训人员 the attendance list")
 
 
-class TrainingRow(BaseModel):
+class WorkerRow(BaseModel):
+    """The worker a report's row is about (the rows below add their figures)."""
+
     worker_id: uuid.UUID
     name: str = Field(description="姓名 name")
     community_code: str
+
+
+class TrainingRow(WorkerRow):
     hours: Decimal = Field(description="年度学时 hours in the year (E5)")
     required: Decimal = Field(description="应修学时 required hours (E5: 40)")
     rule: str | None = Field(description="E5 when short of the requirement")
@@ -205,7 +211,7 @@ class TrainingRow(BaseModel):
 
 class CaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    year: int = Field(ge=2000, le=2100, description="年度 year (E6: one a year)")
+    year: Year = Field(description="年度 year (E6: one a year)")
     title: str = Field(min_length=1, max_length=200, description="标题 title")
     content: str = Field(min_length=1, max_length=20000, description="正文 the case or experience summary")
     worker_id: uuid.UUID | None = Field(
@@ -223,17 +229,26 @@ class CaseOut(BaseModel):
     id: uuid.UUID
     worker_id: uuid.UUID
     year: int
-    title: str = Field(description="标题 title")
+    title: str
     status: str = Field(description="状态 submitted | approved | returned")
     comment: str | None = Field(description="审核意见 the township's comments")
+
+
+# A household (E7): its address (building, unit and door, never a name), its must-visit category and since
+# when. Each described once, in and out.
+Building = Annotated[str, Field(description="楼栋 building")]
+Unit = Annotated[str, Field(description="单元 unit")]
+DoorNumber = Annotated[str, Field(description="户 door number")]
+HouseholdCategory = Annotated[MustVisitCategory, Field(description="六必访 category (E7)")]
+Since = Annotated[date, Field(description="起始日期 since")]
 
 
 class VisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID = Field(description="走访编号 made by the app: the same id uploaded again changes nothing")
     community_code: CommunityCode = Field(description="社区代码 community")
-    building: str = Field(min_length=1, max_length=20, description="楼栋 building")
-    unit: str = Field(min_length=1, max_length=20, description="单元 unit")
+    building: Building = Field(min_length=1, max_length=20)
+    unit: Unit = Field(min_length=1, max_length=20)
     household: str = Field(
         min_length=1, max_length=20, description="户 door number (no name: no more personal detail than needed)"
     )
@@ -292,9 +307,9 @@ class VisitOut(BaseModel):
     id: uuid.UUID = Field(description="走访编号 the app's id")
     worker_id: uuid.UUID
     community_code: str = Field(description="社区代码 community")
-    building: str = Field(description="楼栋 building")
-    unit: str = Field(description="单元 unit")
-    household: str = Field(description="户 door number")
+    building: Building
+    unit: Unit
+    household: DoorNumber
     must_visit_category: MustVisitCategory | None = Field(None, description="六必访 category (E7)")
     timely_type: TimelyType | None = Field(None, description="四及时 type (E7)")
     started_at: datetime = Field(description="开始 start")
@@ -306,18 +321,18 @@ class VisitOut(BaseModel):
 class MustVisitOut(BaseModel):
     id: uuid.UUID
     community_code: str = Field(description="社区代码 community")
-    building: str = Field(description="楼栋 building")
-    unit: str = Field(description="单元 unit")
-    household: str = Field(description="户 door number")
-    category: MustVisitCategory = Field(description="六必访 category (E7)")
-    since: date = Field(description="起始日期 since")
+    building: Building
+    unit: Unit
+    household: DoorNumber
+    category: HouseholdCategory
+    since: Since
     due: date = Field(description="应访日期 to be visited by (E7: the county's must-visit period)")
 
 
 class SyncTargets(BaseModel):
     """This month's targets of the worker (E7), always as of now."""
 
-    month: str = Field(description="月份 YYYY-MM")
+    month: str
     visit_share_required: Decimal = Field(description="走访占比要求 share of working time visiting (E7)")
     monthly_working_hours: Decimal = Field(description="月工作时长 working hours of the month (E7)")
     visit_hours_required: Decimal = Field(description="应走访时长 hours to visit this month (E7)")
@@ -340,17 +355,14 @@ class SyncOut(BaseModel):
 class MustVisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     community_code: CommunityCode = Field(description="社区代码 community")
-    building: str = Field(min_length=1, max_length=20, description="楼栋 building")
-    unit: str = Field(min_length=1, max_length=20, description="单元 unit")
-    household: str = Field(min_length=1, max_length=20, description="户 door number")
-    category: MustVisitCategory = Field(description="六必访 category (E7)")
+    building: Building = Field(min_length=1, max_length=20)
+    unit: Unit = Field(min_length=1, max_length=20)
+    household: DoorNumber = Field(min_length=1, max_length=20)
+    category: HouseholdCategory
     since: date = Field(description="起始日期 since when (e.g. the move-in date)")
 
 
-class VisitRow(BaseModel):
-    worker_id: uuid.UUID
-    name: str = Field(description="姓名 name")
-    community_code: str
+class VisitRow(WorkerRow):
     visit_hours: Decimal = Field(description="走访时长 hours visiting in the month")
     working_hours: Decimal = Field(description="工作时长 working hours of the month (scheme)")
     share: Decimal = Field(description="占比 visit hours / working hours")
@@ -359,25 +371,22 @@ class VisitRow(BaseModel):
 
 class OpenMustVisit(BaseModel):
     community_code: str
-    building: str = Field(description="楼栋 building")
-    unit: str = Field(description="单元 unit")
-    household: str = Field(description="户 door number")
+    building: Building
+    unit: Unit
+    household: DoorNumber
     category: MustVisitCategory = Field(description="六必访 category")
-    since: date = Field(description="起始日期 since")
+    since: Since
     due: date = Field(description="应访日期 visit due by (E7)")
 
 
 class VisitReport(BaseModel):
     region: str
-    month: str = Field(description="月份 YYYY-MM")
+    month: str
     workers: list[VisitRow]
     open_must_visits: list[OpenMustVisit] = Field(description="逾期未访 must-visit households not visited in time (E7)")
 
 
-class ComplianceRow(BaseModel):
-    worker_id: uuid.UUID
-    name: str = Field(description="姓名 name")
-    community_code: str
+class ComplianceRow(WorkerRow):
     training_hours: Decimal = Field(description="年度培训学时 (E5)")
     case: str = Field(description="年度案例 approved, submitted, returned or missing (E6)")
     visit_share: Decimal = Field(description="走访时间占比 of the month (E7)")

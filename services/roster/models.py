@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.columns import GeneratedId, ProjectedGrade, Timestamp
 from shared.db import schema_metadata
 from shared.events import CURRENT_TXID
 from shared.import_jobs import ImportErrorColumns, ImportJobColumns
@@ -66,8 +67,8 @@ class Region(ChangeTracked, Base):
     extra_staff: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"), comment="S3 extra posts")
     extra_staff_approval: Mapped[str | None] = mapped_column(String(200), comment="S3 approving document")
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
 
 
 class StaffingPolicyOverride(Base):
@@ -79,7 +80,7 @@ class StaffingPolicyOverride(Base):
     year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONB)
     source: Mapped[str] = mapped_column(String(300), comment="the document the parameters come from")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
 
 
 class Quota(Base):
@@ -93,7 +94,7 @@ class Quota(Base):
     headcount: Mapped[int] = mapped_column(Integer)
     approval: Mapped[str | None] = mapped_column(String(200), comment="approving document")
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[Timestamp]
 
 
 class Worker(Base):
@@ -110,7 +111,7 @@ class Worker(Base):
         CheckConstraint("status IN ('pending', 'probation', 'active', 'on_loan', 'left')", name="status"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     id_number_key: Mapped[str] = mapped_column(String(64), unique=True, comment="HMAC-SHA256 of the ID number")
     id_number: Mapped[str] = mapped_column(String(18), comment="read only through the audited path")
     name: Mapped[str] = mapped_column(String(50))
@@ -134,8 +135,8 @@ class Worker(Base):
     career_staff_date: Mapped[date | None] = mapped_column(Date, comment="K3: took a career-staff (事业编制) post")
     career_staff_document: Mapped[str | None] = mapped_column(String(200), comment="K3: the appointing document")
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
     # Pull sync (``updated_since``): the transaction that last wrote the row, stamped by a trigger; the
     # outbox's commit order (event_commits) numbers that transaction as it commits (shared/sync.py).
     change_txid: Mapped[int] = mapped_column(
@@ -153,12 +154,12 @@ class Employment(Base):
         CheckConstraint("left_date IS NULL OR left_date >= hire_date", name="period"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
     hire_date: Mapped[date] = mapped_column(Date, comment="first day employed")
     left_date: Mapped[date | None] = mapped_column(Date, comment="inclusive: last day worked and paid (C6)")
     probation_end: Mapped[date] = mapped_column(Date, comment="H4, inclusive: last day of probation")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
 
 
 class PostAssignment(Base):
@@ -172,7 +173,7 @@ class PostAssignment(Base):
         CheckConstraint("end_date IS NULL OR end_date > start_date", name="period"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
     community_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     post: Mapped[str] = mapped_column(String(10))
@@ -181,7 +182,7 @@ class PostAssignment(Base):
     end_date: Mapped[date | None] = mapped_column(Date, comment="exclusive; null while held")
     approval: Mapped[str | None] = mapped_column(String(200), comment="P2: approval of a second chief")
     duties: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"), comment="P4 duty areas")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
 
 
 class PersonalDataRead(ChangeTracked, Base):
@@ -215,7 +216,7 @@ class Contract(Base):
         CheckConstraint("end_date > start_date", name="period"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
     township_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), comment="the township that signs (H3)")
     start_date: Mapped[date] = mapped_column(Date)
@@ -226,7 +227,7 @@ class Contract(Base):
         Boolean, server_default=text("false"), comment="H9: re-contracting of a worker recruited before the rules"
     )
     prior_arrangement: Mapped[str | None] = mapped_column(String(200), comment="H9: how the worker was engaged before")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
 
 
 class Secondment(Base):
@@ -238,14 +239,14 @@ class Secondment(Base):
         CheckConstraint("end_date > start_date", name="period"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
     kind: Mapped[str] = mapped_column(String(10), comment="loan | practice")
     host: Mapped[str] = mapped_column(String(100), comment="receiving department or unit")
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date, comment="exclusive")
     approval: Mapped[str | None] = mapped_column(String(200), comment="H6: the county's approval of a loan")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
 
 
 class Transfer(Base):
@@ -254,12 +255,12 @@ class Transfer(Base):
     __tablename__ = "transfers"
     __table_args__ = (Index("transfers_worker_id_idx", "worker_id"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
     from_community: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     to_community: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     effective_date: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
 
 
 class RecruitmentRound(Base):
@@ -268,13 +269,13 @@ class RecruitmentRound(Base):
     __tablename__ = "recruitment_rounds"
     __table_args__ = (Index("recruitment_rounds_county_date_idx", "county_code", "announced_on"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     county_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     channel: Mapped[str] = mapped_column(String(12), comment="election | recruitment (H1)")
     announced_on: Mapped[date] = mapped_column(Date)
     hires: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
 
 
 class ReserveEntry(Base):
@@ -283,24 +284,21 @@ class ReserveEntry(Base):
     __tablename__ = "reserve_entries"
     __table_args__ = (Index("reserve_entries_round_id_idx", "round_id"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recruitment_rounds.id"))
     name: Mapped[str] = mapped_column(String(50))
     id_number_key: Mapped[str] = mapped_column(String(64))
     score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     rank: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
 
 
-class AssessmentResult(Base):
+class AssessmentResult(ProjectedGrade, Base):
     """Projection of the evaluation service's annual grades (feed ``assessment.finalized``), for H8."""
 
     __tablename__ = "assessment_results"
 
-    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
-    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    grade: Mapped[str] = mapped_column(String(24))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[Timestamp]
 
 
 class ImportJob(ImportJobColumns, Base):

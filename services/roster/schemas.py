@@ -14,7 +14,7 @@ from shared.import_schemas import IMPORT_LABELS, ImportJobBase
 from shared.inputs import Count
 from shared.policy_rules import decides
 from shared.regions import CommunityCode, CountyCode, RegionCode
-from shared.vocabulary import Post
+from shared.vocabulary import Grade, Post
 
 
 class WorkerStatus(StrEnum):
@@ -333,7 +333,7 @@ class IdNumberLookup(BaseModel):
 class PostAssign(BaseModel):
     model_config = ConfigDict(extra="forbid")
     post: Post = Field(description="岗位 post (P1)")
-    grade: int = Field(ge=1, le=18, description="岗位等级 grade, 1–18 (C4)")
+    grade: Grade = Field(description="岗位等级 grade, 1–18 (C4)")
     start_date: date = Field(description="任职日期 start; a held post ends the day this one starts (exclusive end)")
     approval: str | None = Field(None, max_length=200, description="审批 approval of a second chief (P2)")
     duties: list[Duty] = Field(
@@ -496,19 +496,21 @@ class ReserveEntryOut(BaseModel):
     expires_on: date | None = Field(description="失效日期 the next round's announcement date (H2); null while none")
 
 
-class RenewalRow(BaseModel):
+class WorkerRow(BaseModel):
+    """The worker a report's row is about (the rows below add their findings)."""
+
     worker_id: uuid.UUID
     name: str
     community_code: str
+
+
+class RenewalRow(WorkerRow):
     contract_end: date = Field(description="合同到期 end of the current contract")
     renewable: bool
     bars: list[FindingOut] = Field(description="不予续签原因 H7, H8")
 
 
-class CareerRow(BaseModel):
-    worker_id: uuid.UUID
-    name: str
-    community_code: str
+class CareerRow(WorkerRow):
     years_as_chief: float = Field(description="连续任正职年数 consecutive years as chief")
     required_years: int = Field(description="K1 6 (温州) / K2 5 (台州)")
     rule: str
