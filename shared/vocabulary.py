@@ -19,7 +19,7 @@ class Post(StrEnum):
 
 
 class AssessmentGrade(StrEnum):
-    """考核等次 assessment grade (E3: 优秀, 称职, 基本称职, 不称职)."""
+    """考核等次 assessment grade (E3: 优秀, 合格, 基本合格, 不合格)."""
 
     excellent = "excellent"
     competent = "competent"

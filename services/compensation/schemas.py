@@ -46,6 +46,8 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         PayrollRunStatus.calculated: "已计算",
         PayrollRunStatus.approved: "已审批",
         PayrollRunStatus.paid: "已发放",
+        PayrollRunStatus.failed: "核算失败",
+        PayrollRunStatus.cancelled: "已撤销",
         PayrollRunStatus.reversed: "已冲销",
     },
     "policy_preset": {PolicyPreset.wenzhou: "温州", PolicyPreset.taizhou: "台州"},
