@@ -12,8 +12,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
 
 from shared.auth import Principal
 from shared.db import SessionDep
@@ -21,7 +19,7 @@ from shared.dependencies import Reader, Writer
 from shared.i18n import Message
 from shared.import_jobs import ImportJobs
 from shared.import_schemas import ImportErrorOut, ImportJobBase, ImportMode
-from shared.list_answers import PagedAnswer, paged_route
+from shared.list_answers import PageAt, paged_route
 from shared.pagination import Page
 from shared.problems import FieldError, UnprocessableContent, problem_responses
 from shared.regions import RegionCode
@@ -146,13 +144,11 @@ def add_import_routes(
         router,
         "/imports",
         out,
+        "imports",
         summary="导入任务列表 import jobs of the caller's regions, newest first; pull sync with `updated_since`",
     )
-    async def list_jobs(answer: PagedAnswer, principal: Reader, updated_since: UpdatedSince = None) -> Any:
-        async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[Any]:
-            return await jobs.list_jobs(session, principal, cursor, limit, updated_since)
-
-        return await answer(page, out, "imports")
+    async def list_jobs(at: PageAt, principal: Reader, updated_since: UpdatedSince = None) -> Page[Any]:
+        return await jobs.list_jobs(at.session, principal, at.cursor, at.limit, updated_since)
 
     @router.get(
         "/imports/{job_id}",
@@ -166,16 +162,12 @@ def add_import_routes(
         router,
         "/imports/{job_id}/errors",
         ImportErrorOut,
+        "import-errors",
         summary="导入错误 every bad cell of a job (row, column, header, value, rule, reason zh+en), paged",
         problems=(400, 401, 403, 404),
     )
-    async def list_errors(
-        answer: PagedAnswer, job_id: JobId, principal: Reader
-    ) -> Page[ImportErrorOut] | StreamingResponse:
-        async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[ImportErrorOut]:
-            return await jobs.list_errors(session, principal, job_id, cursor, limit)
-
-        return await answer(page, ImportErrorOut, "import-errors")
+    async def list_errors(at: PageAt, job_id: JobId, principal: Reader) -> Page[ImportErrorOut]:
+        return await jobs.list_errors(at.session, principal, job_id, at.cursor, at.limit)
 
     @router.get(
         "/imports/{job_id}/errors.xlsx",

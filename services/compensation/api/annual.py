@@ -8,13 +8,12 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from starlette.responses import StreamingResponse
 
 from services.compensation import annual_reports
 from services.compensation.schemas import BudgetOut, PayComplianceOut, RecuperationDueRow
 from shared.db import SessionDep
 from shared.dependencies import RegionInScope, region_in_scope
-from shared.list_answers import ListAnswer, list_route
+from shared.list_answers import list_route
 from shared.problems import problem_responses
 from shared.regions import CountyCode
 
@@ -25,16 +24,13 @@ router = APIRouter(prefix="/v1", tags=["annual"], responses=problem_responses(40
     router,
     "/reports/recuperation-due",
     RecuperationDueRow,
+    "recuperation-due",
     summary="疗休养提醒 workers with no recuperation in the last 2 years (C10: at least one every 2 years)",
 )
 async def recuperation_due(
-    answer: ListAnswer,
-    session: SessionDep,
-    region: RegionInScope,
-    on: Annotated[date, Query(description="日期 as of")],
-) -> list[RecuperationDueRow] | StreamingResponse:
-    due = await annual_reports.recuperation_due(session, region, on)
-    return await answer(due, RecuperationDueRow, "recuperation-due")
+    session: SessionDep, region: RegionInScope, on: Annotated[date, Query(description="日期 as of")]
+) -> list[RecuperationDueRow]:
+    return await annual_reports.recuperation_due(session, region, on)
 
 
 @router.get(

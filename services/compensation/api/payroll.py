@@ -25,7 +25,7 @@ from shared.dependencies import Admin, Reader, ReaderOrWorker, Writer
 from shared.exports import ExportDep, exported_pages
 from shared.i18n import Message
 from shared.inputs import MONTH_PATTERN
-from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode
@@ -56,10 +56,11 @@ async def create_run(body: RunIn, principal: Writer, session: SessionDep) -> Run
     router,
     "/payroll-runs",
     RunOut,
+    "payroll-runs",
     summary="工资核算列表 runs, filtered by region, month and status, newest month first",
 )
 async def list_runs(
-    answer: PagedAnswer,
+    at: PageAt,
     principal: Reader,
     region_code: Annotated[
         RegionCode | None,
@@ -68,11 +69,10 @@ async def list_runs(
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")] = None,
     status: PayrollRunStatus | None = None,
     updated_since: UpdatedSince = None,
-) -> Page[RunOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RunOut]:
-        return await run_lists.runs_page(session, principal, region_code, month, status, cursor, limit, updated_since)
-
-    return await answer(page, RunOut, "payroll-runs")
+) -> Page[RunOut]:
+    return await run_lists.runs_page(
+        at.session, principal, region_code, month, status, at.cursor, at.limit, updated_since
+    )
 
 
 @router.post(
@@ -200,10 +200,8 @@ async def list_payslips(
     router,
     "/workers/{worker_id}/payslips",
     PayslipOut,
+    "payslips",
     summary="个人工资条 a worker's payslips of approved and paid runs (the worker reads their own)",
 )
-async def worker_payslips(
-    answer: ListAnswer, worker_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep
-) -> list[PayslipOut] | StreamingResponse:
-    slips = await payslips.of_worker(session, principal, worker_id)
-    return await answer(slips, PayslipOut, "payslips")
+async def worker_payslips(worker_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep) -> list[PayslipOut]:
+    return await payslips.of_worker(session, principal, worker_id)

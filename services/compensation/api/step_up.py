@@ -8,14 +8,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from starlette.responses import StreamingResponse
 
 from services.compensation import step_up_cases
 from services.compensation.schemas import StepUpIn, StepUpOrderOut, StepUpRow
 from services.compensation.state import compensation_state
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader
-from shared.list_answers import ListAnswer, list_route
+from shared.list_answers import list_route
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region
@@ -46,15 +45,14 @@ async def step_up(
     router,
     "/step-up-orders",
     StepUpOrderOut,
+    "step-up-orders",
     summary="晋档指令 step-up orders of a region and year (C7) and whether the roster confirmed them",
     problems=(401, 403),
 )
 async def list_orders(
-    answer: ListAnswer,
     principal: Reader,
     session: SessionDep,
     region_code: Annotated[RegionCode, Query(description="区划 orders of workers in this region")],
     year: Annotated[int, Query(ge=2000, le=2100, description="晋档年度 step-up year")],
-) -> list[StepUpOrderOut] | StreamingResponse:
-    orders = await step_up_cases.orders_of(session, region_code, year) if sees_region(principal, region_code) else []
-    return await answer(orders, StepUpOrderOut, "step-up-orders")
+) -> list[StepUpOrderOut]:
+    return await step_up_cases.orders_of(session, region_code, year) if sees_region(principal, region_code) else []

@@ -8,8 +8,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
 
 from services.evaluation import assessments, cycles
 from services.evaluation.cycle_lists import CycleFilters, cycle_page
@@ -33,7 +31,7 @@ from shared.db import SessionDep
 from shared.dependencies import Reader, ReaderOrWorker, Writer, region_to_change
 from shared.i18n import Message
 from shared.inputs import YearPath
-from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import NotFound, problem_responses
 from shared.regions import CountyCode, RegionCode
@@ -113,10 +111,11 @@ async def open_cycle(body: CycleIn, principal: Writer, session: SessionDep) -> C
     router,
     "/cycles",
     CycleOut,
+    "cycles",
     summary="考核周期列表 the cycles of the caller's regions, newest year first, by township (E1)",
 )
 async def list_cycles(
-    answer: PagedAnswer,
+    at: PageAt,
     principal: Reader,
     region: Annotated[
         RegionCode | None,
@@ -125,13 +124,9 @@ async def list_cycles(
     year: Annotated[int | None, Query(ge=2000, le=2100, description="考核年度 year assessed")] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$", description="状态 open | closed")] = None,
     updated_since: UpdatedSince = None,
-) -> Page[CycleOut] | StreamingResponse:
+) -> Page[CycleOut]:
     filters = CycleFilters(region=region, year=year, status=status, updated_since=updated_since)
-
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[CycleOut]:
-        return await cycle_page(session, principal, filters, cursor, limit)
-
-    return await answer(page, CycleOut, "cycles")
+    return await cycle_page(at.session, principal, filters, at.cursor, at.limit)
 
 
 @router.get(
@@ -183,16 +178,11 @@ async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDe
 
 
 @list_route(
-    router,
-    "/cycles/{cycle_id}/results",
-    ResultOut,
-    summary="考核结果 results of a closed cycle, by rank",
+    router, "/cycles/{cycle_id}/results", ResultOut, "results", summary="考核结果 results of a closed cycle, by rank"
 )
-async def list_results(
-    answer: ListAnswer, cycle_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep
-) -> list[ResultOut] | StreamingResponse:
+async def list_results(cycle_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep) -> list[ResultOut]:
     rows = await cycles.results_of(session, await visible_cycle(session, principal, cycle_id))
-    return await answer([result_out(r) for r in rows], ResultOut, "results")
+    return [result_out(r) for r in rows]
 
 
 @router.post(
@@ -212,10 +202,8 @@ async def appeal(
     router,
     "/workers/{worker_id}/assessments",
     ResultOut,
+    "assessments",
     summary="个人考核历史 a worker's annual results (the worker sees their own)",
 )
-async def worker_assessments(
-    answer: ListAnswer, worker_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep
-) -> list[ResultOut] | StreamingResponse:
-    rows = await cycles.results_of_worker(session, principal, worker_id)
-    return await answer([result_out(r) for r in rows], ResultOut, "assessments")
+async def worker_assessments(worker_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep) -> list[ResultOut]:
+    return [result_out(r) for r in await cycles.results_of_worker(session, principal, worker_id)]

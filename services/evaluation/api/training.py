@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from starlette.responses import StreamingResponse
 
 from services.evaluation import training
 from services.evaluation.schemas import TrainingIn, TrainingRow
 from shared.db import SessionDep
 from shared.dependencies import RegionInScope, Writer
-from shared.list_answers import ListAnswer, list_route
+from shared.list_answers import list_route
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["training"], responses=problem_responses(401, 403, 404))
@@ -36,12 +35,10 @@ async def record_training(
     router,
     "/reports/training",
     TrainingRow,
+    "training",
     summary="培训学时 hours per worker in a year against the requirement (E5), with the finding where short",
 )
 async def training_report(
-    answer: ListAnswer,
-    session: SessionDep,
-    region: RegionInScope,
-    year: Annotated[int, Query(ge=2000, le=2100, description="年度 year")],
-) -> list[TrainingRow] | StreamingResponse:
-    return await answer(await training.training_rows(session, region, year), TrainingRow, "training")
+    session: SessionDep, region: RegionInScope, year: Annotated[int, Query(ge=2000, le=2100, description="年度 year")]
+) -> list[TrainingRow]:
+    return await training.training_rows(session, region, year)

@@ -6,8 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
 
 from services.roster import region_lists, region_records
 from services.roster.region_lists import region_out
@@ -20,7 +18,7 @@ from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, Writer
 from shared.inputs import YearPath
-from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode, RegionLevel
@@ -73,52 +71,37 @@ async def update_region(
     router,
     "/regions/{code}/children",
     RegionOut,
+    "regions",
     summary="下级区划 children",
     problems=(401, 403, 404),
 )
 async def list_children(
-    answer: PagedAnswer,
-    code: RegionPath,
-    principal: Reader,
-    updated_since: UpdatedSince = None,
-) -> Page[RegionOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RegionOut]:
-        return await region_lists.children(session, principal, code, cursor, limit, updated_since)
-
-    return await answer(page, RegionOut, "regions")
+    at: PageAt, code: RegionPath, principal: Reader, updated_since: UpdatedSince = None
+) -> Page[RegionOut]:
+    return await region_lists.children(at.session, principal, code, at.cursor, at.limit, updated_since)
 
 
 @paged_route(
     router,
     "/regions/{code}/descendants",
     RegionOut,
+    "regions",
     summary="全部下级 all descendants, optionally of one level",
     problems=(401, 403, 404),
 )
 async def list_descendants(
-    answer: PagedAnswer,
+    at: PageAt,
     code: RegionPath,
     principal: Reader,
     level_: Annotated[RegionLevel | None, Query(alias="level")] = None,
     updated_since: UpdatedSince = None,
-) -> Page[RegionOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RegionOut]:
-        return await region_lists.descendants(session, principal, code, level_, cursor, limit, updated_since)
-
-    return await answer(page, RegionOut, "regions")
+) -> Page[RegionOut]:
+    return await region_lists.descendants(at.session, principal, code, level_, at.cursor, at.limit, updated_since)
 
 
-@list_route(
-    router,
-    "/regions/{code}/ancestors",
-    RegionOut,
-    summary="上级区划 ancestors, nearest first",
-)
-async def list_ancestors(
-    answer: ListAnswer, code: RegionPath, principal: Reader, session: SessionDep
-) -> list[RegionOut] | StreamingResponse:
-    rows = await region_lists.ancestors_of(session, principal, code)
-    return await answer(rows, RegionOut, "regions")
+@list_route(router, "/regions/{code}/ancestors", RegionOut, "regions", summary="上级区划 ancestors, nearest first")
+async def list_ancestors(code: RegionPath, principal: Reader, session: SessionDep) -> list[RegionOut]:
+    return await region_lists.ancestors_of(session, principal, code)
 
 
 @router.put(

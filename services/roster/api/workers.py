@@ -47,7 +47,7 @@ from shared.exports import (
     export_response,
     xlsx_rows_response,
 )
-from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode
@@ -235,37 +235,28 @@ async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer,
     return post_out(assignment)
 
 
-@list_route(
-    router,
-    "/workers/{worker_id}/posts",
-    PostOut,
-    summary="任职历史 post history",
-)
-async def list_posts(
-    answer: ListAnswer, worker_id: uuid.UUID, principal: Reader, session: SessionDep
-) -> list[PostOut] | StreamingResponse:
+@list_route(router, "/workers/{worker_id}/posts", PostOut, "posts", summary="任职历史 post history")
+async def list_posts(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[PostOut]:
     rows = await posts.post_history(session, await visible_worker(session, principal, worker_id))
-    return await answer([post_out(p) for p in rows], PostOut, "posts")
+    return [post_out(p) for p in rows]
 
 
 @paged_route(
     router,
     "/personal-data-reads",
     PersonalDataReadOut,
+    "personal-data-reads",
     summary="个人信息查看记录 the audit of unmasked reads, newest first (auditors, province admins)",
 )
 async def list_personal_data_reads(
-    answer: PagedAnswer,
+    at: PageAt,
     principal: Annotated[Principal, require(Role.auditor, Role.province_admin)],
     worker_id: uuid.UUID | None = None,
     actor: Annotated[str | None, Query(max_length=200, description="读取人 who read it")] = None,
     since: Annotated[datetime | None, Query(description="起始时间 ISO 8601, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="截止时间 ISO 8601, exclusive")] = None,
     updated_since: UpdatedSince = None,
-) -> Page[PersonalDataReadOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[PersonalDataReadOut]:
-        return await personal_data.reads_page(
-            session, principal, worker_id, actor, since, until, cursor, limit, updated_since
-        )
-
-    return await answer(page, PersonalDataReadOut, "personal-data-reads")
+) -> Page[PersonalDataReadOut]:
+    return await personal_data.reads_page(
+        at.session, principal, worker_id, actor, since, until, at.cursor, at.limit, updated_since
+    )
