@@ -35,6 +35,7 @@ from shared.problems import problem_responses
 
 T = TypeVar("T", bound=BaseModel)
 Endpoint = Callable[..., Awaitable[Any]]
+Model = type[BaseModel]
 
 # Described in OpenAPI by shared.glossary ("limit", "cursor"), like every list's.
 PageLimit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
@@ -96,84 +97,70 @@ ListAnswer = Annotated[WholeList, Depends(_whole_list)]
 PagedAnswer = Annotated[PagedList, Depends(_paged_list)]
 
 
-def _answering(endpoint: Endpoint, answer: Any, respond: Callable[..., Awaitable[Any]], skip: int = 0) -> Endpoint:
-    """``endpoint`` as FastAPI's route: its parameters but the first ``skip`` ones, after ``answer`` (the
-    answer's dependency, first as a list's ``answer`` parameter always was, so the operation's parameters keep
-    their order); it calls ``respond(answer, values)`` with the endpoint's parameter values."""
-    signature = inspect.signature(endpoint, eval_str=True)
-    parameters = list(signature.parameters.values())[skip:]
-    if any(p.name == "answer" for p in parameters):
-        raise TypeError(f"{endpoint.__name__}: a self-answering list route takes no parameter named 'answer'")
-    first = inspect.Parameter("answer", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=answer)
-
-    @functools.wraps(endpoint)
-    async def route(answer: Any, **values: Any) -> Any:
-        return await respond(answer, values)
-
-    route.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[first, *parameters], return_annotation=inspect.Signature.empty
-    )
-    return route
+async def _answer_rows(endpoint: Endpoint, answer: WholeList, values: dict[str, Any], model: Model, name: str) -> Any:
+    return await answer(list(await endpoint(**values)), model, name)
 
 
-def list_route(
-    router: APIRouter,
-    path: str,
-    model: type[BaseModel],
-    name: str | None = None,
-    *,
-    problems: Iterable[int] = (401, 403, 404),
-    **doc: Any,
-) -> Callable[[DecoratedCallable], DecoratedCallable]:
-    """``@router.get`` of a list operation answering every row: JSON ``list[model]`` or the file asked for
-    (the responses document ``problems`` and the files); ``doc``: summary, description… With the export's
-    file ``name``, the function returns its rows and the route answers them."""
-    responses = problem_responses(*problems) | EXPORT_RESPONSES
-    register = router.get(path, response_model=list[model], responses=responses, **doc)  # type: ignore[valid-type]
-    if name is None:
-        return register
-    export_name = name
+async def _answer_pages(endpoint: Endpoint, answer: PagedList, values: dict[str, Any], model: Model, name: str) -> Any:
+    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[Any]:
+        return cast("Page[Any]", await endpoint(PageAt(session, cursor, limit), **values))
 
-    def decorate(endpoint: DecoratedCallable) -> DecoratedCallable:
-        async def respond(answer: WholeList, values: dict[str, Any]) -> Any:
-            return await answer(list(await endpoint(**values)), model, export_name)
-
-        register(_answering(endpoint, ListAnswer, respond))
-        return endpoint
-
-    return decorate
+    return await answer(page, model, name)
 
 
-def paged_route(
-    router: APIRouter,
-    path: str,
-    model: type[BaseModel],
-    name: str | None = None,
-    *,
-    problems: Iterable[int] = (400, 401, 403),
-    **doc: Any,
-) -> Callable[[DecoratedCallable], DecoratedCallable]:
-    """``@router.get`` of a keyset-paged list operation: JSON ``Page[model]`` or the whole list as a file. With
-    the export's file ``name``, the function is the page function (its first parameter a :class:`PageAt`) and
-    the route answers with it."""
-    responses = problem_responses(*problems) | EXPORT_RESPONSES
-    register = router.get(path, response_model=Page[model], responses=responses, **doc)  # type: ignore[valid-type]
-    if name is None:
-        return register
-    export_name = name
+@dataclass(frozen=True)
+class ListOperation:
+    """A kind of list operation, declared on a router by calling it: ``(router, path, model, name, *, problems,
+    **doc)`` is ``@router.get`` answering JSON ``json(model)`` or the file asked for (the responses document
+    ``problems`` and the files; ``doc``: summary, description…). With the export's file ``name`` the route
+    answers itself (``respond``): the function's parameters but the ``leading`` ones it is given are read from
+    the request, after the answer's dependency (first, as a list's ``answer`` parameter always was, so the
+    operation's parameters keep their order)."""
 
-    def decorate(endpoint: DecoratedCallable) -> DecoratedCallable:
-        first = next(iter(inspect.signature(endpoint, eval_str=True).parameters.values()), None)
-        if first is None or first.annotation is not PageAt:
-            raise TypeError(f"{endpoint.__name__}: a paged route's first parameter is the PageAt it is asked for")
+    json: Callable[[Model], Any]
+    answer: Any  # the answer's dependency: ListAnswer or PagedAnswer
+    respond: Callable[[Endpoint, Any, dict[str, Any], Model, str], Awaitable[Any]]
+    problems: tuple[int, ...]
+    leading: tuple[type, ...] = ()
 
-        async def respond(answer: PagedList, values: dict[str, Any]) -> Any:
-            async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[Any]:
-                return cast("Page[Any]", await endpoint(PageAt(session, cursor, limit), **values))
+    def __call__(
+        self,
+        router: APIRouter,
+        path: str,
+        model: Model,
+        name: str | None = None,
+        *,
+        problems: Iterable[int] | None = None,
+        **doc: Any,
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        responses = problem_responses(*(self.problems if problems is None else problems)) | EXPORT_RESPONSES
+        register = router.get(path, response_model=self.json(model), responses=responses, **doc)
+        if name is None:
+            return register
+        export_name = name
 
-            return await answer(page, model, export_name)
+        def decorate(endpoint: DecoratedCallable) -> DecoratedCallable:
+            register(self._route(endpoint, model, export_name))
+            return endpoint
 
-        register(_answering(endpoint, PagedAnswer, respond, skip=1))
-        return endpoint
+        return decorate
 
-    return decorate
+    def _route(self, endpoint: Endpoint, model: Model, name: str) -> Endpoint:
+        parameters = list(inspect.signature(endpoint, eval_str=True).parameters.values())
+        given, read = parameters[: len(self.leading)], parameters[len(self.leading) :]
+        if [p.annotation for p in given] != list(self.leading) or any(p.name == "answer" for p in read):
+            raise TypeError(f"{endpoint.__name__}: a list route's function takes {self.leading} first, no 'answer'")
+        first = inspect.Parameter("answer", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=self.answer)
+
+        @functools.wraps(endpoint)
+        async def route(answer: Any, **values: Any) -> Any:
+            return await self.respond(endpoint, answer, values, model, name)
+
+        route.__signature__ = inspect.Signature([first, *read])  # type: ignore[attr-defined]
+        return route
+
+
+# A list operation answering every row: JSON ``list[model]``; with a name, the function returns its rows.
+list_route = ListOperation(lambda model: list[model], ListAnswer, _answer_rows, (401, 403, 404))  # type: ignore[valid-type]
+# A keyset-paged one: JSON ``Page[model]``; with a name, the function is the page function (first: a PageAt).
+paged_route = ListOperation(lambda model: Page[model], PagedAnswer, _answer_pages, (400, 401, 403), (PageAt,))  # type: ignore[valid-type]
