@@ -13,6 +13,7 @@ from services.compensation import annual_reports
 from services.compensation.schemas import BudgetOut, PayComplianceOut, RecuperationDueRow
 from shared.db import SessionDep
 from shared.dependencies import RegionInScope, region_in_scope
+from shared.inputs import year_query
 from shared.list_answers import list_route
 from shared.problems import problem_responses
 from shared.regions import CountyCode
@@ -40,7 +41,7 @@ async def recuperation_due(
 async def pay_budget(
     session: SessionDep,
     county: Annotated[str, region_in_scope("county", CountyCode, "县级区划代码 county")],
-    year: Annotated[int, Query(ge=2000, le=2100, description="预算年度 the year budgeted")],
+    year: Annotated[int, year_query("预算年度 the year budgeted")],
 ) -> BudgetOut:
     return await annual_reports.budget(session, county, year)
 
@@ -52,6 +53,6 @@ async def pay_budget(
 async def pay_compliance(
     session: SessionDep,
     region: RegionInScope,
-    year: Annotated[int, Query(ge=2000, le=2100, description="年度 year of pay")],
+    year: Annotated[int, year_query("年度 year of pay")],
 ) -> PayComplianceOut:
     return await annual_reports.pay_compliance(session, region, year)

@@ -24,7 +24,7 @@ from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, ReaderOrWorker, Writer
 from shared.exports import ExportDep, exported_pages
 from shared.i18n import Message
-from shared.inputs import MONTH_PATTERN
+from shared.inputs import month_query
 from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
@@ -66,7 +66,7 @@ async def list_runs(
         RegionCode | None,
         Query(description="区划 runs of this region and the regions inside it"),
     ] = None,
-    month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")] = None,
+    month: Annotated[str | None, month_query()] = None,
     status: PayrollRunStatus | None = None,
     updated_since: UpdatedSince = None,
 ) -> Page[RunOut]:

@@ -127,9 +127,7 @@ async def set_scale(county_code: CountyToChange, year: Year, body: ScaleIn, sess
     "/pay-scales/{county_code}/{year}",
     summary="查看薪酬表 a county's scale (C4)",
 )
-async def get_scale(
-    county_code: Annotated[CountyCode, Path()], year: Year, principal: Reader, session: SessionDep
-) -> ScaleOut:
+async def get_scale(county_code: CountyCode, year: Year, principal: Reader, session: SessionDep) -> ScaleOut:
     policy_profiles.require_policy_reader(principal, county_code)
     return await pay_scales.scale_out(session, county_code, year)
 

@@ -14,6 +14,7 @@ from services.compensation.schemas import RecuperationIn, RecuperationOut
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
+from shared.inputs import year_query
 from shared.list_answers import PageAt, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
@@ -66,7 +67,7 @@ async def get_recuperation(claim_id: ClaimId, principal: Reader, session: Sessio
 async def list_recuperation(
     at: PageAt,
     principal: Reader,
-    year: Annotated[int, Query(ge=2000, le=2100, description="年度 allowance year")],
+    year: Annotated[int, year_query("年度 allowance year")],
     worker_id: Annotated[uuid.UUID | None, Query(description="社工编号 one worker's claims")] = None,
     county_code: Annotated[CountyCode | None, Query(description="县级区划代码 a county's claims")] = None,
     updated_since: UpdatedSince = None,

@@ -14,6 +14,7 @@ from services.compensation.schemas import StepUpIn, StepUpOrderOut, StepUpRow
 from services.compensation.state import compensation_state
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader
+from shared.inputs import year_query
 from shared.list_answers import list_route
 from shared.problems import problem_responses
 from shared.regions import RegionCode
@@ -53,6 +54,6 @@ async def list_orders(
     principal: Reader,
     session: SessionDep,
     region_code: Annotated[RegionCode, Query(description="区划 orders of workers in this region")],
-    year: Annotated[int, Query(ge=2000, le=2100, description="晋档年度 step-up year")],
+    year: Annotated[int, year_query("晋档年度 step-up year")],
 ) -> list[StepUpOrderOut]:
     return await step_up_cases.orders_of(session, region_code, year) if sees_region(principal, region_code) else []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from services.evaluation import assessments, cycles
 from services.evaluation.cycle_lists import CycleFilters, cycle_page
@@ -30,7 +30,7 @@ from services.evaluation.schemas import (
 from shared.db import SessionDep
 from shared.dependencies import Reader, ReaderOrWorker, Writer, region_to_change
 from shared.i18n import Message
-from shared.inputs import YearPath
+from shared.inputs import YearPath, year_query
 from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import NotFound, problem_responses
@@ -80,7 +80,7 @@ async def set_scheme(
     summary="查看考核方案 a county's scheme",
 )
 async def get_scheme(
-    county_code: Annotated[CountyCode, Path()], year: YearPath, principal: ReaderOrWorker, session: SessionDep
+    county_code: CountyCode, year: YearPath, principal: ReaderOrWorker, session: SessionDep
 ) -> SchemeOut:
     row = await session.get(SchemeRow, (county_code, year))
     if row is None or not (
@@ -121,7 +121,7 @@ async def list_cycles(
         RegionCode | None,
         Query(description="区划 cycles of the townships of this region (E1: one per township a year)"),
     ] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100, description="考核年度 year assessed")] = None,
+    year: Annotated[int | None, year_query("考核年度 year assessed")] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$", description="状态 open | closed")] = None,
     updated_since: UpdatedSince = None,
 ) -> Page[CycleOut]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from services.evaluation import duty_reports, visits, work_cases
 from services.evaluation.schemas import (
@@ -27,7 +27,7 @@ from services.evaluation.state import evaluation_state
 from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
 from shared.dependencies import RegionInScope, Writer
-from shared.inputs import MONTH_PATTERN
+from shared.inputs import MonthQuery, month_query
 from shared.problems import problem_responses
 from shared.scoping import READ_ROLES, WRITE_ROLES
 
@@ -109,7 +109,7 @@ async def remove_must_visit(
 async def visit_report(
     session: SessionDep,
     region: RegionInScope,
-    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")],
+    month: MonthQuery,
 ) -> VisitReport:
     return await duty_reports.visit_report(session, region, month)
 
@@ -121,7 +121,7 @@ async def visit_report(
 async def compliance_report(
     session: SessionDep,
     region: RegionInScope,
-    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM (its year for E5, E6)")],
+    month: Annotated[str, month_query("月份 YYYY-MM (its year for E5, E6)")],
 ) -> ComplianceReport:
     """Each worker's findings, and their counts per community, township and county (E5–E7)."""
     return await duty_reports.compliance_report(session, region, month)

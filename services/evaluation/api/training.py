@@ -3,14 +3,13 @@ the county's requirement (40 class hours by default): 39 is a finding, 40 is not
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from services.evaluation import training
 from services.evaluation.schemas import TrainingIn, TrainingRow
 from shared.db import SessionDep
 from shared.dependencies import RegionInScope, Writer
+from shared.inputs import YearQuery
 from shared.list_answers import list_route
 from shared.problems import problem_responses
 
@@ -38,7 +37,5 @@ async def record_training(
     "training",
     summary="培训学时 hours per worker in a year against the requirement (E5), with the finding where short",
 )
-async def training_report(
-    session: SessionDep, region: RegionInScope, year: Annotated[int, Query(ge=2000, le=2100, description="年度 year")]
-) -> list[TrainingRow]:
+async def training_report(session: SessionDep, region: RegionInScope, year: YearQuery) -> list[TrainingRow]:
     return await training.training_rows(session, region, year)

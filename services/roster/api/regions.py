@@ -110,7 +110,7 @@ async def list_ancestors(code: RegionPath, principal: Reader, session: SessionDe
 )
 async def set_quota(
     county_code: RegionPath,
-    year: Annotated[int, Path(ge=2000, le=2100)],
+    year: YearPath,
     body: QuotaIn,
     principal: Admin,
     session: SessionDep,
@@ -122,9 +122,7 @@ async def set_quota(
     "/quotas/{county_code}/{year}",
     summary="查看员额 a county's quota and its use (S5)",
 )
-async def get_quota(
-    county_code: RegionPath, year: Annotated[int, Path(ge=2000, le=2100)], principal: Reader, session: SessionDep
-) -> QuotaOut:
+async def get_quota(county_code: RegionPath, year: YearPath, principal: Reader, session: SessionDep) -> QuotaOut:
     return await region_records.read_quota(session, principal, county_code, year)
 
 

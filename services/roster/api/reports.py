@@ -18,6 +18,7 @@ from shared.business_time import business_today
 from shared.db import ReadSessionDep, SessionDep
 from shared.dependencies import RegionInScope, region_in_scope
 from shared.i18n import negotiate
+from shared.inputs import YearQuery
 from shared.list_answers import list_route
 from shared.problems import problem_responses
 from shared.regions import RegionCode
@@ -55,7 +56,7 @@ async def staffing_report(
     summary="续签工作清单 contracts ending in a year: who is due, who must not be renewed and why (H7, H8)",
 )
 async def renewal_worklist(
-    request: Request, session: SessionDep, region: RegionInScope, year: Annotated[int, Query(ge=2000, le=2100)]
+    request: Request, session: SessionDep, region: RegionInScope, year: YearQuery
 ) -> list[RenewalRow]:
     english = negotiate(request.headers.get("accept-language")) == "en"
     return await career_reports.renewal_worklist(session, region, year, english=english)
