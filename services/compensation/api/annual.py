@@ -51,8 +51,6 @@ async def pay_budget(
     summary="薪酬达标 actual average annual pay per post and overall (without employer parts, C1) against C2 / C3",
 )
 async def pay_compliance(
-    session: SessionDep,
-    region: RegionInScope,
-    year: Annotated[int, year_query("年度 year of pay")],
+    session: SessionDep, region: RegionInScope, year: Annotated[int, year_query("年度 year of pay")]
 ) -> PayComplianceOut:
     return await annual_reports.pay_compliance(session, region, year)

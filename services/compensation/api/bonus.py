@@ -70,10 +70,7 @@ async def replace_bonus(
     return allocation_out(row)
 
 
-@router.get(
-    "/bonus-allocations/{allocation_id}",
-    summary="查看奖金分配 one allocation, live or reversed (C5)",
-)
+@router.get("/bonus-allocations/{allocation_id}", summary="查看奖金分配 one allocation, live or reversed (C5)")
 async def get_bonus(allocation_id: AllocationId, principal: Reader, session: SessionDep) -> BonusOut:
     return allocation_out(await _visible_allocation(session, principal, allocation_id))
 

@@ -38,10 +38,7 @@ ClaimId = Annotated[uuid.UUID, Path(description="疗休养记录编号 claim id"
     responses=problem_responses(409),
 )
 async def claim_recuperation(
-    body: RecuperationIn,
-    principal: Writer,
-    session: SessionDep,
-    response: Response,
+    body: RecuperationIn, principal: Writer, session: SessionDep, response: Response
 ) -> RecuperationOut:
     claim = await recuperation.claim(session, principal, body)
     response.headers["Location"] = f"/v1/recuperation-claims/{claim.id}"

@@ -28,12 +28,7 @@ router = APIRouter(prefix="/v1", tags=["step-up"], responses=problem_responses(4
     summary="晋档 grade step-up of a region (C7): preview, or apply through the roster",
     responses=problem_responses(503),
 )
-async def step_up(
-    body: StepUpIn,
-    principal: Admin,
-    session: SessionDep,
-    request: Request,
-) -> list[StepUpRow]:
+async def step_up(body: StepUpIn, principal: Admin, session: SessionDep, request: Request) -> list[StepUpRow]:
     require_write(principal, body.region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     if not body.apply:
         return await step_up_cases.preview(session, body.region_code, body.year)

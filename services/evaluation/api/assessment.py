@@ -12,9 +12,7 @@ from fastapi import APIRouter, Query
 from services.evaluation import assessments, cycles
 from services.evaluation.cycle_lists import CycleFilters, cycle_page
 from services.evaluation.cycles import NO_SUCH_CYCLE, visible_cycle
-from services.evaluation.domain.assessment import (
-    scheme_problems,
-)
+from services.evaluation.domain.assessment import scheme_problems
 from services.evaluation.models import Cycle, Result
 from services.evaluation.models import Scheme as SchemeRow
 from services.evaluation.schemas import (
@@ -35,11 +33,7 @@ from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import NotFound, problem_responses
 from shared.regions import CountyCode, RegionCode
-from shared.scoping import (
-    NO_SUCH_REGION,
-    require_write,
-    sees_region,
-)
+from shared.scoping import NO_SUCH_REGION, require_write, sees_region
 from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["assessment"], responses=problem_responses(401, 403, 404))
@@ -75,10 +69,7 @@ async def set_scheme(
     return scheme_out(await assessments.set_scheme(session, county_code, year, body))
 
 
-@router.get(
-    "/schemes/{county_code}/{year}",
-    summary="查看考核方案 a county's scheme",
-)
+@router.get("/schemes/{county_code}/{year}", summary="查看考核方案 a county's scheme")
 async def get_scheme(
     county_code: CountyCode, year: YearPath, principal: ReaderOrWorker, session: SessionDep
 ) -> SchemeOut:
@@ -129,10 +120,7 @@ async def list_cycles(
     return await cycle_page(at.session, principal, filters, at.cursor, at.limit)
 
 
-@router.get(
-    "/cycles/{cycle_id}",
-    summary="查看考核周期 a cycle",
-)
+@router.get("/cycles/{cycle_id}", summary="查看考核周期 a cycle")
 async def get_cycle(cycle_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep) -> CycleOut:
     return cycle_out(await visible_cycle(session, principal, cycle_id))
 

@@ -21,11 +21,7 @@ router = APIRouter(prefix="/v1", tags=["training"], responses=problem_responses(
     summary="录入培训 record a course and its attendance list (E5); repeating the same list changes nothing",
     status_code=201,
 )
-async def record_training(
-    body: TrainingIn,
-    principal: Writer,
-    session: SessionDep,
-) -> dict[str, int]:
+async def record_training(body: TrainingIn, principal: Writer, session: SessionDep) -> dict[str, int]:
     added = await training.record_training(session, principal, body)
     return {"recorded": added}
 

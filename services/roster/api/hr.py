@@ -108,9 +108,7 @@ async def transfer_worker(
 
 
 @router.post(
-    "/recruitment-rounds",
-    summary="招聘（选任）批次 record a county's recruitment round (H1)",
-    status_code=201,
+    "/recruitment-rounds", summary="招聘（选任）批次 record a county's recruitment round (H1)", status_code=201
 )
 async def create_round(body: RoundIn, principal: Admin, session: SessionDep) -> RoundOut:
     return await recruitment.announce_round(session, principal, body)

@@ -9,10 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.roster import region_lists, region_records
 from services.roster.region_lists import region_out
-from services.roster.regions import (
-    staffing_policy,
-    visible_region,
-)
+from services.roster.regions import staffing_policy, visible_region
 from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, RegionPatch, StaffingPolicyOut
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
@@ -41,10 +38,7 @@ async def create_region(body: RegionCreate, principal: Admin, session: SessionDe
     return await region_out(session, region)
 
 
-@router.get(
-    "/regions/{code}",
-    summary="查看区划 one region",
-)
+@router.get("/regions/{code}", summary="查看区划 one region")
 async def get_region(code: RegionPath, principal: Reader, session: SessionDep, response: Response) -> RegionOut:
     region = await visible_region(session, principal, code)
     response.headers["ETag"] = etag(region.code, region.version)
@@ -68,12 +62,7 @@ async def update_region(
 
 
 @paged_route(
-    router,
-    "/regions/{code}/children",
-    RegionOut,
-    "regions",
-    summary="下级区划 children",
-    problems=(401, 403, 404),
+    router, "/regions/{code}/children", RegionOut, "regions", summary="下级区划 children", problems=(401, 403, 404)
 )
 async def list_children(
     at: PageAt, code: RegionPath, principal: Reader, updated_since: UpdatedSince = None
@@ -104,24 +93,14 @@ async def list_ancestors(code: RegionPath, principal: Reader, session: SessionDe
     return await region_lists.ancestors_of(session, principal, code)
 
 
-@router.put(
-    "/quotas/{county_code}/{year}",
-    summary="核定员额 set a county's headcount quota for a year (S5)",
-)
+@router.put("/quotas/{county_code}/{year}", summary="核定员额 set a county's headcount quota for a year (S5)")
 async def set_quota(
-    county_code: RegionPath,
-    year: YearPath,
-    body: QuotaIn,
-    principal: Admin,
-    session: SessionDep,
+    county_code: RegionPath, year: YearPath, body: QuotaIn, principal: Admin, session: SessionDep
 ) -> QuotaOut:
     return await region_records.set_quota(session, principal, county_code, year, body)
 
 
-@router.get(
-    "/quotas/{county_code}/{year}",
-    summary="查看员额 a county's quota and its use (S5)",
-)
+@router.get("/quotas/{county_code}/{year}", summary="查看员额 a county's quota and its use (S5)")
 async def get_quota(county_code: RegionPath, year: YearPath, principal: Reader, session: SessionDep) -> QuotaOut:
     return await region_records.read_quota(session, principal, county_code, year)
 

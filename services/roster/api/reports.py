@@ -9,11 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from services.roster import career_reports
 from services.roster.compliance import staffing_report_json
-from services.roster.schemas import (
-    CareerRow,
-    RenewalRow,
-    StaffingReport,
-)
+from services.roster.schemas import CareerRow, RenewalRow, StaffingReport
 from shared.business_time import business_today
 from shared.db import ReadSessionDep, SessionDep
 from shared.dependencies import RegionInScope, region_in_scope

@@ -167,10 +167,7 @@ async def read_personal_data_batch(
     return PersonalDataBatch(items=await personal_data.read_many(session, principal, body.worker_ids))
 
 
-@router.get(
-    "/workers/{worker_id}",
-    summary="查看社工 one worker (masked)",
-)
+@router.get("/workers/{worker_id}", summary="查看社工 one worker (masked)")
 async def get_worker(
     worker_id: uuid.UUID, principal: Reader, session: SessionDep, response: Response, as_of: AsOf = None
 ) -> WorkerOut:
