@@ -6,8 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster import region_lists, region_records
+from services.roster.models import Region
 from services.roster.region_lists import region_out
 from services.roster.regions import staffing_policy, visible_region
 from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, RegionPatch, StaffingPolicyOut
@@ -26,6 +28,12 @@ router = APIRouter(prefix="/v1", tags=["regions"], responses=problem_responses(4
 RegionPath = Annotated[RegionCode, Path(description="区划代码 region code (6 digits to county, 12 below)")]
 
 
+async def tagged_region(session: AsyncSession, region: Region, response: Response) -> RegionOut:
+    """The region as answered, its version in the ETag (sent back in If-Match to change it)."""
+    response.headers["ETag"] = etag(region.code, region.version)
+    return await region_out(session, region)
+
+
 @router.post(
     "/regions",
     summary="新增区划 add a region under its parent (communities with kind and households)",
@@ -34,15 +42,13 @@ RegionPath = Annotated[RegionCode, Path(description="区划代码 region code (6
 )
 async def create_region(body: RegionCreate, principal: Admin, session: SessionDep, response: Response) -> RegionOut:
     region = await region_records.create_region(session, principal, body)
-    response.headers["ETag"] = etag(region.code, region.version)
-    return await region_out(session, region)
+    return await tagged_region(session, region, response)
 
 
 @router.get("/regions/{code}", summary="查看区划 one region")
 async def get_region(code: RegionPath, principal: Reader, session: SessionDep, response: Response) -> RegionOut:
     region = await visible_region(session, principal, code)
-    response.headers["ETag"] = etag(region.code, region.version)
-    return await region_out(session, region)
+    return await tagged_region(session, region, response)
 
 
 @router.patch(
@@ -57,8 +63,7 @@ async def update_region(
     require_write(principal, code, NO_SUCH_REGION)
     check_if_match(request, region.code, region.version)
     region = await region_records.change_region(session, region, body)
-    response.headers["ETag"] = etag(region.code, region.version)
-    return await region_out(session, region)
+    return await tagged_region(session, region, response)
 
 
 @paged_route(

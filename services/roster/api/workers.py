@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
 from services.roster import employment, hiring, personal_data, posts, worker_export, worker_lists
+from services.roster.models import Worker
 from services.roster.schemas import (
     CertificateLevel,
     IdNumberLookup,
@@ -62,6 +63,14 @@ AsOf = Annotated[
 ]
 
 
+async def tagged_worker(
+    session: AsyncSession, worker: Worker, response: Response, as_of: date | None = None
+) -> WorkerOut:
+    """The worker as answered (as of a date), its version in the ETag (sent back in If-Match to change it)."""
+    response.headers["ETag"] = etag(worker.id, worker.version)
+    return await worker_out(session, worker, as_of)
+
+
 @router.post(
     "/workers",
     summary="录用社工 hire a worker, or re-hire one who has left: ID number checked, quota checked (S5), "
@@ -78,9 +87,8 @@ async def hire_worker(
     body: WorkerCreate, principal: Writer, session: SessionDep, request: Request, response: Response
 ) -> WorkerOut:
     worker = await hiring.hire(session, principal, body, id_number_secret(request))
-    response.headers["ETag"] = etag(worker.id, worker.version)
     response.headers["Location"] = f"/v1/workers/{worker.id}"
-    return await worker_out(session, worker)
+    return await tagged_worker(session, worker, response)
 
 
 @paged_route(
@@ -172,8 +180,7 @@ async def get_worker(
     worker_id: uuid.UUID, principal: Reader, session: SessionDep, response: Response, as_of: AsOf = None
 ) -> WorkerOut:
     worker = await visible_worker(session, principal, worker_id)
-    response.headers["ETag"] = etag(worker.id, worker.version)
-    return await worker_out(session, worker, as_of)
+    return await tagged_worker(session, worker, response, as_of)
 
 
 @router.post(
@@ -217,8 +224,7 @@ async def update_worker(
     worker = await writable_worker(session, principal, worker_id)
     check_if_match(request, worker.id, worker.version)
     worker = await employment.change_worker(session, worker, body)
-    response.headers["ETag"] = etag(worker.id, worker.version)
-    return await worker_out(session, worker)
+    return await tagged_worker(session, worker, response)
 
 
 @router.post(
