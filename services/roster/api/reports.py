@@ -19,7 +19,7 @@ from shared.list_answers import list_route
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=problem_responses(401, 403, 404))
 
 
 @router.get(
@@ -31,7 +31,6 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
         "replica when SHEGONG_ROSTER_DATABASE_READ_URL is set (deploy/k8s: CloudNativePG's -ro service)."
     ),
     response_model=StaffingReport,
-    responses=problem_responses(401, 403, 404),
 )
 async def staffing_report(
     request: Request,
