@@ -37,7 +37,7 @@ from shared.auth import Principal, Role, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
-from shared.dependencies import Writer
+from shared.dependencies import WithinRegion, Writer
 from shared.exports import (
     EXPORT_BATCH,
     ExportDep,
@@ -51,7 +51,6 @@ from shared.exports import (
 from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
-from shared.regions import RegionCode
 from shared.sync import UpdatedSince
 from shared.vocabulary import Post
 
@@ -112,7 +111,7 @@ async def list_workers(
     session: SessionDep,
     request: Request,
     export: ExportDep,
-    region: Annotated[RegionCode | None, Query(description="区划 within this region")] = None,
+    region: WithinRegion = None,
     name: Annotated[
         str | None,
         Query(
