@@ -63,3 +63,5 @@ def region_to_change(name: str, code: Any) -> Any:
 # ``region`` (any level) and ``county`` query parameters the caller sees (404 otherwise).
 RegionInScope = Annotated[str, region_in_scope("region", RegionCode, "区划 region")]
 CountyInScope = Annotated[str, region_in_scope("county", CountyCode, "县级区划 the county")]
+# An optional ``region`` filter of a list the caller's scope already bounds: its rows within this region.
+WithinRegion = Annotated[RegionCode | None, Query(description="区划 within this region")]

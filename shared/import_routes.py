@@ -7,13 +7,12 @@ workbook with the bad cells marked. Thin: each calls one use case of the service
 and job model, which FastAPI must see as objects.)"""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
+from fastapi.types import DecoratedCallable
 
 from shared.auth import Principal
 from shared.db import SessionDep
@@ -21,7 +20,7 @@ from shared.dependencies import Reader, Writer
 from shared.i18n import Message
 from shared.import_jobs import ImportJobs
 from shared.import_schemas import ImportErrorOut, ImportJobBase, ImportMode
-from shared.list_answers import PagedAnswer, paged_route
+from shared.list_answers import PageAt, paged_route
 from shared.pagination import Page
 from shared.problems import FieldError, UnprocessableContent, problem_responses
 from shared.regions import RegionCode
@@ -32,10 +31,23 @@ from shared.sync import UpdatedSince
 JobId = Annotated[uuid.UUID, Path(description="导入任务编号 import job id")]
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 BINARY = {"schema": {"type": "string", "format": "binary"}}
+FileContent = dict[int | str, dict[str, Any]]  # the documented 200 of an operation answering a file
 # The workbook's own type, and octet-stream for generated clients that read any file as bytes.
-XLSX: dict[int | str, dict[str, Any]] = {
+XLSX: FileContent = {
     200: {"content": {XLSX_TYPE: BINARY, "application/octet-stream": BINARY}, "description": "Excel 工作簿 .xlsx"}
 }
+
+
+def file_route(
+    router: APIRouter,
+    path: str,
+    summary: str,
+    *,
+    file: FileContent = XLSX,
+    problems: Iterable[int] = (401, 403, 404),
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """``@router.get`` of an operation answering a file: ``file`` documents its 200 (the .xlsx by default)."""
+    return router.get(path, summary=summary, response_class=Response, responses=problem_responses(*problems) | file)
 
 
 def download(content: bytes, media_type: str, name: str) -> Response:
@@ -85,12 +97,11 @@ def add_import_routes(
     checks, for the documentation; ``secret``: what its row checks hash ID numbers with)."""
     kind_names = " | ".join(k.value for k in kinds)
 
-    @router.get(
+    @file_route(
+        router,
         "/imports/templates/{import_kind}.xlsx",
-        summary="导入模板 the .xlsx template of an import kind: Chinese headers, English names in row 2, dropdowns "
+        "导入模板 the .xlsx template of an import kind: Chinese headers, English names in row 2, dropdowns "
         "for code lists, ID-number and code columns as text",
-        response_class=Response,
-        responses=problem_responses(401, 403, 404) | XLSX,
     )
     async def get_template(
         import_kind: Annotated[kinds, Path(description=f"导入类型 {kind_names}")],  # type: ignore[valid-type]
@@ -146,13 +157,11 @@ def add_import_routes(
         router,
         "/imports",
         out,
+        "imports",
         summary="导入任务列表 import jobs of the caller's regions, newest first; pull sync with `updated_since`",
     )
-    async def list_jobs(answer: PagedAnswer, principal: Reader, updated_since: UpdatedSince = None) -> Any:
-        async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[Any]:
-            return await jobs.list_jobs(session, principal, cursor, limit, updated_since)
-
-        return await answer(page, out, "imports")
+    async def list_jobs(at: PageAt, principal: Reader, updated_since: UpdatedSince = None) -> Page[Any]:
+        return await jobs.list_jobs(at.session, principal, at.cursor, at.limit, updated_since)
 
     @router.get(
         "/imports/{job_id}",
@@ -166,23 +175,18 @@ def add_import_routes(
         router,
         "/imports/{job_id}/errors",
         ImportErrorOut,
+        "import-errors",
         summary="导入错误 every bad cell of a job (row, column, header, value, rule, reason zh+en), paged",
         problems=(400, 401, 403, 404),
     )
-    async def list_errors(
-        answer: PagedAnswer, job_id: JobId, principal: Reader
-    ) -> Page[ImportErrorOut] | StreamingResponse:
-        async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[ImportErrorOut]:
-            return await jobs.list_errors(session, principal, job_id, cursor, limit)
+    async def list_errors(at: PageAt, job_id: JobId, principal: Reader) -> Page[ImportErrorOut]:
+        return await jobs.list_errors(at.session, principal, job_id, at.cursor, at.limit)
 
-        return await answer(page, ImportErrorOut, "import-errors")
-
-    @router.get(
+    @file_route(
+        router,
         "/imports/{job_id}/errors.xlsx",
-        summary="错误标注工作簿 the uploaded workbook (for a CSV, an .xlsx of it) with each bad cell filled and "
+        "错误标注工作簿 the uploaded workbook (for a CSV, an .xlsx of it) with each bad cell filled and "
         "commented with its reason and rule",
-        response_class=Response,
-        responses=problem_responses(401, 403, 404) | XLSX,
     )
     async def errors_workbook(job_id: JobId, principal: Reader, session: SessionDep) -> Response:
         content = await jobs.marked_workbook(session, principal, job_id)

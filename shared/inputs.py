@@ -22,11 +22,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, unquote
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import Field
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.glossary import GLOSSARY
 from shared.i18n import Message as Text
 from shared.problems import FieldError, UnprocessableContent, problem_response
 
@@ -43,6 +44,23 @@ YearPath = Annotated[int, Path(ge=YEAR_MIN, le=YEAR_MAX)]
 MONTH_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, examples=["2025-03"])]
 """A month ``YYYY-MM`` of a business year."""
+
+
+def year_query(description: str = GLOSSARY["year"]) -> Any:
+    """``Query`` of a business year (``?year=``) within its bounds, described as the glossary does unless the
+    route says which year it is."""
+    return Query(ge=YEAR_MIN, le=YEAR_MAX, description=description)
+
+
+def month_query(description: str = GLOSSARY["month"]) -> Any:
+    """``Query`` of a month ``YYYY-MM`` (``?month=``), described as the glossary does unless the route says more."""
+    return Query(pattern=MONTH_PATTERN, description=description)
+
+
+YearQuery = Annotated[int, year_query()]
+"""A business year as a query parameter."""
+MonthQuery = Annotated[str, month_query()]
+"""A month ``YYYY-MM`` as a query parameter."""
 
 Count = Annotated[int, Field(ge=0, le=INT4_MAX)]
 """A non-negative count that fits ``INTEGER``."""

@@ -8,13 +8,13 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from starlette.responses import StreamingResponse
 
 from services.compensation import annual_reports
 from services.compensation.schemas import BudgetOut, PayComplianceOut, RecuperationDueRow
 from shared.db import SessionDep
 from shared.dependencies import RegionInScope, region_in_scope
-from shared.list_answers import ListAnswer, list_route
+from shared.inputs import year_query
+from shared.list_answers import list_route
 from shared.problems import problem_responses
 from shared.regions import CountyCode
 
@@ -25,16 +25,13 @@ router = APIRouter(prefix="/v1", tags=["annual"], responses=problem_responses(40
     router,
     "/reports/recuperation-due",
     RecuperationDueRow,
+    "recuperation-due",
     summary="疗休养提醒 workers with no recuperation in the last 2 years (C10: at least one every 2 years)",
 )
 async def recuperation_due(
-    answer: ListAnswer,
-    session: SessionDep,
-    region: RegionInScope,
-    on: Annotated[date, Query(description="日期 as of")],
-) -> list[RecuperationDueRow] | StreamingResponse:
-    due = await annual_reports.recuperation_due(session, region, on)
-    return await answer(due, RecuperationDueRow, "recuperation-due")
+    session: SessionDep, region: RegionInScope, on: Annotated[date, Query(description="日期 as of")]
+) -> list[RecuperationDueRow]:
+    return await annual_reports.recuperation_due(session, region, on)
 
 
 @router.get(
@@ -44,7 +41,7 @@ async def recuperation_due(
 async def pay_budget(
     session: SessionDep,
     county: Annotated[str, region_in_scope("county", CountyCode, "县级区划代码 county")],
-    year: Annotated[int, Query(ge=2000, le=2100, description="预算年度 the year budgeted")],
+    year: Annotated[int, year_query("预算年度 the year budgeted")],
 ) -> BudgetOut:
     return await annual_reports.budget(session, county, year)
 
@@ -54,8 +51,6 @@ async def pay_budget(
     summary="薪酬达标 actual average annual pay per post and overall (without employer parts, C1) against C2 / C3",
 )
 async def pay_compliance(
-    session: SessionDep,
-    region: RegionInScope,
-    year: Annotated[int, Query(ge=2000, le=2100, description="年度 year of pay")],
+    session: SessionDep, region: RegionInScope, year: Annotated[int, year_query("年度 year of pay")]
 ) -> PayComplianceOut:
     return await annual_reports.pay_compliance(session, region, year)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from starlette.responses import StreamingResponse
 
 from services.compensation import bonus
@@ -17,6 +17,7 @@ from shared.auth import Principal
 from shared.db import SessionDep
 from shared.dependencies import Reader, Writer, region_in_scope
 from shared.i18n import Message
+from shared.inputs import year_query
 from shared.list_answers import ListAnswer, list_route
 from shared.problems import problem_responses
 from shared.regions import TownshipCode
@@ -69,10 +70,7 @@ async def replace_bonus(
     return allocation_out(row)
 
 
-@router.get(
-    "/bonus-allocations/{allocation_id}",
-    summary="查看奖金分配 one allocation, live or reversed (C5)",
-)
+@router.get("/bonus-allocations/{allocation_id}", summary="查看奖金分配 one allocation, live or reversed (C5)")
 async def get_bonus(allocation_id: AllocationId, principal: Reader, session: SessionDep) -> BonusOut:
     return allocation_out(await _visible_allocation(session, principal, allocation_id))
 
@@ -87,7 +85,7 @@ async def bonus_ledger(
     answer: ListAnswer,
     session: SessionDep,
     township_code: Annotated[str, region_in_scope("township_code", TownshipCode, "乡镇（街道） township")],
-    year: Annotated[int, Query(ge=2000, le=2100, description="年度 year assessed")],
+    year: Annotated[int, year_query("年度 year assessed")],
 ) -> list[BonusOut] | StreamingResponse:
     rows = await bonus.ledger(session, township_code, year)
     return await answer([allocation_out(r) for r in rows], BonusOut, "bonus-allocations")

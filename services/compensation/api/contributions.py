@@ -7,14 +7,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from services.compensation.contributions import contribution_findings
 from services.compensation.schemas import MONEY
 from shared.db import SessionDep
 from shared.dependencies import region_in_scope
-from shared.inputs import MONTH_PATTERN
+from shared.inputs import MonthQuery
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 
@@ -67,7 +67,7 @@ class ContributionReportOut(BaseModel):
 async def contributions_report(
     session: SessionDep,
     region_code: Annotated[str, region_in_scope("region_code", RegionCode, "区划 region")],
-    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")],
+    month: MonthQuery,
 ) -> ContributionReportOut:
     first_day = date.fromisoformat(month + "-01")
     checked, findings = await contribution_findings(session, region_code, first_day)

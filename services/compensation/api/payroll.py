@@ -24,28 +24,19 @@ from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, ReaderOrWorker, Writer
 from shared.exports import ExportDep, exported_pages
 from shared.i18n import Message
-from shared.inputs import MONTH_PATTERN
-from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.inputs import month_query
+from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode
-from shared.scoping import (
-    ADMIN_WRITE_ROLES,
-    NO_SUCH_REGION,
-    WRITE_ROLES,
-    require_write,
-)
+from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, WRITE_ROLES, require_write
 from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["payroll"], responses=problem_responses(401, 403, 404))
 NO_SUCH_RUN = Message("工资核算批次不存在", "No such payroll run")
 
 
-@router.post(
-    "/payroll-runs",
-    summary="新建工资核算 a draft run for a region and month",
-    status_code=201,
-)
+@router.post("/payroll-runs", summary="新建工资核算 a draft run for a region and month", status_code=201)
 async def create_run(body: RunIn, principal: Writer, session: SessionDep) -> RunOut:
     require_write(principal, body.region_code, NO_SUCH_REGION, WRITE_ROLES)
     run = await payroll_runs.create(session, body.region_code, body.month, principal.subject)
@@ -56,23 +47,22 @@ async def create_run(body: RunIn, principal: Writer, session: SessionDep) -> Run
     router,
     "/payroll-runs",
     RunOut,
+    "payroll-runs",
     summary="工资核算列表 runs, filtered by region, month and status, newest month first",
 )
 async def list_runs(
-    answer: PagedAnswer,
+    at: PageAt,
     principal: Reader,
     region_code: Annotated[
-        RegionCode | None,
-        Query(description="区划 runs of this region and the regions inside it"),
+        RegionCode | None, Query(description="区划 runs of this region and the regions inside it")
     ] = None,
-    month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")] = None,
+    month: Annotated[str | None, month_query()] = None,
     status: PayrollRunStatus | None = None,
     updated_since: UpdatedSince = None,
-) -> Page[RunOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RunOut]:
-        return await run_lists.runs_page(session, principal, region_code, month, status, cursor, limit, updated_since)
-
-    return await answer(page, RunOut, "payroll-runs")
+) -> Page[RunOut]:
+    return await run_lists.runs_page(
+        at.session, principal, region_code, month, status, at.cursor, at.limit, updated_since
+    )
 
 
 @router.post(
@@ -132,11 +122,7 @@ async def approve_run(run_id: uuid.UUID, principal: Writer, session: SessionDep)
     return await _advance(session, principal, run_id, PayrollRunStatus.approved)
 
 
-@router.post(
-    "/payroll-runs/{run_id}/pay",
-    summary="发放 mark an approved run paid",
-    responses=problem_responses(409),
-)
+@router.post("/payroll-runs/{run_id}/pay", summary="发放 mark an approved run paid", responses=problem_responses(409))
 async def pay_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
     return await _advance(session, principal, run_id, PayrollRunStatus.paid)
 
@@ -160,10 +146,7 @@ async def reverse_run(run_id: uuid.UUID, body: ReversalIn, principal: Admin, ses
     return run_out(await payroll_runs.reverse(session, run.id, body.reason, principal.subject))
 
 
-@router.get(
-    "/payroll-runs/{run_id}",
-    summary="查看工资核算 a run with its totals",
-)
+@router.get("/payroll-runs/{run_id}", summary="查看工资核算 a run with its totals")
 async def get_run(run_id: uuid.UUID, principal: Reader, session: SessionDep) -> RunOut:
     return run_out(await payroll_runs.visible_run(session, principal, run_id))
 
@@ -200,10 +183,8 @@ async def list_payslips(
     router,
     "/workers/{worker_id}/payslips",
     PayslipOut,
+    "payslips",
     summary="个人工资条 a worker's payslips of approved and paid runs (the worker reads their own)",
 )
-async def worker_payslips(
-    answer: ListAnswer, worker_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep
-) -> list[PayslipOut] | StreamingResponse:
-    slips = await payslips.of_worker(session, principal, worker_id)
-    return await answer(slips, PayslipOut, "payslips")
+async def worker_payslips(worker_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep) -> list[PayslipOut]:
+    return await payslips.of_worker(session, principal, worker_id)

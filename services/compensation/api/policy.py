@@ -106,30 +106,19 @@ async def set_statistic(
     return {"region_code": region_code, "year": str(year), "kind": kind.value, "value": str(body.value)}
 
 
-@router.get(
-    "/targets/{region_code}/{year}",
-    summary="薪酬目标 the pay target of a region for a year (C2 or C3)",
-)
+@router.get("/targets/{region_code}/{year}", summary="薪酬目标 the pay target of a region for a year (C2 or C3)")
 async def get_target(region_code: RegionPath, year: Year, principal: Reader, session: SessionDep) -> TargetOut:
     policy_profiles.require_policy_reader(principal, region_code)
     return await compute_target(session, region_code, year, await policy_for(session, region_code, year))
 
 
-@router.put(
-    "/pay-scales/{county_code}/{year}",
-    summary="薪酬表 set cells of a county's 三岗十八级 scale (C4)",
-)
+@router.put("/pay-scales/{county_code}/{year}", summary="薪酬表 set cells of a county's 三岗十八级 scale (C4)")
 async def set_scale(county_code: CountyToChange, year: Year, body: ScaleIn, session: SessionDep) -> ScaleOut:
     return await pay_scales.set_cells(session, county_code, year, body.cells)
 
 
-@router.get(
-    "/pay-scales/{county_code}/{year}",
-    summary="查看薪酬表 a county's scale (C4)",
-)
-async def get_scale(
-    county_code: Annotated[CountyCode, Path()], year: Year, principal: Reader, session: SessionDep
-) -> ScaleOut:
+@router.get("/pay-scales/{county_code}/{year}", summary="查看薪酬表 a county's scale (C4)")
+async def get_scale(county_code: CountyCode, year: Year, principal: Reader, session: SessionDep) -> ScaleOut:
     policy_profiles.require_policy_reader(principal, county_code)
     return await pay_scales.scale_out(session, county_code, year)
 

@@ -8,15 +8,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
 
 from services.compensation import recuperation
 from services.compensation.schemas import RecuperationIn, RecuperationOut
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
-from shared.list_answers import PagedAnswer, paged_route
+from shared.inputs import year_query
+from shared.list_answers import PageAt, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import CountyCode
@@ -39,10 +38,7 @@ ClaimId = Annotated[uuid.UUID, Path(description="疗休养记录编号 claim id"
     responses=problem_responses(409),
 )
 async def claim_recuperation(
-    body: RecuperationIn,
-    principal: Writer,
-    session: SessionDep,
-    response: Response,
+    body: RecuperationIn, principal: Writer, session: SessionDep, response: Response
 ) -> RecuperationOut:
     claim = await recuperation.claim(session, principal, body)
     response.headers["Location"] = f"/v1/recuperation-claims/{claim.id}"
@@ -61,27 +57,25 @@ async def get_recuperation(claim_id: ClaimId, principal: Reader, session: Sessio
     router,
     "/recuperation-claims",
     RecuperationOut,
+    "recuperation-claims",
     summary="疗休养台账 a year's claims of one worker or of a county, each with the worker's year used and left (C10)",
     problems=(400, 401, 403, 404),
 )
 async def list_recuperation(
-    answer: PagedAnswer,
+    at: PageAt,
     principal: Reader,
-    year: Annotated[int, Query(ge=2000, le=2100, description="年度 allowance year")],
+    year: Annotated[int, year_query("年度 allowance year")],
     worker_id: Annotated[uuid.UUID | None, Query(description="社工编号 one worker's claims")] = None,
     county_code: Annotated[CountyCode | None, Query(description="县级区划代码 a county's claims")] = None,
     updated_since: UpdatedSince = None,
-) -> Page[RecuperationOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RecuperationOut]:
-        return await recuperation.claims_page(
-            session,
-            principal,
-            year=year,
-            worker_id=worker_id,
-            county_code=county_code,
-            cursor=cursor,
-            limit=limit,
-            updated_since=updated_since,
-        )
-
-    return await answer(page, RecuperationOut, "recuperation-claims")
+) -> Page[RecuperationOut]:
+    return await recuperation.claims_page(
+        at.session,
+        principal,
+        year=year,
+        worker_id=worker_id,
+        county_code=county_code,
+        cursor=at.cursor,
+        limit=at.limit,
+        updated_since=updated_since,
+    )

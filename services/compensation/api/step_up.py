@@ -8,14 +8,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from starlette.responses import StreamingResponse
 
 from services.compensation import step_up_cases
 from services.compensation.schemas import StepUpIn, StepUpOrderOut, StepUpRow
 from services.compensation.state import compensation_state
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader
-from shared.list_answers import ListAnswer, list_route
+from shared.inputs import year_query
+from shared.list_answers import list_route
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region
@@ -28,12 +28,7 @@ router = APIRouter(prefix="/v1", tags=["step-up"], responses=problem_responses(4
     summary="晋档 grade step-up of a region (C7): preview, or apply through the roster",
     responses=problem_responses(503),
 )
-async def step_up(
-    body: StepUpIn,
-    principal: Admin,
-    session: SessionDep,
-    request: Request,
-) -> list[StepUpRow]:
+async def step_up(body: StepUpIn, principal: Admin, session: SessionDep, request: Request) -> list[StepUpRow]:
     require_write(principal, body.region_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     if not body.apply:
         return await step_up_cases.preview(session, body.region_code, body.year)
@@ -46,15 +41,14 @@ async def step_up(
     router,
     "/step-up-orders",
     StepUpOrderOut,
+    "step-up-orders",
     summary="晋档指令 step-up orders of a region and year (C7) and whether the roster confirmed them",
     problems=(401, 403),
 )
 async def list_orders(
-    answer: ListAnswer,
     principal: Reader,
     session: SessionDep,
     region_code: Annotated[RegionCode, Query(description="区划 orders of workers in this region")],
-    year: Annotated[int, Query(ge=2000, le=2100, description="晋档年度 step-up year")],
-) -> list[StepUpOrderOut] | StreamingResponse:
-    orders = await step_up_cases.orders_of(session, region_code, year) if sees_region(principal, region_code) else []
-    return await answer(orders, StepUpOrderOut, "step-up-orders")
+    year: Annotated[int, year_query("晋档年度 step-up year")],
+) -> list[StepUpOrderOut]:
+    return await step_up_cases.orders_of(session, region_code, year) if sees_region(principal, region_code) else []

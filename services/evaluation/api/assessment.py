@@ -7,16 +7,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
+from fastapi import APIRouter, Query
 
 from services.evaluation import assessments, cycles
 from services.evaluation.cycle_lists import CycleFilters, cycle_page
 from services.evaluation.cycles import NO_SUCH_CYCLE, visible_cycle
-from services.evaluation.domain.assessment import (
-    scheme_problems,
-)
+from services.evaluation.domain.assessment import scheme_problems
 from services.evaluation.models import Cycle, Result
 from services.evaluation.models import Scheme as SchemeRow
 from services.evaluation.schemas import (
@@ -32,16 +28,12 @@ from services.evaluation.schemas import (
 from shared.db import SessionDep
 from shared.dependencies import Reader, ReaderOrWorker, Writer, region_to_change
 from shared.i18n import Message
-from shared.inputs import YearPath
-from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.inputs import YearPath, year_query
+from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import NotFound, problem_responses
 from shared.regions import CountyCode, RegionCode
-from shared.scoping import (
-    NO_SUCH_REGION,
-    require_write,
-    sees_region,
-)
+from shared.scoping import NO_SUCH_REGION, require_write, sees_region
 from shared.sync import UpdatedSince
 
 router = APIRouter(prefix="/v1", tags=["assessment"], responses=problem_responses(401, 403, 404))
@@ -77,12 +69,9 @@ async def set_scheme(
     return scheme_out(await assessments.set_scheme(session, county_code, year, body))
 
 
-@router.get(
-    "/schemes/{county_code}/{year}",
-    summary="查看考核方案 a county's scheme",
-)
+@router.get("/schemes/{county_code}/{year}", summary="查看考核方案 a county's scheme")
 async def get_scheme(
-    county_code: Annotated[CountyCode, Path()], year: YearPath, principal: ReaderOrWorker, session: SessionDep
+    county_code: CountyCode, year: YearPath, principal: ReaderOrWorker, session: SessionDep
 ) -> SchemeOut:
     row = await session.get(SchemeRow, (county_code, year))
     if row is None or not (
@@ -113,31 +102,25 @@ async def open_cycle(body: CycleIn, principal: Writer, session: SessionDep) -> C
     router,
     "/cycles",
     CycleOut,
+    "cycles",
     summary="考核周期列表 the cycles of the caller's regions, newest year first, by township (E1)",
 )
 async def list_cycles(
-    answer: PagedAnswer,
+    at: PageAt,
     principal: Reader,
     region: Annotated[
         RegionCode | None,
         Query(description="区划 cycles of the townships of this region (E1: one per township a year)"),
     ] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100, description="考核年度 year assessed")] = None,
+    year: Annotated[int | None, year_query("考核年度 year assessed")] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$", description="状态 open | closed")] = None,
     updated_since: UpdatedSince = None,
-) -> Page[CycleOut] | StreamingResponse:
+) -> Page[CycleOut]:
     filters = CycleFilters(region=region, year=year, status=status, updated_since=updated_since)
-
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[CycleOut]:
-        return await cycle_page(session, principal, filters, cursor, limit)
-
-    return await answer(page, CycleOut, "cycles")
+    return await cycle_page(at.session, principal, filters, at.cursor, at.limit)
 
 
-@router.get(
-    "/cycles/{cycle_id}",
-    summary="查看考核周期 a cycle",
-)
+@router.get("/cycles/{cycle_id}", summary="查看考核周期 a cycle")
 async def get_cycle(cycle_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep) -> CycleOut:
     return cycle_out(await visible_cycle(session, principal, cycle_id))
 
@@ -183,16 +166,11 @@ async def close_cycle(cycle_id: uuid.UUID, principal: Writer, session: SessionDe
 
 
 @list_route(
-    router,
-    "/cycles/{cycle_id}/results",
-    ResultOut,
-    summary="考核结果 results of a closed cycle, by rank",
+    router, "/cycles/{cycle_id}/results", ResultOut, "results", summary="考核结果 results of a closed cycle, by rank"
 )
-async def list_results(
-    answer: ListAnswer, cycle_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep
-) -> list[ResultOut] | StreamingResponse:
+async def list_results(cycle_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep) -> list[ResultOut]:
     rows = await cycles.results_of(session, await visible_cycle(session, principal, cycle_id))
-    return await answer([result_out(r) for r in rows], ResultOut, "results")
+    return [result_out(r) for r in rows]
 
 
 @router.post(
@@ -212,10 +190,8 @@ async def appeal(
     router,
     "/workers/{worker_id}/assessments",
     ResultOut,
+    "assessments",
     summary="个人考核历史 a worker's annual results (the worker sees their own)",
 )
-async def worker_assessments(
-    answer: ListAnswer, worker_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep
-) -> list[ResultOut] | StreamingResponse:
-    rows = await cycles.results_of_worker(session, principal, worker_id)
-    return await answer([result_out(r) for r in rows], ResultOut, "assessments")
+async def worker_assessments(worker_id: uuid.UUID, principal: ReaderOrWorker, session: SessionDep) -> list[ResultOut]:
+    return [result_out(r) for r in await cycles.results_of_worker(session, principal, worker_id)]

@@ -8,15 +8,13 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
 
 from services.evaluation import mobile_sync, visits
 from services.evaluation.schemas import SyncOut, VisitOut
 from shared.auth import Principal, Role, require
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker
-from shared.list_answers import PagedAnswer, paged_route
+from shared.list_answers import PageAt, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import CommunityCode
@@ -30,44 +28,40 @@ Worker = Annotated[Principal, require(Role.worker)]
     router,
     "/visits",
     VisitOut,
+    "visits",
     summary="走访记录 a worker's visits, oldest first (E7); a worker reads only their own",
     problems=(404, 422),
 )
 async def list_visits(
-    answer: PagedAnswer,
+    at: PageAt,
     principal: ReaderOrWorker,
     worker_id: Annotated[uuid.UUID | None, Query(description="社工编号 (a worker's token says who)")] = None,
     since: Annotated[date | None, Query(description="起始日期 visits started on or after this day (UTC)")] = None,
     updated_since: UpdatedSince = None,
-) -> Page[VisitOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[VisitOut]:
-        return await visits.worker_visits(session, principal, worker_id, since, cursor, limit, updated_since)
-
-    return await answer(page, VisitOut, "visits")
+) -> Page[VisitOut]:
+    return await visits.worker_visits(at.session, principal, worker_id, since, at.cursor, at.limit, updated_since)
 
 
 @paged_route(
     router,
     "/communities/{community_code}/households/{building}/{unit}/{household}/visits",
     VisitOut,
+    "household-visits",
     summary="住户走访史 a household's visits, oldest first (E7)",
     problems=(404,),
 )
 async def household_visits(
-    answer: PagedAnswer,
+    at: PageAt,
     community_code: Annotated[CommunityCode, Path(description="社区代码 community")],
     building: Annotated[str, Path(min_length=1, max_length=20, description="楼栋 building")],
     unit: Annotated[str, Path(min_length=1, max_length=20, description="单元 unit")],
     household: Annotated[str, Path(min_length=1, max_length=20, description="户 door number")],
     principal: ReaderOrWorker,
     updated_since: UpdatedSince = None,
-) -> Page[VisitOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[VisitOut]:
-        return await visits.household_visits(
-            session, principal, community_code, building, unit, household, cursor, limit, updated_since
-        )
-
-    return await answer(page, VisitOut, "household-visits")
+) -> Page[VisitOut]:
+    return await visits.household_visits(
+        at.session, principal, community_code, building, unit, household, at.cursor, at.limit, updated_since
+    )
 
 
 @router.get(

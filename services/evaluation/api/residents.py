@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from services.evaluation import duty_reports, visits, work_cases
 from services.evaluation.schemas import (
@@ -27,7 +27,7 @@ from services.evaluation.state import evaluation_state
 from shared.auth import Principal, Role, require, require_for_record
 from shared.db import SessionDep
 from shared.dependencies import RegionInScope, Writer
-from shared.inputs import MONTH_PATTERN
+from shared.inputs import MonthQuery, month_query
 from shared.problems import problem_responses
 from shared.scoping import READ_ROLES, WRITE_ROLES
 
@@ -66,10 +66,7 @@ async def review_case(case_id: uuid.UUID, body: CaseReviewIn, principal: Writer,
     "a reused id with other content is a conflict. The answer is 200 whatever the outcomes.",
 )
 async def upload_visits(
-    body: VisitBatchIn,
-    request: Request,
-    principal: WriterOrWorker,
-    session: SessionDep,
+    body: VisitBatchIn, request: Request, principal: WriterOrWorker, session: SessionDep
 ) -> VisitBatchOut:
     skew = timedelta(seconds=evaluation_state(request).settings.visit_clock_skew_seconds)
     return await visits.upload_visits(session, principal, body.visits, datetime.now(UTC), skew)
@@ -80,11 +77,7 @@ async def upload_visits(
     summary="登记必访户 a household in one of the six must-visit categories since a date (E7)",
     status_code=201,
 )
-async def register_must_visit(
-    body: MustVisitIn,
-    principal: MustVisitWriter,
-    session: SessionDep,
-) -> MustVisitOut:
+async def register_must_visit(body: MustVisitIn, principal: MustVisitWriter, session: SessionDep) -> MustVisitOut:
     return await visits.register_must_visit(session, principal, body)
 
 
@@ -106,11 +99,7 @@ async def remove_must_visit(
     "/reports/visits",
     summary="走访报告 visit hours against working hours per worker (E7: 50 %), must-visit households overdue",
 )
-async def visit_report(
-    session: SessionDep,
-    region: RegionInScope,
-    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM")],
-) -> VisitReport:
+async def visit_report(session: SessionDep, region: RegionInScope, month: MonthQuery) -> VisitReport:
     return await duty_reports.visit_report(session, region, month)
 
 
@@ -119,9 +108,7 @@ async def visit_report(
     summary="社工履职合规 per worker: training hours (E5), the year's case (E6), visit share (E7); rolled up",
 )
 async def compliance_report(
-    session: SessionDep,
-    region: RegionInScope,
-    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM (its year for E5, E6)")],
+    session: SessionDep, region: RegionInScope, month: Annotated[str, month_query("月份 YYYY-MM (its year for E5, E6)")]
 ) -> ComplianceReport:
     """Each worker's findings, and their counts per community, township and county (E5–E7)."""
     return await duty_reports.compliance_report(session, region, month)

@@ -3,16 +3,14 @@ the county's requirement (40 class hours by default): 39 is a finding, 40 is not
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
-from starlette.responses import StreamingResponse
+from fastapi import APIRouter
 
 from services.evaluation import training
 from services.evaluation.schemas import TrainingIn, TrainingRow
 from shared.db import SessionDep
 from shared.dependencies import RegionInScope, Writer
-from shared.list_answers import ListAnswer, list_route
+from shared.inputs import YearQuery
+from shared.list_answers import list_route
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["training"], responses=problem_responses(401, 403, 404))
@@ -23,11 +21,7 @@ router = APIRouter(prefix="/v1", tags=["training"], responses=problem_responses(
     summary="录入培训 record a course and its attendance list (E5); repeating the same list changes nothing",
     status_code=201,
 )
-async def record_training(
-    body: TrainingIn,
-    principal: Writer,
-    session: SessionDep,
-) -> dict[str, int]:
+async def record_training(body: TrainingIn, principal: Writer, session: SessionDep) -> dict[str, int]:
     added = await training.record_training(session, principal, body)
     return {"recorded": added}
 
@@ -36,12 +30,8 @@ async def record_training(
     router,
     "/reports/training",
     TrainingRow,
+    "training",
     summary="培训学时 hours per worker in a year against the requirement (E5), with the finding where short",
 )
-async def training_report(
-    answer: ListAnswer,
-    session: SessionDep,
-    region: RegionInScope,
-    year: Annotated[int, Query(ge=2000, le=2100, description="年度 year")],
-) -> list[TrainingRow] | StreamingResponse:
-    return await answer(await training.training_rows(session, region, year), TrainingRow, "training")
+async def training_report(session: SessionDep, region: RegionInScope, year: YearQuery) -> list[TrainingRow]:
+    return await training.training_rows(session, region, year)

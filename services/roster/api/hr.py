@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request
-from starlette.responses import StreamingResponse
 
 from services.roster import labour_contracts, recruitment, secondments, transfers
 from services.roster.models import Contract
@@ -29,7 +28,7 @@ from services.roster.worker_access import visible_worker, writable_worker
 from shared.db import SessionDep
 from shared.dependencies import Admin, CountyInScope, Writer
 from shared.dependencies import ReaderOrWorker as Reader
-from shared.list_answers import ListAnswer, list_route
+from shared.list_answers import list_route
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["hr"], responses=problem_responses(401, 403, 404))
@@ -68,18 +67,10 @@ async def recontract_worker(
     return contract_out(await labour_contracts.recontract(session, principal, worker, body))
 
 
-@list_route(
-    router,
-    "/workers/{worker_id}/contracts",
-    ContractOut,
-    summary="合同记录 contracts",
-)
-async def list_contracts(
-    answer: ListAnswer, worker_id: uuid.UUID, principal: Reader, session: SessionDep
-) -> list[ContractOut] | StreamingResponse:
+@list_route(router, "/workers/{worker_id}/contracts", ContractOut, "contracts", summary="合同记录 contracts")
+async def list_contracts(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[ContractOut]:
     worker = await visible_worker(session, principal, worker_id)
-    rows = [contract_out(c) for c in await labour_contracts.contracts_of(session, worker)]
-    return await answer(rows, ContractOut, "contracts")
+    return [contract_out(c) for c in await labour_contracts.contracts_of(session, worker)]
 
 
 @router.post(
@@ -117,9 +108,7 @@ async def transfer_worker(
 
 
 @router.post(
-    "/recruitment-rounds",
-    summary="招聘（选任）批次 record a county's recruitment round (H1)",
-    status_code=201,
+    "/recruitment-rounds", summary="招聘（选任）批次 record a county's recruitment round (H1)", status_code=201
 )
 async def create_round(body: RoundIn, principal: Admin, session: SessionDep) -> RoundOut:
     return await recruitment.announce_round(session, principal, body)
@@ -129,13 +118,12 @@ async def create_round(body: RoundIn, principal: Admin, session: SessionDep) -> 
     router,
     "/recruitment-rounds",
     RoundOut,
+    "recruitment-rounds",
     summary="招聘批次 a county's recruitment rounds, newest first, with reserve capacity and use (H1, H2)",
     description="H1 channel, announcement date and hires of every round; H2 the reserve's cap (1:1 of hires) and use.",
 )
-async def list_rounds(
-    answer: ListAnswer, county: CountyInScope, session: SessionDep
-) -> list[RoundOut] | StreamingResponse:
-    return await answer(await recruitment.county_rounds(session, county), RoundOut, "recruitment-rounds")
+async def list_rounds(county: CountyInScope, session: SessionDep) -> list[RoundOut]:
+    return await recruitment.county_rounds(session, county)
 
 
 @router.post(
@@ -153,10 +141,9 @@ async def add_reserve(
     router,
     "/reserve-pool",
     ReserveEntryOut,
+    "reserve-pool",
     summary="储备库 a county's live reserve (H2)",
     description="Entries of the county's latest announced round; older rounds' entries expired at the next one.",
 )
-async def reserve_pool(
-    answer: ListAnswer, county: CountyInScope, session: SessionDep
-) -> list[ReserveEntryOut] | StreamingResponse:
-    return await answer(await recruitment.live_reserve(session, county), ReserveEntryOut, "reserve-pool")
+async def reserve_pool(county: CountyInScope, session: SessionDep) -> list[ReserveEntryOut]:
+    return await recruitment.live_reserve(session, county)

@@ -4,23 +4,20 @@ import format."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from services.roster import imports, workforce_export, workforce_format
 from services.roster.schemas import ImportJobOut, ImportKind
 from services.roster.state import id_number_secret
 from shared.business_time import business_today
 from shared.db import SessionDep
-from shared.dependencies import Reader
-from shared.import_routes import BINARY, XLSX, add_import_routes, download
+from shared.dependencies import Reader, WithinRegion
+from shared.import_routes import BINARY, FileContent, add_import_routes, download, file_route
 from shared.problems import problem_responses
-from shared.regions import RegionCode
 from shared.spreadsheets import CSV_TYPE, XLSX_TYPE, csv_bytes, workbook
 
 router = APIRouter(prefix="/v1", tags=["imports"], responses=problem_responses(401, 403, 404))
-CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": BINARY}, "description": "CSV, UTF-8 with BOM"}}
+CSV: FileContent = {200: {"content": {"text/csv": BINARY}, "description": "CSV, UTF-8 with BOM"}}
 
 
 add_import_routes(
@@ -34,32 +31,19 @@ add_import_routes(
 )
 
 
-@router.get(
+@file_route(
+    router,
     "/workforce.xlsx",
-    summary="导出社工 the workers of the caller's region in the import format (.xlsx); ID numbers and phones "
+    "导出社工 the workers of the caller's region in the import format (.xlsx); ID numbers and phones "
     "masked unless the caller holds the personal-data right (then full, every worker's read audited)",
-    response_class=Response,
-    responses=problem_responses(401, 403) | XLSX,
+    problems=(401, 403),
 )
-async def export_xlsx(
-    principal: Reader,
-    session: SessionDep,
-    region: Annotated[RegionCode | None, Query(description="区划 within this region")] = None,
-) -> Response:
+async def export_xlsx(principal: Reader, session: SessionDep, region: WithinRegion = None) -> Response:
     rows = await workforce_export.workforce_rows(session, principal, region, business_today())
     return download(workbook(workforce_format.COLUMNS, "社区工作者 workforce", rows), XLSX_TYPE, "workforce.xlsx")
 
 
-@router.get(
-    "/workforce.csv",
-    summary="导出社工 the same as CSV (UTF-8 with BOM)",
-    response_class=Response,
-    responses=problem_responses(401, 403) | CSV,
-)
-async def export_csv(
-    principal: Reader,
-    session: SessionDep,
-    region: Annotated[RegionCode | None, Query(description="区划 within this region")] = None,
-) -> Response:
+@file_route(router, "/workforce.csv", "导出社工 the same as CSV (UTF-8 with BOM)", file=CSV, problems=(401, 403))
+async def export_csv(principal: Reader, session: SessionDep, region: WithinRegion = None) -> Response:
     rows = await workforce_export.workforce_rows(session, principal, region, business_today())
     return download(csv_bytes(workforce_format.COLUMNS, rows), CSV_TYPE, "workforce.csv")

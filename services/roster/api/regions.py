@@ -7,20 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
 
 from services.roster import region_lists, region_records
+from services.roster.models import Region
 from services.roster.region_lists import region_out
-from services.roster.regions import (
-    staffing_policy,
-    visible_region,
-)
+from services.roster.regions import staffing_policy, visible_region
 from services.roster.schemas import QuotaIn, QuotaOut, RegionCreate, RegionOut, RegionPatch, StaffingPolicyOut
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, Writer
 from shared.inputs import YearPath
-from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode, RegionLevel
@@ -31,6 +28,12 @@ router = APIRouter(prefix="/v1", tags=["regions"], responses=problem_responses(4
 RegionPath = Annotated[RegionCode, Path(description="区划代码 region code (6 digits to county, 12 below)")]
 
 
+async def tagged_region(session: AsyncSession, region: Region, response: Response) -> RegionOut:
+    """The region as answered, its version in the ETag (sent back in If-Match to change it)."""
+    response.headers["ETag"] = etag(region.code, region.version)
+    return await region_out(session, region)
+
+
 @router.post(
     "/regions",
     summary="新增区划 add a region under its parent (communities with kind and households)",
@@ -39,18 +42,13 @@ RegionPath = Annotated[RegionCode, Path(description="区划代码 region code (6
 )
 async def create_region(body: RegionCreate, principal: Admin, session: SessionDep, response: Response) -> RegionOut:
     region = await region_records.create_region(session, principal, body)
-    response.headers["ETag"] = etag(region.code, region.version)
-    return await region_out(session, region)
+    return await tagged_region(session, region, response)
 
 
-@router.get(
-    "/regions/{code}",
-    summary="查看区划 one region",
-)
+@router.get("/regions/{code}", summary="查看区划 one region")
 async def get_region(code: RegionPath, principal: Reader, session: SessionDep, response: Response) -> RegionOut:
     region = await visible_region(session, principal, code)
-    response.headers["ETag"] = etag(region.code, region.version)
-    return await region_out(session, region)
+    return await tagged_region(session, region, response)
 
 
 @router.patch(
@@ -65,83 +63,50 @@ async def update_region(
     require_write(principal, code, NO_SUCH_REGION)
     check_if_match(request, region.code, region.version)
     region = await region_records.change_region(session, region, body)
-    response.headers["ETag"] = etag(region.code, region.version)
-    return await region_out(session, region)
+    return await tagged_region(session, region, response)
 
 
 @paged_route(
-    router,
-    "/regions/{code}/children",
-    RegionOut,
-    summary="下级区划 children",
-    problems=(401, 403, 404),
+    router, "/regions/{code}/children", RegionOut, "regions", summary="下级区划 children", problems=(401, 403, 404)
 )
 async def list_children(
-    answer: PagedAnswer,
-    code: RegionPath,
-    principal: Reader,
-    updated_since: UpdatedSince = None,
-) -> Page[RegionOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RegionOut]:
-        return await region_lists.children(session, principal, code, cursor, limit, updated_since)
-
-    return await answer(page, RegionOut, "regions")
+    at: PageAt, code: RegionPath, principal: Reader, updated_since: UpdatedSince = None
+) -> Page[RegionOut]:
+    return await region_lists.children(at.session, principal, code, at.cursor, at.limit, updated_since)
 
 
 @paged_route(
     router,
     "/regions/{code}/descendants",
     RegionOut,
+    "regions",
     summary="全部下级 all descendants, optionally of one level",
     problems=(401, 403, 404),
 )
 async def list_descendants(
-    answer: PagedAnswer,
+    at: PageAt,
     code: RegionPath,
     principal: Reader,
     level_: Annotated[RegionLevel | None, Query(alias="level")] = None,
     updated_since: UpdatedSince = None,
-) -> Page[RegionOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[RegionOut]:
-        return await region_lists.descendants(session, principal, code, level_, cursor, limit, updated_since)
-
-    return await answer(page, RegionOut, "regions")
+) -> Page[RegionOut]:
+    return await region_lists.descendants(at.session, principal, code, level_, at.cursor, at.limit, updated_since)
 
 
-@list_route(
-    router,
-    "/regions/{code}/ancestors",
-    RegionOut,
-    summary="上级区划 ancestors, nearest first",
-)
-async def list_ancestors(
-    answer: ListAnswer, code: RegionPath, principal: Reader, session: SessionDep
-) -> list[RegionOut] | StreamingResponse:
-    rows = await region_lists.ancestors_of(session, principal, code)
-    return await answer(rows, RegionOut, "regions")
+@list_route(router, "/regions/{code}/ancestors", RegionOut, "regions", summary="上级区划 ancestors, nearest first")
+async def list_ancestors(code: RegionPath, principal: Reader, session: SessionDep) -> list[RegionOut]:
+    return await region_lists.ancestors_of(session, principal, code)
 
 
-@router.put(
-    "/quotas/{county_code}/{year}",
-    summary="核定员额 set a county's headcount quota for a year (S5)",
-)
+@router.put("/quotas/{county_code}/{year}", summary="核定员额 set a county's headcount quota for a year (S5)")
 async def set_quota(
-    county_code: RegionPath,
-    year: Annotated[int, Path(ge=2000, le=2100)],
-    body: QuotaIn,
-    principal: Admin,
-    session: SessionDep,
+    county_code: RegionPath, year: YearPath, body: QuotaIn, principal: Admin, session: SessionDep
 ) -> QuotaOut:
     return await region_records.set_quota(session, principal, county_code, year, body)
 
 
-@router.get(
-    "/quotas/{county_code}/{year}",
-    summary="查看员额 a county's quota and its use (S5)",
-)
-async def get_quota(
-    county_code: RegionPath, year: Annotated[int, Path(ge=2000, le=2100)], principal: Reader, session: SessionDep
-) -> QuotaOut:
+@router.get("/quotas/{county_code}/{year}", summary="查看员额 a county's quota and its use (S5)")
+async def get_quota(county_code: RegionPath, year: YearPath, principal: Reader, session: SessionDep) -> QuotaOut:
     return await region_records.read_quota(session, principal, county_code, year)
 
 

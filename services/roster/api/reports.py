@@ -6,24 +6,20 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from starlette.responses import StreamingResponse
 
 from services.roster import career_reports
 from services.roster.compliance import staffing_report_json
-from services.roster.schemas import (
-    CareerRow,
-    RenewalRow,
-    StaffingReport,
-)
+from services.roster.schemas import CareerRow, RenewalRow, StaffingReport
 from shared.business_time import business_today
 from shared.db import ReadSessionDep, SessionDep
 from shared.dependencies import RegionInScope, region_in_scope
 from shared.i18n import negotiate
-from shared.list_answers import ListAnswer, list_route
+from shared.inputs import YearQuery
+from shared.list_answers import list_route
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=problem_responses(401, 403, 404))
 
 
 @router.get(
@@ -35,7 +31,6 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
         "replica when SHEGONG_ROSTER_DATABASE_READ_URL is set (deploy/k8s: CloudNativePG's -ro service)."
     ),
     response_model=StaffingReport,
-    responses=problem_responses(401, 403, 404),
 )
 async def staffing_report(
     request: Request,
@@ -52,31 +47,24 @@ async def staffing_report(
     router,
     "/renewals",
     RenewalRow,
+    "renewals",
     summary="续签工作清单 contracts ending in a year: who is due, who must not be renewed and why (H7, H8)",
 )
 async def renewal_worklist(
-    answer: ListAnswer,
-    request: Request,
-    session: SessionDep,
-    region: RegionInScope,
-    year: Annotated[int, Query(ge=2000, le=2100)],
-) -> list[RenewalRow] | StreamingResponse:
+    request: Request, session: SessionDep, region: RegionInScope, year: YearQuery
+) -> list[RenewalRow]:
     english = negotiate(request.headers.get("accept-language")) == "en"
-    rows = await career_reports.renewal_worklist(session, region, year, english=english)
-    return await answer(rows, RenewalRow, "renewals")
+    return await career_reports.renewal_worklist(session, region, year, english=english)
 
 
 @list_route(
     router,
     "/career-eligibility",
     CareerRow,
+    "career-eligibility",
     summary="职业发展资格 chiefs with enough consecutive years for career-staff recruitment (K1 温州 6, K2 台州 5)",
 )
 async def career_eligibility(
-    answer: ListAnswer,
-    session: SessionDep,
-    region: RegionInScope,
-    day: Annotated[date | None, Query(alias="date")] = None,
-) -> list[CareerRow] | StreamingResponse:
-    rows = await career_reports.career_eligibility(session, region, day or business_today())
-    return await answer(rows, CareerRow, "career-eligibility")
+    session: SessionDep, region: RegionInScope, day: Annotated[date | None, Query(alias="date")] = None
+) -> list[CareerRow]:
+    return await career_reports.career_eligibility(session, region, day or business_today())

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
 from services.roster import employment, hiring, personal_data, posts, worker_export, worker_lists
+from services.roster.models import Worker
 from services.roster.schemas import (
     CertificateLevel,
     IdNumberLookup,
@@ -36,7 +37,7 @@ from shared.auth import Principal, Role, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
-from shared.dependencies import Writer
+from shared.dependencies import WithinRegion, Writer
 from shared.exports import (
     EXPORT_BATCH,
     ExportDep,
@@ -47,10 +48,9 @@ from shared.exports import (
     export_response,
     xlsx_rows_response,
 )
-from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from shared.problems import problem_responses
-from shared.regions import RegionCode
 from shared.sync import UpdatedSince
 from shared.vocabulary import Post
 
@@ -60,6 +60,14 @@ AsOf = Annotated[
     date | None,
     Query(description="状态日期 status and current post as of this date (Asia/Shanghai business date; default today)"),
 ]
+
+
+async def tagged_worker(
+    session: AsyncSession, worker: Worker, response: Response, as_of: date | None = None
+) -> WorkerOut:
+    """The worker as answered (as of a date), its version in the ETag (sent back in If-Match to change it)."""
+    response.headers["ETag"] = etag(worker.id, worker.version)
+    return await worker_out(session, worker, as_of)
 
 
 @router.post(
@@ -78,9 +86,8 @@ async def hire_worker(
     body: WorkerCreate, principal: Writer, session: SessionDep, request: Request, response: Response
 ) -> WorkerOut:
     worker = await hiring.hire(session, principal, body, id_number_secret(request))
-    response.headers["ETag"] = etag(worker.id, worker.version)
     response.headers["Location"] = f"/v1/workers/{worker.id}"
-    return await worker_out(session, worker)
+    return await tagged_worker(session, worker, response)
 
 
 @paged_route(
@@ -104,7 +111,7 @@ async def list_workers(
     session: SessionDep,
     request: Request,
     export: ExportDep,
-    region: Annotated[RegionCode | None, Query(description="区划 within this region")] = None,
+    region: WithinRegion = None,
     name: Annotated[
         str | None,
         Query(
@@ -167,16 +174,12 @@ async def read_personal_data_batch(
     return PersonalDataBatch(items=await personal_data.read_many(session, principal, body.worker_ids))
 
 
-@router.get(
-    "/workers/{worker_id}",
-    summary="查看社工 one worker (masked)",
-)
+@router.get("/workers/{worker_id}", summary="查看社工 one worker (masked)")
 async def get_worker(
     worker_id: uuid.UUID, principal: Reader, session: SessionDep, response: Response, as_of: AsOf = None
 ) -> WorkerOut:
     worker = await visible_worker(session, principal, worker_id)
-    response.headers["ETag"] = etag(worker.id, worker.version)
-    return await worker_out(session, worker, as_of)
+    return await tagged_worker(session, worker, response, as_of)
 
 
 @router.post(
@@ -220,8 +223,7 @@ async def update_worker(
     worker = await writable_worker(session, principal, worker_id)
     check_if_match(request, worker.id, worker.version)
     worker = await employment.change_worker(session, worker, body)
-    response.headers["ETag"] = etag(worker.id, worker.version)
-    return await worker_out(session, worker)
+    return await tagged_worker(session, worker, response)
 
 
 @router.post(
@@ -235,37 +237,28 @@ async def assign_post(worker_id: uuid.UUID, body: PostAssign, principal: Writer,
     return post_out(assignment)
 
 
-@list_route(
-    router,
-    "/workers/{worker_id}/posts",
-    PostOut,
-    summary="任职历史 post history",
-)
-async def list_posts(
-    answer: ListAnswer, worker_id: uuid.UUID, principal: Reader, session: SessionDep
-) -> list[PostOut] | StreamingResponse:
+@list_route(router, "/workers/{worker_id}/posts", PostOut, "posts", summary="任职历史 post history")
+async def list_posts(worker_id: uuid.UUID, principal: Reader, session: SessionDep) -> list[PostOut]:
     rows = await posts.post_history(session, await visible_worker(session, principal, worker_id))
-    return await answer([post_out(p) for p in rows], PostOut, "posts")
+    return [post_out(p) for p in rows]
 
 
 @paged_route(
     router,
     "/personal-data-reads",
     PersonalDataReadOut,
+    "personal-data-reads",
     summary="个人信息查看记录 the audit of unmasked reads, newest first (auditors, province admins)",
 )
 async def list_personal_data_reads(
-    answer: PagedAnswer,
+    at: PageAt,
     principal: Annotated[Principal, require(Role.auditor, Role.province_admin)],
     worker_id: uuid.UUID | None = None,
     actor: Annotated[str | None, Query(max_length=200, description="读取人 who read it")] = None,
     since: Annotated[datetime | None, Query(description="起始时间 ISO 8601, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="截止时间 ISO 8601, exclusive")] = None,
     updated_since: UpdatedSince = None,
-) -> Page[PersonalDataReadOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[PersonalDataReadOut]:
-        return await personal_data.reads_page(
-            session, principal, worker_id, actor, since, until, cursor, limit, updated_since
-        )
-
-    return await answer(page, PersonalDataReadOut, "personal-data-reads")
+) -> Page[PersonalDataReadOut]:
+    return await personal_data.reads_page(
+        at.session, principal, worker_id, actor, since, until, at.cursor, at.limit, updated_since
+    )
