@@ -7,7 +7,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from starlette.responses import StreamingResponse
 
 from services.compensation import bonus
 from services.compensation.bonus import allocate, allocation_out, replace
@@ -18,7 +17,7 @@ from shared.db import SessionDep
 from shared.dependencies import Reader, Writer, region_in_scope
 from shared.i18n import Message
 from shared.inputs import year_query
-from shared.list_answers import ListAnswer, list_route
+from shared.list_answers import list_route
 from shared.problems import problem_responses
 from shared.regions import TownshipCode
 from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write, sees_region, visible_or_404
@@ -79,13 +78,12 @@ async def get_bonus(allocation_id: AllocationId, principal: Reader, session: Ses
     router,
     "/bonus-allocations",
     BonusOut,
+    "bonus-allocations",
     summary="奖金分配台账 a township's year: every allocation, reversed ones by reversal, the live one last (C5)",
 )
 async def bonus_ledger(
-    answer: ListAnswer,
     session: SessionDep,
     township_code: Annotated[str, region_in_scope("township_code", TownshipCode, "乡镇（街道） township")],
     year: Annotated[int, year_query("年度 year assessed")],
-) -> list[BonusOut] | StreamingResponse:
-    rows = await bonus.ledger(session, township_code, year)
-    return await answer([allocation_out(r) for r in rows], BonusOut, "bonus-allocations")
+) -> list[BonusOut]:
+    return [allocation_out(r) for r in await bonus.ledger(session, township_code, year)]

@@ -6,13 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
 
 from services.gateway.audit_log import READERS, AuditFilters, audit_page
 from services.gateway.schemas import AuditEventOut
 from shared.auth import Principal, require
-from shared.list_answers import PagedAnswer, paged_route
+from shared.list_answers import PageAt, paged_route
 from shared.pagination import Page
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -22,21 +20,18 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
     router,
     "/events",
     AuditEventOut,
+    "audit-events",
     summary="审计日志 audit log, newest first (sign-ins, failures, role changes, unmasked reads)",
     problems=(),
 )
 async def list_audit_events(
-    answer: PagedAnswer,
+    at: PageAt,
     principal: Annotated[Principal, require(*READERS)],
     action: Annotated[str | None, Query(description="动作 e.g. sign_in_failed")] = None,
     subject: Annotated[str | None, Query(description="对象 e.g. user:<id> or a user name")] = None,
     actor: Annotated[str | None, Query(description="操作人 who did it (a user name)")] = None,
     since: Annotated[datetime | None, Query(description="起始时间 ISO 8601, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="截止时间 ISO 8601, exclusive")] = None,
-) -> Page[AuditEventOut] | StreamingResponse:
+) -> Page[AuditEventOut]:
     filters = AuditFilters(action=action, subject=subject, actor=actor, since=since, until=until)
-
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[AuditEventOut]:
-        return await audit_page(session, principal, filters, cursor, limit)
-
-    return await answer(page, AuditEventOut, "audit-events")
+    return await audit_page(at.session, principal, filters, at.cursor, at.limit)

@@ -10,8 +10,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.types import DecoratedCallable
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
 
 from services.gateway import accounts
 from services.gateway.schemas import (
@@ -30,7 +28,7 @@ from services.gateway.worker_lookup import worker_community
 from shared.auth import ADMIN_ROLES, Principal, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
-from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.list_answers import PageAt, list_route, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 from shared.regions import RegionCode
@@ -68,20 +66,17 @@ async def create_user(
     return shown
 
 
-@paged_route(router, "/users", UserOut, summary="用户列表 users the caller may see (phones masked)")
+@paged_route(router, "/users", UserOut, "users", summary="用户列表 users the caller may see (phones masked)")
 async def list_users(
-    answer: PagedAnswer,
+    at: PageAt,
     admin: Admin,
     region: Annotated[RegionCode | None, Query(description="只看该区划内 within this region")] = None,
     right: Annotated[str | None, Query(description="持有该权限 holding this right")] = None,
     active: Annotated[bool | None, Query(description="是否启用")] = None,
-) -> Page[UserOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[UserOut]:
-        return await accounts.users_page(
-            session, admin, region=region, right=right, active=active, cursor=cursor, limit=limit
-        )
-
-    return await answer(page, UserOut, "users")
+) -> Page[UserOut]:
+    return await accounts.users_page(
+        at.session, admin, region=region, right=right, active=active, cursor=at.cursor, limit=at.limit
+    )
 
 
 @router.get(
@@ -142,9 +137,16 @@ async def create_client(body: ClientCreate, admin: Admin, session: SessionDep, r
     return await accounts.create_client(session, admin, body, gateway_state(request).hasher)
 
 
-@list_route(router, "/clients", ClientOut, summary="接入客户端列表 API clients the caller may see", problems=(401, 403))
-async def list_clients(answer: ListAnswer, admin: Admin, session: SessionDep) -> list[ClientOut] | StreamingResponse:
-    return await answer(await accounts.clients(session, admin), ClientOut, "clients")
+@list_route(
+    router,
+    "/clients",
+    ClientOut,
+    "clients",
+    summary="接入客户端列表 API clients the caller may see",
+    problems=(401, 403),
+)
+async def list_clients(admin: Admin, session: SessionDep) -> list[ClientOut]:
+    return await accounts.clients(session, admin)
 
 
 @router.post(
@@ -160,13 +162,14 @@ async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep
     router,
     "/sessions",
     SessionOut,
+    "sessions",
     summary="会话列表 live sessions (refresh-token families) of the users the caller may see",
     problems=(401, 403),
 )
 async def list_sessions(
-    answer: ListAnswer, admin: Admin, session: SessionDep, user_id: Annotated[uuid.UUID | None, Query()] = None
-) -> list[SessionOut] | StreamingResponse:
-    return await answer(await accounts.live_sessions(session, admin, user_id), SessionOut, "sessions")
+    admin: Admin, session: SessionDep, user_id: Annotated[uuid.UUID | None, Query()] = None
+) -> list[SessionOut]:
+    return await accounts.live_sessions(session, admin, user_id)
 
 
 @_ending("/sessions/{session_id}", "结束会话 revoke a session: its refresh token stops working at once")

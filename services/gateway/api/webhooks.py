@@ -9,8 +9,6 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
 
 from services.gateway import webhooks
 from services.gateway.schemas import (
@@ -23,7 +21,7 @@ from services.gateway.schemas import (
 from services.gateway.settings import Settings
 from shared.db import SessionDep
 from shared.dependencies import Reader
-from shared.list_answers import PagedAnswer, paged_route
+from shared.list_answers import PageAt, paged_route
 from shared.pagination import Page
 from shared.problems import problem_responses
 
@@ -59,12 +57,16 @@ async def create_subscription(
     return _with_secret(row, secret)
 
 
-@paged_route(router, "/subscriptions", SubscriptionOut, summary="我的订阅 the caller's own subscriptions", problems=())
-async def list_subscriptions(answer: PagedAnswer, principal: Reader) -> Page[SubscriptionOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[SubscriptionOut]:
-        return await webhooks.list_subscriptions(session, principal, cursor, limit)
-
-    return await answer(page, SubscriptionOut, "webhook-subscriptions")
+@paged_route(
+    router,
+    "/subscriptions",
+    SubscriptionOut,
+    "webhook-subscriptions",
+    summary="我的订阅 the caller's own subscriptions",
+    problems=(),
+)
+async def list_subscriptions(at: PageAt, principal: Reader) -> Page[SubscriptionOut]:
+    return await webhooks.list_subscriptions(at.session, principal, at.cursor, at.limit)
 
 
 @router.get(
@@ -114,16 +116,12 @@ async def rotate_secret(
     router,
     "/subscriptions/{subscription_id}/deliveries",
     DeliveryOut,
+    "webhook-deliveries",
     summary="投递记录 the delivery log, newest first: attempts, status codes, next try, parked (WH4)",
     problems=(404,),
 )
-async def list_deliveries(
-    answer: PagedAnswer, subscription_id: SubscriptionId, principal: Reader
-) -> Page[DeliveryOut] | StreamingResponse:
-    async def page(session: AsyncSession, cursor: str | None, limit: int) -> Page[DeliveryOut]:
-        return await webhooks.list_deliveries(session, principal, subscription_id, cursor, limit)
-
-    return await answer(page, DeliveryOut, "webhook-deliveries")
+async def list_deliveries(at: PageAt, subscription_id: SubscriptionId, principal: Reader) -> Page[DeliveryOut]:
+    return await webhooks.list_deliveries(at.session, principal, subscription_id, at.cursor, at.limit)
 
 
 @router.post(
