@@ -13,9 +13,7 @@ from services.roster.models import AssessmentResult, feed_cursors
 from services.roster.state import roster_state
 from shared.contracts import AssessmentGraded
 from shared.feed_consumer import CATCH_UP_PAGES, FeedConsumer
-from shared.projection_pages import by_type, last_per_key, table_of, upsert_records
-
-GRADE_TYPES = ("assessment.finalized", "assessment.appealed")
+from shared.projection_pages import GRADE_TYPES, table_of, upsert_grades
 
 
 async def apply_assessment(session: AsyncSession, event: dict[str, Any]) -> None:
@@ -32,16 +30,7 @@ async def apply_assessment(session: AsyncSession, event: dict[str, Any]) -> None
 
 async def apply_assessment_page(session: AsyncSession, page: list[dict[str, Any]]) -> None:
     """A page of grades set-wise (one upsert; the page's last grade of a worker and year wins)."""
-    grades = [AssessmentGraded.from_event(event) for _, event in by_type(page, GRADE_TYPES)]
-    await upsert_records(
-        session,
-        table_of(AssessmentResult),
-        last_per_key(
-            ((g.worker_id, g.year), {"worker_id": g.worker_id, "year": g.year, "grade": g.grade}) for g in grades
-        ),
-        ["worker_id", "year"],
-        touch={"updated_at": func.now()},
-    )
+    await upsert_grades(session, page, table_of(AssessmentResult), touch={"updated_at": func.now()})
 
 
 def roster_feeds(app: FastAPI) -> list[FeedConsumer]:
