@@ -27,7 +27,7 @@ from services.compensation.models import (
     feed_cursors,
 )
 from services.compensation.state import compensation_state
-from shared.contracts import AssessmentGraded, PostAssigned, QuotaSet, WorkerChanged
+from shared.contracts import PostAssigned, QuotaSet, WorkerChanged
 from shared.feed_consumer import CATCH_UP_PAGES, FeedConsumer
 from shared.projection_pages import (
     GRADE_TYPES,
@@ -42,7 +42,7 @@ from shared.projection_pages import (
     upsert_grades,
     upsert_records,
 )
-from shared.projections import upsert_newer, worker_values
+from shared.projections import upsert_grade, upsert_newer, worker_values
 
 
 def _date(value: str | None) -> date | None:
@@ -117,13 +117,7 @@ async def apply_post(session: AsyncSession, event: dict[str, Any]) -> None:
 
 
 async def apply_grade(session: AsyncSession, event: dict[str, Any]) -> None:
-    d = AssessmentGraded.from_event(event)
-    statement = insert(AssessmentGrade).values(worker_id=d.worker_id, year=d.year, grade=d.grade)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[AssessmentGrade.worker_id, AssessmentGrade.year], set_={"grade": statement.excluded.grade}
-        )
-    )
+    await upsert_grade(session, AssessmentGrade, event)
 
 
 async def apply_quota(session: AsyncSession, event: dict[str, Any]) -> None:

@@ -6,26 +6,18 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.models import AssessmentResult, feed_cursors
 from services.roster.state import roster_state
-from shared.contracts import AssessmentGraded
 from shared.feed_consumer import CATCH_UP_PAGES, FeedConsumer
 from shared.projection_pages import GRADE_TYPES, table_of, upsert_grades
+from shared.projections import upsert_grade
 
 
 async def apply_assessment(session: AsyncSession, event: dict[str, Any]) -> None:
     """``assessment.finalized`` / ``assessment.appealed``: the worker's grade for the year (idempotent upsert)."""
-    data = AssessmentGraded.from_event(event)
-    statement = insert(AssessmentResult).values(worker_id=data.worker_id, year=data.year, grade=data.grade)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[AssessmentResult.worker_id, AssessmentResult.year],
-            set_={"grade": statement.excluded.grade, "updated_at": statement.excluded.updated_at},
-        )
-    )
+    await upsert_grade(session, AssessmentResult, event, touch={"updated_at": func.now()})
 
 
 async def apply_assessment_page(session: AsyncSession, page: list[dict[str, Any]]) -> None:
