@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from shared.contracts import AssessmentGraded, WorkerChanged
 from shared.regions import normalise
+from shared.writes import upsert
 
 # Statuses of a projected worker who is not on the roll today: left, or hired from a later date (pending).
 NOT_ON_ROLL = ("left", "pending")
@@ -88,11 +89,6 @@ async def upsert_grade(
     """``assessment.finalized`` / ``assessment.appealed``: the worker's grade for the year (an idempotent upsert,
     ``touch`` set as well when a stored grade is replaced)."""
     d = AssessmentGraded.from_event(event)
-    table = model.__table__
-    assert isinstance(table, Table)
-    statement = insert(table).values(worker_id=d.worker_id, year=d.year, grade=d.grade)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.worker_id, table.c.year], set_={"grade": statement.excluded.grade, **(touch or {})}
-        )
+    await upsert(
+        session, model, {"worker_id": d.worker_id, "year": d.year, "grade": d.grade}, ["worker_id", "year"], touch
     )

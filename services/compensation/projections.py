@@ -43,6 +43,7 @@ from shared.projection_pages import (
     upsert_records,
 )
 from shared.projections import upsert_grade, upsert_newer, worker_values
+from shared.writes import upsert
 
 
 def _date(value: str | None) -> date | None:
@@ -100,20 +101,8 @@ async def apply_post(session: AsyncSession, event: dict[str, Any]) -> None:
             PostPeriod.worker_id == d.worker_id, PostPeriod.start_date > start
         )
     )
-    statement = insert(PostPeriod).values(
-        worker_id=d.worker_id, start_date=start, end_date=following, post=d.post, grade=d.grade
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[PostPeriod.worker_id, PostPeriod.start_date],
-            set_={
-                "post": statement.excluded.post,
-                "grade": statement.excluded.grade,
-                "end_date": statement.excluded.end_date,
-                "recorded_at": func.now(),
-            },
-        )
-    )
+    period = {"worker_id": d.worker_id, "start_date": start, "end_date": following, "post": d.post, "grade": d.grade}
+    await upsert(session, PostPeriod, period, ["worker_id", "start_date"], touch={"recorded_at": func.now()})
 
 
 async def apply_grade(session: AsyncSession, event: dict[str, Any]) -> None:
@@ -122,13 +111,8 @@ async def apply_grade(session: AsyncSession, event: dict[str, Any]) -> None:
 
 async def apply_quota(session: AsyncSession, event: dict[str, Any]) -> None:
     d = QuotaSet.from_event(event)
-    statement = insert(QuotaProjection).values(county_code=d.county_code, year=d.year, headcount=d.headcount)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[QuotaProjection.county_code, QuotaProjection.year],
-            set_={"headcount": statement.excluded.headcount},
-        )
-    )
+    quota = {"county_code": d.county_code, "year": d.year, "headcount": d.headcount}
+    await upsert(session, QuotaProjection, quota, ["county_code", "year"])
 
 
 def _worker_extra(d: WorkerChanged) -> dict[str, Any]:
