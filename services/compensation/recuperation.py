@@ -77,19 +77,23 @@ async def record_claim(
     session: AsyncSession,
     worker: WorkerProjection,
     policy: PayPolicy,
-    body: RecuperationIn,
+    *,
+    start_date: date,
+    days: int,
+    amount: Decimal,
+    note: str | None,
     by: str,
 ) -> tuple[RecuperationClaim, Decimal]:
     """Record a claim at the amount the caps allow (C10), or raise what refuses it: 422 for more days
     than allowed, 409 when nothing is left of the year's allowance. Returns the claim and the amount
     left for the year after it. Claims of one worker and year are serialised by a transaction lock, so
     two at once cannot both spend the last of the allowance."""
-    year = body.start_date.year
+    year = start_date.year
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtextextended(f"recuperation/{worker.worker_id}/{year}", 0)))
     )
     used = (await used_in_year(session, [worker.worker_id], year))[worker.worker_id]
-    outcome = assess_claim(policy, body.days, body.amount, used)
+    outcome = assess_claim(policy, days, amount, used)
     if not isinstance(outcome, Assessment):
         problem_class = UnprocessableContent if outcome.field == "days" else Conflict
         problem = problem_class(
@@ -109,12 +113,12 @@ async def record_claim(
         raise problem
     claim = RecuperationClaim(
         worker_id=worker.worker_id,
-        start_date=body.start_date,
-        days=body.days,
+        start_date=start_date,
+        days=days,
         amount_requested=outcome.requested,
         amount_allowed=outcome.allowed,
         reductions=[asdict(r) for r in outcome.reductions],
-        note=body.note,
+        note=note,
         created_by=by,
     )
     await inserted(session, claim)
@@ -152,7 +156,16 @@ async def claim(session: AsyncSession, principal: Principal, body: RecuperationI
     worker = await visible_projected_worker(session, WorkerProjection, principal, body.worker_id)
     require_write(principal, worker.community_code, NO_SUCH_WORKER)
     policy = await policy_for(session, worker.community_code, body.start_date.year)
-    row, left = await record_claim(session, worker, policy, body, principal.subject)
+    row, left = await record_claim(
+        session,
+        worker,
+        policy,
+        start_date=body.start_date,
+        days=body.days,
+        amount=body.amount,
+        note=body.note,
+        by=principal.subject,
+    )
     return claim_out(row, worker, policy.recuperation_per_year - left, policy)
 
 
