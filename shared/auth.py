@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -161,6 +161,7 @@ class _Verified:
     key: jwt.PyJWK  # the key that verified it: a token whose key has left the JWKS is verified again (and refused)
 
 
+@dataclass(eq=False)
 class TokenVerifier:
     """Verifies access tokens against a JWKS, cached for ``refresh_seconds``.
 
@@ -172,27 +173,19 @@ class TokenVerifier:
     bytes verify the same way; the signature check was most of the cost of a cached token version).
     """
 
-    def __init__(
-        self,
-        source: JwksSource,
-        *,
-        issuer: str = ISSUER,
-        audience: str = AUDIENCE,
-        leeway_seconds: float = 30,
-        refresh_seconds: float = 300,
-        min_refetch_seconds: float = 10,
-        cache_size: int = 0,
-    ) -> None:
-        self.source = source
-        self.issuer = issuer
-        self.audience = audience
-        self.leeway = leeway_seconds
-        self.refresh_seconds = refresh_seconds
-        self.min_refetch_seconds = min_refetch_seconds
+    source: JwksSource
+    _: KW_ONLY
+    issuer: str = ISSUER
+    audience: str = AUDIENCE
+    leeway_seconds: float = 30
+    refresh_seconds: float = 300
+    min_refetch_seconds: float = 10
+    cache_size: int = 0
+
+    def __post_init__(self) -> None:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
-        self.cache_size = cache_size
         self._verified: dict[str, _Verified] = {}
 
     async def _refresh(self, force: bool) -> None:
@@ -227,14 +220,16 @@ class TokenVerifier:
         known = self._verified.get(token)
         if known is None:
             return None
-        if time.time() - self.leeway >= known.principal.expires_at or (self._keys.get(known.kid) is not known.key):
+        if time.time() - self.leeway_seconds >= known.principal.expires_at or (
+            self._keys.get(known.kid) is not known.key
+        ):
             del self._verified[token]
             return None
         return known.principal
 
     def _remember(self, token: str, principal: Principal, kid: str, key: jwt.PyJWK) -> None:
         if len(self._verified) >= self.cache_size:
-            cutoff = time.time() - self.leeway
+            cutoff = time.time() - self.leeway_seconds
             self._verified = {t: v for t, v in self._verified.items() if v.principal.expires_at > cutoff}
             if len(self._verified) >= self.cache_size:
                 self._verified.clear()
@@ -265,7 +260,7 @@ class TokenVerifier:
                 algorithms=[ALGORITHM],
                 audience=self.audience,
                 issuer=self.issuer,
-                leeway=self.leeway,
+                leeway=self.leeway_seconds,
                 options={"require": ["exp", "iat", "sub", "jti", "iss", "aud"]},
             )
             if claims.get("typ") != "access":

@@ -80,37 +80,30 @@ class FeedHealth:
     last_error: str | None
 
 
+@dataclass(kw_only=True, eq=False)
 class FeedConsumer:
-    def __init__(
-        self,
-        *,
-        source: str,
-        base_url: str,
-        handlers: Mapping[str, Handler],
-        cursors: Table,
-        state: Any,
-        page_size: int = 1000,
-        max_backoff_seconds: float = 15.0,
-        default_handler: Handler | None = None,
-        page_handler: PageHandler | None = None,
-        pages_per_poll: int = 1,
-    ) -> None:
-        """``state`` is the app's state: its sessionmaker, HTTP client and credentials are read per poll.
-        ``default_handler`` takes every event of a type ``handlers`` does not name (the gateway's webhooks).
-        ``page_handler``, when given, applies each page in place of ``handlers`` (which stay the per-event
-        reference of what it must do). ``pages_per_poll``: while the feed's pages come full (a catch-up), up to
-        this many are read and applied as one, in one transaction (one page to the handlers): the statements
-        per event fall with it (issue #16)."""
-        self.source = source
-        self.base_url = base_url.rstrip("/")
-        self.handlers = handlers
-        self.default_handler = default_handler
-        self.page_handler = page_handler
-        self.cursors = cursors
-        self.state = state
-        self.page_size = page_size
-        self.pages_per_poll = pages_per_poll
-        self.max_backoff_seconds = max_backoff_seconds
+    """One source's feed (``base_url``) applied to this service's projection, its cursor in ``cursors``.
+
+    ``state`` is the app's state: its sessionmaker, HTTP client and credentials are read per poll.
+    ``default_handler`` takes every event of a type ``handlers`` does not name (the gateway's webhooks).
+    ``page_handler``, when given, applies each page in place of ``handlers`` (which stay the per-event
+    reference of what it must do). ``pages_per_poll``: while the feed's pages come full (a catch-up), up to
+    this many are read and applied as one, in one transaction (one page to the handlers): the statements
+    per event fall with it (issue #16)."""
+
+    source: str
+    base_url: str
+    handlers: Mapping[str, Handler]
+    cursors: Table
+    state: Any
+    page_size: int = 1000
+    max_backoff_seconds: float = 15.0
+    default_handler: Handler | None = None
+    page_handler: PageHandler | None = None
+    pages_per_poll: int = 1
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
         self.running = False
         self.started_at = time.monotonic()
         self.caught_up_at: float | None = None  # monotonic time of the last poll that found the feed's end

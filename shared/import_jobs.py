@@ -214,25 +214,19 @@ def _column_number(letters: str) -> int:
     return n
 
 
+@dataclass(kw_only=True)
 class ImportJobs:
-    """One service's imports: its job and error tables, its kinds, its answer model and its business day."""
+    """One service's imports: its job and error tables, its kinds, its answer model and its business day.
+    The service is the schema of its job table (its log: ``shegong.<service>.imports``)."""
 
-    def __init__(
-        self,
-        *,
-        service: str,
-        job: type[ImportJobColumns],
-        error: type[ImportErrorColumns],
-        formats: Mapping[str, ImportFormat],
-        out: type[ImportJobBase],
-        today: Callable[[], date] = business_today,
-    ) -> None:
-        self.job = job
-        self.error = error
-        self.formats = formats
-        self.out = out
-        self.today = today
-        self.log = logging.getLogger(f"shegong.{service}.imports")
+    job: type[ImportJobColumns]
+    error: type[ImportErrorColumns]
+    formats: Mapping[str, ImportFormat]
+    out: type[ImportJobBase]
+    today: Callable[[], date] = business_today
+
+    def __post_init__(self) -> None:
+        self.log = logging.getLogger(f"shegong.{inspect(self.job).local_table.schema}.imports")
 
     @property
     def commits(self) -> sa.Table:

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
-from shared.contracts import EventData, WorkerChanged
+from shared.contracts import AssessmentGraded, EventData, WorkerChanged
 from shared.projections import worker_values
 
 WORKER_TYPES = frozenset({"worker.hired", "worker.updated", "worker.left", "worker.transferred"})
@@ -98,6 +98,27 @@ def last_per_key(items: Iterable[tuple[tuple[Any, ...], dict[str, Any]]]) -> lis
     for key, row in items:
         latest[key] = row
     return list(latest.values())
+
+
+GRADE_TYPES = ("assessment.finalized", "assessment.appealed")
+"""The evaluation service's events that set a worker's grade for a year (the roster and compensation keep it)."""
+
+
+async def upsert_grades(
+    session: AsyncSession, page: Sequence[dict[str, Any]], table: Table, *, touch: Mapping[str, Any] | None = None
+) -> None:
+    """A page's grades into ``table`` (``worker_id``, ``year``, ``grade``) in one upsert: the page's last grade
+    of a worker and year wins."""
+    grades = [AssessmentGraded.from_event(event) for _, event in by_type(page, GRADE_TYPES)]
+    await upsert_records(
+        session,
+        table,
+        last_per_key(
+            ((g.worker_id, g.year), {"worker_id": g.worker_id, "year": g.year, "grade": g.grade}) for g in grades
+        ),
+        ["worker_id", "year"],
+        touch=touch,
+    )
 
 
 @dataclass

@@ -9,6 +9,7 @@ stored one (the feed may repeat an event or, after a replay, bring an older one:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -17,8 +18,9 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from shared.contracts import WorkerChanged
+from shared.contracts import AssessmentGraded, WorkerChanged
 from shared.regions import normalise
+from shared.writes import upsert
 
 # Statuses of a projected worker who is not on the roll today: left, or hired from a later date (pending).
 NOT_ON_ROLL = ("left", "pending")
@@ -79,3 +81,14 @@ async def upsert_newer(
         ).returning(table.c[key])
     )
     return stored is not None
+
+
+async def upsert_grade(
+    session: AsyncSession, model: type[DeclarativeBase], event: dict[str, Any], touch: Mapping[str, Any] | None = None
+) -> None:
+    """``assessment.finalized`` / ``assessment.appealed``: the worker's grade for the year (an idempotent upsert,
+    ``touch`` set as well when a stored grade is replaced)."""
+    d = AssessmentGraded.from_event(event)
+    await upsert(
+        session, model, {"worker_id": d.worker_id, "year": d.year, "grade": d.grade}, ["worker_id", "year"], touch
+    )

@@ -9,7 +9,6 @@ from services.compensation.schemas import ImportJobOut, ImportKind
 from shared.import_jobs import ImportFormat, ImportJobs
 
 IMPORTS = ImportJobs(
-    service="compensation",
     job=ImportJob,
     error=ImportCellError,
     formats={

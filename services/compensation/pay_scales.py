@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.domain.calibration import calibrate, projected_averages
@@ -22,6 +21,7 @@ from shared.i18n import Message
 from shared.problems import LocalizedFieldError, UnprocessableContent
 from shared.projections import NOT_ON_ROLL
 from shared.vocabulary import Post
+from shared.writes import upsert
 
 
 async def scale_out(session: AsyncSession, county: str, year: int, **extra: Any) -> ScaleOut:
@@ -46,13 +46,7 @@ async def set_cells(session: AsyncSession, county: str, year: int, cells: list[S
         {"region_code": county, "year": year, "post": c.post.value, "grade": c.grade, "annual_amount": c.annual_amount}
         for c in cells
     ]
-    statement = insert(PayScaleCell).values(rows)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[PayScaleCell.region_code, PayScaleCell.year, PayScaleCell.post, PayScaleCell.grade],
-            set_={"annual_amount": statement.excluded.annual_amount},
-        )
-    )
+    await upsert(session, PayScaleCell, rows, ["region_code", "year", "post", "grade"])
     await record_event(
         session,
         events,

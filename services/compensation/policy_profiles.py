@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.domain.profiles import merge_patch, profile_errors
@@ -18,6 +17,7 @@ from shared.i18n import Message
 from shared.problems import LocalizedFieldError, NotFound, UnprocessableContent
 from shared.regions import contains
 from shared.scoping import NO_SUCH_REGION, sees_region
+from shared.writes import upsert
 
 
 def require_policy_reader(principal: Principal, region: str) -> None:
@@ -55,23 +55,14 @@ async def policy_in_force(session: AsyncSession, region_code: str, year: int) ->
 async def replace_profile(session: AsyncSession, region_code: str, year: int, body: ProfileIn) -> PayPolicyOut:
     """Store the whole profile (publishing ``policy_profile.set``) and answer the policy now in force."""
     check_profile(body)
-    statement = insert(PolicyProfile).values(
-        region_code=region_code,
-        year=year,
-        preset=body.preset.value if body.preset else None,
-        parameters=body.parameters,
-        sources=body.sources,
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[PolicyProfile.region_code, PolicyProfile.year],
-            set_={
-                "preset": statement.excluded.preset,
-                "parameters": statement.excluded.parameters,
-                "sources": statement.excluded.sources,
-            },
-        )
-    )
+    profile = {
+        "region_code": region_code,
+        "year": year,
+        "preset": body.preset.value if body.preset else None,
+        "parameters": body.parameters,
+        "sources": body.sources,
+    }
+    await upsert(session, PolicyProfile, profile, ["region_code", "year"])
     await record_event(
         session, events, "policy_profile.set", f"policy/{region_code}/{year}", body.model_dump(mode="json")
     )

@@ -7,6 +7,7 @@ exactly the effect of the handlers applied one by one in the page's order (a pro
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,9 +27,10 @@ from services.compensation.models import (
     feed_cursors,
 )
 from services.compensation.state import compensation_state
-from shared.contracts import AssessmentGraded, PostAssigned, QuotaSet, WorkerChanged
+from shared.contracts import PostAssigned, QuotaSet, WorkerChanged
 from shared.feed_consumer import CATCH_UP_PAGES, FeedConsumer
 from shared.projection_pages import (
+    GRADE_TYPES,
     WORKER_TYPES,
     WorkerFold,
     any_of,
@@ -37,11 +39,11 @@ from shared.projection_pages import (
     last_per_key,
     read_page,
     table_of,
+    upsert_grades,
     upsert_records,
 )
-from shared.projections import upsert_newer, worker_values
-
-GRADE_TYPES = ("assessment.finalized", "assessment.appealed")
+from shared.projections import upsert_grade, upsert_newer, worker_values
+from shared.writes import upsert
 
 
 def _date(value: str | None) -> date | None:
@@ -99,41 +101,18 @@ async def apply_post(session: AsyncSession, event: dict[str, Any]) -> None:
             PostPeriod.worker_id == d.worker_id, PostPeriod.start_date > start
         )
     )
-    statement = insert(PostPeriod).values(
-        worker_id=d.worker_id, start_date=start, end_date=following, post=d.post, grade=d.grade
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[PostPeriod.worker_id, PostPeriod.start_date],
-            set_={
-                "post": statement.excluded.post,
-                "grade": statement.excluded.grade,
-                "end_date": statement.excluded.end_date,
-                "recorded_at": func.now(),
-            },
-        )
-    )
+    period = {"worker_id": d.worker_id, "start_date": start, "end_date": following, "post": d.post, "grade": d.grade}
+    await upsert(session, PostPeriod, period, ["worker_id", "start_date"], touch={"recorded_at": func.now()})
 
 
 async def apply_grade(session: AsyncSession, event: dict[str, Any]) -> None:
-    d = AssessmentGraded.from_event(event)
-    statement = insert(AssessmentGrade).values(worker_id=d.worker_id, year=d.year, grade=d.grade)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[AssessmentGrade.worker_id, AssessmentGrade.year], set_={"grade": statement.excluded.grade}
-        )
-    )
+    await upsert_grade(session, AssessmentGrade, event)
 
 
 async def apply_quota(session: AsyncSession, event: dict[str, Any]) -> None:
     d = QuotaSet.from_event(event)
-    statement = insert(QuotaProjection).values(county_code=d.county_code, year=d.year, headcount=d.headcount)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[QuotaProjection.county_code, QuotaProjection.year],
-            set_={"headcount": statement.excluded.headcount},
-        )
-    )
+    quota = {"county_code": d.county_code, "year": d.year, "headcount": d.headcount}
+    await upsert(session, QuotaProjection, quota, ["county_code", "year"])
 
 
 def _worker_extra(d: WorkerChanged) -> dict[str, Any]:
@@ -244,15 +223,7 @@ async def _apply_post_periods(session: AsyncSession, page: list[dict[str, Any]])
 
 async def apply_evaluation_page(session: AsyncSession, page: list[dict[str, Any]]) -> None:
     """A page of the evaluation service's feed: each worker's grade for a year, the last of the page winning."""
-    grades = [AssessmentGraded.from_event(event) for _, event in by_type(page, GRADE_TYPES)]
-    await upsert_records(
-        session,
-        table_of(AssessmentGrade),
-        last_per_key(
-            ((g.worker_id, g.year), {"worker_id": g.worker_id, "year": g.year, "grade": g.grade}) for g in grades
-        ),
-        ["worker_id", "year"],
-    )
+    await upsert_grades(session, page, table_of(AssessmentGrade))
 
 
 def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
@@ -265,24 +236,16 @@ def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
         "post.assigned": apply_post,
         "quota.set": apply_quota,
     }
-    evaluation = {"assessment.finalized": apply_grade, "assessment.appealed": apply_grade}
+    evaluation = dict.fromkeys(GRADE_TYPES, apply_grade)
+    consumer = functools.partial(
+        FeedConsumer, cursors=feed_cursors, pages_per_poll=CATCH_UP_PAGES, state=compensation_state(app)
+    )
     return [
-        FeedConsumer(
-            source="roster",
-            base_url=settings.roster_url,
-            handlers=roster,
-            page_handler=apply_roster_page,
-            cursors=feed_cursors,
-            pages_per_poll=CATCH_UP_PAGES,
-            state=compensation_state(app),
-        ),
-        FeedConsumer(
+        consumer(source="roster", base_url=settings.roster_url, handlers=roster, page_handler=apply_roster_page),
+        consumer(
             source="evaluation",
             base_url=settings.evaluation_url,
             handlers=evaluation,
             page_handler=apply_evaluation_page,
-            cursors=feed_cursors,
-            pages_per_poll=CATCH_UP_PAGES,
-            state=compensation_state(app),
         ),
     ]

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.models import ReferenceStatistic
 from services.compensation.schemas import StatisticIn, StatisticKind
 from shared.auth import Principal
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write
+from shared.writes import upsert
 
 CHUNK = 5000  # rows per multi-row upsert (5 parameters each, under PostgreSQL's 32,767)
 RULE = {
@@ -50,11 +50,5 @@ async def store_statistics(session: AsyncSession, statistics: Sequence[Statistic
             {"region_code": s.region_code, "year": s.year, "kind": s.kind.value, "value": s.value, "source": s.source}
             for s in statistics[start : start + CHUNK]
         ]
-        statement = insert(ReferenceStatistic).values(rows)
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[ReferenceStatistic.region_code, ReferenceStatistic.year, ReferenceStatistic.kind],
-                set_={"value": statement.excluded.value, "source": statement.excluded.source},
-            )
-        )
+        await upsert(session, ReferenceStatistic, rows, ["region_code", "year", "kind"])
     return len(statistics)

@@ -22,7 +22,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.policy_rules import consecutive_incompetent, decides
 from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent
-from shared.writes import inserted
+from shared.writes import inserted, upsert
 
 SCORE_CHUNK = 3000  # rows per multi-row upsert (8 parameters each, under PostgreSQL's 32,767)
 
@@ -120,16 +120,7 @@ async def store_scores(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     """Scores set-based (multi-row upserts): a score entered again for the same worker and group replaces it.
     The callers have checked that each cycle is open (E1) and each worker is of its township."""
     for start in range(0, len(rows), SCORE_CHUNK):
-        statement = insert(Score).values(list(rows[start : start + SCORE_CHUNK]))
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[Score.cycle_id, Score.worker_id, Score.rater_group],
-                set_={
-                    k: statement.excluded[k]
-                    for k in ("score", "panel_size", "ordinary_share", "entered_by", "entered_at")
-                },
-            )
-        )
+        await upsert(session, Score, rows[start : start + SCORE_CHUNK], ["cycle_id", "worker_id", "rater_group"])
     return len(rows)
 
 

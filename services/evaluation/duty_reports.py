@@ -50,16 +50,9 @@ async def visit_report(session: AsyncSession, region: str, month: str) -> VisitR
         working = scheme.monthly_working_hours if scheme else MONTHLY_WORKING_HOURS
         required = scheme.visit_share_required if scheme else VISIT_SHARE
         visit_hours, share, short = visit_share(Decimal(str(seconds)), working, required)
+        rule = "E7" if short else None
         workers.append(
-            VisitRow(
-                worker_id=worker.worker_id,
-                name=worker.name,
-                community_code=worker.community_code,
-                visit_hours=visit_hours,
-                working_hours=working,
-                share=share,
-                rule="E7" if short else None,
-            )
+            from_row(VisitRow, worker, visit_hours=visit_hours, working_hours=working, share=share, rule=rule)
         )
     return VisitReport(
         region=region, month=month, workers=workers, open_must_visits=await _overdue(session, prefix, schemes, last)

@@ -9,7 +9,6 @@ from services.evaluation.schemas import ImportJobOut, ImportKind
 from shared.import_jobs import ImportFormat, ImportJobs
 
 IMPORTS = ImportJobs(
-    service="evaluation",
     job=ImportJob,
     error=ImportCellError,
     formats={

@@ -21,27 +21,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.models import MustVisitHousehold, Scheme, Visit, WorkerProjection, events
-from services.evaluation.schemas import (
-    MustVisitIn,
-    MustVisitOut,
-    VisitBatchOut,
-    VisitIn,
-    VisitOut,
-    VisitResult,
-)
+from services.evaluation.schemas import MustVisitIn, MustVisitOut, VisitBatchOut, VisitIn, VisitOut, VisitResult
 from shared.auth import Principal, Role
 from shared.events import commits_of, record_event
 from shared.i18n import Message
 from shared.listing import Key, Listing
 from shared.pagination import Page
-from shared.problems import (
-    FieldError,
-    Forbidden,
-    NotFound,
-    Problem,
-    UnprocessableContent,
-    field_errors_from_validation,
-)
+from shared.problems import FieldError, Forbidden, NotFound, Problem, UnprocessableContent, field_errors_from_validation
 from shared.read_models import from_row
 from shared.scoping import READ_ROLES, WORKER_ROLES, WRITE_ROLES, own_worker_id, require_write, sees_region, sees_worker
 

@@ -14,6 +14,7 @@ from services.roster.lifecycle import employed_on
 from services.roster.models import AssessmentResult, Contract, PostAssignment, Worker
 from services.roster.regions import policy_overrides, resolve_policy
 from services.roster.schemas import CareerRow, FindingOut, RenewalRow
+from shared.read_models import from_row
 from shared.regions import scope_prefix
 
 
@@ -59,10 +60,10 @@ async def renewal_worklist(session: AsyncSession, region: str, year: int, *, eng
             policy=resolve_policy(overrides, worker.community_code),
         )
         out.append(
-            RenewalRow(
+            from_row(
+                RenewalRow,
+                worker,
                 worker_id=worker.id,
-                name=worker.name,
-                community_code=worker.community_code,
                 contract_end=end,
                 renewable=not bars,
                 bars=[

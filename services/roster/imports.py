@@ -12,7 +12,6 @@ from shared.import_jobs import INTERRUPTED, ImportFormat, ImportJobs, drain
 __all__ = ["IMPORTS", "INTERRUPTED", "drain"]
 
 IMPORTS = ImportJobs(
-    service="roster",
     job=ImportJob,
     error=ImportCellError,
     formats={

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI
 from sqlalchemy import ColumnElement, case, or_, select
@@ -104,7 +104,44 @@ class Lifecycles:
         return lifecycle.status_on(self.periods(worker_id), secondments, day)
 
 
-def worker_event_data(w: Worker, employments: Sequence[Employment]) -> dict[str, Any]:
+class WorkerFacts(Protocol):
+    """What a worker event says of the worker: a ``Worker`` row, or a workforce import's row
+    (``workforce_import.HiredWorker``, which writes the same event without building the ORM object)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def community_code(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def hire_date(self) -> date: ...
+    @property
+    def left_date(self) -> date | None: ...
+    @property
+    def education(self) -> str | None: ...
+    @property
+    def certificate_level(self) -> str | None: ...
+    @property
+    def certificate_date(self) -> date | None: ...
+    @property
+    def generalist(self) -> bool: ...
+    @property
+    def version(self) -> int: ...
+
+
+class EmploymentDates(Protocol):
+    """An employment's period: an ``Employment`` row, or the domain's ``lifecycle.Employment``."""
+
+    @property
+    def hire_date(self) -> date: ...
+    @property
+    def left_date(self) -> date | None: ...
+
+
+def worker_changed(w: WorkerFacts, employments: Sequence[EmploymentDates]) -> WorkerChanged:
     """What consumers need (pay- and assessment-relevant attributes); never the ID number or phone."""
     return WorkerChanged(
         worker_id=w.id,
@@ -123,7 +160,12 @@ def worker_event_data(w: Worker, employments: Sequence[Employment]) -> dict[str,
             EmploymentPeriod(hire_date=e.hire_date, left_date=e.left_date)
             for e in sorted(employments, key=lambda e: e.hire_date)
         ],
-    ).to_data()
+    )
+
+
+def worker_event_data(w: WorkerFacts, employments: Sequence[EmploymentDates]) -> dict[str, Any]:
+    """The worker event's data (:func:`worker_changed`)."""
+    return worker_changed(w, employments).to_data()
 
 
 async def worker_event(session: AsyncSession, w: Worker) -> dict[str, Any]:

@@ -6,42 +6,23 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.models import AssessmentResult, feed_cursors
 from services.roster.state import roster_state
-from shared.contracts import AssessmentGraded
 from shared.feed_consumer import CATCH_UP_PAGES, FeedConsumer
-from shared.projection_pages import by_type, last_per_key, table_of, upsert_records
-
-GRADE_TYPES = ("assessment.finalized", "assessment.appealed")
+from shared.projection_pages import GRADE_TYPES, table_of, upsert_grades
+from shared.projections import upsert_grade
 
 
 async def apply_assessment(session: AsyncSession, event: dict[str, Any]) -> None:
     """``assessment.finalized`` / ``assessment.appealed``: the worker's grade for the year (idempotent upsert)."""
-    data = AssessmentGraded.from_event(event)
-    statement = insert(AssessmentResult).values(worker_id=data.worker_id, year=data.year, grade=data.grade)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[AssessmentResult.worker_id, AssessmentResult.year],
-            set_={"grade": statement.excluded.grade, "updated_at": statement.excluded.updated_at},
-        )
-    )
+    await upsert_grade(session, AssessmentResult, event, touch={"updated_at": func.now()})
 
 
 async def apply_assessment_page(session: AsyncSession, page: list[dict[str, Any]]) -> None:
     """A page of grades set-wise (one upsert; the page's last grade of a worker and year wins)."""
-    grades = [AssessmentGraded.from_event(event) for _, event in by_type(page, GRADE_TYPES)]
-    await upsert_records(
-        session,
-        table_of(AssessmentResult),
-        last_per_key(
-            ((g.worker_id, g.year), {"worker_id": g.worker_id, "year": g.year, "grade": g.grade}) for g in grades
-        ),
-        ["worker_id", "year"],
-        touch={"updated_at": func.now()},
-    )
+    await upsert_grades(session, page, table_of(AssessmentResult), touch={"updated_at": func.now()})
 
 
 def roster_feeds(app: FastAPI) -> list[FeedConsumer]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.domain.staffing import extra_staff_problem
@@ -24,6 +23,7 @@ from shared.i18n import Message
 from shared.problems import Conflict, NotFound
 from shared.regions import RegionLevel, child_code_problem, level, normalise
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region
+from shared.writes import added
 
 
 def check_extra_staff(kind: str | None, extra: int, approval: str | None) -> None:
@@ -59,11 +59,7 @@ async def create_region(session: AsyncSession, principal: Principal, body: Regio
         extra_staff=body.extra_staff,
         extra_staff_approval=body.extra_staff_approval,
     )
-    session.add(region)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(Message("区划已存在：{code}", "Region exists: {code}"), code=body.code) from exc
+    await added(session, region, Conflict(Message("区划已存在：{code}", "Region exists: {code}"), code=body.code))
     await record_event(session, events, "region.created", f"region/{region.code}", body.model_dump(mode="json"))
     return region
 

@@ -16,7 +16,7 @@ with the functions the API uses:
   (``quota_use.peak_headcounts``; quota rows locked, as a hire locks them).
 
 The rows and events written are the API's: ``workers``, ``employments``, ``post_assignments``,
-``contracts`` and ``worker.hired`` (``lifecycle.worker_event_data``), ``post.assigned``
+``contracts`` and ``worker.hired`` (``lifecycle.worker_changed``), ``post.assigned``
 (``shared.contracts.PostAssigned``) and ``contract.signed`` in the outbox, so the compensation and
 evaluation projections see imported workers as they see hired ones.
 """
@@ -26,9 +26,9 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,12 +38,13 @@ from services.roster.domain.careers import contract_end, probation_end
 from services.roster.domain.id_numbers import id_number_key
 from services.roster.domain.posts import Period, holders_violation, max_concurrent
 from services.roster.domain.staffing_policy import StaffingPolicy
+from services.roster.lifecycle import worker_changed
 from services.roster.models import PostAssignment, Quota, Region, StaffingPolicyOverride, Worker
 from services.roster.quota_use import peak_headcounts
 from services.roster.regions import policy_overrides, resolve_policy
 from services.roster.workforce_format import WorkforceRow
 from shared.auth import Principal
-from shared.contracts import ContractSigned, EmploymentPeriod, EventData, PostAssigned, WorkerChanged
+from shared.contracts import ContractSigned, EventData, PostAssigned
 from shared.db import among
 from shared.regions import RegionLevel, contains, normalise
 from shared.request_context import current_request_id
@@ -132,7 +133,7 @@ async def check_rows(
     dated: list[tuple[WorkforceRow, str, date]] = []
     for row, key in candidates:
         policy = await policies.of(row.community_code, row.hire_date.year)
-        ends = dates.probation_end(row.hire_date, policy)  # H4, as a hire computes it
+        ends = dates.end(probation_end, row.hire_date, policy)  # H4, as a hire computes it
         if row.status is not None:
             derived = lifecycle.status_on([lifecycle.Employment(row.hire_date, row.left_date, ends)], [], today)
             if derived != row.status:
@@ -280,26 +281,35 @@ LOAD_BATCH = 5_000
 
 
 class _Dates:
-    """H3 contract ends and H4 probation ends by (policy, start): a file's dates repeat (a few thousand
-    distinct days), and ``relativedelta`` is the load's costliest date arithmetic."""
+    """H3 contract ends and H4 probation ends by (rule, policy, start): a file's dates repeat (a few
+    thousand distinct days), and ``relativedelta`` is the load's costliest date arithmetic."""
 
     def __init__(self) -> None:
-        self._contract: dict[tuple[int, date], date] = {}
-        self._probation: dict[tuple[int, date], date] = {}
+        self._ends: dict[tuple[Callable[[date, StaffingPolicy], date], int, date], date] = {}
 
-    def contract_end(self, start: date, policy: StaffingPolicy) -> date:
-        key = (id(policy), start)
-        end = self._contract.get(key)
+    def end(self, rule: Callable[[date, StaffingPolicy], date], start: date, policy: StaffingPolicy) -> date:
+        """``rule(start, policy)``, computed once per policy and start."""
+        key = (rule, id(policy), start)
+        end = self._ends.get(key)
         if end is None:
-            end = self._contract[key] = contract_end(start, policy)  # H3
+            end = self._ends[key] = rule(start, policy)
         return end
 
-    def probation_end(self, hire: date, policy: StaffingPolicy) -> date:
-        key = (id(policy), hire)
-        end = self._probation.get(key)
-        if end is None:
-            end = self._probation[key] = probation_end(hire, policy)  # H4
-        return end
+
+class HiredWorker(NamedTuple):
+    """An imported worker as its ``worker.hired`` event describes it (``lifecycle.worker_changed``)."""
+
+    id: uuid.UUID
+    name: str
+    community_code: str
+    status: str
+    hire_date: date
+    left_date: date | None
+    education: str | None
+    certificate_level: str | None
+    certificate_date: date | None
+    generalist: bool
+    version: int = 1
 
 
 def _new_ids(count: int) -> list[uuid.UUID]:
@@ -351,7 +361,8 @@ async def _batch_records(
         path = paths.get(community)
         if path is None:
             path = paths[community] = normalise(community)
-        status = lifecycle.status_on([lifecycle.Employment(row.hire_date, row.left_date, ends)], [], today)
+        employment = lifecycle.Employment(row.hire_date, row.left_date, ends)
+        status = lifecycle.status_on([employment], [], today)
         workers.append(
             (
                 worker_id,
@@ -378,21 +389,19 @@ async def _batch_records(
         )
         employments.append((next(ids), worker_id, row.hire_date, row.left_date, ends))
         subject = f"worker/{worker_id}"
-        event: EventData = WorkerChanged(  # lifecycle.worker_event_data of the worker and its one employment
-            worker_id=worker_id,
-            name=row.name,
-            community_code=community,
-            county_code=community[:6],
-            status=status,
-            hire_date=row.hire_date,
-            left_date=row.left_date,
-            education=row.education,
-            certificate_level=row.certificate_level,
-            certificate_date=row.certificate_date,
-            generalist=row.generalist,
-            version=1,
-            employments=[EmploymentPeriod(hire_date=row.hire_date, left_date=row.left_date)],
+        hire = HiredWorker(
+            worker_id,
+            row.name,
+            community,
+            status,
+            row.hire_date,
+            row.left_date,
+            row.education,
+            row.certificate_level,
+            row.certificate_date,
+            row.generalist,
         )
+        event: EventData = worker_changed(hire, [employment])
         hired.append(("worker.hired", subject, event.model_dump_json(), request_id, community))
         cut = lifecycle.end_after_leaving(row.left_date) if row.left_date else None
         if row.post is not None and row.grade is not None and row.post_start_date is not None:
@@ -421,7 +430,7 @@ async def _batch_records(
             later.append(("post.assigned", subject, event.model_dump_json(), request_id, community))
         if row.contract_start is not None:
             policy = await policies.of(community, row.contract_start.year)
-            end = dates.contract_end(row.contract_start, policy)  # H3
+            end = dates.end(contract_end, row.contract_start, policy)  # H3
             if cut is not None and end > cut:
                 end = cut
             first = row.contract_start <= ends  # H4: the employment's first contract carries its probation
