@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.columns import GeneratedId, Timestamp
 from shared.db import schema_metadata
 from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
@@ -47,16 +48,11 @@ class Account:
     made it and when, its edit version, and its token version, bumped by a trigger (migration gateway_0004)
     when ``active`` or a grant changes (and a user's password; not a client's new secret)."""
 
-    id: Mapped[uuid.UUID] = mapped_column(
-        UUID,
-        primary_key=True,
-        server_default=text("gen_random_uuid()"),
-        sort_order=-1,  # first, as in the table
-    )
+    id: Mapped[GeneratedId] = mapped_column(sort_order=-1)  # first, as in the table
     name: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_by: Mapped[str | None] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     token_version: Mapped[int] = mapped_column(
         Integer,
@@ -74,7 +70,7 @@ class User(Account, Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     worker_id: Mapped[str | None] = mapped_column(String(64), comment="the roster worker this person is, if any")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[Timestamp]
 
 
 class ApiClient(Account, Base):
@@ -102,13 +98,13 @@ class Grant(Base):
         Index("grants_client_pk_idx", "client_pk"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     client_pk: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"))
     right: Mapped[str] = mapped_column(String(32), comment="a role, or personal_data")
     region: Mapped[str] = mapped_column(String(12))
     granted_by: Mapped[str | None] = mapped_column(String(120))
-    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    granted_at: Mapped[Timestamp]
     revoked_by: Mapped[str | None] = mapped_column(String(120))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -126,7 +122,7 @@ class RefreshToken(Base):
     family_id: Mapped[uuid.UUID] = mapped_column(UUID)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     secret_hash: Mapped[str] = mapped_column(String(64), comment="sha256 of the token's random part")
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    issued_at: Mapped[Timestamp]
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -186,7 +182,7 @@ class WebhookSubscription(Base):
         Index("webhook_subscriptions_owner_idx", "owner"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, server_default=text("gen_random_uuid()"))
+    id: Mapped[GeneratedId]
     owner: Mapped[str] = mapped_column(String(120), comment="the principal's subject, user:<id> or client:<id>")
     owner_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     owner_client_pk: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"))
@@ -199,8 +195,8 @@ class WebhookSubscription(Base):
         String(100), comment="the secret before the last rotation: also signs until previous_secret_until"
     )
     previous_secret_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
@@ -230,5 +226,5 @@ class WebhookDelivery(Base):
     )
     last_error: Mapped[str | None] = mapped_column(String(300))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[Timestamp]
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
