@@ -49,7 +49,7 @@ def among(column: ColumnElement[Any] | QueryableAttribute[Any], values: Iterable
 
 # Names PostgreSQL itself would give, so migrations and the database agree (see polar's base model).
 NAMING_CONVENTION = {
-    "ix": "%(column_0_label)s_idx",
+    "ix": "%(table_name)s_%(column_0_name)s_idx",
     "uq": "%(table_name)s_%(column_0_name)s_key",
     "ck": "%(table_name)s_%(constraint_name)s_check",
     "fk": "%(table_name)s_%(column_0_name)s_fkey",

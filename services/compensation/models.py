@@ -286,7 +286,6 @@ class StepUpOrder(Base):
     __tablename__ = "step_up_orders"
     __table_args__ = (
         Index("step_up_orders_worker_effective_key", "worker_id", "effective", unique=True),
-        Index("step_up_orders_status_idx", "status"),
         CheckConstraint("status IN ('pending', 'sending', 'confirmed', 'rejected')", name="status"),
     )
 
@@ -296,7 +295,7 @@ class StepUpOrder(Base):
     post: Mapped[str] = mapped_column(String(10))
     grade: Mapped[int] = mapped_column(SmallInteger, comment="the new grade (C7)")
     effective: Mapped[date] = mapped_column(Date, comment="1 January of the step-up year")
-    status: Mapped[str] = mapped_column(String(10), comment="pending | sending | confirmed | rejected")
+    status: Mapped[str] = mapped_column(String(10), comment="pending | sending | confirmed | rejected", index=True)
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), comment="while being sent")
     last_error: Mapped[str | None] = mapped_column(String(300))

@@ -142,13 +142,12 @@ class TrainingRecord(Base):
 
     __tablename__ = "training_records"
     __table_args__ = (
-        Index("training_records_worker_id_idx", "worker_id"),
         UniqueConstraint("worker_id", "course", "start_date"),
         CheckConstraint("hours > 0", name="hours"),
     )
 
     id: Mapped[GeneratedId]
-    worker_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, index=True)
     course: Mapped[str] = mapped_column(String(200))
     organiser: Mapped[str] = mapped_column(String(100))
     hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))

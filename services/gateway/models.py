@@ -92,15 +92,11 @@ class Grant(Base):
     """A role (or the personal-data right) for a region, held by a user or a client."""
 
     __tablename__ = "grants"
-    __table_args__ = (
-        CheckConstraint("(user_id IS NULL) <> (client_pk IS NULL)", name="one_holder"),
-        Index("grants_user_id_idx", "user_id"),
-        Index("grants_client_pk_idx", "client_pk"),
-    )
+    __table_args__ = (CheckConstraint("(user_id IS NULL) <> (client_pk IS NULL)", name="one_holder"),)
 
     id: Mapped[GeneratedId]
-    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    client_pk: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    client_pk: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"), index=True)
     right: Mapped[str] = mapped_column(String(32), comment="a role, or personal_data")
     region: Mapped[str] = mapped_column(String(12))
     granted_by: Mapped[str | None] = mapped_column(String(120))
@@ -113,14 +109,10 @@ class RefreshToken(Base):
     """One refresh token; a sign-in starts a family, each refresh replaces the token with the next."""
 
     __tablename__ = "refresh_tokens"
-    __table_args__ = (
-        Index("refresh_tokens_family_id_idx", "family_id"),
-        Index("refresh_tokens_user_id_idx", "user_id"),
-    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
-    family_id: Mapped[uuid.UUID] = mapped_column(UUID)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    family_id: Mapped[uuid.UUID] = mapped_column(UUID, index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     secret_hash: Mapped[str] = mapped_column(String(64), comment="sha256 of the token's random part")
     issued_at: Mapped[Timestamp]
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -138,12 +130,13 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("audit_events_action_subject_idx", "action", "subject", "occurred_at"),
         Index("audit_events_action_ip_idx", "action", "ip", "occurred_at"),
-        Index("audit_events_occurred_at_idx", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     # clock_timestamp(), not now(): the moment of the event, not the start of its transaction.
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp(), index=True
+    )
     action: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str | None] = mapped_column(String(120))
     subject: Mapped[str | None] = mapped_column(String(120))
@@ -177,13 +170,12 @@ class WebhookSubscription(Base):
     Webhooks). Owned by the account (user or API client) that made it; only it sees and changes it."""
 
     __tablename__ = "webhook_subscriptions"
-    __table_args__ = (
-        CheckConstraint("(owner_user_id IS NULL) <> (owner_client_pk IS NULL)", name="one_owner"),
-        Index("webhook_subscriptions_owner_idx", "owner"),
-    )
+    __table_args__ = (CheckConstraint("(owner_user_id IS NULL) <> (owner_client_pk IS NULL)", name="one_owner"),)
 
     id: Mapped[GeneratedId]
-    owner: Mapped[str] = mapped_column(String(120), comment="the principal's subject, user:<id> or client:<id>")
+    owner: Mapped[str] = mapped_column(
+        String(120), comment="the principal's subject, user:<id> or client:<id>", index=True
+    )
     owner_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     owner_client_pk: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(String(2000))

@@ -50,7 +50,6 @@ class Region(ChangeTracked, Base):
 
     __tablename__ = "regions"
     __table_args__ = (
-        Index("regions_parent_code_idx", "parent_code"),
         Index("regions_path_idx", "path", postgresql_ops={"path": "text_pattern_ops"}),
         Index("regions_change_txid_idx", "change_txid"),
         CheckConstraint("households >= 0 AND population >= 0 AND extra_staff >= 0", name="counts"),
@@ -58,7 +57,7 @@ class Region(ChangeTracked, Base):
 
     code: Mapped[str] = mapped_column(String(12), primary_key=True, comment="official code (6 or 12 digits)")
     path: Mapped[str] = mapped_column(String(12), unique=True, comment="the code in 12-digit form, for prefixes")
-    parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     level: Mapped[str] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str | None] = mapped_column(String(30), comment="community kind (S1–S4); null above")
@@ -149,13 +148,12 @@ class Employment(Base):
 
     __tablename__ = "employments"
     __table_args__ = (
-        Index("employments_worker_id_idx", "worker_id"),
         Index("employments_one_open_idx", "worker_id", unique=True, postgresql_where=text("left_date IS NULL")),
         CheckConstraint("left_date IS NULL OR left_date >= hire_date", name="period"),
     )
 
     id: Mapped[GeneratedId]
-    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"), index=True)
     hire_date: Mapped[date] = mapped_column(Date, comment="first day employed")
     left_date: Mapped[date | None] = mapped_column(Date, comment="inclusive: last day worked and paid (C6)")
     probation_end: Mapped[date] = mapped_column(Date, comment="H4, inclusive: last day of probation")
@@ -167,15 +165,13 @@ class PostAssignment(Base):
 
     __tablename__ = "post_assignments"
     __table_args__ = (
-        Index("post_assignments_worker_id_idx", "worker_id"),
-        Index("post_assignments_community_code_idx", "community_code"),
         CheckConstraint("grade BETWEEN 1 AND 18", name="grade"),
         CheckConstraint("end_date IS NULL OR end_date > start_date", name="period"),
     )
 
     id: Mapped[GeneratedId]
-    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
-    community_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"), index=True)
+    community_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     post: Mapped[str] = mapped_column(String(10))
     grade: Mapped[int] = mapped_column(SmallInteger)
     start_date: Mapped[date] = mapped_column(Date)
@@ -210,17 +206,13 @@ class Contract(Base):
     """A labour contract with the township: one year at a time (H3), probation in the first (H4)."""
 
     __tablename__ = "contracts"
-    __table_args__ = (
-        Index("contracts_worker_id_idx", "worker_id"),
-        Index("contracts_end_date_idx", "end_date"),
-        CheckConstraint("end_date > start_date", name="period"),
-    )
+    __table_args__ = (CheckConstraint("end_date > start_date", name="period"),)
 
     id: Mapped[GeneratedId]
-    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"), index=True)
     township_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), comment="the township that signs (H3)")
     start_date: Mapped[date] = mapped_column(Date)
-    end_date: Mapped[date] = mapped_column(Date, comment="exclusive")
+    end_date: Mapped[date] = mapped_column(Date, comment="exclusive", index=True)
     probation_end: Mapped[date | None] = mapped_column(Date, comment="H4: first contract only")
     renewal_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contracts.id"))
     h9_recontract: Mapped[bool] = mapped_column(
@@ -234,13 +226,10 @@ class Secondment(Base):
     """A loan to another department (借用) or a practice posting (跟岗锻炼), with its limits (H6)."""
 
     __tablename__ = "secondments"
-    __table_args__ = (
-        Index("secondments_worker_id_idx", "worker_id"),
-        CheckConstraint("end_date > start_date", name="period"),
-    )
+    __table_args__ = (CheckConstraint("end_date > start_date", name="period"),)
 
     id: Mapped[GeneratedId]
-    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10), comment="loan | practice")
     host: Mapped[str] = mapped_column(String(100), comment="receiving department or unit")
     start_date: Mapped[date] = mapped_column(Date)
@@ -253,10 +242,9 @@ class Transfer(Base):
     """A move to another community (转岗), allowed after 2 years of service (H5)."""
 
     __tablename__ = "transfers"
-    __table_args__ = (Index("transfers_worker_id_idx", "worker_id"),)
 
     id: Mapped[GeneratedId]
-    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"))
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workers.id"), index=True)
     from_community: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     to_community: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     effective_date: Mapped[date] = mapped_column(Date)
@@ -282,10 +270,9 @@ class ReserveEntry(Base):
     """A candidate who sat the round's exam but was not hired, in the county's reserve pool (H2)."""
 
     __tablename__ = "reserve_entries"
-    __table_args__ = (Index("reserve_entries_round_id_idx", "round_id"),)
 
     id: Mapped[GeneratedId]
-    round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recruitment_rounds.id"))
+    round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recruitment_rounds.id"), index=True)
     name: Mapped[str] = mapped_column(String(50))
     id_number_key: Mapped[str] = mapped_column(String(64))
     score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
