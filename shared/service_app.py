@@ -171,7 +171,6 @@ def _declare_protocol(
 
 def create_service_app(
     *,
-    name: str,
     title: str,
     description: str,
     settings: ServiceSettings,
@@ -184,7 +183,8 @@ def create_service_app(
     feeds: Callable[[FastAPI], list[FeedConsumer]] | None = None,
     rate_limit_exempt: frozenset[str] | None = None,
 ) -> FastAPI:
-    """Build one service's app. ``metadata.schema`` is the service's PostgreSQL schema.
+    """Build one service's app. ``metadata.schema`` is the service's PostgreSQL schema and its name (its
+    migrations, logs, metrics, traces and health report go by it).
 
     The gateway moves liveness to ``/livez`` (its ``/healthz`` reports every service), serves a
     merged OpenAPI document of its own instead of FastAPI's (``serve_openapi=False``) and adds its rate
@@ -193,6 +193,7 @@ def create_service_app(
     """
     schema = metadata.schema
     assert schema
+    name = schema
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

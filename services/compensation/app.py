@@ -40,7 +40,6 @@ async def background_jobs(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
-        name="compensation",
         title="shegong compensation 社工薪酬服务",
         description="专职社区工作者薪酬：政策参数、三岗十八级薪酬表、月度工资核算、绩效奖金、晋档（POLICY C）。",
         settings=settings or Settings(),

@@ -18,12 +18,11 @@ from shared.projections import ProjectedWorker
 from shared.service_tables import service_tables
 from shared.sync import ChangeTracked
 
-SCHEMA = "compensation"
 Money = Numeric(12, 2)
 
 
 class Base(DeclarativeBase):
-    metadata = schema_metadata(SCHEMA)
+    metadata = schema_metadata("compensation")
 
 
 # The outbox, Idempotency-Key records and feed cursors (shared/service_tables.py).

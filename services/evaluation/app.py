@@ -11,7 +11,6 @@ from shared.service_app import create_service_app
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
-        name="evaluation",
         title="shegong evaluation 社工考核服务",
         description="专职社区工作者考核：考核周期、评价权重、等次与优秀比例、培训、案例、走访（POLICY E）。",
         settings=settings or Settings(),

@@ -30,11 +30,9 @@ from shared.projections import ProjectedWorker
 from shared.service_tables import service_tables
 from shared.sync import ChangeTracked
 
-SCHEMA = "evaluation"
-
 
 class Base(DeclarativeBase):
-    metadata = schema_metadata(SCHEMA)
+    metadata = schema_metadata("evaluation")
 
 
 # The outbox, Idempotency-Key records and feed cursors (shared/service_tables.py).

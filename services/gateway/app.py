@@ -100,7 +100,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     }
     proxy_route = Route("/api/v1/{service}/{path:path}", forward, methods=PROXY_METHODS, include_in_schema=False)
     app = create_service_app(
-        name="gateway",
         title="shegong 社工 API",
         description=(
             "专职社区工作者管理系统的统一入口。The one public entry of the shegong suite: "

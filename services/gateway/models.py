@@ -29,11 +29,9 @@ from shared.db import schema_metadata
 from shared.feed_consumer import feed_cursors_table
 from shared.idempotency import idempotency_table
 
-SCHEMA = "gateway"
-
 
 class Base(DeclarativeBase):
-    metadata = schema_metadata(SCHEMA)
+    metadata = schema_metadata("gateway")
 
 
 PERSONAL_DATA = "personal_data"  # the grant that unmasks personal data, beside the roles

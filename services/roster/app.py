@@ -12,7 +12,6 @@ from shared.service_app import create_service_app
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
-        name="roster",
         title="shegong roster 社工花名册服务",
         description="专职社区工作者花名册：区划、社区、员额、招聘、人员、岗位、合同与配备合规（POLICY S, P, H, K）。",
         settings=settings or Settings(),

@@ -33,11 +33,9 @@ from shared.import_jobs import ImportErrorColumns, ImportJobColumns
 from shared.service_tables import service_tables
 from shared.sync import ChangeTracked
 
-SCHEMA = "roster"
-
 
 class Base(DeclarativeBase):
-    metadata = schema_metadata(SCHEMA)
+    metadata = schema_metadata("roster")
 
 
 # The outbox, Idempotency-Key records and feed cursors (shared/service_tables.py).

@@ -5,6 +5,7 @@ from sqlalchemy import Table
 
 from services.compensation import models as compensation
 from services.evaluation import models as evaluation
+from services.gateway import models as gateway
 from services.roster import models as roster
 
 
@@ -15,7 +16,7 @@ def _table(model: type) -> Table:
 
 
 def test_generated_id_is_a_uuid_key_that_postgresql_fills() -> None:
-    for model in (roster.Contract, compensation.BonusAllocation, evaluation.TrainingRecord):
+    for model in (roster.Contract, compensation.BonusAllocation, evaluation.TrainingRecord, gateway.Grant):
         column = _table(model).c.id
         assert column.primary_key
         assert str(column.server_default.arg) == "gen_random_uuid()"  # type: ignore[union-attr]
@@ -38,3 +39,16 @@ def test_projected_grades_are_keyed_by_worker_and_year_in_both_services() -> Non
         table = _table(model)
         assert [c.name for c in table.primary_key] == ["worker_id", "year"]
         assert table.c.grade.type.length == 24  # type: ignore[attr-defined]
+
+
+def test_an_account_key_is_generated_and_stays_the_first_column() -> None:
+    for model in (gateway.User, gateway.ApiClient):
+        first = next(iter(_table(model).c))
+        assert first.name == "id"
+        assert str(first.server_default.arg) == "gen_random_uuid()"  # type: ignore[union-attr]
+
+
+def test_a_column_index_is_named_table_column_idx_as_postgresql_names_one() -> None:
+    assert {i.name for i in _table(roster.Transfer).indexes} == {"transfers_worker_id_idx"}
+    assert {i.name for i in _table(gateway.Grant).indexes} == {"grants_user_id_idx", "grants_client_pk_idx"}
+    assert "audit_events_occurred_at_idx" in {i.name for i in _table(gateway.AuditEvent).indexes}
