@@ -67,15 +67,19 @@ class UnreadableFile(ValueError):
 
 @dataclass(frozen=True)
 class SheetColumn:
-    """One column of an import format: its key, Chinese header, English name, and how Excel shows it."""
+    """One column of an import format: its key, Chinese header, and how Excel shows it."""
 
     key: str
     zh: str
-    en: str
     kind: str = "text"  # text | date | int | number | bool | choice
     choices: tuple[str, ...] = ()
     required: bool = False
     width: int = 14
+
+    @property
+    def en(self) -> str:
+        """The English header (a template's second row): the key, the name the API gives the field."""
+        return self.key
 
 
 @dataclass
@@ -145,7 +149,7 @@ def read_table(content: bytes, columns: Sequence[SheetColumn]) -> Table:
 def column_index(headers: Sequence[str], column: SheetColumn) -> int | None:
     """Where ``column`` is in the uploaded headers (by its Chinese header or English name), else None."""
     for i, header in enumerate(headers):
-        if header in (column.zh, column.en, column.key):
+        if header in (column.zh, column.key):
             return i
     return None
 

@@ -25,11 +25,11 @@ from shared.spreadsheets import Cell, CellProblem, Checked, SheetColumn
 KINDS = {str(k): v for k, v in ENUM_LABELS["statistic_kind"].items()}
 SAME_ROW = ("区划、年度与指标", "region, year and statistic")  # what makes two rows of a file one
 COLUMNS: tuple[SheetColumn, ...] = (
-    SheetColumn("region_code", "区划代码", "region_code", "text", required=True, width=15),
-    SheetColumn("year", "年度", "year", "int", required=True, width=8),
-    SheetColumn("kind", "指标", "kind", "choice", tuple(KINDS.values()), required=True, width=30),
-    SheetColumn("value", "数值（元）", "value", "number", required=True, width=14),
-    SheetColumn("source", "来源", "source", "text", required=True, width=36),
+    SheetColumn("region_code", "区划代码", "text", required=True, width=15),
+    SheetColumn("year", "年度", "int", required=True, width=8),
+    SheetColumn("kind", "指标", "choice", tuple(KINDS.values()), required=True, width=30),
+    SheetColumn("value", "数值（元）", "number", required=True, width=14),
+    SheetColumn("source", "来源", "text", required=True, width=36),
 )
 NOTES = (
     "统计数据导入模板 reference statistics import template (issue #13, C2, C3): one row per region, year, statistic.",

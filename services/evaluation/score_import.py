@@ -30,13 +30,13 @@ from shared.spreadsheets import Cell, CellProblem, Checked, SheetColumn
 GROUPS = {str(k): v for k, v in ENUM_LABELS["rater_group"].items()}
 SAME_ROW = ("社工与评价主体", "worker and rater group")  # what makes two rows of a file one
 COLUMNS: tuple[SheetColumn, ...] = (
-    SheetColumn("year", "年度", "year", "int", required=True, width=8),
-    SheetColumn("worker_id", "社工编号", "worker_id", "text", required=True, width=38),
-    SheetColumn("name", "姓名", "name", "text", width=10),
-    SheetColumn("rater_group", "评价主体", "rater_group", "choice", tuple(GROUPS.values()), required=True, width=16),
-    SheetColumn("score", "得分", "score", "number", required=True, width=8),
-    SheetColumn("panel_size", "评价人数", "panel_size", "int", width=10),
-    SheetColumn("ordinary_share", "普通居民占比", "ordinary_share", "number", width=12),
+    SheetColumn("year", "年度", "int", required=True, width=8),
+    SheetColumn("worker_id", "社工编号", "text", required=True, width=38),
+    SheetColumn("name", "姓名", "text", width=10),
+    SheetColumn("rater_group", "评价主体", "choice", tuple(GROUPS.values()), required=True, width=16),
+    SheetColumn("score", "得分", "number", required=True, width=8),
+    SheetColumn("panel_size", "评价人数", "int", width=10),
+    SheetColumn("ordinary_share", "普通居民占比", "number", width=12),
 )
 NOTES = (
     "考核评分导入模板 assessment score import template (issue #13, E1, E2): one row per worker and rater group.",

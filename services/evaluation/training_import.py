@@ -27,13 +27,13 @@ from shared.scoping import WRITE_ROLES, sees_region
 from shared.spreadsheets import Cell, CellProblem, Checked, SheetColumn
 
 COLUMNS: tuple[SheetColumn, ...] = (
-    SheetColumn("worker_id", "社工编号", "worker_id", "text", required=True, width=38),
-    SheetColumn("name", "姓名", "name", "text", width=10),
-    SheetColumn("course", "课程", "course", "text", required=True, width=26),
-    SheetColumn("organiser", "主办单位", "organiser", "text", required=True, width=18),
-    SheetColumn("hours", "学时", "hours", "number", required=True, width=8),
-    SheetColumn("start_date", "开始日期", "start_date", "date", required=True, width=12),
-    SheetColumn("end_date", "结束日期", "end_date", "date", required=True, width=12),
+    SheetColumn("worker_id", "社工编号", "text", required=True, width=38),
+    SheetColumn("name", "姓名", "text", width=10),
+    SheetColumn("course", "课程", "text", required=True, width=26),
+    SheetColumn("organiser", "主办单位", "text", required=True, width=18),
+    SheetColumn("hours", "学时", "number", required=True, width=8),
+    SheetColumn("start_date", "开始日期", "date", required=True, width=12),
+    SheetColumn("end_date", "结束日期", "date", required=True, width=12),
 )
 NOTES = (
     "培训学时导入模板 training attendance import template (issue #13, E5): one row per worker and course.",

@@ -26,15 +26,15 @@ LEVELS = {
 }
 
 COLUMNS: tuple[SheetColumn, ...] = (
-    SheetColumn("code", "区划代码", "code", "text", required=True, width=15),
-    SheetColumn("name", "名称", "name", "text", required=True, width=16),
-    SheetColumn("parent_code", "上级代码", "parent_code", "text", width=15),
-    SheetColumn("level", "层级", "level", "choice", tuple(LEVELS.values()), width=12),
-    SheetColumn("kind", "社区类型", "kind", "choice", tuple(KINDS.values()), width=12),
-    SheetColumn("households", "户数", "households", "int", width=10),
-    SheetColumn("population", "人口", "population", "int", width=10),
-    SheetColumn("extra_staff", "增配名额", "extra_staff", "int", width=10),
-    SheetColumn("extra_staff_approval", "增配审批文件", "extra_staff_approval", "text", width=20),
+    SheetColumn("code", "区划代码", "text", required=True, width=15),
+    SheetColumn("name", "名称", "text", required=True, width=16),
+    SheetColumn("parent_code", "上级代码", "text", width=15),
+    SheetColumn("level", "层级", "choice", tuple(LEVELS.values()), width=12),
+    SheetColumn("kind", "社区类型", "choice", tuple(KINDS.values()), width=12),
+    SheetColumn("households", "户数", "int", width=10),
+    SheetColumn("population", "人口", "int", width=10),
+    SheetColumn("extra_staff", "增配名额", "int", width=10),
+    SheetColumn("extra_staff_approval", "增配审批文件", "text", width=20),
 )
 NOTES = (
     "区划导入模板 regions import template (issue #13): one row per region, parents before or after children.",

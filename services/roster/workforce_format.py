@@ -45,37 +45,37 @@ CHOICES: dict[str, dict[str, str]] = {
 DUTIES = _labels("duty")
 
 
-def _choice(key: str, zh: str, en: str, **kw: object) -> SheetColumn:
-    return SheetColumn(key, zh, en, "choice", tuple(CHOICES[key].values()), **kw)  # type: ignore[arg-type]
+def _choice(key: str, zh: str, **kw: object) -> SheetColumn:
+    return SheetColumn(key, zh, "choice", tuple(CHOICES[key].values()), **kw)  # type: ignore[arg-type]
 
 
-def _flag(key: str, zh: str, en: str) -> SheetColumn:
-    return SheetColumn(key, zh, en, "choice", (YES, NO), width=12)
+def _flag(key: str, zh: str) -> SheetColumn:
+    return SheetColumn(key, zh, "choice", (YES, NO), width=12)
 
 
 COLUMNS: tuple[SheetColumn, ...] = (
-    SheetColumn("id_number", "身份证号", "id_number", "text", required=True, width=22),
-    SheetColumn("name", "姓名", "name", "text", required=True, width=10),
-    _choice("sex", "性别", "sex", width=6),
-    SheetColumn("phone", "手机号", "phone", "text", width=14),
-    _choice("education", "学历", "education", width=12),
-    _choice("political_status", "政治面貌", "political_status", width=12),
-    SheetColumn("community_code", "社区代码", "community_code", "text", required=True, width=15),
-    SheetColumn("community_name", "社区名称", "community_name", "text", width=14),
-    SheetColumn("hire_date", "入职日期", "hire_date", "date", required=True, width=12),
-    SheetColumn("left_date", "离职日期", "left_date", "date", width=12),
-    _choice("status", "人员状态", "status", width=10),
-    _flag("lives_in_community", "居住本社区", "lives_in_community"),
-    _flag("generalist", "全科社工", "generalist"),
-    _flag("grid_duties", "兼任网格员", "grid_duties"),
-    _choice("post", "岗位", "post", width=10),
-    SheetColumn("grade", "岗位等级", "grade", "int", width=10),
-    SheetColumn("post_start_date", "任职日期", "post_start_date", "date", width=12),
-    SheetColumn("approval", "正职审批文件", "approval", "text", width=18),
-    SheetColumn("duties", "岗位职责", "duties", "text", width=24),
-    SheetColumn("contract_start", "合同起始日期", "contract_start", "date", width=12),
-    _choice("certificate_level", "社工职业资格", "certificate_level", width=14),
-    SheetColumn("certificate_date", "取证日期", "certificate_date", "date", width=12),
+    SheetColumn("id_number", "身份证号", "text", required=True, width=22),
+    SheetColumn("name", "姓名", "text", required=True, width=10),
+    _choice("sex", "性别", width=6),
+    SheetColumn("phone", "手机号", "text", width=14),
+    _choice("education", "学历", width=12),
+    _choice("political_status", "政治面貌", width=12),
+    SheetColumn("community_code", "社区代码", "text", required=True, width=15),
+    SheetColumn("community_name", "社区名称", "text", width=14),
+    SheetColumn("hire_date", "入职日期", "date", required=True, width=12),
+    SheetColumn("left_date", "离职日期", "date", width=12),
+    _choice("status", "人员状态", width=10),
+    _flag("lives_in_community", "居住本社区"),
+    _flag("generalist", "全科社工"),
+    _flag("grid_duties", "兼任网格员"),
+    _choice("post", "岗位", width=10),
+    SheetColumn("grade", "岗位等级", "int", width=10),
+    SheetColumn("post_start_date", "任职日期", "date", width=12),
+    SheetColumn("approval", "正职审批文件", "text", width=18),
+    SheetColumn("duties", "岗位职责", "text", width=24),
+    SheetColumn("contract_start", "合同起始日期", "date", width=12),
+    _choice("certificate_level", "社工职业资格", width=14),
+    SheetColumn("certificate_date", "取证日期", "date", width=12),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 NOTES = (
