@@ -62,6 +62,22 @@ def visible_or_404(row: RowT | None, visible: Callable[[RowT], bool], missing: M
     return row
 
 
+async def visible_in_region(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[RowT],
+    key: Any,
+    region: Callable[[RowT], str],
+    missing: Message,
+    *,
+    lock: bool = False,
+) -> RowT:
+    """The ``model`` row of primary key ``key`` when its region (``region`` of the row) is one the caller sees,
+    locked ``FOR UPDATE`` with ``lock``; otherwise 404 ``missing``."""
+    row = await session.get(model, key, with_for_update=lock)
+    return visible_or_404(row, lambda r: sees_region(principal, region(r)), missing)
+
+
 async def visible_projected_worker(
     session: AsyncSession, model: type[WorkerT], principal: Principal, worker_id: uuid.UUID
 ) -> WorkerT:

@@ -62,7 +62,7 @@ from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, ServiceUnavailable, UnprocessableContent
 from shared.regions import contains, scope_prefix
-from shared.scoping import sees_region, visible_or_404
+from shared.scoping import visible_in_region
 from shared.writes import inserted
 
 _log = logging.getLogger("shegong.payroll")
@@ -530,5 +530,6 @@ NO_SUCH_RUN = Message("工资核算批次不存在", "No such payroll run")
 async def visible_run(
     session: AsyncSession, principal: Principal, run_id: uuid.UUID, *, lock: bool = False
 ) -> PayrollRun:
-    run = await session.get(PayrollRun, run_id, with_for_update=lock)
-    return visible_or_404(run, lambda r: sees_region(principal, r.region_code), NO_SUCH_RUN)
+    return await visible_in_region(
+        session, principal, PayrollRun, run_id, lambda r: r.region_code, NO_SUCH_RUN, lock=lock
+    )

@@ -33,7 +33,7 @@ from shared.policy_rules import consecutive_incompetent
 from shared.problems import Conflict, FieldError, UnprocessableContent
 from shared.projections import NOT_ON_ROLL
 from shared.read_models import from_row
-from shared.scoping import sees_region, visible_or_404, visible_projected_worker
+from shared.scoping import visible_in_region, visible_projected_worker
 
 
 def to_scheme(row: SchemeRow) -> Scheme:
@@ -174,8 +174,9 @@ NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
 async def visible_cycle(
     session: AsyncSession, principal: Principal, cycle_id: uuid.UUID, *, lock: bool = False
 ) -> Cycle:
-    cycle = await session.get(Cycle, cycle_id, with_for_update=lock)
-    return visible_or_404(cycle, lambda c: sees_region(principal, c.township_code), NO_SUCH_CYCLE)
+    return await visible_in_region(
+        session, principal, Cycle, cycle_id, lambda c: c.township_code, NO_SUCH_CYCLE, lock=lock
+    )
 
 
 async def results_of(session: AsyncSession, cycle: Cycle) -> list[Result]:

@@ -21,7 +21,7 @@ from shared.i18n import Message
 from shared.policy_rules import decides
 from shared.read_models import from_row
 from shared.regions import RegionLevel
-from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, sees_region, visible_or_404
+from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, visible_in_region
 from shared.writes import inserted
 
 NO_SUCH_ROUND = Message("招聘批次不存在", "No such recruitment round")
@@ -51,10 +51,8 @@ async def add_to_reserve(
     session: AsyncSession, principal: Principal, round_id: uuid.UUID, body: ReserveIn, id_secret: bytes
 ) -> RoundOut:
     """H2: candidates who sat the round's exam, ranked by score, at most as many as the round hired."""
-    row = visible_or_404(
-        await session.get(RecruitmentRound, round_id, with_for_update=True),
-        lambda r: sees_region(principal, r.county_code),
-        NO_SUCH_ROUND,
+    row = await visible_in_region(
+        session, principal, RecruitmentRound, round_id, lambda r: r.county_code, NO_SUCH_ROUND, lock=True
     )
     require_write(principal, row.county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     current = await round_out(session, row)
