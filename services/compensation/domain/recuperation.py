@@ -9,6 +9,7 @@ refused: more days than the cap, or nothing left of the year's allowance.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
@@ -19,24 +20,25 @@ CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
-class Reduction:
-    """Why less was allowed than asked (rule C10), in both languages."""
+class Reason:
+    """A reason of rule C10: its code, in both languages."""
 
-    code: str  # per_day_cap | year_allowance
+    code: str
     zh: str
     en: str
     rule: str = "C10"
 
 
 @dataclass(frozen=True)
-class Refusal:
-    """A claim that cannot be paid at all: the field at fault and why (rule C10)."""
+class Reduction(Reason):
+    """Why less was allowed than asked: per_day_cap | year_allowance."""
 
-    field: str  # days | amount
-    code: str  # too_many_days | year_allowance_used
-    zh: str
-    en: str
-    rule: str = "C10"
+
+@dataclass(frozen=True)
+class Refusal(Reason):
+    """A claim that cannot be paid at all: too_many_days | year_allowance_used, and the field at fault."""
+
+    field: str = dataclasses.field(kw_only=True)  # days | amount
 
 
 @dataclass(frozen=True)
@@ -57,18 +59,18 @@ def assess_claim(policy: PayPolicy, days: int, amount: Decimal, used: Decimal) -
     allowance is already taken, or why nothing can be paid (rule C10). Exact to the cent, never rounded up."""
     if days > policy.recuperation_days:
         return Refusal(
-            "days",
             "too_many_days",
             f"疗休养最多 {policy.recuperation_days} 天，申请了 {days} 天（C10）",
             f"Recuperation lasts at most {policy.recuperation_days} days; {days} were asked (C10)",
+            field="days",
         )
     left = year_left(policy, used)
     if left <= 0:
         return Refusal(
-            "amount",
             "year_allowance_used",
             f"本年度疗休养额度 {policy.recuperation_per_year} 元已用完（C10）",
             f"The year's recuperation allowance of {policy.recuperation_per_year} yuan is used up (C10)",
+            field="amount",
         )
     requested = amount.quantize(CENT)
     allowed = requested
