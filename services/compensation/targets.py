@@ -12,9 +12,8 @@ from services.compensation.models import ReferenceStatistic
 from services.compensation.policies import ancestors_and_self
 from services.compensation.schemas import StatisticKind, TargetOut
 from shared.i18n import Message
+from shared.money import CENT
 from shared.problems import UnprocessableContent
-
-CENT = Decimal("0.01")
 
 
 async def _statistic(session: AsyncSession, region: str, year: int, kind: StatisticKind) -> Decimal | None:

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
+from shared.money import CENT
 from shared.policy_rules import decides
-
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)

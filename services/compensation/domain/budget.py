@@ -8,9 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from shared.money import CENT
 from shared.policy_rules import decides
-
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from collections import Counter
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
-CENT = Decimal("0.01")
+from shared.money import CENT
+
 GRADES = range(1, 19)
 Cell = tuple[str, int]  # (post, grade)
 

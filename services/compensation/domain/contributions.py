@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from services.compensation.domain.policy import PayPolicy
+from shared.money import CENT
 
-CENT = Decimal("0.01")
 # Payslip columns: the worker's shares, then the employer's (C1: the employer's are not pay).
 WORKER_SHARES = ("pension", "medical", "unemployment", "housing_fund")
 EMPLOYER_SHARES = ("pension", "medical", "unemployment", "injury", "housing_fund")

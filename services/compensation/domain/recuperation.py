@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from services.compensation.domain.policy import PayPolicy
+from shared.money import CENT
 from shared.policy_rules import decides
-
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 from services.compensation.domain.policy import PayPolicy
+from shared.money import CENT
 from shared.policy_rules import decides
-
-CENT = Decimal("0.01")
 
 
 class TargetError(ValueError):
