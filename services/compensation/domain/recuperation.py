@@ -30,12 +30,12 @@ class Reason:
 
 @dataclass(frozen=True)
 class Reduction(Reason):
-    """Why less was allowed than asked: per_day_cap | year_allowance."""
+    """Why less was allowed than asked (C10): per_day_cap | year_allowance."""
 
 
 @dataclass(frozen=True)
 class Refusal(Reason):
-    """A claim that cannot be paid at all: too_many_days | year_allowance_used, and the field at fault."""
+    """A claim that cannot be paid at all (C10): too_many_days | year_allowance_used, and the field at fault."""
 
     field: str = dataclasses.field(kw_only=True)  # days | amount
 
