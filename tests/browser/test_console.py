@@ -6,6 +6,7 @@ stays on 127.0.0.1 and breaks no rule of its Content-Security-Policy."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from conftest import bearer
 from tests.browser.conftest import (
     COUNTY_A,
     MONTH,
@@ -30,6 +32,7 @@ from tests.browser.conftest import (
     traffic,
     wait_for,
 )
+from tests.e2e.conftest import ADMIN_PASSWORD, token_for
 
 pytestmark = pytest.mark.e2e
 
@@ -62,6 +65,38 @@ def test_sign_in_needs_the_forms_csrf_token(demo: Demo) -> None:
         )
         assert forged.status_code == 403
         assert "shegong_access" not in forged.headers.get("set-cookie", "")
+
+
+def test_signing_out_ends_the_session_and_is_audited(demo: Demo) -> None:
+    """The console's sign-out ends the refresh-token family, not only the cookies, and leaves the same
+    ``session_revoked`` record as the API's RFC 7009 revocation (the audit log shows every session's end)."""
+    gateway = demo.suite.gateway
+    username = demo.accounts.township_a
+    with httpx.Client(base_url=gateway) as client:
+        form = client.get("/console/sign-in")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None
+        signed_in = client.post(
+            "/console/sign-in",
+            data={"username": username, "password": PASSWORD, "csrf": csrf.group(1)},
+            follow_redirects=False,
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        refresh = client.cookies["shegong_refresh"]
+        home = client.get("/console/")
+        token = re.search(r'name="csrf" value="([^"]+)"', home.text)
+        assert token is not None
+        signed_out = client.post("/console/sign-out", data={"csrf": token.group(1)}, follow_redirects=False)
+        assert signed_out.status_code == 303
+    again = httpx.post(f"{gateway}/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": refresh})
+    assert again.status_code == 401  # the session is over: its refresh token is refused
+    assert again.json()["error"] == "invalid_grant"
+    admin = bearer(token_for(demo.suite, "admin", ADMIN_PASSWORD)["access_token"])
+    audit = httpx.get(
+        f"{gateway}/api/v1/audit/events", headers=admin, params={"action": "session_revoked", "limit": 500}
+    ).json()
+    ended = [e for e in audit["items"] if (e["actor_account"] or {}).get("username") == username]
+    assert len(ended) == 1, audit  # this user's one sign-out, by the user
 
 
 def test_township_officer_signs_in_and_finds_a_worker(demo: Demo, browser: WebDriver, tmp_path: Path) -> None:

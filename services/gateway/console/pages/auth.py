@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from services.gateway.client_address import client_address
 from services.gateway.console.i18n import LANGUAGE_COOKIE, LANGUAGES
 from services.gateway.console.render import SECURITY_HEADERS, page, redirect
 from services.gateway.console.session import (
@@ -20,7 +21,7 @@ from services.gateway.console.session import (
     signed_in,
 )
 from services.gateway.sign_in import password_sign_in
-from services.gateway.tokens import find_refresh_token, revoke_family
+from services.gateway.sign_out import revoke_refresh_token
 from shared.problems import Problem
 
 router = APIRouter()
@@ -65,9 +66,8 @@ async def sign_out(request: Request, csrf: CsrfField = "") -> Response:
     refresh = request.cookies.get(REFRESH_COOKIE)
     if refresh:
         async with request.app.state.sessionmaker() as session:
-            token = await find_refresh_token(session, refresh)
-            if token is not None:
-                await revoke_family(session, token.family_id)  # the session ends, not just the cookie
+            # The session ends, not just the cookie; audited as session_revoked, as the API's RFC 7009 revocation.
+            await revoke_refresh_token(session, refresh, client_address(request))
             await session.commit()
     clear_session_cookies(response)
     return response
