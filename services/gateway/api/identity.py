@@ -28,8 +28,8 @@ from services.gateway.worker_lookup import worker_community
 from shared.auth import ADMIN_ROLES, Principal, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
-from shared.list_answers import PageAt, list_route, paged_route
-from shared.pagination import Page
+from shared.list_answers import list_route, paged_route
+from shared.pagination import Page, PageAt
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 
@@ -74,9 +74,7 @@ async def list_users(
     right: Annotated[str | None, Query(description="持有该权限 holding this right")] = None,
     active: Annotated[bool | None, Query(description="是否启用")] = None,
 ) -> Page[UserOut]:
-    return await accounts.users_page(
-        at.session, admin, region=region, right=right, active=active, cursor=at.cursor, limit=at.limit
-    )
+    return await accounts.users_page(at, admin, region=region, right=right, active=active)
 
 
 @router.get(
