@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.types import DecoratedCallable
+from pydantic import BaseModel
 
 from services.gateway import accounts
 from services.gateway.schemas import (
@@ -35,6 +36,13 @@ from shared.regions import RegionCode
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"])
 Admin = Annotated[Principal, require(*ADMIN_ROLES)]
+
+
+def _listing(
+    path: str, model: type[BaseModel], name: str, summary: str
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A whole list of what an administrator manages, as JSON or the file asked for: their scope bounds it (no 404)."""
+    return list_route(router, path, model, name, summary=summary, problems=(401, 403))
 
 
 def _ending(path: str, summary: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
@@ -135,14 +143,7 @@ async def create_client(body: ClientCreate, admin: Admin, session: SessionDep, r
     return await accounts.create_client(session, admin, body, gateway_state(request).hasher)
 
 
-@list_route(
-    router,
-    "/clients",
-    ClientOut,
-    "clients",
-    summary="接入客户端列表 API clients the caller may see",
-    problems=(401, 403),
-)
+@_listing("/clients", ClientOut, "clients", "接入客户端列表 API clients the caller may see")
 async def list_clients(admin: Admin, session: SessionDep) -> list[ClientOut]:
     return await accounts.clients(session, admin)
 
@@ -156,13 +157,11 @@ async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep
     return await accounts.rotate_client_secret(session, admin, client_id, gateway_state(request).hasher)
 
 
-@list_route(
-    router,
+@_listing(
     "/sessions",
     SessionOut,
     "sessions",
-    summary="会话列表 live sessions (refresh-token families) of the users the caller may see",
-    problems=(401, 403),
+    "会话列表 live sessions (refresh-token families) of the users the caller may see",
 )
 async def list_sessions(
     admin: Admin, session: SessionDep, user_id: Annotated[uuid.UUID | None, Query()] = None
