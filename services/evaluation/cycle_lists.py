@@ -38,7 +38,7 @@ class CycleFilters:
 
 
 async def cycle_page(at: PageAt, principal: Principal, filters: CycleFilters) -> Page[CycleOut]:
-    """One page of the cycles the principal sees (their regions' townships), past ``cursor``."""
+    """One page of the cycles the principal sees (their regions' townships), past ``at.cursor``."""
     query = select(Cycle).where(path_filter(principal, Cycle.township_code))
     if filters.region:
         query = query.where(Cycle.township_code.startswith(scope_prefix(filters.region)))
