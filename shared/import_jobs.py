@@ -49,7 +49,7 @@ from shared.events import COMMITS_TABLE
 from shared.i18n import Message
 from shared.import_schemas import ImportErrorOut, ImportJobBase, ImportMode, ImportStatus
 from shared.listing import Key, Listing
-from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.pagination import Page, PageAt, decode_cursor, encode_cursor, fetch_page
 from shared.problems import NotFound
 from shared.regions import normalise
 from shared.request_context import new_request_id, request_id_var
@@ -533,33 +533,24 @@ class ImportJobs:
         ]
         return await asyncio.to_thread(marked, job.content, marks)
 
-    async def list_jobs(
-        self,
-        session: AsyncSession,
-        principal: Principal,
-        cursor: str | None,
-        limit: int,
-        updated_since: datetime | None = None,
-    ) -> Page[Any]:
+    async def list_jobs(self, at: PageAt, principal: Principal, updated_since: datetime | None) -> Page[Any]:
         """Import jobs of the caller's regions, newest first (keyset pages); with ``updated_since``, the
         jobs whose last change committed since then, in commit order (pull sync, ``shared.sync``)."""
         query = select(self.job).where(path_filter(principal, self.job.region_path))
         rows, next_cursor = await self.jobs.rows(
-            session, query, filters={}, cursor=cursor, limit=limit, updated_since=updated_since
+            at.session, query, filters={}, cursor=at.cursor, limit=at.limit, updated_since=updated_since
         )
         return Page[self.out](items=[self.job_out(j, []) for j in rows], next_cursor=next_cursor)  # type: ignore[name-defined]
 
-    async def list_errors(
-        self, session: AsyncSession, principal: Principal, job_id: uuid.UUID, cursor: str | None, limit: int
-    ) -> Page[ImportErrorOut]:
+    async def list_errors(self, at: PageAt, principal: Principal, job_id: uuid.UUID) -> Page[ImportErrorOut]:
         """Every bad cell of a job the caller may see, in the order found (keyset pages)."""
-        job = await self.visible_job(session, principal, job_id)
+        job = await self.visible_job(at.session, principal, job_id)
         filters = {"job": str(job.id)}
         query = select(self.error).where(self.error.job_id == job.id)
-        if cursor:
-            (after,) = decode_cursor(cursor, filters, (int,))
+        if at.cursor:
+            (after,) = decode_cursor(at.cursor, filters, (int,))
             query = query.where(self.error.seq > int(after))
-        rows, more = await fetch_page(session, query.order_by(self.error.seq), limit)
+        rows, more = await fetch_page(at.session, query.order_by(self.error.seq), at.limit)
         return Page[ImportErrorOut](
             items=[error_out(e) for e in rows],
             next_cursor=encode_cursor([rows[-1].seq], filters) if more else None,

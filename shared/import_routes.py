@@ -20,8 +20,8 @@ from shared.dependencies import Reader, Writer
 from shared.i18n import Message
 from shared.import_jobs import ImportJobs
 from shared.import_schemas import ImportErrorOut, ImportJobBase, ImportMode
-from shared.list_answers import PageAt, paged_route
-from shared.pagination import Page
+from shared.list_answers import paged_route
+from shared.pagination import Page, PageAt
 from shared.problems import FieldError, UnprocessableContent, problem_responses
 from shared.regions import RegionCode
 from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write
@@ -161,7 +161,7 @@ def add_import_routes(
         summary="导入任务列表 import jobs of the caller's regions, newest first; pull sync with `updated_since`",
     )
     async def list_jobs(at: PageAt, principal: Reader, updated_since: UpdatedSince = None) -> Page[Any]:
-        return await jobs.list_jobs(at.session, principal, at.cursor, at.limit, updated_since)
+        return await jobs.list_jobs(at, principal, updated_since)
 
     @router.get(
         "/imports/{job_id}",
@@ -180,7 +180,7 @@ def add_import_routes(
         problems=(400, 401, 403, 404),
     )
     async def list_errors(at: PageAt, job_id: JobId, principal: Reader) -> Page[ImportErrorOut]:
-        return await jobs.list_errors(at.session, principal, job_id, at.cursor, at.limit)
+        return await jobs.list_errors(at, principal, job_id)
 
     @file_route(
         router,

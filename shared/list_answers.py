@@ -4,10 +4,10 @@ A list route is declared with :func:`list_route` and a keyset-paged one with :fu
 its row model and the export's file name once; the route then answers itself:
 
 - a whole list's function returns its rows (``-> list[RowOut]``), sent as JSON or as the file asked for;
-- a paged list's function is the list's page function: its first parameter, a :class:`PageAt`, is the page
-  asked for (``at.session``, ``at.cursor``, ``at.limit``), the others are read from the request as usual. The
-  JSON answer is the page asked for; a file holds every page, read batch after batch with the same function
-  (so exactly the pages' rows, scope and filters).
+- a paged list's function is the list's page function: its first parameter, a :class:`shared.pagination.PageAt`,
+  is the page asked for (``at.session``, ``at.cursor``, ``at.limit``, handed on to the list's use case), the
+  others are read from the request as usual. The JSON answer is the page asked for; a file holds every page,
+  read batch after batch with the same function (so exactly the pages' rows, scope and filters).
 
 Both answers read ``format`` / ``charset`` / ``Accept`` (:data:`shared.exports.ExportDep`); the paged one also
 reads ``limit`` and ``cursor``. (A route without an export name takes :data:`ListAnswer` or :data:`PagedAnswer`
@@ -30,7 +30,7 @@ from starlette.responses import StreamingResponse
 
 from shared.db import SessionDep
 from shared.exports import EXPORT_RESPONSES, Export, ExportDep, exported, page_or_file
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageAt
 from shared.problems import problem_responses
 
 T = TypeVar("T", bound=BaseModel)
@@ -68,15 +68,6 @@ class PagedList:
     ) -> Page[T] | StreamingResponse:
         answer = await page_or_file(self.request, self.export, self.session, self.cursor, self.limit, page, model, name)
         return cast("Page[T] | StreamingResponse", answer)
-
-
-@dataclass(frozen=True)
-class PageAt:
-    """The page a paged list's function is asked for: read with ``session``, after ``cursor``, ``limit`` rows."""
-
-    session: AsyncSession
-    cursor: str | None
-    limit: int
 
 
 async def _whole_list(request: Request, export: ExportDep) -> WholeList:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -33,6 +34,16 @@ MAX_KEY_TEXT = 500
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(description="下一页游标 pass as ?cursor= for the next page; null on the last")
+
+
+@dataclass(frozen=True)
+class PageAt:
+    """The page a paged list is asked for: read with ``session``, after ``cursor``, ``limit`` rows. A list route's
+    function is given it (:func:`shared.list_answers.paged_route`) and hands it to its use case."""
+
+    session: AsyncSession
+    cursor: str | None
+    limit: int
 
 
 def _digest(filters: dict[str, Any]) -> str:

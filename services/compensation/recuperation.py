@@ -20,7 +20,7 @@ from shared.auth import Principal
 from shared.events import commits_of, record_event
 from shared.i18n import Message
 from shared.listing import Key, Listing
-from shared.pagination import Page
+from shared.pagination import Page, PageAt
 from shared.problems import Conflict, LocalizedFieldError, NotFound, UnprocessableContent
 from shared.read_models import from_row
 from shared.scoping import NO_SUCH_WORKER, require_sees, require_write, sees_worker, visible_projected_worker
@@ -195,15 +195,13 @@ def _one_of_worker_or_county(worker_id: uuid.UUID | None, county_code: str | Non
 
 
 async def claims_page(
-    session: AsyncSession,
+    at: PageAt,
     principal: Principal,
     *,
     year: int,
     worker_id: uuid.UUID | None,
     county_code: str | None,
-    cursor: str | None,
-    limit: int,
-    updated_since: datetime | None = None,
+    updated_since: datetime | None,
 ) -> Page[RecuperationOut]:
     """A year's claims of one worker or of a county, by start date, each with its worker's year used and left;
     or, with ``updated_since`` (pull sync), those recorded since then in commit order (``shared.sync``)."""
@@ -215,7 +213,7 @@ async def claims_page(
         .where(RecuperationClaim.start_date >= start, RecuperationClaim.start_date < end)
     )
     if worker_id is not None:
-        await visible_projected_worker(session, WorkerProjection, principal, worker_id)
+        await visible_projected_worker(at.session, WorkerProjection, principal, worker_id)
         query = query.where(RecuperationClaim.worker_id == worker_id)
     else:
         assert county_code is not None
@@ -223,19 +221,19 @@ async def claims_page(
         query = query.where(WorkerProjection.community_path.startswith(county_code))
     filters = {"year": year, "worker_id": worker_id, "county_code": county_code}
     claims, next_cursor = await CLAIMS.rows(
-        session, query, filters=filters, cursor=cursor, limit=limit, updated_since=updated_since
+        at.session, query, filters=filters, cursor=at.cursor, limit=at.limit, updated_since=updated_since
     )
     workers = {
         w.worker_id: w
         for w in (
-            await session.scalars(
+            await at.session.scalars(
                 select(WorkerProjection).where(WorkerProjection.worker_id.in_({c.worker_id for c in claims}))
             )
         ).all()
     }
-    used = await used_per_worker_year(session, {(c.worker_id, year) for c in claims})
+    used = await used_per_worker_year(at.session, {(c.worker_id, year) for c in claims})
     policies = {
-        community: await policy_for(session, community, year)
+        community: await policy_for(at.session, community, year)
         for community in {w.community_code for w in workers.values()}
     }
     items = [

@@ -8,14 +8,13 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.models import PayrollRun, events
 from services.compensation.schemas import PayrollRunStatus, RunOut
 from shared.auth import Principal
 from shared.events import commits_of
 from shared.listing import Key, Listing
-from shared.pagination import Page
+from shared.pagination import Page, PageAt
 from shared.read_models import from_row
 from shared.regions import scope_prefix
 from shared.scoping import path_filter
@@ -33,13 +32,11 @@ def run_out(r: PayrollRun) -> RunOut:
 
 
 async def runs_page(
-    session: AsyncSession,
+    at: PageAt,
     principal: Principal,
     region_code: str | None,
     month: str | None,
     status: PayrollRunStatus | None,
-    cursor: str | None,
-    limit: int,
     updated_since: datetime | None,
 ) -> Page[RunOut]:
     """Runs of the caller's regions (of ``region_code`` and the regions inside it, a month, a status)."""
@@ -52,5 +49,5 @@ async def runs_page(
     if status:
         query = query.where(PayrollRun.status == status.value)
     return await RUNS.page(
-        session, query, run_out, filters=filters, cursor=cursor, limit=limit, updated_since=updated_since
+        at.session, query, run_out, filters=filters, cursor=at.cursor, limit=at.limit, updated_since=updated_since
     )

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.models import Cycle, events
 from services.evaluation.schemas import CycleOut
 from shared.auth import Principal
 from shared.events import commits_of
 from shared.listing import Key, Listing
-from shared.pagination import Page
+from shared.pagination import Page, PageAt
 from shared.regions import scope_prefix
 from shared.scoping import path_filter
 
@@ -38,10 +37,8 @@ class CycleFilters:
         return out
 
 
-async def cycle_page(
-    session: AsyncSession, principal: Principal, filters: CycleFilters, cursor: str | None, limit: int
-) -> Page[CycleOut]:
-    """One page of the cycles the principal sees (their regions' townships), past ``cursor``."""
+async def cycle_page(at: PageAt, principal: Principal, filters: CycleFilters) -> Page[CycleOut]:
+    """One page of the cycles the principal sees (their regions' townships), past ``at.cursor``."""
     query = select(Cycle).where(path_filter(principal, Cycle.township_code))
     if filters.region:
         query = query.where(Cycle.township_code.startswith(scope_prefix(filters.region)))
@@ -50,12 +47,12 @@ async def cycle_page(
     if filters.status:
         query = query.where(Cycle.status == filters.status)
     return await CYCLES.page(
-        session,
+        at.session,
         query,
         _cycle_out,
         filters=filters.as_dict(),
-        cursor=cursor,
-        limit=limit,
+        cursor=at.cursor,
+        limit=at.limit,
         updated_since=filters.updated_since,
     )
 

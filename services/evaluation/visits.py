@@ -26,7 +26,7 @@ from shared.auth import Principal, Role
 from shared.events import commits_of, record_event
 from shared.i18n import Message
 from shared.listing import Key, Listing
-from shared.pagination import Page
+from shared.pagination import Page, PageAt
 from shared.problems import FieldError, Forbidden, NotFound, Problem, UnprocessableContent, field_errors_from_validation
 from shared.read_models import from_row
 from shared.scoping import READ_ROLES, WORKER_ROLES, WRITE_ROLES, own_worker_id, require_write, sees_region, sees_worker
@@ -200,13 +200,7 @@ VISITS = Listing(Visit, (Key(Visit.started_at, datetime), Key(Visit.id, uuid.UUI
 
 
 async def worker_visits(
-    session: AsyncSession,
-    principal: Principal,
-    worker_id: uuid.UUID | None,
-    since: date | None,
-    cursor: str | None,
-    limit: int,
-    updated_since: datetime | None = None,
+    at: PageAt, principal: Principal, worker_id: uuid.UUID | None, since: date | None, updated_since: datetime | None
 ) -> Page[VisitOut]:
     """A worker's visits, oldest first from ``since``: a worker reads only their own. With
     ``updated_since``: those stored since then, in commit order (pull sync)."""
@@ -220,7 +214,7 @@ async def worker_visits(
             Message("需要 worker_id", "worker_id is required"),
             errors=[FieldError.of("worker_id", Message("必填", "required"), pointer="/query/worker_id")],
         )
-    worker = await session.get(WorkerProjection, worker_id)
+    worker = await at.session.get(WorkerProjection, worker_id)
     if worker is None or not sees_worker(principal, worker.worker_id, worker.community_code):
         raise NotFound(NO_SUCH_WORKER)
     filters = {"worker": str(worker_id), "since": str(since)}
@@ -228,20 +222,18 @@ async def worker_visits(
     if since is not None:
         query = query.where(Visit.started_at >= datetime.combine(since, time(), tzinfo=UTC))
     return await VISITS.page(
-        session, query, visit_out, filters=filters, cursor=cursor, limit=limit, updated_since=updated_since
+        at.session, query, visit_out, filters=filters, cursor=at.cursor, limit=at.limit, updated_since=updated_since
     )
 
 
 async def household_visits(
-    session: AsyncSession,
+    at: PageAt,
     principal: Principal,
     community: str,
     building: str,
     unit: str,
     household: str,
-    cursor: str | None,
-    limit: int,
-    updated_since: datetime | None = None,
+    updated_since: datetime | None,
 ) -> Page[VisitOut]:
     """A household's visit history, oldest first: for readers of its region and the community's workers.
     With ``updated_since``: the visits stored since then, in commit order (pull sync)."""
@@ -252,7 +244,7 @@ async def household_visits(
         Visit.community_code == community, Visit.building == building, Visit.unit == unit, Visit.household == household
     )
     return await VISITS.page(
-        session, query, visit_out, filters=filters, cursor=cursor, limit=limit, updated_since=updated_since
+        at.session, query, visit_out, filters=filters, cursor=at.cursor, limit=at.limit, updated_since=updated_since
     )
 
 

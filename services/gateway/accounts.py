@@ -24,7 +24,7 @@ from services.gateway.passwords import SecretHasher
 from shared.auth import ADMIN_ROLES, Principal
 from shared.i18n import Message
 from shared.masking import mask_phone
-from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.pagination import Page, PageAt, decode_cursor, encode_cursor, fetch_page
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, Problem, UnprocessableContent
 from shared.read_models import from_row
 from shared.regions import contains, scope_prefix
@@ -247,14 +247,7 @@ async def create_user(
 
 
 async def users_page(
-    session: AsyncSession,
-    admin: Principal,
-    *,
-    region: str | None,
-    right: str | None,
-    active: bool | None,
-    cursor: str | None,
-    limit: int,
+    at: PageAt, admin: Principal, *, region: str | None, right: str | None, active: bool | None
 ) -> Page[schemas.UserOut]:
     filters = {"region": region, "right": right, "active": active}
     grant_filter = [Grant.user_id == User.id, Grant.revoked_at.is_(None), in_scope(admin)]
@@ -265,11 +258,11 @@ async def users_page(
     query = select(User).where(exists().where(*grant_filter)).order_by(User.username)
     if active is not None:
         query = query.where(User.active.is_(active))
-    if cursor:
-        (after,) = decode_cursor(cursor, filters)
+    if at.cursor:
+        (after,) = decode_cursor(at.cursor, filters)
         query = query.where(User.username > str(after))
-    users, more = await fetch_page(session, query, limit)
-    grants = await tokens.active_grants_of_users(session, [u.id for u in users])
+    users, more = await fetch_page(at.session, query, at.limit)
+    grants = await tokens.active_grants_of_users(at.session, [u.id for u in users])
     items = [user_out(u, grants[u.id]) for u in users]
     next_cursor = encode_cursor([users[-1].username], filters) if more else None
     return Page[schemas.UserOut](items=items, next_cursor=next_cursor)

@@ -7,13 +7,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.account_names import account_names
 from services.gateway.models import AuditEvent
 from services.gateway.schemas import AuditEventOut
 from shared.auth import Principal, Role
-from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.pagination import Page, PageAt, decode_cursor, encode_cursor, fetch_page
 from shared.read_models import from_row
 from shared.regions import RegionLevel, level, scope_prefix
 
@@ -29,9 +28,7 @@ class AuditFilters:
     until: datetime | None = None
 
 
-async def audit_page(
-    session: AsyncSession, principal: Principal, filters: AuditFilters, cursor: str | None, limit: int
-) -> Page[AuditEventOut]:
+async def audit_page(at: PageAt, principal: Principal, filters: AuditFilters) -> Page[AuditEventOut]:
     """The events of the reader's regions (province readers also see events of no region, e.g. failed
     sign-ins), ``since`` inclusive, ``until`` exclusive; keyset-paged on the id; the accounts behind
     ``user:<uuid>`` actors and subjects named (username, name)."""
@@ -51,11 +48,11 @@ async def audit_page(
         query = query.where(AuditEvent.occurred_at >= filters.since)
     if filters.until:
         query = query.where(AuditEvent.occurred_at < filters.until)
-    if cursor:
-        (before,) = decode_cursor(cursor, bound, (int,))
+    if at.cursor:
+        (before,) = decode_cursor(at.cursor, bound, (int,))
         query = query.where(AuditEvent.id < int(before))
-    rows, more = await fetch_page(session, query, limit)
-    accounts = await account_names(session, [s for r in rows for s in (r.actor, r.subject)])
+    rows, more = await fetch_page(at.session, query, at.limit)
+    accounts = await account_names(at.session, [s for r in rows for s in (r.actor, r.subject)])
     items = [
         from_row(
             AuditEventOut, r, actor_account=accounts.get(r.actor or ""), subject_account=accounts.get(r.subject or "")

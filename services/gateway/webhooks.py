@@ -22,7 +22,7 @@ from services.gateway.models import ApiClient, WebhookDelivery, WebhookSubscript
 from services.gateway.schemas import DeliveryOut, SubscriptionCreate, SubscriptionOut, SubscriptionPatch
 from shared.auth import Principal
 from shared.i18n import Message
-from shared.pagination import Page, decode_cursor, encode_cursor, fetch_page
+from shared.pagination import Page, PageAt, decode_cursor, encode_cursor, fetch_page
 from shared.problems import FieldError, Forbidden, NotFound, UnprocessableContent
 from shared.read_models import from_row
 from shared.scoping import READ_ROLES, sees_region
@@ -123,19 +123,17 @@ async def own_subscription(
     return row
 
 
-async def list_subscriptions(
-    session: AsyncSession, principal: Principal, cursor: str | None, limit: int
-) -> Page[SubscriptionOut]:
+async def list_subscriptions(at: PageAt, principal: Principal) -> Page[SubscriptionOut]:
     filters = {"owner": principal.subject}
     query = (
         select(WebhookSubscription)
         .where(WebhookSubscription.owner == principal.subject)
         .order_by(WebhookSubscription.id)
     )
-    if cursor:
-        (after,) = decode_cursor(cursor, filters, (uuid.UUID,))
+    if at.cursor:
+        (after,) = decode_cursor(at.cursor, filters, (uuid.UUID,))
         query = query.where(WebhookSubscription.id > after)
-    rows, more = await fetch_page(session, query, limit)
+    rows, more = await fetch_page(at.session, query, at.limit)
     next_cursor = encode_cursor([str(rows[-1].id)], filters) if more else None
     return Page[SubscriptionOut](items=[subscription_out(r) for r in rows], next_cursor=next_cursor)
 
@@ -186,21 +184,19 @@ async def rotate_secret(
     return row, secret
 
 
-async def list_deliveries(
-    session: AsyncSession, principal: Principal, subscription_id: uuid.UUID, cursor: str | None, limit: int
-) -> Page[DeliveryOut]:
+async def list_deliveries(at: PageAt, principal: Principal, subscription_id: uuid.UUID) -> Page[DeliveryOut]:
     """The delivery log of one subscription, newest first."""
-    await own_subscription(session, principal, subscription_id)
+    await own_subscription(at.session, principal, subscription_id)
     filters = {"subscription": str(subscription_id)}
     query = (
         select(WebhookDelivery)
         .where(WebhookDelivery.subscription_id == subscription_id)
         .order_by(WebhookDelivery.id.desc())
     )
-    if cursor:
-        (before,) = decode_cursor(cursor, filters, (int,))
+    if at.cursor:
+        (before,) = decode_cursor(at.cursor, filters, (int,))
         query = query.where(WebhookDelivery.id < before)
-    rows, more = await fetch_page(session, query, limit)
+    rows, more = await fetch_page(at.session, query, at.limit)
     next_cursor = encode_cursor([rows[-1].id], filters) if more else None
     return Page[DeliveryOut](items=[delivery_out(r) for r in rows], next_cursor=next_cursor)
 

@@ -17,7 +17,7 @@ from shared.auth import Principal, Role
 from shared.events import commits_of
 from shared.i18n import Message
 from shared.listing import Key, Listing
-from shared.pagination import Page
+from shared.pagination import Page, PageAt
 from shared.problems import FieldError, Forbidden, NotFound
 from shared.scoping import path_filter, sees_worker
 
@@ -90,14 +90,12 @@ def _read_out(r: PersonalDataRead) -> PersonalDataReadOut:
 
 
 async def reads_page(
-    session: AsyncSession,
+    at: PageAt,
     principal: Principal,
     worker_id: uuid.UUID | None,
     actor: str | None,
     since: datetime | None,
     until: datetime | None,
-    cursor: str | None,
-    limit: int,
     updated_since: datetime | None,
 ) -> Page[PersonalDataReadOut]:
     """The audit of unmasked reads in the auditor's regions, newest first (a worker's: single and bulk
@@ -116,5 +114,5 @@ async def reads_page(
     if updated_since is not None:  # tied to the instant as the first followers' cursors were (not its ISO form)
         filters |= {"updated_since": updated_since}
     return await READS.page(
-        session, query, _read_out, filters=filters, cursor=cursor, limit=limit, updated_since=updated_since
+        at.session, query, _read_out, filters=filters, cursor=at.cursor, limit=at.limit, updated_since=updated_since
     )

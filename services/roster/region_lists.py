@@ -17,7 +17,7 @@ from services.roster.schemas import RegionOut
 from shared.auth import Principal
 from shared.events import commits_of
 from shared.listing import Key, Listing
-from shared.pagination import Page
+from shared.pagination import Page, PageAt
 from shared.read_models import from_row
 from shared.regions import RegionLevel, ancestors, scope_prefix
 from shared.scoping import path_filter
@@ -44,51 +44,31 @@ def region_view(region: Region, overrides: dict[str, StaffingPolicyOverride]) ->
     return from_row(RegionOut, region, required_staff=required)
 
 
-async def children(
-    session: AsyncSession,
-    principal: Principal,
-    code: str,
-    cursor: str | None,
-    limit: int,
-    updated_since: datetime | None,
-) -> Page[RegionOut]:
+async def children(at: PageAt, principal: Principal, code: str, updated_since: datetime | None) -> Page[RegionOut]:
     """The children of a region the caller sees."""
-    await visible_region(session, principal, code)
+    await visible_region(at.session, principal, code)
     query = select(Region).where(Region.parent_code == code, path_filter(principal, Region.path))
-    return await _page(session, query, limit, cursor, {"children": code}, updated_since)
+    return await _page(at, query, {"children": code}, updated_since)
 
 
 async def descendants(
-    session: AsyncSession,
-    principal: Principal,
-    code: str,
-    level: RegionLevel | None,
-    cursor: str | None,
-    limit: int,
-    updated_since: datetime | None,
+    at: PageAt, principal: Principal, code: str, level: RegionLevel | None, updated_since: datetime | None
 ) -> Page[RegionOut]:
     """Every region below one the caller sees (of one level, if given)."""
-    region = await visible_region(session, principal, code)
+    region = await visible_region(at.session, principal, code)
     query = select(Region).where(
         Region.path.startswith(scope_prefix(region.code)), Region.code != code, path_filter(principal, Region.path)
     )
     if level is not None:
         query = query.where(Region.level == level.value)
-    return await _page(session, query, limit, cursor, {"descendants": code, "level": level}, updated_since)
+    return await _page(at, query, {"descendants": code, "level": level}, updated_since)
 
 
-async def _page(
-    session: AsyncSession,
-    query: Any,
-    limit: int,
-    cursor: str | None,
-    filters: dict[str, Any],
-    updated_since: datetime | None,
-) -> Page[RegionOut]:
+async def _page(at: PageAt, query: Any, filters: dict[str, Any], updated_since: datetime | None) -> Page[RegionOut]:
     rows, next_cursor = await REGIONS.rows(
-        session, query, filters=filters, cursor=cursor, limit=limit, updated_since=updated_since
+        at.session, query, filters=filters, cursor=at.cursor, limit=at.limit, updated_since=updated_since
     )
-    return Page[RegionOut](items=await regions_out(session, rows), next_cursor=next_cursor)
+    return Page[RegionOut](items=await regions_out(at.session, rows), next_cursor=next_cursor)
 
 
 async def ancestors_of(session: AsyncSession, principal: Principal, code: str) -> list[RegionOut]:

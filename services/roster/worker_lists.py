@@ -23,7 +23,7 @@ from shared.business_time import business_today
 from shared.events import commits_of
 from shared.i18n import Message
 from shared.listing import Key, Listing
-from shared.pagination import Page
+from shared.pagination import Page, PageAt
 from shared.problems import Forbidden
 from shared.regions import common_region, scope_prefix
 from shared.request_context import current_request_id
@@ -99,23 +99,20 @@ def require_unmask_right(principal: Principal) -> None:
         raise Forbidden(Message("需要个人信息查看授权", "The personal-data right is required"))
 
 
-async def workers_page(
-    session: AsyncSession,
-    principal: Principal,
-    f: WorkerFilters,
-    limit: int,
-    cursor: str | None,
-    *,
-    unmask: bool = False,
-) -> Page[WorkerOut]:
+async def workers_page(at: PageAt, principal: Principal, f: WorkerFilters, *, unmask: bool = False) -> Page[WorkerOut]:
     """One page of the list. With ``unmask`` (exports of a personal-data holder), the workers the caller's
     right covers are shown unmasked and named in one audit record, written in this transaction."""
     rows, next_cursor = await WORKERS.rows(
-        session, _visible(principal, f), filters=f.digest(), cursor=cursor, limit=limit, updated_since=f.updated_since
+        at.session,
+        _visible(principal, f),
+        filters=f.digest(),
+        cursor=at.cursor,
+        limit=at.limit,
+        updated_since=f.updated_since,
     )
-    items = await workers_out(session, rows, f.day)
+    items = await workers_out(at.session, rows, f.day)
     if unmask:
-        items = _unmasked(session, principal, rows, items)
+        items = _unmasked(at.session, principal, rows, items)
     return Page[WorkerOut](items=items, next_cursor=next_cursor)
 
 

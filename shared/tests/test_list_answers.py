@@ -12,8 +12,8 @@ from fastapi import APIRouter, FastAPI, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.list_answers import ListAnswer, PageAt, PagedAnswer, list_route, paged_route
-from shared.pagination import Page
+from shared.list_answers import ListAnswer, PagedAnswer, list_route, paged_route
+from shared.pagination import Page, PageAt
 
 Region = Annotated[str | None, Query(description="区划 region")]
 

@@ -25,8 +25,8 @@ from shared.dependencies import Admin, Reader, ReaderOrWorker, Writer
 from shared.exports import ExportDep, exported_pages
 from shared.i18n import Message
 from shared.inputs import month_query
-from shared.list_answers import PageAt, list_route, paged_route
-from shared.pagination import Page
+from shared.list_answers import list_route, paged_route
+from shared.pagination import Page, PageAt
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, WRITE_ROLES, require_write
@@ -60,9 +60,7 @@ async def list_runs(
     status: PayrollRunStatus | None = None,
     updated_since: UpdatedSince = None,
 ) -> Page[RunOut]:
-    return await run_lists.runs_page(
-        at.session, principal, region_code, month, status, at.cursor, at.limit, updated_since
-    )
+    return await run_lists.runs_page(at, principal, region_code, month, status, updated_since)
 
 
 @router.post(

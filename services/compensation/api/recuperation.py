@@ -15,8 +15,8 @@ from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker as Reader
 from shared.dependencies import Writer
 from shared.inputs import year_query
-from shared.list_answers import PageAt, paged_route
-from shared.pagination import Page
+from shared.list_answers import paged_route
+from shared.pagination import Page, PageAt
 from shared.problems import problem_responses
 from shared.regions import CountyCode
 from shared.sync import UpdatedSince
@@ -70,12 +70,5 @@ async def list_recuperation(
     updated_since: UpdatedSince = None,
 ) -> Page[RecuperationOut]:
     return await recuperation.claims_page(
-        at.session,
-        principal,
-        year=year,
-        worker_id=worker_id,
-        county_code=county_code,
-        cursor=at.cursor,
-        limit=at.limit,
-        updated_since=updated_since,
+        at, principal, year=year, worker_id=worker_id, county_code=county_code, updated_since=updated_since
     )

@@ -29,8 +29,8 @@ from shared.db import SessionDep
 from shared.dependencies import Reader, ReaderOrWorker, Writer, region_to_change
 from shared.i18n import Message
 from shared.inputs import YearPath, year_query
-from shared.list_answers import PageAt, list_route, paged_route
-from shared.pagination import Page
+from shared.list_answers import list_route, paged_route
+from shared.pagination import Page, PageAt
 from shared.problems import NotFound, problem_responses
 from shared.regions import CountyCode, RegionCode
 from shared.scoping import NO_SUCH_REGION, require_write, sees_region
@@ -117,7 +117,7 @@ async def list_cycles(
     updated_since: UpdatedSince = None,
 ) -> Page[CycleOut]:
     filters = CycleFilters(region=region, year=year, status=status, updated_since=updated_since)
-    return await cycle_page(at.session, principal, filters, at.cursor, at.limit)
+    return await cycle_page(at, principal, filters)
 
 
 @router.get("/cycles/{cycle_id}", summary="查看考核周期 a cycle")

@@ -14,8 +14,8 @@ from services.evaluation.schemas import SyncOut, VisitOut
 from shared.auth import Principal, Role, require
 from shared.db import SessionDep
 from shared.dependencies import ReaderOrWorker
-from shared.list_answers import PageAt, paged_route
-from shared.pagination import Page
+from shared.list_answers import paged_route
+from shared.pagination import Page, PageAt
 from shared.problems import problem_responses
 from shared.regions import CommunityCode
 from shared.sync import UpdatedSince
@@ -39,7 +39,7 @@ async def list_visits(
     since: Annotated[date | None, Query(description="起始日期 visits started on or after this day (UTC)")] = None,
     updated_since: UpdatedSince = None,
 ) -> Page[VisitOut]:
-    return await visits.worker_visits(at.session, principal, worker_id, since, at.cursor, at.limit, updated_since)
+    return await visits.worker_visits(at, principal, worker_id, since, updated_since)
 
 
 @paged_route(
@@ -59,9 +59,7 @@ async def household_visits(
     principal: ReaderOrWorker,
     updated_since: UpdatedSince = None,
 ) -> Page[VisitOut]:
-    return await visits.household_visits(
-        at.session, principal, community_code, building, unit, household, at.cursor, at.limit, updated_since
-    )
+    return await visits.household_visits(at, principal, community_code, building, unit, household, updated_since)
 
 
 @router.get(

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from services.gateway.audit_log import READERS, AuditFilters, audit_page
 from services.gateway.schemas import AuditEventOut
 from shared.auth import Principal, require
-from shared.list_answers import PageAt, paged_route
-from shared.pagination import Page
+from shared.list_answers import paged_route
+from shared.pagination import Page, PageAt
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -34,4 +34,4 @@ async def list_audit_events(
     until: Annotated[datetime | None, Query(description="截止时间 ISO 8601, exclusive")] = None,
 ) -> Page[AuditEventOut]:
     filters = AuditFilters(action=action, subject=subject, actor=actor, since=since, until=until)
-    return await audit_page(at.session, principal, filters, at.cursor, at.limit)
+    return await audit_page(at, principal, filters)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.types import DecoratedCallable
+from pydantic import BaseModel
 
 from services.gateway import accounts
 from services.gateway.schemas import (
@@ -28,13 +29,20 @@ from services.gateway.worker_lookup import worker_community
 from shared.auth import ADMIN_ROLES, Principal, require
 from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
-from shared.list_answers import PageAt, list_route, paged_route
-from shared.pagination import Page
+from shared.list_answers import list_route, paged_route
+from shared.pagination import Page, PageAt
 from shared.problems import problem_responses
 from shared.regions import RegionCode
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"])
 Admin = Annotated[Principal, require(*ADMIN_ROLES)]
+
+
+def _listing(
+    path: str, model: type[BaseModel], name: str, summary: str
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A whole list of what an administrator manages, as JSON or the file asked for: their scope bounds it (no 404)."""
+    return list_route(router, path, model, name, summary=summary, problems=(401, 403))
 
 
 def _ending(path: str, summary: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
@@ -74,9 +82,7 @@ async def list_users(
     right: Annotated[str | None, Query(description="持有该权限 holding this right")] = None,
     active: Annotated[bool | None, Query(description="是否启用")] = None,
 ) -> Page[UserOut]:
-    return await accounts.users_page(
-        at.session, admin, region=region, right=right, active=active, cursor=at.cursor, limit=at.limit
-    )
+    return await accounts.users_page(at, admin, region=region, right=right, active=active)
 
 
 @router.get(
@@ -137,14 +143,7 @@ async def create_client(body: ClientCreate, admin: Admin, session: SessionDep, r
     return await accounts.create_client(session, admin, body, gateway_state(request).hasher)
 
 
-@list_route(
-    router,
-    "/clients",
-    ClientOut,
-    "clients",
-    summary="接入客户端列表 API clients the caller may see",
-    problems=(401, 403),
-)
+@_listing("/clients", ClientOut, "clients", "接入客户端列表 API clients the caller may see")
 async def list_clients(admin: Admin, session: SessionDep) -> list[ClientOut]:
     return await accounts.clients(session, admin)
 
@@ -158,13 +157,11 @@ async def rotate_client_secret(client_id: str, admin: Admin, session: SessionDep
     return await accounts.rotate_client_secret(session, admin, client_id, gateway_state(request).hasher)
 
 
-@list_route(
-    router,
+@_listing(
     "/sessions",
     SessionOut,
     "sessions",
-    summary="会话列表 live sessions (refresh-token families) of the users the caller may see",
-    problems=(401, 403),
+    "会话列表 live sessions (refresh-token families) of the users the caller may see",
 )
 async def list_sessions(
     admin: Admin, session: SessionDep, user_id: Annotated[uuid.UUID | None, Query()] = None

@@ -21,8 +21,8 @@ from services.gateway.schemas import (
 from services.gateway.settings import Settings
 from shared.db import SessionDep
 from shared.dependencies import Reader
-from shared.list_answers import PageAt, paged_route
-from shared.pagination import Page
+from shared.list_answers import paged_route
+from shared.pagination import Page, PageAt
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -66,7 +66,7 @@ async def create_subscription(
     problems=(),
 )
 async def list_subscriptions(at: PageAt, principal: Reader) -> Page[SubscriptionOut]:
-    return await webhooks.list_subscriptions(at.session, principal, at.cursor, at.limit)
+    return await webhooks.list_subscriptions(at, principal)
 
 
 @router.get(
@@ -121,7 +121,7 @@ async def rotate_secret(
     problems=(404,),
 )
 async def list_deliveries(at: PageAt, subscription_id: SubscriptionId, principal: Reader) -> Page[DeliveryOut]:
-    return await webhooks.list_deliveries(at.session, principal, subscription_id, at.cursor, at.limit)
+    return await webhooks.list_deliveries(at, principal, subscription_id)
 
 
 @router.post(

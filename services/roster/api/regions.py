@@ -17,8 +17,8 @@ from shared.concurrency import check_if_match, etag
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, Writer
 from shared.inputs import YearPath
-from shared.list_answers import PageAt, list_route, paged_route
-from shared.pagination import Page
+from shared.list_answers import list_route, paged_route
+from shared.pagination import Page, PageAt
 from shared.problems import problem_responses
 from shared.regions import RegionCode, RegionLevel
 from shared.scoping import NO_SUCH_REGION, require_write
@@ -72,7 +72,7 @@ async def update_region(
 async def list_children(
     at: PageAt, code: RegionPath, principal: Reader, updated_since: UpdatedSince = None
 ) -> Page[RegionOut]:
-    return await region_lists.children(at.session, principal, code, at.cursor, at.limit, updated_since)
+    return await region_lists.children(at, principal, code, updated_since)
 
 
 @paged_route(
@@ -90,7 +90,7 @@ async def list_descendants(
     level_: Annotated[RegionLevel | None, Query(alias="level")] = None,
     updated_since: UpdatedSince = None,
 ) -> Page[RegionOut]:
-    return await region_lists.descendants(at.session, principal, code, level_, at.cursor, at.limit, updated_since)
+    return await region_lists.descendants(at, principal, code, level_, updated_since)
 
 
 @list_route(router, "/regions/{code}/ancestors", RegionOut, "regions", summary="上级区划 ancestors, nearest first")

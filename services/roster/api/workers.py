@@ -48,8 +48,8 @@ from shared.exports import (
     export_response,
     xlsx_rows_response,
 )
-from shared.list_answers import PageAt, list_route, paged_route
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.list_answers import list_route, paged_route
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageAt
 from shared.problems import problem_responses
 from shared.sync import UpdatedSince
 from shared.vocabulary import Post
@@ -139,7 +139,7 @@ async def list_workers(
         region, status, certificate_level, post, grade, hired_from, hired_to, as_of, updated_since, name=name
     )
     if export is None:
-        return await worker_lists.workers_page(session, principal, filters, limit, cursor)
+        return await worker_lists.workers_page(PageAt(session, cursor, limit), principal, filters)
     if unmasked:
         worker_lists.require_unmask_right(principal)
     elif updated_since is None and export.format == ExportFormat.csv:  # rendered by PostgreSQL, COPY (issue #16)
@@ -153,7 +153,9 @@ async def list_workers(
         return await export_response(request, export, Streamed(rows), WORKER_COLUMNS, "workers")
 
     async def batch(batch_session: AsyncSession, after: str | None) -> tuple[list[WorkerOut], str | None]:
-        page = await worker_lists.workers_page(batch_session, principal, filters, EXPORT_BATCH, after, unmask=unmasked)
+        page = await worker_lists.workers_page(
+            PageAt(batch_session, after, EXPORT_BATCH), principal, filters, unmask=unmasked
+        )
         return page.items, None if len(page.items) < EXPORT_BATCH else page.next_cursor
 
     return await export_response(request, export, batch, WORKER_COLUMNS, "workers")
@@ -259,6 +261,4 @@ async def list_personal_data_reads(
     until: Annotated[datetime | None, Query(description="截止时间 ISO 8601, exclusive")] = None,
     updated_since: UpdatedSince = None,
 ) -> Page[PersonalDataReadOut]:
-    return await personal_data.reads_page(
-        at.session, principal, worker_id, actor, since, until, at.cursor, at.limit, updated_since
-    )
+    return await personal_data.reads_page(at, principal, worker_id, actor, since, until, updated_since)

@@ -23,7 +23,7 @@ from services.gateway.console.session import User
 from services.gateway.console.upstream import Api, ApiError
 from services.gateway.schemas import AuditEventOut
 from shared.db import SessionDep
-from shared.pagination import Page
+from shared.pagination import Page, PageAt
 from shared.problems import Problem
 
 router = APIRouter()
@@ -76,7 +76,7 @@ async def audit(
     events: Page[AuditEventOut] | None = None
     try:
         filters = AuditFilters(actor=actor or None, since=start, until=end)
-        events = await audit_page(session, user.principal, filters, events_cursor, limit)
+        events = await audit_page(PageAt(session, events_cursor, limit), user.principal, filters)
     except Problem as exc:
         message = exc.detail or exc.title
         errors["events"] = ApiError(exc.status, message.render("en" if language == "en" else "zh-CN", **exc.params), {})
