@@ -23,10 +23,12 @@ from services.compensation.domain.bonus import Claim, share_pool
 from services.compensation.models import AssessmentGrade, BonusAllocation, PostPeriod, WorkerProjection, events
 from services.compensation.policies import policy_for
 from services.compensation.schemas import BonusOut, BonusShare
+from shared.auth import Principal
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, LocalizedFieldError, UnprocessableContent
 from shared.read_models import from_row
+from shared.scoping import visible_in_region
 from shared.vocabulary import AssessmentGrade as AssessmentGradeCode
 
 LIVE_INDEX = "bonus_allocations_live_key"
@@ -250,3 +252,13 @@ async def ledger(session: AsyncSession, township_code: str, year: int) -> list[B
         .order_by(BonusAllocation.reversed_at.asc().nulls_last(), BonusAllocation.created_at)
     )
     return list(rows.all())
+
+
+NO_SUCH_ALLOCATION = Message("奖金分配不存在", "No such bonus allocation")
+
+
+async def visible_allocation(session: AsyncSession, principal: Principal, allocation_id: uuid.UUID) -> BonusAllocation:
+    """An allocation of a township the caller sees (404 otherwise, as if it did not exist)."""
+    return await visible_in_region(
+        session, principal, BonusAllocation, allocation_id, lambda r: r.township_code, NO_SUCH_ALLOCATION
+    )

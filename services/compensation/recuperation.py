@@ -20,6 +20,7 @@ from shared.auth import Principal
 from shared.events import commits_of, record_event
 from shared.i18n import Message
 from shared.listing import Key, Listing
+from shared.money import CENT
 from shared.pagination import Page, PageAt
 from shared.problems import Conflict, LocalizedFieldError, NotFound, UnprocessableContent
 from shared.read_models import from_row
@@ -107,7 +108,7 @@ async def record_claim(
             zh=outcome.zh,
             en=outcome.en,
         )
-        problem.extra = {"year": year, "year_used": str(used.quantize(Decimal("0.01"))), "year_left": "0.00"}
+        problem.extra = {"year": year, "year_used": str(used.quantize(CENT)), "year_left": "0.00"}
         if outcome.field == "days":
             problem.extra["year_left"] = str(year_left(policy, used))
         raise problem
@@ -146,7 +147,7 @@ def claim_out(claim: RecuperationClaim, worker: WorkerProjection, used: Decimal,
         community_code=worker.community_code,
         reductions=[ReductionOut.model_validate(r) for r in claim.reductions],
         year=claim.start_date.year,
-        year_used=used.quantize(Decimal("0.01")),
+        year_used=used.quantize(CENT),
         year_left=year_left(policy, used),
     )
 

@@ -10,21 +10,17 @@ from fastapi import APIRouter, Path
 
 from services.compensation import bonus
 from services.compensation.bonus import allocate, allocation_out, replace
-from services.compensation.models import BonusAllocation
 from services.compensation.schemas import BonusIn, BonusOut, BonusReplaceIn
-from shared.auth import Principal
 from shared.db import SessionDep
 from shared.dependencies import Reader, Writer, region_in_scope
-from shared.i18n import Message
 from shared.inputs import year_query
 from shared.list_answers import list_route
 from shared.problems import problem_responses
 from shared.regions import TownshipCode
-from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write, sees_region, visible_or_404
+from shared.scoping import NO_SUCH_REGION, WRITE_ROLES, require_write
 
 router = APIRouter(prefix="/v1", tags=["bonus"], responses=problem_responses(401, 403, 404))
 AllocationId = Annotated[uuid.UUID, Path(description="奖金分配编号 allocation id")]
-NO_SUCH_ALLOCATION = Message("奖金分配不存在", "No such bonus allocation")
 
 
 @router.post(
@@ -44,11 +40,6 @@ async def allocate_bonus(body: BonusIn, principal: Writer, session: SessionDep) 
     return allocation_out(row)
 
 
-async def _visible_allocation(session: SessionDep, principal: Principal, allocation_id: uuid.UUID) -> BonusAllocation:
-    row = await session.get(BonusAllocation, allocation_id)
-    return visible_or_404(row, lambda r: sees_region(principal, r.township_code), NO_SUCH_ALLOCATION)
-
-
 @router.post(
     "/bonus-allocations/{allocation_id}/replace",
     summary="更正奖金分配 replace the live allocation: it is reversed and kept, a new one is made (C5)",
@@ -63,15 +54,15 @@ async def _visible_allocation(session: SessionDep, principal: Principal, allocat
 async def replace_bonus(
     allocation_id: AllocationId, body: BonusReplaceIn, principal: Writer, session: SessionDep
 ) -> BonusOut:
-    earlier = await _visible_allocation(session, principal, allocation_id)
-    require_write(principal, earlier.township_code, NO_SUCH_ALLOCATION, WRITE_ROLES)
+    earlier = await bonus.visible_allocation(session, principal, allocation_id)
+    require_write(principal, earlier.township_code, bonus.NO_SUCH_ALLOCATION, WRITE_ROLES)
     row = await replace(session, earlier, body.pool, body.reason, principal.subject)
     return allocation_out(row)
 
 
 @router.get("/bonus-allocations/{allocation_id}", summary="查看奖金分配 one allocation, live or reversed (C5)")
 async def get_bonus(allocation_id: AllocationId, principal: Reader, session: SessionDep) -> BonusOut:
-    return allocation_out(await _visible_allocation(session, principal, allocation_id))
+    return allocation_out(await bonus.visible_allocation(session, principal, allocation_id))
 
 
 @list_route(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Request
@@ -30,7 +29,6 @@ from shared.problems import UnsupportedMediaType, problem_responses
 from shared.regions import CountyCode, RegionCode
 
 router = APIRouter(prefix="/v1", tags=["policy"], responses=problem_responses(401, 403, 404))
-CENT = Decimal("0.01")
 RegionPath = Annotated[RegionCode, Path()]
 # The region (county) whose pay policy (scale) a county-level admin changes: 404 outside, 403 for a reader.
 RegionToChange = Annotated[str, region_to_change("region_code", RegionCode)]
