@@ -24,7 +24,7 @@ from services.compensation.models import (
 from services.compensation.pay_scales import posts_held
 from services.compensation.policies import policy_for
 from services.compensation.schemas import BudgetOut, PayComplianceOut, PayFinding, PostPay, RecuperationDueRow
-from services.compensation.targets import compute_target
+from services.compensation.targets import target_in_force
 from shared.i18n import Message
 from shared.problems import UnprocessableContent
 from shared.projections import NOT_ON_ROLL
@@ -113,7 +113,7 @@ async def pay_compliance(session: AsyncSession, region: str, year: int) -> PayCo
             .group_by("post")
         )
     ).all()
-    target = await compute_target(session, region, year, await policy_for(session, region, year))
+    target = await target_in_force(session, region, year)
     posts = {
         post: PostPay(average_annual_pay=annualised(Decimal(pay), months), worker_months=months)
         for post, pay, months in rows

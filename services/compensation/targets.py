@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compensation.domain.policy import PayPolicy
 from services.compensation.domain.targets import TargetError, taizhou_floors, wenzhou_target
 from services.compensation.models import ReferenceStatistic
-from services.compensation.policies import ancestors_and_self
+from services.compensation.policies import ancestors_and_self, policy_for
 from services.compensation.schemas import StatisticKind, TargetOut
 from shared.i18n import Message
 from shared.money import CENT
@@ -33,6 +33,11 @@ async def _last_years(
     if value is None:
         raise UnprocessableContent(missing, rule=rule, year=year - 1)
     return value
+
+
+async def target_in_force(session: AsyncSession, region: str, year: int) -> TargetOut:
+    """The region's target for ``year`` under the policy in force there (C2 or C3)."""
+    return await compute_target(session, region, year, await policy_for(session, region, year))
 
 
 async def compute_target(session: AsyncSession, region: str, year: int, policy: PayPolicy) -> TargetOut:

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Request
 
 from services.compensation import pay_scales, policy_profiles, statistics
-from services.compensation.policies import policy_for
 from services.compensation.schemas import (
     CalibrationIn,
     PayPolicyOut,
@@ -19,7 +18,7 @@ from services.compensation.schemas import (
     StatisticKind,
     TargetOut,
 )
-from services.compensation.targets import compute_target
+from services.compensation.targets import target_in_force
 from shared.business_time import business_today
 from shared.db import SessionDep
 from shared.dependencies import Admin, Reader, region_to_change
@@ -107,7 +106,7 @@ async def set_statistic(
 @router.get("/targets/{region_code}/{year}", summary="薪酬目标 the pay target of a region for a year (C2 or C3)")
 async def get_target(region_code: RegionPath, year: Year, principal: Reader, session: SessionDep) -> TargetOut:
     policy_profiles.require_policy_reader(principal, region_code)
-    return await compute_target(session, region_code, year, await policy_for(session, region_code, year))
+    return await target_in_force(session, region_code, year)
 
 
 @router.put("/pay-scales/{county_code}/{year}", summary="薪酬表 set cells of a county's 三岗十八级 scale (C4)")
