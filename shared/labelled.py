@@ -16,9 +16,11 @@ class LabelledEnum(StrEnum):
     _value_: str
     label: str
 
-    # ``label`` has a default only for the type checker, which reads ``Kind("code")`` (a look-up by value)
-    # as a call of ``__new__``; every member gives its label.
+    # ``label`` has a default only for the type checker, which reads ``Kind("code")`` (a look-up by value,
+    # which never reaches this method) as a call of ``__new__``: a member without its label is refused.
     def __new__(cls, value: str, label: str = "") -> Self:
+        if not label:
+            raise TypeError(f"{cls.__name__}.{value} has no label: declare it as {value} = auto(), '<label>'")
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label
