@@ -326,23 +326,10 @@ def _payload(text_: str) -> dict[str, Any]:
     return data
 
 
-async def read_feed(
-    session: AsyncSession,
-    table: Table,
-    after: str | None,
-    limit: int,
-    regions: list[str] | None = None,
-    *,
-    types: Sequence[str] | None = None,
-) -> EventPage:
-    """The page of :func:`feed_rows` as an :class:`EventPage`."""
-    return event_page(await feed_rows(session, table, after, limit, regions, types=types), after)
-
-
 def event_page(rows: list[dict[str, Any]], after: str | None) -> EventPage:
-    """The :class:`EventPage` of ``rows`` (from :func:`feed_rows`). The outbox's columns have the model's types
-    already: built without validation (a feed page of a thousand events spent a third of its time validating
-    them, issue #16)."""
+    """The :class:`EventPage` of ``rows`` (from :func:`feed_rows` reading after ``after``). The outbox's columns
+    have the model's types already: built without validation (a feed page of a thousand events spent a third of
+    its time validating them, issue #16)."""
     items = [Event.model_construct(**row) for row in rows]
     return EventPage(items=items, next_cursor=items[-1].cursor if items else after)
 

@@ -5,40 +5,32 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
+from enum import auto
 
 from pydantic import BaseModel, Field
 
+from shared.labelled import LabelledEnum, labels
 
-class ImportMode(StrEnum):
+
+class ImportMode(LabelledEnum):
     """导入方式 all_or_nothing: nothing is written unless every row is good; good_rows: the good rows load."""
 
-    all_or_nothing = "all_or_nothing"
-    good_rows = "good_rows"
+    all_or_nothing = auto(), "全部正确才导入"
+    good_rows = auto(), "导入正确行"
 
 
-class ImportStatus(StrEnum):
+class ImportStatus(LabelledEnum):
     """导入状态 of a background import job."""
 
-    queued = "queued"
-    validating = "validating"
-    loading = "loading"
-    succeeded = "succeeded"
-    rejected = "rejected"
-    failed = "failed"
+    queued = auto(), "排队中"
+    validating = auto(), "校验中"
+    loading = auto(), "写入中"
+    succeeded = auto(), "已完成"
+    rejected = auto(), "未导入（有错误）"
+    failed = auto(), "失败"
 
 
-IMPORT_LABELS: dict[str, dict[str, str]] = {
-    "import_mode": {ImportMode.all_or_nothing: "全部正确才导入", ImportMode.good_rows: "导入正确行"},
-    "import_status": {
-        ImportStatus.queued: "排队中",
-        ImportStatus.validating: "校验中",
-        ImportStatus.loading: "写入中",
-        ImportStatus.succeeded: "已完成",
-        ImportStatus.rejected: "未导入（有错误）",
-        ImportStatus.failed: "失败",
-    },
-}
+IMPORT_LABELS: dict[str, dict[str, str]] = {"import_mode": labels(ImportMode), "import_status": labels(ImportStatus)}
 
 
 class ImportErrorOut(BaseModel):

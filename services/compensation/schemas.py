@@ -5,52 +5,44 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
+from enum import auto
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.import_schemas import IMPORT_LABELS, ImportJobBase
 from shared.inputs import MONTH_PATTERN, Money, Year
+from shared.labelled import LabelledEnum, labels
 from shared.regions import RegionCode, TownshipCode
 from shared.vocabulary import AssessmentGrade, Grade, Post
 
 
-class PayrollRunStatus(StrEnum):
+class PayrollRunStatus(LabelledEnum):
     """工资核算状态 payroll run status: draft → calculated → approved → paid; a large run is ``calculating``
     meanwhile; a calculation that fails or whose process dies ends ``failed`` with no lines (calculate
     again); ``cancelled`` frees its workers' month; ``reversed``: an approved run taken back before it was paid,
     which frees its workers' month too."""
 
-    draft = "draft"
-    calculating = "calculating"
-    calculated = "calculated"
-    approved = "approved"
-    paid = "paid"
-    failed = "failed"
-    cancelled = "cancelled"
-    reversed = "reversed"
+    draft = auto(), "草稿"
+    calculating = auto(), "核算中"
+    calculated = auto(), "已计算"
+    approved = auto(), "已审批"
+    paid = auto(), "已发放"
+    failed = auto(), "核算失败"
+    cancelled = auto(), "已撤销"
+    reversed = auto(), "已冲销"
 
 
-class PolicyPreset(StrEnum):
+class PolicyPreset(LabelledEnum):
     """政策模板 policy profile preset (C2 Wenzhou, C3 Taizhou)."""
 
-    wenzhou = "wenzhou"
-    taizhou = "taizhou"
+    wenzhou = auto(), "温州"
+    taizhou = auto(), "台州"
 
 
 ENUM_LABELS: dict[str, dict[str, str]] = {
-    "payroll_run_status": {
-        PayrollRunStatus.draft: "草稿",
-        PayrollRunStatus.calculating: "核算中",
-        PayrollRunStatus.calculated: "已计算",
-        PayrollRunStatus.approved: "已审批",
-        PayrollRunStatus.paid: "已发放",
-        PayrollRunStatus.failed: "核算失败",
-        PayrollRunStatus.cancelled: "已撤销",
-        PayrollRunStatus.reversed: "已冲销",
-    },
-    "policy_preset": {PolicyPreset.wenzhou: "温州", PolicyPreset.taizhou: "台州"},
+    "payroll_run_status": labels(PayrollRunStatus),
+    "policy_preset": labels(PolicyPreset),
 }
 
 
@@ -95,19 +87,15 @@ class StatisticIn(BaseModel):
     source: str = Field(min_length=1, max_length=300, description="来源 the statistical bulletin it comes from")
 
 
-class StatisticKind(StrEnum):
+class StatisticKind(LabelledEnum):
     """统计指标 the statistic a target is computed from."""
 
-    urban_disposable_income = "urban_disposable_income"  # C2 城镇常住居民人均可支配收入
-    average_wage_all_employed = "average_wage_all_employed"  # C3 全社会单位就业人员年平均工资
-    community_worker_average_pay = "community_worker_average_pay"  # C2 社工上年实际平均工资
+    urban_disposable_income = auto(), "城镇常住居民人均可支配收入"  # C2 城镇常住居民人均可支配收入
+    average_wage_all_employed = auto(), "全社会单位就业人员年平均工资"  # C3 全社会单位就业人员年平均工资
+    community_worker_average_pay = auto(), "社区工作者上年实际平均工资"  # C2 社工上年实际平均工资
 
 
-ENUM_LABELS["statistic_kind"] = {
-    StatisticKind.urban_disposable_income: "城镇常住居民人均可支配收入",
-    StatisticKind.average_wage_all_employed: "全社会单位就业人员年平均工资",
-    StatisticKind.community_worker_average_pay: "社区工作者上年实际平均工资",
-}
+ENUM_LABELS["statistic_kind"] = labels(StatisticKind)
 
 
 class TargetOut(BaseModel):
@@ -320,6 +308,39 @@ class PayComplianceOut(BaseModel):
     findings: list[PayFinding] = Field(description="未达标 breaches, each with its rule")
 
 
+class ContributionShortfall(BaseModel):
+    kind: str = Field(
+        description=(
+            "项目 pension, medical, unemployment, housing_fund (the worker's) or employer_pension, "
+            "employer_medical, employer_unemployment, employer_injury, employer_housing_fund"
+        )
+    )
+    expected: Decimal = Field(description="应缴 contribution base × rate, to the cent (C9), " + MONEY)
+    actual: Decimal = Field(description="实缴 on the payslip, " + MONEY)
+    missing: bool = Field(description="未缴 nothing paid at all")
+
+
+class ContributionFindingOut(BaseModel):
+    worker_id: uuid.UUID
+    name: str = Field(description="姓名 name")
+    community_code: str = Field(description="社区 community")
+    month: str = Field(description="月份 YYYY-MM")
+    run_id: uuid.UUID = Field(description="工资核算批次 the approved or paid run")
+    run_status: str = Field(description="批次状态 approved or paid")
+    wage: Decimal = Field(description="月工资 base wage + certificate allowance of the month (C5, C8)")
+    contribution_base: Decimal = Field(description="缴费基数 the wage within the year's floor and cap (C9)")
+    shortfalls: list[ContributionShortfall] = Field(description="不足 contributions missing or below what is due")
+    rule: str = Field(description="政策规则 C9")
+
+
+class ContributionReportOut(BaseModel):
+    region_code: str
+    month: str = Field(description="月份 YYYY-MM")
+    rule: str = Field(description="政策规则 C9: social insurance and housing fund paid in full for every worker")
+    payslips_checked: int = Field(description="核查工资条数 payslips of approved and paid runs in the region")
+    findings: list[ContributionFindingOut] = Field(description="问题 worker-months not paid in full")
+
+
 class RecuperationDueRow(BaseModel):
     """A worker with no recuperation in the last years (C10)."""
 
@@ -329,13 +350,13 @@ class RecuperationDueRow(BaseModel):
     rule: str = Field(description="政策规则 C10")
 
 
-class ImportKind(StrEnum):
+class ImportKind(LabelledEnum):
     """导入类型 what an upload holds (issue #13): the compensation service's kinds."""
 
-    statistics = "statistics"
+    statistics = auto(), "统计数据"
 
 
-ENUM_LABELS["import_kind"] = {ImportKind.statistics: "统计数据"}
+ENUM_LABELS["import_kind"] = labels(ImportKind)
 ENUM_LABELS |= IMPORT_LABELS
 
 

@@ -22,7 +22,7 @@ from services.evaluation.models import MustVisitHousehold, Scheme, Visit, Worker
 from services.evaluation.schemas import SyncOut, SyncTargets
 from services.evaluation.visits import DEFAULT_MUST_VISIT_DAYS, NO_SUCH_WORKER, must_visit_out
 from shared.auth import Principal
-from shared.events import commits_of, encode_cursor, read_feed
+from shared.events import commits_of, encode_cursor, event_page, feed_rows
 from shared.problems import NotFound
 from shared.scoping import is_own_worker, own_worker_id
 
@@ -98,7 +98,7 @@ async def sync(session: AsyncSession, principal: Principal, cursor: str | None, 
         end, rows = await _snapshot(session, community)
         households = [must_visit_out(row, days) for row in rows]
         return SyncOut(cursor=end, full=True, has_more=False, households=households, deleted=[], targets=targets)
-    page = await read_feed(session, events, cursor, limit, [community], types=SYNC_EVENTS)
+    page = event_page(await feed_rows(session, events, cursor, limit, [community], types=SYNC_EVENTS), cursor)
     # The last change of each household in the page wins; one removed since is served as deleted.
     latest: dict[uuid.UUID, str] = {}
     for event in page.items:

@@ -5,80 +5,55 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
+from enum import auto
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from shared.import_schemas import IMPORT_LABELS, ImportJobBase
 from shared.inputs import Year
+from shared.labelled import LabelledEnum, labels
 from shared.problems import FieldError
 from shared.regions import CommunityCode, TownshipCode
 from shared.vocabulary import AssessmentGrade
 
 
-class MustVisitCategory(StrEnum):
+class MustVisitCategory(LabelledEnum):
     """六必访 must-visit household category (E7)."""
 
-    newly_moved_in = "newly_moved_in"
-    major_misfortune = "major_misfortune"
-    special_hardship = "special_hardship"
-    laid_off = "laid_off"
-    released_prisoner = "released_prisoner"
-    soldier_family = "soldier_family"
+    newly_moved_in = auto(), "新迁入户"
+    major_misfortune = auto(), "遭遇重大变故户"
+    special_hardship = auto(), "特殊困难户"
+    laid_off = auto(), "下岗失业户"
+    released_prisoner = auto(), "归正人员户"
+    soldier_family = auto(), "应征入伍或退伍军人户"
 
 
-class TimelyType(StrEnum):
+class TimelyType(LabelledEnum):
     """四及时 timely visit type (E7)."""
 
-    follow_up = "follow_up"
-    emergency_help = "emergency_help"
-    dispute_mediation = "dispute_mediation"
-    incident_report = "incident_report"
+    follow_up = auto(), "群众诉求及时跟进"
+    emergency_help = auto(), "紧急情况及时援助"
+    dispute_mediation = auto(), "矛盾纠纷及时调处"
+    incident_report = auto(), "重大事件及时到场报告"
+
+
+class RaterGroupCode(LabelledEnum):
+    """评价主体 rater group (E2)."""
+
+    community_secretary = auto(), "社区书记"
+    township_cadres = auto(), "乡镇（街道）干部"
+    party_members = auto(), "党员"
+    residents = auto(), "居民"
+    resident_representatives = auto(), "居民代表"
+    peers = auto(), "同事"
 
 
 ENUM_LABELS: dict[str, dict[str, str]] = {
-    "assessment_grade": {
-        AssessmentGrade.excellent: "优秀",
-        AssessmentGrade.competent: "合格",
-        AssessmentGrade.basically_competent: "基本合格",
-        AssessmentGrade.incompetent: "不合格",
-    },
-    "must_visit_category": {
-        MustVisitCategory.newly_moved_in: "新迁入户",
-        MustVisitCategory.major_misfortune: "遭遇重大变故户",
-        MustVisitCategory.special_hardship: "特殊困难户",
-        MustVisitCategory.laid_off: "下岗失业户",
-        MustVisitCategory.released_prisoner: "归正人员户",
-        MustVisitCategory.soldier_family: "应征入伍或退伍军人户",
-    },
-    "timely_type": {
-        TimelyType.follow_up: "群众诉求及时跟进",
-        TimelyType.emergency_help: "紧急情况及时援助",
-        TimelyType.dispute_mediation: "矛盾纠纷及时调处",
-        TimelyType.incident_report: "重大事件及时到场报告",
-    },
-}
-
-
-class RaterGroupCode(StrEnum):
-    """评价主体 rater group (E2)."""
-
-    community_secretary = "community_secretary"
-    township_cadres = "township_cadres"
-    party_members = "party_members"
-    residents = "residents"
-    resident_representatives = "resident_representatives"
-    peers = "peers"
-
-
-ENUM_LABELS["rater_group"] = {
-    RaterGroupCode.community_secretary: "社区书记",
-    RaterGroupCode.township_cadres: "乡镇（街道）干部",
-    RaterGroupCode.party_members: "党员",
-    RaterGroupCode.residents: "居民",
-    RaterGroupCode.resident_representatives: "居民代表",
-    RaterGroupCode.peers: "同事",
+    "assessment_grade": labels(AssessmentGrade),
+    "must_visit_category": labels(MustVisitCategory),
+    "timely_type": labels(TimelyType),
+    "rater_group": labels(RaterGroupCode),
 }
 
 
@@ -405,14 +380,14 @@ class ComplianceReport(BaseModel):
     )
 
 
-class ImportKind(StrEnum):
+class ImportKind(LabelledEnum):
     """导入类型 what an upload holds (issue #13): the evaluation service's kinds."""
 
-    training = "training"
-    scores = "scores"
+    training = auto(), "培训学时"
+    scores = auto(), "考核评分"
 
 
-ENUM_LABELS["import_kind"] = {ImportKind.training: "培训学时", ImportKind.scores: "考核评分"}
+ENUM_LABELS["import_kind"] = labels(ImportKind)
 ENUM_LABELS |= IMPORT_LABELS
 
 

@@ -5,133 +5,94 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
+from enum import StrEnum, auto
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.codes import IdNumberText, PhoneNumber
 from shared.import_schemas import IMPORT_LABELS, ImportJobBase
 from shared.inputs import Count
+from shared.labelled import LabelledEnum, labels
 from shared.policy_rules import decides
 from shared.regions import CommunityCode, CountyCode, RegionCode
 from shared.vocabulary import Grade, Post
 
 
-class WorkerStatus(StrEnum):
+class WorkerStatus(LabelledEnum):
     """人员状态 worker status, derived as of a date from the worker's dated records (H4, H6; see lifecycle)."""
 
-    pending = "pending"
-    probation = "probation"
-    active = "active"
-    on_loan = "on_loan"
-    left = "left"
+    pending = auto(), "待入职"
+    probation = auto(), "试用期"
+    active = auto(), "在岗"
+    on_loan = auto(), "借用/跟岗锻炼"
+    left = auto(), "离职"
 
 
-class CommunityKind(StrEnum):
+class CommunityKind(LabelledEnum):
     """社区类型 community kind (S1–S4)."""
 
-    urban = "urban"
-    rural = "rural"
-    commercial_residential = "commercial_residential"
-    old_town = "old_town"
+    urban = auto(), "城市社区"
+    rural = auto(), "农村社区"
+    commercial_residential = auto(), "商住社区"
+    old_town = auto(), "老旧社区"
 
 
-class CertificateLevel(StrEnum):
+class CertificateLevel(LabelledEnum):
     """社会工作职业资格 social-work certificate level (C8, H7)."""
 
-    assistant = "assistant"
-    social_worker = "social_worker"
-    senior = "senior"
+    assistant = auto(), "助理社会工作师"
+    social_worker = auto(), "社会工作师"
+    senior = auto(), "高级社会工作师"
 
 
-class RecruitmentChannel(StrEnum):
+class RecruitmentChannel(LabelledEnum):
     """选聘渠道 recruitment channel (H1)."""
 
-    election = "election"
-    recruitment = "recruitment"
-
-
-ENUM_LABELS: dict[str, dict[str, str]] = {
-    "post": {Post.chief: "正职", Post.deputy: "副职", Post.staff: "工作人员"},
-    "worker_status": {
-        WorkerStatus.pending: "待入职",
-        WorkerStatus.probation: "试用期",
-        WorkerStatus.active: "在岗",
-        WorkerStatus.on_loan: "借用/跟岗锻炼",
-        WorkerStatus.left: "离职",
-    },
-    "community_kind": {
-        CommunityKind.urban: "城市社区",
-        CommunityKind.rural: "农村社区",
-        CommunityKind.commercial_residential: "商住社区",
-        CommunityKind.old_town: "老旧社区",
-    },
-    "certificate_level": {
-        CertificateLevel.assistant: "助理社会工作师",
-        CertificateLevel.social_worker: "社会工作师",
-        CertificateLevel.senior: "高级社会工作师",
-    },
-    "recruitment_channel": {RecruitmentChannel.election: "选任", RecruitmentChannel.recruitment: "招聘"},
-}
+    election = auto(), "选任"
+    recruitment = auto(), "招聘"
 
 
 @decides("P4")
-class Duty(StrEnum):
+class Duty(LabelledEnum):
     """岗位职责 duty area of a post (P4); a post may list several (全科, generalist)."""
 
-    party_affairs = "party_affairs"
-    social_affairs = "social_affairs"
-    culture_education_sport = "culture_education_sport"
-    environment_sanitation = "environment_sanitation"
-    comprehensive_governance = "comprehensive_governance"
-    labour_social_security = "labour_social_security"
+    party_affairs = auto(), "党建"
+    social_affairs = auto(), "社会事务"
+    culture_education_sport = auto(), "文教体育"
+    environment_sanitation = auto(), "环境卫生"
+    comprehensive_governance = auto(), "综合治理"
+    labour_social_security = auto(), "劳动就业和社会保障"
 
 
-ENUM_LABELS["duty"] = {
-    Duty.party_affairs: "党建",
-    Duty.social_affairs: "社会事务",
-    Duty.culture_education_sport: "文教体育",
-    Duty.environment_sanitation: "环境卫生",
-    Duty.comprehensive_governance: "综合治理",
-    Duty.labour_social_security: "劳动就业和社会保障",
-}
-
-
-class Education(StrEnum):
+class Education(LabelledEnum):
     """学历 education."""
 
-    secondary = "secondary"
-    associate = "associate"
-    bachelor = "bachelor"
-    master = "master"
-    doctorate = "doctorate"
+    secondary = auto(), "高中及以下"
+    associate = auto(), "大专"
+    bachelor = auto(), "本科"
+    master = auto(), "硕士研究生"
+    doctorate = auto(), "博士研究生"
 
 
-class PoliticalStatus(StrEnum):
+class PoliticalStatus(LabelledEnum):
     """政治面貌 political status."""
 
-    cpc_member = "cpc_member"
-    cpc_probationary = "cpc_probationary"
-    cyl_member = "cyl_member"
-    democratic_party = "democratic_party"
-    masses = "masses"
+    cpc_member = auto(), "中共党员"
+    cpc_probationary = auto(), "中共预备党员"
+    cyl_member = auto(), "共青团员"
+    democratic_party = auto(), "民主党派"
+    masses = auto(), "群众"
 
 
-ENUM_LABELS |= {
-    "education": {
-        Education.secondary: "高中及以下",
-        Education.associate: "大专",
-        Education.bachelor: "本科",
-        Education.master: "硕士研究生",
-        Education.doctorate: "博士研究生",
-    },
-    "political_status": {
-        PoliticalStatus.cpc_member: "中共党员",
-        PoliticalStatus.cpc_probationary: "中共预备党员",
-        PoliticalStatus.cyl_member: "共青团员",
-        PoliticalStatus.democratic_party: "民主党派",
-        PoliticalStatus.masses: "群众",
-    },
+ENUM_LABELS: dict[str, dict[str, str]] = {
+    "post": labels(Post),
+    "worker_status": labels(WorkerStatus),
+    "community_kind": labels(CommunityKind),
+    "certificate_level": labels(CertificateLevel),
+    "recruitment_channel": labels(RecruitmentChannel),
+    "duty": labels(Duty),
+    "education": labels(Education),
+    "political_status": labels(PoliticalStatus),
 }
 
 
@@ -545,14 +506,14 @@ class StaffingPolicyOut(BaseModel):
     source: str = Field(description="依据 the document the values come from")
 
 
-class ImportKind(StrEnum):
+class ImportKind(LabelledEnum):
     """导入类型 what an upload holds (issue #13): the roster's kinds."""
 
-    workforce = "workforce"
-    regions = "regions"
+    workforce = auto(), "社区工作者"
+    regions = auto(), "区划与社区"
 
 
-ENUM_LABELS["import_kind"] = {ImportKind.workforce: "社区工作者", ImportKind.regions: "区划与社区"}
+ENUM_LABELS["import_kind"] = labels(ImportKind)
 ENUM_LABELS |= IMPORT_LABELS
 
 

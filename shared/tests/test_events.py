@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from conftest import PostgresServer
 from shared.db import schema_metadata
-from shared.events import decode_cursor, encode_cursor, feed_rows, outbox_table, read_feed, record_event, render_page
+from shared.events import decode_cursor, encode_cursor, event_page, feed_rows, outbox_table, record_event, render_page
 from shared.problems import BadRequest
 
 # A test-only trigger that fires after the outbox's own at commit (same row, later name): while the test
@@ -76,7 +76,7 @@ async def read_all(
     engine: AsyncEngine, table: Table, after: str | None, limit: int = 1000
 ) -> tuple[list[str], str | None]:
     async with async_sessionmaker(engine)() as session:
-        page = await read_feed(session, table, after, limit)
+        page = event_page(await feed_rows(session, table, after, limit), after)
     return [e.subject for e in page.items], page.next_cursor
 
 
@@ -355,7 +355,7 @@ async def test_a_payload_comes_back_as_it_was_written_and_the_page_as_pydantic_w
             await conn.execute(table.insert().values(type="worker.hired", subject=f"s{n}", data=data))
     async with async_sessionmaker(engine)() as session:
         rows = await feed_rows(session, table, None, 10)
-        page = await read_feed(session, table, None, 10)
+        page = event_page(rows, None)
     assert [row["data"] for row in rows] == payloads
     assert [event.data for event in page.items] == payloads
     assert render_page(rows, None) == page.model_dump_json().encode()

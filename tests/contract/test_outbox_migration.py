@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from services.roster.models import events
-from shared.events import read_feed
+from shared.events import event_page, feed_rows
 from shared.migrations import upgrade
 
 
@@ -31,8 +31,8 @@ async def test_existing_events_keep_their_order_and_old_cursors_still_work(empty
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO roster.events (type, subject, data) VALUES ('t', 'four', '{}')"))
         async with async_sessionmaker(engine)() as session:
-            everything = await read_feed(session, events, None, 100)
-            after_two = await read_feed(session, events, old_cursor, 100)
+            everything = event_page(await feed_rows(session, events, None, 100), None)
+            after_two = event_page(await feed_rows(session, events, old_cursor, 100), old_cursor)
         assert [e.subject for e in everything.items] == ["one", "two", "three", "four"]
         assert [e.subject for e in after_two.items] == ["three", "four"]
     finally:

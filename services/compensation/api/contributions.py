@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from services.compensation.contributions import contribution_findings
-from services.compensation.schemas import MONEY
+from services.compensation.schemas import ContributionFindingOut, ContributionReportOut, ContributionShortfall
 from shared.db import SessionDep
 from shared.dependencies import region_in_scope
 from shared.inputs import MonthQuery
@@ -19,39 +16,6 @@ from shared.problems import problem_responses
 from shared.regions import RegionCode
 
 router = APIRouter(prefix="/v1", tags=["annual"], responses=problem_responses(401, 403, 404))
-
-
-class ContributionShortfall(BaseModel):
-    kind: str = Field(
-        description=(
-            "项目 pension, medical, unemployment, housing_fund (the worker's) or employer_pension, "
-            "employer_medical, employer_unemployment, employer_injury, employer_housing_fund"
-        )
-    )
-    expected: Decimal = Field(description="应缴 contribution base × rate, to the cent (C9), " + MONEY)
-    actual: Decimal = Field(description="实缴 on the payslip, " + MONEY)
-    missing: bool = Field(description="未缴 nothing paid at all")
-
-
-class ContributionFindingOut(BaseModel):
-    worker_id: uuid.UUID
-    name: str = Field(description="姓名 name")
-    community_code: str = Field(description="社区 community")
-    month: str = Field(description="月份 YYYY-MM")
-    run_id: uuid.UUID = Field(description="工资核算批次 the approved or paid run")
-    run_status: str = Field(description="批次状态 approved or paid")
-    wage: Decimal = Field(description="月工资 base wage + certificate allowance of the month (C5, C8)")
-    contribution_base: Decimal = Field(description="缴费基数 the wage within the year's floor and cap (C9)")
-    shortfalls: list[ContributionShortfall] = Field(description="不足 contributions missing or below what is due")
-    rule: str = Field(description="政策规则 C9")
-
-
-class ContributionReportOut(BaseModel):
-    region_code: str
-    month: str = Field(description="月份 YYYY-MM")
-    rule: str = Field(description="政策规则 C9: social insurance and housing fund paid in full for every worker")
-    payslips_checked: int = Field(description="核查工资条数 payslips of approved and paid runs in the region")
-    findings: list[ContributionFindingOut] = Field(description="问题 worker-months not paid in full")
 
 
 @router.get(
