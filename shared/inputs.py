@@ -104,11 +104,18 @@ def _refusal(pointer: str) -> UnprocessableContent:
     )
 
 
+def _may_hold_nul(content_type: str) -> bool:
+    """A JSON or form body is read whole to look for a NUL (one without a content type too: FastAPI reads it
+    as JSON); any other (a spreadsheet upload, multipart) streams on untouched, to the route or the proxy."""
+    return not content_type or "json" in content_type or "form-urlencoded" in content_type
+
+
 class NulCharacterMiddleware:
     """Refuses U+0000 in the path, the query and JSON or form bodies with a 422 naming the field.
 
     Pure ASGI, inside the request-id middleware. A body is read only when it may hold a NUL: JSON can
-    carry one only as the escape ``\\u0000``, a form only as ``%00``.
+    carry one only as the escape ``\\u0000``, a form only as ``%00``; other bodies are not read here (an
+    upload streams on).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -120,9 +127,10 @@ class NulCharacterMiddleware:
             return
         request = Request(scope, receive)
         pointer = self._in_url(scope)
-        if pointer is None and scope["method"] in {"POST", "PUT", "PATCH", "DELETE"}:
+        content_type = request.headers.get("content-type", "")
+        if pointer is None and scope["method"] in {"POST", "PUT", "PATCH", "DELETE"} and _may_hold_nul(content_type):
             body = await request.body()
-            pointer = self._in_body(body, request.headers.get("content-type", ""))
+            pointer = self._in_body(body, content_type)
 
             sent = False
 
@@ -154,7 +162,7 @@ class NulCharacterMiddleware:
 
     @staticmethod
     def _in_body(body: bytes, content_type: str) -> str | None:
-        if "json" in content_type:
+        if not content_type or "json" in content_type:
             if b"\\u0000" not in body.lower():
                 return None
             try:
