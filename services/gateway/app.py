@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
@@ -25,6 +24,7 @@ from services.gateway.revocation import CurrentTokenVerifier, TokenVersions
 from services.gateway.settings import Settings
 from services.gateway.upstreams import Balancer
 from services.gateway.webhook_feeds import webhook_feeds
+from services.gateway.webhook_network import webhook_client
 from services.gateway.webhook_sender import deliver_forever, sender_config
 from shared.api_docs import install_api_docs
 from shared.background import running
@@ -48,8 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.proxy_read_timeout_seconds,
             aiohttp_trace_configs(app.state.tracer_provider),
         )
-        # Webhooks go to the outside world: their own client, no redirects followed (WH2).
-        app.state.webhook_http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+        # Webhooks go to the outside world: their own client, no redirects followed, addresses checked as it
+        # connects (WH2).
+        app.state.webhook_http = webhook_client(bool(settings.webhook_allow_loopback))
         # The feeds webhooks are made from, and their sender. Not app.state.feeds: a service that is down
         # delays its webhooks but must not make the suite's one entry unready (/readyz).
         app.state.webhook_feeds = webhook_feeds(app)

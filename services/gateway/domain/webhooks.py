@@ -38,6 +38,14 @@ def matches(event_type: str, event_region: str | None, types: Sequence[str], reg
     return event_region is not None and is_region_code(event_region) and contains(region, event_region)
 
 
+def is_local_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """WH2: an address no webhook may reach outside development: loopback, link-local (cloud metadata at
+    169.254.169.254), unspecified, multicast; an IPv4-mapped IPv6 address is judged as its IPv4 one."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_link_local or address.is_unspecified or address.is_multicast
+
+
 def url_problem(url: str, allow_loopback: bool) -> Message | None:
     """WH2: why a subscription may not point at ``url`` (None when it may)."""
     parts = urlsplit(url)
@@ -51,7 +59,7 @@ def url_problem(url: str, allow_loopback: bool) -> Message | None:
     except ValueError:
         local = host == "localhost" or host.endswith(".localhost")
     else:
-        local = address.is_loopback or address.is_link_local or address.is_unspecified or address.is_multicast
+        local = is_local_address(address)
     if local and not allow_loopback:
         return Message(
             "不得指向本机或链路本地地址（仅开发与测试环境允许）",
