@@ -41,20 +41,22 @@ async def test_the_limit_holds_across_gateway_replicas(service_app: ServiceFacto
 
 async def test_limits_trip_with_429_and_reset_through_the_gateway(service_app: ServiceFactory) -> None:
     gateway = await service_app(
-        "gateway", rate_limit_user=3, rate_limit_anonymous=2, rate_limit_client=5, rate_limit_window_seconds=1.0
+        "gateway", rate_limit_user=3, rate_limit_anonymous=2, rate_limit_client=5, rate_limit_window_seconds=3.0
     )
+    # A 3-second window: the four calls below trip the limit unless each took over a second (a loaded machine
+    # made a 1-second window flaky: the allowance refilled between calls).
     # Real accounts: the gateway refuses tokens of accounts it does not know. Signing in is anonymous,
     # so the address's allowance (2) is waited out before the counting starts.
     worker = await make_account(gateway, ("worker", "330302001001"))
-    await asyncio.sleep(1.05)
+    await asyncio.sleep(3.05)
     other_worker = await make_account(gateway, ("worker", "330302001002"))
-    await asyncio.sleep(1.05)
+    await asyncio.sleep(3.05)
     _, client_token = await make_client(gateway, "roster-test", ("service", "330000"))
-    await asyncio.sleep(1.05)
+    await asyncio.sleep(3.05)
     user = bearer(worker.token)
     answers = [await gateway.client.get("/api/v1/auth/me", headers=user) for _ in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
-    assert answers[0].headers["ratelimit-policy"] == '"user";q=3;w=1'
+    assert answers[0].headers["ratelimit-policy"] == '"user";q=3;w=3'
     assert answers[0].headers["ratelimit"].startswith('"user";r=2;')
     refused = answers[3]
     assert refused.headers["content-type"] == "application/problem+json"
