@@ -135,6 +135,7 @@ def mint(signing_keys_dir: Path) -> Mint:
         subject: str | None = None,
         worker_id: str | None = None,
         ttl: int = 300,
+        token_version: int | None = None,
     ) -> str:
         principal = Principal(
             subject=subject or f"user:{uuid.uuid4()}",
@@ -143,7 +144,7 @@ def mint(signing_keys_dir: Path) -> Mint:
             personal_data_regions=pd,
             worker_id=worker_id,
         )
-        return issue_access_token(keys, principal, ttl)
+        return issue_access_token(keys, principal, ttl, token_version=token_version)
 
     return make
 

@@ -108,7 +108,7 @@ def fuzz_account(fuzz_database_url: str, mint: Mint, username: str) -> dict[str,
     personal-data right. The gateway refuses tokens of accounts it does not know (token versions), so the
     account exists; the token is minted with its id (no sign-in, no expiry during a long run)."""
 
-    async def make() -> str:
+    async def make() -> tuple[str, int]:
         conn = await asyncpg.connect(fuzz_database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
         try:
             user_id = await conn.fetchval(
@@ -120,12 +120,18 @@ def fuzz_account(fuzz_database_url: str, mint: Mint, username: str) -> dict[str,
                 "INSERT INTO gateway.grants (user_id, \"right\", region, granted_by) VALUES ($1, $2, $3, 'fuzz')",
                 [(user_id, "province_admin", PROVINCE), (user_id, "personal_data", PROVINCE)],
             )
+            # The grants' trigger moved the account's token version on (migration gateway_0004): the token
+            # carries the version the account has now, or the gateway refuses it as revoked, and the run
+            # would fuzz nothing but the gateway's refusals (401, and 429 for an unverified caller).
+            version = await conn.fetchval("SELECT token_version FROM gateway.users WHERE id = $1", user_id)
         finally:
             await conn.close()
-        return str(user_id)
+        return str(user_id), int(version)
 
-    user_id = asyncio.run(make())
-    token = mint(("province_admin", PROVINCE), pd=(PROVINCE,), subject=f"user:{user_id}", ttl=6 * 3600)
+    user_id, version = asyncio.run(make())
+    token = mint(
+        ("province_admin", PROVINCE), pd=(PROVINCE,), subject=f"user:{user_id}", ttl=6 * 3600, token_version=version
+    )
     return {"Authorization": f"Bearer {token}"}
 
 

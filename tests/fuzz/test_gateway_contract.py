@@ -32,6 +32,17 @@ def test_the_gateway_serves_the_merged_committed_contracts(fuzz_suite: Suite) ->
     assert live == merged_contract()
 
 
+def test_the_fuzzers_tokens_are_accepted(
+    fuzz_suite: Suite, auth: dict[str, str], disposable_auth: dict[str, str]
+) -> None:
+    """The run fuzzes the services, not the gateway's refusals: both accounts' tokens pass the gateway (a token
+    refused as revoked made every case a 401 or, unverified, a 429, and the run still passed)."""
+    for headers in (auth, disposable_auth):
+        me = httpx.get(f"{fuzz_suite.gateway}/api/v1/auth/me", headers=headers)
+        assert me.status_code == 200, me.text
+        assert "province_admin" in {g["right"] for g in me.json()["grants"]}
+
+
 # Operations that end the caller's own sessions: fuzzed with another account's token (see disposable_auth).
 ENDS_OWN_SESSIONS = {"/api/v1/auth/revoke-all"}
 
