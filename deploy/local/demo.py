@@ -49,14 +49,21 @@ def admin_password() -> str:
     return (Path(os.environ.get("SHEGONG_DATA_DIR", ROOT / ".data")) / "admin-password").read_text().strip()
 
 
-def send(client: httpx.Client, method: str, path: str, body: dict[str, object]) -> httpx.Response:
-    """One call; a 429 is waited out as its Retry-After says, an existing record (409) is fine."""
+def send(
+    client: httpx.Client,
+    method: str,
+    path: str,
+    body: dict[str, object] | None = None,
+    params: dict[str, str] | None = None,
+    ok: tuple[int, ...] = (200, 201, 409),
+) -> httpx.Response:
+    """One call; a 429 is waited out as its Retry-After says; by default an existing record (409) is fine."""
     while True:
-        response = client.request(method, path, json=body)
+        response = client.request(method, path, json=body, params=params)
         if response.status_code != 429:
             break
         time.sleep(float(response.headers.get("retry-after", "1")))
-    if response.status_code not in (200, 201, 409):
+    if response.status_code not in ok:
         raise SystemExit(f"{path}: {response.status_code} {response.text}")
     return response
 
@@ -158,9 +165,7 @@ def load(client: httpx.Client, county: str = COUNTY) -> None:
 def recruitment(client: httpx.Client, county: str) -> None:
     """Two recruitment rounds (H1) with reserve candidates (H2, at most 1:1 of hires): the 2025 round's
     reserve expired when the 2026 round was announced; the 2026 round's is the live pool. Made once."""
-    existing = client.get("/roster/recruitment-rounds", params={"county": county})
-    if existing.status_code != 200:
-        raise SystemExit(f"/roster/recruitment-rounds: {existing.status_code} {existing.text}")
+    existing = send(client, "GET", "/roster/recruitment-rounds", params={"county": county}, ok=(200,))
     titles = {r["title"] for r in existing.json()}
     rounds = (
         ("2025-04-01", "recruitment", 4, f"{county} 2025年社区工作者公开招聘", 2),
