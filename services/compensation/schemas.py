@@ -25,7 +25,7 @@ class PayrollRunStatus(LabelledEnum):
 
     draft = auto(), "草稿"
     calculating = auto(), "核算中"
-    calculated = auto(), "已计算"
+    calculated = auto(), "已核算"
     approved = auto(), "已审批"
     paid = auto(), "已发放"
     failed = auto(), "核算失败"

@@ -114,6 +114,14 @@ def test_township_officer_signs_in_and_finds_a_worker(demo: Demo, browser: WebDr
     wait_for(browser, "table.results")
     rows = browser.find_elements(By.CSS_SELECTOR, "table.results tbody tr")
     assert len(rows) == 22  # 海门街道's three communities (demo): nothing of the other township
+    # Codes read in the services' own words (GET /v1/meta/enums): the post filter offers P1's three posts, the
+    # status filter every worker status the roster knows; the results show the same labels.
+    posts = [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#post option")][1:]
+    assert posts == ["正职", "副职", "工作人员"]
+    statuses = [o.get_attribute("value") for o in browser.find_elements(By.CSS_SELECTOR, "#status option")][1:]
+    assert statuses == ["pending", "probation", "active", "on_loan", "left"]
+    shown_posts = {c.text for c in browser.find_elements(By.CSS_SELECTOR, "table.results tbody td")}
+    assert shown_posts & {"正职", "副职", "工作人员"}
     name = browser.find_element(By.ID, "name")
     name.send_keys("社工03")
     browser.find_element(By.ID, "search").click()  # htmx swaps the results in

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from services.gateway.console.i18n import language_of, translator
+from services.gateway.console.labels import CodeLabels
 from services.gateway.console.session import (
     ConsoleUser,
     NotSignedIn,
@@ -58,6 +59,7 @@ def page(
     request: Request, template: str, user: ConsoleUser | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     language = language_of(request)
+    labels: CodeLabels | None = getattr(request.app.state, "code_labels", None)  # console.upstream reads them
     roles = user.principal.roles if user else frozenset()
     nav = [(path, zh, en) for path, zh, en, admits in NAV if roles & admits]
     response = TEMPLATES.TemplateResponse(
@@ -70,6 +72,7 @@ def page(
             "nav": nav,
             "csrf": csrf_token(request),
             "path": request.url.path,
+            "labels": labels.tables if labels else {},
             **context,
         },
         status_code=status_code,
