@@ -14,6 +14,7 @@ from starlette.routing import Route
 from services.gateway.api import ROUTERS
 from services.gateway.client_address import ClientAddresses
 from services.gateway.console import install_console
+from services.gateway.console.labels import CodeLabels
 from services.gateway.keys import SigningKeys
 from services.gateway.models import Base
 from services.gateway.openapi_merge import MergedOpenAPI, document_part
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rate_limit_exempt=EXEMPT_PATHS,
     )
     app.state.upstreams = settings.upstreams()
+    app.state.code_labels = CodeLabels()
     app.state.balancer = Balancer(settings.upstream_cooldown_seconds)
     app.state.signing_keys = keys
     app.state.token_verifier = verifier

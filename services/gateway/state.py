@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from services.gateway.client_address import ClientAddresses
+    from services.gateway.console.labels import CodeLabels
     from services.gateway.keys import SigningKeys
     from services.gateway.passwords import SecretHasher
     from services.gateway.rate_limits import RateLimiter
@@ -29,6 +30,7 @@ class GatewayState(ServiceState, Protocol):
     client_addresses: ClientAddresses
     proxy_session: aiohttp.ClientSession
     rate_limiter: RateLimiter  # the leases of this replica (services.gateway.rate_limits)
+    code_labels: CodeLabels  # the services' labels of their codes, as the console shows them
 
 
 def gateway_state(source: HTTPConnection | Any) -> GatewayState:

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from services.gateway.console.i18n import language_of, translator
-from services.gateway.console.labels import CodeLabels
 from services.gateway.console.session import (
     ConsoleUser,
     NotSignedIn,
@@ -21,6 +20,7 @@ from services.gateway.console.session import (
     set_session_cookies,
 )
 from services.gateway.console.upstream import ApiError
+from services.gateway.state import gateway_state
 from shared.auth import ADMIN_ROLES, REGION_ROLES, Role
 
 REGION = r"^([0-9]{6}([0-9]{6})?)?$"  # a region code as the API takes it (6 digits to county, 12 below), or none
@@ -59,7 +59,6 @@ def page(
     request: Request, template: str, user: ConsoleUser | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     language = language_of(request)
-    labels: CodeLabels | None = getattr(request.app.state, "code_labels", None)  # console.upstream reads them
     roles = user.principal.roles if user else frozenset()
     nav = [(path, zh, en) for path, zh, en, admits in NAV if roles & admits]
     response = TEMPLATES.TemplateResponse(
@@ -72,7 +71,7 @@ def page(
             "nav": nav,
             "csrf": csrf_token(request),
             "path": request.url.path,
-            "labels": labels.tables if labels else {},
+            "labels": gateway_state(request).code_labels.tables,  # read by console.upstream.console_api
             **context,
         },
         status_code=status_code,

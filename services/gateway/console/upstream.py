@@ -10,8 +10,8 @@ import httpx
 from fastapi import Depends, Request
 
 from services.gateway.console.i18n import language_of
-from services.gateway.console.labels import CodeLabels
 from services.gateway.console.session import ConsoleUser, User
+from services.gateway.state import gateway_state
 
 
 @dataclass
@@ -77,16 +77,9 @@ async def console_api(request: Request, user: User) -> ConsoleApi:
     """The signed-in user's client in their language; the user is kept for the error page of a refusal no
     page handles (``render.api_error_page``)."""
     request.state.console_user = user
-    await code_labels(request).read_missing(request.app.state.http, request.app.state.upstreams)
-    return ConsoleApi(request, user, language_of(request))
-
-
-def code_labels(request: Request) -> CodeLabels:
-    """The process's labels of the services' codes (made at the first console page that needs them)."""
-    labels: CodeLabels | None = getattr(request.app.state, "code_labels", None)
-    if labels is None:
-        labels = request.app.state.code_labels = CodeLabels()
-    return labels
+    api = ConsoleApi(request, user, language_of(request))
+    await gateway_state(request).code_labels.read_missing(api)
+    return api
 
 
 Api = Annotated[ConsoleApi, Depends(console_api)]
