@@ -179,7 +179,10 @@ class Payslip(Base):
     basis: Mapped[str | None] = mapped_column(String(200), comment="post, grade and days of the month (C4, C6)")
     base: Mapped[Decimal] = mapped_column(Money, comment="C5 base wage")
     certificate_allowance: Mapped[Decimal] = mapped_column(Money, comment="C8")
-    bonus: Mapped[Decimal] = mapped_column(Money, server_default=text("0"), comment="C5")
+    bonus: Mapped[Decimal] = mapped_column(
+        Money, server_default=text("0"), comment="C5: the sum of the run's bonus payouts for the worker"
+    )
+    bonus_basis: Mapped[str | None] = mapped_column(String(300), comment="C5: which allocations the bonus settles")
     adjustment: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
     pension: Mapped[Decimal] = mapped_column(Money)
     medical: Mapped[Decimal] = mapped_column(Money)
@@ -240,6 +243,28 @@ class BonusAllocation(Base):
         DateTime(timezone=True), comment="when a replacement reversed it; NULL while it is the live one"
     )
     reversed_by: Mapped[str | None] = mapped_column(String(120), comment="who replaced it")
+
+
+class BonusPayout(Base):
+    """What one payroll run pays of a worker's C5 bonus of a township and year: the live allocation's share
+    less what other live runs already pay of it (negative when a replacement lowered a share already paid).
+
+    Rows exist only for live runs, like payslips: they go with the run's lines when it is recalculated,
+    cancelled, reversed or fails, and a later calculation pays what is then due (``bonus_payouts.py``)."""
+
+    __tablename__ = "bonus_payouts"
+    __table_args__ = (Index("bonus_payouts_worker_idx", "worker_id", "township_code", "year"),)
+
+    # No foreign key to payroll_runs, as for payslips: written only by the calculation of an existing run.
+    run_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    township_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    allocation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bonus_allocations.id"), comment="the allocation live when the payout was computed (C5)"
+    )
+    amount: Mapped[Decimal] = mapped_column(Money, comment="C5: the share due less what other live runs pay of it")
+    basis: Mapped[str] = mapped_column(String(200), comment="the year, township, allocation, share and paid before")
 
 
 class RecuperationClaim(ChangeTracked, Base):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -33,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from services.compensation.domain.income_tax import sql_cumulative_tax
 from services.compensation.domain.policy import PayPolicy
-from services.compensation.models import PayrollAdjustment, PayrollRun, Payslip
+from services.compensation.models import BonusPayout, PayrollAdjustment, PayrollRun, Payslip
 from shared.policy_rules import decides
 from shared.regions import scope_prefix
 
@@ -140,6 +141,15 @@ gross AS MATERIALIZED (  -- once per worker: the deductions below read base and 
 # Statuses whose lines and adjustments stand (a failed or cancelled run keeps none).
 LIVE = "('calculating', 'calculated', 'approved', 'paid')"
 
+# The run's C5 bonus payouts per worker (``bonus_payouts.py``): their sum is the payslip's bonus, their
+# bases say which allocations it settles.
+_BONUSES = """bonuses AS (
+    SELECT bp.worker_id, sum(bp.amount) AS amount,
+           left(string_agg(bp.basis, '; ' ORDER BY bp.year, bp.township_code), 300) AS basis
+    FROM compensation.bonus_payouts bp WHERE bp.run_id = CAST(:run_id AS uuid)
+    GROUP BY bp.worker_id
+)"""
+
 # Corrections of one earlier month for the named workers: what the month owes on today's data (a
 # back-dated grade, certificate or leaving date) less what its payslip paid and what live runs already
 # adjust for it. A worker who is owed nothing now (left earlier, back-dated) gets the whole payment back
@@ -209,11 +219,12 @@ adjustments AS (
     FROM compensation.payroll_adjustments a WHERE a.run_id = CAST(:run_id AS uuid)
     GROUP BY a.worker_id
 ),
+{_BONUSES},
 contributions AS (
-    SELECT g.*, coalesce(adj.amount, 0) AS adjustment,
-           g.base + g.allowance + coalesce(adj.amount, 0) AS gross_pay,
+    SELECT g.*, coalesce(adj.amount, 0) AS adjustment, coalesce(b.amount, 0) AS bonus, b.basis AS bonus_basis,
+           g.base + g.allowance + coalesce(b.amount, 0) + coalesce(adj.amount, 0) AS gross_pay,
            least(greatest(g.base + g.allowance, g.base_min), g.base_max) AS cbase
-    FROM gross g LEFT JOIN adjustments adj USING (worker_id)
+    FROM gross g LEFT JOIN adjustments adj USING (worker_id) LEFT JOIN bonuses b USING (worker_id)
 ),
 deductions AS (
     SELECT c.*,
@@ -242,11 +253,11 @@ taxable AS MATERIALIZED (  -- income computed once per worker: the tax table rea
     FROM deductions d CROSS JOIN params LEFT JOIN ytd y USING (worker_id)
 )
 INSERT INTO compensation.payslips (
-    run_id, worker_id, month, basis, base, certificate_allowance, adjustment, pension, medical, unemployment,
-    housing_fund, income_tax, employer_pension, employer_medical, employer_unemployment, employer_injury,
-    employer_housing_fund)
-SELECT CAST(:run_id AS uuid), t.worker_id, params.m_start, t.basis, t.base, t.allowance, t.adjustment,
-       t.d_pension, t.d_medical, t.d_unemployment, t.d_housing_fund,
+    run_id, worker_id, month, basis, base, certificate_allowance, bonus, bonus_basis, adjustment, pension, medical,
+    unemployment, housing_fund, income_tax, employer_pension, employer_medical, employer_unemployment,
+    employer_injury, employer_housing_fund)
+SELECT CAST(:run_id AS uuid), t.worker_id, params.m_start, t.basis, t.base, t.allowance, t.bonus, t.bonus_basis,
+       t.adjustment, t.d_pension, t.d_medical, t.d_unemployment, t.d_housing_fund,
        greatest({sql_cumulative_tax("t.income")} - t.ytd_tax, 0),
        round(t.cbase * t.r_pension, 2), round(t.cbase * t.r_medical, 2), round(t.cbase * t.r_unemployment, 2),
        round(t.cbase * t.r_injury, 2), round(t.cbase * t.r_housing_fund, 2)
@@ -259,17 +270,20 @@ FROM taxable t CROSS JOIN params
 CALCULATE_SQL = text(_calculate_sql(EVERYONE))
 CALCULATE_UNCOVERED_SQL = text(_calculate_sql(NOT_COVERED))
 
-# Workers owed a correction who are not employed in this month (they left): a payslip of the adjustment
-# alone, with no contributions (no wage this month) and the tax it adds to the year's cumulative income.
-ADJUSTMENT_ONLY_SQL = text(
+# Workers owed a correction or a bonus (C5) who are not employed in this month (they left): a payslip of
+# those alone, with no contributions (no wage this month) and the tax they add to the year's cumulative income.
+OWED_ONLY_SQL = text(
     f"""
 WITH params AS (SELECT CAST(:m_start AS date) AS m_start, CAST(:y_start AS date) AS y_start),
+{_BONUSES},
 owed AS (
-    SELECT a.worker_id, sum(a.amount) AS amount FROM compensation.payroll_adjustments a
-    WHERE a.run_id = CAST(:run_id AS uuid)
-      AND NOT EXISTS (SELECT 1 FROM compensation.payslips ps WHERE ps.worker_id = a.worker_id
+    SELECT coalesce(a.worker_id, b.worker_id) AS worker_id, coalesce(a.amount, 0) AS adjustment,
+           coalesce(b.amount, 0) AS bonus, b.basis AS bonus_basis
+    FROM (SELECT a.worker_id, sum(a.amount) AS amount FROM compensation.payroll_adjustments a
+          WHERE a.run_id = CAST(:run_id AS uuid) GROUP BY a.worker_id) a
+    FULL JOIN bonuses b ON b.worker_id = a.worker_id
+    WHERE NOT EXISTS (SELECT 1 FROM compensation.payslips ps WHERE ps.worker_id = coalesce(a.worker_id, b.worker_id)
                       AND ps.month = (SELECT m_start FROM params))
-    GROUP BY a.worker_id
 ),
 ytd AS (
     SELECT ps.worker_id,
@@ -282,15 +296,20 @@ ytd AS (
     GROUP BY ps.worker_id
 ),
 taxable AS (
-    SELECT o.worker_id, o.amount, coalesce(y.tax, 0) AS ytd_tax,
-           coalesce(y.net_income, 0) + o.amount - CAST(:standard_deduction AS numeric) * coalesce(y.months, 0) AS income
+    SELECT o.*, coalesce(y.tax, 0) AS ytd_tax,
+           coalesce(y.net_income, 0) + o.adjustment + o.bonus
+             - CAST(:standard_deduction AS numeric) * coalesce(y.months, 0) AS income
     FROM owed o LEFT JOIN ytd y USING (worker_id)
 )
 INSERT INTO compensation.payslips (
-    run_id, worker_id, month, basis, base, certificate_allowance, adjustment, pension, medical, unemployment,
-    housing_fund, income_tax, employer_pension, employer_medical, employer_unemployment, employer_injury,
-    employer_housing_fund)
-SELECT CAST(:run_id AS uuid), t.worker_id, params.m_start, '补发/扣回 correction only', 0, 0, t.amount, 0, 0, 0, 0,
+    run_id, worker_id, month, basis, base, certificate_allowance, bonus, bonus_basis, adjustment, pension, medical,
+    unemployment, housing_fund, income_tax, employer_pension, employer_medical, employer_unemployment,
+    employer_injury, employer_housing_fund)
+SELECT CAST(:run_id AS uuid), t.worker_id, params.m_start,
+       CASE WHEN t.bonus = 0 THEN '补发/扣回 correction only'
+            WHEN t.adjustment = 0 THEN '绩效奖金 bonus only (C5)'
+            ELSE '补发/扣回与绩效奖金 correction and bonus only (C5)' END,
+       0, 0, t.bonus, t.bonus_basis, t.adjustment, 0, 0, 0, 0,
        greatest({sql_cumulative_tax("t.income")} - t.ytd_tax, 0), 0, 0, 0, 0, 0
 FROM taxable t CROSS JOIN params
 """
@@ -367,12 +386,12 @@ async def calculate_lines(
     await session.execute(_calculate_statement(uncovered), sql_parameters(run, policies))
 
 
-async def adjustment_only_lines(session: AsyncSession, run: PayrollRun, policies: dict[str, PayPolicy]) -> None:
-    """Payslips of the correction alone for workers owed one who are not employed this month (they left)."""
+async def owed_only_lines(session: AsyncSession, run: PayrollRun, policies: dict[str, PayPolicy]) -> None:
+    """Payslips of the correction or bonus alone for workers owed one who are not employed this month (left)."""
     m_start, _, _ = month_bounds(run.month)
     deduction = next(iter(policies.values())).monthly_standard_deduction if policies else Decimal(5000)
     await session.execute(
-        ADJUSTMENT_ONLY_SQL,
+        OWED_ONLY_SQL,
         {
             "run_id": str(run.id),
             "m_start": m_start,
@@ -382,9 +401,17 @@ async def adjustment_only_lines(session: AsyncSession, run: PayrollRun, policies
     )
 
 
+# A run's lines: what a recalculation, a cancellation, a reversal or a failure removes (live runs only have any).
+LINE_TABLES = (Payslip, PayrollAdjustment, BonusPayout)
+
+
+async def delete_lines(db: AsyncSession | AsyncConnection, run_ids: list[uuid.UUID]) -> None:
+    for table in LINE_TABLES:
+        await db.execute(delete(table).where(table.run_id.in_(run_ids)))
+
+
 async def clear_lines(session: AsyncSession, run: PayrollRun) -> None:
-    await session.execute(delete(Payslip).where(Payslip.run_id == run.id))
-    await session.execute(delete(PayrollAdjustment).where(PayrollAdjustment.run_id == run.id))
+    await delete_lines(session, [run.id])
 
 
 CORRECTION_MONTHS = 24  # how far back a back-dated change is corrected

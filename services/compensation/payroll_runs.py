@@ -36,24 +36,27 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from services.compensation.models import PayrollAdjustment, PayrollRun, Payslip, events
+from services.compensation import bonus_payouts
+from services.compensation.models import PayrollRun, events
 from services.compensation.payroll import (
-    adjustment_only_lines,
     balanced_partitions,
     calculate_in_partitions,
     calculate_lines,
     clear_lines,
     compute_adjustments,
+    delete_lines,
     missing_scale_cells,
+    owed_only_lines,
     update_totals,
     workers_per_county,
 )
 from services.compensation.payroll_metrics import observe_calculation
 from services.compensation.policies import policies_for, policy_for
+from services.compensation.schemas import LIVE_RUNS
 from services.compensation.schemas import PayrollRunStatus as RunStatus
 from services.compensation.settings import Settings
 from shared.auth import Principal
@@ -68,8 +71,6 @@ from shared.writes import inserted
 _log = logging.getLogger("shegong.payroll")
 
 
-# A run whose lines stand: they hold their workers' months.
-LIVE = (RunStatus.calculating, RunStatus.calculated, RunStatus.approved, RunStatus.paid)
 # Not approved: a run that may be calculated again or cancelled.
 NOT_APPROVED = (RunStatus.draft, RunStatus.calculated, RunStatus.failed)
 
@@ -120,7 +121,7 @@ async def other_runs(session: AsyncSession, run: PayrollRun) -> list[PayrollRun]
         .where(
             PayrollRun.month == run.month,
             PayrollRun.id != run.id,
-            PayrollRun.status.in_([*LIVE, RunStatus.draft]),
+            PayrollRun.status.in_([*LIVE_RUNS, RunStatus.draft]),
         )
         .order_by(PayrollRun.region_code, PayrollRun.id)
     )
@@ -130,7 +131,7 @@ async def other_runs(session: AsyncSession, run: PayrollRun) -> list[PayrollRun]
 async def holders(session: AsyncSession, run: PayrollRun, others: list[PayrollRun]) -> list[Holder]:
     """Runs whose payslips hold workers of this run's scope this month; and unfinished runs (draft,
     calculating) whose region overlaps this run's, which will hold them once calculated."""
-    live = [o for o in others if o.status in LIVE]
+    live = [o for o in others if o.status in LIVE_RUNS]
     counts: dict[uuid.UUID, int] = {}
     if live:
         rows = await session.execute(
@@ -224,6 +225,7 @@ async def calculate(
     )
     try:
         await compute_adjustments(session, run, counties, load_policy)
+        await bonus_payouts.compute_payouts(session, run)
         if not large:
             await calculate_lines(session, run, policies, uncovered=uncovered)
             return await _finish(session, run, policies, partitioned=False)
@@ -233,7 +235,8 @@ async def calculate(
 
 
 async def _finish(session: AsyncSession, run: PayrollRun, policies: dict[str, Any], *, partitioned: bool) -> PayrollRun:
-    await adjustment_only_lines(session, run, policies)
+    await owed_only_lines(session, run, policies)
+    await bonus_payouts.drop_unslipped(session, run)
     await update_totals(session, run)
     observe_calculation(run, partitioned=partitioned)
     run.status = RunStatus.calculated
@@ -347,8 +350,7 @@ async def fail_run(engine: AsyncEngine, run_id: uuid.UUID, reason: str) -> None:
             .where(PayrollRun.id == run_id, PayrollRun.status == RunStatus.calculating)
             .values(status=RunStatus.failed, failure=reason, lease_until=None, version=PayrollRun.version + 1)
         )
-        await conn.execute(delete(Payslip).where(Payslip.run_id == run_id))
-        await conn.execute(delete(PayrollAdjustment).where(PayrollAdjustment.run_id == run_id))
+        await delete_lines(conn, [run_id])
 
 
 async def reap_expired_runs(engine: AsyncEngine) -> list[uuid.UUID]:
@@ -366,8 +368,7 @@ RETURNING id"""
         )
         ids = [uuid.UUID(str(r[0])) for r in rows.all()]
         if ids:
-            await conn.execute(delete(Payslip).where(Payslip.run_id.in_(ids)))
-            await conn.execute(delete(PayrollAdjustment).where(PayrollAdjustment.run_id.in_(ids)))
+            await delete_lines(conn, ids)
             _log.warning("payroll runs failed after their lease expired", extra={"runs": [str(i) for i in ids]})
     return ids
 

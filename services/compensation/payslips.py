@@ -29,7 +29,7 @@ def payslip(run: PayrollRun, worker: WorkerProjection, row: Payslip) -> PayslipO
     for kind in EARNINGS[1:]:
         amount: Decimal = getattr(row, kind)
         if amount:
-            lines.append(LineOut(kind=kind, amount=amount, basis=None))
+            lines.append(LineOut(kind=kind, amount=amount, basis=row.bonus_basis if kind == "bonus" else None))
     for kind in WORKER_DEDUCTIONS:
         amount = getattr(row, kind)
         if amount:

@@ -33,6 +33,15 @@ class PayrollRunStatus(LabelledEnum):
     reversed = auto(), "已冲销"
 
 
+# A run whose lines (payslips, corrections, bonus payouts) stand: they hold their workers' months.
+LIVE_RUNS = (
+    PayrollRunStatus.calculating,
+    PayrollRunStatus.calculated,
+    PayrollRunStatus.approved,
+    PayrollRunStatus.paid,
+)
+
+
 class PolicyPreset(LabelledEnum):
     """政策模板 policy profile preset (C2 Wenzhou, C3 Taizhou)."""
 
@@ -245,6 +254,19 @@ class BonusOut(BaseModel):
     replaced_by: uuid.UUID | None = Field(description="已被更正为 the allocation that replaced this one")
     reversed_at: datetime | None = Field(description="冲销时间 when the replacement reversed this one")
     reversed_by: str | None = Field(description="冲销人 who replaced it")
+
+
+class BonusPayoutOut(BaseModel):
+    """What one live payroll run pays of a worker's bonus of a township and year (C5): the live allocation's
+    share less what other live runs pay of it; negative when a replacement lowered a share already paid."""
+
+    worker_id: uuid.UUID
+    allocation_id: uuid.UUID = Field(description="分配 the allocation live when the payout was computed")
+    run_id: uuid.UUID = Field(description="工资核算批次 the payroll run that pays it")
+    month: str = Field(description="发放月份 the run's month, YYYY-MM")
+    run_status: PayrollRunStatus = Field(description="批次状态 calculating, calculated, approved or paid")
+    amount: Decimal = Field(description="金额 paid in this run (negative: taken back), " + MONEY)
+    basis: str = Field(description="依据 the year, township, allocation, the share and what was paid before")
 
 
 class PayPolicyOut(BaseModel):

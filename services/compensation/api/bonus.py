@@ -8,9 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from services.compensation import bonus
+from services.compensation import bonus, bonus_payouts
 from services.compensation.bonus import allocate, allocation_out, replace
-from services.compensation.schemas import BonusIn, BonusOut, BonusReplaceIn
+from services.compensation.schemas import BonusIn, BonusOut, BonusPayoutOut, BonusReplaceIn
 from shared.db import SessionDep
 from shared.dependencies import Reader, Writer, region_in_scope
 from shared.inputs import year_query
@@ -78,3 +78,21 @@ async def bonus_ledger(
     year: Annotated[int, year_query("年度 year assessed")],
 ) -> list[BonusOut]:
     return [allocation_out(r) for r in await bonus.ledger(session, township_code, year)]
+
+
+@list_route(
+    router,
+    "/bonus-allocations/{allocation_id}/payouts",
+    BonusPayoutOut,
+    "bonus-payouts",
+    summary="奖金发放明细 what payroll runs pay of the allocation's township and year, per worker and run (C5)",
+    description=(
+        "每人每年只发一次 (C5): a run pays each worker the live allocation's share less what other live runs "
+        "already pay of it, so a replacement pays (or takes back) only the difference. Lists the payouts in "
+        "live runs (calculating, calculated, approved, paid) of the allocation's township and year, earlier "
+        "allocations' included; those of a cancelled or reversed run are gone and the next run pays them."
+    ),
+)
+async def bonus_payouts_of(allocation_id: AllocationId, principal: Reader, session: SessionDep) -> list[BonusPayoutOut]:
+    allocation = await bonus.visible_allocation(session, principal, allocation_id)
+    return await bonus_payouts.of_allocation(session, allocation)
