@@ -90,7 +90,9 @@ async def budget(session: AsyncSession, county: str, year: int) -> BudgetOut:
 
 async def pay_compliance(session: AsyncSession, region: str, year: int) -> PayComplianceOut:
     """Average annual pay per post (the post held mid-year) and overall, from approved payslips, against
-    the C2 target or the C3 floors."""
+    the C2 target or the C3 floors. Pay is what was paid in the year (C1: without the employer's parts),
+    the C5 bonus included; a worker-month is a payslip with a wage (one of the bonus or a correction alone,
+    paid to a worker who has left, adds its money but no month)."""
     gross = Payslip.base + Payslip.certificate_allowance + Payslip.bonus + Payslip.adjustment
     mid_year = date(year, 7, 1)
     current_post = (
@@ -102,7 +104,7 @@ async def pay_compliance(session: AsyncSession, region: str, year: int) -> PayCo
     )
     rows = (
         await session.execute(
-            select(current_post.label("post"), func.sum(gross), func.count())
+            select(current_post.label("post"), func.sum(gross), func.count().filter(Payslip.base != 0))
             .join(PayrollRun, PayrollRun.id == Payslip.run_id)
             .join(WorkerProjection, WorkerProjection.worker_id == Payslip.worker_id)
             .where(
@@ -117,6 +119,7 @@ async def pay_compliance(session: AsyncSession, region: str, year: int) -> PayCo
     posts = {
         post: PostPay(average_annual_pay=annualised(Decimal(pay), months), worker_months=months)
         for post, pay, months in rows
+        if months  # a post held only by leavers paid a bonus or a correction alone has no average
     }
     total_months = sum(months for _, _, months in rows)
     overall = annualised(sum((Decimal(pay) for _, pay, _ in rows), Decimal(0)), total_months)

@@ -63,5 +63,52 @@ async def test_c2_actual_average_pay_against_the_target(compensation: Compensati
             "/v1/reports/pay-compliance", headers=compensation.county, params={"region": "330302", "year": 2026}
         )
     ).json()
-    assert report["average_annual_pay"] == "60900.00"  # 5,075 × 12; the 30 % bonus is not paid yet
+    assert report["average_annual_pay"] == "60900.00"  # 5,075 × 12; no bonus allocated
     assert report["findings"] == [{"rule": "C2", "post": "all", "expected": "96000.00", "actual": "60900.00"}]
+
+
+async def test_c1_c5_pay_counts_the_bonus_paid_and_a_bonus_only_payslip_adds_no_worker_month(
+    compensation: Compensation,
+) -> None:
+    """C1 average annual pay is what the year paid, the C5 bonus included; a leaver's payslip of the bonus alone
+    adds money but no worker-month."""
+    await compensation.client.put(
+        "/v1/reference-statistics/330302/2025/urban_disposable_income",
+        headers=compensation.county,
+        json={"value": "80000.00", "source": "统计公报"},
+    )
+    stays = await compensation.worker("staff", 3, start="2025-01-05")
+    left = await compensation.worker("staff", 3, start="2025-01-05", left="2025-12-31")
+    await compensation.feed(
+        *(
+            {"type": "assessment.finalized", "data": {"worker_id": w, "year": 2025, "grade": "competent"}}
+            for w in (stays, left)
+        )
+    )
+    coefficients = {"excellent": "1.2", "competent": "1.0", "basically_competent": "0.8", "incompetent": "0"}
+    profile = await compensation.client.put(
+        "/v1/policy-profiles/330302/2025",
+        headers=compensation.county,
+        json={
+            "preset": None,
+            "parameters": {"bonus_coefficients": coefficients},
+            "sources": {"bonus_coefficients": "鹿城区绩效奖金分配办法"},
+        },
+    )
+    assert profile.status_code == 200, profile.text
+    allocated = await compensation.client.post(
+        "/v1/bonus-allocations",
+        headers=compensation.township,
+        json={"township_code": "330302001000", "year": 2025, "pool": "2000.00"},
+    )
+    assert [s["share"] for s in allocated.json()["shares"]] == ["1000.00", "1000.00"]  # equal grades and months
+    for month in ("2026-01", "2026-02"):
+        run = await compensation.run(month)
+        await compensation.client.post(f"/v1/payroll-runs/{run['id']}/approve", headers=compensation.township)
+    report = (
+        await compensation.client.get(
+            "/v1/reports/pay-compliance", headers=compensation.county, params={"region": "330302", "year": 2026}
+        )
+    ).json()
+    # 5,075 × 2 months of base + 1,000 + 1,000 of bonus over 2 worker-months (not 3), annualised × 12
+    assert report["average_annual_pay"] == "72900.00"
