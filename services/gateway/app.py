@@ -26,7 +26,9 @@ from services.gateway.settings import Settings
 from services.gateway.upstreams import Balancer
 from services.gateway.webhook_feeds import webhook_feeds
 from services.gateway.webhook_network import webhook_client
+from services.gateway.webhook_secrets import SecretBox
 from services.gateway.webhook_sender import deliver_forever, sender_config
+from services.gateway.webhooks import reseal_secrets
 from shared.api_docs import install_api_docs
 from shared.background import running
 from shared.service_app import create_service_app
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The feeds webhooks are made from, and their sender. Not app.state.feeds: a service that is down
         # delays its webhooks but must not make the suite's one entry unready (/readyz).
         app.state.webhook_feeds = webhook_feeds(app)
+        # Secrets stored before sealing, or sealed with a key no longer first: sealed with the first key now.
+        await reseal_secrets(app.state.sessionmaker, app.state.webhook_secrets)
         loops = []
         if settings.feeds_enabled:
             loops = [feed.run(settings.feed_poll_seconds) for feed in app.state.webhook_feeds]
@@ -123,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.upstreams = settings.upstreams()
     app.state.code_labels = CodeLabels()
+    app.state.webhook_secrets = SecretBox(settings.webhook_secret_keys.get_secret_value())
     app.state.balancer = Balancer(settings.upstream_cooldown_seconds)
     app.state.signing_keys = keys
     app.state.token_verifier = verifier

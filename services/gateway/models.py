@@ -180,9 +180,10 @@ class WebhookSubscription(Base):
     event_types: Mapped[list[str]] = mapped_column(ARRAY(String(100)))
     region_code: Mapped[str] = mapped_column(String(12), comment="only events inside this region are delivered")
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
-    secret: Mapped[str] = mapped_column(String(100), comment="whsec_<base64>: signs every delivery")
+    # Sealed at rest (services/gateway/webhook_secrets.py): "fernet:<token>" of the whsec_<base64> secret.
+    secret: Mapped[str] = mapped_column(String(300), comment="whsec_<base64>, sealed: signs every delivery")
     previous_secret: Mapped[str | None] = mapped_column(
-        String(100), comment="the secret before the last rotation: also signs until previous_secret_until"
+        String(300), comment="the secret before the last rotation, sealed: also signs until previous_secret_until"
     )
     previous_secret_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[Timestamp]

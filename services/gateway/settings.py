@@ -4,10 +4,11 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from services.gateway.upstreams import replicas
+from services.gateway.webhook_secrets import DEVELOPMENT_WEBHOOK_KEY, SecretBox
 from shared.settings import ServiceSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -114,6 +115,11 @@ class Settings(ServiceSettings):
         le=7 * 24 * 3600,
         description="after a secret rotation the previous secret signs too, this long (WH3)",
     )
+    webhook_secret_keys: SecretStr = Field(
+        SecretStr(DEVELOPMENT_WEBHOOK_KEY),
+        description="Fernet keys that seal subscribers' secrets at rest, comma-separated: the first seals, each "
+        "opens (rotation: put a new one first, restart, then drop the old); required in production",
+    )
     webhook_retry_seconds: Annotated[list[float], NoDecode] = Field(
         default_factory=lambda: [5.0 * 2**attempt for attempt in range(14)],
         description="base wait after each failed try, comma-separated; a delivery is parked when they are spent "
@@ -150,6 +156,10 @@ class Settings(ServiceSettings):
             self.signing_keys_dir = REPO_ROOT / ".data" / "keys"
         if self.webhook_allow_loopback is None:
             self.webhook_allow_loopback = self.environment != "production"
+        keys = self.webhook_secret_keys.get_secret_value()
+        if self.environment == "production" and DEVELOPMENT_WEBHOOK_KEY in keys:
+            raise ValueError("SHEGONG_GATEWAY_WEBHOOK_SECRET_KEYS must be set in production (not the development key)")
+        SecretBox(keys)  # a malformed key stops the start, naming the setting
         return self
 
     def upstreams(self) -> dict[str, str]:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from services.gateway.rate_limits import RateLimiter
     from services.gateway.settings import Settings
     from services.gateway.upstreams import Balancer
+    from services.gateway.webhook_secrets import SecretBox
 
 
 class GatewayState(ServiceState, Protocol):
@@ -31,6 +32,7 @@ class GatewayState(ServiceState, Protocol):
     proxy_session: aiohttp.ClientSession
     rate_limiter: RateLimiter  # the leases of this replica (services.gateway.rate_limits)
     code_labels: CodeLabels  # the services' labels of their codes, as the console shows them
+    webhook_secrets: SecretBox  # seals subscribers' secrets at rest (services.gateway.webhook_secrets)
 
 
 def gateway_state(source: HTTPConnection | Any) -> GatewayState:

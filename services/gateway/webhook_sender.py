@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway.domain.webhooks import retry_delay, signature
 from services.gateway.models import WebhookDelivery, WebhookSubscription
+from services.gateway.webhook_secrets import InvalidToken, SecretBox
 
 _log = logging.getLogger("shegong.webhooks")
 _jitter = random.SystemRandom()
@@ -48,6 +49,7 @@ class SenderConfig:
     batch_size: int
     lease: timedelta
     timeout_seconds: float
+    secrets: SecretBox  # opens the subscriptions' sealed secrets
 
 
 def sender_config(settings: Any) -> SenderConfig:
@@ -57,6 +59,7 @@ def sender_config(settings: Any) -> SenderConfig:
         batch_size=settings.webhook_batch_size,
         lease=timedelta(seconds=settings.webhook_lease_seconds),
         timeout_seconds=settings.webhook_timeout_seconds,
+        secrets=SecretBox(settings.webhook_secret_keys.get_secret_value()),
     )
 
 
@@ -85,11 +88,18 @@ async def claim_due(maker: async_sessionmaker[AsyncSession], config: SenderConfi
         ).all()
         claimed = []
         for delivery, subscription in rows:
-            keys = [subscription.secret]
+            delivery.next_attempt_at = now + config.lease
+            stored = [subscription.secret]
             until = subscription.previous_secret_until
             if subscription.previous_secret and until is not None and until > now:
-                keys.append(subscription.previous_secret)  # WH3: both sign during the overlap
-            delivery.next_attempt_at = now + config.lease
+                stored.append(subscription.previous_secret)  # WH3: both sign during the overlap
+            try:
+                keys = [config.secrets.open(s) for s in stored]
+            except InvalidToken:  # a key dropped too early: the delivery waits a lease, it is not lost
+                _log.error(
+                    "a webhook secret opens with no configured key", extra={"subscription": str(subscription.id)}
+                )
+                continue
             claimed.append(
                 Claimed(
                     delivery.id,

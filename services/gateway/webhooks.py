@@ -9,23 +9,28 @@ creation and on rotation; after a rotation the previous secret also signs for th
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway.domain.webhooks import RULE_OWNER_SCOPE, RULE_URL, new_secret, url_problem
 from services.gateway.models import ApiClient, WebhookDelivery, WebhookSubscription
 from services.gateway.schemas import DeliveryOut, SubscriptionCreate, SubscriptionOut, SubscriptionPatch
+from services.gateway.webhook_secrets import InvalidToken, SecretBox
 from shared.auth import Principal
 from shared.i18n import Message
 from shared.pagination import Page, PageAt, decode_cursor, encode_cursor, fetch_page
 from shared.problems import FieldError, Forbidden, NotFound, UnprocessableContent
 from shared.read_models import from_row
 from shared.scoping import READ_ROLES, sees_region
+
+_log = logging.getLogger("shegong.webhooks")
 
 NO_SUCH_SUBSCRIPTION = Message("订阅不存在", "No such subscription")
 NO_SUCH_DELIVERY = Message("投递记录不存在", "No such delivery")
@@ -37,6 +42,7 @@ class WebhookPolicy:
 
     allow_loopback: bool
     secret_overlap: timedelta
+    secrets: SecretBox  # seals the secrets at rest (services.gateway.webhook_secrets)
 
 
 def _invalid(field: str, message: Message, rule: str) -> UnprocessableContent:
@@ -103,7 +109,7 @@ async def create_subscription(
         url=body.url,
         event_types=sorted(set(body.event_types)),
         region_code=body.region_code,
-        secret=secret,
+        secret=policy.secrets.seal(secret),
     )
     session.add(row)
     await session.flush()
@@ -175,7 +181,7 @@ async def rotate_secret(
     """WH3: a new secret signs from now on; the one it replaces also signs until the overlap ends."""
     row = await own_subscription(session, principal, subscription_id, lock=True)
     secret = new_secret(secrets.token_bytes(32))
-    row.previous_secret, row.secret = row.secret, secret
+    row.previous_secret, row.secret = row.secret, policy.secrets.seal(secret)
     row.previous_secret_until = datetime.now(UTC) + policy.secret_overlap
     row.updated_at = func.now()
     row.version += 1
@@ -219,3 +225,31 @@ async def redeliver(session: AsyncSession, principal: Principal, delivery_id: in
     await session.flush()
     await session.refresh(row)
     return row
+
+
+async def reseal_secrets(maker: async_sessionmaker[AsyncSession], box: SecretBox) -> int:
+    """Seal with the first key every stored secret that is not (stored before sealing, or under an older key),
+    at start-up; how many were. A secret no configured key opens is left as it is and logged (its deliveries
+    wait: put the key back, or rotate the subscription's secret). A database that does not answer is not a
+    reason to refuse to start: the next start seals them, and meanwhile they open as they are."""
+    changed = 0
+    try:
+        async with maker() as session:
+            rows = (await session.scalars(select(WebhookSubscription).with_for_update())).all()
+            for row in rows:
+                for column in ("secret", "previous_secret"):
+                    stored = getattr(row, column)
+                    if stored is None:
+                        continue
+                    try:
+                        sealed = box.resealed(stored)
+                    except InvalidToken:
+                        _log.error("a webhook secret opens with no key", extra={"subscription": str(row.id)})
+                        continue
+                    if sealed is not None:
+                        setattr(row, column, sealed)
+                        changed += 1
+            await session.commit()
+    except (DBAPIError, OSError):
+        _log.exception("could not reseal the webhook secrets")
+    return changed

@@ -18,7 +18,7 @@ from services.gateway.schemas import (
     SubscriptionPatch,
     SubscriptionWithSecret,
 )
-from services.gateway.settings import Settings
+from services.gateway.state import gateway_state
 from shared.db import SessionDep
 from shared.dependencies import Reader
 from shared.list_answers import paged_route
@@ -31,10 +31,11 @@ DeliveryId = Annotated[int, Path(description="投递编号 delivery id")]
 
 
 def _policy(request: Request) -> webhooks.WebhookPolicy:
-    settings: Settings = request.app.state.settings
+    state = gateway_state(request)
     return webhooks.WebhookPolicy(
-        allow_loopback=bool(settings.webhook_allow_loopback),
-        secret_overlap=timedelta(seconds=settings.webhook_secret_overlap_seconds),
+        allow_loopback=bool(state.settings.webhook_allow_loopback),
+        secret_overlap=timedelta(seconds=state.settings.webhook_secret_overlap_seconds),
+        secrets=state.webhook_secrets,
     )
 
 
