@@ -253,15 +253,16 @@ class BonusPayout(Base):
     cancelled, reversed or fails, and a later calculation pays what is then due (``bonus_payouts.py``)."""
 
     __tablename__ = "bonus_payouts"
-    __table_args__ = (Index("bonus_payouts_worker_idx", "worker_id", "township_code", "year"),)
 
-    # No foreign key to payroll_runs, as for payslips: written only by the calculation of an existing run.
+    # No foreign keys, as for payslips (a per-row trigger costs a quarter of the bonus's part of a province's
+    # run): written only by the calculation of an existing run, from the live allocations it has locked; runs
+    # and allocations are never deleted.
     run_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     worker_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     township_code: Mapped[str] = mapped_column(String(12), primary_key=True)
     year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     allocation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("bonus_allocations.id"), comment="the allocation live when the payout was computed (C5)"
+        UUID, comment="the allocation live when the payout was computed (C5)"
     )
     amount: Mapped[Decimal] = mapped_column(Money, comment="C5: the share due less what other live runs pay of it")
     basis: Mapped[str] = mapped_column(String(200), comment="the year, township, allocation, share and paid before")

@@ -228,15 +228,18 @@ async def calculate(
         await bonus_payouts.compute_payouts(session, run)
         if not large:
             await calculate_lines(session, run, policies, uncovered=uncovered)
-            return await _finish(session, run, policies, partitioned=False)
+            return await _finish(session, run, policies, partitioned=False, uncovered=uncovered)
     except IntegrityError as exc:
         raise await _raced(session, run) from exc
     return await _calculate_large(session, engine, settings, run, policies, sizes, uncovered=uncovered)
 
 
-async def _finish(session: AsyncSession, run: PayrollRun, policies: dict[str, Any], *, partitioned: bool) -> PayrollRun:
+async def _finish(
+    session: AsyncSession, run: PayrollRun, policies: dict[str, Any], *, partitioned: bool, uncovered: bool
+) -> PayrollRun:
     await owed_only_lines(session, run, policies)
-    await bonus_payouts.drop_unslipped(session, run)
+    if uncovered:  # only then can another run have taken a month this run computed a bonus payout for
+        await bonus_payouts.drop_unslipped(session, run)
     await update_totals(session, run)
     observe_calculation(run, partitioned=partitioned)
     run.status = RunStatus.calculated
@@ -309,7 +312,7 @@ async def _calculate_large(
                 "The calculation outlived its lease and was failed: calculate again",
             )
         )
-    return await _finish(session, locked, policies, partitioned=True)
+    return await _finish(session, locked, policies, partitioned=True, uncovered=uncovered)
 
 
 def _first_cause(exc: BaseException) -> BaseException:

@@ -43,13 +43,9 @@ def upgrade() -> None:
             nullable=False,
             comment="the year, township, allocation, share and paid before",
         ),
-        sa.ForeignKeyConstraint(
-            ["allocation_id"], [f"{S}.bonus_allocations.id"], name=op.f("bonus_payouts_allocation_id_fkey")
-        ),
         sa.PrimaryKeyConstraint("run_id", "worker_id", "township_code", "year", name=op.f("bonus_payouts_pkey")),
         schema=S,
     )
-    op.create_index("bonus_payouts_worker_idx", "bonus_payouts", ["worker_id", "township_code", "year"], schema=S)
     op.add_column(
         "payslips",
         sa.Column("bonus_basis", sa.String(300), comment="C5: which allocations the bonus settles"),
@@ -79,5 +75,4 @@ def downgrade() -> None:
         schema=S,
     )
     op.drop_column("payslips", "bonus_basis", schema=S)
-    op.drop_index("bonus_payouts_worker_idx", table_name="bonus_payouts", schema=S)
     op.drop_table("bonus_payouts", schema=S)
