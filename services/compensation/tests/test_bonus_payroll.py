@@ -370,3 +370,25 @@ async def test_c5_an_allocations_payouts_list_every_live_payout_by_month_and_wor
     elsewhere = compensation.as_(("township_officer", OTHER_TOWNSHIP))
     hidden = await compensation.client.get(f"{URL}/{second['id']}/payouts", headers=elsewhere)
     assert hidden.status_code == 404  # the allocation's visibility (another township's officer)
+
+
+async def test_c5_cancelling_a_run_that_took_money_back_leaves_the_next_run_to_take_it_back(
+    compensation: Compensation,
+) -> None:
+    (worker,), first = await allocated(compensation, "competent")  # alone: the whole pool
+    january = await compensation.run("2026-01")
+    await step(compensation, january, "approve")
+    await step(compensation, january, "pay")  # 30,000.00 paid out
+    second = await replaced(compensation, first, "24000.00")
+    february = await compensation.run("2026-02")
+    assert lines(await compensation.payslip(february["id"], worker))["bonus"] == "-6000.00"  # not approved
+    third = await replaced(compensation, second, "36000.00")
+    march = await compensation.run("2026-03")  # counts February's −6,000.00 as taken back already
+    assert lines(await compensation.payslip(march["id"], worker))["bonus"] == "12000.00"
+    await step(compensation, march, "approve")
+    await step(compensation, march, "pay")
+    await step(compensation, february, "cancel")
+    # Live runs now pay 30,000.00 + 12,000.00: the next run that reaches the worker takes the 6,000.00 back.
+    april = await compensation.run("2026-04")
+    assert lines(await compensation.payslip(april["id"], worker))["bonus"] == "-6000.00"
+    assert paid_per_worker(await payouts(compensation, third)) == {worker: Decimal("36000.00")}
