@@ -30,10 +30,12 @@ Not an invariant: "what live runs pay never exceeds the largest share ever alloc
 the payouts of unapproved runs too, so cancelling a run that took money back after a later run topped the
 share up leaves live runs paying more than any share until the next run reaches the worker (pay 100 with a
 share of 100, replace with 50: a second run takes 50 back, replace with 200: a third pays 150; cancel the
-second: 250 paid). Only the equalities above hold at all times.
+second: 250 paid, 50 more than the largest share, until the next run takes it back). Only the equalities
+above hold, each at its moment.
 
-``make test`` runs a bounded number of examples; ``SHEGONG_BONUS_PROPERTY_PROFILE=bonus-long`` the long
-profile.
+``make test`` runs a bounded number of examples (PaidOnce's rules share the steps, hence 30);
+``SHEGONG_BONUS_PROPERTY_PROFILE=bonus-long`` (or ``SHEGONG_PAYROLL_PROPERTY_PROFILE=payroll-long``, as
+``make test-property`` sets it) the long profile.
 """
 
 from __future__ import annotations
@@ -56,12 +58,13 @@ from services.compensation.tests.test_payroll_property import COUNTY, LAST_MONTH
 from shared.regions import contains
 
 settings.register_profile(
-    "bonus-ci", max_examples=12, stateful_step_count=24, deadline=None, suppress_health_check=list(HealthCheck)
+    "bonus-ci", max_examples=12, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
 )
 settings.register_profile(
     "bonus-long", max_examples=300, stateful_step_count=40, deadline=None, suppress_health_check=list(HealthCheck)
 )
-PROFILE = os.environ.get("SHEGONG_BONUS_PROPERTY_PROFILE", "bonus-ci")
+LONG = os.environ.get("SHEGONG_PAYROLL_PROPERTY_PROFILE") == "payroll-long"
+PROFILE = os.environ.get("SHEGONG_BONUS_PROPERTY_PROFILE", "bonus-long" if LONG else "bonus-ci")
 
 YEAR = 2026
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
@@ -85,6 +88,7 @@ class Payout:
 @dataclass(frozen=True)
 class Allocation:
     id: str
+    pool: Decimal
     shares: dict[str, Decimal]  # worker → share
 
 
@@ -122,8 +126,8 @@ class BonusPaidOnce(PaidOnce):
     # -- the bonus world -------------------------------------------------------------------------------
     def _assess(self, worker: str, grade: str) -> None:
         self.grades[worker] = grade
-        event = {"type": "assessment.finalized", "data": {"worker_id": worker, "year": YEAR, "grade": grade}}
-        self.call(self._feed_grade(event))
+        finalized = {"type": "assessment.finalized", "data": {"worker_id": worker, "year": YEAR, "grade": grade}}
+        self.call(self._feed_grade(finalized))
 
     async def _feed_grade(self, event: dict[str, Any]) -> None:
         async with self.app.state.sessionmaker() as session:
@@ -171,12 +175,15 @@ class BonusPaidOnce(PaidOnce):
         shares = {s["worker_id"]: Decimal(s["share"]) for s in body["shares"]}
         assert set(shares) == set(self._graded(township))
         assert sum(shares.values(), Decimal(0)) == Decimal(body["pool"])
-        self.live[township] = Allocation(body["id"], shares)
+        self.live[township] = Allocation(body["id"], Decimal(body["pool"]), shares)
 
     @rule(township=st.sampled_from(TOWNSHIPS), pool=POOLS)
     def allocate(self, township: str, pool: Decimal) -> None:
         if self._graded(township) and self._all_weights_zero(township):
-            return  # every weight 0: see the report (compute_shares answers 500); not this test's concern
+            # Every weight 0 (all graded workers incompetent at 0): the POST answers 500 today (share_pool
+            # gives every share 0.00 and compute_shares asserts they add up to the pool), a defect of
+            # allocating, reported apart; this test is about paying.
+            return
         body = {"township_code": township, "year": YEAR, "pool": str(pool)}
         response = self._post_json("/v1/bonus-allocations", body)
         if township in self.live:
@@ -187,13 +194,21 @@ class BonusPaidOnce(PaidOnce):
         else:
             self._allocated(township, response)
 
-    @rule(township=st.sampled_from(TOWNSHIPS), pool=POOLS)
-    def replace(self, township: str, pool: Decimal) -> None:
-        """The live allocation replaced with another pool, on today's grades and coefficients."""
-        if township not in self.live or self._all_weights_zero(township):
+    @rule(pick=st.integers(0, 1), percent=st.integers(-99, 100), cents=st.integers(-99, 99))
+    def replace(self, pick: int, percent: int, cents: int) -> None:
+        """A live allocation replaced with a pool from 1 % to twice the last (less means shares paid are
+        taken back), on today's grades and coefficients."""
+        if not self.live:
             return
+        township = sorted(self.live)[pick % len(self.live)]
+        if self._all_weights_zero(township):
+            return
+        last = self.live[township]
+        pool = max(
+            Decimal("0.01"), (last.pool * (100 + percent) / 100).quantize(Decimal("0.01")) + Decimal(cents) / 100
+        )
         response = self._post_json(
-            f"/v1/bonus-allocations/{self.live[township].id}/replace", {"pool": str(pool), "reason": "性质测试 test"}
+            f"/v1/bonus-allocations/{last.id}/replace", {"pool": str(pool), "reason": "性质测试 test"}
         )
         self._allocated(township, response)
 
