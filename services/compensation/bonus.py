@@ -11,7 +11,7 @@ outbox (``bonus.reversed``, ``bonus.allocated``), so what was allocated when sta
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.domain.bonus import Claim, share_pool
-from services.compensation.models import AssessmentGrade, BonusAllocation, PostPeriod, WorkerProjection, events
+from services.compensation.models import (
+    AssessmentGrade,
+    BonusAllocation,
+    Employment,
+    PostPeriod,
+    WorkerProjection,
+    events,
+)
 from services.compensation.policies import policy_for
 from services.compensation.schemas import BonusOut, BonusShare
 from shared.auth import Principal
@@ -34,11 +41,19 @@ from shared.vocabulary import AssessmentGrade as AssessmentGradeCode
 LIVE_INDEX = "bonus_allocations_live_key"
 
 
-def months_in_post(periods: list[tuple[date, date | None]], year: int) -> Decimal:
-    """Months in post in the year, by days (a whole year is 12)."""
-    start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    days = sum(max(0, (min(e or end, end) - max(s, start)).days) for s, e in periods)
-    return (Decimal(days) * 12 / Decimal((end - start).days)).quantize(Decimal("0.01"))
+def months_in_post(
+    periods: list[tuple[date, date | None]], employments: list[tuple[date, date | None]], year: int
+) -> Decimal:
+    """Months in post in the year, by days (a whole year is 12): the days of the post periods ``[start, end)``
+    that fall inside an employment ``[hire, left]`` (a leaver's last post has no end of its own, C6)."""
+    first, after = date(year, 1, 1), date(year + 1, 1, 1)
+    days = 0
+    for start, end in periods:
+        for hire, left in employments:
+            since = max(start, hire, first)
+            until = min(end or after, left + timedelta(days=1) if left else after, after)
+            days += max(0, (until - since).days)
+    return (Decimal(days) * 12 / Decimal((after - first).days)).quantize(Decimal("0.01"))
 
 
 def allocation_out(row: BonusAllocation) -> BonusOut:
@@ -120,7 +135,27 @@ async def compute_shares(session: AsyncSession, township: str, year: int, pool: 
         )
     ).all():
         periods.setdefault(worker_id, []).append((start, end))
-    claims = [Claim(str(w), g, months_in_post(periods.get(w, []), year)) for w, g in grades.items()]
+    employed: dict[object, list[tuple[date, date | None]]] = {}
+    for worker_id, hire, left in (
+        await session.execute(
+            select(Employment.worker_id, Employment.hire_date, Employment.left_date).where(
+                Employment.worker_id.in_(list(grades))
+            )
+        )
+    ).all():
+        employed.setdefault(worker_id, []).append((hire, left))
+    claims = [
+        Claim(str(w), g, months_in_post(periods.get(w, []), employed.get(w, []), year)) for w, g in grades.items()
+    ]
+    if all(policy.bonus_coefficients[c.grade] * c.months == 0 for c in claims):
+        raise UnprocessableContent(
+            Message(
+                "{year} 年该乡镇无人可分奖金：各人等次系数×在岗月数均为 0",
+                "Nobody of the township has a part of the {year} pool: every grade coefficient × months in post is 0",
+            ),
+            rule="C5",
+            year=year,
+        )
     shares = share_pool(pool, claims, policy.bonus_coefficients)
     out = [
         BonusShare(

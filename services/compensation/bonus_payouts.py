@@ -28,6 +28,8 @@ another county after the allocation is paid by a run that covers both (the city'
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,20 +41,27 @@ from shared.regions import scope_prefix
 
 BONUS_YEARS = 2  # a run pays allocations of its own year and the two before it (as corrections go 24 months back)
 
-# Every due of the region's live allocations, for the workers of the region whose month no other run holds.
+# Every due of the locked townships' and years' live allocations (read now: a replacement committed while this
+# calculation waited for its locks is the live one), for the workers of the region whose month no other run
+# holds, but not where another run not yet approved holds a payout of the same bonus: at most one unapproved run
+# holds a worker's bonus of a township and year, so a cancelled run never took with it a payout another run
+# counted on (its due waits for that run: it pays, or, cancelled, leaves the due to the next run).
 DUE_SQL = text(
     """
 WITH live AS (
     SELECT a.id AS allocation_id, a.township_code, a.year, a.shares
     FROM compensation.bonus_allocations a
-    WHERE a.id = ANY(CAST(:allocations AS uuid[]))
+    WHERE a.reversed_at IS NULL
+      AND (a.township_code, a.year) IN (SELECT township_code, year FROM compensation.bonus_allocations
+                                        WHERE id = ANY(CAST(:locked AS uuid[])))
 ),
 shares AS (
     SELECT l.allocation_id, l.township_code, l.year, s.worker_id, s.share
     FROM live l CROSS JOIN LATERAL jsonb_to_recordset(l.shares) AS s(worker_id uuid, share numeric)
 ),
 paid AS (
-    SELECT bp.worker_id, bp.township_code, bp.year, sum(bp.amount) AS amount
+    SELECT bp.worker_id, bp.township_code, bp.year, sum(bp.amount) AS amount,
+           bool_or(r.status = ANY(CAST(:unapproved AS text[]))) AS pending
     FROM compensation.bonus_payouts bp
     JOIN live l ON l.township_code = bp.township_code AND l.year = bp.year
     JOIN compensation.payroll_runs r ON r.id = bp.run_id
@@ -65,6 +74,7 @@ due AS (
     FROM shares s
     FULL JOIN paid p ON p.worker_id = s.worker_id AND p.township_code = s.township_code AND p.year = s.year
     JOIN live l ON l.township_code = coalesce(s.township_code, p.township_code) AND l.year = coalesce(s.year, p.year)
+    WHERE NOT coalesce(p.pending, false)
 )
 INSERT INTO compensation.bonus_payouts (run_id, worker_id, township_code, year, allocation_id, amount, basis)
 SELECT CAST(:run_id AS uuid), d.worker_id, d.township_code, d.year, d.allocation_id, d.share - d.paid,
@@ -76,6 +86,20 @@ WHERE d.share <> d.paid AND w.community_path LIKE :prefix
   AND NOT EXISTS (SELECT 1 FROM compensation.payslips ps
                   WHERE ps.worker_id = d.worker_id AND ps.month = CAST(:m_start AS date)
                     AND ps.run_id <> CAST(:run_id AS uuid))
+"""
+)
+
+# Other live runs holding a payout of a worker's bonus computed after this run's payout of the same bonus: it
+# counted this run's, so this run's cannot go first (a reversal is refused while they hold it).
+DEPENDENT_SQL = text(
+    """
+SELECT later.run_id, count(*) FROM compensation.bonus_payouts later
+JOIN compensation.bonus_payouts mine
+  ON mine.run_id = CAST(:run_id AS uuid) AND mine.worker_id = later.worker_id
+ AND mine.township_code = later.township_code AND mine.year = later.year AND later.computed_at > mine.computed_at
+JOIN compensation.payroll_runs r ON r.id = later.run_id
+WHERE later.run_id <> CAST(:run_id AS uuid) AND r.status = ANY(CAST(:live AS text[]))
+GROUP BY later.run_id
 """
 )
 
@@ -91,17 +115,23 @@ WHERE bp.run_id = CAST(:run_id AS uuid)
 )
 
 
+UNAPPROVED_RUNS = (PayrollRunStatus.calculating, PayrollRunStatus.calculated)
+
+
 @decides("C5")
 async def compute_payouts(session: AsyncSession, run: PayrollRun) -> None:
     """This run's payouts of the C5 bonus: each live allocation's share less what other live runs pay of it,
-    under a lock on the allocations (see the module doc)."""
+    under a lock on the region's allocations (see the module doc).
+
+    Every allocation row of the region's townships and years is locked, the reversed ones too: rows are never
+    deleted, so two calculations reaching the same township and year always meet on a row they both lock,
+    even when a replacement adds the live one meanwhile."""
     prefix = scope_prefix(run.region_code)
-    allocations = list(
+    locked = list(
         (
             await session.scalars(
                 select(BonusAllocation.id)
                 .where(
-                    BonusAllocation.reversed_at.is_(None),
                     BonusAllocation.township_code.like(prefix + "%"),
                     BonusAllocation.year.between(run.month.year - BONUS_YEARS, run.month.year),
                 )
@@ -110,19 +140,26 @@ async def compute_payouts(session: AsyncSession, run: PayrollRun) -> None:
             )
         ).all()
     )
-    if not allocations:
+    if not locked:
         return
     m_start, _, _ = month_bounds(run.month)
     await session.execute(
         DUE_SQL,
         {
-            "allocations": [str(a) for a in allocations],
+            "locked": [str(a) for a in locked],
             "run_id": str(run.id),
             "prefix": prefix + "%",
             "m_start": m_start,
             "live": [s.value for s in LIVE_RUNS],
+            "unapproved": [s.value for s in UNAPPROVED_RUNS],
         },
     )
+
+
+async def dependent_runs(session: AsyncSession, run_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """Live runs whose bonus payouts counted this run's (run → how many): see ``DEPENDENT_SQL``."""
+    rows = await session.execute(DEPENDENT_SQL, {"run_id": str(run_id), "live": [s.value for s in LIVE_RUNS]})
+    return {uuid.UUID(str(run)): int(n) for run, n in rows.all()}
 
 
 async def drop_unslipped(session: AsyncSession, run: PayrollRun) -> None:

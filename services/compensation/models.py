@@ -266,6 +266,11 @@ class BonusPayout(Base):
     )
     amount: Mapped[Decimal] = mapped_column(Money, comment="C5: the share due less what other live runs pay of it")
     basis: Mapped[str] = mapped_column(String(200), comment="the year, township, allocation, share and paid before")
+    computed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        server_default=text("clock_timestamp()"),
+        comment="when it was computed: a later payout of the same bonus counted it (a reversal waits for it)",
+    )
 
 
 class RecuperationClaim(ChangeTracked, Base):

@@ -450,15 +450,54 @@ async def cancel(session: AsyncSession, run: PayrollRun, by: str) -> PayrollRun:
 
 # Live runs other than the one reversed that hold a correction of one of its worker-months: computed
 # against its payslip, they would be paid on top of a new run's full month.
-DEPENDENT_SQL = text(
+CORRECTIONS_DEPENDENT_SQL = text(
     """
-SELECT r.id, r.region_code, r.status, count(*) FROM compensation.payroll_adjustments a
+SELECT a.run_id, count(*) FROM compensation.payroll_adjustments a
 JOIN compensation.payslips ps ON ps.worker_id = a.worker_id AND ps.month = a.month AND ps.run_id = :run_id
 JOIN compensation.payroll_runs r ON r.id = a.run_id
 WHERE a.run_id <> :run_id AND r.status IN ('calculating', 'calculated', 'approved', 'paid')
-GROUP BY r.id, r.region_code, r.status ORDER BY r.region_code, r.id
+GROUP BY a.run_id
 """
 )
+
+
+@dataclass(frozen=True)
+class Dependent:
+    """A live run holding what was computed against the run to be reversed."""
+
+    run_id: uuid.UUID
+    region_code: str
+    status: str
+    corrections: int  # corrections of the run's worker-months
+    bonus_payouts: int  # C5 payouts that counted the run's
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": str(self.run_id),
+            "region_code": self.region_code,
+            "status": self.status,
+            "corrections": self.corrections,
+            "bonus_payouts": self.bonus_payouts,
+        }
+
+    def describe(self) -> str:
+        return f"{self.run_id} ({self.region_code}, {self.status}, {self.corrections}, {self.bonus_payouts})"
+
+
+async def dependent_runs(session: AsyncSession, run_id: uuid.UUID) -> list[Dependent]:
+    """The live runs that hold corrections computed against this run's payslips, or C5 payouts that counted
+    its payouts (``bonus_payouts.dependent_runs``), by region and id."""
+    corrections = {
+        uuid.UUID(str(r)): int(n)
+        for r, n in (await session.execute(CORRECTIONS_DEPENDENT_SQL, {"run_id": run_id})).all()
+    }
+    bonuses = await bonus_payouts.dependent_runs(session, run_id)
+    ids = set(corrections) | set(bonuses)
+    if not ids:
+        return []
+    runs = (await session.scalars(select(PayrollRun).where(PayrollRun.id.in_(ids)))).all()
+    found = [Dependent(r.id, r.region_code, r.status, corrections.get(r.id, 0), bonuses.get(r.id, 0)) for r in runs]
+    return sorted(found, key=lambda d: (d.region_code, str(d.run_id)))
 
 
 async def reverse(session: AsyncSession, run_id: uuid.UUID, reason: str, by: str) -> PayrollRun:
@@ -492,21 +531,21 @@ async def reverse(session: AsyncSession, run_id: uuid.UUID, reason: str, by: str
             ),
             status=run.status,
         )
-    dependents = (await session.execute(DEPENDENT_SQL, {"run_id": run.id})).all()
+    dependents = await dependent_runs(session, run.id)
     if dependents:
         problem = Conflict(
             Message(
-                "其他核算批次已含有针对本批次工资条的更正：{runs}。冲销后这些更正会与新核算重复发放，"
-                "请先撤销或冲销这些批次（每人每月只发一次）",
-                "Other runs hold corrections computed against this run's payslips: {runs}. Reversed, those "
-                "corrections would be paid on top of a new run; cancel or reverse them first "
-                "(a worker-month is paid once)",
+                "其他核算批次已含有依据本批次计算的更正或绩效奖金：{runs}。冲销后这些金额会重复发放或多扣，"
+                "请先撤销或冲销这些批次（每人每月只发一次，奖金只发一次）",
+                "Other runs hold corrections or bonus payouts computed against this run's: {runs}. Reversed, "
+                "those would be paid on top of a new run (or take back what was never paid); cancel or reverse "
+                "them first (a worker-month is paid once, a bonus once: C5)",
             ),
-            runs="; ".join(f"{r[0]} ({r[1]}, {r[2]}, {r[3]})" for r in dependents),
+            runs="; ".join(
+                f"{d.run_id} ({d.region_code}, {d.status}, {d.corrections}, {d.bonus_payouts})" for d in dependents
+            ),
         )
-        problem.extra["dependent_runs"] = [
-            {"run_id": str(r[0]), "region_code": r[1], "status": r[2], "corrections": int(r[3])} for r in dependents
-        ]
+        problem.extra["dependent_runs"] = [d.as_json() for d in dependents]
         raise problem
     await clear_lines(session, run)
     run.status = RunStatus.reversed

@@ -134,7 +134,8 @@ async def pay_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> 
         "the month may then be calculated; a worker-month is paid once) and `payroll_run.reversed` is "
         "published. 409 for a `paid` run (money paid out is not taken back by a change of state: recover it "
         "as a negative correction in a later run), for any other state, and while another live run holds a "
-        "correction computed against this run's payslips (`dependent_runs`: cancel or reverse them first)."
+        "correction computed against this run's payslips or a C5 bonus payout that counted this run's "
+        "(`dependent_runs`: cancel or reverse them first)."
     ),
     responses=problem_responses(409, 422),
 )

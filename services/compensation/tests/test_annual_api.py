@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from services.compensation.projections import apply_quota
 from services.compensation.tests.conftest import Compensation
+from services.compensation.tests.test_bonus_api import graded
 
 
 async def test_c10_recuperation_due_after_2_years_without_leave(compensation: Compensation) -> None:
@@ -79,23 +80,7 @@ async def test_c1_c5_pay_counts_the_bonus_paid_and_a_bonus_only_payslip_adds_no_
     )
     stays = await compensation.worker("staff", 3, start="2025-01-05")
     left = await compensation.worker("staff", 3, start="2025-01-05", left="2025-12-31")
-    await compensation.feed(
-        *(
-            {"type": "assessment.finalized", "data": {"worker_id": w, "year": 2025, "grade": "competent"}}
-            for w in (stays, left)
-        )
-    )
-    coefficients = {"excellent": "1.2", "competent": "1.0", "basically_competent": "0.8", "incompetent": "0"}
-    profile = await compensation.client.put(
-        "/v1/policy-profiles/330302/2025",
-        headers=compensation.county,
-        json={
-            "preset": None,
-            "parameters": {"bonus_coefficients": coefficients},
-            "sources": {"bonus_coefficients": "鹿城区绩效奖金分配办法"},
-        },
-    )
-    assert profile.status_code == 200, profile.text
+    await graded(compensation, [stays, left], ("competent", "competent"))
     allocated = await compensation.client.post(
         "/v1/bonus-allocations",
         headers=compensation.township,

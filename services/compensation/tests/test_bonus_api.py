@@ -16,17 +16,16 @@ COEFFICIENTS = {"excellent": "1.2", "competent": "1.0", "basically_competent": "
 URL = "/v1/bonus-allocations"
 
 
-async def assessed(compensation: Compensation, *grades: str) -> list[str]:
-    """Workers of the township with their 2025 grades, and the county's coefficients (C5)."""
-    workers = [await compensation.worker(start="2025-01-05") for _ in grades]
+async def graded(compensation: Compensation, workers: list[str], grades: tuple[str, ...], year: int = 2025) -> None:
+    """The workers' grades of the year from the evaluation service's feed, and the county's coefficients (C5)."""
     await compensation.feed(
         *(
-            {"type": "assessment.finalized", "data": {"worker_id": w, "year": 2025, "grade": g}}
+            {"type": "assessment.finalized", "data": {"worker_id": w, "year": year, "grade": g}}
             for w, g in zip(workers, grades, strict=True)
         )
     )
     profile = await compensation.client.put(
-        "/v1/policy-profiles/330302/2025",
+        f"/v1/policy-profiles/330302/{year}",
         headers=compensation.county,
         json={
             "preset": None,
@@ -35,6 +34,12 @@ async def assessed(compensation: Compensation, *grades: str) -> list[str]:
         },
     )
     assert profile.status_code == 200, profile.text
+
+
+async def assessed(compensation: Compensation, *grades: str) -> list[str]:
+    """Workers of the township in post since 2025-01-05 with their 2025 grades, and the county's coefficients."""
+    workers = [await compensation.worker(start="2025-01-05") for _ in grades]
+    await graded(compensation, workers, grades)
     return workers
 
 
@@ -127,3 +132,30 @@ async def test_c5_the_database_admits_one_live_allocation_per_township_and_year(
             )
         with pytest.raises(IntegrityError, match="bonus_allocations_live_key"):
             await session.flush()
+
+
+async def test_c5_months_in_post_end_on_the_leaving_date(compensation: Compensation) -> None:
+    """A leaver's last post has no end of its own: the months count to the leaving date (C5 × C6)."""
+    stays = await compensation.worker(start="2025-01-01")
+    leaves = await compensation.worker(start="2025-01-01", left="2025-06-30")
+    await graded(compensation, [stays, leaves], ("competent", "competent"))
+    response = await compensation.client.post(
+        URL, headers=compensation.township, json={"township_code": TOWNSHIP, "year": 2025, "pool": "17950.00"}
+    )
+    assert response.status_code == 201, response.text
+    shares = {s["worker_id"]: (s["months"], s["share"]) for s in response.json()["shares"]}
+    # 181 days of 365 (1 January – 30 June) = 5.95 months; 17,950 shared 12.00 : 5.95
+    assert shares == {stays: ("12.00", "12000.00"), leaves: ("5.95", "5950.00")}
+
+
+async def test_c5_a_pool_nobody_has_a_part_of_is_refused_naming_c5_not_a_500(compensation: Compensation) -> None:
+    await assessed(compensation, "incompetent", "incompetent")  # coefficient 0 each
+    response = await compensation.client.post(
+        URL,
+        headers=compensation.township | {"Accept-Language": "en"},
+        json={"township_code": TOWNSHIP, "year": 2025, "pool": "1000.00"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["rule"] == "C5"
+    assert "coefficient × months in post is 0" in response.json()["detail"]

@@ -372,9 +372,11 @@ async def test_c5_an_allocations_payouts_list_every_live_payout_by_month_and_wor
     assert hidden.status_code == 404  # the allocation's visibility (another township's officer)
 
 
-async def test_c5_cancelling_a_run_that_took_money_back_leaves_the_next_run_to_take_it_back(
+async def test_c5_a_bonus_held_by_a_run_not_yet_approved_waits_for_it_and_cancelled_goes_to_the_next_run(
     compensation: Compensation,
 ) -> None:
+    """At most one unapproved run holds a worker's bonus: a later run does not pay or take back against it (so
+    cancelling it never leaves a payout that counted on it); once it is cancelled the next run settles."""
     (worker,), first = await allocated(compensation, "competent")  # alone: the whole pool
     january = await compensation.run("2026-01")
     await step(compensation, january, "approve")
@@ -383,12 +385,46 @@ async def test_c5_cancelling_a_run_that_took_money_back_leaves_the_next_run_to_t
     february = await compensation.run("2026-02")
     assert lines(await compensation.payslip(february["id"], worker))["bonus"] == "-6000.00"  # not approved
     third = await replaced(compensation, second, "36000.00")
-    march = await compensation.run("2026-03")  # counts February's −6,000.00 as taken back already
-    assert lines(await compensation.payslip(march["id"], worker))["bonus"] == "12000.00"
+    march = await compensation.run("2026-03")  # February, not approved, holds the bonus: March waits
+    assert "bonus" not in lines(await compensation.payslip(march["id"], worker))
     await step(compensation, march, "approve")
-    await step(compensation, march, "pay")
-    await step(compensation, february, "cancel")
-    # Live runs now pay 30,000.00 + 12,000.00: the next run that reaches the worker takes the 6,000.00 back.
+    await step(compensation, february, "cancel")  # nothing counted on its −6,000.00
+    assert paid_per_worker(await payouts(compensation, third)) == {worker: Decimal("30000.00")}
     april = await compensation.run("2026-04")
-    assert lines(await compensation.payslip(april["id"], worker))["bonus"] == "-6000.00"
+    assert lines(await compensation.payslip(april["id"], worker))["bonus"] == "6000.00"  # 36,000 − 30,000
     assert paid_per_worker(await payouts(compensation, third)) == {worker: Decimal("36000.00")}
+
+
+async def test_c5_an_approved_run_whose_bonus_a_later_run_counted_is_not_reversed_before_that_run(
+    compensation: Compensation,
+) -> None:
+    """January paid 30,000.00 (approved, not paid out); lowered to 24,000.00, February takes 6,000.00 back
+    counting January's. Reversing January first would leave February taking back money never paid: refused
+    naming February, as for corrections; February cancelled, January reverses."""
+    (worker,), first = await allocated(compensation, "competent")
+    january = await compensation.run("2026-01")
+    await step(compensation, january, "approve")
+    await replaced(compensation, first, "24000.00")
+    february = await compensation.run("2026-02")
+    assert lines(await compensation.payslip(february["id"], worker))["bonus"] == "-6000.00"
+    refused = await compensation.client.post(
+        f"/v1/payroll-runs/{january['id']}/reverse",
+        headers=compensation.county | {"Accept-Language": "en"},
+        json={"reason": "审批有误 approved in error"},
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["dependent_runs"] == [
+        {
+            "run_id": february["id"],
+            "region_code": TOWNSHIP,
+            "status": "calculated",
+            "corrections": 0,
+            "bonus_payouts": 1,
+        }
+    ]
+    assert "bonus" in refused.json()["detail"]
+    await step(compensation, february, "cancel")
+    reversed_run = await step(compensation, january, "reverse", reason="审批有误 approved in error")
+    assert reversed_run["status"] == "reversed"
+    again = await compensation.run("2026-01")  # the month run again pays today's share, once
+    assert lines(await compensation.payslip(again["id"], worker))["bonus"] == "24000.00"

@@ -130,7 +130,13 @@ async def test_refused_while_a_later_run_holds_a_correction_of_its_month(compens
     refused = await reverse(compensation, january["id"])
     assert refused.status_code == 409
     assert refused.json()["dependent_runs"] == [
-        {"run_id": february["id"], "region_code": TOWNSHIP, "status": "calculated", "corrections": 1}
+        {
+            "run_id": february["id"],
+            "region_code": TOWNSHIP,
+            "status": "calculated",
+            "corrections": 1,
+            "bonus_payouts": 0,
+        }
     ]
     # Once February is cancelled, January can be reversed and paid again at grade 4, once.
     cancelled = await compensation.client.post(f"/v1/payroll-runs/{february['id']}/cancel", headers=compensation.county)

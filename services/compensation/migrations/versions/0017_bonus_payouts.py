@@ -43,6 +43,13 @@ def upgrade() -> None:
             nullable=False,
             comment="the year, township, allocation, share and paid before",
         ),
+        sa.Column(
+            "computed_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("clock_timestamp()"),
+            nullable=False,
+            comment="when it was computed: a later payout of the same bonus counted it (a reversal waits for it)",
+        ),
         sa.PrimaryKeyConstraint("run_id", "worker_id", "township_code", "year", name=op.f("bonus_payouts_pkey")),
         schema=S,
     )
