@@ -37,6 +37,7 @@ import types
 import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
@@ -50,9 +51,10 @@ from starlette.responses import StreamingResponse
 
 from shared.glossary import GLOSSARY
 from shared.pagination import Page
+from shared.spreadsheets import DATE_FORMAT
 
 EXPORT_BATCH = 1000  # rows per batch: one keyset page, one short transaction
-XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
+XLSX_MAX_ROWS = 1_048_575  # a worksheet's last row, 0-based (its rows less one header row)
 _CHUNK = 1 << 16
 
 
@@ -267,15 +269,18 @@ async def _xlsx(
         async for batch in batches:
             yield ([column.value(item) for column in columns] for item in batch)
 
-    async for chunk in _xlsx_rows(rows(), [column.header for column in columns], sheet):
+    async for chunk in xlsx_stream(rows(), [[column.header for column in columns]], sheet):
         yield chunk
 
 
-async def _xlsx_rows(
-    batches: AsyncIterator[Iterable[Sequence[Any]]], headers: list[str], sheet: str
+async def xlsx_stream(
+    batches: AsyncIterator[Iterable[Sequence[Any]]], header_rows: Sequence[Sequence[str]], sheet: str
 ) -> AsyncIterator[bytes]:
-    """The .xlsx of rows of cell values (None: an empty cell; a bool a boolean cell, a number a number cell,
-    anything else text), written row by row to a temporary file and streamed from there."""
+    """The .xlsx of rows of cell values under ``header_rows`` (bold; one row for a list, two for an import
+    format's Chinese and English headers), written row by row to a temporary file and streamed from there.
+
+    None is an empty cell, a bool a boolean cell, a number a number cell, a date a date cell shown
+    ``yyyy-mm-dd`` (as openpyxl writes one: the importer reads it back as the date), anything else text."""
     handle, path = tempfile.mkstemp(prefix="shegong-export-", suffix=".xlsx")
     os.close(handle)
     try:
@@ -291,13 +296,15 @@ async def _xlsx_rows(
         )
         worksheet = workbook.add_worksheet(sheet[:31])
         bold = workbook.add_format({"bold": True})
-        for col, header in enumerate(headers):
-            worksheet.write_string(0, col, header, bold)
-        row = 0
+        day = workbook.add_format({"num_format": DATE_FORMAT})
+        for row, headers in enumerate(header_rows):
+            for col, header in enumerate(headers):
+                worksheet.write_string(row, col, header, bold)
+        row = len(header_rows) - 1
         async for batch in batches:
             for values in batch:
                 row += 1
-                if row > XLSX_MAX_ROWS:
+                if row > XLSX_MAX_ROWS:  # a worksheet's last row (0-based); the rest is cut
                     break
                 for col, value in enumerate(values):
                     if value is None:
@@ -306,15 +313,34 @@ async def _xlsx_rows(
                         worksheet.write_boolean(row, col, value)
                     elif isinstance(value, int | float):
                         worksheet.write_number(row, col, value)
+                    elif isinstance(value, date):  # a datetime too
+                        worksheet.write_datetime(row, col, value, day)
                     else:
                         worksheet.write_string(row, col, str(value))
-        worksheet.freeze_panes(1, 0)
+        worksheet.freeze_panes(len(header_rows), 0)
         await asyncio.to_thread(workbook.close)  # zips the sheet: off the event loop
         with open(path, "rb") as file:  # noqa: ASYNC230 - chunks of a local temp file
             while chunk := file.read(_CHUNK):
                 yield chunk
     finally:
         os.unlink(path)
+
+
+B = TypeVar("B")
+
+
+async def first_read(batches: AsyncIterator[B]) -> AsyncIterator[B]:
+    """``batches`` with its first batch read here, before a response starts: a refusal raised while reading
+    it (a problem) is still a problem+json answer; the later batches stream."""
+    first = await anext(batches, None)
+
+    async def primed() -> AsyncIterator[B]:
+        if first is not None:
+            yield first
+        async for batch in batches:
+            yield batch
+
+    return primed()
 
 
 async def export_response(
@@ -329,22 +355,14 @@ async def export_response(
     The first batch is read before the response starts, so a refusal (a problem) is still a proper
     problem+json answer; later batches stream.
     """
-    batches = _batches(request, source)
-    first = await anext(batches, None)
-
-    async def primed() -> AsyncIterator[list[dict[str, Any]]]:
-        if first is not None:
-            yield first
-        async for batch in batches:
-            yield batch
-
+    batches = await first_read(_batches(request, source))
     body: AsyncIterator[bytes]
     if export.format == ExportFormat.csv:
-        body = _csv(primed(), columns, export.charset)
+        body = _csv(batches, columns, export.charset)
     elif export.format == ExportFormat.ndjson:
-        body = _ndjson(primed())
+        body = _ndjson(batches)
     else:
-        body = _xlsx(primed(), columns, name)
+        body = _xlsx(batches, columns, name)
     return StreamingResponse(
         body,
         media_type=export.media_type,
@@ -460,7 +478,7 @@ async def xlsx_rows_response(
                 yield rows
 
     return StreamingResponse(
-        _xlsx_rows(batches(), [column.header for column in columns], name),
+        xlsx_stream(batches(), [[column.header for column in columns]], name),
         media_type=export.media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}.{export.format.value}"', "Vary": "Accept"},
     )

@@ -200,13 +200,21 @@ def workbook(columns: Sequence[SheetColumn], title: str, rows: Iterable[Sequence
 
 def csv_bytes(columns: Sequence[SheetColumn], rows: Iterable[Sequence[Cell]]) -> bytes:
     """The same as CSV, UTF-8 with a BOM (so that Excel opens it as UTF-8)."""
+    return csv_head(columns) + csv_lines(rows)
+
+
+def csv_head(columns: Sequence[SheetColumn]) -> bytes:
+    """A CSV's start: the byte-order mark and the two header rows (a streamed export writes it first)."""
+    return b"\xef\xbb\xbf" + csv_lines([[c.zh for c in columns], [c.en for c in columns]])
+
+
+def csv_lines(rows: Iterable[Sequence[Cell]]) -> bytes:
+    """Rows as CSV lines, UTF-8, ``\\r\\n`` after each: empty for None, dates ISO 8601."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.zh for c in columns])
-    writer.writerow([c.en for c in columns])
     for row in rows:
         writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row])
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    return out.getvalue().encode("utf-8")
 
 
 @dataclass(frozen=True)

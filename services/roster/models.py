@@ -104,6 +104,8 @@ class Worker(Base):
         Index("workers_change_txid_idx", "change_txid"),
         # the list's name filter: a surname or full name as a prefix (roster_0011 says why not pg_trgm)
         Index("workers_name_prefix_idx", "name", postgresql_ops={"name": "text_pattern_ops"}),
+        # the workforce export's keyset order (roster_0015): each batch an index range scan, not a sort of the scope
+        Index("workers_export_order_idx", "community_path", "hire_date", "id_number", "id"),
         # the status last published (WorkerStatus): anything else is refused by the database too
         CheckConstraint("status IN ('pending', 'probation', 'active', 'on_loan', 'left')", name="status"),
     )

@@ -4,26 +4,37 @@ export gives the same rows.
 Region-scoped like every list. ID numbers and phones are masked unless the caller holds the personal-data
 right for the worker's community; then they are written in full and each worker so read is recorded in
 ``personal_data_reads``, as the unmasked read of one worker is.
+
+Streamed (a province holds 10^5–10^6 workers): the workers are read ``WORKFORCE_BATCH`` at a time by keyset
+over the export's order (community path, hire date, ID number, then the worker id to make it total), each
+batch in a transaction of its own with its workers' latest employment, post and contract read by set
+queries for those workers; the batch's audit record is committed before its rows leave.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.roster.domain import lifecycle
 from services.roster.models import Contract, Employment, PostAssignment, Region, Worker
 from services.roster.worker_lists import audit_record
 from services.roster.workforce_format import COLUMNS, NO, YES, duties_text, label
 from shared.auth import Principal
+from shared.exports import first_read
 from shared.masking import mask_id_number, mask_phone
 from shared.problems import NotFound
 from shared.regions import scope_prefix
 from shared.scoping import NO_SUCH_REGION, path_filter, sees_region
 from shared.spreadsheets import Cell
+
+WORKFORCE_BATCH = 2000  # workers per batch: one keyset page, one short transaction
+Key = tuple[str, date, str, uuid.UUID]  # the export's order: community path, hire date, ID number, id
 
 
 def _latest(rows: Any, key: str) -> dict[Any, Any]:
@@ -36,19 +47,62 @@ def _latest(rows: Any, key: str) -> dict[Any, Any]:
     return out
 
 
-async def workforce_rows(
-    session: AsyncSession, principal: Principal, region: str | None, today: date
-) -> list[list[Cell]]:
-    """The workers the caller sees (within ``region``, 404 when the caller cannot see it), one row each in
-    the import format's columns."""
+async def workforce_batches(
+    maker: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    region: str | None,
+    today: date,
+    size: int | None = None,
+) -> AsyncIterator[list[list[Cell]]]:
+    """The export's rows batch by batch, the first already read (a region the caller cannot see is a 404
+    before any response starts). Each batch is read, and its audit record committed, in a transaction of
+    its own before its rows are handed on."""
     if region and not sees_region(principal, region):
         raise NotFound(NO_SUCH_REGION, code=region)
+
+    async def batches() -> AsyncIterator[list[list[Cell]]]:
+        after: Key | None = None
+        while True:
+            async with maker() as session:
+                rows, after = await workforce_batch(session, principal, region, today, after, size or WORKFORCE_BATCH)
+                await session.commit()  # the audit of the unmasked rows, before they leave
+            if rows:
+                yield rows
+            if after is None:
+                return
+
+    return await first_read(batches())
+
+
+async def workforce_batch(
+    session: AsyncSession,
+    principal: Principal,
+    region: str | None,
+    today: date,
+    after: Key | None = None,
+    size: int = WORKFORCE_BATCH,
+) -> tuple[list[list[Cell]], Key | None]:
+    """The next ``size`` workers the caller sees (within ``region``) after ``after`` in the export's order,
+    one row each in the import format's columns, and the key to read on from (None: this was the last)."""
+    order = (Worker.community_path, Worker.hire_date, Worker.id_number, Worker.id)
     query = select(Worker).where(path_filter(principal, Worker.community_path))
     if region:
         query = query.where(Worker.community_path.startswith(scope_prefix(region)))
-    workers = list(
-        (await session.scalars(query.order_by(Worker.community_path, Worker.hire_date, Worker.id_number))).all()
-    )
+    if after is not None:
+        query = query.where(tuple_(*order) > after)
+    workers = list((await session.scalars(query.order_by(*order).limit(size))).all())
+    rows = await _rows(session, principal, workers, today)
+    last = workers[-1] if len(workers) == size else None
+    return rows, None if last is None else (last.community_path, last.hire_date, last.id_number, last.id)
+
+
+async def _rows(
+    session: AsyncSession, principal: Principal, workers: Sequence[Worker], today: date
+) -> list[list[Cell]]:
+    """The rows of ``workers`` (their latest employment, post and contract read for them alone); the
+    workers shown unmasked recorded in one audit record added to ``session``."""
+    if not workers:
+        return []
     ids = [w.id for w in workers]
     employments = _latest(
         (await session.scalars(select(Employment).where(Employment.worker_id.in_(ids)))).all(), "hire_date"

@@ -4,17 +4,19 @@ import format."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request, Response
 
 from services.roster import imports, workforce_export, workforce_format
 from services.roster.schemas import ImportJobOut, ImportKind
-from services.roster.state import id_number_secret
+from services.roster.state import id_number_secret, roster_state
 from shared.business_time import business_today
-from shared.db import SessionDep
 from shared.dependencies import Reader, WithinRegion
-from shared.import_routes import BINARY, FileContent, add_import_routes, download, file_route
+from shared.exports import xlsx_stream
+from shared.import_routes import BINARY, FileContent, add_import_routes, file_route, streamed
 from shared.problems import problem_responses
-from shared.spreadsheets import CSV_TYPE, XLSX_TYPE, csv_bytes, workbook
+from shared.spreadsheets import CSV_TYPE, XLSX_TYPE, csv_head, csv_lines
 
 router = APIRouter(prefix="/v1", tags=["imports"], responses=problem_responses(401, 403, 404))
 CSV: FileContent = {200: {"content": {"text/csv": BINARY}, "description": "CSV, UTF-8 with BOM"}}
@@ -38,12 +40,23 @@ add_import_routes(
     "masked unless the caller holds the personal-data right (then full, every worker's read audited)",
     problems=(401, 403),
 )
-async def export_xlsx(principal: Reader, session: SessionDep, region: WithinRegion = None) -> Response:
-    rows = await workforce_export.workforce_rows(session, principal, region, business_today())
-    return download(workbook(workforce_format.COLUMNS, "社区工作者 workforce", rows), XLSX_TYPE, "workforce.xlsx")
+async def export_xlsx(request: Request, principal: Reader, region: WithinRegion = None) -> Response:
+    batches = await workforce_export.workforce_batches(
+        roster_state(request).sessionmaker, principal, region, business_today()
+    )
+    headers = [[c.zh for c in workforce_format.COLUMNS], [c.en for c in workforce_format.COLUMNS]]
+    return streamed(xlsx_stream(batches, headers, "社区工作者 workforce"), XLSX_TYPE, "workforce.xlsx")
 
 
 @file_route(router, "/workforce.csv", "导出社工 the same as CSV (UTF-8 with BOM)", file=CSV, problems=(401, 403))
-async def export_csv(principal: Reader, session: SessionDep, region: WithinRegion = None) -> Response:
-    rows = await workforce_export.workforce_rows(session, principal, region, business_today())
-    return download(csv_bytes(workforce_format.COLUMNS, rows), CSV_TYPE, "workforce.csv")
+async def export_csv(request: Request, principal: Reader, region: WithinRegion = None) -> Response:
+    batches = await workforce_export.workforce_batches(
+        roster_state(request).sessionmaker, principal, region, business_today()
+    )
+
+    async def body() -> AsyncIterator[bytes]:
+        yield csv_head(workforce_format.COLUMNS)
+        async for rows in batches:
+            yield csv_lines(rows)
+
+    return streamed(body(), CSV_TYPE, "workforce.csv")
