@@ -58,9 +58,11 @@ test: lint clients/node_modules/.installed browser
 screenshots: install browser
 	SHEGONG_CONSOLE_SCREENSHOTS=1 $(BIN)/pytest tests/browser
 
-# The payroll property (paid once, exactly the policy amount) with many more examples than `make test`.
+# The payroll properties (a worker-month and a C5 bonus paid once, exactly the policy amount) with many more
+# examples than `make test`.
 test-property: install
-	SHEGONG_PAYROLL_PROPERTY_PROFILE=payroll-long $(BIN)/pytest services/compensation/tests/test_payroll_property.py
+	SHEGONG_PAYROLL_PROPERTY_PROFILE=payroll-long $(BIN)/pytest services/compensation/tests/test_payroll_property.py \
+		services/compensation/tests/test_bonus_paid_once_property.py
 
 # The contract fuzzing of `make test` (tests/fuzz) with many more examples per operation (about 15 minutes).
 fuzz: install

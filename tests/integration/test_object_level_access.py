@@ -334,6 +334,7 @@ CASES: dict[tuple[str, str, str], Case] = {
         "PUT", "", body={"parameters": {}, "sources": {}}
     ),
     ("compensation", "GET", "/v1/bonus-allocations/{allocation_id}"): Case("GET", ""),
+    ("compensation", "GET", "/v1/bonus-allocations/{allocation_id}/payouts"): Case("GET", ""),
     ("compensation", "POST", "/v1/bonus-allocations/{allocation_id}/replace"): Case(
         "POST", "", body={"pool": "2000.00", "reason": "越权"}
     ),

@@ -8,11 +8,13 @@ other test uses (天台县 331023, 2028), and removes what it wrote."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import asyncpg
+import httpx
 import pytest
 
 from conftest import InProcessService, Mint, ServiceFactory, bearer
@@ -23,6 +25,7 @@ COMMUNITY = "331023001001"
 YEAR = 2028
 MONTHS = ("2028-10", "2028-11")
 GRADES = ("excellent", "competent", "competent", "basically_competent")
+COEFFICIENTS = {"excellent": "1.2", "competent": "1.0", "basically_competent": "0.8", "incompetent": "0"}
 
 
 async def seed(conn: asyncpg.Connection) -> list[uuid.UUID]:
@@ -74,6 +77,19 @@ async def remove(conn: asyncpg.Connection) -> None:
         await conn.execute(statement)
 
 
+async def set_coefficients(client: httpx.AsyncClient, county: dict[str, str]) -> None:
+    profile = await client.put(
+        f"/v1/policy-profiles/{COUNTY}/{YEAR}",
+        headers=county,
+        json={
+            "preset": None,
+            "parameters": {"bonus_coefficients": COEFFICIENTS},
+            "sources": {"bonus_coefficients": "天台县绩效奖金分配办法"},
+        },
+    )
+    assert profile.status_code == 200, profile.text
+
+
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(raw_url(database_url))
@@ -95,23 +111,7 @@ async def test_c5_two_runs_calculated_at_once_pay_each_share_once(
     workers = await seed(db)
     client = committing.client
     county, township = bearer(mint(("county_admin", COUNTY))), bearer(mint(("township_officer", TOWNSHIP)))
-    profile = await client.put(
-        f"/v1/policy-profiles/{COUNTY}/{YEAR}",
-        headers=county,
-        json={
-            "preset": None,
-            "parameters": {
-                "bonus_coefficients": {
-                    "excellent": "1.2",
-                    "competent": "1.0",
-                    "basically_competent": "0.8",
-                    "incompetent": "0",
-                }
-            },
-            "sources": {"bonus_coefficients": "天台县绩效奖金分配办法"},
-        },
-    )
-    assert profile.status_code == 200, profile.text
+    await set_coefficients(client, county)
     allocated = await client.post(
         "/v1/bonus-allocations", headers=township, json={"township_code": TOWNSHIP, "year": YEAR, "pool": "40000.00"}
     )
@@ -153,3 +153,74 @@ async def test_c5_two_runs_calculated_at_once_pay_each_share_once(
     # One of the two runs pays the four shares, the other none; which one is the race's.
     assert sorted((int(n), total) for _, n, total in on_payslips) == [(0, Decimal("0.00")), (4, Decimal("40000.00"))]
     assert set(paid) == set(workers)
+
+
+async def test_c5_a_replacement_committed_while_a_calculation_waits_is_the_one_it_pays(
+    committing: InProcessService, db: asyncpg.Connection, database_url: str, mint: Mint
+) -> None:
+    """The calculation waits for the allocation a replacement holds; once the replacement commits, the run pays
+    the new allocation's shares (not nothing: the rows it waited for are no longer live)."""
+    await seed(db)
+    client = committing.client
+    county, township = bearer(mint(("county_admin", COUNTY))), bearer(mint(("township_officer", TOWNSHIP)))
+    profile = await client.put(
+        f"/v1/policy-profiles/{COUNTY}/{YEAR}",
+        headers=county,
+        json={
+            "preset": None,
+            "parameters": {"bonus_coefficients": COEFFICIENTS},
+            "sources": {"bonus_coefficients": "办法"},
+        },
+    )
+    assert profile.status_code == 200, profile.text
+    first = await client.post(
+        "/v1/bonus-allocations", headers=township, json={"township_code": TOWNSHIP, "year": YEAR, "pool": "40000.00"}
+    )
+    assert first.status_code == 201, first.text
+    earlier = first.json()
+    doubled = [s | {"share": str(Decimal(s["share"]) * 2)} for s in earlier["shares"]]
+    created = await client.post(
+        "/v1/payroll-runs", headers=township, json={"region_code": TOWNSHIP, "month": MONTHS[0]}
+    )
+    run = created.json()["id"]
+    # A replacement, as bonus.replace makes it, held open: the earlier row locked, reversed, the new one inserted.
+    replacing = await asyncpg.connect(raw_url(database_url))
+    transaction = replacing.transaction()
+    await transaction.start()
+    new_id = uuid.uuid4()
+    await replacing.execute(
+        "SELECT id FROM compensation.bonus_allocations WHERE id = $1 FOR UPDATE", uuid.UUID(earlier["id"])
+    )
+    await replacing.execute(
+        "UPDATE compensation.bonus_allocations SET reversed_at = now(), reversed_by = 'test', replaced_by = $2"
+        " WHERE id = $1",
+        uuid.UUID(earlier["id"]),
+        new_id,
+    )
+    await replacing.execute(
+        "INSERT INTO compensation.bonus_allocations (id, township_code, year, pool, shares, created_by, replaces,"
+        " reason) VALUES ($1, $2, $3, 80000.00, $4::jsonb, 'test', $5, '追加')",
+        new_id,
+        TOWNSHIP,
+        YEAR,
+        json.dumps(doubled),
+        uuid.UUID(earlier["id"]),
+    )
+    calculation = asyncio.create_task(client.post(f"/v1/payroll-runs/{run}/calculate", headers=township))
+    for _ in range(400):  # the calculation waits on the row the replacement holds
+        if await db.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ):
+            break
+        await asyncio.sleep(0.025)
+    else:
+        raise AssertionError("the calculation did not wait for the replacement")
+    await transaction.commit()
+    await replacing.close()
+    answer = await calculation
+    assert answer.status_code == 200, answer.text
+    paid = await db.fetch(
+        "SELECT allocation_id, sum(amount) FROM compensation.bonus_payouts WHERE run_id = $1 GROUP BY 1",
+        uuid.UUID(run),
+    )
+    assert [(a, total) for a, total in paid] == [(new_id, Decimal("80000.00"))]
