@@ -10,12 +10,21 @@ township and year of the region with a live allocation (this year or the ``BONUS
 and a payout of ``due`` is written for this run when it is not zero (``bonus_payouts``). The payslip's
 ``bonus`` is the sum of its run's payouts, ``bonus_basis`` says which allocations they settle and why.
 
-**Paid once.** The allocations are locked (``FOR UPDATE``, in id order) before the dues are read, and a
-calculation keeps the locks until it commits its payouts, so two calculations never both pay one due: the
-second reads what the first wrote. Payouts exist only for live runs: they go with the run's lines when it
-is recalculated, cancelled, reversed or fails, and the next calculation that reaches the worker pays
-what is then due. So a worker's payouts of a township and year always add up to at most what was ever
-allocated to them, and after a run that reaches them, to exactly the live share:
+**Paid once.** Every allocation row of the region's townships and years is locked (``FOR UPDATE``, in id
+order, the reversed ones too: rows are never deleted) before the dues are read, and a calculation keeps the
+locks until it commits its payouts, so two calculations never both pay one due: the second reads what the
+first wrote, and a replacement committed while it waited is the allocation it reads. Payouts exist only for
+live runs: they go with the run's lines when it is recalculated, cancelled, reversed or fails, and the next
+calculation that reaches the worker pays what is then due. Two rules keep the payouts a stack, where only
+the last of a worker's bonus can go:
+
+- at most one run not yet approved holds a worker's bonus of a township and year: while one does, later
+  runs leave it alone (its due waits), so a cancellation never takes away a payout another one counted on;
+- a reversal is refused while a later run holds a payout of the same bonus (``DEPENDENT_SQL``, by
+  ``computed_at``), as it is for corrections.
+
+So what live runs pay of a worker's bonus is always 0 or a share the worker was once allocated, and after a
+run that reaches the worker, exactly the live share:
 
 - a replacement that raises a share already paid pays the difference; one that lowers it takes the
   difference back as a negative bonus (money paid out is not taken back by a state change);
