@@ -100,6 +100,17 @@ async def live_allocation(session: AsyncSession, township: str, year: int) -> Bo
     )
 
 
+async def _dated(
+    session: AsyncSession, table: type[PostPeriod | Employment], start: Any, end: Any, workers: list[Any]
+) -> dict[Any, list[tuple[date, date | None]]]:
+    """Each worker's date ranges from ``table`` (post periods, employments)."""
+    found: dict[Any, list[tuple[date, date | None]]] = {}
+    rows = await session.execute(select(table.worker_id, start, end).where(table.worker_id.in_(workers)))
+    for worker_id, since, until in rows.all():
+        found.setdefault(worker_id, []).append((since, until))
+    return found
+
+
 async def compute_shares(session: AsyncSession, township: str, year: int, pool: Decimal) -> list[BonusShare]:
     """Each assessed worker's share of ``pool`` by the county's grade coefficients × months in post (C5)."""
     policy = await policy_for(session, township, year)
@@ -126,24 +137,8 @@ async def compute_shares(session: AsyncSession, township: str, year: int, pool: 
         raise UnprocessableContent(
             Message("缺少等次系数：{g}", "No coefficient for: {g}"), rule="C5", g=", ".join(missing)
         )
-    periods: dict[object, list[tuple[date, date | None]]] = {}
-    for worker_id, start, end in (
-        await session.execute(
-            select(PostPeriod.worker_id, PostPeriod.start_date, PostPeriod.end_date).where(
-                PostPeriod.worker_id.in_(list(grades))
-            )
-        )
-    ).all():
-        periods.setdefault(worker_id, []).append((start, end))
-    employed: dict[object, list[tuple[date, date | None]]] = {}
-    for worker_id, hire, left in (
-        await session.execute(
-            select(Employment.worker_id, Employment.hire_date, Employment.left_date).where(
-                Employment.worker_id.in_(list(grades))
-            )
-        )
-    ).all():
-        employed.setdefault(worker_id, []).append((hire, left))
+    periods = await _dated(session, PostPeriod, PostPeriod.start_date, PostPeriod.end_date, list(grades))
+    employed = await _dated(session, Employment, Employment.hire_date, Employment.left_date, list(grades))
     claims = [
         Claim(str(w), g, months_in_post(periods.get(w, []), employed.get(w, []), year)) for w, g in grades.items()
     ]

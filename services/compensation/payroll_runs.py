@@ -31,7 +31,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -92,12 +92,7 @@ class Holder:
     workers: int | None  # None: unfinished (draft) in an overlapping region, it holds nobody yet
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "run_id": str(self.run_id),
-            "region_code": self.region_code,
-            "status": self.status,
-            "workers": self.workers,
-        }
+        return asdict(self) | {"run_id": str(self.run_id)}
 
     def describe(self) -> str:
         held = f"{self.workers}" if self.workers is not None else "-"
@@ -472,13 +467,7 @@ class Dependent:
     bonus_payouts: int  # C5 payouts that counted the run's
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "run_id": str(self.run_id),
-            "region_code": self.region_code,
-            "status": self.status,
-            "corrections": self.corrections,
-            "bonus_payouts": self.bonus_payouts,
-        }
+        return asdict(self) | {"run_id": str(self.run_id)}
 
     def describe(self) -> str:
         return f"{self.run_id} ({self.region_code}, {self.status}, {self.corrections}, {self.bonus_payouts})"
