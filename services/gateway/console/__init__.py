@@ -16,6 +16,7 @@ from services.gateway.console.pages import (
     assessment,
     audit,
     auth,
+    bonus,
     home,
     imports,
     pay,
@@ -33,7 +34,7 @@ VENDOR = Path(__file__).resolve().parents[3] / "shared" / "static" / "vendor"
 
 
 def install_console(app: FastAPI) -> None:
-    for module in (home, auth, workers, staffing, payroll, pay, assessment, recruitment, imports, audit):
+    for module in (home, auth, workers, staffing, payroll, pay, bonus, assessment, recruitment, imports, audit):
         app.include_router(module.router, include_in_schema=False)
     app.add_exception_handler(NotSignedIn, not_signed_in)
     app.add_exception_handler(ApiError, api_error_page)

@@ -43,6 +43,7 @@ NAV = (
     ("/console/workers", "社工", "Workers", REGION_ROLES | {Role.auditor}),
     ("/console/payroll", "薪酬", "Payroll", REGION_ROLES | {Role.auditor}),
     ("/console/pay", "薪酬达标", "Pay vs policy", REGION_ROLES | {Role.auditor}),
+    ("/console/bonus", "绩效奖金", "Bonus", REGION_ROLES | {Role.auditor}),
     ("/console/assessment", "考核", "Assessment", REGION_ROLES | {Role.auditor}),
     ("/console/recruitment", "招聘", "Recruitment", REGION_ROLES | {Role.auditor}),
     ("/console/imports", "导入", "Import", ADMIN_ROLES | {Role.township_officer}),

@@ -1,0 +1,128 @@
+"""The console's performance-bonus page (C5) in headless Chromium against the real suite: county A's township
+海门街道 assessed for 2025 through the evaluation service (a cycle scored and closed; the grades reach the
+compensation service by its feed), the county's coefficients set and the township's pool allocated through
+the API; a county officer finds the township from the county, reads the ledger and every worker's share,
+grade (the services' labels) and what is still to pay; another county's officer sees none of it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from selenium.webdriver import Chrome as WebDriver
+from selenium.webdriver.common.by import By
+
+from tests.browser.conftest import (
+    COUNTY_A,
+    TOWNSHIP_A,
+    Demo,
+    _eventually,
+    assert_stayed_local,
+    screenshot,
+    sign_in,
+    wait_for,
+)
+from tests.browser.test_reversal_and_cycles import admin
+
+pytestmark = pytest.mark.e2e
+
+YEAR = 2025
+POOL = "66000.00"
+COEFFICIENTS = {"excellent": "1.2", "competent": "1.0", "basically_competent": "0.8", "incompetent": "0"}
+
+
+def assessed_and_allocated(demo: Demo) -> dict[str, Any]:
+    """海门街道's 2025 cycle scored for every worker (E1, the demo scheme) and closed, the county's coefficients,
+    and the township's allocation once every grade has reached the compensation service."""
+    gateway, headers = demo.suite.gateway, admin(demo)
+    evaluation, pay = f"{gateway}/api/v1/evaluation", f"{gateway}/api/v1/compensation"
+    workers = [w["id"] for w in demo.workers_a if w["community_code"].startswith(TOWNSHIP_A[:9])]
+    opened = httpx.post(f"{evaluation}/cycles", headers=headers, json={"township_code": TOWNSHIP_A, "year": YEAR})
+    assert opened.status_code in (201, 409), opened.text  # another test may have opened it
+    listed = httpx.get(f"{evaluation}/cycles", headers=headers, params={"region": TOWNSHIP_A, "year": YEAR})
+    (cycle,) = [c for c in listed.json()["items"] if c["township_code"] == TOWNSHIP_A]
+    if cycle["status"] == "open":
+        scores = ["95", "92", "85"] + ["80"] * (len(workers) - 5) + ["65", "50"]
+        entries = [
+            {
+                "worker_id": w,
+                "rater_group": group,
+                "score": score,
+                **({"panel_size": 60, "ordinary_share": "0.8"} if group == "residents" else {}),
+            }
+            for w, score in zip(workers, scores, strict=True)
+            for group in ("township_cadres", "peers", "residents")
+        ]
+        scored = httpx.post(f"{evaluation}/cycles/{cycle['id']}/scores", headers=headers, json={"entries": entries})
+        assert scored.status_code == 200, scored.text
+        closed = httpx.post(f"{evaluation}/cycles/{cycle['id']}/close", headers=headers)
+        assert closed.status_code == 200, closed.text
+    profile = httpx.put(
+        f"{pay}/policy-profiles/{COUNTY_A}/{YEAR}",
+        headers=headers,
+        json={"parameters": {"bonus_coefficients": COEFFICIENTS}, "sources": {"bonus_coefficients": "示例办法"}},
+    )
+    assert profile.status_code == 200, profile.text
+
+    def allocation() -> dict[str, Any] | None:
+        # Once per township and year (C5); while grades still arrive, the allocation made is replaced.
+        body = {"township_code": TOWNSHIP_A, "year": YEAR, "pool": POOL}
+        response = httpx.post(f"{pay}/bonus-allocations", headers=headers, json=body)
+        if response.status_code == 409:
+            live = response.json()["allocation_id"]
+            current = httpx.get(f"{pay}/bonus-allocations/{live}", headers=headers).json()
+            if len(current["shares"]) == len(workers):
+                return dict(current)
+            response = httpx.post(
+                f"{pay}/bonus-allocations/{live}/replace",
+                headers=headers,
+                json={"pool": POOL, "reason": "考核结果陆续到达 grades still arriving"},
+            )
+        allocated: dict[str, Any] = response.json()
+        return allocated if response.status_code == 201 and len(allocated["shares"]) == len(workers) else None
+
+    found: dict[str, Any] = _eventually(allocation)
+    return found
+
+
+def test_county_officer_reads_a_townships_bonus_ledger_and_shares(
+    demo: Demo, browser: WebDriver, tmp_path: Path
+) -> None:
+    live = assessed_and_allocated(demo)
+    assert sum(Decimal(s["share"]) for s in live["shares"]) == Decimal(POOL)
+    gateway = demo.suite.gateway
+    sign_in(browser, gateway, demo.accounts.county_a)
+    browser.get(f"{gateway}/console/bonus?region={COUNTY_A}&year={YEAR}")
+    wait_for(browser, "#townships")
+    browser.find_element(By.CSS_SELECTOR, f"#townships a[href*='{TOWNSHIP_A}']").click()
+    ledger = wait_for(browser, "#ledger")
+    assert live["id"][:8] in ledger.text
+    assert POOL in ledger.text
+    assert "admin" in ledger.text  # who allocated, by the account's name (the gateway's accounts)
+    assert "user:" not in ledger.text
+    rows = browser.find_elements(By.CSS_SELECTOR, "#shares tbody tr")
+    assert len(rows) == len(live["shares"])
+    names = {w["id"]: w["name"] for w in demo.workers_a}
+    table = browser.find_element(By.ID, "shares").text
+    for share in live["shares"]:
+        assert names[share["worker_id"]] in table
+        assert share["share"] in table
+    assert "合格" in table  # the evaluation's grade, labelled by the service (E3)
+    still = [row.find_elements(By.CSS_SELECTOR, "td")[-1].text for row in rows]
+    shares = [row.find_elements(By.CSS_SELECTOR, "td")[4].text for row in rows]
+    assert still == shares  # no run has paid it yet: each share is still to pay
+    screenshot(browser, "bonus", tmp_path)
+    assert_stayed_local(browser)
+
+
+def test_another_countys_officer_sees_no_bonus_of_the_township(demo: Demo, browser: WebDriver) -> None:
+    gateway = demo.suite.gateway
+    sign_in(browser, gateway, demo.accounts.county_b)
+    browser.get(f"{gateway}/console/bonus?region={TOWNSHIP_A}&year={YEAR}")
+    wait_for(browser, "main")
+    assert not browser.find_elements(By.ID, "ledger")
+    assert not browser.find_elements(By.ID, "shares")
+    assert browser.find_elements(By.CSS_SELECTOR, "[role=alert]") or "404" in browser.page_source
