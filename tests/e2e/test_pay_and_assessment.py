@@ -194,6 +194,21 @@ def test_feeds_carry_workers_grades_and_pay_across_the_suite(suite: Suite, data_
         "0.00",
     )
 
+    # C5: the next run pays each share once, on a bonus line naming C5 (the third worker's share is 0.00).
+    february = httpx.post(f"{pay}/payroll-runs", headers=admin, json={"region_code": TOWNSHIP, "month": "2026-02"})
+    assert february.status_code == 201, february.text
+    calculated = httpx.post(f"{pay}/payroll-runs/{february.json()['id']}/calculate", headers=admin)
+    assert calculated.status_code == 200, calculated.text
+    slips = httpx.get(
+        f"{pay}/payroll-runs/{february.json()['id']}/payslips", headers=admin, params={"limit": 500}
+    ).json()
+    bonus = {s["worker_id"]: [line for line in s["lines"] if line["kind"] == "bonus"] for s in slips}
+    for worker in workers[:2]:
+        (line,) = bonus[worker]
+        assert line["amount"] == shares[worker]["share"]
+        assert line["basis"].startswith(f"C5 2025 {TOWNSHIP}")
+    assert bonus[workers[2]] == []
+
     # The roster's renewal worklist: the third worker, 不合格 in 2024 and 2025, is not to be renewed (H8).
     def worklist() -> list[dict[str, Any]] | None:
         rows: list[dict[str, Any]] = httpx.get(
