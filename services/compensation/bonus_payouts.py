@@ -45,7 +45,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compensation.models import BonusAllocation, BonusPayout, PayrollRun
 from services.compensation.payroll import month_bounds
 from services.compensation.schemas import LIVE_RUNS, BonusPayoutOut, PayrollRunStatus
-from shared.policy_rules import decides
 from shared.regions import scope_prefix
 
 BONUS_YEARS = 2  # a run pays allocations of its own year and the two before it (as corrections go 24 months back)
@@ -127,7 +126,6 @@ WHERE bp.run_id = CAST(:run_id AS uuid)
 UNAPPROVED_RUNS = (PayrollRunStatus.calculating, PayrollRunStatus.calculated)
 
 
-@decides("C5")
 async def compute_payouts(session: AsyncSession, run: PayrollRun) -> None:
     """This run's payouts of the C5 bonus: each live allocation's share less what other live runs pay of it,
     under a lock on the region's allocations (see the module doc).
