@@ -49,12 +49,18 @@ async def test_c11_budget_from_workforce_vacancies_and_scale(compensation: Compe
     assert Decimal(budget["employer_contributions"]) == (Decimal(450000) * employer_rate).quantize(Decimal("0.01"))
 
 
-async def test_c2_actual_average_pay_against_the_target(compensation: Compensation) -> None:
-    await compensation.client.put(
+async def disposable_income(compensation: Compensation) -> None:
+    """鹿城区's 2025 urban per-capita disposable income, 80,000 (C2: the 2026 target is 1.2 × it, 96,000)."""
+    response = await compensation.client.put(
         "/v1/reference-statistics/330302/2025/urban_disposable_income",
         headers=compensation.county,
         json={"value": "80000.00", "source": "统计公报"},
     )
+    assert response.status_code == 200, response.text
+
+
+async def test_c2_actual_average_pay_against_the_target(compensation: Compensation) -> None:
+    await disposable_income(compensation)
     await compensation.worker("staff", 3)  # 87,000 a year: 70 % paid monthly = 60,900 a year of base
     for month in ("2026-01", "2026-02"):
         run = await compensation.run(month)
@@ -73,11 +79,7 @@ async def test_c1_c5_pay_counts_the_bonus_paid_and_a_bonus_only_payslip_adds_no_
 ) -> None:
     """C1 average annual pay is what the year paid, the C5 bonus included; a leaver's payslip of the bonus alone
     adds money but no worker-month."""
-    await compensation.client.put(
-        "/v1/reference-statistics/330302/2025/urban_disposable_income",
-        headers=compensation.county,
-        json={"value": "80000.00", "source": "统计公报"},
-    )
+    await disposable_income(compensation)
     stays = await compensation.worker("staff", 3, start="2025-01-05")
     left = await compensation.worker("staff", 3, start="2025-01-05", left="2025-12-31")
     await graded(compensation, [stays, left], ("competent", "competent"))

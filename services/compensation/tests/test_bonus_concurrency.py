@@ -163,16 +163,7 @@ async def test_c5_a_replacement_committed_while_a_calculation_waits_is_the_one_i
     await seed(db)
     client = committing.client
     county, township = bearer(mint(("county_admin", COUNTY))), bearer(mint(("township_officer", TOWNSHIP)))
-    profile = await client.put(
-        f"/v1/policy-profiles/{COUNTY}/{YEAR}",
-        headers=county,
-        json={
-            "preset": None,
-            "parameters": {"bonus_coefficients": COEFFICIENTS},
-            "sources": {"bonus_coefficients": "办法"},
-        },
-    )
-    assert profile.status_code == 200, profile.text
+    await set_coefficients(client, county)
     first = await client.post(
         "/v1/bonus-allocations", headers=township, json={"township_code": TOWNSHIP, "year": YEAR, "pool": "40000.00"}
     )
