@@ -19,6 +19,7 @@ from services.gateway.console.render import page
 from services.gateway.console.session import User
 from services.gateway.console.upstream import Api, ApiError
 from shared.db import SessionDep
+from shared.money import CENT
 
 router = APIRouter()
 SETTLED = ("approved", "paid")
@@ -51,9 +52,9 @@ def worker_rows(live: dict[str, Any], payouts: list[dict[str, Any]], names: dict
                 "worker_id": worker_id,
                 "name": names.get(worker_id, worker_id[:8]),
                 "share": share,
-                "paid": paid,
-                "held": held,
-                "left": due - paid - held,
+                "paid": paid.quantize(CENT),
+                "held": held.quantize(CENT),
+                "left": (due - paid - held).quantize(CENT),
             }
         )
     return rows
