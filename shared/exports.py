@@ -326,6 +326,17 @@ async def xlsx_stream(
         os.unlink(path)
 
 
+def file_stream(
+    body: AsyncIterator[bytes], media_type: str, filename: str, *, vary_accept: bool = False
+) -> StreamingResponse:
+    """A file download streamed as ``body`` makes it (never the whole file in memory); ``vary_accept`` where
+    the format was chosen by the Accept header."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if vary_accept:
+        headers["Vary"] = "Accept"
+    return StreamingResponse(body, media_type=media_type, headers=headers)
+
+
 B = TypeVar("B")
 
 
@@ -363,11 +374,7 @@ async def export_response(
         body = _ndjson(batches)
     else:
         body = _xlsx(batches, columns, name)
-    return StreamingResponse(
-        body,
-        media_type=export.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{export.format.value}"', "Vary": "Accept"},
-    )
+    return file_stream(body, export.media_type, f"{name}.{export.format.value}", vary_accept=True)
 
 
 def crlf_records(chunk: bytes, quoted: bool) -> tuple[bytes, bool]:
@@ -453,11 +460,7 @@ async def copy_csv_response(
                 copying.cancel()
             await asyncio.gather(copying, return_exceptions=True)
 
-    return StreamingResponse(
-        body(),
-        media_type=export.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{export.format.value}"', "Vary": "Accept"},
-    )
+    return file_stream(body(), export.media_type, f"{name}.{export.format.value}", vary_accept=True)
 
 
 async def xlsx_rows_response(
@@ -477,10 +480,11 @@ async def xlsx_rows_response(
             async for rows in result.partitions(EXPORT_BATCH):
                 yield rows
 
-    return StreamingResponse(
+    return file_stream(
         xlsx_stream(batches(), [[column.header for column in columns]], name),
-        media_type=export.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{export.format.value}"', "Vary": "Accept"},
+        export.media_type,
+        f"{name}.{export.format.value}",
+        vary_accept=True,
     )
 
 

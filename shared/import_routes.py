@@ -7,13 +7,12 @@ workbook with the bad cells marked. Thin: each calls one use case of the service
 and job model, which FastAPI must see as objects.)"""
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.types import DecoratedCallable
-from starlette.responses import StreamingResponse
 
 from shared.auth import Principal
 from shared.db import SessionDep
@@ -53,13 +52,6 @@ def file_route(
 
 def download(content: bytes, media_type: str, name: str) -> Response:
     return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def streamed(body: AsyncIterator[bytes], media_type: str, name: str) -> StreamingResponse:
-    """A file streamed as ``body`` makes it (an export that never holds the whole file)."""
-    return StreamingResponse(
-        body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
 
 
 def upload_region(principal: Principal, region: str | None) -> str:

@@ -22,6 +22,7 @@ from services.compensation.models import (
     WorkerProjection,
 )
 from services.compensation.pay_scales import posts_held
+from services.compensation.payroll import GROSS
 from services.compensation.policies import policy_for
 from services.compensation.schemas import BudgetOut, PayComplianceOut, PayFinding, PostPay, RecuperationDueRow
 from services.compensation.targets import target_in_force
@@ -93,7 +94,6 @@ async def pay_compliance(session: AsyncSession, region: str, year: int) -> PayCo
     the C2 target or the C3 floors. Pay is what was paid in the year (C1: without the employer's parts),
     the C5 bonus included; a worker-month is a payslip with a wage (one of the bonus or a correction alone,
     paid to a worker who has left, adds its money but no month)."""
-    gross = Payslip.base + Payslip.certificate_allowance + Payslip.bonus + Payslip.adjustment
     mid_year = date(year, 7, 1)
     current_post = (
         select(PostPeriod.post)
@@ -104,7 +104,7 @@ async def pay_compliance(session: AsyncSession, region: str, year: int) -> PayCo
     )
     rows = (
         await session.execute(
-            select(current_post.label("post"), func.sum(gross), func.count().filter(Payslip.base != 0))
+            select(current_post.label("post"), func.sum(GROSS), func.count().filter(Payslip.base != 0))
             .join(PayrollRun, PayrollRun.id == Payslip.run_id)
             .join(WorkerProjection, WorkerProjection.worker_id == Payslip.worker_id)
             .where(

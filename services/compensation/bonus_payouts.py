@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.compensation.models import BonusAllocation, BonusPayout, PayrollRun
 from services.compensation.payroll import month_bounds
 from services.compensation.schemas import LIVE_RUNS, BonusPayoutOut, PayrollRunStatus
+from shared.read_models import from_row
 from shared.regions import scope_prefix
 
 BONUS_YEARS = 2  # a run pays allocations of its own year and the two before it (as corrections go 24 months back)
@@ -188,14 +189,6 @@ async def of_allocation(session: AsyncSession, allocation: BonusAllocation) -> l
         .order_by(PayrollRun.month, BonusPayout.worker_id, BonusPayout.run_id)
     )
     return [
-        BonusPayoutOut(
-            worker_id=payout.worker_id,
-            allocation_id=payout.allocation_id,
-            run_id=payout.run_id,
-            month=month.strftime("%Y-%m"),
-            run_status=PayrollRunStatus(status),
-            amount=payout.amount,
-            basis=payout.basis,
-        )
+        from_row(BonusPayoutOut, payout, month=month.strftime("%Y-%m"), run_status=status)
         for payout, month, status in rows.all()
     ]

@@ -450,7 +450,7 @@ CORRECTIONS_DEPENDENT_SQL = text(
 SELECT a.run_id, count(*) FROM compensation.payroll_adjustments a
 JOIN compensation.payslips ps ON ps.worker_id = a.worker_id AND ps.month = a.month AND ps.run_id = :run_id
 JOIN compensation.payroll_runs r ON r.id = a.run_id
-WHERE a.run_id <> :run_id AND r.status IN ('calculating', 'calculated', 'approved', 'paid')
+WHERE a.run_id <> :run_id AND r.status = ANY(CAST(:live AS text[]))
 GROUP BY a.run_id
 """
 )
@@ -476,10 +476,9 @@ class Dependent:
 async def dependent_runs(session: AsyncSession, run_id: uuid.UUID) -> list[Dependent]:
     """The live runs that hold corrections computed against this run's payslips, or C5 payouts that counted
     its payouts (``bonus_payouts.dependent_runs``), by region and id."""
-    corrections = {
-        uuid.UUID(str(r)): int(n)
-        for r, n in (await session.execute(CORRECTIONS_DEPENDENT_SQL, {"run_id": run_id})).all()
-    }
+    live = [s.value for s in LIVE_RUNS]
+    rows = await session.execute(CORRECTIONS_DEPENDENT_SQL, {"run_id": run_id, "live": live})
+    corrections = {uuid.UUID(str(r)): int(n) for r, n in rows.all()}
     bonuses = await bonus_payouts.dependent_runs(session, run_id)
     ids = set(corrections) | set(bonuses)
     if not ids:

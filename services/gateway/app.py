@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 deliver_forever(
                     lambda: app.state.sessionmaker,
                     app.state.webhook_http,
-                    sender_config(settings),
+                    sender_config(settings, app.state.webhook_secrets),
                     settings.webhook_poll_seconds,
                 )
             )

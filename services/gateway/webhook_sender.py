@@ -52,14 +52,14 @@ class SenderConfig:
     secrets: SecretBox  # opens the subscriptions' sealed secrets
 
 
-def sender_config(settings: Any) -> SenderConfig:
-    """The worker's configuration from the gateway's settings."""
+def sender_config(settings: Any, secrets: SecretBox) -> SenderConfig:
+    """The worker's configuration from the gateway's settings, opening secrets with the app's box."""
     return SenderConfig(
         schedule=tuple(settings.webhook_retry_seconds),
         batch_size=settings.webhook_batch_size,
         lease=timedelta(seconds=settings.webhook_lease_seconds),
         timeout_seconds=settings.webhook_timeout_seconds,
-        secrets=SecretBox(settings.webhook_secret_keys.get_secret_value()),
+        secrets=secrets,
     )
 
 

@@ -1,5 +1,5 @@
 """The filters several console pages take, parsed once: the region (by default the user's first) and the
-year (by default this year in China)."""
+year (by default this year in China; a year assessed, last year)."""
 
 from __future__ import annotations
 
@@ -23,5 +23,11 @@ async def year_filter(year: Annotated[int | None, Query(ge=2000, le=2100)] = Non
     return year or datetime.now(CHINA).year
 
 
+async def year_assessed_filter(year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> int:
+    """A year assessed: by default last year (a year's bonus is shared once its assessments are final)."""
+    return year or datetime.now(CHINA).year - 1
+
+
 Region = Annotated[str, Depends(region_filter)]
 Year = Annotated[int, Depends(year_filter)]
+YearAssessed = Annotated[int, Depends(year_assessed_filter)]

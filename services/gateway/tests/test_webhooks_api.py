@@ -51,7 +51,9 @@ async def deliveries(gateway: InProcessService) -> list[WebhookDelivery]:
 async def deliver(gateway: InProcessService) -> int:
     settings = gateway.app.state.settings
     return await deliver_due_once(
-        gateway.app.state.sessionmaker, gateway.app.state.webhook_http, sender_config(settings)
+        gateway.app.state.sessionmaker,
+        gateway.app.state.webhook_http,
+        sender_config(settings, gateway.app.state.webhook_secrets),
     )
 
 

@@ -13,8 +13,8 @@ from services.roster.schemas import ImportJobOut, ImportKind
 from services.roster.state import id_number_secret, roster_state
 from shared.business_time import business_today
 from shared.dependencies import Reader, WithinRegion
-from shared.exports import xlsx_stream
-from shared.import_routes import BINARY, FileContent, add_import_routes, file_route, streamed
+from shared.exports import file_stream, xlsx_stream
+from shared.import_routes import BINARY, FileContent, add_import_routes, file_route
 from shared.problems import problem_responses
 from shared.spreadsheets import CSV_TYPE, XLSX_TYPE, csv_head, csv_lines
 
@@ -45,7 +45,7 @@ async def export_xlsx(request: Request, principal: Reader, region: WithinRegion 
         roster_state(request).sessionmaker, principal, region, business_today()
     )
     headers = [[c.zh for c in workforce_format.COLUMNS], [c.en for c in workforce_format.COLUMNS]]
-    return streamed(xlsx_stream(batches, headers, "社区工作者 workforce"), XLSX_TYPE, "workforce.xlsx")
+    return file_stream(xlsx_stream(batches, headers, "社区工作者 workforce"), XLSX_TYPE, "workforce.xlsx")
 
 
 @file_route(router, "/workforce.csv", "导出社工 the same as CSV (UTF-8 with BOM)", file=CSV, problems=(401, 403))
@@ -59,4 +59,4 @@ async def export_csv(request: Request, principal: Reader, region: WithinRegion =
         async for rows in batches:
             yield csv_lines(rows)
 
-    return streamed(body(), CSV_TYPE, "workforce.csv")
+    return file_stream(body(), CSV_TYPE, "workforce.csv")

@@ -6,15 +6,14 @@ only reads."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from services.gateway.account_names import account_names
-from services.gateway.console.filters import CHINA, Region
+from services.gateway.console.filters import Region, YearAssessed
 from services.gateway.console.render import page
 from services.gateway.console.session import User
 from services.gateway.console.upstream import Api, ApiError
@@ -23,14 +22,6 @@ from shared.money import CENT
 
 router = APIRouter()
 SETTLED = ("approved", "paid")
-
-
-async def last_year(year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> int:
-    """The year assessed: by default last year (a year's bonus is shared once its assessments are final)."""
-    return year or datetime.now(CHINA).year - 1
-
-
-YearAssessed = Annotated[int, Depends(last_year)]
 
 
 def worker_rows(live: dict[str, Any], payouts: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
