@@ -12,7 +12,7 @@ import abc
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any, cast, get_args
+from typing import Any, Self, cast, get_args
 
 import asyncpg.exceptions
 from fastapi import FastAPI, Request
@@ -30,6 +30,8 @@ from shared.request_context import current_request_id
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://shegong.example.org/problems/"
 _log = logging.getLogger("shegong.errors")
+ERRORS_SHOWN = 50
+"""How many items of a list a problem names field by field (its text gives the count of all)."""
 
 
 class FieldError(BaseModel):
@@ -126,6 +128,13 @@ class Problem(Exception):
         self.headers = headers or {}
         # Extension members beyond shegong's own (e.g. OAuth2's ``error`` code on the token endpoint).
         self.extra: dict[str, object] = {}
+
+    @classmethod
+    def out_of_scope(cls, detail: Message, field: str, item: Message, pointers: Sequence[str]) -> Self:
+        """This problem for the items of a list the caller may not touch: ``detail`` (``{n}``, how many) and a
+        ``scope`` error ``item`` on ``field`` for each of the first :data:`ERRORS_SHOWN` JSON ``pointers``."""
+        errors = [FieldError.of(field, item, pointer=p, type="scope") for p in pointers[:ERRORS_SHOWN]]
+        return cls(detail, errors=errors, n=len(pointers))
 
     def to_body(self, language: Language, instance: str | None) -> ProblemDetails:
         return ProblemDetails(

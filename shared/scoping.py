@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, and_, false, or_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,20 +63,19 @@ def visible_or_404(row: RowT | None, visible: Callable[[RowT], bool], missing: M
     return row
 
 
-async def visible_in_region(
-    session: AsyncSession,
-    principal: Principal,
-    model: type[RowT],
-    key: Any,
-    region: Callable[[RowT], str],
-    missing: Message,
-    *,
-    lock: bool = False,
-) -> RowT:
-    """The ``model`` row of primary key ``key`` when its region (``region`` of the row) is one the caller sees,
-    locked ``FOR UPDATE`` with ``lock``; otherwise 404 ``missing``."""
-    row = await session.get(model, key, with_for_update=lock)
-    return visible_or_404(row, lambda r: sees_region(principal, region(r)), missing)
+@dataclass(frozen=True)
+class RegionScoped(Generic[RowT]):
+    """A finder of one ``model`` row by primary key for a caller: the row when its region (``region`` of the
+    row) is one the caller sees, locked ``FOR UPDATE`` with ``lock``; otherwise 404 ``missing``. Each area
+    declares its own, e.g. ``visible_run = RegionScoped(PayrollRun, lambda r: r.region_code, NO_SUCH_RUN)``."""
+
+    model: type[RowT]
+    region: Callable[[RowT], str]
+    missing: Message
+
+    async def __call__(self, session: AsyncSession, principal: Principal, key: Any, *, lock: bool = False) -> RowT:
+        row = await session.get(self.model, key, with_for_update=lock)
+        return visible_or_404(row, lambda r: sees_region(principal, self.region(r)), self.missing)
 
 
 async def visible_projected_worker(

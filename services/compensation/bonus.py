@@ -30,12 +30,11 @@ from services.compensation.models import (
 )
 from services.compensation.policies import policy_for
 from services.compensation.schemas import BonusOut, BonusShare
-from shared.auth import Principal
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, LocalizedFieldError, UnprocessableContent
 from shared.read_models import from_row
-from shared.scoping import visible_in_region
+from shared.scoping import RegionScoped
 from shared.vocabulary import AssessmentGrade as AssessmentGradeCode
 
 LIVE_INDEX = "bonus_allocations_live_key"
@@ -287,8 +286,5 @@ async def ledger(session: AsyncSession, township_code: str, year: int) -> list[B
 NO_SUCH_ALLOCATION = Message("奖金分配不存在", "No such bonus allocation")
 
 
-async def visible_allocation(session: AsyncSession, principal: Principal, allocation_id: uuid.UUID) -> BonusAllocation:
-    """An allocation of a township the caller sees (404 otherwise, as if it did not exist)."""
-    return await visible_in_region(
-        session, principal, BonusAllocation, allocation_id, lambda r: r.township_code, NO_SUCH_ALLOCATION
-    )
+visible_allocation = RegionScoped(BonusAllocation, lambda r: r.township_code, NO_SUCH_ALLOCATION)
+"""An allocation of a township the caller sees (404 otherwise, as if it did not exist)."""

@@ -59,13 +59,12 @@ from services.compensation.policies import policies_for, policy_for
 from services.compensation.schemas import LIVE_RUNS
 from services.compensation.schemas import PayrollRunStatus as RunStatus
 from services.compensation.settings import Settings
-from shared.auth import Principal
 from shared.contracts import PayrollRunReversed
 from shared.events import record_event
 from shared.i18n import Message
 from shared.problems import Conflict, ServiceUnavailable, UnprocessableContent
 from shared.regions import contains, scope_prefix
-from shared.scoping import visible_in_region
+from shared.scoping import RegionScoped
 from shared.writes import inserted
 
 _log = logging.getLogger("shegong.payroll")
@@ -558,9 +557,5 @@ async def reverse(session: AsyncSession, run_id: uuid.UUID, reason: str, by: str
 NO_SUCH_RUN = Message("工资核算批次不存在", "No such payroll run")
 
 
-async def visible_run(
-    session: AsyncSession, principal: Principal, run_id: uuid.UUID, *, lock: bool = False
-) -> PayrollRun:
-    return await visible_in_region(
-        session, principal, PayrollRun, run_id, lambda r: r.region_code, NO_SUCH_RUN, lock=lock
-    )
+visible_run = RegionScoped(PayrollRun, lambda r: r.region_code, NO_SUCH_RUN)
+"""A run of a region the caller sees (404 otherwise), locked with ``lock=True``."""

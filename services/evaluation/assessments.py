@@ -21,7 +21,7 @@ from services.evaluation.schemas import AppealIn, DailyScoresIn, SchemeIn, Score
 from shared.events import record_event
 from shared.i18n import Message
 from shared.policy_rules import consecutive_incompetent, decides
-from shared.problems import Conflict, FieldError, NotFound, UnprocessableContent
+from shared.problems import Conflict, NotFound, UnprocessableContent
 from shared.writes import inserted, upsert
 
 SCORE_CHUNK = 3000  # rows per multi-row upsert (8 parameters each, under PostgreSQL's 32,767)
@@ -76,27 +76,18 @@ async def open_cycle(session: AsyncSession, township_code: str, year: int, by: s
     return cycle
 
 
+STRANGERS = Message("有 {n} 条评分不属于本乡镇社工", "{n} entries are not for workers of this township")
+NOT_OF_TOWNSHIP = Message("不是本乡镇的社工", "not a worker of this township")
+
+
 async def enter_scores(session: AsyncSession, cycle: Cycle, body: ScoresIn, by: str) -> int:
     """E2: scores by rater group for workers of the cycle's township (entered again: replaced)."""
     if cycle.status != "open":
         raise cycles.closed()
     members = {w.worker_id for w in await cycles.township_workers(session, cycle.township_code)}
-    strangers = [
-        FieldError.of(
-            "worker_id",
-            Message("不是本乡镇的社工", "not a worker of this township"),
-            pointer=f"/body/entries/{i}/worker_id",
-            type="scope",
-        )
-        for i, e in enumerate(body.entries)
-        if e.worker_id not in members
-    ]
+    strangers = [f"/body/entries/{i}/worker_id" for i, e in enumerate(body.entries) if e.worker_id not in members]
     if strangers:
-        raise UnprocessableContent(
-            Message("有 {n} 条评分不属于本乡镇社工", "{n} entries are not for workers of this township"),
-            errors=strangers[:50],
-            n=len(strangers),
-        )
+        raise UnprocessableContent.out_of_scope(STRANGERS, "worker_id", NOT_OF_TOWNSHIP, strangers)
     now = datetime.now(UTC)
     rows = [score_row(cycle.id, e, by, now) for e in body.entries]
     return await store_scores(session, rows)

@@ -33,7 +33,7 @@ from shared.policy_rules import consecutive_incompetent
 from shared.problems import Conflict, FieldError, UnprocessableContent
 from shared.projections import NOT_ON_ROLL
 from shared.read_models import from_row
-from shared.scoping import visible_in_region, visible_projected_worker
+from shared.scoping import RegionScoped, visible_projected_worker
 
 
 def to_scheme(row: SchemeRow) -> Scheme:
@@ -171,12 +171,8 @@ async def close(session: AsyncSession, cycle: Cycle, by: str) -> list[Result]:
 NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
 
 
-async def visible_cycle(
-    session: AsyncSession, principal: Principal, cycle_id: uuid.UUID, *, lock: bool = False
-) -> Cycle:
-    return await visible_in_region(
-        session, principal, Cycle, cycle_id, lambda c: c.township_code, NO_SUCH_CYCLE, lock=lock
-    )
+visible_cycle = RegionScoped(Cycle, lambda c: c.township_code, NO_SUCH_CYCLE)
+"""A cycle of a township the caller sees (404 otherwise), locked with ``lock=True``."""
 
 
 async def results_of(session: AsyncSession, cycle: Cycle) -> list[Result]:

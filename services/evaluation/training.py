@@ -21,7 +21,7 @@ from services.evaluation.schemas import TrainingIn, TrainingRow
 from shared.auth import Principal
 from shared.contracts import check_contract
 from shared.i18n import Message
-from shared.problems import FieldError, NotFound, UnprocessableContent
+from shared.problems import NotFound, UnprocessableContent
 from shared.regions import common_region, scope_prefix
 from shared.request_context import current_request_id
 from shared.scoping import WRITE_ROLES, path_filter
@@ -44,6 +44,12 @@ def end_before_start(start: date, end: date) -> bool:
     return end < start
 
 
+UNKNOWN_ATTENDEES = Message(
+    "{n} 名参训人员不存在或不在本辖区", "{n} attendees are unknown or outside the caller's region"
+)
+NO_SUCH_ATTENDEE = Message("本辖区内没有这名社工", "no such worker in the caller's region")
+
+
 async def record_training(session: AsyncSession, principal: Principal, body: TrainingIn) -> int:
     """A course and its attendance list (E5): attendees must be workers the caller may write for;
     repeating the same list changes nothing. How many attendances were new."""
@@ -59,22 +65,9 @@ async def record_training(session: AsyncSession, principal: Principal, body: Tra
             )
         ).all()
     )
-    missing = [
-        FieldError.of(
-            "worker_ids",
-            Message("本辖区内没有这名社工", "no such worker in the caller's region"),
-            pointer=f"/body/worker_ids/{i}",
-            type="scope",
-        )
-        for i, w in enumerate(body.worker_ids)
-        if w not in found
-    ]
+    missing = [f"/body/worker_ids/{i}" for i, w in enumerate(body.worker_ids) if w not in found]
     if missing:
-        raise NotFound(
-            Message("{n} 名参训人员不存在或不在本辖区", "{n} attendees are unknown or outside the caller's region"),
-            errors=missing[:50],
-            n=len(missing),
-        )
+        raise NotFound.out_of_scope(UNKNOWN_ATTENDEES, "worker_ids", NO_SUCH_ATTENDEE, missing)
     course = Course(body.course, body.organiser, body.hours, body.start_date, body.end_date)
     return await record_attendance(
         session, {course: {w: found[w] for w in dict.fromkeys(body.worker_ids)}}, principal.subject

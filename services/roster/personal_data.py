@@ -18,7 +18,7 @@ from shared.events import commits_of
 from shared.i18n import Message
 from shared.listing import Key, Listing
 from shared.pagination import Page, PageAt
-from shared.problems import FieldError, Forbidden, NotFound
+from shared.problems import ERRORS_SHOWN, FieldError, Forbidden, NotFound
 from shared.scoping import path_filter, sees_worker
 
 MAX_BULK = 1000
@@ -57,7 +57,7 @@ async def read_many(session: AsyncSession, principal: Principal, worker_ids: lis
     if unseen:
         raise NotFound(
             Message("{count} 名社工不存在", "{count} of the workers do not exist"),
-            errors=[_error(worker_ids, i, "不存在", "no such worker", "not_found") for i in unseen[:50]],
+            errors=[_error(worker_ids, i, "不存在", "no such worker", "not_found") for i in unseen[:ERRORS_SHOWN]],
             count=len(unseen),
         )
     refused = [i for i, wid in enumerate(worker_ids) if not principal.may_unmask(found[wid].community_code)]
@@ -66,7 +66,7 @@ async def read_many(session: AsyncSession, principal: Principal, worker_ids: lis
             NO_RIGHT,
             errors=[
                 _error(worker_ids, i, "不在个人信息授权范围内", "outside the personal-data right", "personal_data")
-                for i in refused[:50]
+                for i in refused[:ERRORS_SHOWN]
             ],
         )
     workers = [found[wid] for wid in wanted]

@@ -21,10 +21,11 @@ from shared.i18n import Message
 from shared.policy_rules import decides
 from shared.read_models import from_row
 from shared.regions import RegionLevel
-from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, require_write, visible_in_region
+from shared.scoping import ADMIN_WRITE_ROLES, NO_SUCH_REGION, RegionScoped, require_write
 from shared.writes import inserted
 
 NO_SUCH_ROUND = Message("招聘批次不存在", "No such recruitment round")
+visible_round = RegionScoped(RecruitmentRound, lambda r: r.county_code, NO_SUCH_ROUND)
 
 
 async def round_out(session: AsyncSession, row: RecruitmentRound) -> RoundOut:
@@ -51,9 +52,7 @@ async def add_to_reserve(
     session: AsyncSession, principal: Principal, round_id: uuid.UUID, body: ReserveIn, id_secret: bytes
 ) -> RoundOut:
     """H2: candidates who sat the round's exam, ranked by score, at most as many as the round hired."""
-    row = await visible_in_region(
-        session, principal, RecruitmentRound, round_id, lambda r: r.county_code, NO_SUCH_ROUND, lock=True
-    )
+    row = await visible_round(session, principal, round_id, lock=True)
     require_write(principal, row.county_code, NO_SUCH_REGION, ADMIN_WRITE_ROLES)
     current = await round_out(session, row)
     if current.reserve_used + len(body.candidates) > current.reserve_capacity:

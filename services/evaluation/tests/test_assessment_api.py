@@ -120,6 +120,32 @@ async def test_outside_the_township_and_the_workers_own_view(evaluation: Evaluat
     ).status_code == 404
 
 
+async def test_scores_for_workers_of_another_township_name_each_entry(evaluation: Evaluation) -> None:
+    """E2: a township enters scores for its own workers; the entries that are not are named, nothing stored."""
+    cycle = await evaluation.open_cycle()
+    stranger = "00000000-0000-4000-8000-000000000001"
+    response = await evaluation.client.post(
+        f"/v1/cycles/{cycle}/scores",
+        headers=evaluation.township,
+        json={
+            "entries": [
+                {"worker_id": evaluation.workers[0], "rater_group": "peers", "score": "90"},
+                {"worker_id": stranger, "rater_group": "peers", "score": "90"},
+                {"worker_id": stranger, "rater_group": "residents", "score": "90"},
+            ]
+        },
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["detail"] == "有 2 条评分不属于本乡镇社工"
+    assert [(e["pointer"], e["type"]) for e in problem["errors"]] == [
+        ("/body/entries/1/worker_id", "scope"),
+        ("/body/entries/2/worker_id", "scope"),
+    ]
+    async with evaluation.service.app.state.sessionmaker() as session:
+        assert await session.scalar(text("SELECT count(*) FROM evaluation.scores")) == 0
+
+
 async def test_projection_applies_roster_events_idempotently(evaluation: Evaluation) -> None:
     worker = evaluation.workers[0]
     async with evaluation.service.app.state.sessionmaker() as session:

@@ -56,3 +56,8 @@ async def test_attendees_outside_the_region_are_refused(evaluation: Evaluation) 
         },
     )
     assert response.status_code == 404
+    problem = response.json()
+    assert problem["detail"] == "1 名参训人员不存在或不在本辖区"
+    assert [(e["pointer"], e["field"], e["type"]) for e in problem["errors"]] == [
+        ("/body/worker_ids/0", "worker_ids", "scope")
+    ]
