@@ -6,6 +6,7 @@ grade (the services' labels) and what is still to pay; another county's officer 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from selenium.webdriver.common.by import By
 
 from tests.browser.conftest import (
     COUNTY_A,
+    PASSWORD,
     TOWNSHIP_A,
     Demo,
     _eventually,
@@ -118,6 +120,49 @@ def test_county_officer_reads_a_townships_bonus_ledger_and_shares(
     assert_stayed_local(browser)
 
 
+def test_county_officer_replaces_the_allocation_and_sees_a_refusal_in_place(
+    demo: Demo, browser: WebDriver, tmp_path: Path
+) -> None:
+    """C5 from the console: a year nobody of the township was assessed cannot be shared (422 shown beside the
+    form, the pool typed kept, nothing allocated); the live allocation is replaced with a new pool and a
+    reason, the old one stays in the ledger, reversed, and the new shares add up to the new pool."""
+    live = assessed_and_allocated(demo)
+    gateway = demo.suite.gateway
+    sign_in(browser, gateway, demo.accounts.county_a)
+
+    browser.get(f"{gateway}/console/bonus?region={TOWNSHIP_A}&year={YEAR - 3}")
+    wait_for(browser, "#allocate-card")
+    browser.find_element(By.ID, "bonus-pool").send_keys("50000.00")
+    browser.find_element(By.ID, "allocate").click()
+    refused = wait_for(browser, "#allocate-error")
+    assert "(422)" in refused.text
+    assert "C5" in refused.text  # the rule the refusal names
+    assert browser.find_element(By.ID, "bonus-pool").get_attribute("value") == "50000.00"
+    assert "尚未分配" in browser.find_element(By.ID, "ledger").text
+    screenshot(browser, "bonus-refused", tmp_path)
+
+    browser.get(f"{gateway}/console/bonus?region={TOWNSHIP_A}&year={YEAR}")
+    pool = wait_for(browser, "#bonus-pool")
+    assert pool.get_attribute("value") == live["pool"]  # the live pool, to be changed
+    pool.clear()
+    pool.send_keys("72000.00")
+    browser.find_element(By.ID, "bonus-reason").send_keys("县里追加奖金 the county added to the pool")
+    browser.find_element(By.ID, "replace-allocation").click()
+    wait_for(browser, "#shares")
+    ledger = browser.find_elements(By.CSS_SELECTOR, "#ledger tbody tr")
+    assert "72000.00" in ledger[-1].text  # the live one last
+    assert "有效" in ledger[-1].text
+    assert live["id"][:8] in browser.find_element(By.ID, "ledger").text  # the replaced one kept, reversed
+    assert "县里追加奖金" in ledger[-1].text
+    shares = [
+        row.find_elements(By.CSS_SELECTOR, "td")[4].text
+        for row in browser.find_elements(By.CSS_SELECTOR, "#shares tbody tr")
+    ]
+    assert sum(Decimal(s) for s in shares) == Decimal("72000.00")
+    screenshot(browser, "bonus-replaced", tmp_path)
+    assert_stayed_local(browser)
+
+
 def test_another_countys_officer_sees_no_bonus_of_the_township(demo: Demo, browser: WebDriver) -> None:
     gateway = demo.suite.gateway
     sign_in(browser, gateway, demo.accounts.county_b)
@@ -126,3 +171,33 @@ def test_another_countys_officer_sees_no_bonus_of_the_township(demo: Demo, brows
     assert not browser.find_elements(By.ID, "ledger")
     assert not browser.find_elements(By.ID, "shares")
     assert browser.find_elements(By.CSS_SELECTOR, "[role=alert]") or "404" in browser.page_source
+
+
+def test_a_bonus_form_posted_without_the_pages_csrf_token_allocates_nothing(demo: Demo) -> None:
+    """The allocation form is a double-submit form like every console form: a post another site forges (the
+    session cookie sent, the token not) is refused with 403 and nothing reaches the compensation service."""
+    gateway, year = demo.suite.gateway, YEAR - 4
+    with httpx.Client(base_url=gateway) as client:
+        form = client.get("/console/sign-in")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token is not None
+        signed_in = client.post(
+            "/console/sign-in",
+            data={"username": demo.accounts.county_a, "password": PASSWORD, "csrf": token.group(1)},
+            follow_redirects=False,
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        forged = client.post(
+            "/console/bonus/allocations",
+            data={"township": TOWNSHIP_A, "year": str(year), "pool": "1000.00", "csrf": "forged"},
+            follow_redirects=False,
+        )
+        assert forged.status_code == 403
+        assert "页面已过期" in forged.text
+    ledger = httpx.get(
+        f"{gateway}/api/v1/compensation/bonus-allocations",
+        headers=admin(demo),
+        params={"township_code": TOWNSHIP_A, "year": year},
+    )
+    assert ledger.status_code == 200
+    assert ledger.json() == []

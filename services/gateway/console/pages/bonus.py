@@ -1,27 +1,32 @@
 """绩效奖金 The performance bonus (C5) of a township and year: the allocation ledger (the live allocation and the
 ones it replaced, with who, when and why) and, for the live allocation, each worker's share beside what
 payroll runs pay of it — approved or paid, and held by a run not yet approved — and what is still to pay.
-The compensation service shares the pool and pays it once (``bonus.py``, ``bonus_payouts.py``); the page
-only reads."""
+A township officer or a county officer allocates the year's pool here, or replaces the live allocation with
+a reason (the form posts to the compensation service, which shares the pool and pays it once: ``bonus.py``,
+``bonus_payouts.py``; a refusal is shown in place with what was typed)."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.account_names import account_names
 from services.gateway.console.filters import Region, YearAssessed
-from services.gateway.console.render import page
-from services.gateway.console.session import User
-from services.gateway.console.upstream import Api, ApiError
+from services.gateway.console.render import page, redirect
+from services.gateway.console.session import ConsoleUser, CsrfField, User, csrf_ok
+from services.gateway.console.upstream import Api, ApiError, ConsoleApi
 from shared.db import SessionDep
 from shared.money import CENT
+from shared.scoping import WRITE_ROLES
 
 router = APIRouter()
 SETTLED = ("approved", "paid")
+PoolField = Annotated[str, Form(max_length=20)]
+ReasonField = Annotated[str, Form(max_length=300)]
 
 
 def worker_rows(live: dict[str, Any], payouts: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
@@ -55,6 +60,23 @@ def worker_rows(live: dict[str, Any], payouts: list[dict[str, Any]], names: dict
 async def bonus(
     request: Request, user: User, api: Api, session: SessionDep, region: Region, year: YearAssessed
 ) -> HTMLResponse:
+    return await _bonus_page(request, user, api, session, region, year)
+
+
+async def _bonus_page(
+    request: Request,
+    user: ConsoleUser,
+    api: ConsoleApi,
+    session: SessionDep,
+    region: str,
+    year: int,
+    *,
+    status_code: int = 200,
+    refused: ApiError | str | None = None,
+    typed: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The page; after a form the service refused, with the refusal (``refused``: the service's problem, or
+    ``csrf``) and what was typed (``typed``) beside the form."""
     error: ApiError | None = None
     townships: list[dict[str, Any]] = []
     township: str | None = None
@@ -84,6 +106,7 @@ async def bonus(
         request,
         "bonus.html",
         user,
+        status_code=status_code,
         region=region,
         year=year,
         township=township,
@@ -93,4 +116,72 @@ async def bonus(
         rows=rows,
         error=error,
         accounts=accounts,
+        # the service decides who may (a writer whose region holds the township); the form is not offered to
+        # those who only read
+        can_allocate=bool(user.principal.roles & WRITE_ROLES),
+        refused=refused,
+        typed=typed or {},
     )
+
+
+async def _posted(
+    request: Request,
+    user: ConsoleUser,
+    api: ConsoleApi,
+    session: SessionDep,
+    csrf: str,
+    target: tuple[str, int],
+    path: str,
+    body: dict[str, Any],
+) -> Response:
+    """Post ``body`` to the compensation service's ``path`` and show the township's year (``target``) again:
+    by a redirect when it was done, in place with the refusal and what was typed when not."""
+    township, year = target
+    if not csrf_ok(request, csrf):
+        refused: ApiError | str = "csrf"
+        status = 403
+    else:
+        try:
+            await api.post("compensation", path, body)
+        except ApiError as exc:
+            refused, status = exc, exc.status
+        else:
+            return redirect(request, f"/console/bonus?region={township}&year={year}", user)
+    typed = {k: str(v) for k, v in body.items()}
+    return await _bonus_page(
+        request, user, api, session, township, year, status_code=status, refused=refused, typed=typed
+    )
+
+
+@router.post("/console/bonus/allocations")
+async def allocate(
+    request: Request,
+    user: User,
+    api: Api,
+    session: SessionDep,
+    township: Annotated[str, Form(pattern=r"^[0-9]{12}$")],
+    year: Annotated[int, Form(ge=2000, le=2100)],
+    pool: PoolField = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """Allocate the township's pool of the year (C5: once; the service refuses a second with 409)."""
+    body = {"township_code": township, "year": year, "pool": pool.strip()}
+    return await _posted(request, user, api, session, csrf, (township, year), "/bonus-allocations", body)
+
+
+@router.post("/console/bonus/allocations/{allocation_id}/replace")
+async def replace(
+    request: Request,
+    user: User,
+    api: Api,
+    session: SessionDep,
+    allocation_id: uuid.UUID,
+    pool: PoolField = "",
+    reason: ReasonField = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """Replace the live allocation with a new pool and the reason (C5: the old one is reversed and kept)."""
+    earlier = await api.get("compensation", f"/bonus-allocations/{allocation_id}")
+    body = {"pool": pool.strip(), "reason": reason.strip()}
+    path = f"/bonus-allocations/{allocation_id}/replace"
+    return await _posted(request, user, api, session, csrf, (earlier["township_code"], earlier["year"]), path, body)
