@@ -111,6 +111,17 @@ class AssessmentGraded(EventData):
     township_code: str | None = None
 
 
+class CycleClosed(EventData):
+    """``cycle.closed`` (evaluation): a township's annual assessment closed (E1, E3), recorded after the
+    ``assessment.finalized`` of each of its ``results``: a reader of the feed that has this event has every
+    grade of the cycle. The compensation service shares a township's bonus only then (C5)."""
+
+    cycle_id: uuid.UUID
+    township_code: str
+    year: int
+    results: int
+
+
 # Events no other service consumes today: typed all the same, for webhook subscribers and feed readers
 # outside the suite (their JSON Schemas are published with the others).
 
@@ -338,6 +349,7 @@ EVENTS: dict[str, type[EventData]] = {
     "assessment.second_incompetent": AssessmentGraded,
     "scheme.set": SchemeSet,
     "cycle.opened": CycleOpened,
+    "cycle.closed": CycleClosed,
     "training.recorded": TrainingRecorded,
     "work_case.submitted": WorkCaseSubmitted,
     "visits.recorded": VisitsRecorded,

@@ -23,6 +23,7 @@ from services.compensation.domain.bonus import Claim, share_pool
 from services.compensation.models import (
     AssessmentGrade,
     BonusAllocation,
+    ClosedCycle,
     Employment,
     PostPeriod,
     WorkerProjection,
@@ -110,6 +111,13 @@ async def _dated(
     return found
 
 
+NOT_CLOSED = Message(
+    "该乡镇 {year} 年考核尚未关闭，或考核结果尚未全部到达薪酬服务：考核关闭后再分配",
+    "The township's {year} assessment is not closed, or not all its grades have reached payroll yet: "
+    "allocate once it is closed",
+)
+
+
 async def compute_shares(session: AsyncSession, township: str, year: int, pool: Decimal) -> list[BonusShare]:
     """Each assessed worker's share of ``pool`` by the county's grade coefficients × months in post (C5)."""
     policy = await policy_for(session, township, year)
@@ -118,6 +126,9 @@ async def compute_shares(session: AsyncSession, township: str, year: int, pool: 
             Message("县级尚未设定各等次奖金系数", "The county has not set the bonus coefficient of each grade"),
             rule="C5",
         )
+    if await session.get(ClosedCycle, (township, year)) is None:
+        # C5 shares every graded worker: never on the part of a cycle's grades that has arrived so far
+        raise Conflict(NOT_CLOSED, rule="C5", year=year)
     grades = dict(
         (
             await session.execute(

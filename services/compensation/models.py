@@ -71,6 +71,19 @@ class AssessmentGrade(ProjectedGrade, Base):
     __tablename__ = "assessment_grades"
 
 
+class ClosedCycle(Base):
+    """Townships whose annual assessment is closed, from the evaluation feed's ``cycle.closed``: recorded after
+    every grade of the cycle, so a township listed here has all its grades of the year (C5 shares only then)."""
+
+    __tablename__ = "closed_cycles"
+
+    township_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    cycle_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    results: Mapped[int] = mapped_column(Integer, comment="grades the cycle produced")
+    recorded_at: Mapped[Timestamp]
+
+
 class PolicyProfile(Base):
     """Pay parameters for a region and year (C1–C11), each with its source; resolved up the region tree."""
 

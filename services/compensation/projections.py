@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.compensation.models import (
     AssessmentGrade,
+    ClosedCycle,
     Employment,
     PostPeriod,
     QuotaProjection,
@@ -27,7 +28,7 @@ from services.compensation.models import (
     feed_cursors,
 )
 from services.compensation.state import compensation_state
-from shared.contracts import PostAssigned, QuotaSet, WorkerChanged
+from shared.contracts import CycleClosed, PostAssigned, QuotaSet, WorkerChanged
 from shared.feed_consumer import CATCH_UP_PAGES, FeedConsumer
 from shared.projection_pages import (
     GRADE_TYPES,
@@ -107,6 +108,15 @@ async def apply_post(session: AsyncSession, event: dict[str, Any]) -> None:
 
 async def apply_grade(session: AsyncSession, event: dict[str, Any]) -> None:
     await upsert_grade(session, AssessmentGrade, event)
+
+
+def _closed_cycle(d: CycleClosed) -> dict[str, Any]:
+    return {"township_code": d.township_code, "year": d.year, "cycle_id": d.cycle_id, "results": d.results}
+
+
+async def apply_cycle_closed(session: AsyncSession, event: dict[str, Any]) -> None:
+    """The township's assessment of the year is closed: every grade of it came before (C5 shares from now)."""
+    await upsert(session, ClosedCycle, _closed_cycle(CycleClosed.from_event(event)), ["township_code", "year"])
 
 
 async def apply_quota(session: AsyncSession, event: dict[str, Any]) -> None:
@@ -222,8 +232,12 @@ async def _apply_post_periods(session: AsyncSession, page: list[dict[str, Any]])
 
 
 async def apply_evaluation_page(session: AsyncSession, page: list[dict[str, Any]]) -> None:
-    """A page of the evaluation service's feed: each worker's grade for a year, the last of the page winning."""
+    """A page of the evaluation service's feed: each worker's grade for a year and each township's closed
+    cycle of a year, the last of the page winning."""
     await upsert_grades(session, page, table_of(AssessmentGrade))
+    closed = [CycleClosed.from_event(event) for _, event in by_type(page, ["cycle.closed"])]
+    rows = last_per_key(((d.township_code, d.year), _closed_cycle(d)) for d in closed)
+    await upsert_records(session, table_of(ClosedCycle), rows, ["township_code", "year"])
 
 
 def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
@@ -236,7 +250,7 @@ def compensation_feeds(app: FastAPI) -> list[FeedConsumer]:
         "post.assigned": apply_post,
         "quota.set": apply_quota,
     }
-    evaluation = dict.fromkeys(GRADE_TYPES, apply_grade)
+    evaluation = dict.fromkeys(GRADE_TYPES, apply_grade) | {"cycle.closed": apply_cycle_closed}
     consumer = functools.partial(
         FeedConsumer, cursors=feed_cursors, pages_per_poll=CATCH_UP_PAGES, state=compensation_state(app)
     )

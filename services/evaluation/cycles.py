@@ -26,7 +26,7 @@ from services.evaluation.domain.assessment import (
 from services.evaluation.models import Cycle, DailyScore, Result, Score, WorkerProjection, events
 from services.evaluation.models import Scheme as SchemeRow
 from shared.auth import Principal
-from shared.contracts import AssessmentGraded
+from shared.contracts import AssessmentGraded, CycleClosed
 from shared.events import record_event
 from shared.i18n import Message
 from shared.policy_rules import consecutive_incompetent
@@ -165,6 +165,9 @@ async def close(session: AsyncSession, cycle: Cycle, by: str) -> list[Result]:
                 f"worker/{result.worker_id}",
                 assessment_data(cycle, result) | {"rule": "H8"},
             )
+    # After every grade of the cycle: a feed reader that has this event has them all (the C5 bonus waits for it).
+    done = CycleClosed(cycle_id=cycle.id, township_code=cycle.township_code, year=cycle.year, results=len(results))
+    await record_event(session, events, "cycle.closed", f"cycle/{cycle.id}", done.to_data())
     return results
 
 

@@ -170,22 +170,24 @@ def test_feeds_carry_workers_grades_and_pay_across_the_suite(suite: Suite, data_
     )
 
     def allocation() -> dict[str, Any] | None:
-        # C5: once per township and year; while grades still arrive, the allocation made is replaced.
+        # C5: refused (409, no allocation named) until the township's cycle.closed, recorded after every grade,
+        # has reached payroll; the first allocation made then shares among all three workers.
         response = httpx.post(
             f"{pay}/bonus-allocations",
             headers=admin,
             json={"township_code": TOWNSHIP, "year": 2025, "pool": "30000.00"},
         )
         if response.status_code == 409:
-            response = httpx.post(
-                f"{pay}/bonus-allocations/{response.json()['allocation_id']}/replace",
-                headers=admin,
-                json={"pool": "30000.00", "reason": "grades still arriving"},
-            )
+            assert response.json()["rule"] == "C5", response.text
+            assert "allocation_id" not in response.json(), response.text  # not allocated before
+            return None
+        assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
-        return body if response.status_code == 201 and len(body["shares"]) == 3 else None
+        return body
 
-    shares = {s["worker_id"]: s for s in eventually(allocation)["shares"]}
+    allocated = eventually(allocation)
+    assert len(allocated["shares"]) == 3  # every grade of the cycle, at the first allocation
+    shares = {s["worker_id"]: s for s in allocated["shares"]}
     assert sum(Decimal(s["share"]) for s in shares.values()) == Decimal("30000.00")
     # 95 points is 优秀, but the 20 % cap of three workers admits none: 合格 (the cap applies per township).
     assert (shares[workers[0]]["grade"], shares[workers[2]]["grade"], shares[workers[2]]["share"]) == (

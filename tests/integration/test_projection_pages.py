@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from services.compensation import projections as compensation
-from services.compensation.models import AssessmentGrade, Employment, PostPeriod, QuotaProjection
+from services.compensation.models import AssessmentGrade, ClosedCycle, Employment, PostPeriod, QuotaProjection
 from services.compensation.models import WorkerProjection as CompensationWorker
 from services.evaluation import projections as evaluation
 from services.evaluation.models import WorkerProjection as EvaluationWorker
@@ -227,9 +227,19 @@ async def test_grades_and_quotas_pages_keep_the_last_of_each_key(
         {"type": "quota.set", "data": {"county_code": county, "year": 2025 + n % 2, "headcount": n}} for n in range(5)
     ]
 
+    township = f"{county}001000"
+    closings = [  # C5: a township's cycle of a year closed (the last of a township and year wins)
+        {
+            "type": "cycle.closed",
+            "data": {"cycle_id": str(uuid.uuid4()), "township_code": township, "year": 2025 + n % 2, "results": n},
+        }
+        for n in range(5)
+    ]
+
     async def check(maker: async_sessionmaker[AsyncSession]) -> None:
         await page_by_page(maker, events, size, [compensation.apply_evaluation_page, roster.apply_assessment_page])
         await page_by_page(maker, quotas, size, [compensation.apply_roster_page])
+        await page_by_page(maker, closings, size, [compensation.apply_evaluation_page])
         last = {(e["data"]["worker_id"], e["data"]["year"]): e["data"]["grade"] for e in events}
         async with maker() as session:
             for model in (AssessmentGrade, AssessmentResult):
@@ -245,5 +255,11 @@ async def test_grades_and_quotas_pages_keep_the_last_of_each_key(
                 )
             ).all()
             assert dict(stored) == {2025: 4, 2026: 3}
+            closed = (
+                await session.execute(
+                    select(ClosedCycle.year, ClosedCycle.results).where(ClosedCycle.township_code == township)
+                )
+            ).all()
+            assert dict(closed) == {2025: 4, 2026: 3}
 
     await outcome(database_url, check, ids)

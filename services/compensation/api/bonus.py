@@ -29,7 +29,9 @@ AllocationId = Annotated[uuid.UUID, Path(description="奖金分配编号 allocat
     description=(
         "每个乡镇每年只分配一次 (C5): a second allocation of the same township and year is refused with 409, "
         "naming the live one in `allocation_id`; send `Idempotency-Key` to retry a post safely (the same key "
-        "and body answer the first result again). To change an allocation, replace it."
+        "and body answer the first result again). To change an allocation, replace it. Shared only once the "
+        "township's assessment of the year is closed and all its grades have reached payroll (the evaluation "
+        "feed's `cycle.closed`): until then 409 naming C5, without `allocation_id`."
     ),
     status_code=201,
     responses=problem_responses(409),

@@ -10,9 +10,21 @@ import httpx
 import pytest
 
 from conftest import InProcessService, Mint, ServiceFactory, bearer
-from services.compensation.projections import apply_grade, apply_post, apply_worker
+from services.compensation.projections import apply_cycle_closed, apply_grade, apply_post, apply_worker
 
 TOWNSHIP, COMMUNITY = "330302001000", "330302001001"  # 鹿城区 (温州: the wenzhou preset)
+
+
+def graded_events(
+    workers: list[str], grades: tuple[str, ...], year: int, township: str = TOWNSHIP
+) -> list[dict[str, Any]]:
+    """The evaluation feed's events of a closed cycle: each worker's grade, then ``cycle.closed`` (E1, C5)."""
+    finalized = [
+        {"type": "assessment.finalized", "data": {"worker_id": w, "year": year, "grade": g}}
+        for w, g in zip(workers, grades, strict=True)
+    ]
+    closed = {"cycle_id": str(uuid.uuid4()), "township_code": township, "year": year, "results": len(workers)}
+    return [*finalized, {"type": "cycle.closed", "data": closed}]
 
 
 def worker_event(
@@ -63,6 +75,7 @@ class Compensation:
             "worker.updated": apply_worker,
             "post.assigned": apply_post,
             "assessment.finalized": apply_grade,
+            "cycle.closed": apply_cycle_closed,
         }
         async with self.service.app.state.sessionmaker() as session:
             for event in events:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from services.compensation.models import BonusAllocation
-from services.compensation.tests.conftest import TOWNSHIP, Compensation
+from services.compensation.tests.conftest import TOWNSHIP, Compensation, graded_events
 
 COEFFICIENTS = {"excellent": "1.2", "competent": "1.0", "basically_competent": "0.8", "incompetent": "0"}
 URL = "/v1/bonus-allocations"
@@ -18,12 +18,12 @@ URL = "/v1/bonus-allocations"
 
 async def graded(compensation: Compensation, workers: list[str], grades: tuple[str, ...], year: int = 2025) -> None:
     """The workers' grades of the year from the evaluation service's feed, and the county's coefficients (C5)."""
-    await compensation.feed(
-        *(
-            {"type": "assessment.finalized", "data": {"worker_id": w, "year": year, "grade": g}}
-            for w, g in zip(workers, grades, strict=True)
-        )
-    )
+    await compensation.feed(*graded_events(workers, grades, year))
+    await coefficients(compensation, year)
+
+
+async def coefficients(compensation: Compensation, year: int) -> None:
+    """The county's bonus coefficient of each grade for the year (C5)."""
     profile = await compensation.client.put(
         f"/v1/policy-profiles/330302/{year}",
         headers=compensation.county,
@@ -41,6 +41,35 @@ async def assessed(compensation: Compensation, *grades: str) -> list[str]:
     workers = [await compensation.worker(start="2025-01-05") for _ in grades]
     await graded(compensation, workers, grades)
     return workers
+
+
+async def test_c5_the_pool_is_shared_only_once_the_townships_cycle_closed_with_every_grade(
+    compensation: Compensation,
+) -> None:
+    """C5 shares the pool among every graded worker: while the evaluation feed has brought some grades but not
+    the township's ``cycle.closed`` (recorded after all of them), allocating is refused with 409 naming C5
+    and nothing is allocated; once it arrives the pool is shared among all the cycle's workers."""
+    workers = [await compensation.worker(start="2025-01-05") for _ in range(3)]
+    events = graded_events(workers, ("excellent", "competent", "competent"), 2025)
+    await coefficients(compensation, 2025)
+    await compensation.feed(*events[:2])  # two grades of three arrived, the cycle's close not yet
+    body = {"township_code": TOWNSHIP, "year": 2025, "pool": "32000.00"}
+    early = await compensation.client.post(URL, headers=compensation.township, json=body)
+    assert early.status_code == 409, early.text
+    assert early.json()["rule"] == "C5"
+    assert "2025" in early.json()["detail"]
+    ledger = await compensation.client.get(
+        URL, headers=compensation.township, params={"township_code": TOWNSHIP, "year": 2025}
+    )
+    assert ledger.json() == []
+    await compensation.feed(*events[2:])  # the last grade, then cycle.closed
+    allocated = await compensation.client.post(URL, headers=compensation.township, json=body)
+    assert allocated.status_code == 201, allocated.text
+    shares = {s["worker_id"]: Decimal(s["share"]) for s in allocated.json()["shares"]}
+    assert set(shares) == set(workers)
+    # 1.2 : 1.0 : 1.0 of 32,000 for twelve months each
+    assert shares[workers[0]] == Decimal("12000.00")
+    assert shares[workers[1]] == shares[workers[2]] == Decimal("10000.00")
 
 
 async def test_c5_a_second_allocation_of_the_township_and_year_is_refused_naming_the_first(

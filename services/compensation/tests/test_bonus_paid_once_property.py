@@ -40,6 +40,7 @@ What must hold:
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -52,7 +53,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
 
-from services.compensation.projections import apply_grade
+from services.compensation.projections import apply_cycle_closed, apply_grade
 from services.compensation.tests.test_payroll_property import COUNTY, LAST_MONTH, LEVELS, TOWNSHIPS, PaidOnce
 from shared.regions import contains
 
@@ -101,6 +102,7 @@ class BonusPaidOnce(PaidOnce):
         self.live: dict[str, Allocation] = {}  # township → its live 2026 allocation
         self.ever: dict[str, list[Allocation]] = {}  # township → every allocation it had, replaced ones too
         self.payouts: dict[str, dict[Key, Payout]] = {}  # run → what it pays (the model)
+        self.closed: set[str] = set()  # townships whose 2026 cycle compensation has seen closed
         super().__init__()
 
     # -- hooks into PaidOnce ---------------------------------------------------------------------------
@@ -126,13 +128,19 @@ class BonusPaidOnce(PaidOnce):
 
     # -- the bonus world -------------------------------------------------------------------------------
     def _assess(self, worker: str, grade: str) -> None:
+        """The worker's grade, then its township's cycle closed (the evaluation's order: C5 shares after it)."""
         self.grades[worker] = grade
+        township = self.model[worker].township
+        self.closed.add(township)
         finalized = {"type": "assessment.finalized", "data": {"worker_id": worker, "year": YEAR, "grade": grade}}
-        self.call(self._feed_grade(finalized))
+        results = len(self._graded(township))
+        closed = {"cycle_id": str(uuid.uuid4()), "township_code": township, "year": YEAR, "results": results}
+        self.call(self._feed_grade(finalized, {"type": "cycle.closed", "data": closed}))
 
-    async def _feed_grade(self, event: dict[str, Any]) -> None:
+    async def _feed_grade(self, finalized: dict[str, Any], closed: dict[str, Any]) -> None:
         async with self.app.state.sessionmaker() as session:
-            await apply_grade(session, event)
+            await apply_grade(session, finalized)
+            await apply_cycle_closed(session, closed)
             await session.commit()
 
     def _set_coefficients(self, table: dict[str, str]) -> None:
@@ -186,8 +194,12 @@ class BonusPaidOnce(PaidOnce):
         if township in self.live:
             assert response.status_code == 409, response.text
             assert response.json()["allocation_id"] == self.live[township].id
-        elif not self._graded(township) or self._all_weights_zero(township):
-            # no 2026 results in the township, or nobody has a part (every coefficient × months is 0)
+        elif township not in self.closed:  # no closed 2026 cycle of the township reached payroll (C5 waits)
+            assert response.status_code == 409, response.text
+            assert response.json()["rule"] == "C5"
+            assert "allocation_id" not in response.json()
+        elif self._all_weights_zero(township):
+            # nobody has a part (every coefficient × months is 0)
             assert response.status_code == 422, response.text
             assert response.json()["rule"] == "C5"
         else:

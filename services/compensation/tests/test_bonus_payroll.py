@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from services.compensation.tests.conftest import TOWNSHIP, Compensation, lines, worker_event
+from services.compensation.tests.conftest import TOWNSHIP, Compensation, graded_events, lines, worker_event
 
 COEFFICIENTS = {"excellent": "1.2", "competent": "1.0", "basically_competent": "0.8", "incompetent": "0"}
 URL = "/v1/bonus-allocations"
@@ -27,12 +27,7 @@ async def allocated(
     """Workers of the township in post since 2025-01-05 with their 2026 assessment grades, the county's
     coefficients, and the township's 2026 allocation of ``pool`` (C5)."""
     workers = [await compensation.worker(post, grade, start="2025-01-05") for _ in grades]
-    await compensation.feed(
-        *(
-            {"type": "assessment.finalized", "data": {"worker_id": w, "year": 2026, "grade": g}}
-            for w, g in zip(workers, grades, strict=True)
-        )
-    )
+    await compensation.feed(*graded_events(workers, grades, 2026))
     profile = await compensation.client.put(
         "/v1/policy-profiles/330302/2026",
         headers=compensation.county,

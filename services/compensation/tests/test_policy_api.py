@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from services.compensation.tests.conftest import TOWNSHIP, Compensation
+from services.compensation.tests.conftest import TOWNSHIP, Compensation, graded_events
 
 
 async def test_wenzhou_target_from_statistics_and_raised_to_last_years_actual(compensation: Compensation) -> None:
@@ -70,12 +70,7 @@ async def test_bonus_pool_shared_to_the_cent_with_the_countys_coefficients(compe
     workers = [await compensation.worker(start="2025-01-05") for _ in range(3)]
     late = await compensation.worker(start="2025-07-02")  # half a year in post
     grades = ["excellent", "competent", "incompetent", "competent"]
-    await compensation.feed(
-        *(
-            {"type": "assessment.finalized", "data": {"worker_id": w, "year": 2025, "grade": g}}
-            for w, g in zip([*workers, late], grades, strict=True)
-        )
-    )
+    await compensation.feed(*graded_events([*workers, late], tuple(grades), 2025))
     missing = await compensation.client.post(
         "/v1/bonus-allocations",
         headers=compensation.township,

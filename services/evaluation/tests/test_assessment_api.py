@@ -69,6 +69,20 @@ async def test_closing_refuses_small_panels_then_grades_with_the_cap(evaluation:
             text("SELECT count(*) FROM evaluation.events WHERE type = 'assessment.finalized'")
         )
     assert finalized == 10
+    async with evaluation.service.app.state.sessionmaker() as session:
+        order = (
+            await session.execute(
+                text(
+                    "SELECT type, data FROM evaluation.events WHERE type IN ('assessment.finalized', 'cycle.closed') "
+                    "ORDER BY id"
+                )
+            )
+        ).all()
+    # cycle.closed last, after every grade (a reader that has it has them all: the C5 bonus waits for it)
+    assert [t for t, _ in order] == ["assessment.finalized"] * 10 + ["cycle.closed"]
+    assert order[-1].data["results"] == 10
+    assert order[-1].data["township_code"] == TOWNSHIP
+    assert order[-1].data["cycle_id"] == cycle
 
     # Closed means closed: no more scores; an appeal changes one result, with reason and who decided.
     late = await evaluation.client.post(
