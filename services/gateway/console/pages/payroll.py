@@ -1,7 +1,10 @@
 """薪酬 Payroll: a month's runs with their totals, one run's payslips beside last month's (who joined, who
 left, whose pay changed and by which lines), approval and reversal (of an approved run not yet paid, county
 level and above, with a reason) after a step-up confirmation (the password again), and a payslip that
-prints cleanly. The compensation service computes and checks everything (C4–C9)."""
+prints cleanly. A township or county officer runs the month here too: a new run of a region and month,
+calculated at once (other runs' workers refused or left out), calculated again or cancelled while not
+approved, and marked paid after a step-up confirmation. The compensation service computes and checks
+everything (C4–C9); a refusal is shown on the page it came from."""
 
 from __future__ import annotations
 
@@ -23,10 +26,18 @@ from services.gateway.sign_in import step_up
 from shared.auth import ADMIN_ROLES
 from shared.db import SessionDep
 from shared.problems import Problem
+from shared.scoping import WRITE_ROLES
 
 router = APIRouter()
 MONTH = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
 WITH_PAYSLIPS = ("calculated", "approved", "paid")
+NOT_APPROVED = ("draft", "calculated", "failed")  # may be calculated again or cancelled
+OverlapField = Annotated[str, Form(pattern="^(refuse|exclude)$")]
+
+
+def runs_payroll(user: ConsoleUser) -> bool:
+    """Whether the user is offered the forms that run payroll (the service decides each, by region)."""
+    return bool(user.principal.roles & WRITE_ROLES)
 
 
 def previous_month(month: str) -> str:
@@ -77,19 +88,119 @@ async def runs(
     region: Region,
     month: Annotated[str | None, Query(pattern=MONTH)] = None,
 ) -> HTMLResponse:
+    return await _runs_page(request, user, api, region, month)
+
+
+async def _runs_page(
+    request: Request,
+    user: ConsoleUser,
+    api: ConsoleApi,
+    region: str,
+    month: str | None,
+    *,
+    status_code: int = 200,
+    refused: ApiError | str | None = None,
+) -> HTMLResponse:
     error: ApiError | None = None
     listing: list[dict[str, Any]] = []
     try:
         listing = (await api.get("compensation", "/payroll-runs", region_code=region, month=month, limit=200))["items"]
     except ApiError as exc:
         error = exc
-    return page(request, "payroll.html", user, runs=listing, region=region, month=month or "", error=error)
+    return page(
+        request,
+        "payroll.html",
+        user,
+        status_code=status_code,
+        runs=listing,
+        region=region,
+        month=month or "",
+        error=error,
+        can_run=runs_payroll(user),
+        this_month=datetime.now(CHINA).strftime("%Y-%m"),
+        refused=refused,
+    )
+
+
+@router.post("/console/payroll")
+async def new_run(
+    request: Request,
+    user: User,
+    api: Api,
+    session: SessionDep,
+    region: Annotated[str, Form(pattern=r"^[0-9]{6}([0-9]{6})?$")],
+    month: Annotated[str, Form(pattern=MONTH)],
+    overlap: OverlapField = "refuse",
+    csrf: CsrfField = "",
+) -> Response:
+    """A run of the region and month, calculated at once: the run's page (with the calculation's refusal, if
+    any: the run stays a draft to calculate again), or this page again with the creation's refusal."""
+    if not csrf_ok(request, csrf):
+        return await _runs_page(request, user, api, region, month, status_code=403, refused="csrf")
+    try:
+        created = await api.post("compensation", "/payroll-runs", {"region_code": region, "month": month})
+    except ApiError as exc:
+        return await _runs_page(request, user, api, region, month, status_code=exc.status, refused=exc)
+    return await _calculated(request, user, api, session, created["id"], overlap)
+
+
+async def _calculated(
+    request: Request, user: ConsoleUser, api: ConsoleApi, session: SessionDep, run_id: str, overlap: str
+) -> Response:
+    try:
+        await api.post("compensation", f"/payroll-runs/{run_id}/calculate", params={"overlap": overlap})
+    except ApiError as exc:
+        return await _run_page(request, user, api, session, run_id, status_code=exc.status, refused=exc)
+    return redirect(request, f"/console/payroll/{run_id}", user)
+
+
+@router.post("/console/payroll/{run_id}/calculate")
+async def calculate(
+    request: Request,
+    user: User,
+    api: Api,
+    session: SessionDep,
+    run_id: uuid.UUID,
+    overlap: OverlapField = "refuse",
+    csrf: CsrfField = "",
+) -> Response:
+    """Calculate a run not yet approved again (the last calculation's lines replaced, C4–C9)."""
+    if not csrf_ok(request, csrf):
+        return await _run_page(request, user, api, session, str(run_id), status_code=403, refused="csrf")
+    return await _calculated(request, user, api, session, str(run_id), overlap)
+
+
+@router.post("/console/payroll/{run_id}/cancel")
+async def cancel(
+    request: Request, user: User, api: Api, session: SessionDep, run_id: uuid.UUID, csrf: CsrfField = ""
+) -> Response:
+    """Cancel a run not yet approved: its lines go, its workers' month is free for another run."""
+    if not csrf_ok(request, csrf):
+        return await _run_page(request, user, api, session, str(run_id), status_code=403, refused="csrf")
+    try:
+        await api.post("compensation", f"/payroll-runs/{run_id}/cancel")
+    except ApiError as exc:
+        return await _run_page(request, user, api, session, str(run_id), status_code=exc.status, refused=exc)
+    return redirect(request, f"/console/payroll/{run_id}", user)
 
 
 @router.get("/console/payroll/{run_id}")
 async def run(request: Request, user: User, api: Api, run_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
+    return await _run_page(request, user, api, session, str(run_id))
+
+
+async def _run_page(
+    request: Request,
+    user: ConsoleUser,
+    api: ConsoleApi,
+    session: SessionDep,
+    run_id: str,
+    *,
+    status_code: int = 200,
+    refused: ApiError | str | None = None,
+) -> HTMLResponse:
     detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-    slips = await _payslips(api, str(run_id)) if detail["status"] in WITH_PAYSLIPS else []
+    slips = await _payslips(api, run_id) if detail["status"] in WITH_PAYSLIPS else []
     earlier = await api.get(
         "compensation", "/payroll-runs", region_code=detail["region_code"], month=previous_month(detail["month"])
     )
@@ -102,12 +213,16 @@ async def run(request: Request, user: User, api: Api, run_id: uuid.UUID, session
         request,
         "payroll_run.html",
         user,
+        status_code=status_code,
         run=detail,
         slips=slips,
         changes=changes,
         compared=bool(live),
         can_reverse=bool(user.principal.roles & ADMIN_ROLES),
+        can_run=runs_payroll(user),
+        not_approved=NOT_APPROVED,
         accounts=accounts,
+        refused=refused,
     )
 
 
@@ -172,6 +287,26 @@ async def approve(
 ) -> Response:
     detail = await api.get("compensation", f"/payroll-runs/{run_id}")
     return await _confirmed(request, user, detail, "approve", password, csrf)
+
+
+@router.get("/console/payroll/{run_id}/pay")
+async def confirm_payment(request: Request, user: User, api: Api, run_id: uuid.UUID) -> HTMLResponse:
+    detail = await api.get("compensation", f"/payroll-runs/{run_id}")
+    return page(request, "payroll_pay.html", user, run=detail, error=None)
+
+
+@router.post("/console/payroll/{run_id}/pay")
+async def pay(
+    request: Request,
+    user: User,
+    api: Api,
+    run_id: uuid.UUID,
+    password: PasswordField = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """Mark an approved run paid (the money has left: no reversal after it) after the step-up confirmation."""
+    detail = await api.get("compensation", f"/payroll-runs/{run_id}")
+    return await _confirmed(request, user, detail, "pay", password, csrf)
 
 
 @router.get("/console/payroll/{run_id}/reverse")
