@@ -1,21 +1,25 @@
 """考核 Assessment: the region's cycles to choose from (``GET /v1/cycles``), a township cycle's grade
 distribution beside the county scheme's 优秀 cap (E3), with appeals (E4); training-hour shortfalls (E5);
 the renewal worklist — who must not be renewed and why (H7 no certificate three years after hire, H8 two
-不合格 years). Each from the service that decides it."""
+不合格 years). Each from the service that decides it. A township or county officer opens a township's
+cycle of a year here and closes it once scored (the scores come by the import page's 考核评分 template):
+closing grades every worker (E2, E3, the 优秀 cap) or is refused, the refusal with each worker's missing
+scores or small panels shown beside the button."""
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.console.filters import Region, Year
-from services.gateway.console.render import page
-from services.gateway.console.session import User
+from services.gateway.console.render import page, redirect
+from services.gateway.console.session import ConsoleUser, CsrfField, User, csrf_ok
 from services.gateway.console.upstream import Api, ApiError, ConsoleApi
+from shared.scoping import WRITE_ROLES
 
 router = APIRouter()
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
@@ -46,6 +50,21 @@ async def assessment(
     year: Year,
     cycle: uuid.UUID | None = None,
 ) -> HTMLResponse:
+    return await _assessment_page(request, user, api, region, year, cycle)
+
+
+async def _assessment_page(
+    request: Request,
+    user: ConsoleUser,
+    api: ConsoleApi,
+    region: str,
+    year: int,
+    cycle: uuid.UUID | None,
+    *,
+    status_code: int = 200,
+    refused: ApiError | str | None = None,
+) -> HTMLResponse:
+    """The page; after a form the service refused, with the refusal (``refused``: its problem, or ``csrf``)."""
     sections: dict[str, Any] = {}
     errors: dict[str, ApiError] = {}
     try:  # the region's cycles, newest year first, to choose one from
@@ -72,6 +91,9 @@ async def assessment(
         request,
         "assessment.html",
         user,
+        status_code=status_code,
+        can_run=bool(user.principal.roles & WRITE_ROLES),
+        refused=refused,
         region=region,
         year=year,
         cycle_id=str(cycle) if cycle else "",
@@ -80,3 +102,45 @@ async def assessment(
         shortfalls=shortfalls,
         barred=barred,
     )
+
+
+@router.post("/console/assessment/cycles")
+async def open_cycle(
+    request: Request,
+    user: User,
+    api: Api,
+    township: Annotated[str, Form(pattern=r"^[0-9]{12}$")],
+    year: Annotated[int, Form(ge=2000, le=2100)],
+    csrf: CsrfField = "",
+) -> Response:
+    """Open the township's assessment of the year under its county's scheme (E1): the cycle's page, or this page
+    again with the refusal (no scheme, already open)."""
+    refused: ApiError | str = "csrf"
+    if csrf_ok(request, csrf):
+        try:
+            opened = await api.post("evaluation", "/cycles", {"township_code": township, "year": year})
+        except ApiError as exc:
+            refused = exc
+        else:
+            return redirect(request, f"/console/assessment?region={township}&year={year}&cycle={opened['id']}", user)
+    status = refused.status if isinstance(refused, ApiError) else 403
+    return await _assessment_page(request, user, api, township, year, None, status_code=status, refused=refused)
+
+
+@router.post("/console/assessment/cycles/{cycle_id}/close")
+async def close_cycle(request: Request, user: User, api: Api, cycle_id: uuid.UUID, csrf: CsrfField = "") -> Response:
+    """Close a scored cycle: every worker graded (E2, E3 and the county's 优秀 cap), each grade published; or the
+    cycle's page with the refusal naming each worker's missing scores or small panels (E2)."""
+    cycle = await api.get("evaluation", f"/cycles/{cycle_id}")
+    refused: ApiError | str = "csrf"
+    if csrf_ok(request, csrf):
+        try:
+            await api.post("evaluation", f"/cycles/{cycle_id}/close")
+        except ApiError as exc:
+            refused = exc
+        else:
+            place = f"region={cycle['township_code']}&year={cycle['year']}&cycle={cycle_id}"
+            return redirect(request, f"/console/assessment?{place}", user)
+    status = refused.status if isinstance(refused, ApiError) else 403
+    township, year = cycle["township_code"], cycle["year"]
+    return await _assessment_page(request, user, api, township, year, cycle_id, status_code=status, refused=refused)
