@@ -25,10 +25,12 @@ from services.evaluation.domain.assessment import (
 )
 from services.evaluation.models import Cycle, DailyScore, Result, Score, WorkerProjection, events
 from services.evaluation.models import Scheme as SchemeRow
+from services.evaluation.schemas import RaterGroupCode
 from shared.auth import Principal
 from shared.contracts import AssessmentGraded, CycleClosed
 from shared.events import record_event
 from shared.i18n import Message
+from shared.labelled import labels
 from shared.policy_rules import consecutive_incompetent
 from shared.problems import Conflict, FieldError, UnprocessableContent
 from shared.projections import NOT_ON_ROLL
@@ -99,7 +101,7 @@ async def close(session: AsyncSession, cycle: Cycle, by: str) -> list[Result]:
         )
     errors = []
     for w in workers:
-        for problem in panel_problems(scheme, entries.get(w.worker_id, {})):
+        for problem in panel_problems(scheme, entries.get(w.worker_id, {}), RATER_GROUPS):
             errors.append(
                 FieldError.of(
                     "scores",
@@ -171,6 +173,7 @@ async def close(session: AsyncSession, cycle: Cycle, by: str) -> list[Result]:
     return results
 
 
+RATER_GROUPS = labels(RaterGroupCode)  # the Chinese refusals name groups by label (乡镇（街道）干部)
 NO_SUCH_CYCLE = Message("考核周期不存在", "No such assessment cycle")
 
 

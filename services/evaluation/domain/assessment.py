@@ -13,6 +13,7 @@ then by worker id; those ranked beyond ⌊cap × workers⌋ become 合格.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -64,18 +65,20 @@ def scheme_problems(scheme: Scheme) -> list[str]:
 
 
 @decides("E2")
-def panel_problems(scheme: Scheme, entries: dict[str, Entry]) -> list[Message]:
-    """Missing groups and panels below their minimum for one worker (E2), in both languages."""
+def panel_problems(scheme: Scheme, entries: dict[str, Entry], names: Mapping[str, str] | None = None) -> list[Message]:
+    """Missing groups and panels below their minimum for one worker (E2), in both languages; the Chinese text
+    names each rater group by ``names`` (its label, e.g. 乡镇（街道）干部), the English by its code."""
     problems = []
     for group in scheme.groups:
         entry = entries.get(group.code)
+        name = (names or {}).get(group.code, group.code)
         if entry is None:
-            problems.append(Message(f"缺少 {group.code} 的评分", f"no score from {group.code}"))
+            problems.append(Message(f"缺少{name}的评分", f"no score from {group.code}"))
             continue
         if group.min_panel is not None and (entry.panel_size or 0) < group.min_panel:
             problems.append(
                 Message(
-                    f"{group.code} 评价人数 {entry.panel_size or 0}，至少 {group.min_panel}",
+                    f"{name}评价人数 {entry.panel_size or 0}，至少 {group.min_panel}",
                     f"{group.code} panel of {entry.panel_size or 0}, at least {group.min_panel}",
                 )
             )
@@ -83,7 +86,7 @@ def panel_problems(scheme: Scheme, entries: dict[str, Entry]) -> list[Message]:
         if least is not None and share < least:
             problems.append(
                 Message(
-                    f"{group.code}：普通居民占比 {entry.ordinary_share or 0}，至少 {least}",
+                    f"{name}：普通居民占比 {entry.ordinary_share or 0}，至少 {least}",
                     f"{group.code}: ordinary residents {entry.ordinary_share or 0}, at least {least}",
                 )
             )

@@ -76,6 +76,16 @@ def test_panels_below_minimum_and_missing_groups_are_named() -> None:
         "no score from peers",
         "no score from residents",
     ]
+    # in Chinese each group by its label (the service passes RaterGroupCode's), a code without one by its code
+    names = {"township_cadres": "乡镇（街道）干部", "residents": "居民"}
+    assert [p.zh for p in panel_problems(NANHU, {}, names)] == [
+        "缺少乡镇（街道）干部的评分",
+        "缺少peers的评分",
+        "缺少居民的评分",
+    ]
+    assert [p.zh for p in panel_problems(NANHU, entries("80", "90", "95", panel=49), names)] == [
+        "居民评价人数 49，至少 50"
+    ]
 
 
 def test_scheme_must_be_complete() -> None:
