@@ -137,8 +137,8 @@ def test_assessment_page_lists_the_regions_cycles_to_choose_from(
     sign_in(browser, gateway, demo.accounts.county_a)
     browser.get(f"{gateway}/console/assessment?region={COUNTY_A}&year=2025")
     choice = Select(wait_for(browser, "#cycle-choice"))
-    (label,) = [o.text for o in choice.options if TOWNSHIP_A in o.text]
-    assert label.startswith("2025")
+    # the township's 2025 cycle among the county's (another test of the session may assess other years)
+    (label,) = [o.text for o in choice.options if TOWNSHIP_A in o.text and o.text.startswith("2025")]
     choice.select_by_visible_text(label)
     browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
     section = wait_for(browser, "#cycle")

@@ -16,8 +16,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.console.filters import Region, Year
+from services.gateway.console.forms import Refusal, shown, submitted
 from services.gateway.console.render import page, redirect
-from services.gateway.console.session import ConsoleUser, CsrfField, User, csrf_ok
+from services.gateway.console.session import ConsoleUser, CsrfField, User
 from services.gateway.console.upstream import Api, ApiError, ConsoleApi
 from shared.scoping import WRITE_ROLES
 
@@ -60,11 +61,9 @@ async def _assessment_page(
     region: str,
     year: int,
     cycle: uuid.UUID | None,
-    *,
-    status_code: int = 200,
-    refused: ApiError | str | None = None,
+    refusal: Refusal | None = None,
 ) -> HTMLResponse:
-    """The page; after a form the service refused, with the refusal (``refused``: its problem, or ``csrf``)."""
+    """The page; after a form that changed nothing, with the refusal beside it."""
     sections: dict[str, Any] = {}
     errors: dict[str, ApiError] = {}
     try:  # the region's cycles, newest year first, to choose one from
@@ -91,9 +90,8 @@ async def _assessment_page(
         request,
         "assessment.html",
         user,
-        status_code=status_code,
         can_run=bool(user.principal.roles & WRITE_ROLES),
-        refused=refused,
+        **shown(refusal),
         region=region,
         year=year,
         cycle_id=str(cycle) if cycle else "",
@@ -115,16 +113,11 @@ async def open_cycle(
 ) -> Response:
     """Open the township's assessment of the year under its county's scheme (E1): the cycle's page, or this page
     again with the refusal (no scheme, already open)."""
-    refused: ApiError | str = "csrf"
-    if csrf_ok(request, csrf):
-        try:
-            opened = await api.post("evaluation", "/cycles", {"township_code": township, "year": year})
-        except ApiError as exc:
-            refused = exc
-        else:
-            return redirect(request, f"/console/assessment?region={township}&year={year}&cycle={opened['id']}", user)
-    status = refused.status if isinstance(refused, ApiError) else 403
-    return await _assessment_page(request, user, api, township, year, None, status_code=status, refused=refused)
+    body = {"township_code": township, "year": year}
+    opened = await submitted(request, csrf, lambda: api.post("evaluation", "/cycles", body))
+    if isinstance(opened, Refusal):
+        return await _assessment_page(request, user, api, township, year, None, opened)
+    return redirect(request, f"/console/assessment?region={township}&year={year}&cycle={opened['id']}", user)
 
 
 @router.post("/console/assessment/cycles/{cycle_id}/close")
@@ -132,15 +125,8 @@ async def close_cycle(request: Request, user: User, api: Api, cycle_id: uuid.UUI
     """Close a scored cycle: every worker graded (E2, E3 and the county's 优秀 cap), each grade published; or the
     cycle's page with the refusal naming each worker's missing scores or small panels (E2)."""
     cycle = await api.get("evaluation", f"/cycles/{cycle_id}")
-    refused: ApiError | str = "csrf"
-    if csrf_ok(request, csrf):
-        try:
-            await api.post("evaluation", f"/cycles/{cycle_id}/close")
-        except ApiError as exc:
-            refused = exc
-        else:
-            place = f"region={cycle['township_code']}&year={cycle['year']}&cycle={cycle_id}"
-            return redirect(request, f"/console/assessment?{place}", user)
-    status = refused.status if isinstance(refused, ApiError) else 403
     township, year = cycle["township_code"], cycle["year"]
-    return await _assessment_page(request, user, api, township, year, cycle_id, status_code=status, refused=refused)
+    closed = await submitted(request, csrf, lambda: api.post("evaluation", f"/cycles/{cycle_id}/close"))
+    if isinstance(closed, Refusal):
+        return await _assessment_page(request, user, api, township, year, cycle_id, closed)
+    return redirect(request, f"/console/assessment?region={township}&year={year}&cycle={cycle_id}", user)

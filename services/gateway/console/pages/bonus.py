@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.account_names import account_names
 from services.gateway.console.filters import Region, YearAssessed
+from services.gateway.console.forms import Refusal, shown, submitted
 from services.gateway.console.render import page, redirect
-from services.gateway.console.session import ConsoleUser, CsrfField, User, csrf_ok
+from services.gateway.console.session import ConsoleUser, CsrfField, User
 from services.gateway.console.upstream import Api, ApiError, ConsoleApi
 from shared.db import SessionDep
 from shared.money import CENT
@@ -70,13 +71,10 @@ async def _bonus_page(
     session: SessionDep,
     region: str,
     year: int,
-    *,
-    status_code: int = 200,
-    refused: ApiError | str | None = None,
+    refusal: Refusal | None = None,
     typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    """The page; after a form the service refused, with the refusal (``refused``: the service's problem, or
-    ``csrf``) and what was typed (``typed``) beside the form."""
+    """The page; after a form that changed nothing, with the refusal and what was typed (``typed``) beside it."""
     error: ApiError | None = None
     townships: list[dict[str, Any]] = []
     township: str | None = None
@@ -106,7 +104,6 @@ async def _bonus_page(
         request,
         "bonus.html",
         user,
-        status_code=status_code,
         region=region,
         year=year,
         township=township,
@@ -119,8 +116,8 @@ async def _bonus_page(
         # the service decides who may (a writer whose region holds the township); the form is not offered to
         # those who only read
         can_allocate=bool(user.principal.roles & WRITE_ROLES),
-        refused=refused,
         typed=typed or {},
+        **shown(refusal),
     )
 
 
@@ -137,20 +134,11 @@ async def _posted(
     """Post ``body`` to the compensation service's ``path`` and show the township's year (``target``) again:
     by a redirect when it was done, in place with the refusal and what was typed when not."""
     township, year = target
-    if not csrf_ok(request, csrf):
-        refused: ApiError | str = "csrf"
-        status = 403
-    else:
-        try:
-            await api.post("compensation", path, body)
-        except ApiError as exc:
-            refused, status = exc, exc.status
-        else:
-            return redirect(request, f"/console/bonus?region={township}&year={year}", user)
-    typed = {k: str(v) for k, v in body.items()}
-    return await _bonus_page(
-        request, user, api, session, township, year, status_code=status, refused=refused, typed=typed
-    )
+    done = await submitted(request, csrf, lambda: api.post("compensation", path, body))
+    if isinstance(done, Refusal):
+        typed = {k: str(v) for k, v in body.items()}
+        return await _bonus_page(request, user, api, session, township, year, done, typed)
+    return redirect(request, f"/console/bonus?region={township}&year={year}", user)
 
 
 @router.post("/console/bonus/allocations")

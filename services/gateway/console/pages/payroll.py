@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.account_names import account_names
 from services.gateway.console.filters import CHINA, Region
+from services.gateway.console.forms import Refusal, shown, submitted
 from services.gateway.console.i18n import language_of
 from services.gateway.console.render import page, redirect
 from services.gateway.console.session import ConsoleUser, CsrfField, PasswordField, User, csrf_ok, signed_in
@@ -97,9 +98,7 @@ async def _runs_page(
     api: ConsoleApi,
     region: str,
     month: str | None,
-    *,
-    status_code: int = 200,
-    refused: ApiError | str | None = None,
+    refusal: Refusal | None = None,
 ) -> HTMLResponse:
     error: ApiError | None = None
     listing: list[dict[str, Any]] = []
@@ -111,14 +110,13 @@ async def _runs_page(
         request,
         "payroll.html",
         user,
-        status_code=status_code,
         runs=listing,
         region=region,
         month=month or "",
         error=error,
         can_run=runs_payroll(user),
         this_month=datetime.now(CHINA).strftime("%Y-%m"),
-        refused=refused,
+        **shown(refusal),
     )
 
 
@@ -135,22 +133,28 @@ async def new_run(
 ) -> Response:
     """A run of the region and month, calculated at once: the run's page (with the calculation's refusal, if
     any: the run stays a draft to calculate again), or this page again with the creation's refusal."""
-    if not csrf_ok(request, csrf):
-        return await _runs_page(request, user, api, region, month, status_code=403, refused="csrf")
-    try:
-        created = await api.post("compensation", "/payroll-runs", {"region_code": region, "month": month})
-    except ApiError as exc:
-        return await _runs_page(request, user, api, region, month, status_code=exc.status, refused=exc)
-    return await _calculated(request, user, api, session, created["id"], overlap)
+    body = {"region_code": region, "month": month}
+    created = await submitted(request, csrf, lambda: api.post("compensation", "/payroll-runs", body))
+    if isinstance(created, Refusal):
+        return await _runs_page(request, user, api, region, month, created)
+    calculate = f"/payroll-runs/{created['id']}/calculate"
+    return await _run_act(request, user, api, session, created["id"], csrf, calculate, overlap=overlap)
 
 
-async def _calculated(
-    request: Request, user: ConsoleUser, api: ConsoleApi, session: SessionDep, run_id: str, overlap: str
+async def _run_act(
+    request: Request,
+    user: ConsoleUser,
+    api: ConsoleApi,
+    session: SessionDep,
+    run_id: str,
+    csrf: str,
+    path: str,
+    **params: str,
 ) -> Response:
-    try:
-        await api.post("compensation", f"/payroll-runs/{run_id}/calculate", params={"overlap": overlap})
-    except ApiError as exc:
-        return await _run_page(request, user, api, session, run_id, status_code=exc.status, refused=exc)
+    """Post to the run's ``path`` (calculate, cancel): the run's page by a redirect, or in place with the refusal."""
+    done = await submitted(request, csrf, lambda: api.post("compensation", path, params=params))
+    if isinstance(done, Refusal):
+        return await _run_page(request, user, api, session, run_id, done)
     return redirect(request, f"/console/payroll/{run_id}", user)
 
 
@@ -165,9 +169,8 @@ async def calculate(
     csrf: CsrfField = "",
 ) -> Response:
     """Calculate a run not yet approved again (the last calculation's lines replaced, C4–C9)."""
-    if not csrf_ok(request, csrf):
-        return await _run_page(request, user, api, session, str(run_id), status_code=403, refused="csrf")
-    return await _calculated(request, user, api, session, str(run_id), overlap)
+    path = f"/payroll-runs/{run_id}/calculate"
+    return await _run_act(request, user, api, session, str(run_id), csrf, path, overlap=overlap)
 
 
 @router.post("/console/payroll/{run_id}/cancel")
@@ -175,13 +178,7 @@ async def cancel(
     request: Request, user: User, api: Api, session: SessionDep, run_id: uuid.UUID, csrf: CsrfField = ""
 ) -> Response:
     """Cancel a run not yet approved: its lines go, its workers' month is free for another run."""
-    if not csrf_ok(request, csrf):
-        return await _run_page(request, user, api, session, str(run_id), status_code=403, refused="csrf")
-    try:
-        await api.post("compensation", f"/payroll-runs/{run_id}/cancel")
-    except ApiError as exc:
-        return await _run_page(request, user, api, session, str(run_id), status_code=exc.status, refused=exc)
-    return redirect(request, f"/console/payroll/{run_id}", user)
+    return await _run_act(request, user, api, session, str(run_id), csrf, f"/payroll-runs/{run_id}/cancel")
 
 
 @router.get("/console/payroll/{run_id}")
@@ -195,9 +192,7 @@ async def _run_page(
     api: ConsoleApi,
     session: SessionDep,
     run_id: str,
-    *,
-    status_code: int = 200,
-    refused: ApiError | str | None = None,
+    refusal: Refusal | None = None,
 ) -> HTMLResponse:
     detail = await api.get("compensation", f"/payroll-runs/{run_id}")
     slips = await _payslips(api, run_id) if detail["status"] in WITH_PAYSLIPS else []
@@ -213,7 +208,6 @@ async def _run_page(
         request,
         "payroll_run.html",
         user,
-        status_code=status_code,
         run=detail,
         slips=slips,
         changes=changes,
@@ -222,7 +216,7 @@ async def _run_page(
         can_run=runs_payroll(user),
         not_approved=NOT_APPROVED,
         accounts=accounts,
-        refused=refused,
+        **shown(refusal),
     )
 
 
