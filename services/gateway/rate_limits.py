@@ -39,6 +39,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.client_address import ClientAddresses
+from services.gateway.console.session import ACCESS_COOKIE
 from services.gateway.domain.rate_limits import (
     FLOAT_SLACK,
     Block,
@@ -211,6 +212,16 @@ class RateLimitMiddleware:
                 request.state.principal = principal
                 kind = "client" if principal.is_client else "user"
                 return kind, principal.subject
+        cookie = request.cookies.get(ACCESS_COOKIE)
+        if cookie is not None:
+            # A console page: counted against its signed-in user, not the address a whole office shares. Only
+            # counted: the cookie authenticates nothing here (no principal is kept for the API's dependencies).
+            try:
+                signed_in = await self.verifier.verify(cookie)
+            except Problem:
+                pass
+            else:
+                return "user", signed_in.subject
         address = self.client_addresses.of(request) or "unknown"
         return "anonymous", f"ip:{address}"
 

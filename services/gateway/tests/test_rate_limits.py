@@ -78,6 +78,23 @@ async def test_limits_trip_with_429_and_reset_through_the_gateway(service_app: S
     assert (await gateway.client.get("/api/v1/auth/me", headers=user)).status_code == 200  # reset
 
 
+async def test_console_pages_count_against_the_signed_in_user_not_the_address(service_app: ServiceFactory) -> None:
+    """A township office signs in to the console behind one address: its pages count against each signed-in
+    user's allowance (the access cookie), not the address's anonymous one; the cookie authenticates no API
+    call (the limiter only counts by it)."""
+    gateway = await service_app("gateway", rate_limit_user=50, rate_limit_anonymous=5, rate_limit_window_seconds=30.0)
+    officer = await make_account(gateway, ("county_admin", "330302"))
+    cookie = {"Cookie": f"shegong_access={officer.token}"}  # as the browser sends it
+    page = await gateway.client.get("/console/", headers=cookie)
+    assert page.headers["ratelimit-policy"] == '"user";q=50;w=30'
+    signed_out = await gateway.client.get("/console/sign-in")
+    assert signed_out.headers["ratelimit-policy"] == '"anonymous";q=5;w=30'
+    forged = await gateway.client.get("/console/", headers={"Cookie": "shegong_access=not-a-token"})
+    assert forged.headers["ratelimit-policy"].startswith('"anonymous"')  # a bad cookie counts against the address
+    me = await gateway.client.get("/api/v1/auth/me", headers=cookie)
+    assert me.status_code == 401  # the cookie alone is no bearer token for the API
+
+
 async def test_cors_admits_configured_origins_only(service_app: ServiceFactory) -> None:
     gateway = await service_app("gateway", cors_origins=["https://app.zj.example"])
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
