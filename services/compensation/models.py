@@ -154,6 +154,9 @@ class PayrollRun(ChangeTracked, Base):
     employer_total: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
     created_by: Mapped[str] = mapped_column(String(120))
     calculated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    calculated_by: Mapped[str | None] = mapped_column(
+        String(120), comment="who asked for the last calculation: another person approves the run"
+    )
     approved_by: Mapped[str | None] = mapped_column(String(120))
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -62,7 +62,7 @@ from services.compensation.settings import Settings
 from shared.contracts import PayrollRunReversed
 from shared.events import record_event
 from shared.i18n import Message
-from shared.problems import Conflict, ServiceUnavailable, UnprocessableContent
+from shared.problems import Conflict, Forbidden, ServiceUnavailable, UnprocessableContent
 from shared.regions import contains, scope_prefix
 from shared.scoping import RegionScoped
 from shared.writes import inserted
@@ -180,9 +180,10 @@ class Policies:
 
 
 async def calculate(
-    session: AsyncSession, engine: AsyncEngine, settings: Settings, run: PayrollRun, overlap: Overlap
+    session: AsyncSession, engine: AsyncEngine, settings: Settings, run: PayrollRun, overlap: Overlap, by: str
 ) -> PayrollRun:
-    """Calculate (or recalculate) a locked run: every line, set-based, once per worker-month."""
+    """Calculate (or recalculate) a locked run: every line, set-based, once per worker-month; ``by`` asked for
+    it (and may not approve it: :func:`advance`)."""
     if run.status not in NOT_APPROVED:
         raise Conflict(
             Message("状态为 {status}，不能核算", "The run is {status}: it cannot be calculated"), status=run.status
@@ -211,6 +212,7 @@ async def calculate(
     run.excluded = [h.as_json() for h in held] or None
     run.failure = None
     run.calculated_at = datetime.now(UTC)  # the data the lines are computed from (corrections compare to it)
+    run.calculated_by = by
 
     large = (
         sum(sizes.values()) >= settings.payroll_parallel_threshold
@@ -393,12 +395,23 @@ async def create(session: AsyncSession, region_code: str, month: str, by: str) -
 ADVANCES = {RunStatus.approved: RunStatus.calculated, RunStatus.paid: RunStatus.approved}
 
 
-async def advance(session: AsyncSession, run: PayrollRun, target: RunStatus, by: str) -> PayrollRun:
-    """Approve a calculated run or mark an approved run paid (who and when are kept); ``run`` is locked."""
+SAME_PERSON = Message(
+    "本批次由您核算，须由另一位有权限的人员审批（不相容职务分离）",
+    "You calculated this run: another person with the right approves it (separation of duties)",
+)
+
+
+async def advance(
+    session: AsyncSession, run: PayrollRun, target: RunStatus, by: str, *, separate_approval: bool = True
+) -> PayrollRun:
+    """Approve a calculated run or mark an approved run paid (who and when are kept); ``run`` is locked. With
+    ``separate_approval`` the person who asked for the last calculation does not approve it (403)."""
     if run.status != ADVANCES[target]:
         raise Conflict(
             Message("状态为 {status}，不能执行此操作", "The run is {status}: not possible now"), status=run.status
         )
+    if target == RunStatus.approved and separate_approval and run.calculated_by == by:
+        raise Forbidden(SAME_PERSON, rule="AC5")  # docs/security.md: separation of duties
     run.status = target
     run.version += 1
     now = datetime.now(UTC)

@@ -170,6 +170,9 @@ class RunOut(BaseModel):
     gross_total: Decimal = Field(description="应发合计 earnings, " + MONEY)
     net_total: Decimal = Field(description="实发合计 after the worker's deductions")
     employer_total: Decimal = Field(description="单位缴纳合计 employer contributions, not pay (C1)")
+    calculated_by: str | None = Field(
+        None, description="核算人 who asked for the last calculation; another person approves the run"
+    )
     approved_by: str | None = Field(description="审批人 who approved")
     approved_at: datetime | None = Field(description="审批时间 when")
     calculated_at: datetime | None = Field(None, description="核算时间 the data the lines were computed from")

@@ -19,6 +19,11 @@ class Settings(ServiceSettings):
     payroll_reaper_seconds: float = Field(
         10, gt=0, le=60, description="how often runs whose calculating process died are looked for"
     )
+    payroll_separate_approval: bool = Field(
+        True,
+        description="a run is approved by someone other than who calculated it (不相容职务分离); off only where "
+        "one officer must do both",
+    )
     step_up_dispatch_seconds: float = Field(
         10, gt=0, le=300, description="how often step-up orders the roster has not confirmed are sent again (C7)"
     )

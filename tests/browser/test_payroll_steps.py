@@ -2,7 +2,8 @@
 creates and calculates the township's run of a month (22 demo workers), cancels it, runs it again; a county
 run of the same month is refused while the township's run holds its workers (409 shown on the run's page,
 the run left a draft) and calculated leaving them out (the covering run listed); the township's run is
-approved and marked paid, each after the password again (a wrong one changes nothing)."""
+approved by the county's officer — not by the township officer who calculated it (separation of duties) —
+and marked paid, each after the password again (a wrong one changes nothing)."""
 
 from __future__ import annotations
 
@@ -84,6 +85,11 @@ def test_township_officer_runs_the_month_from_the_console(demo: Demo, browser: W
     township_run = browser.current_url.rsplit("/", 1)[-1]
     assert township_run != first
     assert run_of(demo, township_run)["workers"] == 22
+    # 不相容职务分离: who calculated it does not approve it — the service's refusal on the approval page
+    browser.find_element(By.ID, "approve").click()
+    confirm(browser, "confirm-approve", PASSWORD)
+    assert "不相容职务分离" in wait_for(browser, ".alert").text
+    assert run_of(demo, township_run)["status"] == "calculated"
 
     # the county's run of the month: its workers are the township run's (a worker-month is paid once)
     sign_in(browser, gateway, demo.accounts.county_a)
@@ -111,8 +117,9 @@ def test_township_officer_runs_the_month_from_the_console(demo: Demo, browser: W
     browser.find_element(By.ID, "cancel-run").click()
     status_is(browser, "已撤销")
 
-    # approved, then marked paid: each after the password again
+    # approved by the county's officer, then marked paid: each after the password again
     browser.get(f"{gateway}/console/payroll/{township_run}")
+    assert "township-a-" in wait_for(browser, "#calculation").text  # who calculated it, by name
     browser.find_element(By.ID, "approve").click()
     confirm(browser, "confirm-approve", PASSWORD)
     status_is(browser, "已审批")

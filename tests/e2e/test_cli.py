@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import stat
+import uuid
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,7 @@ from typer.testing import CliRunner, Result
 from services.compensation import statistic_import
 from shared.spreadsheets import Cell, csv_bytes
 from shegong_cli.main import app
-from tests.e2e.conftest import ADMIN_PASSWORD, Suite, token_for
+from tests.e2e.conftest import ADMIN_PASSWORD, Suite, make_user, token_for
 
 pytestmark = pytest.mark.e2e
 COUNTY = "330902"
@@ -62,12 +63,20 @@ def test_the_operators_cli_against_the_suite(suite: Suite, shegong: CliRunner, t
     calculated = run(shegong, "payroll", "run", "--region", COUNTY, "--month", "2026-05").output
     assert "calculated" in calculated
     run_id = next(word for line in calculated.splitlines() for word in line.split("│") if len(word.strip()) == 36)
+    # 不相容职务分离: who calculated does not approve (a clear refusal, exit 1); another officer does
+    own = run(shegong, "payroll", "approve", run_id.strip(), code=1).output
+    assert "HTTP 403" in own
+    assert "不相容职务分离" in own
+    admin = {"Authorization": f"Bearer {token_for(suite, 'admin', ADMIN_PASSWORD)['access_token']}"}
+    reviewer = f"cli-{uuid.uuid4().hex[:8]}"
+    make_user(suite, admin, reviewer, "county_admin", COUNTY)
+    run(shegong, "login", "--url", suite.gateway, "--username", reviewer, "--password", "a long enough password")
     approved = run(shegong, "payroll", "approve", run_id.strip()).output
     assert "approved" in approved
+    run(shegong, "login", "--url", suite.gateway, "--username", "admin", "--password", ADMIN_PASSWORD)
 
     # The county's workers in the import format, imported again: every person is already on record, so the
     # all-or-nothing import is rejected, nothing is written, and the CLI lists the bad cells and exits 1.
-    admin = {"Authorization": f"Bearer {token_for(suite, 'admin', ADMIN_PASSWORD)['access_token']}"}
     exported = httpx.get(f"{suite.gateway}/api/v1/roster/workforce.csv", params={"region": COUNTY}, headers=admin)
     assert exported.status_code == 200, exported.text
     upload = tmp_path / "workforce.csv"

@@ -18,7 +18,7 @@ import pytest
 from conftest import bearer
 from services.evaluation.tests.conftest import NANHU_SCHEME
 from services.roster.tests.conftest import id_number
-from tests.e2e.conftest import ADMIN_PASSWORD, Suite, token_for
+from tests.e2e.conftest import ADMIN_PASSWORD, Suite, signed_in, token_for
 
 pytestmark = pytest.mark.e2e
 CITY, COUNTY, TOWNSHIP, COMMUNITY = "330500", "330502", "330502001000", "330502001001"
@@ -109,7 +109,8 @@ def test_feeds_carry_workers_grades_and_pay_across_the_suite(suite: Suite, data_
         return body if body.get("workers") == 3 else None
 
     run = eventually(calculated_run)
-    approved = httpx.post(f"{pay}/payroll-runs/{run['id']}/approve", headers=admin)
+    reviewer = signed_in(suite, "county_admin", COUNTY)  # not who calculated it (separation of duties)
+    approved = httpx.post(f"{pay}/payroll-runs/{run['id']}/approve", headers=reviewer)
     assert approved.json()["status"] == "approved"
     me = httpx.post(
         f"{suite.gateway}/api/v1/identity/users",

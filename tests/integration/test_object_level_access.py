@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from conftest import InProcessService, Mint, ServiceFactory, bearer
-from services.compensation.projections import apply_grade
+from services.compensation.projections import apply_cycle_closed, apply_grade
 from services.compensation.projections import apply_post as compensation_post
 from services.compensation.projections import apply_worker as compensation_worker
 from services.compensation.tests.test_bonus_api import COEFFICIENTS
@@ -561,6 +561,8 @@ async def two_counties(service_app: ServiceFactory, mint: Mint) -> TwoCounties:
             session,
             {"type": "assessment.finalized", "data": {"worker_id": worker_id, "year": YEAR - 1, "grade": "competent"}},
         )
+        closed = {"cycle_id": str(uuid.uuid4()), "township_code": OTHER_TOWNSHIP, "year": YEAR - 1, "results": 1}
+        await apply_cycle_closed(session, {"type": "cycle.closed", "data": closed})
         await session.commit()
     profile = await compensation.client.put(
         f"/v1/policy-profiles/{OTHER}/{YEAR - 1}",

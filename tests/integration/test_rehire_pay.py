@@ -44,7 +44,8 @@ async def test_a_worker_hired_again_mid_month_is_paid_once_for_each_month(
         )
         calculated = await compensation.client.post(f"/v1/payroll-runs/{run.json()['id']}/calculate", headers=admin)
         assert calculated.status_code == 200, calculated.text
-        approved = await compensation.client.post(f"/v1/payroll-runs/{run.json()['id']}/approve", headers=admin)
+        approver = bearer(mint(("province_admin", "520000")))  # not who calculated it (separation of duties)
+        approved = await compensation.client.post(f"/v1/payroll-runs/{run.json()['id']}/approve", headers=approver)
         assert approved.status_code == 200, approved.text
         body: dict[str, Any] = approved.json()
         return body

@@ -90,7 +90,7 @@ async def calculate_run(
     run = await payroll_runs.visible_run(session, principal, run_id, lock=True)
     require_write(principal, run.region_code, NO_SUCH_RUN)
     state = compensation_state(request)
-    run = await payroll_runs.calculate(session, state.engine, state.settings, run, overlap)
+    run = await payroll_runs.calculate(session, state.engine, state.settings, run, overlap, principal.subject)
     return run_out(run)
 
 
@@ -105,24 +105,32 @@ async def cancel_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) 
     return run_out(await payroll_runs.cancel(session, run, principal.subject))
 
 
-async def _advance(session: AsyncSession, principal: Principal, run_id: uuid.UUID, target: PayrollRunStatus) -> RunOut:
+async def _advance(
+    session: AsyncSession, principal: Principal, run_id: uuid.UUID, target: PayrollRunStatus, request: Request
+) -> RunOut:
     run = await payroll_runs.visible_run(session, principal, run_id, lock=True)
     require_write(principal, run.region_code, NO_SUCH_RUN)
-    return run_out(await payroll_runs.advance(session, run, target, principal.subject))
+    separate = compensation_state(request).settings.payroll_separate_approval
+    return run_out(await payroll_runs.advance(session, run, target, principal.subject, separate_approval=separate))
 
 
 @router.post(
     "/payroll-runs/{run_id}/approve",
     summary="审批 approve a calculated run (who and when are kept)",
+    description=(
+        "不相容职务分离: the person who asked for the run's last calculation (`calculated_by`) does not approve "
+        "it — 403; another person with the right to the region does. A deployment where one officer must do "
+        "both turns it off (`SHEGONG_COMPENSATION_PAYROLL_SEPARATE_APPROVAL=false`, docs/operations.md)."
+    ),
     responses=problem_responses(409),
 )
-async def approve_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
-    return await _advance(session, principal, run_id, PayrollRunStatus.approved)
+async def approve_run(run_id: uuid.UUID, principal: Writer, session: SessionDep, request: Request) -> RunOut:
+    return await _advance(session, principal, run_id, PayrollRunStatus.approved, request)
 
 
 @router.post("/payroll-runs/{run_id}/pay", summary="发放 mark an approved run paid", responses=problem_responses(409))
-async def pay_run(run_id: uuid.UUID, principal: Writer, session: SessionDep) -> RunOut:
-    return await _advance(session, principal, run_id, PayrollRunStatus.paid)
+async def pay_run(run_id: uuid.UUID, principal: Writer, session: SessionDep, request: Request) -> RunOut:
+    return await _advance(session, principal, run_id, PayrollRunStatus.paid, request)
 
 
 @router.post(

@@ -48,6 +48,13 @@ async def seed(conn: asyncpg.Connection) -> list[uuid.UUID]:
         "INSERT INTO compensation.assessment_grades (worker_id, year, grade) VALUES ($1, $2, $3)",
         [(w, YEAR, g) for w, g in zip(workers, GRADES, strict=True)],
     )
+    await conn.execute(  # the township's cycle closed: its grades all here (C5 shares only then)
+        "INSERT INTO compensation.closed_cycles (township_code, year, cycle_id, results)"
+        " VALUES ($1, $2, gen_random_uuid(), $3)",
+        TOWNSHIP,
+        YEAR,
+        len(workers),
+    )
     await conn.executemany(
         "INSERT INTO compensation.pay_scale_cells (region_code, year, post, grade, annual_amount)"
         " VALUES ($1, $2, 'staff', $3, $4)",
@@ -64,6 +71,7 @@ async def remove(conn: asyncpg.Connection) -> None:
         f"DELETE FROM compensation.payroll_adjustments WHERE run_id IN ({runs})",
         "DELETE FROM compensation.payroll_runs WHERE region_code LIKE '331023%'",
         "DELETE FROM compensation.bonus_allocations WHERE township_code LIKE '331023%'",
+        "DELETE FROM compensation.closed_cycles WHERE township_code LIKE '331023%'",
         "DELETE FROM compensation.policy_profiles WHERE region_code = '331023'",
         "DELETE FROM compensation.pay_scale_cells WHERE region_code = '331023'",
         "DELETE FROM compensation.assessment_grades WHERE worker_id IN"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from conftest import Mint, ServiceFactory
 from services.compensation.tests.conftest import Compensation, lines, worker_event
 
 
@@ -169,3 +170,52 @@ async def test_a_back_dated_grade_change_becomes_an_adjustment_of_the_next_run(c
     await compensation.client.post(f"/v1/payroll-runs/{february['id']}/approve", headers=compensation.township)
     march = await compensation.run("2026-03")
     assert "adjustment" not in lines(await compensation.payslip(march["id"], worker))  # paid once, not again
+
+
+async def test_the_person_who_calculated_a_run_does_not_approve_it(compensation: Compensation) -> None:
+    """不相容职务分离 (separation of duties): who asked for a run's last calculation is kept (`calculated_by`) and
+    refused the approval (403, both languages); another officer with the right approves; a calculation asked
+    for again by that other officer makes them the one who may not approve."""
+    await compensation.worker("staff", 3)
+    preparer = compensation.township
+    reviewer = compensation.county
+    created = await compensation.client.post(
+        "/v1/payroll-runs", headers=preparer, json={"region_code": "330302001000", "month": "2026-04"}
+    )
+    run = created.json()["id"]
+    calculated = await compensation.client.post(f"/v1/payroll-runs/{run}/calculate", headers=preparer)
+    assert calculated.status_code == 200, calculated.text
+    who = calculated.json()["calculated_by"]
+    assert who.startswith("user:")
+    own = await compensation.client.post(f"/v1/payroll-runs/{run}/approve", headers=preparer)
+    assert own.status_code == 403
+    assert own.json()["detail"] == "本批次由您核算，须由另一位有权限的人员审批（不相容职务分离）"
+    assert own.json()["rule"] == "AC5"
+    english = await compensation.client.post(
+        f"/v1/payroll-runs/{run}/approve", headers=preparer | {"Accept-Language": "en"}
+    )
+    assert "separation of duties" in english.json()["detail"]
+    still = await compensation.client.get(f"/v1/payroll-runs/{run}", headers=reviewer)
+    assert still.json()["status"] == "calculated"
+    # the reviewer calculates it again: now the reviewer may not approve, the first officer may
+    again = await compensation.client.post(f"/v1/payroll-runs/{run}/calculate", headers=reviewer)
+    assert again.json()["calculated_by"] != who
+    assert (await compensation.client.post(f"/v1/payroll-runs/{run}/approve", headers=reviewer)).status_code == 403
+    approved = await compensation.client.post(f"/v1/payroll-runs/{run}/approve", headers=preparer)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["approved_by"] == who
+
+
+async def test_one_officer_may_do_both_where_the_deployment_turns_separation_off(
+    service_app: ServiceFactory, mint: Mint
+) -> None:
+    compensation = Compensation(await service_app("compensation", payroll_separate_approval=False), mint)
+    await compensation.scale()
+    await compensation.worker("staff", 3)
+    officer = compensation.township
+    created = await compensation.client.post(
+        "/v1/payroll-runs", headers=officer, json={"region_code": "330302001000", "month": "2026-04"}
+    )
+    run = created.json()["id"]
+    assert (await compensation.client.post(f"/v1/payroll-runs/{run}/calculate", headers=officer)).status_code == 200
+    assert (await compensation.client.post(f"/v1/payroll-runs/{run}/approve", headers=officer)).status_code == 200

@@ -180,6 +180,8 @@ class PaidOnce(RuleBasedStateMachine):
         )
         principal = Principal("user:property", "测试", (Grant(Role.city_admin, CITY),))
         self.headers = {"Authorization": f"Bearer {issue_access_token(keys, principal, 3600)}"}
+        approver = Principal("user:approver", "审批", (Grant(Role.city_admin, CITY),))
+        self.approver = {"Authorization": f"Bearer {issue_access_token(keys, approver, 3600)}"}
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://compensation")
         cells = [{"post": "staff", "grade": g, "annual_amount": str(annual(g))} for g in range(1, 13)]
         response = await self.client.put(f"/v1/pay-scales/{COUNTY}/2026", headers=self.headers, json={"cells": cells})
@@ -211,7 +213,9 @@ class PaidOnce(RuleBasedStateMachine):
         self.call(self._feed(*events))
 
     def post(self, path: str, **params: str) -> httpx.Response:
-        response: httpx.Response = self.call(self.client.post(path, headers=self.headers, params=params))
+        # 不相容职务分离: another person approves what this one calculated
+        headers = self.approver if path.endswith("/approve") else self.headers
+        response: httpx.Response = self.call(self.client.post(path, headers=headers, params=params))
         assert response.status_code < 500, response.text
         return response
 

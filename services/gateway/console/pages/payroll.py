@@ -203,7 +203,9 @@ async def _run_page(
     previous = await _payslips(api, live[0]["id"]) if live else []
     changes = differences(slips, previous) if live else []
     # who approved and who reversed, by name: the gateway owns the accounts
-    accounts = await account_names(session, [detail.get("approved_by"), detail.get("reversed_by")])
+    accounts = await account_names(
+        session, [detail.get("calculated_by"), detail.get("approved_by"), detail.get("reversed_by")]
+    )
     return page(
         request,
         "payroll_run.html",
