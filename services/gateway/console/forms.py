@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Form, Request
 
 from services.gateway.console.session import csrf_ok
 from services.gateway.console.upstream import ApiError
 
 T = TypeVar("T")
+TownshipField = Annotated[str, Form(pattern=r"^[0-9]{12}$")]
+"""A form's township code (12 digits; the service checks it is a township the user may change)."""
+YearField = Annotated[int, Form(ge=2000, le=2100)]
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.console.filters import Region, Year
-from services.gateway.console.forms import Refusal, shown, submitted
+from services.gateway.console.forms import Refusal, TownshipField, YearField, shown, submitted
 from services.gateway.console.render import page, redirect
 from services.gateway.console.session import ConsoleUser, CsrfField, User
 from services.gateway.console.upstream import Api, ApiError, ConsoleApi
@@ -107,8 +107,8 @@ async def open_cycle(
     request: Request,
     user: User,
     api: Api,
-    township: Annotated[str, Form(pattern=r"^[0-9]{12}$")],
-    year: Annotated[int, Form(ge=2000, le=2100)],
+    township: TownshipField,
+    year: YearField,
     csrf: CsrfField = "",
 ) -> Response:
     """Open the township's assessment of the year under its county's scheme (E1): the cycle's page, or this page

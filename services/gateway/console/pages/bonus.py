@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.account_names import account_names
 from services.gateway.console.filters import Region, YearAssessed
-from services.gateway.console.forms import Refusal, shown, submitted
+from services.gateway.console.forms import Refusal, TownshipField, YearField, shown, submitted
 from services.gateway.console.render import page, redirect
 from services.gateway.console.session import ConsoleUser, CsrfField, User
 from services.gateway.console.upstream import Api, ApiError, ConsoleApi
@@ -147,8 +147,8 @@ async def allocate(
     user: User,
     api: Api,
     session: SessionDep,
-    township: Annotated[str, Form(pattern=r"^[0-9]{12}$")],
-    year: Annotated[int, Form(ge=2000, le=2100)],
+    township: TownshipField,
+    year: YearField,
     pool: PoolField = "",
     csrf: CsrfField = "",
 ) -> Response:

@@ -233,12 +233,6 @@ async def _stepped_up(request: Request, user: ConsoleUser, password: str) -> Con
     return ConsoleApi(request, ConsoleUser(user.principal, fresh.access_token), language_of(request))
 
 
-@router.get("/console/payroll/{run_id}/approve")
-async def confirm_approval(request: Request, user: User, api: Api, run_id: uuid.UUID) -> HTMLResponse:
-    detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-    return page(request, "payroll_approve.html", user, run=detail, error=None)
-
-
 async def _confirmed(
     request: Request,
     user: ConsoleUser,
@@ -272,37 +266,27 @@ async def _confirmed(
     return redirect(request, f"/console/payroll/{run['id']}", user)
 
 
-@router.post("/console/payroll/{run_id}/approve")
-async def approve(
-    request: Request,
-    user: User,
-    api: Api,
-    run_id: uuid.UUID,
-    password: PasswordField = "",
-    csrf: CsrfField = "",
-) -> Response:
-    detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-    return await _confirmed(request, user, detail, "approve", password, csrf)
+def _step_up_act(act: str, doc: str) -> None:
+    """The confirmation page and the post of a step-up act on a run without a form of its own (approve, pay):
+    ``payroll_<act>.html``, the password again, then the compensation service's ``…/<act>``."""
+
+    async def confirm_page(request: Request, user: User, api: Api, run_id: uuid.UUID) -> HTMLResponse:
+        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
+        return page(request, f"payroll_{act}.html", user, run=detail, error=None)
+
+    async def confirmed(
+        request: Request, user: User, api: Api, run_id: uuid.UUID, password: PasswordField = "", csrf: CsrfField = ""
+    ) -> Response:
+        detail = await api.get("compensation", f"/payroll-runs/{run_id}")
+        return await _confirmed(request, user, detail, act, password, csrf)
+
+    path = f"/console/payroll/{{run_id}}/{act}"
+    router.add_api_route(path, confirm_page, methods=["GET"], name=f"confirm_{act}")
+    router.add_api_route(path, confirmed, methods=["POST"], name=act, description=doc)
 
 
-@router.get("/console/payroll/{run_id}/pay")
-async def confirm_payment(request: Request, user: User, api: Api, run_id: uuid.UUID) -> HTMLResponse:
-    detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-    return page(request, "payroll_pay.html", user, run=detail, error=None)
-
-
-@router.post("/console/payroll/{run_id}/pay")
-async def pay(
-    request: Request,
-    user: User,
-    api: Api,
-    run_id: uuid.UUID,
-    password: PasswordField = "",
-    csrf: CsrfField = "",
-) -> Response:
-    """Mark an approved run paid (the money has left: no reversal after it) after the step-up confirmation."""
-    detail = await api.get("compensation", f"/payroll-runs/{run_id}")
-    return await _confirmed(request, user, detail, "pay", password, csrf)
+_step_up_act("approve", "Approve a calculated run (by another person than who calculated it: AC5).")
+_step_up_act("pay", "Mark an approved run paid (the money has left: no reversal after it).")
 
 
 @router.get("/console/payroll/{run_id}/reverse")
