@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -226,6 +226,24 @@ def assert_stayed_local(driver: WebDriver) -> list[str]:
     assert seen.csp_blocked == []
     assert csp_violations(driver) == []
     return seen.urls
+
+
+def click_and_load(driver: WebDriver, button: str) -> None:
+    """Click ``button`` (a link or a form's submit) and wait until the page it leads to has replaced this one:
+    what the test reads next is on the new page, never on the one going away."""
+    leaving = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.ID, button).click()
+
+    def gone(_: WebDriver) -> bool:
+        try:
+            leaving.is_enabled()
+        except WebDriverException:  # stale, or chromedriver's "Node … does not belong to the document"
+            return True
+        return False
+
+    WebDriverWait(driver, WAIT).until(gone)
+    # and loaded: chromedriver refuses to act on a document still being built ("Node … does not belong")
+    WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def wait_for(driver: WebDriver, css: str, timeout: float = WAIT) -> Any:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -22,6 +22,7 @@ from tests.browser.conftest import (
     WAIT,
     Demo,
     assert_stayed_local,
+    click_and_load,
     screenshot,
     sign_in,
     wait_for,
@@ -43,7 +44,7 @@ def test_township_officer_opens_and_closes_the_years_assessment(demo: Demo, brow
 
     browser.get(f"{gateway}/console/assessment?region={TOWNSHIP_A}&year={YEAR}")
     wait_for(browser, "#open-cycle-card")
-    browser.find_element(By.ID, "open-cycle").click()
+    click_and_load(browser, "open-cycle")
     wait_for(browser, "#close-cycle")
     listed = httpx.get(f"{evaluation}/cycles", headers=headers, params={"region": TOWNSHIP_A, "year": YEAR})
     (cycle,) = [c for c in listed.json()["items"] if c["township_code"] == TOWNSHIP_A and c["year"] == YEAR]
@@ -51,7 +52,7 @@ def test_township_officer_opens_and_closes_the_years_assessment(demo: Demo, brow
     assert f"cycle={cycle['id']}" in browser.current_url
 
     # E2: not one score yet — refused, each worker's missing scores named, the cycle still open
-    browser.find_element(By.ID, "close-cycle").click()
+    click_and_load(browser, "close-cycle")
     refused = wait_for(browser, "#cycle-error")
     assert "(422)" in refused.text
     assert "E2" in refused.text
@@ -72,8 +73,8 @@ def test_township_officer_opens_and_closes_the_years_assessment(demo: Demo, brow
     scored = httpx.post(f"{evaluation}/cycles/{cycle['id']}/scores", headers=headers, json={"entries": entries})
     assert scored.status_code == 200, scored.text
     browser.get(f"{gateway}/console/assessment?region={TOWNSHIP_A}&year={YEAR}&cycle={cycle['id']}")
-    browser.find_element(By.ID, "close-cycle").click()
-    wait = WebDriverWait(browser, WAIT, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+    click_and_load(browser, "close-cycle")
+    wait = WebDriverWait(browser, WAIT, ignored_exceptions=(WebDriverException,))
     wait.until(lambda d: not d.find_elements(By.ID, "close-cycle") and d.find_elements(By.ID, "cycle"))
     rows = browser.find_elements(By.CSS_SELECTOR, "#cycle tbody tr")
     counts = {

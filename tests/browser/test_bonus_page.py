@@ -23,6 +23,7 @@ from tests.browser.conftest import (
     Demo,
     _eventually,
     assert_stayed_local,
+    click_and_load,
     screenshot,
     sign_in,
     wait_for,
@@ -131,7 +132,7 @@ def test_county_officer_replaces_the_allocation_and_sees_a_refusal_in_place(
     browser.get(f"{gateway}/console/bonus?region={TOWNSHIP_A}&year={YEAR - 3}")
     wait_for(browser, "#allocate-card")
     browser.find_element(By.ID, "bonus-pool").send_keys("50000.00")
-    browser.find_element(By.ID, "allocate").click()
+    click_and_load(browser, "allocate")
     refused = wait_for(browser, "#allocate-error")
     assert "(422)" in refused.text
     assert "C5" in refused.text  # the rule the refusal names
@@ -145,7 +146,7 @@ def test_county_officer_replaces_the_allocation_and_sees_a_refusal_in_place(
     pool.clear()
     pool.send_keys("72000.00")
     browser.find_element(By.ID, "bonus-reason").send_keys("县里追加奖金 the county added to the pool")
-    browser.find_element(By.ID, "replace-allocation").click()
+    click_and_load(browser, "replace-allocation")
     wait_for(browser, "#shares")
     ledger = browser.find_elements(By.CSS_SELECTOR, "#ledger tbody tr")
     assert "72000.00" in ledger[-1].text  # the live one last

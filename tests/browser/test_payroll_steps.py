@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -24,6 +24,7 @@ from tests.browser.conftest import (
     WAIT,
     Demo,
     assert_stayed_local,
+    click_and_load,
     screenshot,
     sign_in,
     wait_for,
@@ -44,12 +45,12 @@ def new_run(browser: WebDriver, gateway: str, region: str, overlap: str = "refus
     region_field.clear()
     region_field.send_keys(region)
     Select(browser.find_element(By.ID, "new-run-overlap")).select_by_value(overlap)
-    browser.find_element(By.ID, "new-run").click()
+    click_and_load(browser, "new-run")
 
 
 def status_is(browser: WebDriver, label: str) -> None:
-    """Wait for the run's page to show ``label`` (the page may be reloading: a stale element is looked up again)."""
-    wait = WebDriverWait(browser, WAIT, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+    """Wait for the run's page to show ``label``."""
+    wait = WebDriverWait(browser, WAIT, ignored_exceptions=(WebDriverException,))
     wait.until(lambda d: d.find_element(By.ID, "run-status").text == label)
 
 
@@ -64,7 +65,7 @@ def confirm(browser: WebDriver, button: str, password: str) -> None:
     field = wait_for(browser, "#confirm-password")
     field.clear()
     field.send_keys(password)
-    browser.find_element(By.ID, button).click()
+    click_and_load(browser, button)
 
 
 def test_township_officer_runs_the_month_from_the_console(demo: Demo, browser: WebDriver, tmp_path: Path) -> None:
@@ -77,7 +78,7 @@ def test_township_officer_runs_the_month_from_the_console(demo: Demo, browser: W
     first = browser.current_url.rsplit("/", 1)[-1]
     assert run_of(demo, first)["workers"] == 22
     assert len(browser.find_elements(By.CSS_SELECTOR, "#payslips tbody tr")) == 22
-    browser.find_element(By.ID, "cancel-run").click()
+    click_and_load(browser, "cancel-run")
     status_is(browser, "已撤销")
     assert not browser.find_elements(By.ID, "run-actions")  # nothing more to do with a cancelled run
     new_run(browser, gateway, TOWNSHIP_A)
@@ -86,7 +87,7 @@ def test_township_officer_runs_the_month_from_the_console(demo: Demo, browser: W
     assert township_run != first
     assert run_of(demo, township_run)["workers"] == 22
     # 不相容职务分离: who calculated it does not approve it — the service's refusal on the approval page
-    browser.find_element(By.ID, "approve").click()
+    click_and_load(browser, "approve")
     confirm(browser, "confirm-approve", PASSWORD)
     assert "不相容职务分离" in wait_for(browser, ".alert").text
     assert run_of(demo, township_run)["status"] == "calculated"
@@ -107,23 +108,23 @@ def test_township_officer_runs_the_month_from_the_console(demo: Demo, browser: W
     assert run_of(demo, county_run)["status"] == "draft"
     assert wait_for(browser, "#run-status").text == "草稿"
     Select(browser.find_element(By.ID, "calculate-overlap")).select_by_value("exclude")
-    browser.find_element(By.ID, "calculate").click()
+    click_and_load(browser, "calculate")
     status_is(browser, "已核算")
     excluded = wait_for(browser, "#excluded")
     assert TOWNSHIP_A in excluded.text
     elsewhere = [w for w in demo.workers_a if not w["community_code"].startswith(TOWNSHIP_A[:9])]
     assert run_of(demo, county_run)["workers"] == len(elsewhere)  # the county's other townships only
     screenshot(browser, "payroll-excluded", tmp_path)
-    browser.find_element(By.ID, "cancel-run").click()
+    click_and_load(browser, "cancel-run")
     status_is(browser, "已撤销")
 
     # approved by the county's officer, then marked paid: each after the password again
     browser.get(f"{gateway}/console/payroll/{township_run}")
     assert "township-a-" in wait_for(browser, "#calculation").text  # who calculated it, by name
-    browser.find_element(By.ID, "approve").click()
+    click_and_load(browser, "approve")
     confirm(browser, "confirm-approve", PASSWORD)
     status_is(browser, "已审批")
-    browser.find_element(By.ID, "pay").click()
+    click_and_load(browser, "pay")
     confirm(browser, "confirm-pay", "not the password")
     assert "密码错误" in wait_for(browser, ".alert").text
     assert run_of(demo, township_run)["status"] == "approved"
