@@ -8,7 +8,6 @@ and marked paid, each after the password again (a wrong one changes nothing)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -29,7 +28,7 @@ from tests.browser.conftest import (
     sign_in,
     wait_for,
 )
-from tests.browser.test_reversal_and_cycles import admin
+from tests.browser.test_reversal_and_cycles import admin, run_status
 
 pytestmark = pytest.mark.e2e
 
@@ -54,13 +53,6 @@ def status_is(browser: WebDriver, label: str) -> None:
     wait.until(lambda d: d.find_element(By.ID, "run-status").text == label)
 
 
-def run_of(demo: Demo, run_id: str) -> dict[str, Any]:
-    body: dict[str, Any] = httpx.get(
-        f"{demo.suite.gateway}/api/v1/compensation/payroll-runs/{run_id}", headers=admin(demo)
-    ).json()
-    return body
-
-
 def confirm(browser: WebDriver, button: str, password: str) -> None:
     field = wait_for(browser, "#confirm-password")
     field.clear()
@@ -76,7 +68,7 @@ def test_township_officer_runs_the_month_from_the_console(demo: Demo, browser: W
     new_run(browser, gateway, TOWNSHIP_A)
     status_is(browser, "已核算")
     first = browser.current_url.rsplit("/", 1)[-1]
-    assert run_of(demo, first)["workers"] == 22
+    assert run_status(demo, first)["workers"] == 22
     assert len(browser.find_elements(By.CSS_SELECTOR, "#payslips tbody tr")) == 22
     click_and_load(browser, "cancel-run")
     status_is(browser, "已撤销")
@@ -85,12 +77,12 @@ def test_township_officer_runs_the_month_from_the_console(demo: Demo, browser: W
     status_is(browser, "已核算")
     township_run = browser.current_url.rsplit("/", 1)[-1]
     assert township_run != first
-    assert run_of(demo, township_run)["workers"] == 22
+    assert run_status(demo, township_run)["workers"] == 22
     # 不相容职务分离: who calculated it does not approve it — the service's refusal on the approval page
     click_and_load(browser, "approve")
     confirm(browser, "confirm-approve", PASSWORD)
     assert "不相容职务分离" in wait_for(browser, ".alert").text
-    assert run_of(demo, township_run)["status"] == "calculated"
+    assert run_status(demo, township_run)["status"] == "calculated"
 
     # the county's run of the month: its workers are the township run's (a worker-month is paid once)
     sign_in(browser, gateway, demo.accounts.county_a)
@@ -105,7 +97,7 @@ def test_township_officer_runs_the_month_from_the_console(demo: Demo, browser: W
         params={"region_code": COUNTY_A, "month": MONTH},
     ).json()["items"]
     (county_run,) = [r["id"] for r in listed if r["region_code"] == COUNTY_A]
-    assert run_of(demo, county_run)["status"] == "draft"
+    assert run_status(demo, county_run)["status"] == "draft"
     assert wait_for(browser, "#run-status").text == "草稿"
     Select(browser.find_element(By.ID, "calculate-overlap")).select_by_value("exclude")
     click_and_load(browser, "calculate")
@@ -113,7 +105,7 @@ def test_township_officer_runs_the_month_from_the_console(demo: Demo, browser: W
     excluded = wait_for(browser, "#excluded")
     assert TOWNSHIP_A in excluded.text
     elsewhere = [w for w in demo.workers_a if not w["community_code"].startswith(TOWNSHIP_A[:9])]
-    assert run_of(demo, county_run)["workers"] == len(elsewhere)  # the county's other townships only
+    assert run_status(demo, county_run)["workers"] == len(elsewhere)  # the county's other townships only
     screenshot(browser, "payroll-excluded", tmp_path)
     click_and_load(browser, "cancel-run")
     status_is(browser, "已撤销")
@@ -127,10 +119,10 @@ def test_township_officer_runs_the_month_from_the_console(demo: Demo, browser: W
     click_and_load(browser, "pay")
     confirm(browser, "confirm-pay", "not the password")
     assert "密码错误" in wait_for(browser, ".alert").text
-    assert run_of(demo, township_run)["status"] == "approved"
+    assert run_status(demo, township_run)["status"] == "approved"
     confirm(browser, "confirm-pay", PASSWORD)
     status_is(browser, "已发放")
-    assert run_of(demo, township_run)["status"] == "paid"
+    assert run_status(demo, township_run)["status"] == "paid"
     assert not browser.find_elements(By.ID, "reverse")  # a paid run is not reversed
     assert not browser.find_elements(By.ID, "pay")
     assert_stayed_local(browser)
