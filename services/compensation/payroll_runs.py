@@ -146,7 +146,7 @@ def overlap_conflict(run: PayrollRun, found: list[Holder]) -> Conflict:
     problem = Conflict(
         Message(
             "{month} 已有其他工资核算批次覆盖本批次的社工（每人每月只发一次）：{runs}。"
-            "请撤销或完成该批次，或以 overlap=exclude 核算以剔除这些社工",
+            "请撤销或完成该批次，或选择“剔除”这些社工后核算（overlap=exclude）",
             "Other runs of {month} already cover workers of this run (a worker-month is paid once): {runs}. "
             "Cancel or finish them, or calculate with overlap=exclude to leave those workers out",
         ),
