@@ -79,7 +79,6 @@ class ClosedCycle(Base):
 
     township_code: Mapped[str] = mapped_column(String(12), primary_key=True)
     year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    cycle_id: Mapped[uuid.UUID] = mapped_column(UUID)
     results: Mapped[int] = mapped_column(Integer, comment="grades the cycle produced")
     recorded_at: Mapped[Timestamp]
 

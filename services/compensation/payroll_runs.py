@@ -541,9 +541,7 @@ async def reverse(session: AsyncSession, run_id: uuid.UUID, reason: str, by: str
                 "those would be paid on top of a new run (or take back what was never paid); cancel or reverse "
                 "them first (a worker-month is paid once, a bonus once: C5)",
             ),
-            runs="; ".join(
-                f"{d.run_id} ({d.region_code}, {d.status}, {d.corrections}, {d.bonus_payouts})" for d in dependents
-            ),
+            runs="; ".join(d.describe() for d in dependents),
         )
         problem.extra["dependent_runs"] = [d.as_json() for d in dependents]
         raise problem

@@ -111,7 +111,7 @@ async def apply_grade(session: AsyncSession, event: dict[str, Any]) -> None:
 
 
 def _closed_cycle(d: CycleClosed) -> dict[str, Any]:
-    return {"township_code": d.township_code, "year": d.year, "cycle_id": d.cycle_id, "results": d.results}
+    return {"township_code": d.township_code, "year": d.year, "results": d.results}
 
 
 async def apply_cycle_closed(session: AsyncSession, event: dict[str, Any]) -> None:

@@ -23,9 +23,10 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from conftest import InProcessService, Mint, ServiceFactory, bearer
-from services.compensation.projections import apply_cycle_closed, apply_grade
+from services.compensation.projections import apply_evaluation_page
 from services.compensation.projections import apply_post as compensation_post
 from services.compensation.projections import apply_worker as compensation_worker
+from services.compensation.tests.conftest import graded_events
 from services.compensation.tests.test_bonus_api import COEFFICIENTS
 from services.evaluation.projections import apply_worker as evaluation_worker
 from services.evaluation.tests.conftest import NANHU_SCHEME
@@ -557,12 +558,7 @@ async def two_counties(service_app: ServiceFactory, mint: Mint) -> TwoCounties:
     )
     assert claim.status_code == 201, claim.text
     async with compensation.app.state.sessionmaker() as session:
-        await apply_grade(
-            session,
-            {"type": "assessment.finalized", "data": {"worker_id": worker_id, "year": YEAR - 1, "grade": "competent"}},
-        )
-        closed = {"cycle_id": str(uuid.uuid4()), "township_code": OTHER_TOWNSHIP, "year": YEAR - 1, "results": 1}
-        await apply_cycle_closed(session, {"type": "cycle.closed", "data": closed})
+        await apply_evaluation_page(session, graded_events([worker_id], ("competent",), YEAR - 1, OTHER_TOWNSHIP))
         await session.commit()
     profile = await compensation.client.put(
         f"/v1/policy-profiles/{OTHER}/{YEAR - 1}",

@@ -49,8 +49,7 @@ async def seed(conn: asyncpg.Connection) -> list[uuid.UUID]:
         [(w, YEAR, g) for w, g in zip(workers, GRADES, strict=True)],
     )
     await conn.execute(  # the township's cycle closed: its grades all here (C5 shares only then)
-        "INSERT INTO compensation.closed_cycles (township_code, year, cycle_id, results)"
-        " VALUES ($1, $2, gen_random_uuid(), $3)",
+        "INSERT INTO compensation.closed_cycles (township_code, year, results) VALUES ($1, $2, $3)",
         TOWNSHIP,
         YEAR,
         len(workers),

@@ -40,7 +40,6 @@ What must hold:
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -53,7 +52,8 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
 
-from services.compensation.projections import apply_cycle_closed, apply_grade
+from services.compensation.projections import apply_evaluation_page
+from services.compensation.tests.conftest import graded_events
 from services.compensation.tests.test_payroll_property import COUNTY, LAST_MONTH, LEVELS, TOWNSHIPS, PaidOnce
 from shared.regions import contains
 
@@ -132,15 +132,11 @@ class BonusPaidOnce(PaidOnce):
         self.grades[worker] = grade
         township = self.model[worker].township
         self.closed.add(township)
-        finalized = {"type": "assessment.finalized", "data": {"worker_id": worker, "year": YEAR, "grade": grade}}
-        results = len(self._graded(township))
-        closed = {"cycle_id": str(uuid.uuid4()), "township_code": township, "year": YEAR, "results": results}
-        self.call(self._feed_grade(finalized, {"type": "cycle.closed", "data": closed}))
+        self.call(self._feed_grades(graded_events([worker], (grade,), YEAR, township)))
 
-    async def _feed_grade(self, finalized: dict[str, Any], closed: dict[str, Any]) -> None:
+    async def _feed_grades(self, page: list[dict[str, Any]]) -> None:
         async with self.app.state.sessionmaker() as session:
-            await apply_grade(session, finalized)
-            await apply_cycle_closed(session, closed)
+            await apply_evaluation_page(session, page)
             await session.commit()
 
     def _set_coefficients(self, table: dict[str, str]) -> None:

@@ -16,6 +16,8 @@ T = TypeVar("T")
 TownshipField = Annotated[str, Form(pattern=r"^[0-9]{12}$")]
 """A form's township code (12 digits; the service checks it is a township the user may change)."""
 YearField = Annotated[int, Form(ge=2000, le=2100)]
+ReasonField = Annotated[str, Form(max_length=300)]
+"""Why a record is changed (a replacement, a reversal): kept with it; the service requires it."""
 
 
 @dataclass(frozen=True)

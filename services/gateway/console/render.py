@@ -22,6 +22,7 @@ from services.gateway.console.session import (
 from services.gateway.console.upstream import ApiError
 from services.gateway.state import gateway_state
 from shared.auth import ADMIN_ROLES, REGION_ROLES, Role
+from shared.scoping import WRITE_ROLES
 
 REGION = r"^([0-9]{6}([0-9]{6})?)?$"  # a region code as the API takes it (6 digits to county, 12 below), or none
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
@@ -70,6 +71,8 @@ def page(
             "lang": language,
             "user": user,
             "nav": nav,
+            # offered the forms that change records; the service decides each by the record's region
+            "may_change": bool(roles & WRITE_ROLES),
             "csrf": csrf_token(request),
             "path": request.url.path,
             "labels": gateway_state(request).code_labels.tables,  # read by console.upstream.console_api

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import UUID
 
 revision: str = "compensation_0018"
 down_revision: str | None = "compensation_0017"
@@ -25,7 +24,6 @@ def upgrade() -> None:
         "closed_cycles",
         sa.Column("township_code", sa.String(12), nullable=False),
         sa.Column("year", sa.SmallInteger, nullable=False),
-        sa.Column("cycle_id", UUID, nullable=False),
         sa.Column("results", sa.Integer, nullable=False, comment="grades the cycle produced"),
         sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("township_code", "year"),
@@ -34,8 +32,8 @@ def upgrade() -> None:
     # Grades projected before this release came with their cycles closed: their townships count as closed.
     op.execute(
         """
-        INSERT INTO compensation.closed_cycles (township_code, year, cycle_id, results)
-        SELECT w.township_code, g.year, gen_random_uuid(), count(*)
+        INSERT INTO compensation.closed_cycles (township_code, year, results)
+        SELECT w.township_code, g.year, count(*)
           FROM compensation.assessment_grades g JOIN compensation.workers w USING (worker_id)
          GROUP BY w.township_code, g.year
         """

@@ -20,7 +20,6 @@ from services.gateway.console.forms import Refusal, TownshipField, YearField, sh
 from services.gateway.console.render import page, redirect
 from services.gateway.console.session import ConsoleUser, CsrfField, User
 from services.gateway.console.upstream import Api, ApiError, ConsoleApi
-from shared.scoping import WRITE_ROLES
 
 router = APIRouter()
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
@@ -90,7 +89,6 @@ async def _assessment_page(
         request,
         "assessment.html",
         user,
-        can_run=bool(user.principal.roles & WRITE_ROLES),
         **shown(refusal),
         region=region,
         year=year,

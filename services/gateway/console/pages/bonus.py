@@ -16,18 +16,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.account_names import account_names
 from services.gateway.console.filters import Region, YearAssessed
-from services.gateway.console.forms import Refusal, TownshipField, YearField, shown, submitted
+from services.gateway.console.forms import ReasonField, Refusal, TownshipField, YearField, shown, submitted
 from services.gateway.console.render import page, redirect
 from services.gateway.console.session import ConsoleUser, CsrfField, User
 from services.gateway.console.upstream import Api, ApiError, ConsoleApi
 from shared.db import SessionDep
 from shared.money import CENT
-from shared.scoping import WRITE_ROLES
 
 router = APIRouter()
 SETTLED = ("approved", "paid")
 PoolField = Annotated[str, Form(max_length=20)]
-ReasonField = Annotated[str, Form(max_length=300)]
 
 
 def worker_rows(live: dict[str, Any], payouts: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
@@ -113,9 +111,6 @@ async def _bonus_page(
         rows=rows,
         error=error,
         accounts=accounts,
-        # the service decides who may (a writer whose region holds the township); the form is not offered to
-        # those who only read
-        can_allocate=bool(user.principal.roles & WRITE_ROLES),
         typed=typed or {},
         **shown(refusal),
     )

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.account_names import account_names
 from services.gateway.console.filters import CHINA, Region
-from services.gateway.console.forms import Refusal, shown, submitted
+from services.gateway.console.forms import ReasonField, Refusal, shown, submitted
 from services.gateway.console.i18n import language_of
 from services.gateway.console.render import page, redirect
 from services.gateway.console.session import ConsoleUser, CsrfField, PasswordField, User, csrf_ok, signed_in
@@ -27,18 +27,12 @@ from services.gateway.sign_in import step_up
 from shared.auth import ADMIN_ROLES
 from shared.db import SessionDep
 from shared.problems import Problem
-from shared.scoping import WRITE_ROLES
 
 router = APIRouter()
 MONTH = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
 WITH_PAYSLIPS = ("calculated", "approved", "paid")
 NOT_APPROVED = ("draft", "calculated", "failed")  # may be calculated again or cancelled
 OverlapField = Annotated[str, Form(pattern="^(refuse|exclude)$")]
-
-
-def runs_payroll(user: ConsoleUser) -> bool:
-    """Whether the user is offered the forms that run payroll (the service decides each, by region)."""
-    return bool(user.principal.roles & WRITE_ROLES)
 
 
 def previous_month(month: str) -> str:
@@ -114,7 +108,6 @@ async def _runs_page(
         region=region,
         month=month or "",
         error=error,
-        can_run=runs_payroll(user),
         this_month=datetime.now(CHINA).strftime("%Y-%m"),
         **shown(refusal),
     )
@@ -215,7 +208,6 @@ async def _run_page(
         changes=changes,
         compared=bool(live),
         can_reverse=bool(user.principal.roles & ADMIN_ROLES),
-        can_run=runs_payroll(user),
         not_approved=NOT_APPROVED,
         accounts=accounts,
         **shown(refusal),
@@ -301,7 +293,7 @@ async def reverse(
     user: User,
     api: Api,
     run_id: uuid.UUID,
-    reason: Annotated[str, Form(max_length=300)] = "",
+    reason: ReasonField = "",
     password: PasswordField = "",
     csrf: CsrfField = "",
 ) -> Response:
